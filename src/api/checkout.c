@@ -36,6 +36,11 @@
  * iDEAL and Bancontact forms save the account the bank reports first, through a SetupIntent as
  * in setup mode, and the subscription then takes the generated sepa_debit PaymentMethod as the
  * SEPA form's (see "subscription mode's iDEAL / Bancontact" below).
+ * An ACH account may instead be linked on the page through Financial Connections
+ * (payment_method_options[us_bank_account][verification_method] automatic, Stripe's default, or
+ * instant; ach_link_form): one write links the test institution's account the buyer picked and
+ * makes its PaymentMethod, verified at once (ach_link), so in every mode it pays or is saved as
+ * a verified account does: no microdeposits.
  * Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
@@ -158,6 +163,7 @@
 #include "api/billing_internal.h"
 #include "api/challenge.h"
 #include "api/common.h"
+#include "api/financial_connections.h"
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
@@ -165,6 +171,7 @@
 #include "payments/pm_types.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
+#include "app.h"
 #include "api/tax_ids.h"
 #include "billing/tiers.h"
 #include "core/parse.h"
@@ -178,6 +185,7 @@
 #include "store/store.h"
 #include "tax/engine.h"
 #include "payments/redirect.h"
+#include "vault/fc_institution.h"
 #include "vault/ideal.h"
 #include "scheduler/scheduler.h"
 
@@ -1694,10 +1702,14 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	if (pmo_ach) {
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
-		/* no Financial Connections: what Stripe shows of an account entered by hand */
-		json_kv_raw(j, "financial_connections",
-			    "{\"permissions\":[\"payment_method\"],\"prefetch\":[]}",
-			    strlen("{\"permissions\":[\"payment_method\"],\"prefetch\":[]}"));
+		/* what the page's linking asks for: as given, else Stripe's defaults */
+		json_t *fco = json_object_get(pmo_ach, "financial_connections");
+		char *fc = fco ? json_dumps(fco, JSON_COMPACT) : NULL;
+		static const char FC_DEFAULT[] = "{\"permissions\":[\"payment_method\"],"
+						 "\"prefetch\":[]}";
+		json_kv_raw(j, "financial_connections", fc ? fc : FC_DEFAULT,
+			    strlen(fc ? fc : FC_DEFAULT));
+		free(fc);
 		const char *sfu = json_string_value(json_object_get(pmo_ach, "setup_future_usage"));
 		if (sfu)
 			json_kv_str(j, "setup_future_usage", sfu);
@@ -2559,11 +2571,18 @@ static const struct param_spec pmo_card_children[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* financial_connections: what the page's linking asks for (checked by fc_intent_options) */
+static const struct param_spec pmo_ach_fc_children[] = {
+    {"permissions", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"prefetch", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_ach_children[] = {
+    {"financial_connections", PT_OBJECT, 0, 0, NULL, pmo_ach_fc_children},
     {"setup_future_usage", PT_ENUM, 0, 0,
      (const char *const[]){"none", "off_session", "on_session", NULL}, NULL},
-    {"verification_method", PT_ENUM, 0, 0, (const char *const[]){"automatic", "instant", NULL},
-     NULL},
+    {"verification_method", PT_ENUM, 0, 0,
+     (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* affirm, afterpay_clearpay, klarna: what the spec's Checkout takes of them (a lender's payment
@@ -2993,12 +3012,12 @@ static int collect_parse(struct req *r, struct session *s)
 		    r, ERR_PARAM_BAD, "payment_method_options[sepa_debit][mandate_options]",
 		    "Tender takes `payment_method_options[sepa_debit][mandate_options]` "
 		    "in `payment` mode only.");
-	if (ach_vm && strcmp(ach_vm, "instant") == 0)
-		return req_fail(r, ERR_PARAM_BAD,
-				"payment_method_options[us_bank_account][verification_method]",
-				"verification_method=instant needs Financial Connections, which "
-				"Tender's Checkout page does not offer: use automatic "
-				"(microdeposits).");
+	/* the page links accounts with these (payment_method among the permissions, as Stripe
+	 * requires); Stripe's defaults when not given */
+	const char *ach_fc = NULL;
+	if (fc_intent_options(r, "payment_method_options.us_bank_account.financial_connections",
+			      &ach_fc) != 0)
+		return -1;
 	const char *pmc = param_str(r, "payment_method_collection");
 	if (pmc && strcmp(s->mode, "subscription") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_collection",
@@ -3017,9 +3036,11 @@ static int collect_parse(struct req *r, struct session *s)
 				      "setup_future_usage", sfu));
 		if (param_present(r, "payment_method_options.us_bank_account"))
 			json_object_set_new(pmo, "us_bank_account",
-					    json_pack("{s:s?,s:s}", "setup_future_usage", ach_sfu,
-						      "verification_method",
-						      ach_vm ? ach_vm : "automatic"));
+					    json_pack("{s:s?,s:s,s:o?}", "setup_future_usage",
+						      ach_sfu, "verification_method",
+						      ach_vm ? ach_vm : "automatic",
+						      "financial_connections",
+						      ach_fc ? json_loads(ach_fc, 0, NULL) : NULL));
 		/* the lenders', iDEAL's and Bancontact's: setup_future_usage (`none`) */
 		static const char *const sfu_only[] = {"affirm", "afterpay_clearpay", "klarna",
 						       "ideal", "bancontact"};
@@ -4474,6 +4495,10 @@ static bool tax_id_required(struct req *r, const struct session *s)
 
 static const char *session_sfu(struct req *r, const struct session *s);
 static const char *session_sfu_of(struct req *r, const struct session *s, const char *type);
+static const char *ach_verification(struct req *r, const struct session *s);
+static const char *ach_fc_options(struct req *r, const struct session *s);
+static const char *pmo_str(struct req *r, const struct session *s, const char *type,
+			   const char *key, const char *key2);
 
 /* consent_collection[payment_method_reuse_agreement][position]=auto: the card is kept for later
  * payments (setup and subscription mode, or setup_future_usage), and the page says so next to
@@ -4714,15 +4739,81 @@ static void cash_form(struct req *r, struct buf *b, const struct page_ctx *x, bo
 	pay_form_close(r, b, x, "cash", "by bank transfer");
 }
 
-/* The ACH Direct Debit form (payment_method_types with us_bank_account): the account holder's
- * name and email, the routing and account numbers and the account type (checked by the vault
- * when posted, as POST /v1/payment_methods checks them), under the ACH mandate the buyer accepts
- * by paying. The page has no Financial Connections: an account typed here is verified with
- * microdeposits, as Stripe's Checkout verifies one entered by hand, which the page says. */
-static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+/* The ACH mandate's text (the paragraph left open: the form adds its own last sentence). */
+static void ach_mandate_open(struct req *r, struct buf *b, const struct page_ctx *x, const char *id)
+{
+	buf_printf(b, "<p class=\"mandate\" id=\"%s\">By confirming this payment, you authorize ",
+		   id);
+	html_escape(b, x->merchant_name);
+	/* a method saved for later (setup_future_usage, setup mode, a subscription's renewals) is
+	 * under a multi-use mandate */
+	if (strcmp(x->s.mode, "setup") == 0 || strcmp(x->s.mode, "subscription") == 0 ||
+	    session_sfu_of(r, &x->s, "us_bank_account")) {
+		buf_puts(b,
+			 " to debit the bank account specified above for this payment and for "
+			 "later payments you owe it, until this authorization is revoked. You may "
+			 "amend or cancel this authorization at any time by giving ");
+		html_escape(b, x->merchant_name);
+		buf_puts(b, " 30 (thirty) days' notice.");
+	} else {
+		buf_puts(b, " to debit the bank account specified above once, for this payment.");
+	}
+}
+
+/* Financial Connections on the page (verification_method automatic, Stripe's default, or
+ * instant): the buyer links one of the test institution's accounts (vault/fc_institution.h:
+ * what Stripe's test mode offers instead of a bank login, as the hosted test page does) and
+ * pays with it. Only the account's key is posted, never a number: pay() links it
+ * (fc_checkout_link) and makes its PaymentMethod, verified at once, in one write, so the debit
+ * starts without microdeposits. No scripts: the buyer's choice is the form they submit. */
+static void ach_link_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+{
+	if (heading)
+		buf_puts(b, "<h2 id=\"choice-ach-link\">Pay by US bank account: link your "
+			    "bank</h2>");
+	pay_form_open(r, b, x, "ach-link", "us_bank_account");
+	buf_puts(
+	    b, "<label for=\"ach-link-name\">Account holder name</label><input "
+	       "id=\"ach-link-name\" required name=\"payment_method_data[billing_details][name]\" "
+	       "autocomplete=\"name\"><fieldset id=\"ach-link-accounts\"><legend>Link an "
+	       "account of " FC_TEST_INSTITUTION "</legend><p class=\"notice\" "
+	       "id=\"ach-link-test-mode\">Test mode: no bank login is used. Choose the test "
+	       "institution's account to link; it is verified at once.</p>");
+	size_t n;
+	const struct fc_test_account *t = fc_test_accounts(&n);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(b, "<label><input type=\"radio\" name=\"fc_account\" required value=\"");
+		html_escape(b, t[i].key);
+		buf_puts(b, "\" id=\"fc-account-");
+		html_escape(b, t[i].key);
+		buf_puts(b, i == 0 ? "\" checked> " : "\"> ");
+		html_escape(b, t[i].display_name);
+		buf_puts(b, " (");
+		html_escape(b, t[i].subcategory);
+		buf_puts(b, " ····");
+		html_escape(b, t[i].last4);
+		buf_puts(b, ")</label>");
+	}
+	buf_puts(b, "</fieldset>");
+	ach_mandate_open(r, b, x, "ach-link-mandate");
+	buf_puts(b, "</p>");
+	pay_form_close(r, b, x, "ach-link", "by linked bank account");
+}
+
+/* The ACH Direct Debit form (payment_method_types with us_bank_account, verification_method
+ * automatic or microdeposits): the account holder's name and email, the routing and account
+ * numbers and the account type (checked by the vault when posted, as POST /v1/payment_methods
+ * checks them), under the ACH mandate the buyer accepts by paying. An account typed here is
+ * verified with microdeposits, as Stripe's Checkout verifies one entered by hand, which the page
+ * says. */
+static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading,
+			   bool after_link)
 {
 	if (heading)
 		buf_puts(b, "<h2 id=\"choice-ach\">Pay by US bank account (ACH Direct Debit)</h2>");
+	else if (after_link)
+		buf_puts(b, "<h3 id=\"choice-ach-manual\">Or enter your bank account's numbers "
+			    "(verified with microdeposits)</h3>");
 	pay_form_open(r, b, x, "ach", "us_bank_account");
 	buf_puts(b, "<input type=\"hidden\" "
 		    "name=\"payment_method_data[us_bank_account][account_holder_type]\" "
@@ -4741,23 +4832,9 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	       "type=\"radio\" name=\"payment_method_data[us_bank_account][account_type]\" "
 	       "value=\"checking\" checked> Checking</label><label><input type=\"radio\" "
 	       "name=\"payment_method_data[us_bank_account][account_type]\" "
-	       "value=\"savings\"> Savings</label></fieldset><p class=\"mandate\" "
-	       "id=\"ach-mandate\">By confirming this payment, you authorize ");
-	html_escape(b, x->merchant_name);
-	/* a method saved for later (setup_future_usage, setup mode, a subscription's renewals) is
-	 * under a multi-use mandate */
+	       "value=\"savings\"> Savings</label></fieldset>");
+	ach_mandate_open(r, b, x, "ach-mandate");
 	bool setup = strcmp(x->s.mode, "setup") == 0;
-	if (setup || strcmp(x->s.mode, "subscription") == 0 ||
-	    session_sfu_of(r, &x->s, "us_bank_account")) {
-		buf_puts(b,
-			 " to debit the bank account specified above for this payment and for "
-			 "later payments you owe it, until this authorization is revoked. You may "
-			 "amend or cancel this authorization at any time by giving ");
-		html_escape(b, x->merchant_name);
-		buf_puts(b, " 30 (thirty) days' notice.");
-	} else {
-		buf_puts(b, " to debit the bank account specified above once, for this payment.");
-	}
 	buf_puts(
 	    b, setup ? " Two small deposits will be sent to the account in 1-2 business days "
 		       "with instructions to verify it; it can be debited once it is verified.</p>"
@@ -5231,8 +5308,16 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	}
 	if (sepa_form)
 		sepa_debit_form(r, &b, x, card_form);
-	if (ach_form)
-		ach_debit_form(r, &b, x, card_form);
+	if (ach_form) {
+		/* automatic (Stripe's default): linking first, typing by hand as the fallback;
+		 * instant: linking only; microdeposits: typing only */
+		const char *vm = ach_verification(r, &x->s);
+		bool link = strcmp(vm, "microdeposits") != 0;
+		if (link)
+			ach_link_form(r, &b, x, card_form || strcmp(vm, "automatic") == 0);
+		if (strcmp(vm, "instant") != 0)
+			ach_debit_form(r, &b, x, card_form, link);
+	}
 	if (ideal_form)
 		redirect_form(r, &b, x, "ideal", card_form || sepa_form || ach_form);
 	if (bancontact_form)
@@ -5492,7 +5577,10 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .checkout_session = x->s.id,
 				 .payment_method_types = x->s.pm_types,
 				 .acc_ip = r->client_ip,
-				 .acc_ua = r->user_agent};
+				 .acc_ua = r->user_agent,
+				 .ach_verification_method = pmo_str(r, &x->s, "us_bank_account",
+								    "verification_method", NULL),
+				 .ach_financial_connections = ach_fc_options(r, &x->s)};
 	id_new_at(co.id, "seti_", r->now);
 	struct attempt_ctx a = {r, x, co.id, false, NULL,  NULL,      NULL,
 				0, 0, NULL,  false, false, bank_setup};
@@ -5809,6 +5897,29 @@ static const char *pmo_str(struct req *r, const struct session *s, const char *t
 	return out;
 }
 
+/* payment_method_options[us_bank_account][verification_method] of the session: automatic
+ * (Stripe's default), instant or microdeposits */
+static const char *ach_verification(struct req *r, const struct session *s)
+{
+	const char *vm = pmo_str(r, s, "us_bank_account", "verification_method", NULL);
+	return vm ? vm : "automatic";
+}
+
+/* payment_method_options[us_bank_account][financial_connections] of the session as JSON text
+ * (NULL: not given, Stripe's defaults) */
+static const char *ach_fc_options(struct req *r, const struct session *s)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(
+	    json_object_get(json_object_get(c, "payment_method_options"), "us_bank_account"),
+	    "financial_connections");
+	char *t = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	const char *out = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	json_decref(c);
+	return out;
+}
+
 /* payment_method_options[card][key] of the session (NULL: not given) */
 static const char *pmo_card_str(struct req *r, const struct session *s, const char *key)
 {
@@ -6093,6 +6204,9 @@ static int attempt_pi(struct req *r, const struct session *s, const struct pi_ch
 	pi.pmo_ideal_setup_future_usage = pmo_str(r, s, "ideal", "setup_future_usage", NULL);
 	pi.pmo_bancontact_setup_future_usage =
 	    pmo_str(r, s, "bancontact", "setup_future_usage", NULL);
+	pi.pmo_ach_verification_method =
+	    pmo_str(r, s, "us_bank_account", "verification_method", NULL);
+	pi.pmo_ach_financial_connections = ach_fc_options(r, s);
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	*ret = pi;
@@ -6346,6 +6460,42 @@ static const char *custom_amount_choice(struct req *r, struct page_ctx *x)
 
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
+struct link_ctx {
+	struct req *r;
+	const struct session *s;
+	const char *key;
+	char pm[ID_MAX];
+	int rc;
+};
+
+static int link_fn(struct db *db, void *p)
+{
+	struct link_ctx *c = p;
+	struct req *r = c->r;
+	char fca[ID_MAX] = "";
+	/* the session's customer holds the account (a guest's: nobody yet, as on Stripe) */
+	c->rc = fc_checkout_link(r, db, c->s->customer, ach_fc_options(r, c->s), c->key, fca);
+	if (c->rc == 0)
+		c->rc = pm_create_linked(r, db, "payment_method_data", fca, c->pm);
+	return c->rc;
+}
+
+/* The bank account the buyer linked on the page (test account key): one write makes the
+ * Financial Connections session and account (financial_connections.account.created) and the
+ * account's us_bank_account PaymentMethod, verified at once; its id into pm. Its own write, as
+ * pm_create_from_data's: the request's answer is the payment's. 0, or -1 with r->err. */
+static int ach_link(struct req *r, const struct session *s, const char *key, char pm[ID_MAX])
+{
+	struct link_ctx c = {.r = r, .s = s, .key = key};
+	int wrc = store_write(r->app->store, r->merchant_id, link_fn, &c);
+	if (c.rc != 0)
+		return -1;
+	if (wrc != 0)
+		return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL, NULL);
+	str_copy(pm, ID_MAX, c.pm);
+	return 0;
+}
+
 static int pay(struct req *r, struct page_ctx *x_)
 {
 	struct page_ctx x = *x_;
@@ -6399,8 +6549,33 @@ static int pay(struct req *r, struct page_ctx *x_)
 		return checkout_page(r, &x, 400,
 				     "Nothing is due now, so this bank account cannot be verified: "
 				     "pay by another method.");
+	/* ACH: an account of the test institution linked on the page (Financial Connections,
+	 * verification_method automatic or instant), or one typed by hand (automatic or
+	 * microdeposits) */
+	const char *fc_key = ach ? param_str(r, "fc_account") : NULL;
+	if (fc_key && !*fc_key)
+		fc_key = NULL;
+	if (ach) {
+		const char *vm = ach_verification(r, &x.s);
+		if (fc_key && (strcmp(vm, "microdeposits") == 0 || !fc_test_account(fc_key)))
+			return checkout_page(r, &x, 400,
+					     "This checkout does not take that bank account.");
+		if (!fc_key && strcmp(vm, "instant") == 0)
+			return checkout_page(r, &x, 400,
+					     "Link your bank account to pay: this checkout takes "
+					     "only accounts verified instantly.");
+		const char *holder = param_str(r, "payment_method_data.billing_details.name");
+		if (fc_key && !filled(holder))
+			return checkout_page(r, &x, 400, "Enter the account holder's name.");
+	}
 	bool card = !sepa && !redirect && !cash && !no_card(r, &x.s);
-	if ((card || sepa || redirect) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
+	if (fc_key && ach_link(r, &x.s, fc_key, pm) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, &x, 400, msg);
+	}
+	if ((card || sepa || redirect) && !fc_key &&
+	    pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
 		return checkout_page(r, &x, 400, msg);
@@ -7340,6 +7515,8 @@ static const struct param_spec pay_params[] = {
     {"custom_fields", PT_HASH, 0, 0, NULL, NULL},
     {"consent", PT_HASH, 0, 0, NULL, NULL},
     {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, page_tax_id_children},
+    /* the test institution's account the buyer linked (Financial Connections) */
+    {"fc_account", PT_STRING, PF_EMPTYABLE, 32, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -214,6 +214,11 @@ static int account_load(struct db *db, struct arena *a, const char *merchant_id,
 static void holder_render(struct json *j, const char *type, const char *customer,
 			  const char *account)
 {
+	/* a Checkout page's guest (fc_checkout_link): nobody holds the account yet, as on Stripe */
+	if (!customer && !account) {
+		json_kv_null(j, "account_holder");
+		return;
+	}
 	json_key(j, "account_holder");
 	json_obj_open(j);
 	if (strcmp(type, "account") == 0)
@@ -1103,6 +1108,57 @@ int fc_payment_method_account(struct req *r, struct db *db, const char *fca, con
 	return 0;
 }
 
+int fc_checkout_link(struct req *r, struct db *db, const char *customer, const char *options,
+		     const char *key, char ret_fca[ID_MAX])
+{
+	struct fc_session s;
+	memset(&s, 0, sizeof(s));
+	id_new_at(s.id, "fcsess_", r->now);
+	s.created = r->now;
+	s.holder_type = "customer";
+	s.holder_customer = customer;
+	/* the Checkout Session's payment_method_options[us_bank_account][financial_connections]
+	 * (Stripe's defaults when it gave none) */
+	json_t *o = options ? json_loads(options, 0, NULL) : NULL;
+	json_t *perms = json_object_get(o, "permissions");
+	json_t *prefetch = json_object_get(o, "prefetch");
+	s.permissions =
+	    json_array_size(perms) ? jdump(&r->arena, json_incref(perms)) : "[\"payment_method\"]";
+	s.prefetch = json_array_size(prefetch) ? jdump(&r->arena, json_incref(prefetch)) : NULL;
+	json_decref(o);
+	if (!s.permissions || !fc_test_account(key))
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_S_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s.id, -1);
+	db_bind_int64(st, 3, s.created);
+	db_bind_text(st, 4, s.holder_type, -1);
+	db_bind_text(st, 5, s.holder_customer, -1);
+	db_bind_text(st, 6, NULL, -1);
+	db_bind_text(st, 7, s.permissions, -1);
+	db_bind_text(st, 8, s.prefetch, -1);
+	db_bind_text(st, 9, NULL, -1);
+	db_bind_text(st, 10, NULL, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *keys[1] = {key};
+	if (fc_session_link(r, db, &s, keys, 1) != 0)
+		return -1;
+	st = db_prepare(db, SQL_S_ACCOUNTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s.id, -1);
+	db_bind_int64(st, 3, 1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(ret_fca, ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	return rc == DB_ROW && ret_fca[0] ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static const char SQL_PM_FC[] =
     "SELECT ach_fc_account FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
@@ -1123,8 +1179,9 @@ int fc_payment_method_attach_check(struct req *r, struct db *db, const char *pm_
 	rc = account_load(db, &r->arena, r->merchant_id, fca, &a);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (strcmp(a.holder_type, "customer") == 0 &&
-	    strcmp(a.holder_customer ? a.holder_customer : "", customer) != 0)
+	/* a guest's account (holder_customer NULL, linked on a Checkout page) is nobody's yet */
+	if (strcmp(a.holder_type, "customer") == 0 && a.holder_customer &&
+	    strcmp(a.holder_customer, customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "customer",
 				"The PaymentMethod %s was made from Financial Connections account "
 				"%s, which belongs to another customer: it can be attached only to "

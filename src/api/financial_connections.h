@@ -57,6 +57,13 @@ int fc_payment_method_account(struct req *r, struct db *db, const char *fca, con
 int fc_intent_options(struct req *r, const char *path, const char **ret);
 extern const struct param_spec fc_intent_option_params[];
 
+/* The Checkout page's link (api/checkout.c), inside its write: a session for customer (NULL: a
+ * guest, account_holder null) with the Checkout Session's financial_connections options (JSON
+ * text: permissions, prefetch; NULL: payment_method only) that links test account key at once,
+ * as the hosted test page would; the account's id into ret_fca. 0, or -1 with r->err. */
+int fc_checkout_link(struct req *r, struct db *db, const char *customer, const char *options,
+		     const char *key, char ret_fca[ID_MAX]);
+
 /* Attaching PaymentMethod pm_id to customer, inside the write: a PaymentMethod made from a
  * linked account attaches only to the customer that account belongs to. 0, or -1 with r->err. */
 int fc_payment_method_attach_check(struct req *r, struct db *db, const char *pm_id,

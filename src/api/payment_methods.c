@@ -615,6 +615,36 @@ int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX])
 	return 0;
 }
 
+int pm_create_linked(struct req *r, struct db *db, const char *param, const char *fca,
+		     char ret_id[ID_MAX])
+{
+	struct create_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	/* billing_details at the object's paths, as pm_create_from_data reads them */
+	const struct form_node *saved = r->params;
+	r->params = param_node(r, param);
+	int rc = billing_from_params(r, NULL, &c.billing);
+	r->params = saved;
+	if (rc != 0) {
+		err_param_under(r, param);
+		return -1;
+	}
+	c.metadata = "{}";
+	c.fca = fca;
+	c.ach = true;
+	c.holder_type = "individual";
+	id_new_at(c.pm_id, "pm_", r->now);
+	id_new(c.card_id, "bacct_");
+	rc = create_fn(db, &c);
+	explicit_bzero(c.account, sizeof(c.account));
+	buf_reset(&r->out); /* create_fn rendered the PaymentMethod: not this request's answer */
+	if (rc != 0)
+		return -1;
+	str_copy(ret_id, ID_MAX, c.pm_id);
+	return 0;
+}
+
 struct id_ctx {
 	struct req *r;
 	const char *id;

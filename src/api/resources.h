@@ -201,6 +201,12 @@ extern const struct param_spec pm_data_params_pi[];
  * write of its own, and gives its id. 0, or -1 with r->err (a parameter error names its field
  * under `param`, e.g. payment_method_data[card][token]). */
 int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX]);
+/* Inside a write: the us_bank_account PaymentMethod of linked account fca (Financial
+ * Connections; its number the vault's, verified at once), with the billing_details of the
+ * request's object parameter `param`, as POST /v1/payment_methods with
+ * us_bank_account[financial_connections_account] makes it. 0, or -1 with r->err. */
+int pm_create_linked(struct req *r, struct db *db, const char *param, const char *fca,
+		     char ret_id[ID_MAX]);
 
 /* Attaching a PaymentMethod to a customer, inside the caller's write, in two steps so that a
  * customer being created can name the PaymentMethod before its row and event exist.
@@ -479,6 +485,9 @@ struct si_checkout {
 	/* the session's payment_method_types (JSON array), or NULL: cards only */
 	const char *payment_method_types;
 	const char *acc_ip, *acc_ua;
+	/* the session's payment_method_options[us_bank_account] verification_method and
+	 * financial_connections (JSON), shown on the SetupIntent, or NULL */
+	const char *ach_verification_method, *ach_financial_connections;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };

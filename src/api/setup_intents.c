@@ -1338,6 +1338,8 @@ int setup_intents_checkout(struct req *r, struct si_checkout *co)
 	si->return_url = co->return_url;
 	si->checkout_session = co->checkout_session;
 	si->payment_method_types = co->payment_method_types;
+	si->pmo_ach_verification_method = co->ach_verification_method;
+	si->pmo_ach_financial_connections = co->ach_financial_connections;
 	if (!si->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a bank account typed on the page: its mandate accepted there, online, now */

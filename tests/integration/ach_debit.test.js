@@ -681,11 +681,11 @@ test('Checkout page: the ACH form completes the session unpaid, microdeposits, t
   assert.equal(await page.textContent('#choice-card'), 'Pay by card');
   assert.match(await page.textContent('#choice-ach'), /ACH Direct Debit/);
   assert.match(await page.textContent('#ach-mandate'), /you authorize .+ to debit the bank account specified above once/);
-  await page.getByLabel('Account holder name').fill('Jenny Rosen');
+  await page.fill('#ach-name', 'Jenny Rosen');
   await page.fill('#ach-email', 'jenny@example.com');
   await page.getByLabel('Routing number').fill(ROUTING);
   await page.getByLabel('Account number').fill(ACCOUNTS.ok);
-  await page.getByLabel('Savings').check();
+  await page.check('#ach-type input[value=savings]');
   await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-pay')]);
   assert.match(page.url(), new RegExp(`session_id=${s.id}`));
   await page.close();
@@ -740,8 +740,8 @@ test('Checkout page: us_bank_account only, saved for later on a customer made, a
   assert.equal(await page.$('#number'), null); // no card form
   assert.equal(await page.$('#choice-ach'), null);
   assert.match(await page.textContent('#ach-mandate'), /for later payments you owe it, until this authorization is revoked/);
-  await page.getByLabel('Email').fill('max@example.com');
-  await page.getByLabel('Account holder name').fill('Max Mustermann');
+  await page.fill('#ach-email', 'max@example.com');
+  await page.fill('#ach-name', 'Max Mustermann');
   await page.getByLabel('Routing number').fill(ROUTING);
   await page.getByLabel('Account number').fill(ACCOUNTS.noFunds);
   await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /by bank account/ }).click()]);
@@ -874,7 +874,7 @@ test('Checkout: us_bank_account in subscription mode: incomplete while the accou
   const page = await b.newPage({ userAgent: 'Mozilla/5.0 (Tender ACH subscription)' });
   await page.goto(s.url);
   assert.match(await page.textContent('#ach-mandate'), /for later payments you owe it, until this authorization is revoked/);
-  await page.getByLabel('Account holder name').fill('Jenny Rosen');
+  await page.fill('#ach-name', 'Jenny Rosen');
   await page.fill('#ach-email', 'jenny@example.com');
   await page.getByLabel('Routing number').fill(ROUTING);
   await page.getByLabel('Account number').fill(ACCOUNTS.ok);
@@ -1008,8 +1008,12 @@ test('Checkout: us_bank_account in subscription mode: the account has 10 days (n
 test('Checkout: payment_method_options[us_bank_account] shown; its setup_future_usage saves the account, a card\'s does not', async () => {
   await chromium();
   const price = await usdPrice(1600);
-  await assert.rejects(achSession(price, { payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
-    (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][verification_method]');
+  // an account typed by hand cannot be verified instantly: instant refuses the typed form
+  const instant = await achSession(price, { payment_method_options: { us_bank_account: { verification_method: 'instant' } } });
+  const typed = await env.request({ method: 'POST', path: new URL(instant.url).pathname, body: achForm(ACCOUNTS.ok) });
+  assert.equal(typed.status, 400);
+  assert.match(typed.body, /takes only accounts verified instantly/);
+  assert.equal((await stripe.checkout.sessions.retrieve(instant.id)).payment_intent, null);
   const cus = await stripe.customers.create({ email: 'ach-pmo@example.com' });
   const s = await achSession(price, {
     customer: cus.id, payment_method_options: { us_bank_account: { setup_future_usage: 'off_session', verification_method: 'automatic' } },
@@ -1080,6 +1084,206 @@ test('payment links with us_bank_account: each payment\'s session offers the ACH
 
 // a customer whose default payment method is a us_bank_account with a multi-use mandate (a
 // SetupIntent's), verified with microdeposits unless verify is false
+// ---- Financial Connections on the Checkout page (verification_method automatic / instant) ----
+
+// the test institution's numbers (vault/fc_institution.c): only the vault may know them
+const FC_NUMBERS = { success: '000123456789', checking: '000000001116', savings: '000000004321' };
+
+// the page's HTML has no account number of the test institution (only keys and last4)
+async function noNumbersIn(page) {
+  const html = await page.content();
+  for (const n of Object.values(FC_NUMBERS)) assert.ok(!html.includes(n), `${n} on the page`);
+}
+
+test('Checkout page, verification_method=instant: the buyer links an account, verified at once: processing, then paid when the debit settles', async () => {
+  const b = await chromium();
+  const price = await usdPrice(2200);
+  const cus = await stripe.customers.create({ email: 'fc-instant@example.com' });
+  const s = await achSession(price, {
+    customer: cus.id, payment_method_types: ['us_bank_account'],
+    payment_method_options: { us_bank_account: { verification_method: 'instant', financial_connections: { permissions: ['payment_method', 'balances'], prefetch: ['balances'] } } },
+  });
+  const page = await b.newPage({ userAgent: 'Mozilla/5.0 (Tender FC checkout)' });
+  await page.goto(s.url);
+  // instant: no form to type numbers into
+  assert.equal(await page.$('#ach-form'), null);
+  assert.equal(await page.$('#ach-account'), null);
+  assert.match(await page.textContent('#ach-link-accounts'), /Test Institution/);
+  assert.match(await page.textContent('#ach-link-mandate'), /debit the bank account specified above once/);
+  await noNumbersIn(page);
+  await page.fill('#ach-link-email', 'fc-instant@example.com');
+  await page.fill('#ach-link-name', 'Jenny Rosen');
+  await page.check('#fc-account-checking');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-link-pay')]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assertStripeShape(done, 'checkout.session');
+  // completed unpaid (the scheduler may have settled the debit since)
+  const completed = (await eventsAbout(stripe, s.id)).find((e) => e.type === 'checkout.session.completed');
+  assert.equal(completed.data.object.payment_status, 'unpaid');
+  let pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method'] });
+  assert.ok(['processing', 'succeeded'].includes(pi.status), pi.status); // no microdeposits
+  assert.equal(pi.next_action, null);
+  assert.equal(pi.customer, cus.id);
+  assert.deepEqual(pi.payment_method_options.us_bank_account.financial_connections, { permissions: ['payment_method', 'balances'], prefetch: ['balances'] });
+  assert.equal(pi.payment_method_options.us_bank_account.verification_method, 'instant');
+  const pm = pi.payment_method;
+  assert.equal(pm.us_bank_account.last4, '1116');
+  assert.equal(pm.us_bank_account.routing_number, ROUTING);
+  assert.equal(pm.billing_details.name, 'Jenny Rosen');
+  assert.match(pm.us_bank_account.financial_connections_account, /^fca_/);
+  assertStripeShape(pm, 'payment_method');
+  const fca = await stripe.financialConnections.accounts.retrieve(pm.us_bank_account.financial_connections_account);
+  assert.deepEqual(fca.account_holder, { customer: cus.id, type: 'customer' });
+  assert.equal(fca.display_name, 'Checking');
+  assert.deepEqual(fca.permissions, ['payment_method', 'balances']);
+  assert.equal(fca.balance.cash.available.usd, 250000); // prefetched
+  assertStripeShape(fca, 'financial_connections.account');
+  assert.deepEqual(await eventTypesOf(stripe, fca.id), ['financial_connections.account.created', 'financial_connections.account.refreshed_balance']);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const mandate = await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate);
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender FC checkout)');
+  assert.deepEqual((await eventTypesOf(stripe, pi.id)).slice(0, 2), ['payment_intent.created', 'payment_intent.processing']);
+  pi = await debitSettled(stripe, pi.id);
+  assert.equal(pi.status, 'succeeded');
+  assertStripeShape(pi, 'payment_intent');
+  const paid = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(paid.payment_status, 'paid');
+  assertStripeShape(paid, 'checkout.session');
+  assert.deepEqual((await eventsAbout(stripe, s.id)).map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+});
+
+test('Checkout page, verification_method=automatic (the default): a guest links an account (no holder), or types one in by hand (microdeposits)', async () => {
+  const b = await chromium();
+  const price = await usdPrice(1400);
+  const s = await achSession(price);
+  const page = await b.newPage();
+  await page.goto(s.url);
+  // both: linking first, the typed form as the fallback
+  assert.match(await page.textContent('#choice-ach-link'), /link your bank/);
+  assert.ok(await page.$('#ach-form'));
+  await noNumbersIn(page);
+  await page.fill('#ach-link-email', 'guest@example.com');
+  await page.fill('#ach-link-name', 'Guest Buyer');
+  await page.check('#fc-account-savings');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-link-pay')]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, null);
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method'] });
+  assert.ok(['processing', 'succeeded'].includes(pi.status), pi.status); // no microdeposits
+  assert.equal(pi.payment_method.us_bank_account.account_type, 'savings');
+  assert.equal(pi.payment_method.us_bank_account.last4, '4321');
+  assert.equal(pi.payment_method.customer, null);
+  const fca = await stripe.financialConnections.accounts.retrieve(pi.payment_method.us_bank_account.financial_connections_account);
+  assert.equal(fca.account_holder, null); // a guest's: nobody holds it
+  assertStripeShape(fca, 'financial_connections.account');
+  assert.equal((await debitSettled(stripe, pi.id)).status, 'succeeded');
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'paid');
+
+  // the same default, an account typed by hand: microdeposits, as before
+  const s2 = await achSession(price);
+  const page2 = await b.newPage();
+  await page2.goto(s2.url);
+  await page2.fill('#ach-email', 'typed@example.com');
+  await page2.fill('#ach-name', 'Typed Buyer');
+  await page2.fill('#ach-routing', ROUTING);
+  await page2.fill('#ach-account', ACCOUNTS.ok);
+  await Promise.all([page2.waitForURL(/\/ok\?/), page2.click('#ach-pay')]);
+  await page2.close();
+  const pi2 = await stripe.paymentIntents.retrieve((await stripe.checkout.sessions.retrieve(s2.id)).payment_intent);
+  assert.equal(pi2.status, 'requires_action');
+  assert.equal(pi2.next_action.type, 'verify_with_microdeposits');
+
+  // verification_method=microdeposits: no linking offered, and a posted test account is refused
+  const s3 = await achSession(price, { payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } } });
+  const page3 = await b.newPage();
+  await page3.goto(s3.url);
+  assert.equal(await page3.$('#ach-link-form'), null);
+  assert.ok(await page3.$('#ach-form'));
+  await page3.close();
+  const posted = await env.request({
+    method: 'POST', path: new URL(s3.url).pathname, body: new URLSearchParams({
+      'payment_method_data[type]': 'us_bank_account', fc_account: 'success',
+      'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+    }).toString(),
+  });
+  assert.equal(posted.status, 400);
+  assert.match(posted.body, /does not take that bank account/);
+  assert.equal((await stripe.checkout.sessions.retrieve(s3.id)).payment_intent, null);
+});
+
+test('Checkout page, setup mode: a linked account saved at once (succeeded SetupIntent, multi-use mandate)', async () => {
+  const b = await chromium();
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', customer_creation: 'always', payment_method_types: ['us_bank_account'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.match(await page.textContent('#ach-link-mandate'), /for later payments you owe it/);
+  await noNumbersIn(page);
+  await page.fill('#ach-link-email', 'fc-saver@example.com');
+  await page.fill('#ach-link-name', 'Ada Saver');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-link-pay')]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.customer, done.customer);
+  assertStripeShape(si, 'setup_intent');
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).type, 'multi_use');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'us_bank_account' });
+  assert.equal(pms.data.length, 1);
+  assert.equal(pms.data[0].us_bank_account.last4, '6789');
+  assert.match(pms.data[0].us_bank_account.financial_connections_account, /^fca_/);
+  // saved: it pays off session at once, no microdeposits
+  const pi = await stripe.paymentIntents.create({
+    amount: 900, currency: 'usd', customer: done.customer, payment_method: pms.data[0].id,
+    payment_method_types: ['us_bank_account'], confirm: true, off_session: true,
+  });
+  assert.equal(pi.status, 'processing');
+});
+
+test('Checkout page, subscription mode: the first invoice paid by a linked account (no microdeposits), the subscription active while it processes', async () => {
+  const b = await chromium();
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 1100, recurring: { interval: 'month' }, product_data: { name: 'FC plan' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['card', 'us_bank_account'],
+    payment_method_options: { us_bank_account: { verification_method: 'instant' } },
+  });
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#ach-form'), null);
+  await noNumbersIn(page);
+  await page.fill('#ach-link-email', 'fc-sub@example.com');
+  await page.fill('#ach-link-name', 'Sub Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-link-pay')]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  const pm = await stripe.paymentMethods.retrieve(sub.default_payment_method);
+  assert.equal(pm.customer, done.customer);
+  assert.match(pm.us_bank_account.financial_connections_account, /^fca_/);
+  const inv = await invoiceDebitSettled(stripe, done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1100);
+  await waitFor(async () => (await stripe.checkout.sessions.retrieve(s.id)).payment_status === 'paid', 'the session to be paid', 30000);
+  assert.deepEqual((await eventsAbout(stripe, s.id)).map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+});
+
 async function achCustomer(account, { verify = true, asDefault = true, clock = null } = {}) {
   const cus = await stripe.customers.create({ email: `ach-${account.slice(-4)}@example.com`, ...(clock ? { test_clock: clock.id } : {}) });
   const pm = await achPm(account);
@@ -1222,7 +1426,7 @@ test('a subscription whose first ACH debit is returned goes past_due', async () 
 test('secrets: no account number in clear in the store or the log', async () => {
   const files = readStoreFiles(env.dataDir);
   const log = fs.readFileSync(env.server.logPath);
-  for (const n of Object.values(ACCOUNTS)) {
+  for (const n of [...Object.values(ACCOUNTS), ...Object.values(FC_NUMBERS)]) {
     for (const { file, data } of files) assert.ok(!data.includes(n), `${n} found in ${file}`);
     assert.ok(!log.includes(n), `${n} found in the server log`);
   }

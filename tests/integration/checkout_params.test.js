@@ -1310,6 +1310,54 @@ test('bank debits in subscription and setup mode: refusals change nothing', asyn
   assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
 });
 
+test('payment_method_options[us_bank_account]: verification_method (automatic, instant, microdeposits) and financial_connections shown as Stripe shows them; refusals make no session', async () => {
+  const usd = (extra) => sessionParams({ payment_method_types: ['card', 'us_bank_account'], ...extra });
+  const fc = { permissions: ['payment_method', 'balances', 'ownership'], prefetch: ['balances'] };
+  const instant = await stripe.checkout.sessions.create(usd({ payment_method_options: { us_bank_account: { verification_method: 'instant', financial_connections: fc } } }));
+  assert.deepEqual(instant.payment_method_options, { us_bank_account: { financial_connections: fc, verification_method: 'instant' } });
+  assertStripeShape(instant, 'checkout.session');
+  assert.deepEqual((await stripe.checkout.sessions.retrieve(instant.id)).payment_method_options, instant.payment_method_options);
+  // not given: automatic (Stripe's default) and the payment_method permission only
+  const micro = await stripe.checkout.sessions.create(usd({ payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } } }));
+  assert.deepEqual(micro.payment_method_options.us_bank_account, { financial_connections: { permissions: ['payment_method'], prefetch: [] }, verification_method: 'microdeposits' });
+  const auto = await stripe.checkout.sessions.create(usd({ payment_method_options: { us_bank_account: { financial_connections: { permissions: ['payment_method'] } } } }));
+  assert.deepEqual(auto.payment_method_options.us_bank_account, { financial_connections: { permissions: ['payment_method'], prefetch: [] }, verification_method: 'automatic' });
+  assertStripeShape(auto, 'checkout.session');
+  // setup and subscription modes take them too
+  const setup = await stripe.checkout.sessions.create(sessionParams({
+    mode: 'setup', line_items: undefined, currency: 'usd', payment_method_types: ['us_bank_account'],
+    payment_method_options: { us_bank_account: { verification_method: 'instant' } },
+  }));
+  assert.equal(setup.payment_method_options.us_bank_account.verification_method, 'instant');
+  assertStripeShape(setup, 'checkout.session');
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 700, recurring: { interval: 'month' }, product_data: { name: 'FC plan' } });
+  const sub = await stripe.checkout.sessions.create(sessionParams({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['us_bank_account'],
+    payment_method_options: { us_bank_account: { verification_method: 'instant', financial_connections: { permissions: ['payment_method', 'balances'], prefetch: ['balances'] } } },
+  }));
+  assert.deepEqual(sub.payment_method_options.us_bank_account.financial_connections, { permissions: ['payment_method', 'balances'], prefetch: ['balances'] });
+  assertStripeShape(sub, 'checkout.session');
+
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const P = 'payment_method_options[us_bank_account]';
+  for (const [ach, param, code, msg] of [
+    [{ financial_connections: { permissions: ['balances'] } }, `${P}[financial_connections][permissions]`, 'parameter_invalid', /payment_method permission must be included/],
+    [{ financial_connections: { permissions: ['payment_method', 'bank_login'] } }, `${P}[financial_connections][permissions][1]`, 'parameter_invalid', /must be one of/],
+    [{ financial_connections: { prefetch: ['statements'] } }, `${P}[financial_connections][prefetch][0]`, 'parameter_invalid', /must be one of/],
+    [{ financial_connections: { return_url: 'https://shop.example/fc' } }, `${P}[financial_connections][return_url]`, 'parameter_unknown', /return_url/],
+    [{ verification_method: 'skip' }, `${P}[verification_method]`, 'parameter_invalid', /verification_method/],
+  ]) {
+    await assert.rejects(stripe.checkout.sessions.create(usd({ payment_method_options: { us_bank_account: ach } })), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(ach));
+      assert.equal(e.param, param, JSON.stringify(ach));
+      assert.match(e.message, msg);
+      if (code !== 'parameter_invalid') assert.equal(e.code, code);
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
 // ---- bank accounts saved in setup mode ----
 
 test('sepa_debit in setup mode: the account saved on the customer under a multi-use mandate; it debits off session', async () => {
