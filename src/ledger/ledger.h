@@ -167,8 +167,8 @@ int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64
  * amount): the conversion's 1 % is added, and a method priced in another currency (a euro fixed
  * fee) has its fixed part converted with rate (presentment → settlement, the charge's own;
  * NULL: not converted). LEDGER_ERR_NO_RATE when a fixed part cannot be converted. */
-int ledger_fee_converted(int64_t amount_minor, const struct ledger_pricing *pricing,
-			 bool converted, const struct fx_rate *rate, int64_t *ret_fee_minor);
+int ledger_fee_converted(int64_t amount_minor, const struct ledger_pricing *pricing, bool converted,
+			 const struct fx_rate *rate, int64_t *ret_fee_minor);
 
 /* available_on of a charge captured at created (rule above). LEDGER_ERR_OVERFLOW for absurd
  * times. */
