@@ -330,7 +330,7 @@ struct fee_line {
 #define FEE_CONVERSION_BPS 100
 
 static const struct fee_line fee_lines[] = {
-    /* card's percent and fixed are the merchant's pricing (fee_line_card) */
+    /* the card line's percent and fixed are the merchant's pricing (ledger_fee_converted) */
     {"card", 290, 30, 0, 0, true},
     {"card_present", 270, 5, 0, 0, true},
     {"us_bank_account", 80, 0, 0, 500, false},
@@ -417,8 +417,8 @@ int ledger_fee_converted(int64_t amount_minor, const struct ledger_pricing *pric
 	if (line->fixed_eur > 0) {
 		int64_t eur = line->fixed_eur;
 		if (settle && settle[0] && strcmp(settle, "eur") != 0) {
-			/* the charge's own rate (eur → settlement), or the rate of the moment when
-			 * the caller priced it without converting (a fee shown ahead) */
+			/* the charge's own rate (eur → settlement): a euro-only method's charge to
+			 * a merchant settling in another currency is always converted */
 			if (!rate || strcmp(rate->base, "eur") != 0)
 				return LEDGER_ERR_NO_RATE;
 			rc = money_err(
