@@ -647,6 +647,8 @@ static int cash_settle(struct req *r, struct db *db, struct payment_intent *pi,
 	if (payments_pricing(r, db, &pricing, cur) != 0)
 		return -1;
 	pricing.fx = fx;
+	char country[3];
+	charge_fee_facts(&ch, &pricing, country); /* a bank transfer's price (ledger.h) */
 	int rc = ledger_cash_sale_as(db, r->merchant_id, ch.id, ch.amount, ch.currency, &pricing,
 				     r->now, NULL, bt);
 	if (rc == LEDGER_ERR_NO_RATE)

@@ -281,9 +281,127 @@ void ledger_pricing_from_terms(const struct merchant_terms *t, struct ledger_pri
 	str_copy(currency_buf, 8, t->settlement_currency);
 	ret->settlement_currency = currency_buf;
 	ret->fx = NULL;
+	ret->method = NULL; /* a card, until the caller says what it books */
+	ret->card_country = NULL;
 }
 
-int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64_t *ret_fee_minor)
+/*
+ * Stripe's standard prices, as a US account pays them (the table a Tender merchant pays; what
+ * each line rests on):
+ *   card               2.9 % + 30   stripe.com/pricing ("2.9% + 30¢ per successful transaction
+ *                                   for domestic cards"); the merchant's own pricing
+ *                                   (merchants.fee_percent_bps/fee_fixed_minor) replaces this
+ *                                   line only, as Stripe's custom / IC+ pricing would
+ *   + international    + 1.5 %      stripe.com/pricing ("+ 1.5% for international cards"): a card
+ *                                   (online or in person) whose country is not the merchant's
+ *   + conversion       + 1 %        stripe.com/pricing ("+ 1% if currency conversion is
+ *                                   required"): any method whose charge is converted into the
+ *                                   settlement currency
+ *   card_present       2.7 % + 5    stripe.com/pricing, Terminal ("2.7% + 5¢ per successful
+ *                                   transaction for domestic cards", + 1.5 % international)
+ *   us_bank_account,   0.8 %, at    stripe.com/pricing, ACH Direct Debit ("0.8%", "$5.00 cap");
+ *   ach_debit          most 500     the legacy ACH source charge (ach_debit) is the same debit
+ *   sepa_debit         €0.35        stripe.com/pricing/local-payment-methods, SEPA Direct Debit
+ *                                   (Stripe lists a euro price: converted, below)
+ *   ideal              €0.29        …/local-payment-methods, iDEAL (likewise)
+ *   bancontact         €0.35        …/local-payment-methods, Bancontact (likewise)
+ *   klarna             5.99 % + 30  stripe.com/pricing ("5.99% + 30¢ per successful transaction
+ *                                   for Klarna")
+ *   affirm             6 % + 30     …/local-payment-methods, Affirm (US)
+ *   afterpay_clearpay  6 % + 30     …/local-payment-methods, Afterpay (US)
+ *   customer_balance   0.5 %, at    …/local-payment-methods, bank transfers (US)
+ *                      most 500
+ * Amounts are minor units of the settlement currency (cents for a usd merchant; the same
+ * numbers for a merchant settling in another currency, as Tender's card price always was),
+ * except a euro price (fixed_eur): for a merchant settling in eur it is taken as it is,
+ * otherwise converted at the charge's own rate of the moment (these methods are charged in eur
+ * only, so the charge itself is converted with that rate). Dispute fees are ledger_dispute.c's.
+ */
+static int money_err(int rc); /* money's codes as the ledger's (below) */
+
+struct fee_line {
+	const char *method;
+	int64_t percent_bps;
+	int64_t fixed_minor; /* settlement currency minor units */
+	int64_t fixed_eur;   /* euro cents, converted (above) */
+	int64_t cap_minor;   /* the line's most (0: none) */
+	bool international;  /* a card: + 1.5 % when its country is not the merchant's */
+};
+
+#define FEE_INTERNATIONAL_BPS 150
+#define FEE_CONVERSION_BPS 100
+
+static const struct fee_line fee_lines[] = {
+    /* the card line's percent and fixed are the merchant's pricing (ledger_fee_converted) */
+    {"card", 290, 30, 0, 0, true},
+    {"card_present", 270, 5, 0, 0, true},
+    {"us_bank_account", 80, 0, 0, 500, false},
+    {"ach_debit", 80, 0, 0, 500, false},
+    {"sepa_debit", 0, 0, 35, 0, false},
+    {"ideal", 0, 0, 29, 0, false},
+    {"bancontact", 0, 0, 35, 0, false},
+    {"klarna", 599, 30, 0, 0, false},
+    {"affirm", 600, 30, 0, 0, false},
+    {"afterpay_clearpay", 600, 30, 0, 0, false},
+    {"customer_balance", 50, 0, 0, 500, false},
+};
+
+static const struct fee_line *fee_line_find(const char *method)
+{
+	if (!method || !method[0])
+		method = "card";
+	for (size_t i = 0; i < sizeof(fee_lines) / sizeof(fee_lines[0]); i++)
+		if (strcmp(fee_lines[i].method, method) == 0)
+			return &fee_lines[i];
+	return NULL;
+}
+
+/* The European Economic Area: a euro-settling merchant's cards from any of these are domestic
+ * (Stripe's European price sheets call them "standard EEA cards"). */
+static bool country_in_eea(const char *c)
+{
+	static const char *const eea[] = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE",
+					  "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+					  "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK",
+					  "SI", "ES", "SE", "IS", "LI", "NO"};
+	for (size_t i = 0; i < sizeof(eea) / sizeof(eea[0]); i++)
+		if (strcmp(eea[i], c) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a card of country is international for a merchant settling in settle. Tender's
+ * merchants have no country of their own: the settlement currency's country stands for it (usd:
+ * US, gbp: GB, cad: CA, aud: AU, jpy: JP, eur: the EEA); for any other settlement currency, or
+ * a card whose country is unknown, nothing is international. */
+static bool card_international(const char *country, const char *settle)
+{
+	static const struct {
+		const char *currency, *country;
+	} home[] = {{"usd", "US"}, {"gbp", "GB"}, {"cad", "CA"}, {"aud", "AU"}, {"jpy", "JP"}};
+	if (!country || strlen(country) != 2 || !settle)
+		return false;
+	if (strcmp(settle, "eur") == 0)
+		return !country_in_eea(country);
+	for (size_t i = 0; i < sizeof(home) / sizeof(home[0]); i++)
+		if (strcmp(home[i].currency, settle) == 0)
+			return strcmp(home[i].country, country) != 0;
+	return false;
+}
+
+/* round_half_up(amount × bps / 10000), all >= 0: add half the divisor, then truncate */
+static int percent_of(int64_t amount, int64_t bps, int64_t *ret)
+{
+	int64_t scaled;
+	if (__builtin_mul_overflow(amount, bps, &scaled) ||
+	    __builtin_add_overflow(scaled, 5000, &scaled))
+		return LEDGER_ERR_OVERFLOW;
+	*ret = scaled / 10000;
+	return DB_OK;
+}
+
+int ledger_fee_converted(int64_t amount_minor, const struct ledger_pricing *pricing, bool converted,
+			 const struct fx_rate *rate, int64_t *ret_fee_minor)
 {
 	int rc = movement_amount_check(amount_minor);
 	if (rc != DB_OK)
@@ -291,15 +409,63 @@ int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64
 	if (!pricing || pricing->percent_bps < 0 || pricing->percent_bps > 10000 ||
 	    pricing->fixed_minor < 0 || pricing->fixed_minor > LEDGER_AMOUNT_MAX)
 		return LEDGER_ERR_INVALID;
-	/* round half up of amount × bps / 10000: add half the divisor, then truncate (all >= 0) */
-	int64_t scaled, fee;
-	if (__builtin_mul_overflow(amount_minor, pricing->percent_bps, &scaled) ||
-	    __builtin_add_overflow(scaled, 5000, &scaled) ||
-	    __builtin_add_overflow(scaled / 10000, pricing->fixed_minor, &fee))
-		return LEDGER_ERR_OVERFLOW;
+	const struct fee_line *line = fee_line_find(pricing->method);
+	if (!line)
+		return LEDGER_ERR_INVALID;
+	bool card = strcmp(line->method, "card") == 0;
+	int64_t bps = card ? pricing->percent_bps : line->percent_bps;
+	int64_t fixed = card ? pricing->fixed_minor : line->fixed_minor;
+	const char *settle = pricing->settlement_currency;
+	if (line->fixed_eur > 0) {
+		int64_t eur = line->fixed_eur;
+		if (settle && settle[0] && strcmp(settle, "eur") != 0) {
+			/* the charge's own rate (eur → settlement): a euro-only method's charge to
+			 * a merchant settling in another currency is always converted */
+			if (!rate || strcmp(rate->base, "eur") != 0)
+				return LEDGER_ERR_NO_RATE;
+			rc = money_err(
+			    fx_convert_with_rate(rate, line->fixed_eur, "eur", settle, &eur));
+			if (rc != DB_OK)
+				return rc;
+		}
+		if (__builtin_add_overflow(fixed, eur, &fixed))
+			return LEDGER_ERR_OVERFLOW;
+	}
+	int64_t extra = 0; /* the surcharges' percent */
+	if (line->international && card_international(pricing->card_country, settle))
+		extra += FEE_INTERNATIONAL_BPS;
+	if (converted)
+		extra += FEE_CONVERSION_BPS;
+	int64_t fee, part;
+	if (line->cap_minor > 0) {
+		/* the method's own line is capped (Stripe's "$5.00 cap"), the surcharges are not:
+		 * each is rounded once */
+		rc = percent_of(amount_minor, bps, &part);
+		if (rc == DB_OK && __builtin_add_overflow(part, fixed, &fee))
+			rc = LEDGER_ERR_OVERFLOW;
+		if (rc != DB_OK)
+			return rc;
+		if (fee > line->cap_minor)
+			fee = line->cap_minor;
+		rc = percent_of(amount_minor, extra, &part);
+		if (rc == DB_OK && __builtin_add_overflow(fee, part, &fee))
+			rc = LEDGER_ERR_OVERFLOW;
+	} else {
+		/* the percentages add up and are rounded once */
+		rc = percent_of(amount_minor, bps + extra, &part);
+		if (rc == DB_OK && __builtin_add_overflow(part, fixed, &fee))
+			rc = LEDGER_ERR_OVERFLOW;
+	}
+	if (rc != DB_OK)
+		return rc;
 	/* never more than the charge: a tiny charge nets 0, not a negative amount */
 	*ret_fee_minor = fee > amount_minor ? amount_minor : fee;
 	return DB_OK;
+}
+
+int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64_t *ret_fee_minor)
+{
+	return ledger_fee_converted(amount_minor, pricing, false, NULL, ret_fee_minor);
 }
 
 int ledger_available_on(int64_t created, int64_t *ret_available_on)
@@ -586,7 +752,10 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 			return LEDGER_ERR_INVALID;
 	}
 	int64_t fee;
-	rc = ledger_fee(settled, pricing, &fee);
+	/* priced in the currency the merchant is paid in (a connected account's own, too) */
+	struct ledger_pricing priced = *pricing;
+	priced.settlement_currency = settle;
+	rc = ledger_fee_converted(settled, &priced, converted, converted ? &rate : NULL, &fee);
 	if (rc != DB_OK)
 		return rc;
 	/* presentment side first; without a conversion the fx entries cancel out into nothing, so

@@ -38,8 +38,14 @@
  *   make_available  due pending balance txns: DR merchant_pending net / CR merchant_available
  *
  * Rules the numbers follow:
- * - Fee: round_half_up(amount × percent_bps / 10000) + fixed_minor, capped at the amount, so a
- *   tiny charge nets 0 and never a negative amount (20 at 2.9 % + 30 → fee 20, net 0).
+ * - Fee: Stripe's standard (US account) price of the payment's method, from the fee table in
+ *   ledger.c (ledger_fee): a card pays the merchant's pricing (percent_bps, fixed_minor: 2.9 % +
+ *   30 unless the merchant has its own), +1.5 % when the card's country is not the merchant's,
+ *   +1 % when the charge is converted into the settlement currency; other methods their own
+ *   line (Terminal 2.7 % + 5, ACH 0.8 % capped at 500, …). One rounding:
+ *   round_half_up(amount × Σ percent_bps / 10000) + fixed, then the method's cap, then never
+ *   more than the amount, so a tiny charge nets 0 and never a negative amount (20 at 2.9 % + 30
+ *   → fee 20, net 0). Refunds never give the fee back (Stripe keeps it).
  * - available_on of a charge: created + 2 days (172800 s), rounded up to the next 00:00 UTC, so a
  *   day's charges become available together, as Stripe's do. The scheduler then moves the net.
  * - Refunds and refund failures are debited/credited to the available balance at once (Stripe
@@ -124,7 +130,9 @@
 #define LEDGER_ACCT_FEES "fees"
 #define LEDGER_ACCT_FX "fx"
 
-/* Pricing of one merchant: fee = round_half_up(amount × percent_bps / 10000) + fixed. */
+/* Pricing of one merchant: its card price (fee = round_half_up(amount × percent_bps / 10000) +
+ * fixed for a domestic card), and what the fee table (ledger_fee) needs to know of the payment
+ * being priced beside its amount: its method and its card's country. */
 struct ledger_pricing {
 	int64_t percent_bps; /* default 290 (2.9 %); 0 … 10000 */
 	int64_t fixed_minor; /* default 30; 0 … LEDGER_AMOUNT_MAX */
@@ -132,6 +140,13 @@ struct ledger_pricing {
 	/* the rates a capture in another currency converts with (the caller's reference, see
 	 * app_fx_acquire); NULL: a capture that needs a conversion fails with LEDGER_ERR_NO_RATE */
 	const struct fx_table *fx;
+	/* the payment's method type as Stripe names it ("card", "card_present",
+	 * "us_bank_account", "ach_debit", "sepa_debit", "ideal", "bancontact", "klarna", "affirm",
+	 * "afterpay_clearpay", "customer_balance"); NULL: "card". Set by whoever books the charge
+	 * (payments/charge.h, charge_fee_facts); ledger_pricing_get leaves it NULL. */
+	const char *method;
+	/* the card's issuing country (two letters), NULL or "" when unknown (then domestic) */
+	const char *card_country;
 };
 
 /* Loads the merchant's pricing (its terms, merchant_terms_get: read once per process); sets fx
@@ -144,9 +159,16 @@ struct merchant_terms;
 void ledger_pricing_from_terms(const struct merchant_terms *t, struct ledger_pricing *ret,
 			       char currency_buf[8]);
 
-/* The fee of a charge of amount_minor under pricing (rule above). LEDGER_ERR_INVALID for an
- * amount <= 0 or pricing out of range, LEDGER_ERR_OVERFLOW above LEDGER_AMOUNT_MAX. */
+/* The fee of a charge of amount_minor (settlement currency, not converted) under pricing (rule
+ * above). LEDGER_ERR_INVALID for an amount <= 0, pricing out of range or a method the table does
+ * not price, LEDGER_ERR_OVERFLOW above LEDGER_AMOUNT_MAX. */
 int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64_t *ret_fee_minor);
+/* The same for a charge converted into the settlement currency (amount_minor is the converted
+ * amount): the conversion's 1 % is added, and a method priced in another currency (a euro fixed
+ * fee) has its fixed part converted with rate (presentment → settlement, the charge's own;
+ * NULL: not converted). LEDGER_ERR_NO_RATE when a fixed part cannot be converted. */
+int ledger_fee_converted(int64_t amount_minor, const struct ledger_pricing *pricing, bool converted,
+			 const struct fx_rate *rate, int64_t *ret_fee_minor);
 
 /* available_on of a charge captured at created (rule above). LEDGER_ERR_OVERFLOW for absurd
  * times. */

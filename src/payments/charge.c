@@ -151,6 +151,38 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	return rc;
 }
 
+void charge_fee_facts(const struct charge *ch, struct ledger_pricing *p, char country[3])
+{
+	static const char *const heads[] = {
+	    "card_present", "us_bank_account", "ach_debit", "sepa_debit",	 "ideal",
+	    "bancontact",   "klarna",	       "affirm",    "afterpay_clearpay", "customer_balance",
+	};
+	const char *d = ch->card;
+	p->method = "card";
+	country[0] = '\0';
+	p->card_country = country;
+	if (!d)
+		return;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t n = strlen(heads[i]);
+		if (d[0] == '{' && d[1] == '"' && strncmp(d + 2, heads[i], n) == 0 &&
+		    d[2 + n] == '"') {
+			p->method = heads[i];
+			break;
+		}
+	}
+	if (strcmp(p->method, "card") != 0 && strcmp(p->method, "card_present") != 0)
+		return;
+	/* the card's own "country" is the first key of that name in either rendering (flow.c:
+	 * nothing before it holds one): found without parsing the whole details again */
+	const char *c = strstr(d, "\"country\":\"");
+	if (c && c[11] >= 'A' && c[11] <= 'Z' && c[12] >= 'A' && c[12] <= 'Z' && c[13] == '"') {
+		country[0] = c[11];
+		country[1] = c[12];
+		country[2] = '\0';
+	}
+}
+
 void charge_pack(struct charge *ch, enum db_kind kind, struct buf *out)
 {
 	memset(&ch->packed, 0, sizeof(ch->packed));

@@ -484,11 +484,15 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 	int rc = hold_captured ? DB_OK : processor_capture(db, merchant_id, ch->id, amount);
 	if (rc != DB_OK)
 		return rc;
+	/* the fee is the price of this charge's method and card (ledger.h) */
+	struct ledger_pricing priced = *pricing;
+	char country[3];
+	charge_fee_facts(ch, &priced, country);
 	char bt[ID_MAX];
-	rc = hold_captured ? ledger_sale_as(db, merchant_id, ch->id, amount, ch->currency, pricing,
+	rc = hold_captured ? ledger_sale_as(db, merchant_id, ch->id, amount, ch->currency, &priced,
 					    now, bt_id, bt)
 			   : ledger_capture_as(db, merchant_id, ch->id, amount, ch->currency,
-					       pricing, now, bt_id, bt);
+					       &priced, now, bt_id, bt);
 	if (rc != DB_OK)
 		return rc;
 	if (amount < ch->amount) {

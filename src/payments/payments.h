@@ -225,6 +225,14 @@ int pi_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		struct charge *ret);
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch);
+/* What the ledger's fee table needs to know of a charge it books (ledger.h, struct
+ * ledger_pricing): its payment method type, read from the head of its payment_method_details
+ * (ch->card: a card's own object, or a Terminal reader's, a bank debit's, a redirect's or a bank
+ * transfer's whole details, each starting with its type's key), and a card's country, copied
+ * into country (the card's "country", "" when null). Sets p->method and p->card_country
+ * (pointing at country, which must outlive p's use). */
+struct ledger_pricing;
+void charge_fee_facts(const struct charge *ch, struct ledger_pricing *p, char country[3]);
 /* Packs ch's outcome and card into out (reset first) and points ch->packed at them; on a store
  * that keeps JSON text (events/pack.h, event_packs), or when packing fails, ch->packed stays
  * empty and the JSON is stored as it is. out must outlive every copy of ch that is inserted. */

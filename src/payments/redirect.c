@@ -292,8 +292,12 @@ int redirect_charge_book(struct db *db, struct arena *a, const char *merchant_id
 					 ACQ_SUCCEED, now);
 	if (rc != DB_OK)
 		return rc;
+	/* the method's own price (ledger.h) */
+	struct ledger_pricing priced = *pricing;
+	char country[3];
+	charge_fee_facts(ch, &priced, country);
 	char bt[ID_MAX];
-	rc = ledger_sale_as(db, merchant_id, ch->id, ch->amount, ch->currency, pricing, now, NULL,
+	rc = ledger_sale_as(db, merchant_id, ch->id, ch->amount, ch->currency, &priced, now, NULL,
 			    bt);
 	if (rc != DB_OK)
 		return rc;

@@ -497,6 +497,8 @@ static int settle_succeeded(struct db *db, struct app *app, struct arena *a, con
 	if (rc != DB_OK)
 		return rc;
 	pricing.fx = fx;
+	char country[3];
+	charge_fee_facts(ch, &pricing, country); /* a bank debit's own price (ledger.h) */
 	/* the bank's collection is the acquirer's captured hold of a card payment: refunds and
 	 * the invariants between acquirer and ledger see it the same way */
 	rc = processor_hold_captured(db, m, debit_type(ch), ch->id, ch->amount, ch->currency,

@@ -204,6 +204,22 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
   assert.deepEqual(await eventTypesOf(stripe, pi.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing', 'payment_intent.succeeded']);
 });
 
+// Stripe's ACH Direct Debit price (stripe.com/pricing: 0.8 %, $5.00 cap; src/ledger/ledger.c):
+// 2500 × 0.8 % = 20; 100000 × 0.8 % = 800, capped at 500. One "Stripe processing fees" line.
+test('fees: an ACH debit pays 0.8 %, at most 5.00, booked when the scheduler settles it', async () => {
+  for (const [amount, fee] of [[2500, 20], [100000, 500]]) {
+    const pi = await debitSettled(stripe, (await paid(ACCOUNTS.ok, { amount })).id);
+    assert.equal(pi.status, 'succeeded');
+    const ch = await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] });
+    const bt = ch.balance_transaction;
+    assert.equal(bt.amount, amount);
+    assert.equal(bt.fee, fee);
+    assert.equal(bt.net, amount - fee);
+    assert.deepEqual(bt.fee_details, [{ amount: fee, application: null, currency: 'usd', description: 'Stripe processing fees', type: 'stripe_fee' }]);
+    assertStripeShape(bt, 'balance_transaction');
+  }
+});
+
 // the hosted verification page: plain HTTP, as a customer's browser posts its form
 async function hosted(url, form) {
   const res = await fetch(url, form ? { method: 'POST', body: new URLSearchParams(form), redirect: 'manual' } : {});

@@ -292,6 +292,14 @@ test('a customer_balance PaymentIntent covered by the cash balance succeeds at o
   const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
   assert.equal(bt.type, 'charge');
   assert.equal(bt.source, ch.id);
+  // Stripe's bank transfer price (0.5 %, at most 5.00; src/ledger/ledger.c), and its 1 % for the
+  // conversion of these eur into the usd the merchant settles in, each rounded half up: 20.00 eur
+  // at 1.0823 (say) = 2165 cents → 10.825 → 11, + 21.65 → 22: 33
+  assert.equal(bt.currency, 'usd');
+  const pct = (bps) => Math.floor((bt.amount * bps + 5000) / 10000);
+  assert.equal(bt.fee, Math.min(pct(50), 500) + pct(100));
+  assert.equal(bt.net, bt.amount - bt.fee);
+  assert.deepEqual(bt.fee_details, [{ amount: bt.fee, application: null, currency: 'usd', description: 'Stripe processing fees', type: 'stripe_fee' }]);
   const after = await balanceOf(stripe, bt.currency);
   const was = bt.currency === 'usd' ? before : beforeEur;
   assert.equal(after.pending, was.pending + bt.net);

@@ -5,8 +5,9 @@
 //
 // Every expected number below is worked out by hand from the rule in src/money/fx.h and
 // src/ledger/ledger.h: settlement = round_half_away(presentment_minor × rate × 10^e_S / 10^e_P),
-// rounded once; fee = round_half_up(settlement × 2.9 %) + 30, on the settlement amount;
-// net = amount − fee.
+// rounded once; fee = round_half_up(settlement × 2.9 %) + 30, on the settlement amount, with
+// Stripe's + 1 % for a converted charge (3.9 %) and + 1.5 % for a card (the US test cards) not
+// from the merchant's country (a eur merchant's: the EEA); net = amount − fee.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -83,27 +84,28 @@ test('a charge in the settlement currency is not converted: exchange_rate null',
   assertBt(ch.balance_transaction, { amount: 2000, fee: 88, net: 1912, currency: 'usd', rate: null });
   const ch2 = await pay(eur, 1000, 'eur');
   // 1000 × 2.9 % = 29, + 30 = 59
-  assertBt(ch2.balance_transaction, { amount: 1000, fee: 59, net: 941, currency: 'eur', rate: null });
+  // a US card for a eur merchant is international: 1000 × 4.4 % = 44, + 30 = 74
+  assertBt(ch2.balance_transaction, { amount: 1000, fee: 74, net: 926, currency: 'eur', rate: null });
 });
 
 test('usd-settled merchant: eur, jpy and kwd charges settle in usd at the file rates', async () => {
   // 19.99 eur × 1.0823 = 21.635177 usd → 2163.5177 cents → 2164 (one rounding, half away)
-  // fee: 2164 × 0.029 = 62.756 → 63, + 30 = 93; net 2164 − 93 = 2071
+  // fee: 2164 × 0.039 = 84.396 → 84, + 30 = 114; net 2164 − 114 = 2050
   const e = await pay(usd, 1999, 'eur');
   assert.equal(e.amount, 1999);
   assert.equal(e.currency, 'eur'); // the charge stays in the presentment currency
-  assertBt(e.balance_transaction, { amount: 2164, fee: 93, net: 2071, currency: 'usd', rate: 1.0823 });
+  assertBt(e.balance_transaction, { amount: 2164, fee: 114, net: 2050, currency: 'usd', rate: 1.0823 });
 
   // jpy→usd: only usd→jpy 156.73 is given, so its inverse: round(10^24 / 156730000000000) =
   // 6380399413 → 0.006380399413 usd per yen. 5000 yen × 0.006380399413 = 31.901997065 usd →
-  // 3190.1997065 cents → 3190; fee 3190 × 0.029 = 92.51 → 93, + 30 = 123; net 3067
+  // 3190.1997065 cents → 3190; fee 3190 × 0.039 = 124.41 → 124, + 30 = 154; net 3036
   const j = await pay(usd, 5000, 'jpy');
-  assertBt(j.balance_transaction, { amount: 3190, fee: 123, net: 3067, currency: 'usd', rate: 0.006380399413 });
+  assertBt(j.balance_transaction, { amount: 3190, fee: 154, net: 3036, currency: 'usd', rate: 0.006380399413 });
 
   // 12.340 kwd (three decimals) × 3.2531 = 40.143254 usd → 4014.3254 cents → 4014
-  // fee 4014 × 0.029 = 116.406 → 116, + 30 = 146; net 3868
+  // fee 4014 × 0.039 = 156.546 → 157, + 30 = 187; net 3827
   const k = await pay(usd, 12340, 'kwd');
-  assertBt(k.balance_transaction, { amount: 4014, fee: 146, net: 3868, currency: 'usd', rate: 3.2531 });
+  assertBt(k.balance_transaction, { amount: 4014, fee: 187, net: 3827, currency: 'usd', rate: 3.2531 });
 
   // the rate is a JSON number on the wire, exactly as recorded
   const raw = await request({ port: srv.port, path: `/v1/balance_transactions/${e.balance_transaction.id}`, key: usdM.secret_key });
@@ -147,17 +149,17 @@ test('exchange rates: the table\'s currencies, each with the rate a payment made
 });
 
 test('eur-settled merchant: usd, jpy and kwd charges settle in eur', async () => {
-  // 20.00 usd × 0.924 = 18.48 eur → 1848; fee 1848 × 0.029 = 53.592 → 54, + 30 = 84; net 1764
+  // 20.00 usd × 0.924 = 18.48 eur → 1848; fee (US card, converted) 1848 × 0.054 = 99.792 → 100, + 30 = 130; net 1718
   const u = await pay(eur, 2000, 'usd');
-  assertBt(u.balance_transaction, { amount: 1848, fee: 84, net: 1764, currency: 'eur', rate: 0.924 });
-  // 5001 yen × 0.0059 = 29.5059 eur → 2950.59 cents → 2951; fee 2951 × 0.029 = 85.579 → 86,
-  // + 30 = 116; net 2835
+  assertBt(u.balance_transaction, { amount: 1848, fee: 130, net: 1718, currency: 'eur', rate: 0.924 });
+  // 5001 yen × 0.0059 = 29.5059 eur → 2950.59 cents → 2951; fee 2951 × 0.054 = 159.354 → 159,
+  // + 30 = 189; net 2762
   const j = await pay(eur, 5001, 'jpy');
-  assertBt(j.balance_transaction, { amount: 2951, fee: 116, net: 2835, currency: 'eur', rate: 0.0059 });
-  // 12.340 kwd × 3.0062 = 37.096508 eur → 3709.6508 → 3710; fee 3710 × 0.029 = 107.59 → 108,
-  // + 30 = 138; net 3572
+  assertBt(j.balance_transaction, { amount: 2951, fee: 189, net: 2762, currency: 'eur', rate: 0.0059 });
+  // 12.340 kwd × 3.0062 = 37.096508 eur → 3709.6508 → 3710; fee 3710 × 0.054 = 200.34 → 200,
+  // + 30 = 230; net 3480
   const k = await pay(eur, 12340, 'kwd');
-  assertBt(k.balance_transaction, { amount: 3710, fee: 138, net: 3572, currency: 'eur', rate: 3.0062 });
+  assertBt(k.balance_transaction, { amount: 3710, fee: 230, net: 3480, currency: 'eur', rate: 3.0062 });
 });
 
 test('the balance holds only settlement-currency funds', async () => {
@@ -170,14 +172,14 @@ test('the balance holds only settlement-currency funds', async () => {
 });
 
 test('a full refund of a converted charge returns exactly the charge: the merchant nets −fee', async () => {
-  // 19.99 eur → 2164 usd cents, fee 93 (as above)
+  // 19.99 eur → 2164 usd cents, fee 114 (as above)
   const ch = await pay(usd, 1999, 'eur');
   const re = await usd.refunds.create({ charge: ch.id }).then(withBt);
   assert.equal(re.amount, 1999);
   assert.equal(re.currency, 'eur');
   // the refund is converted at the charge's rate: −2164 usd, exactly the charge's amount
   assertBt(re.balance_transaction, { amount: -2164, fee: 0, net: -2164, currency: 'usd', rate: 1.0823 });
-  assert.equal(ch.balance_transaction.net + re.balance_transaction.net, -93);
+  assert.equal(ch.balance_transaction.net + re.balance_transaction.net, -114);
 });
 
 async function waitDispute(stripe, pred, what) {
@@ -205,8 +207,8 @@ test('disputes of converted charges move settlement money at the charge\'s rate;
   const [w, r] = won.balance_transactions;
   assertBt(w, { amount: -2164, fee: 1500, net: -3664, currency: 'usd', rate: 1.0823 });
   assertBt(r, { amount: 2164, fee: 0, net: 2164, currency: 'usd', rate: 1.0823 });
-  // the charge (net 2164 − 93) plus the dispute (−1500 net) : the merchant keeps 2071 − 1500
-  assert.equal(ch.balance_transaction.net + w.net + r.net, 2071 - 1500);
+  // the charge (net 2164 − 114) plus the dispute (−1500 net) : the merchant keeps 2050 − 1500
+  assert.equal(ch.balance_transaction.net + w.net + r.net, 2050 - 1500);
 
   // eur merchant, 5000 jpy disputed and accepted (closed): 5000 × 0.0059 = 29.50 eur → 2950
   // cents withdrawn plus the 15.00 eur fee, kept
@@ -221,7 +223,7 @@ test('disputes of converted charges move settlement money at the charge\'s rate;
 });
 
 test('refunds use the charge\'s recorded rate after the rates changed (SIGHUP); new charges the new rate', async () => {
-  // 12.340 kwd at 3.2531 → 4014 usd cents (as above), fee 146
+  // 12.340 kwd at 3.2531 → 4014 usd cents (as above), fee 187
   const ch = await pay(usd, 12340, 'kwd');
   assert.equal(ch.balance_transaction.amount, 4014);
 
@@ -233,10 +235,10 @@ test('refunds use the charge\'s recorded rate after the rates changed (SIGHUP); 
   }
   assert.ok(fs.readFileSync(srv.logPath, 'utf8').split('exchange rates reloaded').length > before, 'the server logged the reload');
 
-  // a new charge takes the new rate: 12.340 kwd × 3.3 = 40.722 usd → 4072; fee 4072 × 0.029 =
-  // 118.088 → 118, + 30 = 148; net 3924
+  // a new charge takes the new rate: 12.340 kwd × 3.3 = 40.722 usd → 4072; fee 4072 × 0.039 =
+  // 158.808 → 159, + 30 = 189; net 3883
   const ch2 = await pay(usd, 12340, 'kwd');
-  assertBt(ch2.balance_transaction, { amount: 4072, fee: 148, net: 3924, currency: 'usd', rate: 3.3 });
+  assertBt(ch2.balance_transaction, { amount: 4072, fee: 189, net: 3883, currency: 'usd', rate: 3.3 });
 
   // partial refunds of the first charge still convert at 3.2531, with the cumulative rule
   // (ledger.h): refund 1: 5.000 kwd → round(5000 × 3.2531 / 10) = round(1626.55) = 1627
@@ -248,20 +250,20 @@ test('refunds use the charge\'s recorded rate after the rates changed (SIGHUP); 
   const r2 = await usd.refunds.create({ charge: ch.id }).then(withBt);
   assert.equal(r2.amount, 7340);
   assertBt(r2.balance_transaction, { amount: -2387, fee: 0, net: -2387, currency: 'usd', rate: 3.2531 });
-  // the charge came back exactly: 4014 − 1627 − 2387 = 0, the merchant nets −146 (the fee)
-  assert.equal(ch.balance_transaction.net + r1.balance_transaction.net + r2.balance_transaction.net, -146);
+  // the charge came back exactly: 4014 − 1627 − 2387 = 0, the merchant nets −187 (the fee)
+  assert.equal(ch.balance_transaction.net + r1.balance_transaction.net + r2.balance_transaction.net, -187);
 
-  // eur→usd changed too: 19.99 eur × 1.1 = 21.989 usd → 2199; fee 2199 × 0.029 = 63.771 → 64,
-  // + 30 = 94; net 2105
+  // eur→usd changed too: 19.99 eur × 1.1 = 21.989 usd → 2199; fee 2199 × 0.039 = 85.761 → 86,
+  // + 30 = 116; net 2083
   const ch3 = await pay(usd, 1999, 'eur');
-  assertBt(ch3.balance_transaction, { amount: 2199, fee: 94, net: 2105, currency: 'usd', rate: 1.1 });
+  assertBt(ch3.balance_transaction, { amount: 2199, fee: 116, net: 2083, currency: 'usd', rate: 1.1 });
 });
 
 test('a failed refund of a converted charge reverses exactly what the refund booked', async () => {
   const pm = await usd.paymentMethods.create({ type: 'card', card: { number: '4000000000005126', exp_month: 12, exp_year: 2034, cvc: '123' } });
-  // 10.00 eur × 1.1 (the reloaded rate) = 11.00 usd → 1100; fee 1100 × 0.029 = 31.9 → 32, + 30 = 62
+  // 10.00 eur × 1.1 (the reloaded rate) = 11.00 usd → 1100; fee 1100 × 0.039 = 42.9 → 43, + 30 = 73
   const ch = await pay(usd, 1000, 'eur', pm.id);
-  assertBt(ch.balance_transaction, { amount: 1100, fee: 62, net: 1038, currency: 'usd', rate: 1.1 });
+  assertBt(ch.balance_transaction, { amount: 1100, fee: 73, net: 1027, currency: 'usd', rate: 1.1 });
   const re = await usd.refunds.create({ charge: ch.id, amount: 400 }).then(withBt);
   // 4.00 eur × 1.1 = 4.40 usd → 440
   assertBt(re.balance_transaction, { amount: -440, fee: 0, net: -440, currency: 'usd', rate: 1.1 });

@@ -900,3 +900,64 @@ test('automatic_payment_methods: refusals change nothing; return_url or allow_re
   }), 'payment_method', /requires a redirect/);
   assert.equal(await count(), n1);
 });
+
+// Stripe's fee per card origin and conversion (README "Money", src/ledger/ledger.c's table): a
+// domestic card 2.9 % + 30, an international one + 1.5 %, a converted charge + 1 %; one
+// "Stripe processing fees" line with the total, as Stripe's balance transactions show it.
+test('fees: an international card pays + 1.5 %, a converted charge + 1 %, on every booking path', async () => {
+  const btOf = async (chargeId) => {
+    const ch = await stripe.charges.retrieve(chargeId, { expand: ['balance_transaction'] });
+    const bt = ch.balance_transaction;
+    assertStripeShape(bt, 'balance_transaction');
+    assert.equal(bt.net, bt.amount - bt.fee, 'amount = fee + net');
+    assert.deepEqual(bt.fee_details, [{
+      amount: bt.fee, application: null, currency: bt.currency,
+      description: 'Stripe processing fees', type: 'stripe_fee',
+    }]);
+    return bt;
+  };
+  // a JCB test card is issued in Japan: 2000 × 4.4 % = 88, + 30 = 118
+  const jp = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: 'pm_card_jcb', confirm: true,
+  });
+  assert.equal(jp.latest_charge && (await stripe.charges.retrieve(jp.latest_charge)).payment_method_details.card.country, 'JP');
+  let bt = await btOf(jp.latest_charge);
+  assert.equal(bt.fee, 118);
+  assert.equal(bt.net, 1882);
+  // the same card captured later (the fee priced from the stored charge): 1500 of 2000 captured,
+  // 1500 × 4.4 % = 66, + 30 = 96
+  const held = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: 'pm_card_jcb', confirm: true, capture_method: 'manual',
+  });
+  const captured = await stripe.paymentIntents.capture(held.id, { amount_to_capture: 1500 });
+  bt = await btOf(captured.latest_charge);
+  assert.equal(bt.fee, 96);
+  // a domestic card is unchanged: the legacy Charges API, captured later: 1000 × 2.9 % = 29, + 30
+  const legacy = await stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_visa', capture: false });
+  await stripe.charges.capture(legacy.id);
+  bt = await btOf(legacy.id);
+  assert.equal(bt.fee, 59);
+  // a US card charged in eur for this usd merchant: converted, 2.9 % + 1 % = 3.9 % of the
+  // converted amount, + 30 (the amount depends on the bundled rate: the rule, by hand)
+  const eur = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true,
+  });
+  bt = await btOf(eur.latest_charge);
+  assert.equal(bt.currency, 'usd');
+  assert.notEqual(bt.exchange_rate, null);
+  assert.equal(bt.amount, Math.round(2000 * bt.exchange_rate));
+  assert.equal(bt.fee, Math.floor((bt.amount * 390 + 5000) / 10000) + 30);
+  // both: a JCB card charged in gbp, captured by hand: 2.9 + 1.5 + 1 = 5.4 %
+  const both = await stripe.charges.create({ amount: 5000, currency: 'gbp', source: 'tok_jcb', capture: false });
+  await stripe.charges.capture(both.id);
+  bt = await btOf(both.id);
+  assert.equal(bt.currency, 'usd');
+  assert.equal(bt.fee, Math.floor((bt.amount * 540 + 5000) / 10000) + 30);
+  // a refund gives no fee back (Stripe keeps it): the merchant is left with −fee
+  const refund = await stripe.refunds.create({ charge: jp.latest_charge });
+  const rbt = await stripe.balanceTransactions.retrieve(refund.balance_transaction);
+  assert.equal(rbt.amount, -2000);
+  assert.equal(rbt.fee, 0);
+  assert.deepEqual(rbt.fee_details, []);
+  assert.equal(rbt.net + (await btOf(jp.latest_charge)).net, -118);
+});

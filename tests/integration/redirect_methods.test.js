@@ -38,6 +38,23 @@ async function eventsOf(id, client = stripe) {
   return ev.data.filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
 }
 
+// Stripe's price of each method (src/ledger/ledger.c's table, README "Money"), for this usd
+// merchant: iDEAL €0.29 and Bancontact €0.35 (euro prices, converted at the charge's rate),
+// Klarna 5.99 % + 30, Affirm and Afterpay 6 % + 30; a charge converted into usd pays 1 % more,
+// the percentages rounded once, half up. By hand: Affirm 6000 usd → 360 + 30 = 390; Klarna
+// 25.00 eur at 1.0823 (say) = 2706 cents → 6.99 % = 189.15 → 189, + 30 = 219.
+function expectedFee(type, bt) {
+  const pct = (bps) => Math.floor((bt.amount * bps + 5000) / 10000);
+  const conv = bt.exchange_rate === null ? 0 : 100;
+  if (type === 'ideal' || type === 'bancontact') return Math.round((type === 'ideal' ? 29 : 35) * bt.exchange_rate) + pct(conv);
+  return pct((type === 'klarna' ? 599 : 600) + conv) + 30;
+}
+function assertFee(type, bt) {
+  assert.equal(bt.fee, expectedFee(type, bt), `${type} fee`);
+  assert.equal(bt.net, bt.amount - bt.fee);
+  assert.deepEqual(bt.fee_details, [{ amount: bt.fee, application: null, currency: bt.currency, description: 'Stripe processing fees', type: 'stripe_fee' }]);
+}
+
 function pmOf(type) {
   return type === 'ideal'
     ? stripe.paymentMethods.create({ type: 'ideal', ideal: { bank: 'ing' }, billing_details: { name: 'Jenny Rosen' } })
@@ -164,7 +181,8 @@ for (const type of ['ideal', 'bancontact']) {
     assert.equal(bt.source, ch.id);
     assert.equal(bt.type, 'charge');
     assert.ok(bt.fee > 0);
-    assert.equal(bt.net, bt.amount - bt.fee);
+    assert.equal(bt.exchange_rate > 0, true, 'eur converted for this usd merchant');
+    assertFee(type, bt);
     assertStripeShape({ ...ch, balance_transaction: bt.id }, 'charge');
     assertStripeShape(bt, 'balance_transaction');
     assertStripeShape({ ...done, latest_charge: ch.id }, 'payment_intent');
@@ -697,7 +715,8 @@ for (const type of Object.keys(BNPL)) {
     const bt = ch.balance_transaction;
     assert.equal(bt.source, ch.id);
     assert.equal(bt.type, 'charge');
-    assert.equal(bt.net, bt.amount - bt.fee);
+    assertFee(type, bt);
+    if (type === 'affirm') assert.equal(bt.fee, 390); // 6000 usd, not converted: 360 + 30
     assertStripeShape({ ...ch, balance_transaction: bt.id }, 'charge');
     assertStripeShape(bt, 'balance_transaction');
     assertStripeShape({ ...done, latest_charge: ch.id }, 'payment_intent');
@@ -832,6 +851,7 @@ test('BNPL manual capture: authorize -> requires_capture (held as a card authori
   assert.equal(captured.amount_captured, 1500);
   assert.equal(captured.balance_transaction.amount > 0, true);
   assert.equal(captured.balance_transaction.source, ch.id);
+  assertFee('klarna', captured.balance_transaction); // the captured 15.00 eur, converted
   assertStripeShape({ ...captured, balance_transaction: captured.balance_transaction.id }, 'charge');
   const after = await stripe.balance.retrieve();
   const cur = captured.balance_transaction.currency; // the merchant's settlement currency

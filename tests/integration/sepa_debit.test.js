@@ -163,6 +163,25 @@ test('a PaymentIntent goes processing, then succeeds on the scheduler with ledge
   assert.deepEqual(await eventTypesOf(stripe, ch.id), ['charge.pending', 'charge.succeeded']);
 });
 
+// Stripe's SEPA Direct Debit price is a euro amount, €0.35 (src/ledger/ledger.c's table): this
+// usd merchant's eur debit is converted at the rate of the moment, and so is the fixed fee, with
+// Stripe's 1 % conversion on top: fee = round(35 × rate) + round_half_up(1 % of the converted
+// amount). At the bundled rate 1.0823 (say): 5000 eur → 5412 usd cents; 37.88 → 38, + 54.12 → 54:
+// 92. One "Stripe processing fees" line.
+test('fees: a SEPA debit pays Stripe\'s 0.35 eur, converted, and the 1 % conversion', async () => {
+  const pi = await debitSettled(stripe, (await payWith(IBANS.ok, { amount: 5000 })).id);
+  assert.equal(pi.status, 'succeeded');
+  const bt = (await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] })).balance_transaction;
+  assert.equal(bt.currency, 'usd');
+  assert.equal(bt.amount, Math.round(5000 * bt.exchange_rate));
+  const fee = Math.round(35 * bt.exchange_rate) + Math.floor((bt.amount * 100 + 5000) / 10000);
+  assert.equal(bt.fee, fee);
+  assert.ok(fee < 100, 'far below a card\'s 2.9 % + 30');
+  assert.equal(bt.net, bt.amount - fee);
+  assert.deepEqual(bt.fee_details, [{ amount: fee, application: null, currency: 'usd', description: 'Stripe processing fees', type: 'stripe_fee' }]);
+  assertStripeShape(bt, 'balance_transaction');
+});
+
 test('payment_method_data[type]=sepa_debit, card+sepa_debit intents, and confirm on its own', async () => {
   let pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur', payment_method_types: ['card', 'sepa_debit'] });
   assert.deepEqual(pi.payment_method_types, ['card', 'sepa_debit']);

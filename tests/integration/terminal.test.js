@@ -214,7 +214,11 @@ test('terminal: a card presented on the reader pays the PaymentIntent (automatic
   assert.equal(cp.read_method, 'contactless_emv');
   assert.equal(cp.receipt.account_type, 'credit');
   assert.equal(ch.balance_transaction.amount, 2500);
-  assert.equal(ch.balance_transaction.fee, Math.round(2500 * 0.029) + 30); // Tender's one fee model
+  // Stripe's Terminal price (stripe.com/pricing: 2.7 % + 5¢): 2500 × 2.7 % = 67.5 → 68 (half
+  // up), + 5 = 73; one "Stripe processing fees" line
+  assert.equal(ch.balance_transaction.fee, 73);
+  assert.equal(ch.balance_transaction.net, 2427);
+  assert.deepEqual(ch.balance_transaction.fee_details, [{ amount: 73, application: null, currency: 'usd', description: 'Stripe processing fees', type: 'stripe_fee' }]);
   const plain = await stripe.charges.retrieve(ch.id);
   assertStripeShape(plain, 'charge');
   assert.equal((await stripe.paymentMethods.retrieve(pm.id)).type, 'card_present');
@@ -262,6 +266,23 @@ test('terminal: manual capture, a declined test amount, and a card number of the
   assert.equal(ch.captured, true);
   assert.match(ch.balance_transaction, /^txn_/);
   assertStripeShape(ch, 'charge');
+  // captured later, still priced as in person: 4000 × 2.7 % = 108, + 5 = 113
+  let bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal(bt.fee, 113);
+  assert.equal(bt.net, 3887);
+  // a card from Japan on the reader: Terminal's + 1.5 % for international cards (stripe.com/
+  // pricing): 3000 × 4.2 % = 126, + 5 = 131
+  const jp = await stripe.paymentIntents.create({ amount: 3000, currency: 'usd', payment_method_types: ['card_present'] });
+  await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: jp.id });
+  const rj = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { type: 'card_present', card_present: { number: '3566002020360505' } });
+  assert.equal(rj.action.status, 'succeeded');
+  const jpCh = await stripe.charges.retrieve((await stripe.paymentIntents.retrieve(jp.id)).latest_charge, { expand: ['balance_transaction'] });
+  assert.equal(jpCh.payment_method_details.card_present.country, 'JP');
+  bt = jpCh.balance_transaction;
+  assert.equal(bt.fee, 131);
+  assert.equal(bt.net, 2869);
+  assert.deepEqual(bt.fee_details, [{ amount: 131, application: null, currency: 'usd', description: 'Stripe processing fees', type: 'stripe_fee' }]);
+  assertStripeShape(bt, 'balance_transaction');
 
   // an amount ending in .05: Stripe's test decline, generic_decline
   const bad = await stripe.paymentIntents.create({ amount: 1005, currency: 'usd', payment_method_types: ['card_present'] });

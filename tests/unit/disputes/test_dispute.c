@@ -80,7 +80,7 @@ static int charge_fn(struct db *db, void *p)
 	rc = processor_hold(db, M1, c->auth, c->id, c->amount, "usd", c->behavior, T0);
 	if (rc == DB_OK)
 		rc = processor_capture(db, M1, c->id, c->amount);
-	const struct ledger_pricing pricing = {290, 30, "usd", NULL};
+	const struct ledger_pricing pricing = {290, 30, "usd", NULL, NULL, NULL};
 	if (rc == DB_OK)
 		rc = ledger_authorize(db, M1, c->id, c->amount, "usd", T0);
 	if (rc == DB_OK)

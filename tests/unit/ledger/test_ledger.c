@@ -31,7 +31,7 @@ static void teardown(void)
 
 TestSuite(ledger, .init = setup, .fini = teardown);
 
-static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL, NULL, NULL};
 #define T0 INT64_C(1700000000) /* 2023-11-14T22:13:20Z */
 #define M1 "acct_1"
 
@@ -259,7 +259,7 @@ Test(ledger, fees_round_half_up_and_never_exceed_the_amount)
 	cr_assert_eq(fee, 20, "capped at the amount: net 0, never negative");
 	cr_assert_eq(ledger_fee(2000, &PRICING, &fee), 0);
 	cr_assert_eq(fee, 88);
-	const struct ledger_pricing half = {50, 0, "usd", NULL}; /* 0.5 % */
+	const struct ledger_pricing half = {50, 0, "usd", NULL, NULL, NULL}; /* 0.5 % */
 	cr_assert_eq(ledger_fee(100, &half, &fee), 0);
 	cr_assert_eq(fee, 1, "0.5 rounds up");
 	cr_assert_eq(ledger_fee(99, &half, &fee), 0);
@@ -275,10 +275,85 @@ Test(ledger, fee_inputs_out_of_range_are_refused)
 	cr_assert_eq(ledger_fee(-5, &PRICING, &fee), LEDGER_ERR_INVALID);
 	cr_assert_eq(ledger_fee(INT64_MAX, &PRICING, &fee), LEDGER_ERR_OVERFLOW);
 	cr_assert_eq(ledger_fee(LEDGER_AMOUNT_MAX + 1, &PRICING, &fee), LEDGER_ERR_OVERFLOW);
-	const struct ledger_pricing bad1 = {10001, 30, "usd", NULL}, bad2 = {290, -1, "usd", NULL};
+	const struct ledger_pricing bad1 = {10001, 30, "usd", NULL, NULL, NULL},
+				    bad2 = {290, -1, "usd", NULL, NULL, NULL};
 	cr_assert_eq(ledger_fee(1000, &bad1, &fee), LEDGER_ERR_INVALID);
 	cr_assert_eq(ledger_fee(1000, &bad2, &fee), LEDGER_ERR_INVALID);
 	cr_assert_eq(fee, -7, "output untouched on error");
+}
+
+/* The fee table of ledger.c (Stripe's US prices), each number by hand. */
+static int64_t fee_of(int64_t amount, const char *method, const char *country, const char *settle,
+		      bool converted, const struct fx_rate *rate)
+{
+	struct ledger_pricing p = {290, 30, settle, NULL, method, country};
+	int64_t fee = -1;
+	cr_assert_eq(ledger_fee_converted(amount, &p, converted, rate, &fee), 0, "%s %lld", method,
+		     (long long)amount);
+	return fee;
+}
+
+Test(ledger, fee_table_prices_each_method_as_stripe_does)
+{
+	/* cards: 2.9 % + 30; a JP card for a usd merchant + 1.5 %; converted + 1 % */
+	cr_assert_eq(fee_of(10000, "card", "US", "usd", false, NULL), 320);
+	cr_assert_eq(fee_of(10000, NULL, NULL, "usd", false, NULL), 320, "no method: a card");
+	cr_assert_eq(fee_of(10000, "card", "JP", "usd", false, NULL), 470); /* 4.4 % = 440 + 30 */
+	cr_assert_eq(fee_of(10000, "card", "US", "usd", true, NULL), 420);  /* 3.9 % = 390 + 30 */
+	cr_assert_eq(fee_of(10000, "card", "DE", "usd", true, NULL), 570);  /* 5.4 % = 540 + 30 */
+	cr_assert_eq(fee_of(1999, "card", "JP", "usd", false, NULL), 118);  /* 87.956 → 88 + 30 */
+	cr_assert_eq(fee_of(10000, "card", "DE", "eur", false, NULL), 320,
+		     "EEA card, eur merchant");
+	cr_assert_eq(fee_of(10000, "card", "US", "eur", false, NULL), 470);
+	cr_assert_eq(fee_of(10000, "card", "BR", "chf", false, NULL), 320, "no home country known");
+	/* Terminal 2.7 % + 5, international too */
+	cr_assert_eq(fee_of(10000, "card_present", "US", "usd", false, NULL), 275);
+	cr_assert_eq(fee_of(10000, "card_present", "JP", "usd", false, NULL), 425);
+	/* ACH 0.8 % capped at 500: 62500 is where the cap starts */
+	cr_assert_eq(fee_of(10000, "us_bank_account", NULL, "usd", false, NULL), 80);
+	cr_assert_eq(fee_of(62500, "us_bank_account", NULL, "usd", false, NULL), 500);
+	cr_assert_eq(fee_of(1000000, "us_bank_account", NULL, "usd", false, NULL), 500);
+	cr_assert_eq(fee_of(1000000, "ach_debit", NULL, "usd", false, NULL), 500);
+	cr_assert_eq(fee_of(1063, "us_bank_account", NULL, "usd", false, NULL), 9); /* 8.504 → 9 */
+	/* buy now, pay later */
+	cr_assert_eq(fee_of(10000, "klarna", NULL, "usd", false, NULL), 629); /* 599 + 30 */
+	cr_assert_eq(fee_of(10000, "affirm", NULL, "usd", false, NULL), 630); /* 600 + 30 */
+	cr_assert_eq(fee_of(10000, "afterpay_clearpay", NULL, "usd", false, NULL),
+		     630); /* the same */
+	/* bank transfers 0.5 % capped at 500 */
+	cr_assert_eq(fee_of(10000, "customer_balance", NULL, "usd", false, NULL), 50);
+	cr_assert_eq(fee_of(500000, "customer_balance", NULL, "usd", false, NULL), 500);
+	/* euro prices: as they are for a eur merchant */
+	cr_assert_eq(fee_of(10000, "sepa_debit", NULL, "eur", false, NULL), 35);
+	cr_assert_eq(fee_of(10000, "ideal", NULL, "eur", false, NULL), 29);
+	cr_assert_eq(fee_of(10000, "bancontact", NULL, "eur", false, NULL), 35);
+	/* for a usd merchant converted at the charge's rate, + 1 % conversion: 100.00 eur at 1.0823
+	 * = 10823 cents; 35 eur cents = 37.8805 → 38; 108.23 → 108; 146 */
+	struct fx_rate r;
+	cr_assert_eq(fx_rate_init(&r, "eur", "usd", INT64_C(1082300000000), 0), 0);
+	cr_assert_eq(fee_of(10823, "sepa_debit", NULL, "usd", true, &r), 146);
+	/* 29 eur cents = 31.3867 → 31; + 108 */
+	cr_assert_eq(fee_of(10823, "ideal", NULL, "usd", true, &r), 139);
+	/* a capped line with a conversion: the cap holds the method's part only (0.5 % of
+	 * 200000 = 1000 → 500), the 1 % comes on top: 500 + 2000 */
+	cr_assert_eq(fee_of(200000, "customer_balance", NULL, "usd", true, NULL), 2500);
+	/* never more than the charge */
+	cr_assert_eq(fee_of(20, "klarna", NULL, "usd", false, NULL), 20);
+	cr_assert_eq(fee_of(3, "card_present", NULL, "usd", false, NULL), 3);
+}
+
+Test(ledger, fee_table_refuses_what_it_cannot_price)
+{
+	int64_t fee = -7;
+	struct ledger_pricing p = {290, 30, "usd", NULL, "paypal", NULL};
+	cr_assert_eq(ledger_fee(1000, &p, &fee), LEDGER_ERR_INVALID, "a method it does not list");
+	p.method = "sepa_debit"; /* a euro fee for a usd merchant without a rate */
+	cr_assert_eq(ledger_fee(1000, &p, &fee), LEDGER_ERR_NO_RATE);
+	p.method = "card";
+	cr_assert_eq(ledger_fee_converted(INT64_C(900000000000), &p, true, NULL, &fee), 0);
+	cr_assert_eq(fee, INT64_C(900000000000) / 10000 * 390 + 30, "large amounts: no overflow");
+	cr_assert_eq(ledger_fee_converted(LEDGER_AMOUNT_MAX + 1, &p, true, NULL, &fee),
+		     LEDGER_ERR_OVERFLOW);
 }
 
 Test(ledger, available_on_is_two_days_later_at_the_next_utc_midnight)

@@ -84,7 +84,7 @@ static int charge_row(struct db *db, const char *id, int64_t amount, const char 
 static int op_fn(struct db *db, void *p)
 {
 	struct op *o = p;
-	const struct ledger_pricing pricing = {290, 30, "usd", o->fx};
+	const struct ledger_pricing pricing = {290, 30, "usd", o->fx, NULL, NULL};
 	switch (o->step) {
 	case AUTH:
 		o->rc = ledger_authorize(db, M1, o->source, o->amount, o->currency, T0);
@@ -234,17 +234,18 @@ static void assert_verify_ok(void)
 Test(ledger_fx, capture_converts_once_and_books_each_currency_apart)
 {
 	char bt[ID_MAX];
-	/* 19.99 eur × 1.0823 = 21.635177 usd → 2164 cents; fee 62.756 → 63 + 30 = 93 */
+	/* 19.99 eur × 1.0823 = 21.635177 usd → 2164 cents; fee at 2.9 % + 1 % conversion:
+	 * 2164 × 3.9 % = 84.396 → 84 + 30 = 114 */
 	charge("ch_1", 1999, "eur", bt);
-	assert_bt(bt, 2164, 93, "usd", "1.0823");
+	assert_bt(bt, 2164, 114, "usd", "1.0823");
 	/* presentment side in eur, merchant side in usd, fx holds both legs */
 	cr_assert_eq(account("cardholder_holds", "eur"), 0);
 	cr_assert_eq(account("authorized", "eur"), 0);
 	cr_assert_eq(account("acquirer_receivable", "eur"), 1999);
 	cr_assert_eq(account("fx", "eur"), -1999);
 	cr_assert_eq(account("fx", "usd"), 2164);
-	cr_assert_eq(account("merchant_pending", "usd"), -(2164 - 93));
-	cr_assert_eq(account("fees", "usd"), -93);
+	cr_assert_eq(account("merchant_pending", "usd"), -(2164 - 114));
+	cr_assert_eq(account("fees", "usd"), -114);
 	cr_assert_eq(account("merchant_pending", "eur"), 0);
 	cr_assert_eq(account("acquirer_receivable", "usd"), 0);
 	/* the rate is recorded with the row */
@@ -262,12 +263,13 @@ Test(ledger_fx, inverse_rate_and_zero_and_three_decimal_currencies)
 {
 	char bt[ID_MAX];
 	/* jpy→usd = 1 / 156.73 rounded to 12 decimals = 0.006380399413; 5000 yen → 3190.1997 →
-	 * 3190; fee 92.51 → 93 + 30 = 123 */
+	 * 3190; fee 3190 × 3.9 % = 124.41 → 124 + 30 = 154 */
 	charge("ch_j", 5000, "jpy", bt);
-	assert_bt(bt, 3190, 123, "usd", "0.006380399413");
-	/* 12.340 kwd × 3.2531 = 40.143254 usd → 4014; fee 116.406 → 116 + 30 = 146 */
+	assert_bt(bt, 3190, 154, "usd", "0.006380399413");
+	/* 12.340 kwd × 3.2531 = 40.143254 usd → 4014; fee 4014 × 3.9 % = 156.546 → 157 + 30 = 187
+	 */
 	charge("ch_k", 12340, "kwd", bt);
-	assert_bt(bt, 4014, 146, "usd", "3.2531");
+	assert_bt(bt, 4014, 187, "usd", "3.2531");
 	assert_verify_ok();
 }
 
@@ -306,8 +308,9 @@ Test(ledger_fx, full_refund_returns_exactly_the_charge_and_fx_goes_back_to_zero)
 	must(REFUND, "re_1", "ch_1", 1999, "eur", rbt);
 	assert_bt(rbt, -2164, 0, "usd", "1.0823");
 	/* the merchant nets exactly −fee in usd */
-	cr_assert_eq(account("merchant_pending", "usd") + account("merchant_available", "usd"), 93);
-	cr_assert_eq(bt_int(bt, BT_NET) + bt_int(rbt, BT_NET), -93);
+	cr_assert_eq(account("merchant_pending", "usd") + account("merchant_available", "usd"),
+		     114);
+	cr_assert_eq(bt_int(bt, BT_NET) + bt_int(rbt, BT_NET), -114);
 	cr_assert_eq(account("fx", "eur"), 0);
 	cr_assert_eq(account("fx", "usd"), 0);
 	cr_assert_eq(account("acquirer_payable", "eur"), -1999);

@@ -128,7 +128,7 @@ struct step {
 static int step_fn(struct db *db, void *p)
 {
 	struct step *x = p;
-	const struct ledger_pricing pricing = {290, 30, "usd", NULL};
+	const struct ledger_pricing pricing = {290, 30, "usd", NULL, NULL, NULL};
 	switch (x->op) {
 	case OP_SET:
 		x->rc = ledger_reserve_set(db, M1, x->bps, x->days, x->now);
@@ -145,7 +145,7 @@ static int step_fn(struct db *db, void *p)
 		struct fx_table *fx = fx_table_load_csv(RATES, sizeof(RATES) - 1, err, sizeof(err));
 		if (!fx)
 			return x->rc = DB_ERR;
-		const struct ledger_pricing conv = {290, 30, "usd", fx};
+		const struct ledger_pricing conv = {290, 30, "usd", fx, NULL, NULL};
 		x->rc =
 		    ledger_sale_as(db, M1, x->charge, x->amount, "eur", &conv, x->now, NULL, x->bt);
 		fx_table_free(fx);

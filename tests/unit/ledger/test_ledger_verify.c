@@ -14,8 +14,9 @@
 static char dir[256];
 static struct store *s;
 
-static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
-static const struct ledger_pricing PRICING_EUR = {290, 30, "eur", NULL}; /* acct_2 settles in eur */
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL, NULL, NULL};
+static const struct ledger_pricing PRICING_EUR = {290,	30,   "eur",
+						  NULL, NULL, NULL}; /* acct_2 settles in eur */
 #define T0 INT64_C(1700000000)
 
 /* Good books: two charges (one made available), a refund and a failed refund. */

@@ -69,7 +69,7 @@ static void approved(struct processor_decision *d)
 	d->cvc_check = "pass";
 }
 
-static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL, NULL, NULL};
 
 static struct attempt attempt_of(const struct processor_decision *d, bool capture)
 {
