@@ -58,6 +58,11 @@ static void write_params(struct json *j, const struct param_spec *spec)
 				json_str(j, *v);
 			json_arr_close(j);
 		}
+		/* a hash's or an array of hashes' own parameters (items[0][price], …) */
+		if (sp->children && sp->children->name) {
+			json_key(j, "children");
+			write_params(j, sp->children);
+		}
 		json_obj_close(j);
 	}
 	json_arr_close(j);
@@ -102,7 +107,7 @@ int cli_routes(int argc, char **argv)
 		    "  {method, pattern, flags, params}, in the order the router tries them.\n"
 		    "  flags: publishable, list, no_auth, raw, page_limit, read_only, multipart,\n"
 		    "  ephemeral, stripe_version; params: the declared parameters {name, type,\n"
-		    "  required, enum} (list routes also take limit, starting_after, "
+		    "  required, enum, children} (list routes also take limit, starting_after, "
 		    "ending_before,\n"
 		    "  created; every route takes expand)\n",
 		    help ? stdout : stderr);

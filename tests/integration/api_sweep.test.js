@@ -18,6 +18,7 @@ const ids = idsA;
 const idsB = {}; // the few objects merchant B has of its own
 const snapshots = []; // [{ path, body }]: A's objects as A reads them before B's pass
 const findings = [];
+const seeded = []; // the objects seed() made, for the page URLs they carry
 // test PANs sent as garbage: none may reach the server's log
 const PANS = ['4242424242424242', '4000056655665556', '5555555555554444'];
 
@@ -48,6 +49,7 @@ async function seed() {
   const s = async (keys, fn) => {
     try {
       const o = await fn();
+      if (o && typeof o === 'object') seeded.push(o);
       for (const k of [].concat(keys)) ids[k] = typeof o === 'string' ? o : o.id;
       return o;
     } catch (e) {
@@ -322,6 +324,13 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
     if (!mapped) return;
     // the route's required parameters filled, so that its handler reaches the object
     const pairs = withRequired(rt, '', rt.method === 'POST' && rt.params.some((p) => p.name === 'metadata') ? [['metadata[by]', 'b']] : []);
+    // B's publishable key too, where one may call the route (a PaymentIntent's retrieve
+    // with its client secret, …)
+    if (rt.flags.includes('publishable')) {
+      const pub = await send(rt, path, pairs, env.merchants[1].publishable_key);
+      checkAnswer(rt, path, 'with merchant B\'s publishable key', pub);
+      if (pub.status < 400) leaks.push(`${rt.method} ${path} (publishable): ${pub.status} ${pub.body.slice(0, 200)}`);
+    }
     const res = await send(rt, path, pairs, B);
     checkAnswer(rt, path, 'as merchant B', res);
     if (res.status < 400) leaks.push(`${rt.method} ${path}: ${res.status} ${res.body.slice(0, 200)}`);
@@ -469,6 +478,26 @@ test('pages (no key, raw): garbage paths and bodies, never a 5xx, the server sta
     await healthy();
   });
   assert.deepEqual(findings.splice(0), []);
+});
+
+test('pages: merchant A\'s page URLs under merchant B\'s account are not found', async () => {
+  const base = `http://127.0.0.1:${env.port}/`;
+  const urls = new Set();
+  for (const o of seeded) {
+    for (const m of JSON.stringify(o).matchAll(/"(http:\/\/127\.0\.0\.1:\d+\/[^"]+)"/g)) {
+      if (m[1].startsWith(base) && m[1].includes(`/${env.merchant.id}/`) && !m[1].includes('/v1/')) urls.add(m[1]);
+    }
+  }
+  assert.ok(urls.size >= 3, `only ${[...urls].join(' ')}`);
+  const bad = [];
+  for (const u of urls) {
+    const p = u.slice(base.length - 1);
+    const own = await request({ port: env.port, path: p });
+    assert.ok(own.status < 500, `${p}: ${own.status}`);
+    const other = await request({ port: env.port, path: p.replace(`/${env.merchant.id}/`, `/${env.merchants[1].id}/`) });
+    if (other.status < 400 || other.status >= 500) bad.push(`${p} as merchant B: ${other.status} (merchant A: ${own.status})`);
+  }
+  assert.deepEqual(bad, []);
 });
 
 test('afterwards: money is conserved (tender verify) and the log holds no card number', async () => {

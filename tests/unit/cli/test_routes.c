@@ -15,9 +15,14 @@ static int ok_handler(struct req *r)
 }
 
 static const char *const kinds[] = {"a", "b", NULL};
+static const struct param_spec part_params[] = {
+    {"size", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec widget_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"kind", PT_ENUM, 0, 0, kinds, NULL},
+    {"parts", PT_OBJECT_ARRAY, 0, 0, NULL, part_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct route widget_routes[] = {
@@ -48,7 +53,12 @@ Test(cli_routes, one_json_line_per_route_with_flags_and_params)
 	cr_assert_str_eq(json_string_value(json_object_get(first, "pattern")), "/v1/widgets");
 	cr_assert_eq(json_array_size(json_object_get(first, "flags")), 0);
 	json_t *params = json_object_get(first, "params");
-	cr_assert_eq(json_array_size(params), 2);
+	cr_assert_eq(json_array_size(params), 3);
+	json_t *parts = json_array_get(params, 2);
+	cr_assert_str_eq(json_string_value(json_object_get(parts, "type")), "object_array");
+	cr_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(json_object_get(parts, "children"), 0), "name")),
+			 "size");
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(params, 0), "name")),
 			 "amount");
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(params, 0), "type")),
