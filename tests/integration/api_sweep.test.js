@@ -331,6 +331,14 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
       checkAnswer(rt, path, 'with merchant B\'s publishable key', pub);
       if (pub.status < 400) leaks.push(`${rt.method} ${path} (publishable): ${pub.status} ${pub.body.slice(0, 200)}`);
     }
+    // A's connected account (A's key with Stripe-Account) is a merchant of its own too: it
+    // never reaches its platform's objects. (Routes on the account itself, /v1/accounts/{id}…,
+    // are the account's own: left to merchant B's pass.)
+    if (ids.accounts && !rt.pattern.startsWith('/v1/accounts/')) {
+      const ca = await send(rt, path, pairs, env.merchant.secret_key, { 'Stripe-Account': ids.accounts });
+      checkAnswer(rt, path, 'as A\'s connected account', ca);
+      if (ca.status < 400) leaks.push(`${rt.method} ${path} (A's connected account): ${ca.status} ${ca.body.slice(0, 200)}`);
+    }
     const res = await send(rt, path, pairs, B);
     checkAnswer(rt, path, 'as merchant B', res);
     if (res.status < 400) leaks.push(`${rt.method} ${path}: ${res.status} ${res.body.slice(0, 200)}`);
@@ -373,6 +381,17 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
     const res = await request({ port: env.port, path: `/v1/customers/${ids.customers}`, key: B, headers: { 'Stripe-Account': acct } });
     if (res.status !== 403 || !res.json || res.json.error.code !== 'account_invalid') leaks.push(`Stripe-Account ${acct}: ${res.status} ${res.body.slice(0, 200)}`);
   }
+  // an ephemeral key of another of A's customers (a mobile app's): the routes it may call
+  // refuse A's first customer's objects
+  const other = await A.customers.create({ email: 'other@example.com' });
+  const ek = await A.ephemeralKeys.create({ customer: other.id }, { apiVersion: '2024-06-20' });
+  await pool(routes.filter((rt) => rt.flags.includes('ephemeral') && /\{/.test(rt.pattern)), async (rt) => {
+    const { path, mapped } = fillPath(rt.pattern, idFor);
+    if (!mapped) return;
+    const res = await send(rt, path, withRequired(rt, '', []), ek.secret);
+    checkAnswer(rt, path, 'with another customer\'s ephemeral key', res);
+    if (res.status < 400) leaks.push(`${rt.method} ${path} (ephemeral key of ${other.id}): ${res.status} ${res.body.slice(0, 200)}`);
+  });
   assert.deepEqual(leaks, [], 'merchant B reached merchant A\'s objects');
   assert.deepEqual(notFound, [], 'merchant B\'s reads of merchant A\'s objects are not 404 resource_missing');
 
