@@ -200,6 +200,14 @@ async function healthy() {
 // ---- garbage ------------------------------------------------------------------------------
 
 const LONG = 'x'.repeat(5000);
+// what a page's forms post to (suffixes of a page's URL) and garbage they may be sent
+const PAGE_ACTIONS = ['', '/start', '/complete', '/fail', '/authorize', '/address', '/quantities', '/promotion_code',
+  '/recover', '/cancel', '/details', '/payment_method'];
+const PAGE_BODIES = ['', 'a=1', 'card[number]=4242424242424242&card[exp_month]=13&card[exp_year]=1&card[cvc]=x',
+  'number=4242424242424242&exp=99/99&cvc=1234567', 'quantity=-1', 'quantities[0]=99999999999999999999',
+  'line_items[0][quantity]=9223372036854775807', 'code=' + 'z'.repeat(3000), 'email=%00&name=%ff',
+  'country=ZZ&postal_code=' + 'x'.repeat(500), 'amounts[]=32&amounts[]=45', 'amounts[]=-1&amounts[]=99999999999999',
+  'descriptor_code=' + 'Z'.repeat(100), 'payment_method=pm_card_visa', 'token=' + 'x'.repeat(300)];
 const RAW_FORMS = ['%zz=1', 'a=%ff%fe', 'email=%00', 'zz=1&zz=2', '&&&=&', '[]=1', 'a[=1', 'a]=1', 'a[]][[=1',
   'metadata[]=1', 'expand[][]=x', `${'a'.repeat(3000)}=1`, 'limit=1&limit[x]=2', '=', 'a[0]=1&a[x]=2', 'a[1000000]=1'];
 const DEEP = `${'[a]'.repeat(40)}`;
@@ -517,6 +525,20 @@ test('pages: merchant A\'s page URLs under merchant B\'s account are not found',
     if (other.status < 400 || other.status >= 500) bad.push(`${p} as merchant B: ${other.status} (merchant A: ${own.status})`);
   }
   assert.deepEqual(bad, []);
+  // A's real pages and their form actions, posted garbage: never a 5xx
+  const posts = [];
+  for (const u of urls) {
+    const p = u.slice(base.length - 1).split('?')[0];
+    for (const sub of PAGE_ACTIONS) {
+      for (const body of PAGE_BODIES) posts.push({ path: p + sub, body });
+    }
+  }
+  await pool(posts, async ({ path, body }) => {
+    const res = await request({ port: env.port, method: 'POST', path, body });
+    if (res.status >= 500) findings.push(`POST ${path} ${body.slice(0, 80)}: ${res.status} ${res.body.slice(0, 200)}`);
+  });
+  await healthy();
+  assert.deepEqual(findings.splice(0), []);
 });
 
 test('afterwards: money is conserved (tender verify) and the log holds no card number', async () => {
