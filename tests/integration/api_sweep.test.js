@@ -469,6 +469,11 @@ test('no parameters and garbage parameters: never a 5xx, always Stripe-shaped, t
         checkAnswer(rt, unk, `id ${bad.slice(0, 20)}`, await send(rt, unk, []));
       }
     }
+    // headers with garbage: Stripe-Version, an over-long Idempotency-Key, Stripe-Account
+    for (const h of [{ 'Stripe-Version': 'garbage' }, { 'Stripe-Version': '2020-08-27' }, { 'Idempotency-Key': 'k'.repeat(300) },
+      { 'Stripe-Account': 'acct_zz' }, { 'Stripe-Account': PANS[0] }, { 'Stripe-Account': 'x'.repeat(300) }]) {
+      checkAnswer(rt, path, `header ${JSON.stringify(h).slice(0, 60)}`, await send(rt, path, [], env.merchant.secret_key, h));
+    }
     // bodies and query strings that are not well-formed forms
     for (const raw of RAW_FORMS) {
       const res = rt.method === 'POST'
