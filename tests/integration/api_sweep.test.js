@@ -222,6 +222,10 @@ const refName = {
   confirmation_token: 'confirmation_tokens', feature: 'features', reader: 'readers', session: 'sessions',
   subscription_schedule: 'subscription_schedules', credit_note: 'credit_notes', transfer: 'transfers',
   payout: 'payouts', on_behalf_of: 'accounts', from_invoice: 'invoices', mandate: 'mandates',
+  default_payment_method: 'payment_methods', default_source: 'sources', invoiceitem: 'invoiceitems',
+  tax_rates: 'tax_rates', default_tax_rates: 'tax_rates', shipping_rates: 'shipping_rates', prices: 'prices',
+  products: 'products', features: 'features', entitlement_feature: 'features', meter: 'meters', tax_id: 'tax_ids',
+  webhook_endpoint: 'webhook_endpoints', review: 'reviews', early_fraud_warning: 'early_fraud_warnings',
 };
 function plausible(p) {
   switch (p.type) {
@@ -371,8 +375,11 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
       const leaves = p.children ? nestedLeaves(p) : [{ key: p.name, param: p, around: [] }];
       for (const leaf of leaves) {
         const last = (/([A-Za-z0-9_]+)\]?$/.exec(leaf.key) || [])[1];
-        const v = leaf.param.type === 'string' && refName[last] && ids[refName[last]];
-        if (v) refs.push({ rt, path, pairs: withRequired(rt, p.name, [...leaf.around, [leaf.key, v]]) });
+        // company[tax_id] is a company's tax number (an EIN), not a txi_ object
+        if (leaf.key === 'company[tax_id]') continue;
+        const v = ['string', 'array'].includes(leaf.param.type) && refName[last] && ids[refName[last]];
+        const key = leaf.param.type === 'array' ? `${leaf.key}[0]` : leaf.key;
+        if (v) refs.push({ rt, path, pairs: withRequired(rt, p.name, [...leaf.around, [key, v]]) });
       }
     }
   }
