@@ -226,6 +226,9 @@ const refName = {
   tax_rates: 'tax_rates', default_tax_rates: 'tax_rates', shipping_rates: 'shipping_rates', prices: 'prices',
   products: 'products', features: 'features', entitlement_feature: 'features', meter: 'meters', tax_id: 'tax_ids',
   webhook_endpoint: 'webhook_endpoints', review: 'reviews', early_fraud_warning: 'early_fraud_warnings',
+  source_transaction: 'charges', from_subscription: 'subscriptions', from_quote: 'quotes', default_price: 'prices',
+  verification_session: 'verification_sessions', external_account: 'external_accounts', person: 'persons',
+  balance_transaction: 'balance_transactions', event: 'events', promotion_codes: 'promotion_codes', coupons: 'coupons',
 };
 function plausible(p) {
   switch (p.type) {
@@ -366,6 +369,10 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
   const Bc = env.stripe(B);
   idsB.customers = (await Bc.customers.create({ email: 'b@example.com' })).id;
   idsB.products = (await Bc.products.create({ name: 'B' })).id;
+  idsB.payment_intents = (await Bc.paymentIntents.create({ amount: 1000, currency: 'usd' })).id;
+  idsB.setup_intents = (await Bc.setupIntents.create({})).id;
+  idsB.invoices = (await Bc.invoices.create({ customer: idsB.customers, auto_advance: false })).id;
+  idsB.prices = (await Bc.prices.create({ product: idsB.products, currency: 'usd', unit_amount: 500 })).id;
   const refs = [];
   for (const rt of routes.filter(isApi)) {
     const { path, mapped } = fillPath(rt.pattern, (segs, i) => idFor(segs, i, idsB));
