@@ -319,6 +319,17 @@ test('tender routes lists the server\'s routes with their flags and parameters',
   assert.ok(Object.keys(ids).length > 30, `seeded only ${Object.keys(ids).join(', ')}`);
 });
 
+// An object as compared before and after B's pass: a payout's and a top-up's status (and the
+// fields that come with it) move by themselves, the scheduler pays a payout at its arrival date
+// and settles a top-up at its expected availability, a couple of seconds after they are made
+const SCHEDULER_MOVES = ['status', 'balance_transaction', 'failure_balance_transaction', 'failure_code', 'failure_message', 'reconciliation_status'];
+function settled(path, body) {
+  if (!/^\/v1\/(payouts|topups)\//.test(path)) return body;
+  const o = JSON.parse(body);
+  for (const k of SCHEDULER_MOVES) delete o[k];
+  return JSON.stringify(o);
+}
+
 test('merchant B\'s key never reads or changes merchant A\'s objects', async () => {
   const B = env.merchants[1].secret_key;
   // A's objects as A reads them (every GET of one object that A's key answers with 200)
@@ -420,7 +431,7 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
   const changed = [];
   await pool(snapshots, async (snap) => {
     const res = await request({ port: env.port, path: snap.path, key: env.merchant.secret_key });
-    if (res.body !== snap.body) changed.push(`${snap.path}:\n  before ${snap.body.slice(0, 400)}\n  after  ${res.body.slice(0, 400)}`);
+    if (settled(snap.path, res.body) !== settled(snap.path, snap.body)) changed.push(`${snap.path}:\n  before ${snap.body.slice(0, 400)}\n  after  ${res.body.slice(0, 400)}`);
   });
   assert.deepEqual(changed, [], 'merchant A\'s objects changed while merchant B tried them');
   assert.deepEqual(findings.splice(0), []);
