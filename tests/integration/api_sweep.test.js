@@ -409,6 +409,19 @@ test('merchant B\'s key never reads or changes merchant A\'s objects', async () 
     }
   });
   assert.ok(refs.length > 100, `only ${refs.length} requests naming A's objects`);
+  // B's searches for what A's objects hold: none of them
+  const searches = routes.filter((rt) => isApi(rt) && rt.pattern.endsWith('/search'));
+  assert.ok(searches.length >= 5);
+  // (the same query finds A's customer with A's key: the search does look)
+  const own = await A.customers.search({ query: "metadata['k']:'v'" });
+  assert.ok(own.data.some((c) => c.id === ids.customers));
+  for (const rt of searches) {
+    for (const q of ["created>0", "metadata['k']:'v'", "email:'sweep@example.com'", "status:'succeeded'", "active:'true'"]) {
+      const res = await send(rt, rt.pattern, [['query', q]], B);
+      checkAnswer(rt, rt.pattern, `as merchant B, query ${q}`, res);
+      if (res.status < 400 && aIds.some((id) => res.body.includes(id))) leaks.push(`${rt.pattern}?query=${q}: ${res.body.slice(0, 200)}`);
+    }
+  }
   // B's key acting as merchant A, or as A's connected account (Stripe-Account): 403
   for (const acct of [env.merchant.id, ids.accounts]) {
     const res = await request({ port: env.port, path: `/v1/customers/${ids.customers}`, key: B, headers: { 'Stripe-Account': acct } });
