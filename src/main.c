@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"fraud", cli_fraud, "synthesize data and train the fraud model"},
     {"shards", cli_shards, "list PostgreSQL shards, move a merchant to another shard"},
     {"webhooks", cli_webhooks, "show delivery attempts of an event, resend one"},
+    {"routes", cli_routes, "print every API route (method, pattern, flags, params) as JSON lines"},
     {NULL, NULL, NULL},
 };
 

@@ -64,6 +64,7 @@
 
 #include "api/accounts.h"
 #include "api/billing_internal.h"
+#include "api/catalog.h"
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
@@ -471,6 +472,54 @@ static int conf_params(struct req *r, struct conf *c)
 
 /* ---- /v1/billing_portal/configurations ---- */
 
+/* The products and prices the request's features[subscription_update][products] names must be
+ * this merchant's, each price of its product, as Stripe checks: stored unchecked, another
+ * merchant's ids were kept and shown back. Inside the write. 0, or -1 with r->err. */
+static int products_check(struct req *r, struct db *db)
+{
+	const char *base = "features.subscription_update.products";
+	const struct form_node *n = param_node(r, base);
+	for (int i = 0; n && n->kind == FORM_ARRAY && i < 10; i++) {
+		char path[96], shown[112];
+		snprintf(path, sizeof(path), "%s.%d.product", base, i);
+		const char *product = param_str(r, path);
+		if (!product)
+			break;
+		struct product pr;
+		int rc = product_load(r, db, product, &pr);
+		snprintf(shown, sizeof(shown),
+			 "features[subscription_update][products][%d][product]", i);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_RESOURCE_MISSING, shown, "No such product: '%s'",
+					product);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		snprintf(path, sizeof(path), "%s.%d.prices", base, i);
+		const struct form_node *prices = param_node(r, path);
+		int k = 0;
+		for (const struct form_node *c = prices ? prices->first_child : NULL; c;
+		     c = c->next, k++) {
+			const char *id = c->kind == FORM_SCALAR ? c->value : NULL;
+			if (!id)
+				continue;
+			struct price p;
+			rc = price_load(r, db, id, &p);
+			snprintf(shown, sizeof(shown),
+				 "features[subscription_update][products][%d][prices][%d]", i, k);
+			if (rc == DB_NOTFOUND)
+				return req_fail(r, ERR_RESOURCE_MISSING, shown,
+						"No such price: '%s'", id);
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (!p.product || strcmp(p.product, product) != 0)
+				return req_fail(r, ERR_PARAM_BAD, shown,
+						"The price %s does not belong to product %s.", id,
+						product);
+		}
+	}
+	return 0;
+}
+
 struct conf_ctx {
 	struct req *r;
 	const char *id;
@@ -489,7 +538,7 @@ static int conf_create_fn(struct db *db, void *p)
 	c->features = FEATURES_BASE;
 	c->business_profile = PROFILE_EMPTY;
 	c->metadata = "{}";
-	if (conf_params(r, c) != 0 || conf_insert(r, db, c) != 0)
+	if (conf_params(r, c) != 0 || products_check(r, db) != 0 || conf_insert(r, db, c) != 0)
 		return -1;
 	return conf_emit(r, db, c, "billing_portal.configuration.created", NULL, true);
 }
@@ -539,7 +588,7 @@ static int conf_update_fn(struct db *db, void *p)
 					"The default configuration cannot be deactivated.");
 		c->active = active;
 	}
-	if (conf_params(r, c) != 0)
+	if (conf_params(r, c) != 0 || products_check(r, db) != 0)
 		return -1;
 	c->updated = r->now;
 	struct db_stmt *st = db_prepare(db, SQL_CONF_UPDATE);

@@ -1107,6 +1107,9 @@ static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
 	struct req *r = c->r;
+	/* an unconfirmed intent keeps its payment_method as sent: it must be this merchant's */
+	if (payments_pm_check_owned(r, db, c->pi.payment_method, "payment_method") != 0)
+		return -1;
 	if (pi_insert(db, r->merchant_id, &c->pi) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_pi(r, db, &c->pi, "payment_intent.created") != 0)
@@ -1581,6 +1584,9 @@ static int update_fn(struct db *db, void *p)
 	const char *pm = param_str(r, "payment_method");
 	if (pm) {
 		pi.payment_method = *pm ? pm : NULL;
+		/* kept unconfirmed: it must be this merchant's (not another's pm_…) */
+		if (payments_pm_check_owned(r, db, pi.payment_method, "payment_method") != 0)
+			return -1;
 		if (status_is(&pi, "requires_payment_method") && pi.payment_method)
 			pi.status = "requires_confirmation";
 	}

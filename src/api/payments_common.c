@@ -1123,3 +1123,14 @@ int payments_confirm_created(struct req *r, struct payment_intent *pi, const cha
 	*ret_json = pi_json(NULL, &r->arena, r->merchant_id, r->livemode, pi, ret_len);
 	return *ret_json ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
+
+int payments_pm_check_owned(struct req *r, struct db *db, const char *pm, const char *param)
+{
+	if (!pm || strncmp(pm, "pm_", 3) != 0 || vault_is_test_alias(pm))
+		return 0;
+	struct pm_card card;
+	int rc = pm_load(db, r->merchant_id, pm, &card);
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'", pm);
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}

@@ -1167,6 +1167,9 @@ static int create_fn(struct db *db, void *p)
 	struct req *r = c->r;
 	if (c->si.customer && customer_check(r, db, c->si.customer) != 0)
 		return -1;
+	/* an unconfirmed intent keeps its payment_method as sent: it must be this merchant's */
+	if (payments_pm_check_owned(r, db, c->si.payment_method, "payment_method") != 0)
+		return -1;
 	if (si_write(r, db, &c->si, true) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, &c->si, "setup_intent.created") != 0)
@@ -1462,7 +1465,8 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
 	if (pm) {
-		if (check_pm_ref(r, *pm ? pm : NULL) != 0)
+		if (check_pm_ref(r, *pm ? pm : NULL) != 0 ||
+		    payments_pm_check_owned(r, db, *pm ? pm : NULL, "payment_method") != 0)
 			return -1;
 		/* a new payment method replaces the one a challenge was asked for */
 		if (status_is(si, "requires_action") &&

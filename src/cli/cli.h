@@ -35,5 +35,12 @@ int cli_fraud(int argc, char **argv);
 int cli_webhooks(int argc, char **argv);
 int cli_shards(int argc, char **argv);
 int cli_dispute(int argc, char **argv);
+int cli_routes(int argc, char **argv);
+
+/* The routes of tables (NULL-terminated, as api_route_tables) as JSON lines {method, pattern,
+ * flags, params} appended to b: how many, or -1 when b failed. */
+struct buf;
+struct route;
+int routes_write_json(struct buf *b, const struct route *const *tables);
 
 #endif

@@ -1044,7 +1044,12 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 		json_kv_int(&l.j, "status", r->status);
 		json_kv_int(&l.j, "duration_us", clock_mono_us() - c->start_us);
 		json_kv_str(&l.j, "request_id", r->request_id);
-		json_kv_str(&l.j, "merchant", r->merchant_id[0] ? r->merchant_id : "-");
+		/* a page's merchant is its first path segment as sent, before the page has
+		 * looked it up: a card number typed there must not reach the log */
+		const char *m = r->merchant_id[0] ? r->merchant_id : "-";
+		if (redact_pan_like(m, strlen(m)))
+			m = "(omitted)";
+		json_kv_str(&l.j, "merchant", m);
 		if (r->err.set || r->status >= 400)
 			json_kv_str(&l.j, "error", api_error_info(r->err.code)->name);
 		if (r->replayed)

@@ -465,13 +465,17 @@ static int map_ready_fn(struct db *db, void *p)
 }
 
 /* Reads merchant_id's shard from shard_map (making a new merchant ready on its shard first).
- * A merchant missing from the map lives on shard 0 (nothing was created for it on others). */
-static int map_lookup(struct pg_store *s, const char *merchant_id, int *ret_shard)
+ * A merchant missing from the map lives on shard 0 (nothing was created for it on others);
+ * *ret_unmapped (when not NULL) then says so. */
+static int map_lookup(struct pg_store *s, const char *merchant_id, int *ret_shard,
+		      int *ret_unmapped)
 {
 	struct map_ctx c = {.merchant_id = merchant_id};
 	int rc = run_tx(s, 0, SQL_BEGIN_R, map_get_fn, &c);
 	if (rc != 0)
 		return rc;
+	if (ret_unmapped)
+		*ret_unmapped = !c.found;
 	if (!c.found) {
 		*ret_shard = 0;
 		return 0;
@@ -498,8 +502,9 @@ static int map_lookup(struct pg_store *s, const char *merchant_id, int *ret_shar
 	return 0;
 }
 
-static int route(struct pg_store *s, const char *merchant_id, int *ret_shard)
+static int route(struct pg_store *s, const char *merchant_id, int *ret_shard, int *ret_unmapped)
 {
+	*ret_unmapped = 0;
 	if (!merchant_id || s->n == 1) {
 		*ret_shard = 0;
 		return 0;
@@ -509,9 +514,15 @@ static int route(struct pg_store *s, const char *merchant_id, int *ret_shard)
 		*ret_shard = shard;
 		return 0;
 	}
-	int rc = map_lookup(s, merchant_id, &shard);
+	int rc = map_lookup(s, merchant_id, &shard, ret_unmapped);
 	if (rc != 0)
 		return rc;
+	/* an id in no map (a page's merchant segment as a client sent it) is not cached: the
+	 * cache holds merchants, not whatever ids clients try */
+	if (*ret_unmapped) {
+		*ret_shard = shard;
+		return 0;
+	}
 	map_cache_put(s, merchant_id, shard);
 	*ret_shard = shard;
 	return 0;
@@ -548,7 +559,7 @@ static void make_new_ready(struct pg_store *s)
 		return;
 	for (int i = 0; i < c.n; i++) {
 		int shard;
-		if (map_lookup(s, c.ids[i], &shard) == 0)
+		if (map_lookup(s, c.ids[i], &shard, NULL) == 0)
 			map_cache_put(s, c.ids[i], shard);
 	}
 }
@@ -730,12 +741,16 @@ static int run_merchant_tx(struct pg_store *s, const char *merchant_id, const ch
 	int64_t waited_ms = 0;
 	int tries = 0;
 	for (;;) {
-		int shard;
-		int rc = route(s, merchant_id, &shard);
+		int shard, unmapped;
+		int rc = route(s, merchant_id, &shard, &unmapped);
 		if (rc != 0)
 			return rc;
-		if (!merchant_id || s->n == 1)
-			t.merchant_id = NULL; /* one shard: nobody can move anything */
+		/* one shard: nobody can move anything. A merchant in no shard map (an unknown id a
+		 * page was sent) has no residency row anywhere: checking it found it "gone" and
+		 * re-routed for PG_ROUTE_WAIT_MS, a worker held 15 s and a 503 for what is a 404;
+		 * it has no rows to move, so its transaction runs on shard 0 and finds nothing */
+		if (!merchant_id || s->n == 1 || unmapped)
+			t.merchant_id = NULL;
 		rc = attempt(s, shard, begin, &t);
 		if (rc == TRY_AGAIN) {
 			if (++tries >= PG_WRITE_ATTEMPTS)
@@ -804,7 +819,7 @@ int pg_store_shard_count(const struct pg_store *s)
 
 int pg_store_shard_of(struct pg_store *s, const char *merchant_id, int *ret_shard)
 {
-	return map_lookup(s, merchant_id, ret_shard);
+	return map_lookup(s, merchant_id, ret_shard, NULL);
 }
 
 /* ---- opening: migrations, identity ---- */
@@ -1265,7 +1280,7 @@ int pg_store_move(struct pg_store *s, const char *merchant_id, int to, char *err
 	if (refuse_family(s, merchant_id, err, errlen) != 0)
 		return -1;
 	int from;
-	if ((rc = map_lookup(s, merchant_id, &from)) != 0) {
+	if ((rc = map_lookup(s, merchant_id, &from, NULL)) != 0) {
 		snprintf(err, errlen,
 			 "cannot make the merchant ready on its shard (store error %d)", rc);
 		return -1;
