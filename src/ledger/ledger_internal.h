@@ -29,5 +29,12 @@ struct bt {
 /* Inserts one balance transaction (net = amount − fee, overflow-checked; reporting_category from
  * the type); ret_id (may be NULL) gets its "txn_…" id (b->id when given). */
 int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char ret_id[ID_MAX]);
+/* A paid top-up (ledger_topup.c): DR topup_funding / CR account, journal type journal_type, a
+ * "topup" balance transaction available at once of balance_type (NULL: the payments balance's
+ * default). The one movement behind ledger_topup and ledger_issuing_topup. */
+int ledger_topup_into(struct db *db, const char *merchant_id, const char *topup_id, int64_t amount,
+		      const char *currency, const char *description, int64_t now,
+		      const char *account, const char *journal_type, const char *balance_type,
+		      char ret_balance_txn_id[ID_MAX]);
 
 #endif
