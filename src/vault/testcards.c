@@ -161,6 +161,14 @@ const char *testcard_alias_at(size_t i, const char **ret_number)
 	return aliases[i].name;
 }
 
+const char *testcard_alias_number(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].name, name) == 0)
+			return aliases[i].number;
+	return NULL;
+}
+
 size_t testcard_alias_count(void)
 {
 	return sizeof(aliases) / sizeof(aliases[0]);

@@ -93,6 +93,10 @@ struct vault_testcard {
 };
 /* pm_card_visa, tok_visa, …: the card the alias stands for, or NULL. */
 const struct vault_testcard *vault_testcard_by_alias(const char *alias);
+/* The number of Stripe's test card NAME (visa, mastercard, …: what tok_NAME and pm_card_NAME
+ * stand for), or NULL: for a simulated card reader, which reads a test card's number as a
+ * customer's card would be read; only this table holds test numbers. */
+const char *testcard_alias_number(const char *name);
 
 /* A card number sealed ahead of its write transaction: the ciphertext (nonce, AES-256-GCM of the
  * digits, tag; the AAD binds it to merchant_id and card_id), the data key that sealed it and the
