@@ -34,6 +34,7 @@
 
 #include "api/common.h"
 #include "api/accounts.h"
+#include "api/connect_tokens.h"
 #include "api/external_accounts.h"
 #include "api/persons.h"
 #include "events/events.h"
@@ -607,8 +608,8 @@ static const struct param_spec tos_params[] = {
     {"service_agreement", PT_ENUM, 0, 0, (const char *const[]){"full", "recipient", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const char *const business_types[] = {"company", "government_entity", "individual",
-					     "non_profit", NULL};
+const char *const accounts_business_types[] = {"company", "government_entity", "individual",
+					       "non_profit", NULL};
 
 /*
  * settings[payouts][schedule]: interval, weekly_anchor (with weekly, required then),
@@ -877,6 +878,23 @@ static void bind_schedule(struct db_stmt *st, int first, const struct account *a
 
 /* ---- create ---- */
 
+/* account_token: the account's details (business_type, company, individual, tos_acceptance) as
+ * the token carries them, applied as if sent (connect_tokens.c), and used up in the write. */
+static const char *const token_keys[] = {"business_type", "company", "individual", "tos_acceptance",
+					 NULL};
+
+static int take_account_token(struct req *r)
+{
+	const char *tok = param_str(r, "account_token");
+	return tok ? connect_token_apply(r, tok, "account", "account_token", token_keys) : 0;
+}
+
+static int use_account_token(struct req *r, struct db *db)
+{
+	const char *tok = param_str(r, "account_token");
+	return tok ? connect_token_use(r, db, tok, "account_token") : 0;
+}
+
 struct create_ctx {
 	struct req *r;
 	struct account acct;
@@ -887,6 +905,8 @@ static int create_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct account *a = &c->acct;
+	if (use_account_token(r, db) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -955,6 +975,8 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, NULL,
 				"A connected account cannot create accounts of its own: send this "
 				"request without the Stripe-Account header.");
+	if (take_account_token(r) != 0)
+		return -1;
 	struct create_ctx c = {.r = r};
 	struct account *a = &c.acct;
 	memset(a, 0, sizeof(*a));
@@ -1262,7 +1284,7 @@ static int update_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
 	struct req *r = x->r;
-	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
+	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0 || use_account_token(r, db) != 0)
 		return -1;
 	if (account_change(r, db, &x->acct, false) != 0)
 		return -1;
@@ -1320,6 +1342,8 @@ int accounts_onboarding_submit(struct req *r, struct db *db, const char *platfor
 static int h_update(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0]};
+	if (take_account_token(r) != 0)
+		return -1;
 	return req_write(r, update_fn, &x);
 }
 
@@ -1514,7 +1538,7 @@ static const struct param_spec controller_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const struct param_spec company_params[] = {
+const struct param_spec accounts_company_params[] = {
     {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
     {"phone", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
     {"tax_id", PT_STRING, 0, 64, NULL, NULL},
@@ -1552,17 +1576,18 @@ static const struct param_spec settings_params[] = {
 };
 
 static const struct param_spec create_params[] = {
+    {"account_token", PT_STRING, 0, 255, NULL, NULL},
     {"type", PT_ENUM, 0, 0, (const char *const[]){"standard", "express", "custom", NULL}, NULL},
     {"controller", PT_OBJECT, 0, 0, NULL, controller_params},
     {"country", PT_STRING, 0, 2, NULL, NULL},
     {"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
-    {"business_type", PT_ENUM, PF_EMPTYABLE, 0, business_types, NULL},
+    {"business_type", PT_ENUM, PF_EMPTYABLE, 0, accounts_business_types, NULL},
     {"default_currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"business_profile", PT_OBJECT, 0, 0, NULL, bp_params},
     {"capabilities", PT_OBJECT, 0, 0, NULL, cap_params},
     {"tos_acceptance", PT_OBJECT, 0, 0, NULL, tos_params},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {"company", PT_OBJECT, 0, 0, NULL, company_params},
+    {"company", PT_OBJECT, 0, 0, NULL, accounts_company_params},
     {"individual", PT_OBJECT, 0, 0, NULL, person_params},
     {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
     {"settings", PT_OBJECT, 0, 0, NULL, settings_params},
@@ -1571,13 +1596,14 @@ static const struct param_spec create_params[] = {
 /* type, country, controller and default_currency are fixed once the account exists: the
  * account's settlement currency is its merchants row's, which never changes (merchant.h) */
 static const struct param_spec update_params[] = {
+    {"account_token", PT_STRING, 0, 255, NULL, NULL},
     {"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
-    {"business_type", PT_ENUM, PF_EMPTYABLE, 0, business_types, NULL},
+    {"business_type", PT_ENUM, PF_EMPTYABLE, 0, accounts_business_types, NULL},
     {"business_profile", PT_OBJECT, 0, 0, NULL, bp_params},
     {"capabilities", PT_OBJECT, 0, 0, NULL, cap_params},
     {"tos_acceptance", PT_OBJECT, 0, 0, NULL, tos_params},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {"company", PT_OBJECT, 0, 0, NULL, company_params},
+    {"company", PT_OBJECT, 0, 0, NULL, accounts_company_params},
     {"individual", PT_OBJECT, 0, 0, NULL, person_params},
     {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
     {"settings", PT_OBJECT, 0, 0, NULL, settings_params},

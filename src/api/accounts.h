@@ -27,4 +27,9 @@ int accounts_due(struct req *r, struct db *db, const char *platform, const char 
 int accounts_onboarding_submit(struct req *r, struct db *db, const char *platform, const char *acct,
 			       struct account_due *ret);
 
+/* The children of company[…] and the business types, which account tokens (connect_tokens.c)
+ * take as the account create and update do. */
+extern const struct param_spec accounts_company_params[];
+extern const char *const accounts_business_types[];
+
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/connect_tokens.h"
 #include "api/list.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -42,17 +43,23 @@ static const struct param_spec relationship_params[] = {
     {"percent_ownership", PT_STRING, PF_EMPTYABLE, 16, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* the persons API takes these and person_token (write_params below); an account's individual[…]
+ * these alone */
+/* clang-format off */
+#define PERSON_PARAMS                                                       \
+	{"first_name", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},           \
+	{"last_name", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},            \
+	{"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},                \
+	{"phone", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},                 \
+	{"dob", PT_OBJECT, PF_EMPTYABLE, 0, NULL, dob_params},              \
+	{"address", PT_OBJECT, 0, 0, NULL, address_params},                 \
+	{"id_number", PT_STRING, 0, 64, NULL, NULL},                        \
+	{"ssn_last_4", PT_STRING, 0, 4, NULL, NULL},                        \
+	{"relationship", PT_OBJECT, 0, 0, NULL, relationship_params},       \
+	{"metadata", PT_METADATA, 0, 0, NULL, NULL}
+/* clang-format on */
 const struct param_spec person_params[] = {
-    {"first_name", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
-    {"last_name", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
-    {"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
-    {"phone", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
-    {"dob", PT_OBJECT, PF_EMPTYABLE, 0, NULL, dob_params},
-    {"address", PT_OBJECT, 0, 0, NULL, address_params},
-    {"id_number", PT_STRING, 0, 64, NULL, NULL},
-    {"ssn_last_4", PT_STRING, 0, 4, NULL, NULL},
-    {"relationship", PT_OBJECT, 0, 0, NULL, relationship_params},
-    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    PERSON_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -61,12 +68,20 @@ static void path_of(char *out, size_t n, const char *prefix, const char *name)
 	snprintf(out, n, "%s%s%s", prefix, prefix[0] ? "." : "", name);
 }
 
+/* The parameter's name as Stripe names it: prefix "account.individual" (a token's) is
+ * account[individual] */
 static void name_of(char *out, size_t n, const char *prefix, const char *a, const char *b)
 {
+	char pre[96];
+	size_t dot = strcspn(prefix, ".");
+	if (prefix[dot])
+		snprintf(pre, sizeof(pre), "%.*s[%s]", (int)dot, prefix, prefix + dot + 1);
+	else
+		snprintf(pre, sizeof(pre), "%s", prefix);
 	if (!prefix[0])
 		snprintf(out, n, b ? "%s[%s]" : "%s", a, b);
 	else
-		snprintf(out, n, b ? "%s[%s][%s]" : "%s[%s]", prefix, a, b);
+		snprintf(out, n, b ? "%s[%s][%s]" : "%s[%s]", pre, a, b);
 }
 
 /* percent_ownership: 0 to 100 with at most 2 decimals, kept as text (it is not money, but no
@@ -484,11 +499,30 @@ static int p_emit(struct req *r, struct db *db, const struct person *p, const ch
 	return 0;
 }
 
+/* person_token: the person's parameters as the token carries them, applied as if sent
+ * (connect_tokens.c) before the write, and used up in it */
+static const char *const token_keys[] = {
+    "first_name", "last_name", "email",	     "phone",	     "dob",
+    "address",	  "id_number", "ssn_last_4", "relationship", NULL,
+};
+
+static int take_person_token(struct req *r)
+{
+	const char *tok = param_str(r, "person_token");
+	return tok ? connect_token_apply(r, tok, "person", "person_token", token_keys) : 0;
+}
+
+static int use_person_token(struct req *r, struct db *db)
+{
+	const char *tok = param_str(r, "person_token");
+	return tok ? connect_token_use(r, db, tok, "person_token") : 0;
+}
+
 static int p_create_fn(struct db *db, void *arg)
 {
 	struct p_ctx *c = arg;
 	struct req *r = c->r;
-	if (owner_check(r, db, c->account) != 0)
+	if (owner_check(r, db, c->account) != 0 || use_person_token(r, db) != 0)
 		return -1;
 	struct person *p = &c->p;
 	memset(p, 0, sizeof(*p));
@@ -510,6 +544,8 @@ static int p_create_fn(struct db *db, void *arg)
 static int h_create(struct req *r)
 {
 	struct p_ctx c = {.r = r, .account = r->args[0]};
+	if (take_person_token(r) != 0)
+		return -1;
 	return req_write(r, p_create_fn, &c);
 }
 
@@ -609,7 +645,7 @@ static int p_update_fn(struct db *db, void *arg)
 {
 	struct p_ctx *c = arg;
 	struct req *r = c->r;
-	if (p_load_fn(db, arg) != 0)
+	if (p_load_fn(db, arg) != 0 || use_person_token(r, db) != 0)
 		return -1;
 	struct person old = c->p;
 	if (person_apply(r, "", &c->p) != 0)
@@ -626,6 +662,8 @@ static int p_update_fn(struct db *db, void *arg)
 static int h_update(struct req *r)
 {
 	struct p_ctx c = {.r = r, .account = r->args[0], .id = r->args[1]};
+	if (take_person_token(r) != 0)
+		return -1;
 	return req_write(r, p_update_fn, &c);
 }
 
@@ -746,17 +784,24 @@ static const struct param_spec list_params[] = {
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+/* the persons API's own: a person's parameters, or a person token carrying them */
+static const struct param_spec write_params[] = {
+    PERSON_PARAMS,
+    {"person_token", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct route persons_routes[] = {
-    {"POST", "/v1/accounts/{id}/persons", h_create, person_params, 0},
+    {"POST", "/v1/accounts/{id}/persons", h_create, write_params, 0},
     {"GET", "/v1/accounts/{id}/persons", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/accounts/{id}/persons/{person}", h_retrieve, no_params, 0},
-    {"POST", "/v1/accounts/{id}/persons/{person}", h_update, person_params, 0},
+    {"POST", "/v1/accounts/{id}/persons/{person}", h_update, write_params, 0},
     {"DELETE", "/v1/accounts/{id}/persons/{person}", h_delete, no_params, 0},
     /* the older `people` paths, which Stripe still answers */
-    {"POST", "/v1/accounts/{id}/people", h_create, person_params, 0},
+    {"POST", "/v1/accounts/{id}/people", h_create, write_params, 0},
     {"GET", "/v1/accounts/{id}/people", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/accounts/{id}/people/{person}", h_retrieve, no_params, 0},
-    {"POST", "/v1/accounts/{id}/people/{person}", h_update, person_params, 0},
+    {"POST", "/v1/accounts/{id}/people/{person}", h_update, write_params, 0},
     {"DELETE", "/v1/accounts/{id}/people/{person}", h_delete, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/connect_tokens.h"
 #include "api/external_accounts.h"
+#include "api/persons.h"
 #include "app.h"
 #include "store/store.h"
 #include "vault/card_source.h"
@@ -34,6 +36,9 @@ const struct param_spec tokens_create_params[] = {
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"bank_account", PT_OBJECT, 0, 0, NULL, bank_token_params},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"account", PT_OBJECT, 0, 0, NULL, connect_token_account_params},
+    {"person", PT_OBJECT, 0, 0, NULL, person_params},
+    {"pii", PT_OBJECT, 0, 0, NULL, connect_token_pii_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -236,7 +241,11 @@ static int token_fn(struct db *db, void *p)
 
 int tokens_h_create(struct req *r)
 {
-	/* bank_account[…] makes a bank account token (btok_, external_accounts.c) */
+	/* account[…], person[…] and pii[…] make Connect's tokens (connect_tokens.c),
+	 * bank_account[…] a bank account token (btok_, external_accounts.c) */
+	if (param_present(r, "account") || param_present(r, "person") || param_present(r, "pii") ||
+	    (param_present(r, "bank_account") && param_present(r, "card")))
+		return connect_tokens_h_create(r);
 	if (param_present(r, "bank_account"))
 		return bank_tokens_h_create(r);
 	if (!param_present(r, "card"))
@@ -271,6 +280,8 @@ int tokens_h_retrieve(struct req *r)
 {
 	if (strncmp(r->args[0], "btok_", 5) == 0)
 		return bank_tokens_h_retrieve(r);
+	if (connect_token_id(r->args[0]))
+		return connect_tokens_h_retrieve(r);
 	struct token_id_ctx x = {r, r->args[0]};
 	return req_read(r, token_retrieve_fn, &x) == 0 ? 0 : -1;
 }

@@ -24,6 +24,7 @@
  * decoded into the tree, and never touch the error.
  */
 #include "http/form.h"
+#include "core/buf.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -644,4 +645,74 @@ const struct form_node *form_path(const struct form_node *root, const char *dott
 			return NULL; /* "card." */
 	}
 	return n;
+}
+
+static bool unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Writes s[0..n) percent-encoded at dst (room for 3 * n bytes); returns the bytes written */
+static size_t pct_write(char *dst, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t l = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (unreserved(c)) {
+			dst[l++] = (char)c;
+		} else {
+			dst[l++] = '%';
+			dst[l++] = hex[c >> 4];
+			dst[l++] = hex[c & 15];
+		}
+	}
+	return l;
+}
+
+/* key holds the encoded key so far (len of cap bytes); the tree is at most FORM_DEPTH_MAX deep,
+ * so the recursion is too */
+static void encode_node(struct buf *out, const struct form_node *n, char *key, size_t len,
+			size_t cap)
+{
+	if (n->kind == FORM_SCALAR) {
+		if (out->len)
+			buf_putc(out, '&');
+		buf_append(out, key, len);
+		buf_putc(out, '=');
+		char chunk[3 * 256];
+		for (size_t off = 0; off < n->value_len; off += 256) {
+			size_t m = n->value_len - off < 256 ? n->value_len - off : 256;
+			buf_append(out, chunk, pct_write(chunk, n->value + off, m));
+		}
+		return;
+	}
+	for (const struct form_node *c = n->first_child; c; c = c->next) {
+		/* "%5B", each byte of the segment in at most 3, "%5D" */
+		if (len + 3 * c->key_len + 6 > cap) {
+			out->failed = true;
+			return;
+		}
+		size_t l = len;
+		memcpy(key + l, "%5B", 3);
+		l += 3;
+		l += pct_write(key + l, c->key, c->key_len);
+		memcpy(key + l, "%5D", 3);
+		l += 3;
+		encode_node(out, c, key, l, cap);
+	}
+}
+
+void form_encode(struct buf *out, const struct form_node *node, const char *name)
+{
+	size_t n = strlen(name);
+	char key[3 * FORM_KEY_MAX + 16];
+	if (!node)
+		return;
+	if (3 * n > sizeof(key)) {
+		out->failed = true;
+		return;
+	}
+	encode_node(out, node, key, pct_write(key, name, n), sizeof(key));
 }

@@ -104,4 +104,16 @@ const struct form_node *form_get(const struct form_node *obj, const char *key);
  * cannot be reached this way (use form_get). */
 const struct form_node *form_path(const struct form_node *root, const char *dotted);
 
+/*
+ * Appends node's subtree to out as application/x-www-form-urlencoded pairs joined by '&' (a '&'
+ * first when out is not empty), every key starting with name (e.g. name "account" and node
+ * {company{name}} give account[company][name]=…). form_parse of the result gives the same tree,
+ * array indices and order included. Bytes other than A-Z a-z 0-9 - . _ ~ are percent-encoded
+ * (brackets in keys are the structure and stay). For keeping a validated parameter tree to apply
+ * later (Connect's account tokens); values are written as they are, so a caller drops what must
+ * not be kept before encoding. A NULL node appends nothing.
+ */
+struct buf;
+void form_encode(struct buf *out, const struct form_node *node, const char *name);
+
 #endif

@@ -166,6 +166,32 @@ int req_param_set(struct req *r, const char *key, const char *value)
 	return 0;
 }
 
+int req_params_graft(struct req *r, const struct form_node *tree)
+{
+	struct form_node *root = arena_zalloc(&r->arena, sizeof(*root));
+	if (!root)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (r->params)
+		*root = *r->params;
+	else
+		root->kind = FORM_OBJECT;
+	root->key = root->key ? root->key : "";
+	for (const struct form_node *c = tree ? tree->first_child : NULL; c; c = c->next) {
+		/* a copy, so the old children's list and the tree's stay as they were */
+		struct form_node *n = arena_zalloc(&r->arena, sizeof(*n));
+		if (!n)
+			return req_fail(r, ERR_API, NULL, NULL);
+		*n = *c;
+		n->next = root->first_child;
+		root->first_child = n;
+		if (!root->last_child)
+			root->last_child = n;
+		root->child_count++;
+	}
+	r->params = root;
+	return 0;
+}
+
 struct json *req_json(struct req *r)
 {
 	buf_reset(&r->out);

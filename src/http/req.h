@@ -145,6 +145,12 @@ int req_scope_customer(struct req *r, const char *customer, const char *object_n
  * already. 0, or -1 with r->err (out of memory). */
 int req_param_set(struct req *r, const char *key, const char *value);
 
+/* Like req_param_set for a whole tree: each top-level child of tree (a parsed form in r's arena,
+ * e.g. the parameters a Connect account token carries) is put in front of r->params, after
+ * validation and the idempotency hash have seen the request as sent. The caller makes sure the
+ * request itself names none of those keys. 0, or -1 with r->err (out of memory). */
+int req_params_graft(struct req *r, const struct form_node *tree);
+
 /* Starts a JSON response: resets r->out, sets status 200 and returns the writer. */
 struct json *req_json(struct req *r);
 /* Renders r->err into r->out and sets r->status (the framework calls this itself). */

@@ -8,7 +8,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startTender, stopAll, assertStripeShape, tender, request, storeSql, withDatabaseUrls, PG_SHARD_URLS,
+  startTender, stopAll, assertStripeShape, tender, request, storeSql, withDatabaseUrls, PG_SHARD_URLS, readStoreFiles,
 } = require('./helpers');
 
 let env;
@@ -378,6 +378,103 @@ test('account sessions: the platform\'s session for one of its accounts, compone
   assert.equal(e.param, 'components[issuing_card][enabled]');
   const quiet = await stripe.accountSessions.create({ account: acct.id, components: { issuing_card: { enabled: false } } });
   assert.equal(quiet.components.issuing_card.enabled, false);
+});
+
+test('account and person tokens: details collected by the platform\'s client, applied once; identity numbers never kept', async () => {
+  // Stripe's account tokens (ct_): publishable keys make them too; the id and last 4 of the SSN
+  // are only ever "provided", in the store as on the account
+  const pk = env.stripe(env.merchants[0].publishable_key);
+  const ID = '123987456', TAX = '98-7654321';
+  const tok = await pk.tokens.create({
+    account: {
+      business_type: 'individual',
+      individual: {
+        first_name: 'Jane', last_name: 'Doe', email: 'jane@example.com', dob: { day: 1, month: 2, year: 1990 },
+        address: { line1: '1 Main St', city: 'Springfield', postal_code: '12345', state: 'IL', country: 'US' },
+        id_number: ID, ssn_last_4: '7456', metadata: { from: 'token' },
+      },
+      tos_shown_and_accepted: true,
+    },
+  });
+  assertStripeShape(tok, 'token');
+  assert.match(tok.id, /^ct_/);
+  assert.equal(tok.type, 'account');
+  assert.equal(tok.used, false);
+  assert.equal(tok.card, undefined);
+
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US', account_token: tok.id,
+    capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
+  assertStripeShape(acct, 'account');
+  assert.equal(acct.business_type, 'individual');
+  assert.equal(acct.individual.first_name, 'Jane');
+  assert.equal(acct.individual.last_name, 'Doe');
+  assert.deepEqual(acct.individual.dob, { day: 1, month: 2, year: 1990 });
+  assert.equal(acct.individual.address.city, 'Springfield');
+  assert.equal(acct.individual.id_number_provided, true);
+  assert.equal(acct.individual.ssn_last_4_provided, true);
+  assert.equal(acct.tos_acceptance.date, tok.created);
+  assert.equal(acct.tos_acceptance.ip, tok.client_ip);
+  assert.equal((await stripe.tokens.retrieve(tok.id)).used, true);
+
+  // once only; never beside the details it carries; another platform's is unknown to it
+  await assert.rejects(stripe.accounts.create({ type: 'custom', account_token: tok.id }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used' && e.param === 'account_token');
+  const tok2 = await stripe.tokens.create({ account: { business_type: 'company', company: { name: 'Acme Ltd', tax_id: TAX }, tos_shown_and_accepted: true } });
+  await assert.rejects(stripe.accounts.create({ type: 'custom', account_token: tok2.id, business_type: 'company' }),
+    (e) => e.statusCode === 400 && e.param === 'business_type' && /cannot be used in conjunction with an account token/.test(e.message));
+  await assert.rejects(stripeB.accounts.create({ type: 'custom', account_token: tok2.id }),
+    (e) => e.statusCode === 400 && e.param === 'account_token' && /No such token/.test(e.message));
+  await assert.rejects(stripe.accounts.create({ type: 'custom', account_token: 'ct_nope' }), (e) => e.statusCode === 400);
+  // a token's own checks are the account's: a date of birth in the future is refused when it is made
+  await assert.rejects(stripe.tokens.create({ account: { individual: { dob: { day: 1, month: 1, year: 2090 } } } }),
+    (e) => e.statusCode === 400 && e.param === 'account[individual][dob]');
+  await assert.rejects(stripe.tokens.create({ account: { business_type: 'individual' }, pii: { id_number: '1' } }), (e) => e.statusCode === 400);
+
+  // update with a token: a company account's details
+  const co = await stripe.accounts.create({ type: 'custom', country: 'US', business_type: 'company' });
+  const updated = await stripe.accounts.update(co.id, { account_token: tok2.id, metadata: { via: 'token' } });
+  assert.equal(updated.company.name, 'Acme Ltd');
+  assert.equal(updated.company.tax_id_provided, true);
+  assert.equal(updated.metadata.via, 'token');
+  assert.equal(updated.tos_acceptance.date, tok2.created);
+  const evs = await stripe.events.list({ type: 'account.updated', limit: 3 });
+  assert.ok(evs.data.some((e) => e.data.object.id === co.id && e.data.previous_attributes && 'company' in e.data.previous_attributes));
+
+  // person tokens (cpt_): a person made and changed with them
+  const ptok = await pk.tokens.create({ person: { first_name: 'Lee', last_name: 'Ray', id_number: ID, relationship: { owner: true, percent_ownership: 40 } } });
+  assertStripeShape(ptok, 'token');
+  assert.match(ptok.id, /^cpt_/);
+  assert.equal(ptok.type, 'person');
+  const person = await stripe.accounts.createPerson(co.id, { person_token: ptok.id });
+  assertStripeShape(person, 'person');
+  assert.equal(person.first_name, 'Lee');
+  assert.equal(person.relationship.owner, true);
+  assert.equal(person.relationship.percent_ownership, 40);
+  assert.equal(person.id_number_provided, true);
+  await assert.rejects(stripe.accounts.createPerson(co.id, { person_token: ptok.id }), (e) => e.code === 'token_already_used');
+  await assert.rejects(stripe.accounts.createPerson(co.id, { person_token: tok2.id }), (e) => e.statusCode === 400 && e.param === 'person_token');
+  const ptok2 = await stripe.tokens.create({ person: { email: 'lee@example.com', relationship: { director: true } } });
+  await assert.rejects(stripe.accounts.updatePerson(co.id, person.id, { person_token: ptok2.id, email: 'x@example.com' }),
+    (e) => e.statusCode === 400 && e.param === 'email');
+  const p2 = await stripe.accounts.updatePerson(co.id, person.id, { person_token: ptok2.id });
+  assert.equal(p2.email, 'lee@example.com');
+  assert.equal(p2.relationship.director, true);
+  assert.equal(p2.first_name, 'Lee');
+
+  // PII tokens (pii_): taken where an id number goes
+  const pii = await pk.tokens.create({ pii: { id_number: ID } });
+  assertStripeShape(pii, 'token');
+  assert.match(pii.id, /^pii_/);
+  assert.equal(pii.type, 'pii');
+  const p3 = await stripe.accounts.createPerson(co.id, { first_name: 'Kim', id_number: pii.id });
+  assert.equal(p3.id_number_provided, true);
+  await assert.rejects(pk.tokens.create({ pii: { id_number: '' } }), (e) => e.statusCode === 400 && e.param === 'pii[id_number]');
+
+  // neither the id number nor the tax id is anywhere in the store's files
+  for (const { file, data } of readStoreFiles(env.dataDir)) {
+    assert.ok(!data.includes(ID), `the id number in clear in ${file}`);
+    assert.ok(!data.includes(TAX), `the tax id in clear in ${file}`);
+  }
 });
 
 test('tender verify passes', async () => {

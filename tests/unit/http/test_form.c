@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "http/form.h"
 
 static struct arena a;
@@ -659,4 +660,40 @@ Test(form, get_and_path)
 	cr_assert_str_eq(str(r, "items.0.price"), "p");
 	cr_assert_null(form_path(r, "items.1.price"));
 	cr_assert_null(form_get(r, "car"), "no prefix matches");
+}
+
+/* form_encode gives back what form_parse reads as the same tree: nesting, array order, metadata
+ * with digit keys, bytes that need escaping, empty values. */
+Test(form, encode_round_trips)
+{
+	const char *in = "account[company][name]=A%26B+Ltd&account[individual][dob][day]=1&"
+			 "account[individual][metadata][007]=x%3Dy&account[items][0]=a&"
+			 "account[items][1]=%C3%A9%20%2B&account[empty]=&account[tos]=true";
+	struct form_node *root = parse_ok(in);
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	form_encode(&b, form_get(root, "account"), "acct");
+	cr_assert(!b.failed);
+	struct form_node *back = parse_ok(buf_cstr(&b));
+	cr_assert_str_eq(form_path(back, "acct.company.name")->value, "A&B Ltd");
+	cr_assert_str_eq(form_path(back, "acct.individual.dob.day")->value, "1");
+	const struct form_node *md = form_path(back, "acct.individual.metadata");
+	cr_assert_str_eq(md->first_child->key, "007");
+	cr_assert_str_eq(md->first_child->value, "x=y");
+	const struct form_node *items = form_path(back, "acct.items");
+	cr_assert_eq(items->kind, FORM_ARRAY);
+	cr_assert_eq(items->child_count, 2);
+	cr_assert_str_eq(items->first_child->value, "a");
+	cr_assert_str_eq(items->last_child->value, "\xc3\xa9 +");
+	cr_assert_eq(form_path(back, "acct.empty")->value_len, 0);
+	/* a second encoding of the parsed result is byte for byte the first */
+	struct buf b2;
+	buf_init(&b2, 1u << 20);
+	form_encode(&b2, form_get(back, "acct"), "acct");
+	cr_assert_str_eq(buf_cstr(&b2), buf_cstr(&b));
+	/* appended after what a buffer holds, with '&' */
+	form_encode(&b2, form_path(back, "acct.tos"), "tos");
+	cr_assert(strstr(buf_cstr(&b2), "&tos=true") != NULL, "%s", buf_cstr(&b2));
+	buf_release(&b);
+	buf_release(&b2);
 }
