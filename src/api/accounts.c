@@ -757,6 +757,8 @@ static int apply_common(struct req *r, struct account *acct)
  * currency unless it says otherwise); then what the account owes again. */
 static int store_extras(struct req *r, struct db *db, struct account *a)
 {
+	if (a->ind_dirty && person_extra_files_check(r, db, "individual", &a->individual) != 0)
+		return -1;
 	if (a->ind_dirty && person_save(db, &a->individual) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const struct form_node *n = param_node(r, "external_account");

@@ -3,10 +3,10 @@
  * are validated when it is made, as the account or person create would validate them, and kept
  * form-encoded; applying it parses them again into the request (req_params_graft), so the
  * account and person code sees exactly what a request sending them would have sent, and there
- * is one path for both ways. Identity numbers (id_number, ssn_last_4) are not in what is kept:
- * the row says only that they were given, and applying the token passes a stand-in that
- * person_apply turns into the same *_provided flag, which is all Tender keeps of them anyway; a
- * company's tax_id likewise (tax_id_provided).
+ * is one path for both ways. Identity numbers (id_number, ssn_last_4, id_number_secondary) and a
+ * company's tax_id are not in what is kept: the row says only that they were given, and applying
+ * the token passes a stand-in that person_apply (or the account's company) turns into the same
+ * *_provided flag, which is all Tender keeps of them anyway.
  */
 #include "api/connect_tokens.h"
 
@@ -53,11 +53,11 @@ bool connect_token_id(const char *id)
 
 static const char SQL_PUT[] =
     "INSERT INTO connect_tokens (merchant_id, id, type, created, client_ip, data,"
-    " id_number_provided, ssn_last_4_provided, tax_id_provided) VALUES ($1, $2, $3, $4, $5, $6,"
-    " $7, $8, $9)";
+    " id_number_provided, ssn_last_4_provided, tax_id_provided, id_number_secondary_provided)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 static const char SQL_GET[] =
     "SELECT type, created, client_ip, data, id_number_provided, ssn_last_4_provided, used,"
-    " tax_id_provided"
+    " tax_id_provided, id_number_secondary_provided"
     " FROM connect_tokens WHERE merchant_id = $1 AND id = $2";
 static const char SQL_USE[] =
     "UPDATE connect_tokens SET used = 1 WHERE merchant_id = $1 AND id = $2 AND used = 0";
@@ -66,7 +66,7 @@ struct ctoken {
 	char id[ID_MAX];
 	const char *type, *client_ip, *data;
 	int64_t created;
-	bool id_number, ssn_last_4, tax_id, used;
+	bool id_number, ssn_last_4, tax_id, id_number_secondary, used;
 };
 
 static void render(struct req *r, const struct ctoken *t)
@@ -85,7 +85,8 @@ static void render(struct req *r, const struct ctoken *t)
 
 static bool identity_key(const struct form_node *n)
 {
-	return strcmp(n->key, "id_number") == 0 || strcmp(n->key, "ssn_last_4") == 0;
+	return strcmp(n->key, "id_number") == 0 || strcmp(n->key, "ssn_last_4") == 0 ||
+	       strcmp(n->key, "id_number_secondary") == 0;
 }
 
 /* A person's parameters (person[…], or an account token's individual[…]) under name ("" for a
@@ -116,6 +117,10 @@ static int person_check(struct req *r, const char *prefix, struct ctoken *t)
 		return -1;
 	t->id_number = p.id_number_provided;
 	t->ssn_last_4 = p.ssn_last_4_provided;
+	char path[64];
+	snprintf(path, sizeof(path), "%s.id_number_secondary", prefix);
+	const char *sec = param_str(r, path);
+	t->id_number_secondary = sec && *sec;
 	return 0;
 }
 
@@ -140,6 +145,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_int64(st, 7, c->t.id_number);
 	db_bind_int64(st, 8, c->t.ssn_last_4);
 	db_bind_int64(st, 9, c->t.tax_id);
+	db_bind_int64(st, 10, c->t.id_number_secondary);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	render(r, &c->t);
@@ -249,6 +255,7 @@ static int load(struct req *r, struct db *db, const char *id, struct ctoken *t)
 	t->ssn_last_4 = db_col_int64(st, 5) != 0;
 	t->used = db_col_int64(st, 6) != 0;
 	t->tax_id = db_col_int64(st, 7) != 0;
+	t->id_number_secondary = db_col_int64(st, 8) != 0;
 	db_reset(st);
 	return t->type && t->data ? DB_OK : DB_ERR;
 }
@@ -316,6 +323,8 @@ int connect_token_apply(struct req *r, const char *id, const char *type, const c
 		buf_printf(&b, "%s%sid_number%s=provided", b.len ? "&" : "", pre, post);
 	if (x.t.ssn_last_4)
 		buf_printf(&b, "%s%sssn_last_4%s=0000", b.len ? "&" : "", pre, post);
+	if (x.t.id_number_secondary)
+		buf_printf(&b, "%s%sid_number_secondary%s=provided", b.len ? "&" : "", pre, post);
 	if (x.t.tax_id)
 		buf_printf(&b, "%scompany%%5Btax_id%%5D=provided", b.len ? "&" : "");
 	const char *extra = b.failed ? NULL : arena_strdup(&r->arena, b.len ? buf_cstr(&b) : "");

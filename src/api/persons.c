@@ -56,7 +56,27 @@ static const struct param_spec relationship_params[] = {
 	{"id_number", PT_STRING, 0, 64, NULL, NULL},                        \
 	{"ssn_last_4", PT_STRING, 0, 4, NULL, NULL},                        \
 	{"relationship", PT_OBJECT, 0, 0, NULL, relationship_params},       \
-	{"metadata", PT_METADATA, 0, 0, NULL, NULL}
+	{"metadata", PT_METADATA, 0, 0, NULL, NULL},                        \
+	{"first_name_kana", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},      \
+	{"first_name_kanji", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},     \
+	{"last_name_kana", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},       \
+	{"last_name_kanji", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},      \
+	{"maiden_name", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},          \
+	{"gender", PT_STRING, PF_EMPTYABLE, 16, NULL, NULL},                \
+	{"nationality", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},            \
+	{"political_exposure", PT_STRING, PF_EMPTYABLE, 16, NULL, NULL},    \
+	{"registered_address", PT_OBJECT, PF_EMPTYABLE, 0, NULL,            \
+	 address_params},                                                   \
+	{"address_kana", PT_OBJECT, PF_EMPTYABLE, 0, NULL,                  \
+	 person_extra_address_params},                                      \
+	{"address_kanji", PT_OBJECT, PF_EMPTYABLE, 0, NULL,                 \
+	 person_extra_address_params},                                      \
+	{"full_name_aliases", PT_STRING_ARRAY, PF_EMPTYABLE, 300, NULL,     \
+	 NULL},                                                             \
+	{"id_number_secondary", PT_STRING, 0, 64, NULL, NULL},              \
+	{"verification", PT_OBJECT, 0, 0, NULL,                             \
+	 person_extra_verification_params},                                 \
+	{"documents", PT_OBJECT, 0, 0, NULL, person_extra_documents_params}
 /* clang-format on */
 const struct param_spec person_params[] = {
     PERSON_PARAMS,
@@ -171,6 +191,8 @@ int person_apply(struct req *r, const char *prefix, struct person *p)
 				"Invalid %s: a number from 0 to 100 with at most 2 decimals.",
 				name);
 	}
+	if (person_extra_apply(r, prefix, p) != 0)
+		return -1;
 	path_of(path, sizeof(path), prefix, "metadata");
 	return metadata_apply(r, p->metadata, path, &p->metadata);
 }
@@ -209,18 +231,18 @@ int person_due(struct arena *a, const struct person *p, const char *prefix,
 #define P_COLS                                                                                     \
 	"id, created, first_name, last_name, email, phone, dob_day, dob_month, dob_year, address," \
 	" rel_director, rel_executive, rel_owner, rel_representative, rel_title, rel_percent,"     \
-	" id_number_provided, ssn_last_4_provided, metadata, individual, deleted"
+	" id_number_provided, ssn_last_4_provided, metadata, individual, deleted, extra"
 static const char SQL_P_GET[] = "SELECT " P_COLS " FROM persons WHERE merchant_id = $1 AND id = $2";
 static const char SQL_P_INDIVIDUAL[] = "SELECT " P_COLS " FROM persons WHERE merchant_id = $1"
 				       " AND individual = 1 AND deleted = 0";
 static const char SQL_P_SAVE[] =
     "INSERT INTO persons (merchant_id, " P_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
     " ON CONFLICT (merchant_id, id) DO UPDATE SET first_name = $4, last_name = $5, email = $6,"
     " phone = $7, dob_day = $8, dob_month = $9, dob_year = $10, address = $11,"
     " rel_director = $12, rel_executive = $13, rel_owner = $14, rel_representative = $15,"
     " rel_title = $16, rel_percent = $17, id_number_provided = $18, ssn_last_4_provided = $19,"
-    " metadata = $20, deleted = $22";
+    " metadata = $20, deleted = $22, extra = $23";
 
 static int rel_col(struct db_stmt *st, int col)
 {
@@ -252,6 +274,7 @@ static int row_load(struct db_stmt *st, struct arena *a, const char *account, st
 	p->metadata = col_text_dup(a, st, 18);
 	p->individual = db_col_int64(st, 19) != 0;
 	p->deleted = db_col_int64(st, 20) != 0;
+	p->extra = col_text_dup(a, st, 21);
 	return p->account && p->metadata ? DB_OK : DB_ERR;
 }
 
@@ -321,6 +344,7 @@ int person_save(struct db *db, const struct person *p)
 	db_bind_text(st, 20, p->metadata ? p->metadata : "{}", -1);
 	db_bind_int64(st, 21, p->individual);
 	db_bind_int64(st, 22, p->deleted);
+	db_bind_text(st, 23, p->extra ? p->extra : "{}", -1);
 	return db_step_done(st);
 }
 
@@ -372,17 +396,6 @@ static void render_requirements(struct json *j, const char *key, const char *con
 	json_obj_close(j);
 }
 
-static void render_document(struct json *j, const char *key)
-{
-	json_key(j, key);
-	json_obj_open(j);
-	json_kv_null(j, "back");
-	json_kv_null(j, "details");
-	json_kv_null(j, "details_code");
-	json_kv_null(j, "front");
-	json_obj_close(j);
-}
-
 void person_render(struct arena *a, const struct person *p, struct json *j)
 {
 	const char *due[PERSON_DUE_MAX];
@@ -392,8 +405,6 @@ void person_render(struct arena *a, const struct person *p, struct json *j)
 	json_kv_str(j, "object", "person");
 	json_kv_str(j, "account", p->account);
 	render_address(j, "address", p->address);
-	json_kv_null(j, "address_kana");
-	json_kv_null(j, "address_kanji");
 	json_kv_int(j, "created", p->created);
 	json_key(j, "dob");
 	json_obj_open(j);
@@ -408,24 +419,12 @@ void person_render(struct arena *a, const struct person *p, struct json *j)
 	json_obj_close(j);
 	json_kv_str_or_null(j, "email", p->email);
 	json_kv_str_or_null(j, "first_name", p->first_name);
-	json_kv_null(j, "first_name_kana");
-	json_kv_null(j, "first_name_kanji");
-	json_key(j, "full_name_aliases");
-	json_arr_open(j);
-	json_arr_close(j);
+	person_extra_render(j, p);
 	render_requirements(j, "future_requirements", due, n, true);
-	json_kv_null(j, "gender");
 	json_kv_bool(j, "id_number_provided", p->id_number_provided);
-	json_kv_bool(j, "id_number_secondary_provided", false);
 	json_kv_str_or_null(j, "last_name", p->last_name);
-	json_kv_null(j, "last_name_kana");
-	json_kv_null(j, "last_name_kanji");
-	json_kv_null(j, "maiden_name");
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
-	json_kv_null(j, "nationality");
 	json_kv_str_or_null(j, "phone", p->phone);
-	json_kv_str(j, "political_exposure", "none");
-	render_address(j, "registered_address", NULL);
 	json_key(j, "relationship");
 	json_obj_open(j);
 	render_rel(j, "director", p->rel_director);
@@ -442,10 +441,9 @@ void person_render(struct arena *a, const struct person *p, struct json *j)
 	json_kv_bool(j, "ssn_last_4_provided", p->ssn_last_4_provided);
 	json_key(j, "verification");
 	json_obj_open(j);
-	render_document(j, "additional_document");
 	json_kv_null(j, "details");
 	json_kv_null(j, "details_code");
-	render_document(j, "document");
+	person_extra_render_documents(j, p);
 	/* test mode: what is given is taken as true once nothing is missing */
 	json_kv_str(j, "status", n == 0 ? "verified" : "unverified");
 	json_obj_close(j);
@@ -501,10 +499,15 @@ static int p_emit(struct req *r, struct db *db, const struct person *p, const ch
 
 /* person_token: the person's parameters as the token carries them, applied as if sent
  * (connect_tokens.c) before the write, and used up in it */
+/* clang-format off */
 static const char *const token_keys[] = {
-    "first_name", "last_name", "email",	     "phone",	     "dob",
-    "address",	  "id_number", "ssn_last_4", "relationship", NULL,
+	"first_name", "last_name", "email", "phone", "dob", "address", "id_number", "ssn_last_4",
+	"relationship", "first_name_kana", "first_name_kanji", "last_name_kana", "last_name_kanji",
+	"maiden_name", "gender", "nationality", "political_exposure", "registered_address",
+	"address_kana", "address_kanji", "full_name_aliases", "id_number_secondary", "verification",
+	"documents", NULL,
 };
+/* clang-format on */
 
 static int take_person_token(struct req *r)
 {
@@ -531,7 +534,7 @@ static int p_create_fn(struct db *db, void *arg)
 	p->created = r->now;
 	p->rel_director = p->rel_executive = p->rel_owner = p->rel_representative = -1;
 	p->metadata = "{}";
-	if (person_apply(r, "", p) != 0)
+	if (person_apply(r, "", p) != 0 || person_extra_files_check(r, db, "", p) != 0)
 		return -1;
 	if (person_save(db, p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -611,6 +614,7 @@ static const char *p_previous(struct req *r, const struct person *o, const struc
 		render_address(&j, "address", o->address);
 	if (o->id_number_provided != n->id_number_provided)
 		json_kv_bool(&j, "id_number_provided", o->id_number_provided);
+	person_extra_previous(&j, o, n);
 	if (o->ssn_last_4_provided != n->ssn_last_4_provided)
 		json_kv_bool(&j, "ssn_last_4_provided", o->ssn_last_4_provided);
 	if (o->rel_director != n->rel_director || o->rel_executive != n->rel_executive ||
@@ -648,7 +652,7 @@ static int p_update_fn(struct db *db, void *arg)
 	if (p_load_fn(db, arg) != 0 || use_person_token(r, db) != 0)
 		return -1;
 	struct person old = c->p;
-	if (person_apply(r, "", &c->p) != 0)
+	if (person_apply(r, "", &c->p) != 0 || person_extra_files_check(r, db, "", &c->p) != 0)
 		return -1;
 	const char *prev = p_previous(r, &old, &c->p);
 	if (!prev || person_save(db, &c->p) != DB_OK)

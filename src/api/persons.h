@@ -29,6 +29,11 @@ struct person {
 	const char *rel_title, *rel_percent; /* percent: a decimal string, rendered as a number */
 	bool id_number_provided, ssn_last_4_provided, individual, deleted;
 	const char *metadata;
+	/* the rest of what a person is, as one JSON object (persons_extra.c): the kana and kanji
+	 * names and addresses, gender, maiden_name, nationality, political_exposure,
+	 * registered_address, full_name_aliases, id_number_secondary_provided, the verification
+	 * documents' files and the documents[…] files; "{}" or NULL when none */
+	const char *extra;
 };
 
 /* The person's parameters (first_name, last_name, email, phone, dob[…], address[…], id_number,
@@ -36,6 +41,24 @@ struct person {
  * persons API, "individual" for an account's): absent keeps, "" unsets. 0, or -1 with r->err. */
 int person_apply(struct req *r, const char *prefix, struct person *p);
 extern const struct param_spec person_params[]; /* the children of individual[…] */
+
+/* persons_extra.c: the parameters kept in person.extra, for PERSON_PARAMS (persons.c) */
+extern const struct param_spec person_extra_address_params[];
+extern const struct param_spec person_extra_verification_params[];
+extern const struct param_spec person_extra_documents_params[];
+/* Applies those parameters under prefix to p->extra (as person_apply, which calls it). */
+int person_extra_apply(struct req *r, const char *prefix, struct person *p);
+/* Inside a write: every file p->extra names is one of the merchant's (the caller, or the
+ * account acting, with Stripe-Account) with the purpose its place asks for; else 400 naming
+ * the parameter under prefix. 0, or -1 with r->err. */
+int person_extra_files_check(struct req *r, struct db *db, const char *prefix,
+			     const struct person *p);
+/* Renders p's extra fields as members of the person object being written, and the
+ * verification's document and additional_document (their files). */
+void person_extra_render(struct json *j, const struct person *p);
+void person_extra_render_documents(struct json *j, const struct person *p);
+/* The members of previous_attributes for what changed between o's extra and n's. */
+void person_extra_previous(struct json *j, const struct person *o, const struct person *n);
 
 /* What is still missing of p (first_name, dob.day, address.line1, …), each prefixed with
  * prefix ("individual." for an account's individual, "" for a person), into items (static

@@ -29,7 +29,8 @@ static void hash_node(EVP_MD_CTX *md, const struct form_node *n, int depth)
 		if (c->kind == FORM_SCALAR) {
 			if (strcmp(c->key, "number") == 0 || strcmp(c->key, "cvc") == 0 ||
 			    strcmp(c->key, "account_number") == 0 || strcmp(c->key, "iban") == 0 ||
-			    strcmp(c->key, "id_number") == 0)
+			    strcmp(c->key, "id_number") == 0 ||
+			    strcmp(c->key, "id_number_secondary") == 0)
 				continue;
 			EVP_DigestUpdate(md, "\x02", 1);
 			EVP_DigestUpdate(md, c->value, c->value_len);

@@ -477,6 +477,78 @@ test('account and person tokens: details collected by the platform\'s client, ap
   }
 });
 
+test('persons: kana and kanji, gender, nationality, aliases, registered address, verification documents (files checked); no secondary id number kept', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'JP', business_type: 'company' });
+  const pdf = Buffer.from('%PDF-1.4\n%id\n');
+  const front = await stripe.files.create({ purpose: 'identity_document', file: { data: pdf, name: 'id.pdf', type: 'application/pdf' } }, as(acct.id));
+  const extra = await stripe.files.create({ purpose: 'additional_verification', file: { data: pdf, name: 'bill.pdf', type: 'application/pdf' } });
+  const passport = await stripe.files.create({ purpose: 'account_requirement', file: { data: pdf, name: 'pp.pdf', type: 'application/pdf' } });
+  const SEC = 'LASER7731X';
+  const p = await stripe.accounts.createPerson(acct.id, {
+    first_name: 'Taro', last_name: 'Yamada', first_name_kana: 'タロウ', last_name_kanji: '山田',
+    address_kana: { postal_code: '1500001', state: 'ﾄｳｷﾖｳﾄ', city: 'ｼﾌﾞﾔ', town: 'ｼﾞﾝｸﾞｳﾏｴ 1-', line1: '5-8' },
+    registered_address: { line1: '1-1 Chiyoda', city: 'Tokyo', country: 'JP', postal_code: '1000001' },
+    gender: 'male', nationality: 'jp', maiden_name: 'Sato', political_exposure: 'existing',
+    full_name_aliases: ['T. Yamada', 'Taro Y.'], id_number_secondary: SEC,
+    verification: { document: { front: front.id }, additional_document: { front: extra.id } },
+    documents: { passport: { files: [passport.id] } },
+  });
+  assertStripeShape(p, 'person');
+  assert.equal(p.first_name_kana, 'タロウ');
+  assert.equal(p.last_name_kanji, '山田');
+  assert.equal(p.first_name_kanji, null);
+  assert.equal(p.address_kana.town, 'ｼﾞﾝｸﾞｳﾏｴ 1-');
+  assert.equal(p.address_kanji, null);
+  assert.deepEqual(p.registered_address, { city: 'Tokyo', country: 'JP', line1: '1-1 Chiyoda', line2: null, postal_code: '1000001', state: null });
+  assert.equal(p.gender, 'male');
+  assert.equal(p.nationality, 'JP');
+  assert.equal(p.maiden_name, 'Sato');
+  assert.equal(p.political_exposure, 'existing');
+  assert.deepEqual(p.full_name_aliases, ['T. Yamada', 'Taro Y.']);
+  assert.equal(p.id_number_secondary_provided, true);
+  assert.equal(p.verification.document.front, front.id);
+  assert.equal(p.verification.document.back, null);
+  assert.equal(p.verification.additional_document.front, extra.id);
+  assert.equal((await stripe.accounts.retrievePerson(acct.id, p.id)).gender, 'male');
+
+  // "" unsets; previous_attributes names what was
+  const u = await stripe.accounts.updatePerson(acct.id, p.id, { gender: '', full_name_aliases: '', registered_address: { city: 'Osaka' } });
+  assert.equal(u.gender, null);
+  assert.deepEqual(u.full_name_aliases, []);
+  assert.equal(u.registered_address.city, 'Osaka');
+  assert.equal(u.registered_address.line1, '1-1 Chiyoda');
+  const ev = (await stripe.events.list({ type: 'person.updated', limit: 5 }, as(acct.id))).data.find((e) => e.data.object.id === p.id);
+  assert.ok(ev, 'person.updated');
+  assert.equal(ev.data.previous_attributes.gender, 'male');
+  assert.deepEqual(ev.data.previous_attributes.full_name_aliases, ['T. Yamada', 'Taro Y.']);
+  assert.equal(ev.data.previous_attributes.registered_address.city, 'Tokyo');
+
+  // files: another merchant's, or of another purpose, are refused and change nothing
+  const other = await stripeB.files.create({ purpose: 'identity_document', file: { data: pdf, name: 'x.pdf', type: 'application/pdf' } });
+  await assert.rejects(stripe.accounts.updatePerson(acct.id, p.id, { verification: { document: { back: other.id } } }),
+    (e) => e.statusCode === 400 && e.param === 'verification[document][back]');
+  await assert.rejects(stripe.accounts.updatePerson(acct.id, p.id, { verification: { document: { back: passport.id } } }),
+    (e) => e.statusCode === 400 && e.param === 'verification[document][back]');
+  await assert.rejects(stripe.accounts.updatePerson(acct.id, p.id, { gender: 'x' }), (e) => e.statusCode === 400 && e.param === 'gender');
+  await assert.rejects(stripe.accounts.updatePerson(acct.id, p.id, { nationality: 'J1' }), (e) => e.statusCode === 400 && e.param === 'nationality');
+  assert.equal((await stripe.accounts.retrievePerson(acct.id, p.id)).verification.document.back, null);
+
+  // an individual account's individual takes the same
+  // (a file of the platform's, or of the account itself: not another account's)
+  await assert.rejects(stripe.accounts.create({ type: 'custom', country: 'US', business_type: 'individual',
+    individual: { first_name: 'Ann', verification: { document: { front: front.id } } } }),
+  (e) => e.statusCode === 400 && e.param === 'individual[verification][document][front]');
+  const mine = await stripe.files.create({ purpose: 'identity_document', file: { data: pdf, name: 'id2.pdf', type: 'application/pdf' } });
+  const ind = await stripe.accounts.create({ type: 'custom', country: 'US', business_type: 'individual',
+    individual: { first_name: 'Ann', maiden_name: 'Lee', verification: { document: { front: mine.id } } } });
+  assert.equal(ind.individual.maiden_name, 'Lee');
+  assert.equal(ind.individual.verification.document.front, mine.id);
+  await assert.rejects(stripe.accounts.update(ind.id, { individual: { verification: { document: { back: other.id } } } }),
+    (e) => e.statusCode === 400 && e.param === 'individual[verification][document][back]');
+
+  for (const { file, data } of readStoreFiles(env.dataDir)) assert.ok(!data.includes(SEC), `the secondary id number in clear in ${file}`);
+});
+
 test('tender verify passes', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -14,6 +14,7 @@ CREATE TABLE connect_tokens (
   id_number_provided INTEGER NOT NULL DEFAULT 0,
   ssn_last_4_provided INTEGER NOT NULL DEFAULT 0,
   tax_id_provided INTEGER NOT NULL DEFAULT 0,
+  id_number_secondary_provided INTEGER NOT NULL DEFAULT 0,
   used INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (merchant_id, id)
 );
