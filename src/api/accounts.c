@@ -971,13 +971,26 @@ static int account_type(struct req *r, const char **ret)
 	return 0;
 }
 
+/* bank_account: the older name of external_account on create (a token or the bank account's
+ * hash), taken as that */
+static int take_bank_account(struct req *r)
+{
+	if (!param_present(r, "bank_account"))
+		return 0;
+	if (param_present(r, "external_account"))
+		return req_fail(r, ERR_PARAM_BAD, "bank_account",
+				"You cannot specify both bank_account and external_account: "
+				"bank_account is the older name of external_account.");
+	return req_param_alias(r, "bank_account", "external_account");
+}
+
 static int h_create(struct req *r)
 {
 	if (r->platform_id[0])
 		return req_fail(r, ERR_PARAM_BAD, NULL,
 				"A connected account cannot create accounts of its own: send this "
 				"request without the Stripe-Account header.");
-	if (take_account_token(r) != 0)
+	if (take_account_token(r) != 0 || take_bank_account(r) != 0)
 		return -1;
 	struct create_ctx c = {.r = r};
 	struct account *a = &c.acct;
@@ -1592,6 +1605,7 @@ static const struct param_spec create_params[] = {
     {"company", PT_OBJECT, 0, 0, NULL, accounts_company_params},
     {"individual", PT_OBJECT, 0, 0, NULL, person_params},
     {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
+    {"bank_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
     {"settings", PT_OBJECT, 0, 0, NULL, settings_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };

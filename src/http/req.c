@@ -192,6 +192,25 @@ int req_params_graft(struct req *r, const struct form_node *tree)
 	return 0;
 }
 
+int req_param_alias(struct req *r, const char *from, const char *to)
+{
+	const struct form_node *n = param_node(r, from);
+	struct form_node *root = arena_zalloc(&r->arena, sizeof(*root));
+	struct form_node *copy = arena_zalloc(&r->arena, sizeof(*copy));
+	char *key = arena_strdup(&r->arena, to);
+	if (!n || !root || !copy || !key)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*copy = *n;
+	copy->key = key;
+	copy->key_len = strlen(key);
+	copy->next = NULL;
+	root->kind = FORM_OBJECT;
+	root->key = "";
+	root->first_child = root->last_child = copy;
+	root->child_count = 1;
+	return req_params_graft(r, root);
+}
+
 struct json *req_json(struct req *r)
 {
 	buf_reset(&r->out);

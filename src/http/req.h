@@ -150,6 +150,10 @@ int req_param_set(struct req *r, const char *key, const char *value);
  * validation and the idempotency hash have seen the request as sent. The caller makes sure the
  * request itself names none of those keys. 0, or -1 with r->err (out of memory). */
 int req_params_graft(struct req *r, const struct form_node *tree);
+/* The top-level parameter `from` (present) also under the name `to`, which the request must not
+ * name itself: for an older name of a parameter (accounts' bank_account for external_account).
+ * 0, or -1 with r->err. */
+int req_param_alias(struct req *r, const char *from, const char *to);
 
 /* Starts a JSON response: resets r->out, sets status 200 and returns the writer. */
 struct json *req_json(struct req *r);

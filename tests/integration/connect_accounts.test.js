@@ -430,6 +430,14 @@ test('account and person tokens: details collected by the platform\'s client, ap
     (e) => e.statusCode === 400 && e.param === 'account[individual][dob]');
   await assert.rejects(stripe.tokens.create({ account: { business_type: 'individual' }, pii: { id_number: '1' } }), (e) => e.statusCode === 400);
 
+  // bank_account: the older name of external_account on create
+  const withBank = await stripe.accounts.create({ type: 'custom', country: 'US', bank_account: 'btok_us_verified' });
+  assert.equal(withBank.external_accounts.data.length, 1);
+  assert.equal(withBank.external_accounts.data[0].object, 'bank_account');
+  assert.equal(withBank.external_accounts.data[0].last4, '6789');
+  await assert.rejects(stripe.accounts.create({ type: 'custom', bank_account: 'btok_us_verified', external_account: 'btok_us_verified' }),
+    (e) => e.statusCode === 400 && e.param === 'bank_account');
+
   // update with a token: a company account's details
   const co = await stripe.accounts.create({ type: 'custom', country: 'US', business_type: 'company' });
   const updated = await stripe.accounts.update(co.id, { account_token: tok2.id, metadata: { via: 'token' } });
