@@ -29,6 +29,7 @@ extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];
 extern const struct route topups_routes[];
+extern const struct route apps_secrets_routes[];
 extern const struct route identity_routes[];
 extern const struct route identity_page_routes[];
 extern const struct route financial_connections_routes[];

@@ -71,6 +71,7 @@ const struct route *const api_route_tables[] = {
     country_specs_routes,
     payment_method_domains_routes,
     payment_method_configurations_routes,
+    apps_secrets_routes,
     identity_routes,
     identity_page_routes,
     terminal_routes,

@@ -16,10 +16,11 @@
 
 /*
  * The request hash covers method, path and every parameter in order, except card numbers,
- * CVCs, bank account numbers, IBANs (SEPA) and identity numbers (Connect): a hash of a request that
- * carries a PAN would be a way to test guesses of that PAN, so those values never enter it (a retry
- * that changes only the card number is therefore treated as the same request: the first result
- * replays, which is the safe direction).
+ * CVCs, bank account numbers, IBANs (SEPA), identity numbers (Connect) and Apps' secrets
+ * (`payload` as a scalar; a billing meter event's payload is a hash, and stays): a hash of a
+ * request that carries a PAN would be a way to test guesses of that PAN, so those values never
+ * enter it (a retry that changes only the card number is therefore treated as the same request:
+ * the first result replays, which is the safe direction).
  */
 static void hash_node(EVP_MD_CTX *md, const struct form_node *n, int depth)
 {
@@ -30,7 +31,8 @@ static void hash_node(EVP_MD_CTX *md, const struct form_node *n, int depth)
 			if (strcmp(c->key, "number") == 0 || strcmp(c->key, "cvc") == 0 ||
 			    strcmp(c->key, "account_number") == 0 || strcmp(c->key, "iban") == 0 ||
 			    strcmp(c->key, "id_number") == 0 ||
-			    strcmp(c->key, "id_number_secondary") == 0)
+			    strcmp(c->key, "id_number_secondary") == 0 ||
+			    strcmp(c->key, "payload") == 0)
 				continue;
 			EVP_DigestUpdate(md, "\x02", 1);
 			EVP_DigestUpdate(md, c->value, c->value_len);

@@ -1230,25 +1230,49 @@ int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, con
 	return rc;
 }
 
-/* ---- identity data (Stripe Identity's verification reports) ---- */
+/* ---- sealed rows of text: identity data (Stripe Identity's verification reports) and Apps'
+ * secrets. Each table is (merchant_id, id, data_key_id, sealed, created), a row sealed under the
+ * shard's active data key with the AAD binding merchant and id. ---- */
 
-static const char SQL_IDENTITY_PUT[] =
-    "INSERT INTO vault_identity (merchant_id, id, data_key_id, sealed, created)"
-    " VALUES ($1, $2, $3, $4, $5)";
+struct text_table {
+	const char *put, *get, *del, *what;
+	size_t max;
+};
+
 static const char SQL_IDENTITY_GET[] =
     "SELECT data_key_id, sealed FROM vault_identity WHERE merchant_id = $1 AND id = $2";
-static const char SQL_IDENTITY_DEL[] =
-    "DELETE FROM vault_identity WHERE merchant_id = $1 AND id = $2";
+static const char SQL_APP_SECRET_GET[] =
+    "SELECT data_key_id, sealed FROM vault_app_secrets WHERE merchant_id = $1 AND id = $2";
 
-int vault_identity_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
-			 const char *data, int64_t now)
+static const struct text_table identity_table = {
+    "INSERT INTO vault_identity (merchant_id, id, data_key_id, sealed, created)"
+    " VALUES ($1, $2, $3, $4, $5)",
+    SQL_IDENTITY_GET,
+    "DELETE FROM vault_identity WHERE merchant_id = $1 AND id = $2",
+    "identity data",
+    VAULT_IDENTITY_MAX,
+};
+static const struct text_table app_secret_table = {
+    "INSERT INTO vault_app_secrets (merchant_id, id, data_key_id, sealed, created)"
+    " VALUES ($1, $2, $3, $4, $5)",
+    SQL_APP_SECRET_GET,
+    "DELETE FROM vault_app_secrets WHERE merchant_id = $1 AND id = $2",
+    "app secret",
+    VAULT_APP_SECRET_MAX,
+};
+
+#define TEXT_MAX                                                                                   \
+	(VAULT_APP_SECRET_MAX > VAULT_IDENTITY_MAX ? VAULT_APP_SECRET_MAX : VAULT_IDENTITY_MAX)
+
+static int text_store(struct vault *v, struct db *db, const struct text_table *t,
+		      const char *merchant_id, const char *id, const char *data, int64_t now)
 {
 	size_t n = strlen(data);
 	unsigned char aad[2 * ID_MAX + 1];
 	size_t al = aad_for(merchant_id, id, aad, sizeof(aad));
-	if (!al || n == 0 || n > VAULT_IDENTITY_MAX)
+	if (!al || n == 0 || n > t->max)
 		return VAULT_ERR_NOKEY;
-	unsigned char sealed[NONCE_LEN + VAULT_IDENTITY_MAX + TAG_LEN];
+	unsigned char sealed[NONCE_LEN + TEXT_MAX + TAG_LEN];
 	char dk_id[ID_MAX];
 	pthread_mutex_lock(&v->mu);
 	struct data_key *dk = dk_active(v, db);
@@ -1258,7 +1282,7 @@ int vault_identity_store(struct vault *v, struct db *db, const char *merchant_id
 	pthread_mutex_unlock(&v->mu);
 	if (!ok)
 		return VAULT_ERR_NOKEY;
-	struct db_stmt *st = db_prepare(db, SQL_IDENTITY_PUT);
+	struct db_stmt *st = db_prepare(db, t->put);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
@@ -1269,15 +1293,16 @@ int vault_identity_store(struct vault *v, struct db *db, const char *merchant_id
 	return db_step_done(st);
 }
 
-int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
-			char out[VAULT_IDENTITY_MAX + 1])
+/* out has room for t->max + 1 bytes */
+static int text_open(struct vault *v, struct db *db, const struct text_table *t,
+		     const char *merchant_id, const char *id, char *out)
 {
 	out[0] = '\0';
 	unsigned char aad[2 * ID_MAX + 1];
 	size_t al = aad_for(merchant_id, id, aad, sizeof(aad));
 	if (!al)
 		return DB_NOTFOUND;
-	struct db_stmt *st = db_prepare(db, SQL_IDENTITY_GET);
+	struct db_stmt *st = db_prepare(db, t->get);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
@@ -1295,13 +1320,12 @@ int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id,
 	pthread_mutex_lock(&v->mu);
 	struct data_key *dk = dk_get(v, db, dk_id);
 	int ok = dk && sealed &&
-		 open_sealed(dk->key, aad, al, sealed, n, (unsigned char *)out, VAULT_IDENTITY_MAX,
-			     &len) == 0;
+		 open_sealed(dk->key, aad, al, sealed, n, (unsigned char *)out, t->max, &len) == 0;
 	pthread_mutex_unlock(&v->mu);
 	db_reset(st);
 	if (!ok) {
-		OPENSSL_cleanse(out, VAULT_IDENTITY_MAX + 1);
-		log_msg(LOG_ALERT, "vault: identity data %s of %s failed authentication", id,
+		OPENSSL_cleanse(out, t->max + 1);
+		log_msg(LOG_ALERT, "vault: %s %s of %s failed authentication", t->what, id,
 			merchant_id);
 		return VAULT_ERR_TAMPERED;
 	}
@@ -1309,14 +1333,49 @@ int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id,
 	return DB_OK;
 }
 
-int vault_identity_erase(struct db *db, const char *merchant_id, const char *id)
+static int text_erase(struct db *db, const struct text_table *t, const char *merchant_id,
+		      const char *id)
 {
-	struct db_stmt *st = db_prepare(db, SQL_IDENTITY_DEL);
+	struct db_stmt *st = db_prepare(db, t->del);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, id, -1);
 	return db_step_done(st);
+}
+
+int vault_identity_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			 const char *data, int64_t now)
+{
+	return text_store(v, db, &identity_table, merchant_id, id, data, now);
+}
+
+int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			char out[VAULT_IDENTITY_MAX + 1])
+{
+	return text_open(v, db, &identity_table, merchant_id, id, out);
+}
+
+int vault_identity_erase(struct db *db, const char *merchant_id, const char *id)
+{
+	return text_erase(db, &identity_table, merchant_id, id);
+}
+
+int vault_app_secret_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			   const char *payload, int64_t now)
+{
+	return text_store(v, db, &app_secret_table, merchant_id, id, payload, now);
+}
+
+int vault_app_secret_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			  char out[VAULT_APP_SECRET_MAX + 1])
+{
+	return text_open(v, db, &app_secret_table, merchant_id, id, out);
+}
+
+int vault_app_secret_erase(struct db *db, const char *merchant_id, const char *id)
+{
+	return text_erase(db, &app_secret_table, merchant_id, id);
 }
 
 bool vault_is_test_alias(const char *ref)
@@ -1932,6 +1991,10 @@ static const struct sealed_table {
      "SELECT merchant_id, id FROM vault_identity WHERE (merchant_id, id) > ($1, $2)"
      " ORDER BY merchant_id, id LIMIT $3",
      SQL_IDENTITY_GET},
+    {"vault_app_secrets", "app secret",
+     "SELECT merchant_id, id FROM vault_app_secrets WHERE (merchant_id, id) > ($1, $2)"
+     " ORDER BY merchant_id, id LIMIT $3",
+     SQL_APP_SECRET_GET},
 };
 
 /* Whether row (merchant_id, id) of t opens under its data key and holds what it should. */
@@ -1960,12 +2023,11 @@ static bool sealed_row_ok(struct vault *v, struct db *db, const struct sealed_ta
 		str_copy(dk_id, sizeof(dk_id), k ? k : "");
 		size_t n = 0, len = 0;
 		const unsigned char *sealed = db_col_blob(st, 1, &n);
-		unsigned char out[VAULT_IDENTITY_MAX + 1];
+		unsigned char out[TEXT_MAX + 1];
 		pthread_mutex_lock(&v->mu);
 		struct data_key *dk = dk_get(v, db, dk_id);
 		ok = dk && sealed &&
-		     open_sealed(dk->key, aad, al, sealed, n, out, VAULT_IDENTITY_MAX, &len) == 0 &&
-		     len > 0;
+		     open_sealed(dk->key, aad, al, sealed, n, out, TEXT_MAX, &len) == 0 && len > 0;
 		pthread_mutex_unlock(&v->mu);
 		OPENSSL_cleanse(out, sizeof(out));
 	}

@@ -165,6 +165,16 @@ int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id,
 /* Erases row id (a redaction): DB_OK whether or not it existed, or < 0. */
 int vault_identity_erase(struct db *db, const char *merchant_id, const char *id);
 
+/* Stripe Apps' Secret Store: a secret's payload (at most VAULT_APP_SECRET_MAX bytes of text),
+ * sealed as row id of merchant_id in vault_app_secrets exactly as identity data is, opened and
+ * erased the same way (the same return values). */
+#define VAULT_APP_SECRET_MAX 5000
+int vault_app_secret_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			   const char *payload, int64_t now);
+int vault_app_secret_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			  char out[VAULT_APP_SECRET_MAX + 1]);
+int vault_app_secret_erase(struct db *db, const char *merchant_id, const char *id);
+
 /* The secret of the page Tender serves for object_id of merchant_id (the hosted invoice page):
  * 43 base62 characters of HMAC-SHA256(object_id) under HKDF(fingerprint root, "tender-page" ||
  * merchant_id). Derived, not stored: the same every time (the object's URL is stable, as

@@ -294,3 +294,65 @@ test('payment_method_configuration on PaymentIntents, SetupIntents and Checkout 
   const n = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
   assert.equal(n, 1); // the refusals made nothing
 });
+
+test('apps secrets: set (create or replace), find with the payload, list by scope, delete, expiry; the payload sealed', async () => {
+  const SECRET = 'sk_live_appsecret_5f2c9e71d3';
+  const acct = { type: 'account' };
+  const s1 = await stripe.apps.secrets.create({ name: 'api_key', payload: 'first-value-0001', scope: acct });
+  assertStripeShape(s1, 'apps.secret');
+  assert.match(s1.id, /^appsecret_/);
+  assert.equal(s1.payload, null); // never in a write's answer
+  assert.deepEqual(s1.scope, { type: 'account' });
+  // create again: replaces it (the old one is gone)
+  const s2 = await stripe.apps.secrets.create({ name: 'api_key', payload: SECRET, scope: acct }, { idempotencyKey: 'apps-secret-1' });
+  assert.notEqual(s2.id, s1.id);
+  const again = await stripe.apps.secrets.create({ name: 'api_key', payload: SECRET, scope: acct }, { idempotencyKey: 'apps-secret-1' });
+  assert.equal(again.id, s2.id);
+  const found = await stripe.apps.secrets.find({ name: 'api_key', scope: acct, expand: ['payload'] });
+  assertStripeShape(found, 'apps.secret');
+  assert.equal(found.id, s2.id);
+  assert.equal(found.payload, SECRET);
+  assert.equal((await stripe.apps.secrets.find({ name: 'api_key', scope: acct })).payload, null);
+
+  // a user's scope is its own; scope[user] is needed for it and refused for the account's
+  const u = await stripe.apps.secrets.create({ name: 'api_key', payload: 'user-value', scope: { type: 'user', user: 'usr_123' } });
+  assert.deepEqual(u.scope, { type: 'user', user: 'usr_123' });
+  await rejects(stripe.apps.secrets.create({ name: 'x', payload: 'y', scope: { type: 'user' } }), 400, 'scope[user]');
+  await rejects(stripe.apps.secrets.create({ name: 'x', payload: 'y', scope: { type: 'account', user: 'usr_1' } }), 400, 'scope[user]');
+  await rejects(stripe.apps.secrets.create({ name: 'x', payload: 'y', scope: acct, expires_at: 1000 }), 400, 'expires_at');
+  await rejects(stripe.apps.secrets.create({ name: 'x', payload: 'y', scope: acct, expand: ['payload'] }), 400, 'expand');
+  const list = await stripe.apps.secrets.list({ scope: acct, expand: ['data.payload'] });
+  assert.deepEqual(list.data.map((s) => s.id), [s2.id]);
+  assert.equal(list.data[0].payload, SECRET);
+  assertStripeShape(list, 'list');
+  const ulist = await stripe.apps.secrets.list({ scope: { type: 'user', user: 'usr_123' } });
+  assert.deepEqual(ulist.data.map((s) => s.id), [u.id]);
+  assert.equal(ulist.data[0].payload, null);
+
+  // expires_at: gone for find and list once passed
+  const soon = Math.floor(Date.now() / 1000) + 2;
+  await stripe.apps.secrets.create({ name: 'short', payload: 'short-lived', scope: acct, expires_at: soon });
+  assert.equal((await stripe.apps.secrets.find({ name: 'short', scope: acct })).expires_at, soon);
+  await new Promise((res) => setTimeout(res, 3200));
+  await rejects(stripe.apps.secrets.find({ name: 'short', scope: acct }), 404, 'name');
+
+  // delete; other merchants and connected accounts have their own store
+  const del = await stripe.apps.secrets.deleteWhere({ name: 'api_key', scope: acct });
+  assert.equal(del.deleted, true);
+  assert.equal(del.id, s2.id);
+  await rejects(stripe.apps.secrets.find({ name: 'api_key', scope: acct }), 404, 'name');
+  await rejects(stripe.apps.secrets.deleteWhere({ name: 'api_key', scope: acct }), 404, 'name');
+  await stripe.apps.secrets.create({ name: 'api_key', payload: SECRET, scope: acct });
+  await rejects(other.apps.secrets.find({ name: 'api_key', scope: acct }), 404, 'name');
+  await rejects(stripe.apps.secrets.find({ name: 'api_key', scope: acct }, as(connected)), 404, 'name');
+
+  // the payload is sealed: not in the store's files (nor the idempotency record's answer)
+  const { readStoreFiles } = require('./helpers');
+  for (const { file, data } of readStoreFiles(env.dataDir)) assert.ok(!data.includes(SECRET), `the secret in clear in ${file}`);
+  // and with the master key, verify opens every sealed secret
+  const { BIN, withDatabaseUrls } = require('./helpers');
+  const v = require('node:child_process').spawnSync(BIN,
+    withDatabaseUrls(['verify', '--data', env.dataDir, '--master-key-file', env.keyFile]), { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stdout);
+  assert.match(v.stdout, /verify: ok/);
+});
