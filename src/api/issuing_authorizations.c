@@ -29,8 +29,12 @@
  * helper on a capture (at most what is left of it). Each moves the Issuing balance at once
  * (ledger_issuing_spend / ledger_issuing_credit, an issuing_transaction balance transaction).
  *
+ * A dispute (idp_) of a capture transaction is made, edited and submitted by the merchant; in
+ * test mode its evidence's explanation decides it (below, with its code).
+ *
  * Each write is one transaction: the rows, the ledger's movements and the events
- * (issuing_authorization.created / .updated, issuing_transaction.created / .updated).
+ * (issuing_authorization.created / .updated, issuing_transaction.created / .updated,
+ * issuing_dispute.*).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +279,7 @@ struct itxn {
 	const char *type, *authorization, *card, *cardholder, *category, *currency;
 	const char *amount_details, *merchant_data, *purchase_details, *balance_transaction;
 	const char *wallet, *metadata;
+	const char *dispute; /* the latest dispute of it (issuing_disputes), NULL: none */
 };
 
 static const char SQL_AUTH_GET[] =
@@ -389,6 +394,10 @@ static const char SQL_TXN_INSERT[] =
 static const char SQL_TXN_UPDATE[] = "UPDATE issuing_transactions SET refunded = $4, metadata = $5"
 				     " WHERE merchant_id = $1 AND id = $2 AND refunded = $3";
 
+static const char SQL_TXN_DISPUTE[] =
+    "SELECT id FROM issuing_disputes WHERE merchant_id = $1 AND transaction_id = $2"
+    " ORDER BY id DESC LIMIT 1";
+
 static int txn_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		    struct itxn *t)
 {
@@ -414,6 +423,15 @@ static int txn_load(struct db *db, struct arena *a, const char *merchant_id, con
 	t->refunded = db_col_int64(st, 14);
 	t->metadata = col_text_dup(a, st, 15);
 	db_reset(st);
+	rc = db_row_by_id(db, SQL_TXN_DISPUTE, merchant_id, t->id, &st);
+	if (rc == DB_OK) {
+		t->dispute = col_text_dup(a, st, 0);
+		db_reset(st);
+		if (!t->dispute)
+			return DB_ERR;
+	} else if (rc != DB_NOTFOUND) {
+		return rc;
+	}
 	return t->type && t->card && t->category && t->currency && t->merchant_data &&
 		       t->balance_transaction && t->metadata
 		   ? DB_OK
@@ -478,7 +496,7 @@ static void txn_render(bool livemode, const struct itxn *t, struct json *j)
 	json_kv_str_or_null(j, "cardholder", t->cardholder);
 	json_kv_int(j, "created", t->created);
 	json_kv_str(j, "currency", t->currency);
-	json_kv_null(j, "dispute");
+	json_kv_str_or_null(j, "dispute", t->dispute);
 	json_kv_bool(j, "livemode", livemode);
 	/* the merchant's currency is the card's: Tender converts nothing here */
 	json_kv_int(j, "merchant_amount", t->amount);
@@ -1411,6 +1429,7 @@ static int txn_refund_fn(struct db *db, void *arg)
 	t.type = "refund";
 	t.amount = amount;
 	t.refunded = 0;
+	t.dispute = NULL;
 	t.metadata = "{}";
 	char bt[ID_MAX];
 	int rc = ledger_issuing_credit(db, r->merchant_id, t.id, "issuing_transaction", amount,
@@ -1476,6 +1495,575 @@ static int h_txn_list(struct req *r)
 	    .sql_asc = SQL_TXN_ASC,
 	    .bind_filters = txn_list_bind,
 	    .render = txn_list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- disputes ---- */
+
+/*
+ * A dispute (idp_) of a capture transaction, for at most what is left of it after its refunds,
+ * one at a time (another may follow only a lost or expired one). It is unsubmitted, its evidence
+ * and amount editable, until submitted (evidence[reason] required). In test mode Stripe settles a
+ * submitted dispute by its explanation (evidence[<reason>][explanation]): "winning_evidence" wins
+ * it at once, the disputed amount coming back to the Issuing balance (ledger_issuing_credit, an
+ * issuing_dispute balance transaction), "losing_evidence" loses it; anything else leaves it
+ * submitted. Events issuing_dispute.created / .updated / .submitted / .closed, and
+ * .funds_reinstated with the money back.
+ */
+
+struct idisp {
+	char id[ID_MAX];
+	int64_t created, amount;
+	const char *transaction, *currency, *evidence, *status, *metadata;
+};
+
+static const char SQL_DISP_GET[] =
+    "SELECT id, created, transaction_id, amount, currency, evidence, status, metadata"
+    " FROM issuing_disputes WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DISP_INSERT[] =
+    "INSERT INTO issuing_disputes (merchant_id, id, created, transaction_id, amount, currency,"
+    " evidence, status, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+static const char SQL_DISP_UPDATE[] =
+    "UPDATE issuing_disputes SET amount = $4, evidence = $5, status = $6, metadata = $7"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $3";
+/* the transaction's disputes that still stand (not lost or expired) */
+static const char SQL_DISP_OPEN[] =
+    "SELECT id FROM issuing_disputes WHERE merchant_id = $1 AND transaction_id = $2"
+    " AND status NOT IN ('lost', 'expired') LIMIT 1";
+
+static int disp_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+		     struct idisp *d)
+{
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_DISP_GET, merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
+	memset(d, 0, sizeof(*d));
+	str_copy(d->id, sizeof(d->id), db_col_text(st, 0, NULL));
+	d->created = db_col_int64(st, 1);
+	d->transaction = col_text_dup(a, st, 2);
+	d->amount = db_col_int64(st, 3);
+	d->currency = col_text_dup(a, st, 4);
+	d->evidence = col_text_dup(a, st, 5);
+	d->status = col_text_dup(a, st, 6);
+	d->metadata = col_text_dup(a, st, 7);
+	db_reset(st);
+	return d->transaction && d->currency && d->evidence && d->status && d->metadata ? DB_OK
+											: DB_ERR;
+}
+
+static int disp_store(struct db *db, const char *merchant_id, const char *from,
+		      const struct idisp *d)
+{
+	struct db_stmt *st = db_prepare(db, SQL_DISP_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, d->id, -1);
+	db_bind_text(st, 3, from, -1);
+	db_bind_int64(st, 4, d->amount);
+	db_bind_text(st, 5, d->evidence, -1);
+	db_bind_text(st, 6, d->status, -1);
+	db_bind_text(st, 7, d->metadata, -1);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc != DB_OK)
+		return rc;
+	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
+/* balance_transactions is Stripe's includable field: the list only with expand[] (bts true) */
+static int disp_render(struct db *db, const char *merchant_id, bool livemode, const struct idisp *d,
+		       bool bts, struct arena *a, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", d->id);
+	json_kv_str(j, "object", "issuing.dispute");
+	json_kv_int(j, "amount", d->amount);
+	json_key(j, "balance_transactions");
+	if (bts) {
+		const char **ids = arena_alloc(a, IDS_MAX * sizeof(*ids));
+		int n = 0;
+		if (!ids)
+			return DB_ERR;
+		int rc = ids_of(db, a, SQL_AUTH_BTS, merchant_id, d->id, ids, &n);
+		if (rc != DB_OK)
+			return rc;
+		json_arr_open(j);
+		for (int i = 0; i < n; i++)
+			if ((rc = ledger_balance_txn_render(db, merchant_id, ids[i], j)) != DB_OK)
+				return rc == DB_NOTFOUND ? DB_ERR : rc;
+		json_arr_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_kv_int(j, "created", d->created);
+	json_kv_str(j, "currency", d->currency);
+	json_kv_raw(j, "evidence", d->evidence, strlen(d->evidence));
+	json_kv_bool(j, "livemode", livemode);
+	json_kv_raw(j, "metadata", d->metadata, strlen(d->metadata));
+	json_kv_str(j, "status", d->status);
+	json_kv_str(j, "transaction", d->transaction);
+	json_kv_null(j, "treasury");
+	json_obj_close(j);
+	return DB_OK;
+}
+
+static int disp_emit(struct req *r, struct db *db, const struct idisp *d, const char *type,
+		     const char *prev)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	if (disp_render(db, r->merchant_id, r->livemode, d, false, &r->arena, &j) != DB_OK) {
+		buf_release(&b);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	const char *js;
+	size_t len;
+	char ev[ID_MAX];
+	return api_event_append(r, db, type, d->id, &b, prev, &js, &len, ev);
+}
+
+static int disp_respond(struct req *r, struct db *db, const struct idisp *d)
+{
+	return disp_render(db, r->merchant_id, r->livemode, d,
+			   req_expand_has(r, "balance_transactions"), &r->arena,
+			   req_json(r)) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static const char *const REASONS[] = {"canceled",
+				      "duplicate",
+				      "fraudulent",
+				      "merchandise_not_as_described",
+				      "not_received",
+				      "other",
+				      "service_not_as_described",
+				      NULL};
+static const char *const PRODUCT_TYPES[] = {"merchandise", "service", NULL};
+static const char *const RETURN_STATUSES[] = {"merchant_rejected", "successful", NULL};
+static const struct param_spec ev_canceled[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"canceled_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"cancellation_policy_provided", PT_BOOL, PF_EMPTYABLE, 0, NULL, NULL},
+    {"cancellation_reason", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"expected_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {"product_description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"product_type", PT_ENUM, PF_EMPTYABLE, 0, PRODUCT_TYPES, NULL},
+    {"return_status", PT_ENUM, PF_EMPTYABLE, 0, RETURN_STATUSES, NULL},
+    {"returned_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ev_duplicate[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"card_statement", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"cash_receipt", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"check_image", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {"original_transaction", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ev_fraudulent[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ev_not_as_described[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {"received_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"return_description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"return_status", PT_ENUM, PF_EMPTYABLE, 0, RETURN_STATUSES, NULL},
+    {"returned_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ev_not_received[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"expected_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {"product_description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"product_type", PT_ENUM, PF_EMPTYABLE, 0, PRODUCT_TYPES, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ev_other[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {"product_description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"product_type", PT_ENUM, PF_EMPTYABLE, 0, PRODUCT_TYPES, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ev_service[] = {
+    {"additional_documentation", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"canceled_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"cancellation_reason", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"explanation", PT_STRING, PF_EMPTYABLE, 2500, NULL, NULL},
+    {"received_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec evidence_children[] = {
+    {"canceled", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_canceled},
+    {"duplicate", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_duplicate},
+    {"fraudulent", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_fraudulent},
+    {"merchandise_not_as_described", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_not_as_described},
+    {"not_received", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_not_received},
+    {"other", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_other},
+    {"reason", PT_ENUM, 0, 0, REASONS, NULL},
+    {"service_not_as_described", PT_OBJECT, PF_EMPTYABLE, 0, NULL, ev_service},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* The evidence hash as the object shows it: reason (null until given) and the hash of each
+ * reason that was given (Stripe's evidence carries only those). */
+static int evidence_json(struct req *r, const char **ret)
+{
+	const struct form_node *n = param_node(r, "evidence");
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	for (const struct param_spec *s = evidence_children; s->name; s++) {
+		const struct form_node *c = n ? form_get(n, s->name) : NULL;
+		if (s->type == PT_ENUM) {
+			json_kv_str_or_null(&j, s->name,
+					    c && c->kind == FORM_SCALAR && c->value_len ? c->value
+											: NULL);
+			continue;
+		}
+		if (!c || c->kind == FORM_SCALAR)
+			continue;
+		char shown[96];
+		snprintf(shown, sizeof(shown), "evidence[%s]", s->name);
+		json_key(&j, s->name);
+		if (hash_json(r, c, s->children, shown, &j) != 0) {
+			buf_release(&b);
+			return -1;
+		}
+	}
+	json_obj_close(&j);
+	*ret = buf_to_arena(r, &b);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The reason the evidence names, and whether its hash's explanation is Stripe's test outcome
+ * ("winning_evidence" / "losing_evidence"): 1 won, -1 lost, 0 neither. */
+static int test_outcome(const char *evidence, const char **ret_reason)
+{
+	*ret_reason = NULL;
+	for (const char *const *rs = REASONS; *rs; rs++) {
+		char pat[64];
+		snprintf(pat, sizeof(pat), "\"reason\":\"%s\"", *rs);
+		if (strstr(evidence, pat))
+			*ret_reason = *rs;
+	}
+	if (!*ret_reason)
+		return 0;
+	char key[64];
+	snprintf(key, sizeof(key), "\"%s\":{", *ret_reason);
+	const char *h = strstr(evidence, key);
+	if (!h)
+		return 0;
+	/* every reason's hash has an explanation key (evidence_json writes each of its keys), so
+	 * the first one after the hash's start is its own */
+	const char *e = strstr(h, "\"explanation\":");
+	if (!e)
+		return 0;
+	e += strlen("\"explanation\":");
+	if (strncmp(e, "\"winning_evidence\"", 18) == 0)
+		return 1;
+	if (strncmp(e, "\"losing_evidence\"", 17) == 0)
+		return -1;
+	return 0;
+}
+
+struct disp_ctx {
+	struct req *r;
+	const char *id;
+	struct idisp d;
+	int64_t amount; /* -1: not given */
+};
+
+static int disp_load_fn(struct db *db, void *arg)
+{
+	struct disp_ctx *c = arg;
+	int rc = disp_load(db, &c->r->arena, c->r->merchant_id, c->id, &c->d);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(c->r, "issuing.dispute", c->id, "dispute");
+	return rc == DB_OK ? 0 : req_fail(c->r, ERR_API, NULL, NULL);
+}
+
+/* The amount that may be disputed of transaction id: what is left of a capture. */
+static int disputable(struct req *r, struct db *db, const char *txn_id, struct itxn *t,
+		      int64_t *ret)
+{
+	int rc = txn_load(db, &r->arena, r->merchant_id, txn_id, t);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "issuing.transaction", txn_id, "transaction");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(t->type, "capture") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "transaction",
+				"The transaction %s is a refund: only a capture can be disputed.",
+				t->id);
+	*ret = -t->amount - t->refunded;
+	return 0;
+}
+
+static int disp_amount_check(struct req *r, int64_t amount, int64_t max)
+{
+	if (amount > max)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"The amount (%lld) is more than the transaction leaves to dispute "
+				"(%lld).",
+				(long long)amount, (long long)max);
+	return 0;
+}
+
+static int disp_create_fn(struct db *db, void *arg)
+{
+	struct disp_ctx *c = arg;
+	struct req *r = c->r;
+	struct idisp *d = &c->d;
+	struct itxn t;
+	int64_t max = 0;
+	if (disputable(r, db, d->transaction, &t, &max) != 0)
+		return -1;
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_DISP_OPEN, r->merchant_id, t.id, &st);
+	if (rc == DB_OK) {
+		db_reset(st);
+		return req_fail(r, ERR_PARAM_BAD, "transaction",
+				"The transaction %s is already disputed.", t.id);
+	}
+	if (rc != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (max < 1)
+		return req_fail(r, ERR_PARAM_BAD, "transaction",
+				"The transaction %s is fully refunded: nothing is left to dispute.",
+				t.id);
+	d->amount = c->amount > 0 ? c->amount : max;
+	if (disp_amount_check(r, d->amount, max) != 0)
+		return -1;
+	d->currency = t.currency;
+	st = db_prepare(db, SQL_DISP_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, d->id, -1);
+	db_bind_int64(st, 3, d->created);
+	db_bind_text(st, 4, d->transaction, -1);
+	db_bind_int64(st, 5, d->amount);
+	db_bind_text(st, 6, d->currency, -1);
+	db_bind_text(st, 7, d->evidence, -1);
+	db_bind_text(st, 8, d->status, -1);
+	db_bind_text(st, 9, d->metadata, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (disp_emit(r, db, d, "issuing_dispute.created", NULL) != 0)
+		return -1;
+	return disp_respond(r, db, d);
+}
+
+static int h_disp_create(struct req *r)
+{
+	struct disp_ctx c = {.r = r};
+	struct idisp *d = &c.d;
+	id_new_at(d->id, "idp_", r->now);
+	d->created = r->now;
+	d->status = "unsubmitted";
+	d->transaction = param_str(r, "transaction");
+	if (!d->transaction || !*d->transaction)
+		return req_fail(r, ERR_PARAM_MISSING, "transaction", "transaction");
+	d->metadata = "{}";
+	if (amount_param(r, "amount", false, &c.amount) != 0 ||
+	    evidence_json(r, &d->evidence) != 0 ||
+	    metadata_apply(r, NULL, "metadata", &d->metadata) != 0)
+		return -1;
+	return req_write(r, disp_create_fn, &c);
+}
+
+static int disp_retrieve_fn(struct db *db, void *arg)
+{
+	struct disp_ctx *c = arg;
+	return disp_load_fn(db, arg) != 0 ? -1 : disp_respond(c->r, db, &c->d);
+}
+
+static int h_disp_retrieve(struct req *r)
+{
+	struct disp_ctx c = {.r = r, .id = r->args[0]};
+	return req_read(r, disp_retrieve_fn, &c) == 0 ? 0 : -1;
+}
+
+/* previous_attributes of a dispute's change */
+static const char *disp_prev(struct req *r, const struct idisp *old, const struct idisp *d)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	bool any = false;
+	if (old->amount != d->amount) {
+		json_kv_int(&j, "amount", old->amount);
+		any = true;
+	}
+	if (strcmp(old->evidence, d->evidence) != 0) {
+		json_kv_raw(&j, "evidence", old->evidence, strlen(old->evidence));
+		any = true;
+	}
+	if (strcmp(old->metadata, d->metadata) != 0) {
+		json_kv_raw(&j, "metadata", old->metadata, strlen(old->metadata));
+		any = true;
+	}
+	if (strcmp(old->status, d->status) != 0) {
+		json_kv_str(&j, "status", old->status);
+		any = true;
+	}
+	json_obj_close(&j);
+	if (!any) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_to_arena(r, &b);
+}
+
+static int disp_update_fn(struct db *db, void *arg)
+{
+	struct disp_ctx *c = arg;
+	struct req *r = c->r;
+	if (disp_load_fn(db, arg) != 0)
+		return -1;
+	struct idisp old = c->d, *d = &c->d;
+	bool edits = c->amount > 0 || param_present(r, "evidence");
+	if (edits && strcmp(d->status, "unsubmitted") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The dispute %s is %s: only an unsubmitted dispute's amount and "
+				"evidence can change.",
+				d->id, d->status);
+	if (c->amount > 0) {
+		struct itxn t;
+		int64_t max = 0;
+		if (disputable(r, db, d->transaction, &t, &max) != 0 ||
+		    disp_amount_check(r, c->amount, max) != 0)
+			return -1;
+		d->amount = c->amount;
+	}
+	if (param_present(r, "evidence") && evidence_json(r, &d->evidence) != 0)
+		return -1;
+	if (metadata_apply(r, d->metadata, "metadata", &d->metadata) != 0)
+		return -1;
+	const char *prev = disp_prev(r, &old, d);
+	if (prev) {
+		if (disp_store(db, r->merchant_id, old.status, d) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (disp_emit(r, db, d, "issuing_dispute.updated", prev) != 0)
+			return -1;
+	}
+	return disp_respond(r, db, d);
+}
+
+static int h_disp_update(struct req *r)
+{
+	struct disp_ctx c = {.r = r, .id = r->args[0]};
+	if (amount_param(r, "amount", false, &c.amount) != 0)
+		return -1;
+	return req_write(r, disp_update_fn, &c);
+}
+
+static int disp_submit_fn(struct db *db, void *arg)
+{
+	struct disp_ctx *c = arg;
+	struct req *r = c->r;
+	if (disp_load_fn(db, arg) != 0)
+		return -1;
+	struct idisp old = c->d, *d = &c->d;
+	if (strcmp(d->status, "unsubmitted") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "The dispute %s is %s: only an unsubmitted dispute can be submitted.", d->id,
+		    d->status);
+	const char *reason = NULL;
+	const int outcome = test_outcome(d->evidence, &reason);
+	if (!reason)
+		return req_fail(r, ERR_PARAM_MISSING, "evidence[reason]",
+				"evidence[reason] (the dispute's evidence must name its reason "
+				"before it is submitted)");
+	if (metadata_apply(r, d->metadata, "metadata", &d->metadata) != 0)
+		return -1;
+	d->status = "submitted";
+	if (disp_store(db, r->merchant_id, old.status, d) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (disp_emit(r, db, d, "issuing_dispute.submitted", disp_prev(r, &old, d)) != 0)
+		return -1;
+	if (outcome == 0)
+		return disp_respond(r, db, d);
+	/* Stripe's test mode decides at once by the explanation */
+	struct idisp submitted = *d;
+	d->status = outcome > 0 ? "won" : "lost";
+	int rc;
+	if (outcome > 0 &&
+	    (rc = ledger_issuing_credit(db, r->merchant_id, d->id, "issuing_dispute", d->amount,
+					d->currency, r->now, NULL)) != DB_OK)
+		return fail_ledger(r, rc);
+	if (disp_store(db, r->merchant_id, submitted.status, d) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *prev = "{\"status\":\"submitted\"}";
+	if (outcome > 0 && disp_emit(r, db, d, "issuing_dispute.funds_reinstated", NULL) != 0)
+		return -1;
+	if (disp_emit(r, db, d, "issuing_dispute.closed", prev) != 0)
+		return -1;
+	return disp_respond(r, db, d);
+}
+
+static int h_disp_submit(struct req *r)
+{
+	struct disp_ctx c = {.r = r, .id = r->args[0]};
+	return req_write(r, disp_submit_fn, &c);
+}
+
+static const char SQL_DISP_CURSOR[] =
+    "SELECT created FROM issuing_disputes WHERE merchant_id = $1 AND id = $2";
+#define DISP_LIST_WHERE                                                                            \
+	"SELECT id FROM issuing_disputes WHERE merchant_id = $1 AND id > $2 AND id < $3"           \
+	" AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR transaction_id = $6)"
+static const char SQL_DISP_DESC[] = DISP_LIST_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_DISP_ASC[] = DISP_LIST_WHERE " ORDER BY id ASC LIMIT $4";
+
+static int disp_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	list_bind_filter(r, st, first, "status");
+	list_bind_filter(r, st, first + 1, "transaction");
+	return 0;
+}
+
+static int disp_list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct idisp d;
+	int rc = disp_load(db, &r->arena, r->merchant_id, id, &d);
+	if (rc != DB_OK)
+		return rc;
+	return disp_render(db, r->merchant_id, r->livemode, &d,
+			   req_expand_has(r, "data.balance_transactions"), &r->arena, j);
+}
+
+static int h_disp_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/issuing/disputes",
+	    .object_name = "issuing.dispute",
+	    .id_prefix = "idp_",
+	    .sql_cursor = SQL_DISP_CURSOR,
+	    .sql_desc = SQL_DISP_DESC,
+	    .sql_asc = SQL_DISP_ASC,
+	    .bind_filters = disp_list_bind,
+	    .render = disp_list_render,
 	};
 	return list_respond(r, &spec);
 }
@@ -1574,6 +2162,25 @@ static const struct param_spec txn_list_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec disp_create_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"evidence", PT_OBJECT, 0, 0, NULL, evidence_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"transaction", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec disp_update_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"evidence", PT_OBJECT, 0, 0, NULL, evidence_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec disp_list_params[] = {
+    {"status", PT_ENUM, 0, 0,
+     (const char *const[]){"expired", "lost", "submitted", "unsubmitted", "won", NULL}, NULL},
+    {"transaction", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 #define TH "/v1/test_helpers/issuing"
 const struct route issuing_spend_routes[] = {
@@ -1593,5 +2200,10 @@ const struct route issuing_spend_routes[] = {
     {"POST", TH "/transactions/create_force_capture", h_force_capture, txn_create_params, 0},
     {"POST", TH "/transactions/create_unlinked_refund", h_unlinked_refund, txn_create_params, 0},
     {"POST", TH "/transactions/{id}/refund", h_txn_refund, refund_params, 0},
+    {"POST", "/v1/issuing/disputes", h_disp_create, disp_create_params, 0},
+    {"GET", "/v1/issuing/disputes", h_disp_list, disp_list_params, ROUTE_LIST},
+    {"GET", "/v1/issuing/disputes/{id}", h_disp_retrieve, no_params, 0},
+    {"POST", "/v1/issuing/disputes/{id}", h_disp_update, disp_update_params, 0},
+    {"POST", "/v1/issuing/disputes/{id}/submit", h_disp_submit, metadata_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -632,6 +632,73 @@ test('transactions: force capture, unlinked refund, refunds of a capture; bad in
   await stripe.testHelpers.issuing.authorizations.expire(i1.id);
 });
 
+test('disputes: made on a capture, edited, submitted; won (money back), lost or left submitted as Stripe\'s test mode decides by the explanation', async () => {
+  const { card } = await activeCard();
+  const cap1 = await stripe.testHelpers.issuing.transactions.createForceCapture({ card: card.id, amount: 1000 });
+  const cap2 = await stripe.testHelpers.issuing.transactions.createForceCapture({ card: card.id, amount: 300 });
+  const cap3 = await stripe.testHelpers.issuing.transactions.createForceCapture({ card: card.id, amount: 200 });
+  let avail = await issuingAvailable();
+
+  const d = await stripe.issuing.disputes.create({ transaction: cap1.id, evidence: { reason: 'fraudulent', fraudulent: { explanation: 'winning_evidence' } }, metadata: { case: '7' } });
+  assert.match(d.id, /^idp_/);
+  assert.equal(d.object, 'issuing.dispute');
+  assert.equal(d.status, 'unsubmitted');
+  assert.equal(d.amount, 1000);
+  assert.equal(d.currency, 'usd');
+  assert.equal(d.transaction, cap1.id);
+  assert.deepEqual(d.evidence, { fraudulent: { additional_documentation: null, explanation: 'winning_evidence' }, reason: 'fraudulent' });
+  assert.deepEqual(d.metadata, { case: '7' });
+  assertStripeShape(d, 'issuing.dispute');
+  assert.equal((await stripe.issuing.transactions.retrieve(cap1.id)).dispute, d.id);
+  await assert.rejects(stripe.issuing.disputes.create({ transaction: cap1.id }), (e) => e.statusCode === 400 && e.param === 'transaction');
+  await assert.rejects(stripe.issuing.disputes.update(d.id, { amount: 1001 }), (e) => e.statusCode === 400 && e.param === 'amount');
+  const up = await stripe.issuing.disputes.update(d.id, { amount: 800 });
+  assert.equal(up.amount, 800);
+  assert.equal(await issuingAvailable(), avail); // nothing moves before it is won
+
+  const won = await stripe.issuing.disputes.submit(d.id);
+  assert.equal(won.status, 'won');
+  assert.equal(await issuingAvailable(), avail += 800);
+  const withBts = await stripe.issuing.disputes.retrieve(d.id, { expand: ['balance_transactions'] });
+  assert.deepEqual(withBts.balance_transactions.map((b) => [b.type, b.amount, b.source]), [['issuing_dispute', 800, d.id]]);
+  assertStripeShape(withBts, 'issuing.dispute');
+  assert.equal((await stripe.issuing.disputes.retrieve(d.id)).balance_transactions, null);
+  assert.deepEqual((await eventsOf(stripe, d.id)).map((e) => e.type),
+    ['issuing_dispute.created', 'issuing_dispute.updated', 'issuing_dispute.submitted', 'issuing_dispute.funds_reinstated', 'issuing_dispute.closed']);
+  await assert.rejects(stripe.issuing.disputes.submit(d.id), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.issuing.disputes.update(d.id, { evidence: { reason: 'other' } }), (e) => e.statusCode === 400);
+
+  const lost = await stripe.issuing.disputes.create({ transaction: cap2.id, evidence: { reason: 'not_received', not_received: { explanation: 'losing_evidence', expected_at: 1700000000, product_type: 'merchandise' } } });
+  assert.equal((await stripe.issuing.disputes.submit(lost.id)).status, 'lost');
+  assert.equal(await issuingAvailable(), avail);
+  // a lost dispute leaves the transaction open to another
+  const again = await stripe.issuing.disputes.create({ transaction: cap2.id, amount: 100 });
+  assert.equal(again.amount, 100);
+
+  const open = await stripe.issuing.disputes.create({ transaction: cap3.id });
+  assert.deepEqual(open.evidence, { reason: null });
+  await assert.rejects(stripe.issuing.disputes.submit(open.id), (e) => e.statusCode === 400 && e.param === 'evidence[reason]');
+  await stripe.issuing.disputes.update(open.id, { evidence: { reason: 'other', other: { explanation: 'Not what was ordered', product_type: 'service' } } });
+  const pending = await stripe.issuing.disputes.submit(open.id, { metadata: { by: 'ops' } });
+  assert.equal(pending.status, 'submitted');
+  assert.deepEqual(pending.metadata, { by: 'ops' });
+  assertStripeShape(pending, 'issuing.dispute');
+  assert.equal(await issuingAvailable(), avail);
+
+  const refund = await stripe.testHelpers.issuing.transactions.createUnlinkedRefund({ card: card.id, amount: 5 });
+  await assert.rejects(stripe.issuing.disputes.create({ transaction: refund.id }), (e) => e.statusCode === 400 && e.param === 'transaction');
+  await assert.rejects(stripe.issuing.disputes.create({ transaction: cap3.id, evidence: { reason: 'bogus' } }), (e) => e.statusCode === 400 && e.param === 'evidence[reason]');
+  await assert.rejects(stripe.issuing.disputes.create({}), (e) => e.statusCode === 400 && e.param === 'transaction');
+
+  assert.deepEqual((await stripe.issuing.disputes.list({ status: 'won' })).data.map((x) => x.id), [d.id]);
+  assert.deepEqual((await stripe.issuing.disputes.list({ transaction: cap2.id })).data.map((x) => x.id), [again.id, lost.id]);
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.issuing.disputes.retrieve(d.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.issuing.disputes.submit(open.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.issuing.disputes.create({ transaction: cap3.id }), (e) => e.statusCode === 404 && e.param === 'transaction');
+  assert.equal((await other.issuing.disputes.list()).data.length, 0);
+});
+
 test('no issued number is in clear in the store or the log, and tender verify passes', async () => {
   assert.ok(revealed.length >= 2);
   await env.server.stop();
