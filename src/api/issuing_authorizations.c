@@ -2068,6 +2068,27 @@ static int h_disp_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* ---- a balance transaction's expanded source (resources.h) ---- */
+
+int issuing_spend_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	int rc = DB_NOTFOUND;
+	if (strncmp(id, "iauth_", 6) == 0) {
+		struct iauth x;
+		if ((rc = auth_load(db, &r->arena, r->merchant_id, id, &x)) == DB_OK)
+			rc = auth_render(db, &r->arena, r->merchant_id, r->livemode, &x, j);
+	} else if (strncmp(id, "ipi_", 4) == 0) {
+		struct itxn t;
+		if ((rc = txn_load(db, &r->arena, r->merchant_id, id, &t)) == DB_OK)
+			txn_render(r->livemode, &t, j);
+	} else if (strncmp(id, "idp_", 4) == 0) {
+		struct idisp d;
+		if ((rc = disp_load(db, &r->arena, r->merchant_id, id, &d)) == DB_OK)
+			rc = disp_render(db, r->merchant_id, r->livemode, &d, false, &r->arena, j);
+	}
+	return rc;
+}
+
 /* ---- parameters and routes ---- */
 
 static const char *const CHECKS[] = {"match", "mismatch", "not_provided", NULL};

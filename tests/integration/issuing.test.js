@@ -400,6 +400,12 @@ test('authorizations: approved and held, captured (partial and over), expired, i
   assert.deepEqual(await stripe.issuing.transactions.retrieve(t.id), t);
   const tbt = await stripe.balanceTransactions.retrieve(t.balance_transaction);
   assert.deepEqual([tbt.type, tbt.amount, tbt.net, tbt.source, tbt.reporting_category], ['issuing_transaction', -600, -600, t.id, 'issuing_transaction']);
+  // a balance transaction's source expands to the authorization or transaction
+  assert.deepEqual((await stripe.balanceTransactions.retrieve(t.balance_transaction, { expand: ['source'] })).source, t);
+  const hold = await stripe.balanceTransactions.retrieve(c.balance_transactions[0].id, { expand: ['source'] });
+  assert.equal(hold.source.id, a.id);
+  assert.equal(hold.source.object, 'issuing.authorization');
+  assert.deepEqual((await stripe.balanceTransactions.list({ type: 'issuing_authorization_release', source: a.id })).data.map((q) => q.amount), [1000]);
   assert.equal(await issuingAvailable(), avail += 1000 - 600);
 
   // an over-capture: more than authorized is taken
