@@ -1401,6 +1401,10 @@ static int h_unlinked_refund(struct req *r)
 	return h_txn_create(r, true);
 }
 
+static const char SQL_TXN_WON[] =
+    "SELECT COALESCE(SUM(amount), 0) FROM issuing_disputes WHERE merchant_id = $1"
+    " AND transaction_id = $2 AND status = 'won'";
+
 /* the refund test helper: a refund transaction of (part of) a capture */
 static int txn_refund_fn(struct db *db, void *arg)
 {
@@ -1413,7 +1417,14 @@ static int txn_refund_fn(struct db *db, void *arg)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"The transaction %s is a refund: only a capture can be refunded.",
 				cap->id);
-	const int64_t left = -cap->amount - cap->refunded;
+	/* what a won dispute already gave back of it is not refunded again */
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_TXN_WON, r->merchant_id, cap->id, &st);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const int64_t won = db_col_int64(st, 0);
+	db_reset(st);
+	const int64_t left = -cap->amount - cap->refunded - won;
 	const int64_t amount = c->amount > 0 ? c->amount : left;
 	if (left <= 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -1432,8 +1443,8 @@ static int txn_refund_fn(struct db *db, void *arg)
 	t.dispute = NULL;
 	t.metadata = "{}";
 	char bt[ID_MAX];
-	int rc = ledger_issuing_credit(db, r->merchant_id, t.id, "issuing_transaction", amount,
-				       t.currency, r->now, bt);
+	rc = ledger_issuing_credit(db, r->merchant_id, t.id, "issuing_transaction", amount,
+				   t.currency, r->now, bt);
 	if (rc != DB_OK)
 		return fail_ledger(r, rc);
 	t.balance_transaction = bt;

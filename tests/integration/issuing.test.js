@@ -672,6 +672,10 @@ test('disputes: made on a capture, edited, submitted; won (money back), lost or 
   assert.deepEqual((await eventsOf(stripe, d.id)).map((e) => e.type),
     ['issuing_dispute.created', 'issuing_dispute.updated', 'issuing_dispute.submitted', 'issuing_dispute.funds_reinstated', 'issuing_dispute.closed']);
   await assert.rejects(stripe.issuing.disputes.submit(d.id), (e) => e.statusCode === 400);
+  // what the won dispute gave back cannot be refunded again: 200 of the 1000 is left
+  await assert.rejects(stripe.testHelpers.issuing.transactions.refund(cap1.id, { refund_amount: 201 }), (e) => e.statusCode === 400 && e.param === 'refund_amount');
+  assert.equal((await stripe.testHelpers.issuing.transactions.refund(cap1.id)).amount, 200);
+  assert.equal(await issuingAvailable(), avail += 200);
   await assert.rejects(stripe.issuing.disputes.update(d.id, { evidence: { reason: 'other' } }), (e) => e.statusCode === 400);
 
   const lost = await stripe.issuing.disputes.create({ transaction: cap2.id, evidence: { reason: 'not_received', not_received: { explanation: 'losing_evidence', expected_at: 1700000000, product_type: 'merchandise' } } });
