@@ -521,9 +521,11 @@ test('authorizations declined by the card, the cardholder, verification, spendin
   await declined(c4, 100, 'spending_controls', { merchant_data: { category: 'book_stores' } }); // the cardholder allows neither
   await approved(c4, 100, { merchant_data: { category: 'eating_places_restaurants' } });
 
-  // limits: per authorization, per day summed over what is held and captured, per category
+  // limits: per authorization, over time summed over what is held and captured, per category
+  // (all_time binds: a daily window could turn over at midnight UTC between two requests; the
+  // windows' starts are unit tests, and the roomy daily limit is read on every request here)
   const { card: c5 } = await activeCard({
-    spending_controls: { spending_limits: [{ amount: 500, interval: 'per_authorization' }, { amount: 1000, interval: 'daily' }, { amount: 100, interval: 'all_time', categories: ['book_stores'] }] },
+    spending_controls: { spending_limits: [{ amount: 500, interval: 'per_authorization' }, { amount: 1000, interval: 'all_time' }, { amount: 100, interval: 'all_time', categories: ['book_stores'] }, { amount: 100000, interval: 'daily' }] },
   });
   await declined(c5, 600, 'spending_controls');
   const h = await authorize(c5, 500);
@@ -539,7 +541,7 @@ test('authorizations declined by the card, the cardholder, verification, spendin
   await declined(c5, 150, 'spending_controls', { merchant_data: { category: 'book_stores' } });
   await approved(c5, 100, { merchant_data: { category: 'book_stores' } });
   // the cardholder's limits count every card of it
-  const { ch: ch6, card: c6 } = await activeCard({}, { spending_controls: { spending_limits: [{ amount: 300, interval: 'monthly' }] } });
+  const { ch: ch6, card: c6 } = await activeCard({}, { spending_controls: { spending_limits: [{ amount: 300, interval: 'all_time' }, { amount: 100000, interval: 'monthly' }] } });
   const c6b = await stripe.issuing.cards.create({ cardholder: ch6.id, type: 'virtual', currency: 'usd', status: 'active' });
   const held6 = await authorize(c6, 200);
   assert.equal(held6.approved, true);
