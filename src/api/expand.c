@@ -3,7 +3,8 @@
  * prefix (Stripe's ids carry it), and the object is rendered by the module that owns it, scoped by
  * the caller's merchant. Used where a field may name several kinds (a balance transaction's
  * `source`) and where the object holding the field is rendered by a module that does not know
- * the other one (a charge's `transfer`, `application_fee`, `review`, `invoice`).
+ * the other one (a charge's `transfer`, `application_fee`, `review`, `invoice`). Issuing's
+ * authorizations, transactions and disputes are the sources of the Issuing balance's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,5 +49,7 @@ int api_render_by_id(struct req *r, struct db *db, const char *id, const char *f
 		return invoice_render_by_id(r, db, id, dotted, j);
 	if (has_prefix(id, "prv_"))
 		return review_render(db, r->merchant_id, r->livemode, id, j, NULL);
+	if (has_prefix(id, "iauth_") || has_prefix(id, "ipi_") || has_prefix(id, "idp_"))
+		return issuing_spend_render_id(r, db, id, j);
 	return DB_NOTFOUND;
 }

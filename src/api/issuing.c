@@ -1288,6 +1288,41 @@ static int h_card_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* ---- what api/issuing_authorizations.c reads (issuing.h) ---- */
+
+int issuing_card_facts(struct db *db, struct arena *a, const char *merchant_id, const char *card_id,
+		       struct issuing_card_facts *ret)
+{
+	struct card c;
+	int rc = card_load(db, a, merchant_id, card_id, &c);
+	if (rc != DB_OK)
+		return rc;
+	struct cardholder ch;
+	rc = cardholder_load(db, a, merchant_id, c.cardholder, &ch);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? DB_ERR : rc;
+	memset(ret, 0, sizeof(*ret));
+	str_copy(ret->cardholder, sizeof(ret->cardholder), c.cardholder);
+	str_copy(ret->currency, sizeof(ret->currency), c.currency);
+	ret->status = c.status;
+	ret->spending_controls = c.spending_controls;
+	ret->holder_status = ch.status;
+	ret->holder_controls = ch.spending_controls;
+	/* requirements_json writes disabled_reason null when nothing is due */
+	ret->holder_requirements_due = strstr(ch.requirements, "\"disabled_reason\":null") == NULL;
+	return DB_OK;
+}
+
+int issuing_card_render(struct db *db, struct arena *a, const char *merchant_id, bool livemode,
+			const char *card_id, struct json *j)
+{
+	struct card c;
+	int rc = card_load(db, a, merchant_id, card_id, &c);
+	if (rc != DB_OK)
+		return rc;
+	return card_render(db, a, merchant_id, livemode, &c, NULL, NULL, j);
+}
+
 /* ---- parameters and routes ---- */
 
 static const char *const INTERVALS[] = {"all_time", "daily",  "monthly", "per_authorization",

@@ -122,6 +122,11 @@ extern const struct route reporting_routes[];
  * actions and the simulated reader's test helper (terminal_readers.c) */
 /* Stripe Issuing: cardholders, cards, the card shipping test helpers (issuing.c) */
 extern const struct route issuing_routes[];
+/* Stripe Issuing: authorizations, transactions and their test helpers (issuing_authorizations.c) */
+extern const struct route issuing_spend_routes[];
+/* An Issuing authorization, transaction or dispute by id (iauth_, ipi_, idp_), for a balance
+ * transaction's expanded source: DB_OK, DB_NOTFOUND or < 0. */
+int issuing_spend_render_id(struct req *r, struct db *db, const char *id, struct json *j);
 extern const struct route terminal_routes[];
 extern const struct route terminal_readers_routes[];
 

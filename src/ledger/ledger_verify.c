@@ -84,7 +84,8 @@ static const char SQL_ENTRY_ABSURD[] =
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
     " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding', 'cash_funding',"
-    " 'customer_cash', 'customer_cash_applied', 'merchant_reserve', 'issuing_available')"
+    " 'customer_cash', 'customer_cash_applied', 'merchant_reserve', 'issuing_available',"
+    " 'issuing_held', 'issuing_network')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -107,6 +108,11 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'reserved_funds' AND (amount = 0 OR fee <> 0"
     " OR (amount > 0 AND status <> 'available')))"
     " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
+    /* Issuing (ledger_issuing.h): a hold takes, a release gives back, always available */
+    " OR (type = 'issuing_authorization_hold' AND (amount >= 0 OR fee <> 0))"
+    " OR (type = 'issuing_authorization_release' AND (amount <= 0 OR fee <> 0))"
+    " OR (type IN ('issuing_transaction', 'issuing_dispute') AND (amount = 0 OR fee <> 0"
+    " OR status <> 'available'))"
     " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
     " OR status <> 'available' OR (amount = 0 AND fx_rate_e12 IS NULL)"
     " OR (type = 'transfer_refund' AND amount <= 0) OR (type = 'payment_refund' AND amount > 0)))";
@@ -164,6 +170,12 @@ static const char SQL_HOLDS[] =
     " journal_entries e ON e.merchant_id = t.merchant_id AND e.txn_id = t.id"
     " WHERE e.account = 'cardholder_holds' GROUP BY t.merchant_id, t.source, e.currency"
     " HAVING SUM(e.amount) < 0";
+/* Issuing holds: no authorization releases more than it held (ledger_issuing.h) */
+static const char SQL_ISSUING_HOLDS[] =
+    "SELECT t.merchant_id, t.source || ' ' || e.currency FROM journal_txns t JOIN"
+    " journal_entries e ON e.merchant_id = t.merchant_id AND e.txn_id = t.id"
+    " WHERE e.account = 'issuing_held' GROUP BY t.merchant_id, t.source, e.currency"
+    " HAVING SUM(e.amount) > 0";
 
 /* (6) conversions: the fx account equals what the recorded conversions imply (essay above) */
 static const char SQL_FX_ACCOUNT[] =
@@ -467,6 +479,7 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_MOVE_WRONG, 0, "funds made available zero, twice or by a wrong amount"},
 	    {SQL_MOVE_ORPHAN, 0, "funds made available for no balance transaction"},
 	    {SQL_HOLDS, 0, "more released or captured than authorized"},
+	    {SQL_ISSUING_HOLDS, 0, "an Issuing authorization released more than it held"},
 	    {SQL_FX_ACCOUNT, 0, "fx account that the recorded conversions do not explain"},
 	    {SQL_FX_SHAPE, 0, "converted balance transaction with an incoherent conversion"},
 	    {SQL_FX_REFUNDS, 0, "refunds of a converted charge that do not add up"},

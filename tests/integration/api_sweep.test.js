@@ -99,6 +99,15 @@ async function seed() {
   await s(['test_clocks'], () => A.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) }));
   await s(['payouts'], () => A.payouts.create({ amount: 100, currency: 'usd' }));
   await s(['topups'], () => A.topups.create({ amount: 1000, currency: 'usd', source: 'btok_us_verified' }));
+  // Issuing: a cardholder, an active card, an authorization (declined: the cardholder's terms
+  // are not accepted), a force capture and a dispute of it
+  const ich = await s(['issuing_cardholders'], () => A.issuing.cardholders.create({ name: 'Sweep Holder', billing: { address: { line1: '1 Main', city: 'SF', state: 'CA', postal_code: '94110', country: 'US' } } }));
+  if (ich) await s(['issuing_cards'], () => A.issuing.cards.create({ cardholder: ich.id, type: 'virtual', currency: 'usd', status: 'active' }));
+  if (ids.issuing_cards) {
+    await s(['issuing_authorizations'], () => A.testHelpers.issuing.authorizations.create({ card: ids.issuing_cards, amount: 100 }));
+    await s(['issuing_transactions'], () => A.testHelpers.issuing.transactions.createForceCapture({ card: ids.issuing_cards, amount: 100 }));
+    await s(['issuing_disputes'], () => A.issuing.disputes.create({ transaction: ids.issuing_transactions }));
+  }
   const acct = await s(['accounts'], () => A.accounts.create({ type: 'custom', country: 'US', email: 'c@example.com' }));
   if (acct) {
     await s(['persons', 'people'], () => A.accounts.createPerson(acct.id, { first_name: 'Jo', last_name: 'Doe' }));
@@ -132,6 +141,9 @@ function idFor(segs, i, ids = idsA) {
   const prev = segs[i - 1] || '';
   const parent = segs[i - 3] || '';
   const name = segs[i].slice(1, -1);
+  // /v1/issuing/… and /v1/test_helpers/issuing/…: Issuing's cards, disputes, … (not the legacy
+  // card sources' or the charges' disputes of the same segment name)
+  if (segs.includes('issuing') && ids[`issuing_${prev}`]) return ids[`issuing_${prev}`];
   if (prev === 'sessions' && parent === 'financial_connections') return ids.fc_sessions;
   if (prev === 'sessions' && parent === 'checkout') return ids.sessions;
   if (prev === 'sessions' && segs.includes('billing_portal')) return undefined;
