@@ -10,30 +10,31 @@
 #define SEGMENTS_MAX 12
 
 /* Splits "/v1/customers/cus_1" into segments (arena copies) and their lengths. Returns the count
- * or -1. */
+ * or -1. An empty segment ("//", or a trailing '/') matches no route, as on Stripe: otherwise
+ * `POST /v1/customers/` (an update whose id came out empty in the client) would be taken as the
+ * create. "/" itself has no segments. */
 static int split_path(struct arena *a, const char *path, const char **segs, size_t *lens)
 {
 	int n = 0;
 	const char *p = path;
 	if (*p != '/')
 		return -1;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
+	if (!*++p)
+		return 0;
+	for (;;) {
 		const char *e = strchr(p, '/');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (n >= SEGMENTS_MAX)
+		if (len == 0 || n >= SEGMENTS_MAX)
 			return -1;
 		segs[n] = arena_strndup(a, p, len);
 		if (!segs[n])
 			return -1;
 		lens[n] = len;
 		n++;
-		p += len;
+		if (!e)
+			return n;
+		p = e + 1;
 	}
-	return n;
 }
 
 /* One pass over the pattern, compared with the segments as it goes: every request is matched

@@ -502,10 +502,19 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 	const struct route *rt = router_match(r, method, url, &path_known);
 	if (!rt) {
 		size_t ul = strlen(url);
+		/* an empty segment is most often an id that came out empty in the client: Stripe's
+		 * hint says so */
+		const char *hint =
+		    ul > 1 && (url[ul - 1] == '/' || strstr(url, "//"))
+			? " If you are trying to list objects, remove the trailing "
+			  "slash. If you are trying to retrieve an object, make sure "
+			  "you passed a valid (non-empty) identifier in your code."
+			: "";
 		if (redact_pan_like(url, ul) || ul > 200)
-			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "%s: (path omitted)", method);
+			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "(%s: (path omitted)).%s", method,
+				 hint);
 		else
-			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "%s: %s", method, url);
+			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "(%s: %s).%s", method, url, hint);
 		return true;
 	}
 	r->route = rt;

@@ -335,6 +335,15 @@ test('wire protocol: unknown routes, bodies, encodings, limits', async () => {
   assert.equal(nf.json.error.message, 'Unrecognized request URL (GET: /v1/foo).');
   assert.match(nf.headers['request-id'], /^req_/);
   assert.match(nf.headers['content-type'], /application\/json/);
+  // an empty id (a trailing slash) is not the list or the create, as on Stripe: stripe-node sends
+  // POST /v1/customers/ for customers.update('')
+  const before = (await stripe.customers.list({ limit: 100 })).data.length;
+  const slash = await env.request({ method: 'POST', path: '/v1/customers/', key, body: 'email=a@example.com' });
+  assert.equal(slash.status, 404);
+  assert.match(slash.json.error.message, /^Unrecognized request URL \(POST: \/v1\/customers\/\)\. If you are trying to list objects, remove the trailing slash\./);
+  await assert.rejects(stripe.customers.update('', { email: 'b@example.com' }), (e) => e.statusCode === 404);
+  assert.equal((await env.request({ path: '/v1//customers', key })).status, 404);
+  assert.equal((await stripe.customers.list({ limit: 100 })).data.length, before);
   const nf2 = await env.request({ path: '/v1/4242424242424242', key });
   assert.equal(nf2.status, 404);
   assert.ok(!nf2.body.includes('4242424242424242'));
