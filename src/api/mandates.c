@@ -529,6 +529,7 @@ struct confirm {
 	const char *pm_id;
 	bool off_session;
 	bool has_mandate_data;
+	const char *mandate; /* the request's `mandate`: an existing one this payment uses */
 	const char *acc_type, *acc_ip, *acc_ua;
 	const char *created_json;
 	size_t created_len;
@@ -563,7 +564,29 @@ static int confirm_fn(struct db *db, void *p)
 	/* the mandate: the one accepted now, or (off session) the PaymentMethod's multi-use one */
 	char mandate_id[ID_MAX] = "";
 	int multi = DB_NOTFOUND;
-	if (!c->has_mandate_data) {
+	if (c->mandate) {
+		/* the mandate the request names: this PaymentMethod's, and still in force */
+		struct mandate m;
+		rc = sepa_mandate_load(db, &r->arena, r->merchant_id, c->mandate, &m);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "mandate",
+					"No such mandate: '%s'", c->mandate);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (strcmp(m.payment_method, pm.id) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"The mandate %s belongs to PaymentMethod %s, not to %s.",
+					m.id, m.payment_method, pm.id);
+		if (strcmp(m.status, "active") != 0 || strcmp(m.type, "multi_use") != 0)
+			return req_fail(r, ERR_PAYMENT_METHOD_UNACTIVATED, "mandate",
+					"The mandate %s cannot authorize a new payment: it is %s.",
+					m.id,
+					strcmp(m.status, "active") != 0
+					    ? "inactive"
+					    : "single-use, for the payment it was accepted for");
+		str_copy(mandate_id, sizeof(mandate_id), m.id);
+		multi = DB_OK;
+	} else if (!c->has_mandate_data) {
 		multi = sepa_mandate_multi_use(db, r->merchant_id, pm.id, mandate_id);
 		if (multi != DB_OK && multi != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -620,7 +643,7 @@ static int confirm_fn(struct db *db, void *p)
 		if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(mandate_id, sizeof(mandate_id), m.id);
-	} else {
+	} else if (!c->mandate) {
 		if (multi == DB_NOTFOUND || !c->off_session)
 			return req_fail(
 			    r, ERR_PARAM_MISSING, "mandate_data",
@@ -797,6 +820,14 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 	if (md < 0)
 		return -1;
 	c.has_mandate_data = md == 1;
+	const char *mandate = param_str(r, "mandate");
+	if (mandate && *mandate) {
+		if (c.has_mandate_data)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"You may only specify one of these parameters: mandate, "
+					"mandate_data.");
+		c.mandate = inv ? NULL : mandate;
+	}
 	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
 	if (insert_first &&

@@ -1134,3 +1134,17 @@ int payments_pm_check_owned(struct req *r, struct db *db, const char *pm, const 
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'", pm);
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
+
+const struct param_spec radar_options_params[] = {
+    {"session", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+int payments_radar_options_check(struct req *r)
+{
+	const char *session = param_str(r, "radar_options.session");
+	if (!session)
+		return 0;
+	return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "radar_options[session]",
+			"No such radar session: '%s'", session);
+}
