@@ -21,6 +21,34 @@ async function eventsFor(id) {
   return all.filter((e) => e.data.object.id === id || e.data.object.payment_intent === id).map((e) => e.type).reverse();
 }
 
+test('confirm from the browser: a publishable key with the client_secret, payment_method_types at confirm', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1800, currency: 'usd' });
+  const pk = env.stripe(env.merchant.publishable_key);
+  // a publishable key must prove it holds the intent's secret, and the right one
+  await assert.rejects(pk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'client_secret');
+  await assert.rejects(pk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', client_secret: `${pi.id}_secret_wrong` }),
+    (e) => e.statusCode === 400 && e.param === 'client_secret');
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+  // nothing else takes a publishable key
+  await assert.rejects(pk.paymentIntents.capture(pi.id), (e) => e.statusCode === 401 || e.statusCode === 403 || e.statusCode === 400);
+  const done = await pk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', client_secret: pi.client_secret });
+  assert.equal(done.status, 'succeeded');
+  assertStripeShape(done, 'payment_intent');
+  // a secret key's client_secret must match too
+  const pi2 = await stripe.paymentIntents.create({ amount: 1800, currency: 'eur', payment_method_types: ['card', 'sepa_debit'] });
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', client_secret: pi.client_secret }),
+    (e) => e.statusCode === 400 && e.param === 'client_secret');
+  // payment_method_types at confirm replace the intent's, checked as on update
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['us_bank_account'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['sepa_debit'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+  const ok = await stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['card'] });
+  assert.equal(ok.status, 'succeeded');
+  assert.deepEqual(ok.payment_method_types, ['card']);
+});
+
 test('automatic capture: create+confirm succeeds, with charge, balance transaction and events', async () => {
   const pi = await stripe.paymentIntents.create({
     amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
