@@ -940,6 +940,38 @@ test('POST /v1/charges with a card hash seals it as a token, or card=tok_…; ra
   assert.equal((await stripe.charges.list({ limit: 100 })).data.length, n0);
 });
 
+test('transfer reversals: description on the platform balance transaction, refund_application_fee in proportion', async () => {
+  const ch = await stripe.charges.create({
+    amount: 10000, currency: 'usd', source: 'tok_bypassPending', application_fee_amount: 1000, transfer_data: { destination: acct2.id },
+  });
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct2));
+  const rv = await stripe.transfers.createReversal(ch.transfer, { amount: 2500, refund_application_fee: true, description: 'Partial return' });
+  assert.equal(rv.amount, 2500);
+  assertStripeShape(rv, 'transfer_reversal');
+  const pbt = await stripe.balanceTransactions.retrieve(rv.balance_transaction);
+  assert.equal(pbt.description, 'Partial return');
+  let fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount_refunded, 250); // a quarter of the transfer: a quarter of the fee
+  assertStripeShape(fee, 'application_fee');
+  // the account paid back 2500 and got 250 of its fee back; the platform the reverse
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available - 2500 + 250, pending: a0.pending });
+  assert.deepEqual(await balance(stripe), { available: p0.available + 2500 - 250, pending: p0.pending });
+  // without it the fee stays; the rest with it: all of the fee that is left
+  await stripe.transfers.createReversal(ch.transfer, { amount: 2500 });
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount_refunded, 250);
+  await stripe.transfers.createReversal(ch.transfer, { refund_application_fee: true });
+  fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount_refunded, 1000);
+  assert.equal(fee.refunded, true);
+  // a transfer that paid no fee: refused, nothing reversed
+  await fund(3000);
+  const tr = await stripe.transfers.create({ amount: 1000, currency: 'usd', destination: acct2.id });
+  await assert.rejects(stripe.transfers.createReversal(tr.id, { amount: 100, refund_application_fee: true }),
+    (e) => e.statusCode === 400 && e.param === 'refund_application_fee');
+  assert.equal((await stripe.transfers.retrieve(tr.id)).amount_reversed, 0);
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {

@@ -647,6 +647,13 @@ test('legacy charge refund routes: /v1/charges/{charge}/refunds and /refund adap
   assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 300);
   // the charge is the path's: a `charge` parameter is not this route's
   await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, { charge: chId }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  // a cash balance's refund (origin, customer, currency) has no charge: POST /v1/refunds makes
+  // it, this path refuses it and refunds nothing; currency is a cash balance refund's only
+  const cus = await stripe.customers.create();
+  for (const [params, param] of [[{ origin: 'customer_balance', customer: cus.id, currency: 'usd', amount: 100 }, 'origin'], [{ customer: cus.id }, 'customer'], [{ currency: 'usd', amount: 100 }, 'currency']]) {
+    await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, params), (e) => e.statusCode === 400 && e.param === param, param);
+  }
+  assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 300);
   // the oldest form answers the charge, refreshed, with expand[] applied to it
   const ch = await stripe.rawRequest('POST', `/v1/charges/${chId}/refund`, { amount: 200, reason: 'requested_by_customer', expand: ['balance_transaction'] });
   assert.equal(ch.object, 'charge');
