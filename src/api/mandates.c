@@ -125,13 +125,22 @@ int sepa_reference_prefix(struct req *r, const char **field)
 int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const char *type,
 		       const char *ip, const char *ua, const char *prefix, char ret_id[ID_MAX])
 {
+	return sepa_setup_mandate_single(r, db, pm_id, type, ip, ua, prefix, 0, NULL, ret_id);
+}
+
+int sepa_setup_mandate_single(struct req *r, struct db *db, const char *pm_id, const char *type,
+			      const char *ip, const char *ua, const char *prefix, int64_t amount,
+			      const char *currency, char ret_id[ID_MAX])
+{
 	struct mandate m = {
 	    .payment_method = pm_id,
-	    .type = "multi_use",
+	    .type = currency ? "single_use" : "multi_use",
 	    .status = "active",
 	    .acceptance_type = type,
 	    .ip_address = ip,
 	    .user_agent = ua,
+	    .amount = currency ? amount : 0,
+	    .currency = currency,
 	};
 	sepa_mandate_new(&m, r->now);
 	sepa_mandate_prefix(&m, prefix);
@@ -577,13 +586,26 @@ static int confirm_fn(struct db *db, void *p)
 			return req_fail(r, ERR_PARAM_BAD, "mandate",
 					"The mandate %s belongs to PaymentMethod %s, not to %s.",
 					m.id, m.payment_method, pm.id);
-		if (strcmp(m.status, "active") != 0 || strcmp(m.type, "multi_use") != 0)
+		/* a single-use one (a SetupIntent's single_use) pays one payment of its amount */
+		bool single = strcmp(m.type, "single_use") == 0;
+		if (strcmp(m.status, "active") != 0 ||
+		    (single && (m.amount != pi->amount || !m.currency ||
+				strcmp(m.currency, pi->currency) != 0)))
 			return req_fail(r, ERR_PAYMENT_METHOD_UNACTIVATED, "mandate",
-					"The mandate %s cannot authorize a new payment: it is %s.",
+					"The mandate %s cannot authorize this payment: it is %s.",
 					m.id,
 					strcmp(m.status, "active") != 0
 					    ? "inactive"
-					    : "single-use, for the payment it was accepted for");
+					    : "single-use, for one payment of its own amount and "
+					      "currency");
+		/* its one payment is this one: "previously used" from now on, in this write
+		 * (so no second payment uses it while this debit is processing) */
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		if (single &&
+		    sepa_mandate_deactivate_single(db, &r->arena, r->merchant_id, &o, r->app->vault,
+						   req_url_base(r), m.id, r->now) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(mandate_id, sizeof(mandate_id), m.id);
 		multi = DB_OK;
 	} else if (!c->has_mandate_data) {

@@ -385,6 +385,30 @@ test('mandates: single-use from a payment, multi-use from setup_future_usage, 40
   assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, n0);
 });
 
+test('a SetupIntent with single_use makes a single-use mandate that pays one payment of its amount, named by mandate', async () => {
+  const cus = await stripe.customers.create({ email: 'single@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: OFFLINE, single_use: { amount: 4200, currency: 'eur' },
+  });
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.mandate, null);
+  assert.match(si.single_use_mandate, /^mandate_/);
+  assertStripeShape(si, 'setup_intent');
+  const m = await stripe.mandates.retrieve(si.single_use_mandate);
+  assert.equal(m.type, 'single_use');
+  assert.deepEqual(m.single_use, { amount: 4200, currency: 'eur' });
+  const base = { currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate: m.id };
+  // another amount is not what it authorizes
+  await assert.rejects(stripe.paymentIntents.create({ ...base, amount: 4300 }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  const pi = await stripe.paymentIntents.create({ ...base, amount: 4200 });
+  assert.equal(pi.status, 'processing');
+  assert.equal((await stripe.charges.retrieve(pi.latest_charge)).payment_method_details.sepa_debit.mandate, m.id);
+  assert.equal((await stripe.mandates.retrieve(m.id)).status, 'inactive'); // used
+  await assert.rejects(stripe.paymentIntents.create({ ...base, amount: 4200 }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  assert.equal((await debitSettled(stripe, pi.id)).status, 'succeeded');
+});
+
 // the mandate.updated events of a mandate, oldest first
 async function mandateUpdates(id, client = stripe) {
   const ev = await client.events.list({ type: 'mandate.updated', limit: 100 });
