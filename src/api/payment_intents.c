@@ -1443,21 +1443,6 @@ static int h_retrieve(struct req *r)
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
-/* Whether a client_secret sent matches the intent's, in time that does not depend on where they
- * differ. */
-static bool secret_matches(const char *given, const char *own)
-{
-	if (!own)
-		return false;
-	size_t n = strlen(own);
-	if (strlen(given) != n)
-		return false;
-	unsigned char d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(given[i] ^ own[i]);
-	return d == 0;
-}
-
 static int h_confirm(struct req *r)
 {
 	struct load_ctx x = {.r = r, .id = r->args[0]};
@@ -1469,13 +1454,8 @@ static int h_confirm(struct req *r)
 	c.pi = x.pi;
 	/* the browser's confirmation (Stripe.js, a publishable key) proves it holds the intent's
 	 * client_secret; a secret key may send it too, and it must then be this intent's */
-	const char *secret = param_str(r, "client_secret");
-	if (r->publishable && !secret)
-		return req_fail(r, ERR_PARAM_MISSING, "client_secret", "%s", "client_secret");
-	if (secret && !secret_matches(secret, x.pi.client_secret))
-		return req_fail(r, ERR_PARAM_BAD, "client_secret",
-				"The client_secret provided does not match the client_secret "
-				"associated with the PaymentIntent.");
+	if (payments_client_secret_check(r, x.pi.client_secret, "PaymentIntent") != 0)
+		return -1;
 	if (!status_is(&c.pi, "requires_payment_method") &&
 	    !status_is(&c.pi, "requires_confirmation") && !status_is(&c.pi, "requires_action"))
 		return unexpected_state(r, "confirm", &c.pi,

@@ -1148,3 +1148,22 @@ int payments_radar_options_check(struct req *r)
 	return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "radar_options[session]",
 			"No such radar session: '%s'", session);
 }
+
+int payments_client_secret_check(struct req *r, const char *own, const char *object)
+{
+	const char *given = param_str(r, "client_secret");
+	if (!given)
+		return r->publishable
+			   ? req_fail(r, ERR_PARAM_MISSING, "client_secret", "%s", "client_secret")
+			   : 0;
+	size_t n = own ? strlen(own) : 0;
+	unsigned char d = own && strlen(given) == n ? 0 : 1;
+	for (size_t i = 0; own && d == 0 && i < n; i++)
+		d |= (unsigned char)(given[i] ^ own[i]);
+	if (d == 0)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, "client_secret",
+			"The client_secret provided does not match the client_secret associated "
+			"with the %s.",
+			object);
+}

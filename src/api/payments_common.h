@@ -192,4 +192,10 @@ int payment_method_configuration_types(struct req *r, struct db *db, const char 
 extern const struct param_spec radar_options_params[];
 int payments_radar_options_check(struct req *r);
 
+/* A confirmation's client_secret (Stripe.js confirms with a publishable key and the intent's
+ * client_secret): required with a publishable key, and when sent it must be the intent's own
+ * `own` (compared in time that does not depend on where they differ); object names the intent
+ * ("PaymentIntent", "SetupIntent") in the message. 0, or -1 with Stripe's 400 in r->err. */
+int payments_client_secret_check(struct req *r, const char *own, const char *object);
+
 #endif

@@ -427,6 +427,7 @@ static const struct param_spec update_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec confirm_params[] = {
+    {"client_secret", PT_STRING, 0, 5000, NULL, NULL},
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
@@ -1580,6 +1581,9 @@ static int h_confirm(struct req *r)
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.si = x.si;
+	/* Stripe.js's confirmSetup: a publishable key with the intent's client_secret */
+	if (payments_client_secret_check(r, x.si.client_secret, "SetupIntent") != 0)
+		return -1;
 	if (!confirmable(&c.si))
 		return unexpected_state(r, "confirm", &c.si);
 	const char *pm = param_str(r, "payment_method");
@@ -1968,7 +1972,7 @@ const struct route setup_intents_routes[] = {
     {"GET", "/v1/setup_intents", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/setup_intents/{id}", h_retrieve, retrieve_params, 0},
     {"POST", "/v1/setup_intents/{id}", h_update, update_params, 0},
-    {"POST", "/v1/setup_intents/{id}/confirm", h_confirm, confirm_params, 0},
+    {"POST", "/v1/setup_intents/{id}/confirm", h_confirm, confirm_params, ROUTE_PUBLISHABLE},
     {"POST", "/v1/setup_intents/{id}/cancel", h_cancel, cancel_params, 0},
     {"POST", "/v1/setup_intents/{id}/verify_microdeposits", h_verify, ach_verify_params, 0},
     {"GET", "/3ds-setup/{acct}/{seti}/{token}", h_challenge_page, no_params,

@@ -820,6 +820,14 @@ test('POST /v1/charges makes destination charges as PaymentIntents do: transfer_
   assert.deepEqual(plain.transfer_data, { amount: null, destination: acct2.id });
   assert.equal(plain.application_fee_amount, 300);
   assert.equal((await stripe.applicationFees.retrieve(plain.application_fee)).amount, 300);
+  // a direct charge through Stripe-Account pays its platform the fee, as a PaymentIntent's does
+  const direct = await stripe.charges.create({ amount: 4000, currency: 'usd', source: 'tok_visa', application_fee_amount: 400 }, as(acct2));
+  assert.equal(direct.application_fee_amount, 400);
+  assert.equal(direct.transfer_data, null);
+  const dfee = await stripe.applicationFees.retrieve(direct.application_fee);
+  assert.equal(dfee.amount, 400);
+  assert.equal(dfee.account, acct2.id);
+  assert.equal(dfee.charge, direct.id);
 
   // refused before anything moves: no destination for the fee, another platform's account,
   // both forms at once, a fee beyond the amount, an ACH debit with Connect

@@ -317,6 +317,14 @@ test('flow_directions, attach_to_self, on_behalf_of, single_use; update with pay
   await assert.rejects(stripe.setupIntents.update(done.id, { payment_method_data: { type: 'card', card: { token: 'tok_visa' } } }), (e) => e.statusCode === 400);
   assert.equal((await stripe.paymentMethods.list({ limit: 100 })).data.length, n0);
   assert.equal((await stripe.setupIntents.retrieve(open.id)).attach_to_self, undefined);
+  // Stripe.js's confirmSetup: a publishable key with the intent's client_secret, and only it
+  const pk = env.stripe(env.merchant.publishable_key);
+  await assert.rejects(pk.setupIntents.confirm(open.id, { payment_method: 'pm_card_visa' }), (e) => e.statusCode === 400 && e.param === 'client_secret');
+  await assert.rejects(pk.setupIntents.confirm(open.id, { payment_method: 'pm_card_visa', client_secret: si.client_secret }), (e) => e.statusCode === 400 && e.param === 'client_secret');
+  assert.equal((await stripe.setupIntents.retrieve(open.id)).status, 'requires_payment_method');
+  const ok = await pk.setupIntents.confirm(open.id, { payment_method: 'pm_card_visa', client_secret: open.client_secret });
+  assert.equal(ok.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(ok.payment_method)).customer, cus.id);
 });
 
 test('lists: customer and payment_method filters, pages, expand', async () => {
