@@ -724,8 +724,11 @@ static int capture_fn(struct db *db, void *p)
 		ch.statement_descriptor = sd;
 	if (sds && *sds)
 		ch.statement_descriptor_suffix = sds;
-	if (has_pi)
-		pi.connect = ch.connect; /* the intent shows the terms its charge settled */
+	/* the intent shows the terms its charge settled */
+	if (has_pi &&
+	    (param_present(r, "application_fee_amount") || param_present(r, "application_fee") ||
+	     param_present(r, "transfer_data") || (group && *group)))
+		pi.connect = ch.connect;
 	struct event_origin origin = {r->request_id, r->idempotency_key, r->livemode};
 	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now, &origin);
 	if (rc == DB_CONFLICT)

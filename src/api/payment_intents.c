@@ -1573,6 +1573,20 @@ static int h_update(struct req *r)
 	return req_write(r, update_fn, &u);
 }
 
+/* A capture's or an incremental authorization's application_fee_amount / transfer_data[amount]:
+ * the charge's Connect terms (what its capture settles) replaced, checked against `amount`, and
+ * the intent shows them too. Nothing given changes nothing. 0, or -1 with r->err. */
+static int capture_terms(struct req *r, struct payment_intent *pi, struct charge *ch,
+			 int64_t amount)
+{
+	if (!param_present(r, "application_fee_amount") && !param_present(r, "transfer_data"))
+		return 0;
+	if (payments_connect_at_capture(r, &ch->connect, amount, false, "PaymentIntent") != 0)
+		return -1;
+	pi->connect = ch->connect;
+	return 0;
+}
+
 static int capture_fn(struct db *db, void *p)
 {
 	struct update_ctx *u = p;
@@ -1606,10 +1620,9 @@ static int capture_fn(struct db *db, void *p)
 	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* application_fee_amount / transfer_data[amount] given now are the terms this capture
-	 * settles (the intent and its charge keep them, as Stripe shows them after) */
-	if (payments_connect_at_capture(r, &pi.connect, pi.amount, false, "PaymentIntent") != 0)
+	 * settles (the charge and its intent keep them, as Stripe shows them after) */
+	if (capture_terms(r, &pi, &ch, pi.amount) != 0)
 		return -1;
-	ch.connect = pi.connect;
 	struct ledger_pricing pricing;
 	char cur_buf[8];
 	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
@@ -1689,9 +1702,8 @@ static int increment_fn(struct db *db, void *p)
 	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the larger hold may carry new terms for the capture to settle (checked against it) */
-	if (payments_connect_at_capture(r, &pi.connect, amount, false, "PaymentIntent") != 0)
+	if (capture_terms(r, &pi, &ch, amount) != 0)
 		return -1;
-	ch.connect = pi.connect;
 	rc = payment_increment(db, r->merchant_id, &ch, amount, r->now);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL, "%s",
