@@ -642,9 +642,9 @@ static int h_create(struct req *r)
 	if (source_api_id(source) &&
 	    source_api_charge_prepare(r, source, c.customer, c.amount, c.currency, &c.src) != 0)
 		return -1;
-	if (payments_card_authorize(r, c.src.set ? c.src.card : source, "source", c.amount,
-				    c.currency, c.customer, c.src.authenticated, false, false,
-				    &c.ca) != 0)
+	if (payments_card_authorize(
+		r, c.src.set ? c.src.card : source, param_present(r, "card") ? "card" : "source",
+		c.amount, c.currency, c.customer, c.src.authenticated, false, false, &c.ca) != 0)
 		return -1;
 	if (c.src.set)
 		c.ca.card.payment_method = c.src.id;

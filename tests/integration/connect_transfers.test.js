@@ -939,6 +939,10 @@ test('POST /v1/charges with a card hash seals it as a token, or card=tok_…; ra
   const bad = await stripe.charges.create({ amount: 2500, currency: 'usd', card: { number: '4242424242424241', exp_month: 12, exp_year: 2034 } }).then(() => null, (e) => e);
   assert.equal(bad.code, 'incorrect_number');
   assert.ok(!bad.message.includes('4242424242424241'));
+  // a number typed where a token's id belongs is never echoed
+  const typed = await stripe.charges.create({ amount: 2500, currency: 'usd', card: '4242424242424242' }).then(() => null, (e) => e);
+  assert.equal(typed.param, 'card');
+  assert.ok(!typed.message.includes('4242424242424242'));
   await assert.rejects(stripe.charges.create({ amount: 2500, currency: 'usd', card: 'tok_visa', source: 'tok_visa' }), (e) => e.statusCode === 400 && e.param === 'card');
   const n0 = (await stripe.charges.list({ limit: 100 })).data.length;
   await assert.rejects(stripe.charges.create({ amount: 2500, currency: 'usd', source: 'tok_visa', radar_options: { session: 'rse_123' } }),
