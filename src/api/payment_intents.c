@@ -170,6 +170,7 @@ static const struct param_spec update_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     PI_COMMON_PARAMS,
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params_pi},
     {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
     {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_update},
     {"transfer_group", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
@@ -1492,6 +1493,7 @@ struct update_ctx {
 	struct req *r;
 	const char *id;
 	struct fx_table *fx; /* capture: the rates it converts with; NULL otherwise */
+	const char *pm_data; /* update: payment_method_data's PaymentMethod, made before it */
 };
 
 static int update_fn(struct db *db, void *p)
@@ -1509,7 +1511,7 @@ static int update_fn(struct db *db, void *p)
 			status_is(&pi, "requires_action");
 	bool money_change = param_present(r, "amount") || param_present(r, "currency") ||
 			    param_present(r, "payment_method") || param_present(r, "customer") ||
-			    param_present(r, "capture_method");
+			    param_present(r, "capture_method") || u->pm_data;
 	if (money_change && !editable)
 		return req_fail(
 		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
@@ -1544,7 +1546,7 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	if (connect_change && connect_apply(r, &pi, false) != 0)
 		return -1;
-	const char *pm = param_str(r, "payment_method");
+	const char *pm = u->pm_data ? u->pm_data : param_str(r, "payment_method");
 	if (pm) {
 		pi.payment_method = *pm ? pm : NULL;
 		/* kept unconfirmed: it must be this merchant's (not another's pm_…) */
@@ -1569,7 +1571,29 @@ static int update_fn(struct db *db, void *p)
 
 static int h_update(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], NULL};
+	struct update_ctx u = {r, r->args[0], NULL, NULL};
+	/* payment_method_data: the PaymentMethod is made (a write of its own, as on create) only
+	 * for an intent that can still take one; the update then names it */
+	if (param_present(r, "payment_method_data")) {
+		struct load_ctx x = {.r = r, .id = r->args[0]};
+		if (req_read(r, load_fn, &x) != 0)
+			return -1;
+		if (!status_is(&x.pi, "requires_payment_method") &&
+		    !status_is(&x.pi, "requires_confirmation") &&
+		    !status_is(&x.pi, "requires_action"))
+			return req_fail(
+			    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+			    "You cannot update this PaymentIntent because it has a "
+			    "status of %s. Only description, metadata, receipt_email and "
+			    "shipping can be updated.",
+			    x.pi.status);
+		const char *pm = param_str(r, "payment_method");
+		if (pm && !*pm)
+			pm = NULL;
+		if (pm_from_data(r, &pm) != 0)
+			return -1;
+		u.pm_data = pm;
+	}
 	return req_write(r, update_fn, &u);
 }
 
@@ -1653,7 +1677,7 @@ static int capture_fn(struct db *db, void *p)
 
 static int h_capture(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], app_fx_acquire(r->app)};
+	struct update_ctx u = {r, r->args[0], app_fx_acquire(r->app), NULL};
 	int rc = req_write(r, capture_fn, &u);
 	fx_table_free(u.fx);
 	return rc;
@@ -1734,7 +1758,7 @@ static int increment_fn(struct db *db, void *p)
 
 static int h_increment(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], NULL};
+	struct update_ctx u = {r, r->args[0], NULL, NULL};
 	return req_write(r, increment_fn, &u);
 }
 
@@ -1830,7 +1854,7 @@ int payment_intent_abandon(struct req *r, struct db *db, const char *id)
 
 static int h_cancel(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], NULL};
+	struct update_ctx u = {r, r->args[0], NULL, NULL};
 	return req_write(r, cancel_fn, &u);
 }
 

@@ -47,6 +47,17 @@ test('confirm from the browser: a publishable key with the client_secret, paymen
   const ok = await stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['card'] });
   assert.equal(ok.status, 'succeeded');
   assert.deepEqual(ok.payment_method_types, ['card']);
+  // update's payment_method_data: the PaymentMethod made and named; not on a finished intent
+  const pi3 = await stripe.paymentIntents.create({ amount: 1800, currency: 'usd' });
+  const up = await stripe.paymentIntents.update(pi3.id, { payment_method_data: card('4242424242424242') });
+  assert.match(up.payment_method, /^pm_/);
+  assert.equal(up.status, 'requires_confirmation');
+  assert.equal((await stripe.paymentMethods.retrieve(up.payment_method)).card.last4, '4242');
+  assertStripeShape(up, 'payment_intent');
+  assert.equal((await stripe.paymentIntents.confirm(pi3.id)).status, 'succeeded');
+  const n0 = (await stripe.paymentMethods.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.paymentIntents.update(pi3.id, { payment_method_data: card('4242424242424242') }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.paymentMethods.list({ limit: 100 })).data.length, n0);
 });
 
 test('automatic capture: create+confirm succeeds, with charge, balance transaction and events', async () => {
