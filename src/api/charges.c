@@ -22,6 +22,8 @@
 #include "core/str.h"
 #include "api/list.h"
 #include "api/payments_common.h"
+#include "api/payments_connect.h"
+#include "api/tokens.h"
 #include "api/resources.h"
 #include "api/search.h"
 #include "api/sources.h"
@@ -35,10 +37,44 @@
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+static const struct param_spec transfer_data_params[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* the legacy destination[account, amount] (or destination=acct_… alone) */
+static const struct param_spec destination_params[] = {
+    {"account", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec transfer_data_capture_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* the legacy card hash (or a token's id): the vault seals the number (tokens.h) */
+static const struct param_spec card_params[] = {
+    {"number", PT_STRING, 0, 64, NULL, NULL},
+    {"exp_month", PT_STRING, 0, 4, NULL, NULL},
+    {"exp_year", PT_STRING, 0, 4, NULL, NULL},
+    {"cvc", PT_STRING, 0, 8, NULL, NULL},
+    {"name", PT_STRING, 0, 200, NULL, NULL},
+    {"address_line1", PT_STRING, 0, 200, NULL, NULL},
+    {"address_line2", PT_STRING, 0, 200, NULL, NULL},
+    {"address_city", PT_STRING, 0, 200, NULL, NULL},
+    {"address_state", PT_STRING, 0, 200, NULL, NULL},
+    {"address_zip", PT_STRING, 0, 20, NULL, NULL},
+    {"address_country", PT_STRING, 0, 2, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"object", PT_ENUM, 0, 0, (const char *const[]){"card", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"source", PT_STRING, 0, 255, NULL, NULL},
+    {"card", PT_OBJECT, PF_SCALAR_OK, 255, NULL, card_params},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"capture", PT_BOOL, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
@@ -47,6 +83,13 @@ static const struct param_spec create_params[] = {
     {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},
     {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
+    {"application_fee", PT_INT, 0, 0, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_params},
+    {"destination", PT_OBJECT, PF_SCALAR_OK, 5000, NULL, destination_params},
+    {"on_behalf_of", PT_STRING, 0, 5000, NULL, NULL},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
+    {"radar_options", PT_OBJECT, 0, 0, NULL, radar_options_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -56,17 +99,25 @@ static const struct param_spec fraud_details_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"customer", PT_STRING, 0, 5000, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
     {"fraud_details", PT_OBJECT, 0, 0, NULL, fraud_details_params},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
+    {"shipping", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const struct param_spec capture_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"application_fee", PT_INT, 0, 0, NULL, NULL},
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
     {"receipt_email", PT_STRING, 0, 800, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"statement_descriptor_suffix", PT_STRING, 0, 22, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_capture_params},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -132,6 +183,31 @@ static int update_fn(struct db *db, void *p)
 	const char *old_desc = ch.description;
 	const char *old_meta = ch.metadata;
 	const char *old_report = ch.user_report;
+	const char *old_customer = ch.customer, *old_shipping = ch.shipping;
+	const char *old_group = ch.connect.transfer_group;
+	/* customer and transfer_group are set once, as on Stripe: the same value again is no
+	 * change, another one a 400 */
+	const char *customer = param_str(r, "customer");
+	if (customer && ch.customer && strcmp(customer, ch.customer) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "customer",
+				"The customer of a charge can only be set when it has none: "
+				"charge %s belongs to customer %s.",
+				ch.id, ch.customer);
+	if (customer && !ch.customer) {
+		if (customer_check(r, db, customer) != 0)
+			return -1;
+		ch.customer = customer;
+	}
+	const char *group = param_str(r, "transfer_group");
+	if (group && ch.connect.transfer_group && strcmp(group, ch.connect.transfer_group) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_group",
+				"transfer_group may only be provided if it has not been set: "
+				"charge %s has transfer_group %s.",
+				ch.id, ch.connect.transfer_group);
+	if (group && *group && !ch.connect.transfer_group)
+		ch.connect.transfer_group = group;
+	if (param_present(r, "shipping") && shipping_from_params(r, "shipping", &ch.shipping) != 0)
+		return -1;
 	/* the merchant's own report (Stripe keeps it to learn from; Tender records it) */
 	const char *report = param_str(r, "fraud_details.user_report");
 	if (report && *report)
@@ -140,14 +216,26 @@ static int update_fn(struct db *db, void *p)
 	ch.receipt_email = str_update(r, "receipt_email", ch.receipt_email);
 	if (metadata_apply(r, ch.metadata, "metadata", &ch.metadata) != 0)
 		return -1;
-	if (charge_update(db, r->merchant_id, &ch) != DB_OK)
+	if (charge_update(db, r->merchant_id, &ch) != DB_OK ||
+	    charge_update_details(db, r->merchant_id, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *prev = arena_printf(
-	    &r->arena, "{\"description\":%s,\"fraud_details\":%s,\"metadata\":%s}",
+	    &r->arena, "{\"description\":%s,\"fraud_details\":%s,\"metadata\":%s",
 	    json_quote(r, old_desc),
 	    old_report ? arena_printf(&r->arena, "{\"user_report\":%s}", json_quote(r, old_report))
 		       : "{}",
 	    old_meta ? old_meta : "{}");
+	/* what else changed, as it was */
+	if (prev && ch.customer != old_customer)
+		prev = arena_printf(&r->arena, "%s,\"customer\":null", prev);
+	if (prev && ch.shipping != old_shipping)
+		prev = arena_printf(&r->arena, "%s,\"shipping\":%s", prev,
+				    old_shipping ? old_shipping : "null");
+	if (prev && ch.connect.transfer_group != old_group)
+		prev = arena_printf(&r->arena, "%s,\"transfer_group\":null", prev);
+	prev = prev ? arena_printf(&r->arena, "%s}", prev) : NULL;
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_charge(r, db, &ch, "charge.updated", prev) != 0)
 		return -1;
 	return render_response(r, db, &ch);
@@ -171,6 +259,9 @@ struct create_ctx {
 	struct fx_table *fx;  /* the rates a capture converts with (held across the write) */
 	/* source=src_… (api/sources_api.c); src.set false otherwise */
 	struct source_charge src;
+	/* Connect: a destination charge or a direct charge's application fee, settled by the
+	 * capture as a PaymentIntent's (payments/flow.c) */
+	struct payment_connect connect;
 };
 
 static int create_fn(struct db *db, void *p)
@@ -191,6 +282,9 @@ static int create_fn(struct db *db, void *p)
 	const char *desc = param_str(r, "description");
 	const char *email = param_str(r, "receipt_email");
 	const char *sd = param_str(r, "statement_descriptor");
+	/* the transfer and fee a capture makes name this request, as the charge's events do */
+	struct event_origin origin = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				      r->livemode};
 	struct attempt at = {
 	    .merchant_id = r->merchant_id,
 	    .amount = c->amount,
@@ -210,6 +304,11 @@ static int create_fn(struct db *db, void *p)
 	    .three_d_secure = c->src.authenticated,
 	    /* the 3-D Secure source stands for the authentication */
 	    .three_d_secure_txn = c->src.authenticated ? c->src.id : NULL,
+	    .connect = c->connect.destination || c->connect.application_fee_amount ||
+			       c->connect.transfer_group || c->connect.on_behalf_of
+			   ? &c->connect
+			   : NULL,
+	    .origin = &origin,
 	};
 	struct charge ch;
 	if (payment_record_attempt(db, &r->arena, &at, &ch) != DB_OK)
@@ -387,6 +486,77 @@ static int ach_create(struct req *r, struct create_ctx *cc, const char *source)
 	return req_write(r, ach_create_fn, &c);
 }
 
+/*
+ * The Connect terms of POST /v1/charges, Stripe's and their legacy forms: transfer_data[
+ * destination, amount] or the older destination=acct_… / destination[account, amount] (which
+ * also makes the charge on_behalf_of that account, as Stripe documents), on_behalf_of,
+ * application_fee_amount or the older application_fee, transfer_group. Checked as a
+ * PaymentIntent's are (api/payments_connect.h): the same path settles them at capture.
+ */
+static int connect_from_params(struct req *r, struct create_ctx *c)
+{
+	struct payment_connect *k = &c->connect;
+	struct connect_params p = {"charge", "transfer_data[destination]", "application_fee_amount",
+				   "transfer_data[amount]"};
+	if (param_present(r, "destination")) {
+		if (param_present(r, "transfer_data"))
+			return req_fail(r, ERR_PARAM_BAD, "destination",
+					"You may only specify one of these parameters: "
+					"destination, transfer_data.");
+		k->destination = param_str(r, "destination");
+		p.destination_param = "destination";
+		if (!k->destination) {
+			k->destination = param_str(r, "destination.account");
+			p.destination_param = "destination[account]";
+			param_int(r, "destination.amount", &k->transfer_amount);
+			p.transfer_amount_param = "destination[amount]";
+		}
+		if (!k->destination || !*k->destination)
+			return req_fail(r, ERR_PARAM_MISSING, p.destination_param, "%s",
+					p.destination_param);
+		k->on_behalf_of = k->destination;
+	} else {
+		k->destination = param_str(r, "transfer_data.destination");
+		param_int(r, "transfer_data.amount", &k->transfer_amount);
+	}
+	const char *obo = param_str(r, "on_behalf_of");
+	if (obo && *obo) {
+		if (k->on_behalf_of && strcmp(obo, k->on_behalf_of) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "on_behalf_of",
+					"A charge with destination %s is made on behalf of that "
+					"account: on_behalf_of cannot name another.",
+					k->on_behalf_of);
+		k->on_behalf_of = obo;
+	}
+	if (param_present(r, "application_fee")) {
+		if (param_present(r, "application_fee_amount"))
+			return req_fail(r, ERR_PARAM_BAD, "application_fee",
+					"You may only specify one of these parameters: "
+					"application_fee, application_fee_amount.");
+		p.fee_param = "application_fee";
+	}
+	param_int(r, p.fee_param, &k->application_fee_amount);
+	const char *group = param_str(r, "transfer_group");
+	if (group && *group)
+		k->transfer_group = group;
+	if (payments_connect_check_terms(r, k, c->amount, &p) != 0)
+		return -1;
+	return payments_connect_check_accounts(r, k, c->currency, &p);
+}
+
+/* Whether c names a destination, an application fee or on_behalf_of: what a payment that is
+ * not a card's (an ACH debit) cannot carry in Tender. */
+static const char *connect_param_named(const struct req *r)
+{
+	static const char *const names[] = {"destination",     "transfer_data",
+					    "on_behalf_of",    "application_fee_amount",
+					    "application_fee", NULL};
+	for (const char *const *n = names; *n; n++)
+		if (param_present(r, *n))
+			return *n;
+	return NULL;
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -400,15 +570,33 @@ static int h_create(struct req *r)
 	param_bool(r, "capture", &c.capture);
 	if (shipping_from_params(r, "shipping", &c.shipping) != 0)
 		return -1;
+	if (payments_radar_options_check(r) != 0)
+		return -1;
 	const char *source = param_str(r, "source");
+	if (param_present(r, "card")) {
+		if (param_present(r, "source"))
+			return req_fail(r, ERR_PARAM_BAD, "card",
+					"You may only specify one of these parameters: card, "
+					"source.");
+		/* card=tok_… is the token itself; a card hash is sealed into one first (below) */
+		source = param_str(r, "card");
+	}
+	bool card_hash = param_present(r, "card") && !source;
 	const char *customer = param_str(r, "customer");
 	c.customer = customer && *customer ? customer : NULL;
+	if (card_hash && c.customer)
+		return req_fail(r, ERR_PARAM_BAD, "card",
+				"A customer's charge pays with one of its sources: add the card to "
+				"customer %s first (POST /v1/customers/%s/sources).",
+				c.customer, c.customer);
 	struct customer_card_ctx cc = {.r = r, .customer = c.customer};
 	if (c.customer) {
 		cc.source = source && *source ? source : NULL;
 		if (req_read(r, customer_card_fn, &cc) != 0)
 			return -1;
 		source = cc.card;
+	} else if (card_hash) {
+		source = NULL;
 	} else if (!source || !*source) {
 		return req_fail(r, ERR_PARAM_MISSING, "source", "%s", "source");
 	} else if (card_source_id(source) || bank_source_id(source)) {
@@ -420,8 +608,25 @@ static int h_create(struct req *r)
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
-	if (c.customer && bank_source_id(source))
+	if (connect_from_params(r, &c) != 0)
+		return -1;
+	if (c.customer && bank_source_id(source)) {
+		const char *named = connect_param_named(r);
+		if (named)
+			return req_fail(r, ERR_PARAM_BAD, named,
+					"Tender does not make ACH debits with Connect: %s needs a "
+					"card payment.",
+					named);
 		return ach_create(r, &c, source);
+	}
+	/* everything else checked: only now is the card hash's number sealed, into a token the
+	 * payment then uses up (nothing is kept of a request refused before this) */
+	char token[ID_MAX];
+	if (card_hash) {
+		if (tokens_create_for_payment(r, token) != 0)
+			return -1;
+		source = token;
+	}
 	/* a bank debit (SEPA, ACH) pays through a PaymentIntent (api/mandates.c), never here */
 	int sepa = sepa_pm_is_sepa(r, source);
 	if (sepa != 0) {
@@ -437,9 +642,9 @@ static int h_create(struct req *r)
 	if (source_api_id(source) &&
 	    source_api_charge_prepare(r, source, c.customer, c.amount, c.currency, &c.src) != 0)
 		return -1;
-	if (payments_card_authorize(r, c.src.set ? c.src.card : source, "source", c.amount,
-				    c.currency, c.customer, c.src.authenticated, false, false,
-				    &c.ca) != 0)
+	if (payments_card_authorize(
+		r, c.src.set ? c.src.card : source, param_present(r, "card") ? "card" : "source",
+		c.amount, c.currency, c.customer, c.src.authenticated, false, false, &c.ca) != 0)
 		return -1;
 	if (c.src.set)
 		c.ca.card.payment_method = c.src.id;
@@ -500,12 +705,38 @@ static int capture_fn(struct db *db, void *p)
 	const char *email = param_str(r, "receipt_email");
 	if (email && *email)
 		ch.receipt_email = email;
+	/* the capture's own Connect terms (application_fee(_amount), transfer_data[amount]) are
+	 * what it settles; transfer_group only where none was set (Stripe's rule) */
+	if (payments_connect_at_capture(r, &ch.connect, ch.amount, true, "charge") != 0)
+		return -1;
+	const char *group = param_str(r, "transfer_group");
+	if (group && *group) {
+		if (ch.connect.transfer_group && strcmp(ch.connect.transfer_group, group) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "transfer_group",
+					"transfer_group may only be provided if it has not been "
+					"set: charge %s has transfer_group %s.",
+					ch.id, ch.connect.transfer_group);
+		ch.connect.transfer_group = group;
+	}
+	const char *sd = param_str(r, "statement_descriptor");
+	const char *sds = param_str(r, "statement_descriptor_suffix");
+	if (sd && *sd)
+		ch.statement_descriptor = sd;
+	if (sds && *sds)
+		ch.statement_descriptor_suffix = sds;
+	/* the intent shows the terms its charge settled */
+	if (has_pi &&
+	    (param_present(r, "application_fee_amount") || param_present(r, "application_fee") ||
+	     param_present(r, "transfer_data") || (group && *group)))
+		pi.connect = ch.connect;
 	struct event_origin origin = {r->request_id, r->idempotency_key, r->livemode};
 	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now, &origin);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
 				"Charge %s has already been captured.", ch.id);
 	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if ((sd || sds) && charge_update_details(db, r->merchant_id, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the rest, released, is refunded as Stripe shows it */
 	if (ch.amount_released > 0 && refund_for_release(r, db, &ch, ch.amount_released) != 0)

@@ -155,11 +155,16 @@ bool ephkey_usable(int64_t expires, int64_t now)
 
 /* ---- authentication ---- */
 
+/* the key's object still there: its customer (not deleted), or the Issuing card (not canceled)
+ * or Identity VerificationSession an ephemeral key may be for instead (their ids' prefixes tell
+ * them apart: the `customer` column holds whichever it is) */
 static const char SQL_AUTH[] =
     "SELECT k.customer, k.expires, k.livemode FROM ephemeral_keys k"
     " WHERE k.merchant_id = $1 AND k.secret_hash = $2 AND k.kind = $3"
-    " AND EXISTS (SELECT 1 FROM customers c WHERE c.merchant_id = $1 AND c.id = k.customer"
-    " AND c.deleted = 0)";
+    " AND (EXISTS (SELECT 1 FROM customers c WHERE c.merchant_id = $1 AND c.id = k.customer"
+    " AND c.deleted = 0) OR EXISTS (SELECT 1 FROM issuing_cards i WHERE i.merchant_id = $1"
+    " AND i.id = k.customer AND i.status <> 'canceled') OR EXISTS (SELECT 1 FROM"
+    " identity_verification_sessions v WHERE v.merchant_id = $1 AND v.id = k.customer))";
 
 struct auth_ctx {
 	const char *merchant_id, *hash, *kind;
@@ -248,9 +253,34 @@ int ephkey_authenticate(struct store *s, const char *secret, int64_t now, struct
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 static const struct param_spec create_params[] = {
-    {"customer", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"customer", PT_STRING, 0, 5000, NULL, NULL},
+    {"issuing_card", PT_STRING, 0, 5000, NULL, NULL},
+    {"verification_session", PT_STRING, 0, 5000, NULL, NULL},
+    {"nonce", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+
+/* What an ephemeral key is for, by its object's id: Stripe's associated_objects type, the object
+ * name of a 404 for it, and the query that finds it (live) among the merchant's. */
+struct ek_object {
+	const char *prefix, *type, *name, *param, *sql;
+};
+static const struct ek_object ek_objects[] = {
+    {"cus_", "customer", "customer", "customer",
+     "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0"},
+    {"ic_", "issuing.card", "issuing.card", "issuing_card",
+     "SELECT 1 FROM issuing_cards WHERE merchant_id = $1 AND id = $2 AND status <> 'canceled'"},
+    {"vs_", "identity.verification_session", "verification_session", "verification_session",
+     "SELECT 1 FROM identity_verification_sessions WHERE merchant_id = $1 AND id = $2"},
+};
+
+static const struct ek_object *ek_object_of(const char *id)
+{
+	for (size_t i = 1; i < sizeof(ek_objects) / sizeof(ek_objects[0]); i++)
+		if (strncmp(id, ek_objects[i].prefix, strlen(ek_objects[i].prefix)) == 0)
+			return &ek_objects[i];
+	return &ek_objects[0]; /* a customer's (also any id not of the others: a 404 then) */
+}
 
 static const char SQL_INSERT[] =
     "INSERT INTO ephemeral_keys (merchant_id, id, kind, customer, secret_hash, created, expires,"
@@ -278,7 +308,7 @@ static void ek_render(struct json *j, const struct ek *k, const char *secret)
 	json_arr_open(j);
 	json_obj_open(j);
 	json_kv_str(j, "id", k->customer);
-	json_kv_str(j, "type", "customer");
+	json_kv_str(j, "type", ek_object_of(k->customer)->type);
 	json_obj_close(j);
 	json_arr_close(j);
 	json_kv_int(j, "created", k->created);
@@ -289,11 +319,12 @@ static void ek_render(struct json *j, const struct ek *k, const char *secret)
 	json_obj_close(j);
 }
 
-static int customer_exists(struct req *r, struct db *db, const char *customer)
+/* The key's object (a customer; for an ephemeral key, an Issuing card or an Identity
+ * VerificationSession too) is one of the merchant's, live: else Stripe's 404 on its parameter. */
+static int customer_exists(struct req *r, struct db *db, const char *customer,
+			   const struct ek_object *o)
 {
-	static const char SQL_CUSTOMER[] =
-	    "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
-	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER);
+	struct db_stmt *st = db_prepare(db, o->sql);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -301,7 +332,7 @@ static int customer_exists(struct req *r, struct db *db, const char *customer)
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc == DB_DONE)
-		return req_fail_missing(r, "customer", customer, "customer");
+		return req_fail_missing(r, o->name, customer, o->param);
 	return rc == DB_ROW ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -319,7 +350,9 @@ static int insert_fn(struct db *db, void *p)
 {
 	struct create_ctx *x = p;
 	struct req *r = x->r;
-	if (customer_exists(r, db, x->customer) != 0)
+	/* a customer session is always a customer's */
+	if (customer_exists(r, db, x->customer,
+			    x->components ? &ek_objects[0] : ek_object_of(x->customer)) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
@@ -382,11 +415,44 @@ static int h_create(struct req *r)
 				"Stripe-Version header is required when creating ephemeral keys: "
 				"pass the API version your mobile SDK uses (e.g. 'Stripe-Version: "
 				"2020-08-27').");
+	/* one object: a customer, an Issuing card (its app's card details, push provisioning) or
+	 * an Identity VerificationSession (Stripe's Identity mobile SDK); the key reads it alone */
+	static const char *const objects[] = {"customer", "issuing_card", "verification_session"};
+	const char *object = NULL, *param = NULL;
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		const char *v = param_str(r, objects[i]);
+		if (!v || !*v)
+			continue;
+		if (object)
+			return req_fail(r, ERR_PARAM_BAD, objects[i],
+					"You may only specify one of these parameters: customer, "
+					"issuing_card, verification_session.");
+		object = v;
+		param = objects[i];
+	}
+	/* a nonce is made by Stripe.js (createEphemeralKeyNonce) through an endpoint outside
+	 * Stripe's public API, which Tender does not offer: none is one Tender knows */
+	const char *nonce = param_str(r, "nonce");
+	if (nonce)
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "nonce",
+				"No such ephemeral key nonce: '%s'", nonce);
+	if (!object)
+		return req_fail(r, ERR_PARAM_MISSING, "customer",
+				"You must provide one of customer, issuing_card or "
+				"verification_session.");
+	/* the id names the object the parameter says (a card's id as customer= is not one) */
+	const struct ek_object *o = ek_object_of(object);
+	if (strcmp(o->param, param) != 0)
+		return req_fail_missing(r,
+					param[0] == 'c'	  ? "customer"
+					: param[0] == 'i' ? "issuing.card"
+							  : "verification_session",
+					object, param);
 	struct create_ctx x;
 	memset(&x, 0, sizeof(x));
 	x.r = r;
 	x.kind = "ephemeral_key";
-	x.customer = param_str(r, "customer");
+	x.customer = object;
 	return create_key(r, &x, false, EPHKEY_TTL_S);
 }
 

@@ -629,6 +629,9 @@ static int retrieve_fn(struct db *db, void *arg)
 static int h_retrieve(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0]};
+	/* an ephemeral key made for this session (api/ephemeral_keys.c) reads it, and no other */
+	if (req_scope_customer(r, r->args[0], "verification_session", r->args[0], "session") != 0)
+		return -1;
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
@@ -1251,7 +1254,7 @@ static const struct param_spec report_list_params[] = {
 const struct route identity_routes[] = {
     {"POST", "/v1/identity/verification_sessions", h_create, create_params, 0},
     {"GET", "/v1/identity/verification_sessions", h_list, list_params, ROUTE_LIST},
-    {"GET", "/v1/identity/verification_sessions/{id}", h_retrieve, no_params, 0},
+    {"GET", "/v1/identity/verification_sessions/{id}", h_retrieve, no_params, ROUTE_EPHEMERAL},
     {"POST", "/v1/identity/verification_sessions/{id}", h_update, update_params, 0},
     {"POST", "/v1/identity/verification_sessions/{id}/cancel", h_cancel, no_params, 0},
     {"POST", "/v1/identity/verification_sessions/{id}/redact", h_redact, no_params, 0},

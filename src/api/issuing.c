@@ -1051,6 +1051,16 @@ static int card_retrieve_fn(struct db *db, void *arg)
 static int h_card_retrieve(struct req *r)
 {
 	struct card_ctx x = {.r = r, .id = r->args[0]};
+	/* an ephemeral key made for this card (api/ephemeral_keys.c) reads it, and no other; its
+	 * number and CVC need a key made with a Stripe.js nonce, which Tender cannot make */
+	if (r->scope_customer[0]) {
+		if (req_scope_customer(r, r->args[0], "issuing.card", r->args[0], "card") != 0)
+			return -1;
+		if (req_expand_has(r, "number") || req_expand_has(r, "cvc"))
+			return req_fail(r, ERR_KEY_PERMISSION, NULL,
+					"An ephemeral key reveals an Issuing card's number and "
+					"CVC only when it was made with a Stripe.js nonce.");
+	}
 	/* a reveal is recorded (vault_access_record): that needs a write */
 	if (req_expand_has(r, "number") || req_expand_has(r, "cvc"))
 		return req_write(r, card_retrieve_fn, &x);
@@ -1493,7 +1503,7 @@ const struct route issuing_routes[] = {
     {"POST", "/v1/issuing/cardholders/{id}", h_ch_update, ch_update_params, 0},
     {"POST", "/v1/issuing/cards", h_card_create, card_create_params, 0},
     {"GET", "/v1/issuing/cards", h_card_list, card_list_params, ROUTE_LIST},
-    {"GET", "/v1/issuing/cards/{id}", h_card_retrieve, no_params, 0},
+    {"GET", "/v1/issuing/cards/{id}", h_card_retrieve, no_params, ROUTE_EPHEMERAL},
     {"POST", "/v1/issuing/cards/{id}", h_card_update, card_update_params, 0},
     {"POST", "/v1/test_helpers/issuing/cards/{id}/shipping/ship", h_ship_ship, no_params, 0},
     {"POST", "/v1/test_helpers/issuing/cards/{id}/shipping/deliver", h_ship_deliver, no_params, 0},

@@ -125,13 +125,22 @@ int sepa_reference_prefix(struct req *r, const char **field)
 int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const char *type,
 		       const char *ip, const char *ua, const char *prefix, char ret_id[ID_MAX])
 {
+	return sepa_setup_mandate_single(r, db, pm_id, type, ip, ua, prefix, 0, NULL, ret_id);
+}
+
+int sepa_setup_mandate_single(struct req *r, struct db *db, const char *pm_id, const char *type,
+			      const char *ip, const char *ua, const char *prefix, int64_t amount,
+			      const char *currency, char ret_id[ID_MAX])
+{
 	struct mandate m = {
 	    .payment_method = pm_id,
-	    .type = "multi_use",
+	    .type = currency ? "single_use" : "multi_use",
 	    .status = "active",
 	    .acceptance_type = type,
 	    .ip_address = ip,
 	    .user_agent = ua,
+	    .amount = currency ? amount : 0,
+	    .currency = currency,
 	};
 	sepa_mandate_new(&m, r->now);
 	sepa_mandate_prefix(&m, prefix);
@@ -529,6 +538,7 @@ struct confirm {
 	const char *pm_id;
 	bool off_session;
 	bool has_mandate_data;
+	const char *mandate; /* the request's `mandate`: an existing one this payment uses */
 	const char *acc_type, *acc_ip, *acc_ua;
 	const char *created_json;
 	size_t created_len;
@@ -563,7 +573,42 @@ static int confirm_fn(struct db *db, void *p)
 	/* the mandate: the one accepted now, or (off session) the PaymentMethod's multi-use one */
 	char mandate_id[ID_MAX] = "";
 	int multi = DB_NOTFOUND;
-	if (!c->has_mandate_data) {
+	if (c->mandate) {
+		/* the mandate the request names: this PaymentMethod's, and still in force */
+		struct mandate m;
+		rc = sepa_mandate_load(db, &r->arena, r->merchant_id, c->mandate, &m);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "mandate",
+					"No such mandate: '%s'", c->mandate);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (strcmp(m.payment_method, pm.id) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"The mandate %s belongs to PaymentMethod %s, not to %s.",
+					m.id, m.payment_method, pm.id);
+		/* a single-use one (a SetupIntent's single_use) pays one payment of its amount */
+		bool single = strcmp(m.type, "single_use") == 0;
+		if (strcmp(m.status, "active") != 0 ||
+		    (single && (m.amount != pi->amount || !m.currency ||
+				strcmp(m.currency, pi->currency) != 0)))
+			return req_fail(r, ERR_PAYMENT_METHOD_UNACTIVATED, "mandate",
+					"The mandate %s cannot authorize this payment: it is %s.",
+					m.id,
+					strcmp(m.status, "active") != 0
+					    ? "inactive"
+					    : "single-use, for one payment of its own amount and "
+					      "currency");
+		/* its one payment is this one: "previously used" from now on, in this write
+		 * (so no second payment uses it while this debit is processing) */
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		if (single &&
+		    sepa_mandate_deactivate_single(db, &r->arena, r->merchant_id, &o, r->app->vault,
+						   req_url_base(r), m.id, r->now) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		str_copy(mandate_id, sizeof(mandate_id), m.id);
+		multi = DB_OK;
+	} else if (!c->has_mandate_data) {
 		multi = sepa_mandate_multi_use(db, r->merchant_id, pm.id, mandate_id);
 		if (multi != DB_OK && multi != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -620,7 +665,7 @@ static int confirm_fn(struct db *db, void *p)
 		if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(mandate_id, sizeof(mandate_id), m.id);
-	} else {
+	} else if (!c->mandate) {
 		if (multi == DB_NOTFOUND || !c->off_session)
 			return req_fail(
 			    r, ERR_PARAM_MISSING, "mandate_data",
@@ -797,6 +842,14 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 	if (md < 0)
 		return -1;
 	c.has_mandate_data = md == 1;
+	const char *mandate = param_str(r, "mandate");
+	if (mandate && *mandate) {
+		if (c.has_mandate_data)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"You may only specify one of these parameters: mandate, "
+					"mandate_data.");
+		c.mandate = inv ? NULL : mandate;
+	}
 	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
 	if (insert_first &&

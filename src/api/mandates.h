@@ -136,6 +136,10 @@ int sepa_reference_prefix(struct req *r, const char **field);
  * 0, or -1 with r->err. */
 int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const char *type,
 		       const char *ip, const char *ua, const char *prefix, char ret_id[ID_MAX]);
+/* The same, single-use for one payment of amount in currency (a SetupIntent's single_use). */
+int sepa_setup_mandate_single(struct req *r, struct db *db, const char *pm_id, const char *type,
+			      const char *ip, const char *ua, const char *prefix, int64_t amount,
+			      const char *currency, char ret_id[ID_MAX]);
 
 /* The scheduler job (its probe: SEPA_SETTLE_DUE_SQL, payments/sepa.h); init gives it the app
  * (exchange rates). */

@@ -18,6 +18,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/payments_connect.h"
 #include "api/redirect_page.h"
 #include "payments/pm_types.h"
 #include "api/resources.h"
@@ -160,6 +161,8 @@ static const struct param_spec create_params[] = {
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
     {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
+    {"mandate", PT_STRING, 0, 5000, NULL, NULL},
+    {"radar_options", PT_OBJECT, 0, 0, NULL, radar_options_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -167,6 +170,7 @@ static const struct param_spec update_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     PI_COMMON_PARAMS,
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params_pi},
     {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
     {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_update},
     {"transfer_group", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
@@ -187,11 +191,17 @@ static const struct param_spec confirm_params[] = {
     {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, payment_shipping_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
+    {"mandate", PT_STRING, 0, 5000, NULL, NULL},
+    {"client_secret", PT_STRING, 0, 5000, NULL, NULL},
+    {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"radar_options", PT_OBJECT, 0, 0, NULL, radar_options_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const struct param_spec capture_params[] = {
     {"amount_to_capture", PT_INT, 0, 0, NULL, NULL},
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_update},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
     {"statement_descriptor_suffix", PT_STRING, 0, 22, NULL, NULL},
@@ -773,6 +783,13 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	if (kind == PM_KIND_REDIRECT && apm_check_redirect(r, pi->automatic_payment_methods,
 							   redirect_type, "payment_method") != 0)
 		return -1;
+	/* a mandate names the bank debit it authorizes (api/mandates.c checks it is this
+	 * PaymentMethod's); Tender's cards and other methods have none */
+	if (param_present(r, "mandate") && kind != PM_KIND_SEPA && kind != PM_KIND_ACH)
+		return req_fail(r, ERR_PARAM_BAD, "mandate",
+				"The mandate %s cannot be used with this PaymentMethod: a mandate "
+				"authorizes sepa_debit and us_bank_account payments only.",
+				param_str(r, "mandate"));
 	if (kind != PM_KIND_CARD)
 		confirm_params_apply(r, pi);
 	if (kind == PM_KIND_REDIRECT)
@@ -908,6 +925,25 @@ static const char *ru_or(struct req *r, const char *held)
 	return ru ? ru : held;
 }
 
+/* payment_method_types of a create, an update or a confirm: the types named replace the
+ * intent's (computed ones too: it now offers what it was given). 0, or -1 with r->err. */
+static int types_apply(struct req *r, struct payment_intent *pi)
+{
+	unsigned types;
+	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
+				 PMT_ALL | PMT_CUSTOMER_BALANCE | PMT_CARD_PRESENT,
+				 "Tender supports", false, &types);
+	if (got <= 0)
+		return got;
+	/* NULL keeps the stored form of a card-only intent (["card"]) */
+	pi->payment_method_types = NULL;
+	if (types != PMT_CARD && !(pi->payment_method_types = pm_types_arena_json(r, types)))
+		return -1;
+	pi->automatic_payment_methods = NULL;
+	pi->payment_method_configuration = pi->payment_method_configuration_parent = NULL;
+	return 0;
+}
+
 /* create and update; db: the update's write (NULL on create: the configuration is read in a read
  * of its own) */
 static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
@@ -936,23 +972,8 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 		const char *pmc = param_str(r, "payment_method_configuration");
 		pi->payment_method_configuration = allow_redirects && pmc && *pmc ? pmc : NULL;
 	}
-	unsigned types;
-	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
-				 PMT_ALL | PMT_CUSTOMER_BALANCE | PMT_CARD_PRESENT,
-				 "Tender supports", false, &types);
-	if (got < 0)
+	if (types_apply(r, pi) != 0)
 		return -1;
-	/* NULL keeps the stored form of a card-only intent (["card"]) */
-	if (got) {
-		pi->payment_method_types = NULL;
-		if (types != PMT_CARD &&
-		    !(pi->payment_method_types = pm_types_arena_json(r, types)))
-			return -1;
-		/* the types named on an update replace the computed ones: the intent now offers
-		 * what it was given */
-		pi->automatic_payment_methods = NULL;
-		pi->payment_method_configuration = pi->payment_method_configuration_parent = NULL;
-	}
 	/* computed from the configuration on create, and again when the currency or the
 	 * capture_method (manual keeps the types that can be captured later) changes */
 	if (pi->automatic_payment_methods &&
@@ -963,7 +984,7 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 		      pi->capture_method && strcmp(pi->capture_method, "manual") == 0,
 		      "PaymentIntent", &pi->payment_method_types) != 0)
 		return -1;
-	types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
+	unsigned types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
 	if (pm_types_check_currency(r, types, pi->currency, "payment_method_types") != 0 ||
 	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0)
 		return -1;
@@ -978,65 +999,6 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
  * currency is converted at capture, and its transfer and fee with it, at the capture's rate
  * (payments/flow.c, connect_settle): they move the funds in the currency they are in.
  */
-struct connect_check {
-	struct req *r;
-	const struct payment_intent *pi;
-};
-
-/* A destination settling in another currency than the one its transfer will be in (the
- * platform's settlement currency, or the charge's when the platform converts nothing) gets the
- * transfer converted at capture (payments/connect.h): Tender must have a rate for that pair,
- * or the payment would be taken and its transfer refused. */
-static int destination_rate_check(struct req *r, struct db *db, const struct payment_intent *pi)
-{
-	struct merchant_terms terms;
-	char settle[8];
-	if (merchant_terms_get(db, r->merchant_id, &terms) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	const char *from = terms.settlement_currency[0] ? terms.settlement_currency : pi->currency;
-	if (connect_settlement_currency(db, pi->connect.destination, from, settle) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (strcmp(settle, from) == 0)
-		return 0;
-	struct fx_table *fx = app_fx_acquire(r->app);
-	struct fx_rate rate;
-	bool ok = fx && fx_lookup(fx, from, settle, r->now, &rate) == 0;
-	fx_table_free(fx);
-	if (ok)
-		return 0;
-	return req_fail(r, ERR_PARAM_BAD, "transfer_data[destination]",
-			"Tender has no exchange rate from %s into %s, the currency the destination "
-			"account %s settles in.",
-			from, settle, pi->connect.destination);
-}
-
-static int connect_check_fn(struct db *db, void *p)
-{
-	struct connect_check *x = p;
-	struct req *r = x->r;
-	const struct payment_connect *c = &x->pi->connect;
-	const char *accounts[2] = {c->destination, c->on_behalf_of};
-	const char *params[2] = {"transfer_data[destination]", "on_behalf_of"};
-	for (int i = 0; i < 2; i++) {
-		if (!accounts[i])
-			continue;
-		int rc = connect_account_usable(db, r->merchant_id, accounts[i]);
-		if (rc == DB_NOTFOUND)
-			return req_fail(r, ERR_PARAM_BAD, params[i],
-					"No such destination: '%s': it is not a connected account "
-					"of yours.",
-					accounts[i]);
-		if (rc == CONNECT_REJECTED)
-			return req_fail(r, ERR_TRANSFER_CAPABILITIES, params[i],
-					"The connected account %s was rejected: it can take no "
-					"payments.",
-					accounts[i]);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
-	return c->destination ? destination_rate_check(r, db, x->pi) : 0;
-}
-
 /* Whether the request names any Connect parameter: one pass over its top-level names, so that
  * the payments that have none (nearly all) skip the lookups below. */
 static bool connect_params_present(const struct req *r)
@@ -1069,33 +1031,14 @@ static int connect_apply(struct req *r, struct payment_intent *pi, bool create)
 	const char *group = param_str(r, "transfer_group");
 	if (group)
 		c->transfer_group = *group ? group : NULL;
-	if (c->transfer_amount && !c->destination)
-		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
-				"transfer_data[amount] needs transfer_data[destination].");
-	/* an application fee is a platform's: on a destination charge, or on a direct charge it
-	 * makes on its connected account through Stripe-Account */
-	if (c->application_fee_amount && !c->destination && !r->platform_id[0])
-		return req_fail(
-		    r, ERR_PARAM_BAD, "application_fee_amount",
-		    "Can only apply an application_fee_amount when the PaymentIntent is "
-		    "attempting a direct payment (using an OAuth key or Stripe-Account "
-		    "header) or destination payment (using `transfer_data[destination]`).");
-	if (c->application_fee_amount && c->transfer_amount)
-		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
-				"You may only specify one of these parameters: "
-				"application_fee_amount, transfer_data[amount].");
-	if (c->application_fee_amount < 0 || c->application_fee_amount > pi->amount)
-		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
-				"The application fee must be between 0 and the amount (%lld).",
-				(long long)pi->amount);
-	if (c->transfer_amount < 0 || c->transfer_amount > pi->amount)
-		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
-				"The amount to transfer must be between 1 and the amount (%lld).",
-				(long long)pi->amount);
-	if (!create || (!c->destination && !c->on_behalf_of))
+	static const struct connect_params params = {"PaymentIntent", "transfer_data[destination]",
+						     "application_fee_amount",
+						     "transfer_data[amount]"};
+	if (payments_connect_check_terms(r, c, pi->amount, &params) != 0)
+		return -1;
+	if (!create)
 		return 0;
-	struct connect_check x = {r, pi};
-	return req_read(r, connect_check_fn, &x);
+	return payments_connect_check_accounts(r, c, pi->currency, &params);
 }
 
 struct create_ctx {
@@ -1213,6 +1156,11 @@ static int h_create(struct req *r)
 	if (param_present(r, "confirmation_token") && !confirm)
 		return req_fail(r, ERR_PARAM_BAD, "confirmation_token",
 				"confirmation_token can only be used when confirm=true.");
+	if (param_present(r, "mandate") && !confirm)
+		return req_fail(r, ERR_PARAM_BAD, "mandate",
+				"mandate can only be used when confirm=true.");
+	if (payments_radar_options_check(r) != 0)
+		return -1;
 	if (ctoken_apply(r, &c, &pm) != 0)
 		return -1;
 	/* before anything is made (payment_method_data's PaymentMethod) */
@@ -1505,11 +1453,27 @@ static int h_confirm(struct req *r)
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.pi = x.pi;
+	/* the browser's confirmation (Stripe.js, a publishable key) proves it holds the intent's
+	 * client_secret; a secret key may send it too, and it must then be this intent's */
+	if (payments_client_secret_check(r, x.pi.client_secret, "PaymentIntent") != 0)
+		return -1;
 	if (!status_is(&c.pi, "requires_payment_method") &&
 	    !status_is(&c.pi, "requires_confirmation") && !status_is(&c.pi, "requires_action"))
 		return unexpected_state(r, "confirm", &c.pi,
 					"requires_payment_method, requires_confirmation, "
 					"requires_action");
+	if (payments_radar_options_check(r) != 0)
+		return -1;
+	/* the types the confirmation may use, as an update would set them */
+	if (types_apply(r, &c.pi) != 0)
+		return -1;
+	if (param_present(r, "payment_method_types")) {
+		unsigned types = pm_types_from_json(c.pi.payment_method_types, PMT_CARD);
+		if (pm_types_check_currency(r, types, c.pi.currency, "payment_method_types") != 0 ||
+		    pm_types_check_manual(r, types, c.pi.capture_method, "capture_method", false) !=
+			0)
+			return -1;
+	}
 	const char *pm = param_str(r, "payment_method");
 	if (ctoken_apply(r, &c, &pm) != 0 ||
 	    apm_check_return_url(r, c.pi.automatic_payment_methods, ru_or(r, c.pi.return_url),
@@ -1529,6 +1493,7 @@ struct update_ctx {
 	struct req *r;
 	const char *id;
 	struct fx_table *fx; /* capture: the rates it converts with; NULL otherwise */
+	const char *pm_data; /* update: payment_method_data's PaymentMethod, made before it */
 };
 
 static int update_fn(struct db *db, void *p)
@@ -1546,7 +1511,7 @@ static int update_fn(struct db *db, void *p)
 			status_is(&pi, "requires_action");
 	bool money_change = param_present(r, "amount") || param_present(r, "currency") ||
 			    param_present(r, "payment_method") || param_present(r, "customer") ||
-			    param_present(r, "capture_method");
+			    param_present(r, "capture_method") || u->pm_data;
 	if (money_change && !editable)
 		return req_fail(
 		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
@@ -1581,7 +1546,7 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	if (connect_change && connect_apply(r, &pi, false) != 0)
 		return -1;
-	const char *pm = param_str(r, "payment_method");
+	const char *pm = u->pm_data ? u->pm_data : param_str(r, "payment_method");
 	if (pm) {
 		pi.payment_method = *pm ? pm : NULL;
 		/* kept unconfirmed: it must be this merchant's (not another's pm_…) */
@@ -1606,8 +1571,44 @@ static int update_fn(struct db *db, void *p)
 
 static int h_update(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], NULL};
+	struct update_ctx u = {r, r->args[0], NULL, NULL};
+	/* payment_method_data: the PaymentMethod is made (a write of its own, as on create) only
+	 * for an intent that can still take one; the update then names it */
+	if (param_present(r, "payment_method_data")) {
+		struct load_ctx x = {.r = r, .id = r->args[0]};
+		if (req_read(r, load_fn, &x) != 0)
+			return -1;
+		if (!status_is(&x.pi, "requires_payment_method") &&
+		    !status_is(&x.pi, "requires_confirmation") &&
+		    !status_is(&x.pi, "requires_action"))
+			return req_fail(
+			    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+			    "You cannot update this PaymentIntent because it has a "
+			    "status of %s. Only description, metadata, receipt_email and "
+			    "shipping can be updated.",
+			    x.pi.status);
+		const char *pm = param_str(r, "payment_method");
+		if (pm && !*pm)
+			pm = NULL;
+		if (pm_from_data(r, &pm) != 0)
+			return -1;
+		u.pm_data = pm;
+	}
 	return req_write(r, update_fn, &u);
+}
+
+/* A capture's or an incremental authorization's application_fee_amount / transfer_data[amount]:
+ * the charge's Connect terms (what its capture settles) replaced, checked against `amount`, and
+ * the intent shows them too. Nothing given changes nothing. 0, or -1 with r->err. */
+static int capture_terms(struct req *r, struct payment_intent *pi, struct charge *ch,
+			 int64_t amount)
+{
+	if (!param_present(r, "application_fee_amount") && !param_present(r, "transfer_data"))
+		return 0;
+	if (payments_connect_at_capture(r, &ch->connect, amount, false, "PaymentIntent") != 0)
+		return -1;
+	pi->connect = ch->connect;
+	return 0;
 }
 
 static int capture_fn(struct db *db, void *p)
@@ -1642,6 +1643,10 @@ static int capture_fn(struct db *db, void *p)
 	if (!pi.latest_charge ||
 	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* application_fee_amount / transfer_data[amount] given now are the terms this capture
+	 * settles (the charge and its intent keep them, as Stripe shows them after) */
+	if (capture_terms(r, &pi, &ch, pi.amount) != 0)
+		return -1;
 	struct ledger_pricing pricing;
 	char cur_buf[8];
 	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
@@ -1672,7 +1677,7 @@ static int capture_fn(struct db *db, void *p)
 
 static int h_capture(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], app_fx_acquire(r->app)};
+	struct update_ctx u = {r, r->args[0], app_fx_acquire(r->app), NULL};
 	int rc = req_write(r, capture_fn, &u);
 	fx_table_free(u.fx);
 	return rc;
@@ -1720,12 +1725,21 @@ static int increment_fn(struct db *db, void *p)
 	if (!pi.latest_charge ||
 	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* the larger hold may carry new terms for the capture to settle (checked against it) */
+	if (capture_terms(r, &pi, &ch, amount) != 0)
+		return -1;
 	rc = payment_increment(db, r->merchant_id, &ch, amount, r->now);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL, "%s",
 				"The authorization of this PaymentIntent can no longer be "
 				"incremented.");
 	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* new Connect terms are kept on the charge its capture settles (the increment wrote
+	 * only its amount) */
+	if ((param_present(r, "application_fee_amount") ||
+	     param_present(r, "transfer_data.amount")) &&
+	    charge_update(db, r->merchant_id, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	pi.amount = amount;
 	pi.amount_capturable = amount;
@@ -1744,12 +1758,14 @@ static int increment_fn(struct db *db, void *p)
 
 static int h_increment(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], NULL};
+	struct update_ctx u = {r, r->args[0], NULL, NULL};
 	return req_write(r, increment_fn, &u);
 }
 
 static const struct param_spec increment_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_update},
     {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
@@ -1838,7 +1854,7 @@ int payment_intent_abandon(struct req *r, struct db *db, const char *id)
 
 static int h_cancel(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0], NULL};
+	struct update_ctx u = {r, r->args[0], NULL, NULL};
 	return req_write(r, cancel_fn, &u);
 }
 
@@ -2051,7 +2067,7 @@ const struct route payment_intents_routes[] = {
     {"GET", "/v1/payment_intents/search", h_search, search_params, 0},
     {"GET", "/v1/payment_intents/{id}", h_retrieve, retrieve_params, 0},
     {"POST", "/v1/payment_intents/{id}", h_update, update_params, 0},
-    {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, 0},
+    {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, ROUTE_PUBLISHABLE},
     {"POST", "/v1/payment_intents/{id}/capture", h_capture, capture_params, 0},
     {"POST", "/v1/payment_intents/{id}/cancel", h_cancel, cancel_params, 0},
     {"POST", "/v1/payment_intents/{id}/increment_authorization", h_increment, increment_params, 0},

@@ -120,10 +120,19 @@ static const struct param_spec card_update_children[] = {
     {"exp_year", PT_STRING, 0, 4, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec ach_update_children[] = {
+    {"account_holder_type", PT_ENUM, 0, 0, (const char *const[]){"individual", "company", NULL},
+     NULL},
+    {"account_type", PT_ENUM, 0, 0, (const char *const[]){"checking", "savings", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec update_params[] = {
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_update_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_update_children},
+    /* Stripe's hash has no parameters; Tender makes no Link PaymentMethods (update_fn) */
+    {"link", PT_OBJECT, 0, 0, NULL, (const struct param_spec[]){{NULL, 0, 0, 0, NULL, NULL}}},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {
@@ -720,6 +729,9 @@ static int h_retrieve(struct req *r)
 static const char SQL_PM_UPDATE[] =
     "UPDATE payment_methods SET billing_details = $3, metadata = $4, exp_month = $5,"
     " exp_year = $6 WHERE merchant_id = $1 AND id = $2";
+static const char SQL_PM_ACH_UPDATE[] =
+    "UPDATE payment_methods SET ach_account_holder_type = $3, ach_account_type = $4"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PM_META[] = "SELECT billing_details, metadata, exp_month, exp_year"
 				  " FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PM_ATTACH[] = "UPDATE payment_methods SET customer = $3"
@@ -760,7 +772,34 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (req_scope_customer(r, pm.customer, "payment_method", x->id, "payment_method") != 0)
 		return -1;
-	struct db_stmt *st = db_prepare(db, SQL_PM_META);
+	/* a type's own hash updates only a PaymentMethod of that type, as on Stripe */
+	if (param_present(r, "link"))
+		return req_fail(r, ERR_PARAM_BAD, "link",
+				"You cannot update link on a %s PaymentMethod: %s is not a link "
+				"PaymentMethod.",
+				pm.type, x->id);
+	bool ach = param_present(r, "us_bank_account");
+	if (ach && !PM_IS_ACH(&pm))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "us_bank_account",
+		    "You cannot update us_bank_account on a %s PaymentMethod: %s is not "
+		    "a us_bank_account PaymentMethod.",
+		    pm.type, x->id);
+	struct db_stmt *st;
+	if (ach) {
+		const char *ht = param_str(r, "us_bank_account.account_holder_type");
+		const char *at = param_str(r, "us_bank_account.account_type");
+		st = db_prepare(db, SQL_PM_ACH_UPDATE);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, x->id, -1);
+		db_bind_text(st, 3, ht && *ht ? ht : pm.ach_holder_type, -1);
+		db_bind_text(st, 4, at && *at ? at : pm.ach_account_type, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	st = db_prepare(db, SQL_PM_META);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);

@@ -28,7 +28,16 @@
 #include "risk/value_lists.h"
 #include "vault/card_source.h"
 #include "vault/payment_method.h"
+#include "core/redact.h"
 #include "vault/vault.h"
+
+/* A payment method reference as an error message may show it: a card number typed where an id
+ * belongs (source=4242…, card=4242…) is never echoed. */
+static const char *ref_shown(const char *ref)
+{
+	return ref && redact_pan_like(ref, strlen(ref)) ? "(a card number: send it as card[number])"
+							: ref;
+}
 
 #define AMOUNT_MAX 99999999    /* Stripe's limit: eight digits */
 #define CUSTOMER_EMAIL_MAX 256 /* a customer's email longer than this matches no email rule */
@@ -677,7 +686,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		char fp[24];
 		if (vault_alias_info(r->app->vault, r->merchant_id, pm_ref, r->now, &info, fp) != 0)
 			return req_fail(r, ERR_RESOURCE_MISSING, param,
-					"No such PaymentMethod: '%s'", pm_ref);
+					"No such PaymentMethod: '%s'", ref_shown(pm_ref));
 		memset(&m.pm, 0, sizeof(m.pm));
 		str_copy(m.pm.brand, sizeof(m.pm.brand), info.brand);
 		str_copy(m.pm.last4, sizeof(m.pm.last4), info.last4);
@@ -735,7 +744,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		return -1;
 	if (m.rc == DB_NOTFOUND)
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
-				pm_ref);
+				ref_shown(pm_ref));
 	if (m.rc == PM_RC_DETACHED)
 		return req_fail(r, ERR_PARAM_BAD, param, "%s", PM_DETACHED_MESSAGE);
 	if (m.rc == PM_RC_REDIRECT)
@@ -1133,4 +1142,37 @@ int payments_pm_check_owned(struct req *r, struct db *db, const char *pm, const 
 	if (rc == DB_NOTFOUND)
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'", pm);
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+const struct param_spec radar_options_params[] = {
+    {"session", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+int payments_radar_options_check(struct req *r)
+{
+	const char *session = param_str(r, "radar_options.session");
+	if (!session)
+		return 0;
+	return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "radar_options[session]",
+			"No such radar session: '%s'", session);
+}
+
+int payments_client_secret_check(struct req *r, const char *own, const char *object)
+{
+	const char *given = param_str(r, "client_secret");
+	if (!given)
+		return r->publishable
+			   ? req_fail(r, ERR_PARAM_MISSING, "client_secret", "%s", "client_secret")
+			   : 0;
+	size_t n = own ? strlen(own) : 0;
+	unsigned char d = own && strlen(given) == n ? 0 : 1;
+	for (size_t i = 0; own && d == 0 && i < n; i++)
+		d |= (unsigned char)(given[i] ^ own[i]);
+	if (d == 0)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, "client_secret",
+			"The client_secret provided does not match the client_secret associated "
+			"with the %s.",
+			object);
 }

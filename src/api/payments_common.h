@@ -185,4 +185,17 @@ int apm_check_redirect(struct req *r, const char *allow_redirects, const char *t
 int payment_method_configuration_types(struct req *r, struct db *db, const char *id, unsigned *on,
 				       char id_out[ID_MAX], char parent_out[ID_MAX]);
 
+/* radar_options[session] of a payment's create or confirm: a Radar Session (rse_…) that Stripe.js
+ * makes through an endpoint outside Stripe's public API, which Tender does not offer; so no
+ * session is one Tender knows, and any is Stripe's 400 resource_missing for an unknown one,
+ * before anything changes (it is never ignored). 0 when none is given, else -1 with r->err. */
+extern const struct param_spec radar_options_params[];
+int payments_radar_options_check(struct req *r);
+
+/* A confirmation's client_secret (Stripe.js confirms with a publishable key and the intent's
+ * client_secret): required with a publishable key, and when sent it must be the intent's own
+ * `own` (compared in time that does not depend on where they differ); object names the intent
+ * ("PaymentIntent", "SetupIntent") in the message. 0, or -1 with Stripe's 400 in r->err. */
+int payments_client_secret_check(struct req *r, const char *own, const char *object);
+
 #endif

@@ -68,6 +68,21 @@ static const struct param_spec charge_refund_params[] = {
     {"refund_application_fee", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* POST /v1/charges/{charge}/refunds: those, and the cash balance's parameters /v1/refunds takes
+ * (a refund of a charge is never one: refused, h_charge_create) */
+static const struct param_spec charge_refunds_params[] = {
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"reason", PT_ENUM, 0, 0, reasons, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"instructions_email", PT_STRING, 0, 800, NULL, NULL},
+    {"reverse_transfer", PT_BOOL, 0, 0, NULL, NULL},
+    {"refund_application_fee", PT_BOOL, 0, 0, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"origin", PT_ENUM, 0, 0, origins, NULL},
+    {"currency", PT_STRING, 0, 8, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec list_params[] = {
     {"charge", PT_STRING, 0, 255, NULL, NULL},
     {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
@@ -364,8 +379,8 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 				     t.amount - t.amount_reversed, full);
 		if (back > 0) {
 			struct transfer_reversal v;
-			if (transfer_reverse(db, &r->arena, r->merchant_id, &t, back, NULL, rf->id,
-					     r->now, &o, &v) != DB_OK)
+			if (transfer_reverse(db, &r->arena, r->merchant_id, &t, back, NULL, NULL,
+					     rf->id, r->now, &o, &v) != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
 			rf->transfer_reversal = arena_strdup(&r->arena, v.id);
 		}
@@ -1083,6 +1098,17 @@ static int h_charge_list(struct req *r)
 /* POST /v1/charges/{charge}/refunds: POST /v1/refunds with the path's charge */
 static int h_charge_create(struct req *r)
 {
+	/* a refund of a customer's cash balance has no charge (Stripe's refusal here: it is
+	 * POST /v1/refunds' own) */
+	const char *cash = param_present(r, "origin")	  ? "origin"
+			   : param_present(r, "customer") ? "customer"
+							  : NULL;
+	if (cash)
+		return req_fail(r, ERR_PARAM_BAD, cash,
+				"A refund of a customer's cash balance (origin=customer_balance, "
+				"customer, currency) has no charge: make it with POST /v1/refunds, "
+				"not on charge %s.",
+				r->args[0]);
 	if (req_param_set(r, "charge", r->args[0]) != 0)
 		return -1;
 	return h_create(r);
@@ -1170,7 +1196,7 @@ const struct route refunds_routes[] = {
     {"POST", "/v1/refunds/{id}", h_update, update_params, 0},
     {"POST", "/v1/refunds/{id}/cancel", h_cancel, no_params, 0},
     {"GET", "/v1/charges/{charge}/refunds", h_charge_list, no_params, ROUTE_LIST},
-    {"POST", "/v1/charges/{charge}/refunds", h_charge_create, charge_refund_params, 0},
+    {"POST", "/v1/charges/{charge}/refunds", h_charge_create, charge_refunds_params, 0},
     {"GET", "/v1/charges/{charge}/refunds/{id}", h_charge_retrieve, no_params, 0},
     {"POST", "/v1/charges/{charge}/refunds/{id}", h_charge_update, update_params, 0},
     {"POST", "/v1/charges/{charge}/refund", h_charge_refund, charge_refund_params, 0},

@@ -18,6 +18,7 @@
  * too), whose authorization generates the sepa_debit PaymentMethod with its multi-use mandate on
  * the intent's customer and hands the outcome back here (setup_intent_redirect_outcome).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/payments_connect.h"
 #include "api/redirect_page.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
@@ -61,6 +63,13 @@ struct setup_intent {
 	 * parent: payment_method_configuration_details, NULL when none */
 	const char *automatic_payment_methods, *payment_method_configuration;
 	const char *payment_method_configuration_parent;
+	/* flow_directions (a JSON array, or NULL), attach_to_self (0: not given, 1: false, 2:
+	 * true; zero-initialized intents made elsewhere have none), on_behalf_of (a
+	 * connected account), single_use ({"amount","currency"} JSON: a bank debit's setup then
+	 * makes a single-use mandate, single_use_mandate, instead of a multi-use one) */
+	const char *flow_directions;
+	int attach_to_self;
+	const char *on_behalf_of, *single_use, *single_use_mandate;
 };
 
 /* ---- the row ---- */
@@ -71,7 +80,8 @@ static const char SQL_GET[] =
     " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
     " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method,"
     " automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent, pmo_ach_financial_connections"
+    " payment_method_configuration_parent, pmo_ach_financial_connections, flow_directions,"
+    " attach_to_self, on_behalf_of, single_use, single_use_mandate"
     " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
@@ -79,9 +89,10 @@ static const char SQL_INSERT[] =
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
     " checkout_session, latest_attempt, payment_method_types, mandate, pmo_sepa_reference_prefix,"
     " pmo_ach_verification_method, automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent, pmo_ach_financial_connections)"
+    " payment_method_configuration_parent, pmo_ach_financial_connections, flow_directions,"
+    " attach_to_self, on_behalf_of, single_use, single_use_mandate)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -92,7 +103,9 @@ static const char SQL_UPDATE[] =
     " latest_attempt = $19, payment_method_types = $20, mandate = $21,"
     " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23,"
     " automatic_payment_methods = $24, payment_method_configuration = $25,"
-    " payment_method_configuration_parent = $26, pmo_ach_financial_connections = $27"
+    " payment_method_configuration_parent = $26, pmo_ach_financial_connections = $27,"
+    " flow_directions = $28, attach_to_self = $29, on_behalf_of = $30, single_use = $31,"
+    " single_use_mandate = $32"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -132,6 +145,11 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->payment_method_configuration = col_text_dup(&r->arena, st, 23);
 		si->payment_method_configuration_parent = col_text_dup(&r->arena, st, 24);
 		si->pmo_ach_financial_connections = col_text_dup(&r->arena, st, 25);
+		si->flow_directions = col_text_dup(&r->arena, st, 26);
+		si->attach_to_self = db_col_is_null(st, 27) ? 0 : db_col_int64(st, 27) != 0 ? 2 : 1;
+		si->on_behalf_of = col_text_dup(&r->arena, st, 28);
+		si->single_use = col_text_dup(&r->arena, st, 29);
+		si->single_use_mandate = col_text_dup(&r->arena, st, 30);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -174,6 +192,14 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 25, si->payment_method_configuration, -1);
 	db_bind_text(st, 26, si->payment_method_configuration_parent, -1);
 	db_bind_text(st, 27, si->pmo_ach_financial_connections, -1);
+	db_bind_text(st, 28, si->flow_directions, -1);
+	if (si->attach_to_self == 0)
+		db_bind_null(st, 29);
+	else
+		db_bind_int64(st, 29, si->attach_to_self == 2);
+	db_bind_text(st, 30, si->on_behalf_of, -1);
+	db_bind_text(st, 31, si->single_use, -1);
+	db_bind_text(st, 32, si->single_use_mandate, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -198,6 +224,9 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	json_kv_str(j, "id", si->id);
 	json_kv_str(j, "object", "setup_intent");
 	json_kv_null(j, "application");
+	/* shown only once given (Stripe's field is neither required nor nullable) */
+	if (si->attach_to_self)
+		json_kv_bool(j, "attach_to_self", si->attach_to_self == 2);
 	pm_types_render_automatic(j, si->automatic_payment_methods);
 	json_kv_str_or_null(j, "cancellation_reason", si->cancellation_reason);
 	json_kv_str(j, "client_secret", si->client_secret);
@@ -207,7 +236,7 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", si->description);
-	json_kv_null(j, "flow_directions");
+	json_kv_raw_or_null(j, "flow_directions", si->flow_directions);
 	json_kv_raw_or_null(j, "last_setup_error", si->last_setup_error);
 	json_key(j, "latest_attempt");
 	char path[64];
@@ -224,7 +253,7 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	json_kv_str_or_null(j, "mandate", si->mandate);
 	json_kv_raw(j, "metadata", si->metadata, strlen(si->metadata));
 	json_kv_raw_or_null(j, "next_action", si->next_action);
-	json_kv_null(j, "on_behalf_of");
+	json_kv_str_or_null(j, "on_behalf_of", si->on_behalf_of);
 	rc = payments_expandable(j, db, "payment_method", si->payment_method,
 				 ex && ex->payment_method, ex ? ex->render_payment_method : NULL,
 				 ex ? ex->ctx : NULL);
@@ -274,7 +303,7 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 		json_str(j, "card");
 		json_arr_close(j);
 	}
-	json_kv_null(j, "single_use_mandate");
+	json_kv_str_or_null(j, "single_use_mandate", si->single_use_mandate);
 	json_kv_str(j, "status", si->status);
 	json_kv_str(j, "usage", si->usage);
 	json_obj_close(j);
@@ -367,8 +396,18 @@ static const struct param_spec apm_children[] = {
 		"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL                          \
 	}
 
+static const struct param_spec single_use_children[] = {
+    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     SI_COMMON_PARAMS,
+    {"attach_to_self", PT_BOOL, 0, 0, NULL, NULL},
+    {"flow_directions", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"on_behalf_of", PT_STRING, 0, 5000, NULL, NULL},
+    {"single_use", PT_OBJECT, 0, 0, NULL, single_use_children},
     {"confirm", PT_BOOL, 0, 0, NULL, NULL},
     {"usage", PT_ENUM, 0, 0, usages, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
@@ -382,9 +421,13 @@ static const struct param_spec create_params[] = {
 };
 static const struct param_spec update_params[] = {
     SI_COMMON_PARAMS,
+    {"attach_to_self", PT_BOOL, 0, 0, NULL, NULL},
+    {"flow_directions", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec confirm_params[] = {
+    {"client_secret", PT_STRING, 0, 5000, NULL, NULL},
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
@@ -426,12 +469,52 @@ static int pmo_apply(struct req *r, struct setup_intent *si)
 				 &si->pmo_ach_financial_connections);
 }
 
+/* flow_directions: "inbound" and/or "outbound", each once, kept as the JSON array shown. */
+static int flow_directions_apply(struct req *r, struct setup_intent *si)
+{
+	const struct form_node *n = param_node(r, "flow_directions");
+	if (!n)
+		return 0;
+	bool in = false, out = false;
+	for (const struct form_node *x = n->kind != FORM_SCALAR ? n->first_child : n; x;
+	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
+		const char *v = x->value ? x->value : "";
+		if (strcmp(v, "inbound") == 0)
+			in = true;
+		else if (strcmp(v, "outbound") == 0)
+			out = true;
+		else
+			return req_fail(r, ERR_PARAM_INVALID_ENUM, "flow_directions",
+					"Invalid flow_directions[]: must be one of inbound, "
+					"outbound");
+	}
+	if (!in && !out)
+		return req_fail(r, ERR_PARAM_INVALID, "flow_directions",
+				"flow_directions must name inbound, outbound or both.");
+	si->flow_directions = in && out ? "[\"inbound\",\"outbound\"]"
+			      : in	? "[\"inbound\"]"
+					: "[\"outbound\"]";
+	return 0;
+}
+
 /* What create and update share: customer, description, metadata, the payment method options,
- * and the payment method types. 0, or -1 with r->err. */
+ * the payment method types, flow_directions and attach_to_self. 0, or -1 with r->err. */
 static int apply_common(struct req *r, struct setup_intent *si)
 {
 	si->customer = str_update(r, "customer", si->customer);
 	si->description = str_update(r, "description", si->description);
+	if (flow_directions_apply(r, si) != 0)
+		return -1;
+	bool self = false;
+	if (param_bool(r, "attach_to_self", &self) == 1)
+		si->attach_to_self = self ? 2 : 1;
+	/* Stripe: attach_to_self "cannot be set to true when setting up a PaymentMethod for a
+	 * Customer" (the account's own PaymentMethod is for its own money movements) */
+	if (si->attach_to_self == 2 && si->customer)
+		return req_fail(r, ERR_PARAM_BAD, "attach_to_self",
+				"attach_to_self cannot be set to true when setting up a "
+				"PaymentMethod for a Customer (customer %s).",
+				si->customer);
 	if (pmo_apply(r, si) != 0)
 		return -1;
 	unsigned types;
@@ -759,6 +842,24 @@ static int confirm_fn(struct db *db, void *p)
 static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *c,
 			      const struct pm_card *pm_in, const char *mandate, bool complete);
 
+/* The amount and currency of si's single_use, or 0 and "" without one. 0, or -1 when the stored
+ * JSON is not what create_only_apply wrote. */
+static int single_use_terms(const struct setup_intent *si, int64_t *amount, char currency[8])
+{
+	*amount = 0;
+	currency[0] = '\0';
+	if (!si->single_use)
+		return 0;
+	json_t *o = json_loads(si->single_use, 0, NULL);
+	const char *cur = json_string_value(json_object_get(o, "currency"));
+	*amount = json_integer_value(json_object_get(o, "amount"));
+	int rc = cur && strlen(cur) < 8 && *amount > 0 ? 0 : -1;
+	if (rc == 0)
+		str_copy(currency, 8, cur);
+	json_decref(o);
+	return rc;
+}
+
 /* The write of a sepa_debit setup: SEPA SetupIntents succeed at once in test mode, with a
  * multi-use mandate (api/mandates.c) and the PaymentMethod saved on the customer. */
 static int sepa_confirm_fn(struct db *db, void *p)
@@ -785,9 +886,15 @@ static int sepa_confirm_fn(struct db *db, void *p)
 				"made from a Financial Connections account "
 				"(us_bank_account[financial_connections_account]).");
 	char mandate[ID_MAX];
-	/* a SEPA mandate's reference begins with the intent's reference_prefix */
-	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua,
-			       c->ach ? NULL : si->pmo_sepa_reference_prefix, mandate) != 0)
+	/* a SEPA mandate's reference begins with the intent's reference_prefix; single_use makes
+	 * it a single-use one, for that one payment */
+	int64_t su_amount = 0;
+	char su_currency[8] = "";
+	if (single_use_terms(si, &su_amount, su_currency) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sepa_setup_mandate_single(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua,
+				      c->ach ? NULL : si->pmo_sepa_reference_prefix, su_amount,
+				      su_currency[0] ? su_currency : NULL, mandate) != 0)
 		return -1;
 	if (c->ach && !pm.set_up) {
 		/* microdeposits first (api/mandates.c): the mandate waits with the verification */
@@ -822,12 +929,17 @@ static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *
 	struct setup_intent *si = &c->si;
 	struct pm_card pm = *pm_in;
 	si->mandate = arena_strdup(&r->arena, mandate);
+	/* Stripe shows a single-use mandate as single_use_mandate, mandate null */
+	if (si->single_use) {
+		si->single_use_mandate = si->mandate;
+		si->mandate = NULL;
+	}
 	si->status = "succeeded";
 	si->payment_method = arena_strdup(&r->arena, pm.id);
 	si->last_setup_error = NULL;
 	si->next_action = NULL;
 	si->three_d_secure_token = NULL;
-	if (!si->mandate || !si->payment_method)
+	if ((!si->mandate && !si->single_use_mandate) || !si->payment_method)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (si->customer && strcmp(pm.customer, si->customer) != 0) {
 		const char *pm_id;
@@ -1095,6 +1207,13 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 	int kind = pm_ref_kind(r, pm_ref, &redirect_type);
 	if (kind < 0)
 		return -1;
+	/* the bank generates a multi-use SEPA mandate (api/redirect_page.c): not a single-use
+	 * one, so single_use cannot be honored there */
+	if (kind == PM_KIND_REDIRECT && c->si.single_use)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"A SetupIntent with single_use cannot save a %s account: the bank "
+				"authorizes a multi-use SEPA mandate.",
+				redirect_type);
 	if (kind == PM_KIND_REDIRECT)
 		return redirect_confirm(r, c, pm_ref, redirect_type);
 	if (kind == PM_KIND_CASH) /* a cash balance pays, it is not set up */
@@ -1202,6 +1321,37 @@ static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
 	return 0;
 }
 
+/* single_use[amount, currency] (the mandate a bank debit's setup makes is single-use, for that
+ * payment) and on_behalf_of (a connected account of the merchant that can take payments; kept
+ * and shown, as a PaymentIntent's). 0, or -1 with r->err. */
+static int create_only_apply(struct req *r, struct setup_intent *si)
+{
+	if (param_present(r, "single_use")) {
+		int64_t amount = 0;
+		param_int(r, "single_use.amount", &amount);
+		char cur[8];
+		if (param_currency(r, "single_use.currency", "single_use[currency]", cur) != 0)
+			return -1;
+		if (amount < 1 || amount > LEDGER_AMOUNT_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "single_use[amount]",
+					"Invalid single_use[amount]: it must be a positive integer "
+					"of at most %lld.",
+					(long long)LEDGER_AMOUNT_MAX);
+		si->single_use = arena_printf(&r->arena, "{\"amount\":%lld,\"currency\":\"%s\"}",
+					      (long long)amount, cur);
+		if (!si->single_use)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	const char *obo = param_str(r, "on_behalf_of");
+	if (!obo || !*obo)
+		return 0;
+	si->on_behalf_of = obo;
+	static const struct connect_params p = {"SetupIntent", "on_behalf_of", "on_behalf_of",
+						"on_behalf_of"};
+	const struct payment_connect c = {.on_behalf_of = obo};
+	return payments_connect_check_accounts(r, &c, NULL, &p);
+}
+
 static int h_create(struct req *r)
 {
 	struct confirm_ctx c;
@@ -1220,6 +1370,8 @@ static int h_create(struct req *r)
 	si->usage = usage ? usage : "off_session";
 	if (!si->client_secret || apply_common(r, si) != 0)
 		return si->client_secret ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	if (create_only_apply(r, si) != 0)
+		return -1;
 	const char *pmc = param_str(r, "payment_method_configuration");
 	if (pmc && !*pmc)
 		pmc = NULL;
@@ -1369,6 +1521,7 @@ struct load_ctx {
 	struct req *r;
 	const char *id;
 	struct setup_intent si;
+	const char *pm_data; /* update: payment_method_data's PaymentMethod, made before it */
 };
 
 static int load_fn(struct db *db, void *p)
@@ -1428,6 +1581,9 @@ static int h_confirm(struct req *r)
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.si = x.si;
+	/* Stripe.js's confirmSetup: a publishable key with the intent's client_secret */
+	if (payments_client_secret_check(r, x.si.client_secret, "SetupIntent") != 0)
+		return -1;
 	if (!confirmable(&c.si))
 		return unexpected_state(r, "confirm", &c.si);
 	const char *pm = param_str(r, "payment_method");
@@ -1453,9 +1609,11 @@ static int update_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct setup_intent *si = &x->si;
-	bool setup_change = param_present(r, "customer") || param_present(r, "payment_method") ||
-			    param_present(r, "payment_method_options") ||
-			    param_present(r, "payment_method_types");
+	bool setup_change =
+	    param_present(r, "customer") || param_present(r, "payment_method") ||
+	    param_present(r, "payment_method_options") ||
+	    param_present(r, "payment_method_types") || param_present(r, "payment_method_data") ||
+	    param_present(r, "attach_to_self") || param_present(r, "flow_directions");
 	if (setup_change && !confirmable(si))
 		return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL,
 				"You cannot update this SetupIntent because it has a status of %s. "
@@ -1463,7 +1621,7 @@ static int update_fn(struct db *db, void *p)
 				si->status);
 	if (apply_common(r, si) != 0)
 		return -1;
-	const char *pm = param_str(r, "payment_method");
+	const char *pm = x->pm_data ? x->pm_data : param_str(r, "payment_method");
 	if (pm) {
 		if (check_pm_ref(r, *pm ? pm : NULL) != 0 ||
 		    payments_pm_check_owned(r, db, *pm ? pm : NULL, "payment_method") != 0)
@@ -1490,6 +1648,24 @@ static int update_fn(struct db *db, void *p)
 static int h_update(struct req *r)
 {
 	struct load_ctx x = {.r = r, .id = r->args[0]};
+	/* payment_method_data: the PaymentMethod is made (a write of its own, as on create) only
+	 * for an intent that can still take it; the update then names it */
+	if (param_present(r, "payment_method_data")) {
+		if (req_read(r, load_fn, &x) != 0)
+			return -1;
+		if (!confirmable(&x.si))
+			return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL,
+					"You cannot update this SetupIntent because it has a "
+					"status of %s. Only description and metadata can be "
+					"updated.",
+					x.si.status);
+		const char *pm = param_str(r, "payment_method");
+		if (pm && !*pm)
+			pm = NULL;
+		if (pm_from_data(r, &pm) != 0)
+			return -1;
+		x.pm_data = pm;
+	}
 	return req_write(r, update_fn, &x);
 }
 
@@ -1796,7 +1972,7 @@ const struct route setup_intents_routes[] = {
     {"GET", "/v1/setup_intents", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/setup_intents/{id}", h_retrieve, retrieve_params, 0},
     {"POST", "/v1/setup_intents/{id}", h_update, update_params, 0},
-    {"POST", "/v1/setup_intents/{id}/confirm", h_confirm, confirm_params, 0},
+    {"POST", "/v1/setup_intents/{id}/confirm", h_confirm, confirm_params, ROUTE_PUBLISHABLE},
     {"POST", "/v1/setup_intents/{id}/cancel", h_cancel, cancel_params, 0},
     {"POST", "/v1/setup_intents/{id}/verify_microdeposits", h_verify, ach_verify_params, 0},
     {"GET", "/3ds-setup/{acct}/{seti}/{token}", h_challenge_page, no_params,

@@ -12,6 +12,7 @@
 #include "api/connect_tokens.h"
 #include "api/external_accounts.h"
 #include "api/persons.h"
+#include "core/str.h"
 #include "app.h"
 #include "store/store.h"
 #include "vault/card_source.h"
@@ -173,6 +174,8 @@ struct token_ctx {
 	struct vault_sealed_card sealed;
 	const char *number;
 	char id[ID_MAX], card_id[ID_MAX];
+	bool quiet; /* made for a payment (tokens_create_for_payment): nothing rendered */
+	int rc;
 };
 
 const char *tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret)
@@ -218,6 +221,8 @@ static int token_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (tokens_row_insert(r, db, t->id, t->card_id, &t->info, fp) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (t->quiet)
+		return 0;
 	/* rendered from the values just inserted, as token_render would read them back (the
 	 * single writer does not read its own row again) */
 	struct token_view v = {
@@ -263,6 +268,35 @@ int tokens_h_create(struct req *r)
 	id_new(t.card_id, "card_");
 	t.number = tokens_card_preseal(r, t.card_id, &t.sealed);
 	return req_write(r, token_fn, &t);
+}
+
+static int token_quiet_fn(struct db *db, void *p)
+{
+	struct token_ctx *t = p;
+	t->rc = token_fn(db, p);
+	return t->rc == 0 ? 0 : -1;
+}
+
+int tokens_create_for_payment(struct req *r, char ret_id[ID_MAX])
+{
+	struct token_ctx t;
+	memset(&t, 0, sizeof(t));
+	t.r = r;
+	t.quiet = true;
+	if (tokens_card_params(r, &t.info) != 0)
+		return -1;
+	id_new_at(t.id, "tok_", r->now);
+	id_new(t.card_id, "card_");
+	t.number = tokens_card_preseal(r, t.card_id, &t.sealed);
+	/* A write of its own, not req_write: the request's idempotent answer is the payment's,
+	 * saved with the payment's write (as payment_method_data's PaymentMethod is made) */
+	int wrc = store_write(r->app->store, r->merchant_id, token_quiet_fn, &t);
+	if (t.rc != 0)
+		return -1;
+	if (wrc != 0)
+		return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL, NULL);
+	str_copy(ret_id, ID_MAX, t.id);
+	return 0;
 }
 
 struct token_id_ctx {

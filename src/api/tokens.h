@@ -23,6 +23,12 @@ const char *tokens_card_preseal(struct req *r, const char *card_id, struct vault
 int tokens_row_insert(struct req *r, struct db *db, const char *id, const char *card_id,
 		      const struct vault_card_info *info, const char *fp);
 
+/* A single-use token of the card in card[number|exp_month|exp_year|cvc] (the legacy
+ * POST /v1/charges' card hash), made in a durable write of its own before the payment that uses
+ * it, the number sealed as POST /v1/tokens seals it. 0 and ret_id, or -1 with r->err (a bad
+ * number: Stripe's card error, never echoing it). */
+int tokens_create_for_payment(struct req *r, char ret_id[ID_MAX]);
+
 extern const struct param_spec tokens_create_params[];
 int tokens_h_create(struct req *r);
 int tokens_h_retrieve(struct req *r);

@@ -29,6 +29,7 @@
 #include "merchant/connect.h"
 #include "money/currency.h"
 #include "money/fx.h"
+#include "money/rational.h"
 #include "payments/connect.h"
 #include "payments/payments.h"
 #include "store/store.h"
@@ -352,6 +353,28 @@ struct rev_ctx {
 	struct transfer_reversal v;
 };
 
+/* The application fee a destination charge's transfer t paid back to the platform (the charge
+ * that funded it names it), for refund_application_fee; a transfer without one is a 400. */
+static int fee_of_transfer(struct req *r, struct db *db, const struct transfer *t,
+			   struct application_fee *ret)
+{
+	struct charge ch;
+	int rc = t->source_transaction
+		     ? charge_load(db, &r->arena, r->merchant_id, t->source_transaction, &ch)
+		     : DB_NOTFOUND;
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (rc == DB_NOTFOUND || !ch.application_fee || !ch.transfer ||
+	    strcmp(ch.transfer, t->id) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "refund_application_fee",
+				"Transfer %s paid no application fee: it is not a destination "
+				"charge's transfer.",
+				t->id);
+	if (application_fee_load(db, &r->arena, r->merchant_id, ch.application_fee, ret) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int rev_create_fn(struct db *db, void *arg)
 {
 	struct rev_ctx *x = arg;
@@ -374,14 +397,37 @@ static int rev_create_fn(struct db *db, void *arg)
 	const char *metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &metadata) != 0)
 		return -1;
+	const char *desc = param_str(r, "description");
+	/* the fee the transfer's destination charge paid back out of it, checked before
+	 * anything moves */
+	bool refund_fee = false;
+	param_bool(r, "refund_application_fee", &refund_fee);
+	struct application_fee f;
+	if (refund_fee && fee_of_transfer(r, db, &x->t, &f) != 0)
+		return -1;
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	rc = transfer_reverse(db, &r->arena, r->merchant_id, &x->t, amount, metadata, NULL, r->now,
-			      &o, &x->v);
+	rc = transfer_reverse(db, &r->arena, r->merchant_id, &x->t, amount, metadata,
+			      desc && *desc ? desc : NULL, NULL, r->now, &o, &x->v);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Transfer %s has less left to reverse than that.", x->t.id);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* Stripe's rule: all of the fee left for a full reversal, else the reversed share of it
+	 * (rounded once, half away from zero), never more than is left of it */
+	if (refund_fee) {
+		int64_t left_fee = f.amount - f.amount_refunded, back = left_fee;
+		if (x->t.amount_reversed < x->t.amount &&
+		    money_div_round_i64((__int128)amount * f.amount, x->t.amount,
+					MONEY_ROUND_HALF_AWAY, &back) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (back > left_fee)
+			back = left_fee;
+		struct fee_refund fr;
+		if (back > 0 && application_fee_refund(db, &r->arena, r->merchant_id, &f, back,
+						       NULL, r->now, &o, &fr) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	transfer_reversal_render(&x->v, req_json(r));
 	return 0;
 }
@@ -506,7 +552,9 @@ static const struct param_spec list_params[] = {
 };
 static const struct param_spec rev_create_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"refund_application_fee", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec metadata_params[] = {

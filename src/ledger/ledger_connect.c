@@ -305,6 +305,7 @@ struct half {
 	int64_t r_s;
 	const struct fx_rate *rate;
 	const char *charge_id;
+	const char *description; /* its balance transaction's, or NULL */
 };
 
 static int back_half(struct db *db, const struct half *h, int64_t r, const char *currency,
@@ -327,6 +328,7 @@ static int back_half(struct db *db, const struct half *h, int64_t r, const char 
 	    .source = h->source,
 	    .currency = h->settle,
 	    .status = "available",
+	    .description = h->description,
 	    .journal_txn = jtx,
 	    .amount = h->sign * h->r_s,
 	    .created = now,
@@ -416,8 +418,9 @@ int ledger_application_fee_refund(struct db *db, const char *platform, const cha
 
 int ledger_transfer_reversal(struct db *db, const char *platform, const char *destination,
 			     const char *reversal_id, const char *payment_refund_id, int64_t r,
-			     const char *currency, const struct ledger_back *b, int64_t now,
-			     char ret_platform_bt[ID_MAX], char ret_destination_bt[ID_MAX])
+			     const char *currency, const struct ledger_back *b,
+			     const char *description, int64_t now, char ret_platform_bt[ID_MAX],
+			     char ret_destination_bt[ID_MAX])
 {
 	int rc = amount_ok(r);
 	if (rc != DB_OK)
@@ -440,6 +443,7 @@ int ledger_transfer_reversal(struct db *db, const char *platform, const char *de
 				.source = reversal_id,
 				.sign = 1,
 				.settle = currency,
-				.r_s = r};
+				.r_s = r,
+				.description = description};
 	return back_half(db, &to, r, currency, now, ret_platform_bt);
 }

@@ -156,11 +156,13 @@ struct ledger_back {
 	int64_t before_settled; /* what those took in S (ledger_back_settled) */
 };
 
-/* A reversal of r of a transfer, from both available balances; b: its transfer's conversion. */
+/* A reversal of r of a transfer, from both available balances; b: its transfer's conversion;
+ * description (NULL: none): the platform's transfer_refund balance transaction's. */
 int ledger_transfer_reversal(struct db *db, const char *platform, const char *destination,
 			     const char *reversal_id, const char *payment_refund_id, int64_t r,
-			     const char *currency, const struct ledger_back *b, int64_t now,
-			     char ret_platform_bt[ID_MAX], char ret_destination_bt[ID_MAX]);
+			     const char *currency, const struct ledger_back *b,
+			     const char *description, int64_t now, char ret_platform_bt[ID_MAX],
+			     char ret_destination_bt[ID_MAX]);
 
 /* An application fee's refund of f, from both available balances; b (NULL: not converted): the
  * transfer the fee was paid from. */

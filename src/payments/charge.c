@@ -265,6 +265,29 @@ int charge_update(struct db *db, const char *merchant_id, const struct charge *c
 	return n == 1 ? DB_OK : DB_NOTFOUND;
 }
 
+static const char SQL_UPDATE_DETAILS[] =
+    "UPDATE charges SET customer = $3, shipping = $4, statement_descriptor = $5,"
+    " statement_descriptor_suffix = $6 WHERE merchant_id = $1 AND id = $2";
+
+int charge_update_details(struct db *db, const char *merchant_id, const struct charge *ch)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE_DETAILS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ch->id, -1);
+	db_bind_text(st, 3, ch->customer, -1);
+	db_bind_text(st, 4, ch->shipping, -1);
+	db_bind_text(st, 5, ch->statement_descriptor, -1);
+	db_bind_text(st, 6, ch->statement_descriptor_suffix, -1);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_NOTFOUND;
+}
+
 static const char SQL_ADD_REFUNDED[] =
     "UPDATE charges SET amount_refunded = amount_refunded + $3 WHERE merchant_id = $1 AND id = $2"
     " AND amount_refunded + $3 <= amount_captured AND amount_refunded + $3 >= 0";

@@ -403,8 +403,9 @@ void transfer_reversal_render(const struct transfer_reversal *v, struct json *j)
 }
 
 int transfer_reverse(struct db *db, struct arena *a, const char *platform, struct transfer *t,
-		     int64_t r, const char *metadata, const char *source_refund, int64_t now,
-		     const struct event_origin *origin, struct transfer_reversal *v)
+		     int64_t r, const char *metadata, const char *description,
+		     const char *source_refund, int64_t now, const struct event_origin *origin,
+		     struct transfer_reversal *v)
 {
 	if (r < 1)
 		return LEDGER_ERR_INVALID;
@@ -434,7 +435,7 @@ int transfer_reverse(struct db *db, struct arena *a, const char *platform, struc
 		return rc;
 	b.before_settled = -b.before_settled; /* payment_refunds are negative */
 	rc = ledger_transfer_reversal(db, platform, t->destination, v->id, pyr, r, t->currency, &b,
-				      now, pbt, dbt);
+				      description, now, pbt, dbt);
 	if (rc != DB_OK)
 		return rc;
 	v->created = now;

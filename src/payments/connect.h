@@ -111,10 +111,12 @@ int transfer_render(struct db *db, struct arena *a, const char *platform, int li
 int transfer_update(struct db *db, const char *platform, const struct transfer *t);
 
 /* Reverses r of transfer t (t->amount_reversed grows; DB_CONFLICT when that would pass the
- * transfer's amount), and appends transfer.reversed on the platform. */
+ * transfer's amount), and appends transfer.reversed on the platform. description (NULL: none)
+ * is the platform's balance transaction's, as Stripe shows a reversal's beside it. */
 int transfer_reverse(struct db *db, struct arena *a, const char *platform, struct transfer *t,
-		     int64_t r, const char *metadata, const char *source_refund, int64_t now,
-		     const struct event_origin *origin, struct transfer_reversal *ret);
+		     int64_t r, const char *metadata, const char *description,
+		     const char *source_refund, int64_t now, const struct event_origin *origin,
+		     struct transfer_reversal *ret);
 /* transfer_id NULL: the reversal of whichever of the platform's transfers has it */
 int transfer_reversal_load(struct db *db, struct arena *a, const char *platform,
 			   const char *transfer_id, const char *id, struct transfer_reversal *ret);

@@ -242,6 +242,9 @@ void charge_pack(struct charge *ch, enum db_kind kind, struct buf *out);
 int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **ret);
 /* Writes the mutable columns of ch (amounts, status flags, balance txn, description, metadata). */
 int charge_update(struct db *db, const char *merchant_id, const struct charge *ch);
+/* Writes what the Charges API's update and capture may set once made: customer, shipping,
+ * statement_descriptor and statement_descriptor_suffix. */
+int charge_update_details(struct db *db, const char *merchant_id, const struct charge *ch);
 /* Atomically adds to amount_refunded if the result stays <= amount_captured. DB_CONFLICT if not. */
 int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, int64_t delta);
 /* An incremental authorization of uncaptured charge ch to `amount` (more than it holds): the

@@ -147,6 +147,23 @@ test('attach, detach and lists by type', async () => {
   await assert.rejects(other.paymentMethods.retrieve(pm.id), (e) => e.statusCode === 404);
 });
 
+test('update: us_bank_account[account_holder_type, account_type]; a type\'s hash only on its type; link refused', async () => {
+  const pm = await achPm(ACCOUNTS.ok);
+  const up = await stripe.paymentMethods.update(pm.id, { us_bank_account: { account_holder_type: 'company', account_type: 'savings' } });
+  assert.equal(up.us_bank_account.account_holder_type, 'company');
+  assert.equal(up.us_bank_account.account_type, 'savings');
+  assert.equal(up.us_bank_account.last4, pm.us_bank_account.last4);
+  assertStripeShape(up, 'payment_method');
+  const half = await stripe.paymentMethods.update(pm.id, { us_bank_account: { account_type: 'checking' } });
+  assert.equal(half.us_bank_account.account_holder_type, 'company');
+  assert.equal(half.us_bank_account.account_type, 'checking');
+  const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  await assert.rejects(stripe.paymentMethods.update(card.id, { us_bank_account: { account_type: 'savings' } }),
+    (e) => e.statusCode === 400 && e.param === 'us_bank_account');
+  await assert.rejects(stripe.paymentMethods.update(pm.id, { link: '', metadata: { a: '1' } }), (e) => e.statusCode === 400 && e.param === 'link');
+  assert.deepEqual((await stripe.paymentMethods.retrieve(pm.id)).metadata, {});
+});
+
 test('microdeposits, then processing, then succeeded on the scheduler', async () => {
   const balance0 = await stripe.balance.retrieve();
   let pi = await confirmed(ACCOUNTS.ok, { description: 'ACH order' });

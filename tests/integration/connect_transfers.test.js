@@ -778,6 +778,212 @@ test("a connected account's own charges settle as its transfers do: a currency i
   assert.ok(och.balance_transaction.exchange_rate > 0);
 });
 
+test('POST /v1/charges makes destination charges as PaymentIntents do: transfer_data, the legacy destination, application fees', async () => {
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct));
+  const ch = await stripe.charges.create({
+    amount: 10000,
+    currency: 'usd',
+    source: 'tok_visa',
+    application_fee_amount: 1230,
+    transfer_data: { destination: acct.id },
+    transfer_group: 'CH_RIDE_1',
+  });
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.application_fee_amount, 1230);
+  assert.deepEqual(ch.transfer_data, { amount: null, destination: acct.id });
+  assert.equal(ch.transfer_group, 'CH_RIDE_1');
+  assert.equal(ch.on_behalf_of, null);
+  assert.match(ch.transfer, /^tr_/);
+  assert.match(ch.application_fee, /^fee_/);
+  assertStripeShape(ch, 'charge');
+  const tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.amount, 10000);
+  assert.equal(tr.source_transaction, ch.id);
+  assert.equal(tr.transfer_group, 'CH_RIDE_1');
+  const fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount, 1230);
+  assert.equal(fee.originating_transaction, ch.id);
+  // the money moved as a PaymentIntent's destination charge moves it
+  assert.deepEqual(await balance(stripe), { available: p0.available, pending: p0.pending + 10000 - 320 - 10000 + 1230 });
+  assert.deepEqual(await balance(stripe, as(acct)), { available: a0.available, pending: a0.pending + 10000 - 1230 });
+
+  // the legacy forms: destination[account, amount] (on behalf of that account) and application_fee
+  const a1 = await balance(stripe, as(acct2));
+  const legacy = await stripe.charges.create({ amount: 5000, currency: 'usd', source: 'tok_visa', destination: { account: acct2.id, amount: 4000 } });
+  assert.deepEqual(legacy.transfer_data, { amount: 4000, destination: acct2.id });
+  assert.equal(legacy.on_behalf_of, acct2.id);
+  assertStripeShape(legacy, 'charge');
+  assert.equal((await stripe.transfers.retrieve(legacy.transfer)).amount, 4000);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a1.available, pending: a1.pending + 4000 });
+  const plain = await stripe.charges.create({ amount: 3000, currency: 'usd', source: 'tok_visa', destination: acct2.id, application_fee: 300 });
+  assert.deepEqual(plain.transfer_data, { amount: null, destination: acct2.id });
+  assert.equal(plain.application_fee_amount, 300);
+  assert.equal((await stripe.applicationFees.retrieve(plain.application_fee)).amount, 300);
+  // a direct charge through Stripe-Account pays its platform the fee, as a PaymentIntent's does
+  const direct = await stripe.charges.create({ amount: 4000, currency: 'usd', source: 'tok_visa', application_fee_amount: 400 }, as(acct2));
+  assert.equal(direct.application_fee_amount, 400);
+  assert.equal(direct.transfer_data, null);
+  const dfee = await stripe.applicationFees.retrieve(direct.application_fee);
+  assert.equal(dfee.amount, 400);
+  assert.equal(dfee.account, acct2.id);
+  assert.equal(dfee.charge, direct.id);
+
+  // refused before anything moves: no destination for the fee, another platform's account,
+  // both forms at once, a fee beyond the amount, an ACH debit with Connect
+  const p1 = await balance(stripe);
+  const base = { amount: 2000, currency: 'usd', source: 'tok_visa' };
+  const theirs = await other.accounts.create({ type: 'express', country: 'US' });
+  for (const [params, param] of [
+    [{ application_fee_amount: 100 }, 'application_fee_amount'],
+    [{ transfer_data: { destination: theirs.id } }, 'transfer_data[destination]'],
+    [{ destination: { account: 'acct_nope' } }, 'destination[account]'],
+    [{ destination: acct.id, transfer_data: { destination: acct.id } }, 'destination'],
+    [{ application_fee: 10, application_fee_amount: 10, destination: acct.id }, 'application_fee'],
+    [{ application_fee_amount: 2001, transfer_data: { destination: acct.id } }, 'application_fee_amount'],
+    [{ destination: acct.id, on_behalf_of: acct2.id }, 'on_behalf_of'],
+  ]) {
+    await assert.rejects(stripe.charges.create({ ...base, ...params }), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.deepEqual(await balance(stripe), p1);
+});
+
+test('a charge captured later: application_fee_amount, transfer_data[amount] and transfer_group at capture', async () => {
+  const a0 = await balance(stripe, as(acct2));
+  const ch = await stripe.charges.create({ amount: 8000, currency: 'usd', source: 'tok_visa', capture: false, transfer_data: { destination: acct2.id } });
+  assert.equal(ch.captured, false);
+  assert.equal(ch.transfer, undefined);
+  await assert.rejects(stripe.charges.capture(ch.id, { application_fee_amount: 8001 }), (e) => e.statusCode === 400 && e.param === 'application_fee_amount');
+  const done = await stripe.charges.capture(ch.id, {
+    amount: 6000, application_fee_amount: 600, transfer_group: 'LATER_1', statement_descriptor_suffix: 'ORDER 9',
+  });
+  assert.equal(done.captured, true);
+  assert.equal(done.application_fee_amount, 600);
+  assert.equal(done.transfer_group, 'LATER_1');
+  assert.equal(done.statement_descriptor_suffix, 'ORDER 9');
+  assertStripeShape(done, 'charge');
+  const tr = await stripe.transfers.retrieve(done.transfer);
+  assert.equal(tr.amount, 6000);
+  assert.equal(tr.transfer_group, 'LATER_1');
+  assert.equal((await stripe.applicationFees.retrieve(done.application_fee)).amount, 600);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available, pending: a0.pending + 6000 - 600 });
+  assert.equal((await stripe.charges.retrieve(ch.id)).statement_descriptor_suffix, 'ORDER 9');
+
+  // a PaymentIntent's capture and incremental authorization take them too
+  const pi = await stripe.paymentIntents.create({
+    amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true,
+    transfer_data: { destination: acct2.id },
+    payment_method_options: { card: { request_incremental_authorization: 'if_available' } },
+  });
+  const grown = await stripe.paymentIntents.incrementAuthorization(pi.id, { amount: 7000, transfer_data: { amount: 6500 } });
+  assert.deepEqual(grown.transfer_data, { amount: 6500, destination: acct2.id });
+  await assert.rejects(stripe.paymentIntents.capture(pi.id, { application_fee_amount: 100 }), (e) => e.statusCode === 400 && e.param === 'application_fee_amount');
+  const a1 = await balance(stripe, as(acct2));
+  const cap = await stripe.paymentIntents.capture(pi.id, { transfer_data: { amount: 5000 } });
+  assert.equal(cap.status, 'succeeded');
+  assert.deepEqual(cap.transfer_data, { amount: 5000, destination: acct2.id });
+  assertStripeShape(cap, 'payment_intent');
+  const pch = await stripe.charges.retrieve(cap.latest_charge);
+  assert.equal((await stripe.transfers.retrieve(pch.transfer)).amount, 5000);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a1.available, pending: a1.pending + 5000 });
+  const pi2 = await stripe.paymentIntents.create({
+    amount: 4000, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true, transfer_data: { destination: acct2.id },
+  });
+  const cap2 = await stripe.paymentIntents.capture(pi2.id, { application_fee_amount: 400 });
+  assert.equal(cap2.application_fee_amount, 400);
+  const pch2 = await stripe.charges.retrieve(cap2.latest_charge);
+  assert.equal((await stripe.applicationFees.retrieve(pch2.application_fee)).amount, 400);
+});
+
+test('POST /v1/charges/{id}: customer and transfer_group set once, shipping', async () => {
+  const cus = await stripe.customers.create({ email: 'later@example.com' });
+  const ch = await stripe.charges.create({ amount: 1500, currency: 'usd', source: 'tok_visa' });
+  assert.equal(ch.customer, null);
+  const upd = await stripe.charges.update(ch.id, {
+    customer: cus.id,
+    transfer_group: 'G_1',
+    shipping: { name: 'Jenny Rosen', address: { line1: '1 Main St', city: 'Springfield', country: 'US' } },
+  });
+  assert.equal(upd.customer, cus.id);
+  assert.equal(upd.transfer_group, 'G_1');
+  assert.equal(upd.shipping.name, 'Jenny Rosen');
+  assertStripeShape(upd, 'charge');
+  const listed = await stripe.charges.list({ customer: cus.id });
+  assert.deepEqual(listed.data.map((c) => c.id), [ch.id]);
+  const ev = (await stripe.events.list({ type: 'charge.updated', limit: 5 })).data.find((e) => e.data.object.id === ch.id);
+  assert.equal(ev.data.previous_attributes.customer, null);
+  assert.equal(ev.data.previous_attributes.transfer_group, null);
+  const cus2 = await stripe.customers.create();
+  await assert.rejects(stripe.charges.update(ch.id, { customer: cus2.id }), (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.charges.update(ch.id, { transfer_group: 'G_2' }), (e) => e.statusCode === 400 && e.param === 'transfer_group');
+  const other2 = await stripe.charges.create({ amount: 1500, currency: 'usd', source: 'tok_visa' });
+  await assert.rejects(stripe.charges.update(other2.id, { customer: 'cus_nope' }), (e) => e.statusCode === 404 && e.param === 'customer');
+  assert.equal((await stripe.charges.retrieve(ch.id)).customer, cus.id);
+});
+
+test('POST /v1/charges with a card hash seals it as a token, or card=tok_…; radar_options[session] Tender cannot know', async () => {
+  const ch = await stripe.charges.create({
+    amount: 2500, currency: 'usd', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' },
+  });
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.payment_method_details.card.last4, '4242');
+  assert.ok(!JSON.stringify(ch).includes('4242424242424242'));
+  assertStripeShape(ch, 'charge');
+  const t = await stripe.charges.create({ amount: 2500, currency: 'usd', card: 'tok_mastercard' });
+  assert.equal(t.payment_method_details.card.brand, 'mastercard');
+  const declined = await stripe.charges.create({
+    amount: 2500, currency: 'usd', card: { number: '4000000000000002', exp_month: 12, exp_year: 2034 },
+  }).then(() => null, (e) => e);
+  assert.equal(declined.statusCode, 402);
+  assert.equal(declined.code, 'card_declined');
+  const bad = await stripe.charges.create({ amount: 2500, currency: 'usd', card: { number: '4242424242424241', exp_month: 12, exp_year: 2034 } }).then(() => null, (e) => e);
+  assert.equal(bad.code, 'incorrect_number');
+  assert.ok(!bad.message.includes('4242424242424241'));
+  // a number typed where a token's id belongs is never echoed
+  const typed = await stripe.charges.create({ amount: 2500, currency: 'usd', card: '4242424242424242' }).then(() => null, (e) => e);
+  assert.equal(typed.param, 'card');
+  assert.ok(!typed.message.includes('4242424242424242'));
+  await assert.rejects(stripe.charges.create({ amount: 2500, currency: 'usd', card: 'tok_visa', source: 'tok_visa' }), (e) => e.statusCode === 400 && e.param === 'card');
+  const n0 = (await stripe.charges.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.charges.create({ amount: 2500, currency: 'usd', source: 'tok_visa', radar_options: { session: 'rse_123' } }),
+    (e) => e.statusCode === 400 && e.code === 'resource_missing' && e.param === 'radar_options[session]');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, radar_options: { session: 'rse_123' } }),
+    (e) => e.statusCode === 400 && e.param === 'radar_options[session]');
+  assert.equal((await stripe.charges.list({ limit: 100 })).data.length, n0);
+});
+
+test('transfer reversals: description on the platform balance transaction, refund_application_fee in proportion', async () => {
+  const ch = await stripe.charges.create({
+    amount: 10000, currency: 'usd', source: 'tok_bypassPending', application_fee_amount: 1000, transfer_data: { destination: acct2.id },
+  });
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct2));
+  const rv = await stripe.transfers.createReversal(ch.transfer, { amount: 2500, refund_application_fee: true, description: 'Partial return' });
+  assert.equal(rv.amount, 2500);
+  assertStripeShape(rv, 'transfer_reversal');
+  const pbt = await stripe.balanceTransactions.retrieve(rv.balance_transaction);
+  assert.equal(pbt.description, 'Partial return');
+  let fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount_refunded, 250); // a quarter of the transfer: a quarter of the fee
+  assertStripeShape(fee, 'application_fee');
+  // the account paid back 2500 and got 250 of its fee back; the platform the reverse
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available - 2500 + 250, pending: a0.pending });
+  assert.deepEqual(await balance(stripe), { available: p0.available + 2500 - 250, pending: p0.pending });
+  // without it the fee stays; the rest with it: all of the fee that is left
+  await stripe.transfers.createReversal(ch.transfer, { amount: 2500 });
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount_refunded, 250);
+  await stripe.transfers.createReversal(ch.transfer, { refund_application_fee: true });
+  fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount_refunded, 1000);
+  assert.equal(fee.refunded, true);
+  // a transfer that paid no fee: refused, nothing reversed
+  await fund(3000);
+  const tr = await stripe.transfers.create({ amount: 1000, currency: 'usd', destination: acct2.id });
+  await assert.rejects(stripe.transfers.createReversal(tr.id, { amount: 100, refund_application_fee: true }),
+    (e) => e.statusCode === 400 && e.param === 'refund_application_fee');
+  assert.equal((await stripe.transfers.retrieve(tr.id)).amount_reversed, 0);
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {

@@ -179,6 +179,53 @@ test('deleted and expired keys are refused with 401', async () => {
   assert.equal(await status(ekClient(odd).customers.retrieve(cus.id)), 401);
 });
 
+test('ephemeral keys for an Issuing card or an Identity VerificationSession read that object alone; a nonce Tender cannot know', async () => {
+  const address = { line1: '1 Main St', city: 'San Francisco', state: 'CA', postal_code: '94111', country: 'US' };
+  const holder = await stripe.issuing.cardholders.create({
+    name: 'Jenny Rosen', type: 'individual', billing: { address },
+    individual: { first_name: 'Jenny', last_name: 'Rosen', dob: { day: 1, month: 2, year: 1990 }, card_issuing: { user_terms_acceptance: { date: Math.floor(Date.now() / 1000), ip: '127.0.0.1' } } },
+  });
+  const card = await stripe.issuing.cards.create({ cardholder: holder.id, type: 'virtual', currency: 'usd' });
+  const card2 = await stripe.issuing.cards.create({ cardholder: holder.id, type: 'virtual', currency: 'usd' });
+  const ek = await stripe.ephemeralKeys.create({ issuing_card: card.id }, { apiVersion: API_VERSION });
+  assert.deepEqual(ek.associated_objects, [{ id: card.id, type: 'issuing.card' }]);
+  assertStripeShape(ek, 'ephemeral_key');
+  secrets.push(ek.secret);
+  const c = ekClient(ek.secret);
+  const got = await c.issuing.cards.retrieve(card.id);
+  assert.equal(got.id, card.id);
+  assert.equal(got.number, undefined);
+  assert.equal(await status(c.issuing.cards.retrieve(card.id, { expand: ['number'] })), 403);
+  assert.equal(await status(c.issuing.cards.retrieve(card2.id)), 404);
+  assert.equal(await status(c.customers.retrieve(cus.id)), 404);
+  assert.equal(await status(c.issuing.cards.update(card.id, { status: 'active' })), 403);
+  // a canceled card's key stops working
+  await stripe.issuing.cards.update(card.id, { status: 'canceled' });
+  assert.equal(await status(c.issuing.cards.retrieve(card.id)), 401);
+
+  const vs = await stripe.identity.verificationSessions.create({ type: 'document' });
+  const vk = await stripe.ephemeralKeys.create({ verification_session: vs.id }, { apiVersion: API_VERSION });
+  assert.deepEqual(vk.associated_objects, [{ id: vs.id, type: 'identity.verification_session' }]);
+  secrets.push(vk.secret);
+  const v = ekClient(vk.secret);
+  assert.equal((await v.identity.verificationSessions.retrieve(vs.id)).id, vs.id);
+  assert.equal(await status(v.identity.verificationSessions.cancel(vs.id)), 403);
+  // a customer key reads no card or session
+  const ck = await newKey();
+  assert.equal(await status(ekClient(ck.secret).identity.verificationSessions.retrieve(vs.id)), 404);
+
+  // refused: none, two objects, an unknown card, a card's id given as a customer, a nonce
+  const bad = async (params) => stripe.ephemeralKeys.create(params, { apiVersion: API_VERSION }).then(() => null, (e) => e);
+  assert.equal((await bad({})).param, 'customer');
+  assert.equal((await bad({ customer: cus.id, issuing_card: card2.id })).statusCode, 400);
+  assert.equal((await bad({ issuing_card: 'ic_nope' })).statusCode, 404);
+  assert.equal((await bad({ customer: card2.id })).statusCode, 404);
+  const n = await bad({ issuing_card: card2.id, nonce: 'ephkeynonce_123' });
+  assert.equal(n.statusCode, 400);
+  assert.equal(n.code, 'resource_missing');
+  assert.equal(n.param, 'nonce');
+});
+
 test('customer sessions: 30 minutes, a client_secret that acts for the customer', async () => {
   const cs = await stripe.customerSessions.create({
     customer: cus.id,

@@ -21,6 +21,45 @@ async function eventsFor(id) {
   return all.filter((e) => e.data.object.id === id || e.data.object.payment_intent === id).map((e) => e.type).reverse();
 }
 
+test('confirm from the browser: a publishable key with the client_secret, payment_method_types at confirm', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1800, currency: 'usd' });
+  const pk = env.stripe(env.merchant.publishable_key);
+  // a publishable key must prove it holds the intent's secret, and the right one
+  await assert.rejects(pk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'client_secret');
+  await assert.rejects(pk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', client_secret: `${pi.id}_secret_wrong` }),
+    (e) => e.statusCode === 400 && e.param === 'client_secret');
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+  // nothing else takes a publishable key
+  await assert.rejects(pk.paymentIntents.capture(pi.id), (e) => e.statusCode === 401 || e.statusCode === 403 || e.statusCode === 400);
+  const done = await pk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', client_secret: pi.client_secret });
+  assert.equal(done.status, 'succeeded');
+  assertStripeShape(done, 'payment_intent');
+  // a secret key's client_secret must match too
+  const pi2 = await stripe.paymentIntents.create({ amount: 1800, currency: 'eur', payment_method_types: ['card', 'sepa_debit'] });
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', client_secret: pi.client_secret }),
+    (e) => e.statusCode === 400 && e.param === 'client_secret');
+  // payment_method_types at confirm replace the intent's, checked as on update
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['us_bank_account'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['sepa_debit'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+  const ok = await stripe.paymentIntents.confirm(pi2.id, { payment_method: 'pm_card_visa', payment_method_types: ['card'] });
+  assert.equal(ok.status, 'succeeded');
+  assert.deepEqual(ok.payment_method_types, ['card']);
+  // update's payment_method_data: the PaymentMethod made and named; not on a finished intent
+  const pi3 = await stripe.paymentIntents.create({ amount: 1800, currency: 'usd' });
+  const up = await stripe.paymentIntents.update(pi3.id, { payment_method_data: card('4242424242424242') });
+  assert.match(up.payment_method, /^pm_/);
+  assert.equal(up.status, 'requires_confirmation');
+  assert.equal((await stripe.paymentMethods.retrieve(up.payment_method)).card.last4, '4242');
+  assertStripeShape(up, 'payment_intent');
+  assert.equal((await stripe.paymentIntents.confirm(pi3.id)).status, 'succeeded');
+  const n0 = (await stripe.paymentMethods.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.paymentIntents.update(pi3.id, { payment_method_data: card('4242424242424242') }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.paymentMethods.list({ limit: 100 })).data.length, n0);
+});
+
 test('automatic capture: create+confirm succeeds, with charge, balance transaction and events', async () => {
   const pi = await stripe.paymentIntents.create({
     amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
@@ -619,6 +658,13 @@ test('legacy charge refund routes: /v1/charges/{charge}/refunds and /refund adap
   assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 300);
   // the charge is the path's: a `charge` parameter is not this route's
   await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, { charge: chId }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  // a cash balance's refund (origin, customer, currency) has no charge: POST /v1/refunds makes
+  // it, this path refuses it and refunds nothing; currency is a cash balance refund's only
+  const cus = await stripe.customers.create();
+  for (const [params, param] of [[{ origin: 'customer_balance', customer: cus.id, currency: 'usd', amount: 100 }, 'origin'], [{ customer: cus.id }, 'customer'], [{ currency: 'usd', amount: 100 }, 'currency']]) {
+    await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, params), (e) => e.statusCode === 400 && e.param === param, param);
+  }
+  assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 300);
   // the oldest form answers the charge, refreshed, with expand[] applied to it
   const ch = await stripe.rawRequest('POST', `/v1/charges/${chId}/refund`, { amount: 200, reason: 'requested_by_customer', expand: ['balance_transaction'] });
   assert.equal(ch.object, 'charge');

@@ -366,6 +366,47 @@ test('mandates: single-use from a payment, multi-use from setup_future_usage, 40
   // on session without mandate_data: refused even with the multi-use mandate
   await assert.rejects(stripe.paymentIntents.create({ amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
     (e) => e.statusCode === 400 && e.param === 'mandate_data');
+  // `mandate` names the mandate the payment uses: the PaymentMethod's multi-use one
+  const named = await stripe.paymentIntents.create({
+    amount: 1300, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate: mm.id,
+  });
+  assert.equal(named.status, 'processing');
+  assert.equal((await stripe.charges.retrieve(named.latest_charge)).payment_method_details.sepa_debit.mandate, mm.id);
+  // refused, nothing made: without confirm, another PaymentMethod's, a single-use one, an unknown one, a card's
+  const n0 = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  const base = { amount: 1300, currency: 'eur', payment_method_types: ['sepa_debit'], confirm: true };
+  await assert.rejects(stripe.paymentIntents.create({ ...base, customer: cus.id, payment_method: pm.id, confirm: false, mandate: mm.id }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  const pm3 = await sepaPm(IBANS.ok);
+  await assert.rejects(stripe.paymentIntents.create({ ...base, payment_method: pm3.id, mandate: mm.id }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  await assert.rejects(stripe.paymentIntents.create({ ...base, payment_method: pi.payment_method, mandate: m.id }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  await assert.rejects(stripe.paymentIntents.create({ ...base, customer: cus.id, payment_method: pm.id, mandate: 'mandate_nope' }), (e) => e.statusCode === 400 && e.code === 'resource_missing' && e.param === 'mandate');
+  await assert.rejects(stripe.paymentIntents.create({ ...base, customer: cus.id, payment_method: pm.id, mandate: mm.id, mandate_data: OFFLINE }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1300, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, mandate: mm.id }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, n0);
+});
+
+test('a SetupIntent with single_use makes a single-use mandate that pays one payment of its amount, named by mandate', async () => {
+  const cus = await stripe.customers.create({ email: 'single@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: OFFLINE, single_use: { amount: 4200, currency: 'eur' },
+  });
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.mandate, null);
+  assert.match(si.single_use_mandate, /^mandate_/);
+  assertStripeShape(si, 'setup_intent');
+  const m = await stripe.mandates.retrieve(si.single_use_mandate);
+  assert.equal(m.type, 'single_use');
+  assert.deepEqual(m.single_use, { amount: 4200, currency: 'eur' });
+  const base = { currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate: m.id };
+  // another amount is not what it authorizes
+  await assert.rejects(stripe.paymentIntents.create({ ...base, amount: 4300 }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  const pi = await stripe.paymentIntents.create({ ...base, amount: 4200 });
+  assert.equal(pi.status, 'processing');
+  assert.equal((await stripe.charges.retrieve(pi.latest_charge)).payment_method_details.sepa_debit.mandate, m.id);
+  assert.equal((await stripe.mandates.retrieve(m.id)).status, 'inactive'); // used
+  await assert.rejects(stripe.paymentIntents.create({ ...base, amount: 4200 }), (e) => e.statusCode === 400 && e.param === 'mandate');
+  assert.equal((await debitSettled(stripe, pi.id)).status, 'succeeded');
 });
 
 // the mandate.updated events of a mandate, oldest first

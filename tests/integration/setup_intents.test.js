@@ -274,6 +274,59 @@ test('refused requests change nothing', async () => {
     (e) => e.statusCode === 404 && e.code === 'resource_missing');
 });
 
+test('flow_directions, attach_to_self, on_behalf_of, single_use; update with payment_method_data', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US', capabilities: { transfers: { requested: true } } });
+  const si = await stripe.setupIntents.create({
+    flow_directions: ['inbound', 'outbound'], attach_to_self: true, on_behalf_of: acct.id, single_use: { amount: 1500, currency: 'usd' },
+  });
+  assert.deepEqual(si.flow_directions, ['inbound', 'outbound']);
+  assert.equal(si.attach_to_self, true);
+  assert.equal(si.on_behalf_of, acct.id);
+  assert.equal(si.single_use_mandate, null); // a card's setup makes no mandate
+  assertStripeShape(si, 'setup_intent');
+  // update: flow_directions, attach_to_self, and payment_method_data makes the PaymentMethod it names
+  const up = await stripe.setupIntents.update(si.id, {
+    flow_directions: ['outbound'], attach_to_self: false,
+    payment_method_data: { type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' } },
+  });
+  assert.deepEqual(up.flow_directions, ['outbound']);
+  assert.equal(up.attach_to_self, false);
+  assert.match(up.payment_method, /^pm_/);
+  assert.equal(up.status, 'requires_confirmation');
+  assert.equal((await stripe.paymentMethods.retrieve(up.payment_method)).card.last4, '4242');
+  assertStripeShape(up, 'setup_intent');
+  const done = await stripe.setupIntents.confirm(si.id);
+  assert.equal(done.status, 'succeeded');
+  assert.deepEqual(done.flow_directions, ['outbound']);
+  // refused, nothing made or changed: attach_to_self with a customer, an unknown direction, another
+  // platform's or no account, both payment_method and payment_method_data, a finished intent's data
+  const cus = await stripe.customers.create();
+  const n0 = (await stripe.paymentMethods.list({ limit: 100 })).data.length;
+  for (const [params, param] of [
+    [{ attach_to_self: true, customer: cus.id }, 'attach_to_self'],
+    [{ flow_directions: ['sideways'] }, 'flow_directions'],
+    [{ on_behalf_of: 'acct_nope' }, 'on_behalf_of'],
+    [{ single_use: { amount: 0, currency: 'usd' } }, 'single_use[amount]'],
+  ]) {
+    await assert.rejects(stripe.setupIntents.create(params), (e) => e.statusCode === 400 && e.param === param, param);
+  }
+  const open = await stripe.setupIntents.create({ customer: cus.id });
+  await assert.rejects(stripe.setupIntents.update(open.id, { attach_to_self: true }), (e) => e.statusCode === 400 && e.param === 'attach_to_self');
+  await assert.rejects(stripe.setupIntents.update(open.id, { payment_method: 'pm_card_visa', payment_method_data: { type: 'card', card: { token: 'tok_visa' } } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_data');
+  await assert.rejects(stripe.setupIntents.update(done.id, { payment_method_data: { type: 'card', card: { token: 'tok_visa' } } }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.paymentMethods.list({ limit: 100 })).data.length, n0);
+  assert.equal((await stripe.setupIntents.retrieve(open.id)).attach_to_self, undefined);
+  // Stripe.js's confirmSetup: a publishable key with the intent's client_secret, and only it
+  const pk = env.stripe(env.merchant.publishable_key);
+  await assert.rejects(pk.setupIntents.confirm(open.id, { payment_method: 'pm_card_visa' }), (e) => e.statusCode === 400 && e.param === 'client_secret');
+  await assert.rejects(pk.setupIntents.confirm(open.id, { payment_method: 'pm_card_visa', client_secret: si.client_secret }), (e) => e.statusCode === 400 && e.param === 'client_secret');
+  assert.equal((await stripe.setupIntents.retrieve(open.id)).status, 'requires_payment_method');
+  const ok = await pk.setupIntents.confirm(open.id, { payment_method: 'pm_card_visa', client_secret: open.client_secret });
+  assert.equal(ok.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(ok.payment_method)).customer, cus.id);
+});
+
 test('lists: customer and payment_method filters, pages, expand', async () => {
   const cus = await stripe.customers.create({});
   const made = [];

@@ -76,7 +76,7 @@ static int mv_fn(struct db *db, void *p)
 		break;
 	case REVERSAL:
 		m->rc = ledger_transfer_reversal(db, P, A, "trr_1", "pyr_1", m->amount, "usd",
-						 m->back, T0, m->bt1, m->bt2);
+						 m->back, NULL, T0, m->bt1, m->bt2);
 		break;
 	case DIRECT_FEE:
 		m->rc = ledger_application_fee_direct(db, P, A, "fee_9", m->amount, "usd", &avail,
@@ -297,7 +297,7 @@ static int conv_reverse_fn(struct db *db, void *p)
 {
 	struct conv *c = p;
 	c->rc = ledger_transfer_reversal(db, P, A, c->rev_id, c->pyr_id, c->amount, "usd", &c->back,
-					 T0, c->bt1, c->bt2);
+					 NULL, T0, c->bt1, c->bt2);
 	return c->rc == DB_OK ? 0 : -1;
 }
 
