@@ -1463,6 +1463,8 @@ int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 		pi->checkout_session = pv->checkout_session;
 		/* Stripe saves an invoice's card for the subscription's later payments */
 		pi->setup_future_usage = "off_session";
+		if (pv->connect)
+			pi->connect = *pv->connect;
 		if (!pi->client_secret)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (!pv->confirm || !pv->pm_id) {

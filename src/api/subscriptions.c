@@ -2064,6 +2064,57 @@ static const char *transfer_destination(struct req *r, const struct subscription
 	return ret;
 }
 
+/* transfer_data[amount_percent] in percent_e4, or -1 when none (the JSON as
+ * transfer_data_param writes it: read as text, no floating point) */
+static int64_t transfer_percent(const struct subscription *s)
+{
+	const char *k = s->transfer_data ? strstr(s->transfer_data, "\"amount_percent\":") : NULL;
+	if (!k)
+		return -1;
+	k += strlen("\"amount_percent\":");
+	char v[16];
+	size_t n = strcspn(k, ",}");
+	if (n == 0 || n >= sizeof(v) || str_eq(k, "null") || strncmp(k, "null", 4) == 0)
+		return -1;
+	memcpy(v, k, n);
+	v[n] = '\0';
+	int64_t e4 = 0;
+	if (!str_eq(v, "0") && billing_percent_parse(v, &e4) != 0)
+		return -1;
+	return e4;
+}
+
+/* amount × percent_e4, to the nearest minor unit (halves up); amount <= BILLING_AMOUNT_MAX and
+ * percent_e4 <= BILLING_PERCENT_ONE: no overflow */
+static int64_t percent_of(int64_t amount, int64_t e4)
+{
+	return (amount * e4 + BILLING_PERCENT_ONE / 2) / BILLING_PERCENT_ONE;
+}
+
+/* The Connect terms s gives the PaymentIntent of one of its invoices asking for `amount`, as
+ * a PaymentIntent's own parameters would (payments/connect.h): transfer_data[destination],
+ * transfer_data[amount] of amount_percent, on_behalf_of, and application_fee_amount of
+ * application_fee_percent, each share of the amount rounded to the nearest minor unit. NULL
+ * when s has none. */
+static const struct payment_connect *sub_connect(struct req *r, const struct subscription *s,
+						 int64_t amount)
+{
+	if (!s->transfer_data && !s->on_behalf_of && !s->fee_set)
+		return NULL;
+	struct payment_connect *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->destination = transfer_destination(r, s);
+	c->on_behalf_of = s->on_behalf_of;
+	int64_t tp = transfer_percent(s);
+	if (c->destination && tp >= 0 && amount > 0 && amount <= BILLING_AMOUNT_MAX)
+		c->transfer_amount = percent_of(amount, tp);
+	if (s->fee_set && amount > 0 && amount <= BILLING_AMOUNT_MAX)
+		c->application_fee_amount = percent_of(amount, s->fee_e4);
+	return c;
+}
+
 /* Inside a transaction: the accounts and the source s names exist and may be used. 0, or -1
  * with r->err. */
 static int settings_check(struct req *r, struct db *db, const struct subscription *s)
@@ -2087,6 +2138,10 @@ static int settings_check(struct req *r, struct db *db, const struct subscriptio
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	if (s->fee_set && transfer_percent(s) >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
+				"You may only specify one of these parameters: "
+				"application_fee_percent, transfer_data[amount_percent].");
 	if (s->fee_set && !accounts[0] && !r->platform_id[0])
 		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
 				"Can only apply an application_fee_percent when the request is "
@@ -3567,6 +3622,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	    .checkout_session = c->co && !c->co->bank_debit ? c->co->checkout_session : NULL,
 	    .confirm = !str_eq(c->behavior, "default_incomplete"),
 	    .verify_on_page = c->co && c->co->bank_debit,
+	    .connect = sub_connect(r, s, c->amount_due),
 	    .before = c->co ? checkout_before : create_before,
 	    .answer = c->co ? checkout_answer : create_answer,
 	    .ctx = c,
@@ -5002,6 +5058,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	    .pm_id = x->pm,
 	    .invoice = x->invoice_id,
 	    .confirm = !x->unconfirmed,
+	    .connect = sub_connect(r, &x->s, x->due),
 	    .before = change_before,
 	    .answer = change_answer,
 	    .ctx = x,
@@ -6627,6 +6684,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			    .before = retry ? retry_before : renew_before,
 			    .ctx = x,
 			};
+			pv.connect = sub_connect(&r, &x->s, pv.amount);
 			str_copy(pv.id, sizeof(pv.id), x->pi_id);
 			rc = payment_intents_invoice(&r, &pv);
 			if (rc == 0)
