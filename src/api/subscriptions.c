@@ -5847,9 +5847,44 @@ static const char SQL_CURSOR[] =
 	" AND (($7 IS NULL AND status <> 'canceled' AND status <> 'incomplete_expired')"           \
 	" OR $7 = 'all' OR ($7 = 'ended' AND (status = 'canceled' OR"                              \
 	" status = 'incomplete_expired')) OR status = $7)"                                         \
-	" AND ($8 IS NULL OR test_clock = $8) AND ($9 IS NULL OR collection_method = $9)"
+	" AND ($8 IS NULL OR test_clock = $8) AND ($9 IS NULL OR collection_method = $9)"          \
+	" AND ($10 IS NULL OR (current_period_end >= $10 AND current_period_end <= $11))"          \
+	" AND ($12 IS NULL OR (current_period_start >= $12 AND current_period_start <= $13))"      \
+	" AND ($14 IS NULL OR automatic_tax = $14)"
 static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+
+/* A timestamp filter (an integer, or gt/gte/lt/lte) as inclusive bounds at idx, idx + 1;
+ * absent: both NULL (as subscription_schedules.c's lists bind theirs). */
+static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	const struct form_node *c = param_node(r, name);
+	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
+		db_bind_null(st, idx);
+		db_bind_null(st, idx + 1);
+		return;
+	}
+	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
+	char path[48];
+	if (param_int(r, name, &v) == 1) {
+		lo = hi = v;
+	} else {
+		snprintf(path, sizeof(path), "%s.gt", name);
+		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
+			lo = v + 1;
+		snprintf(path, sizeof(path), "%s.gte", name);
+		if (param_int(r, path, &v) == 1 && v > lo)
+			lo = v;
+		snprintf(path, sizeof(path), "%s.lt", name);
+		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
+			hi = v - 1;
+		snprintf(path, sizeof(path), "%s.lte", name);
+		if (param_int(r, path, &v) == 1 && v < hi)
+			hi = v;
+	}
+	db_bind_int64(st, idx, lo);
+	db_bind_int64(st, idx + 1, hi);
+}
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -5860,6 +5895,14 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 		const char *v = param_str(r, names[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}
+	/* the current period's bounds (those of its items, which share them) and Stripe Tax */
+	bind_range(r, st, first + 5, "current_period_end");
+	bind_range(r, st, first + 7, "current_period_start");
+	bool at;
+	if (param_bool(r, "automatic_tax.enabled", &at) == 1)
+		db_bind_int64(st, first + 9, at ? 1 : 0);
+	else
+		db_bind_null(st, first + 9);
 	return 0;
 }
 
@@ -7225,6 +7268,9 @@ static const struct param_spec list_params[] = {
     {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"current_period_end", PT_RANGE, 0, 0, NULL, NULL},
+    {"current_period_start", PT_RANGE, 0, 0, NULL, NULL},
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
