@@ -281,6 +281,10 @@ struct sub_item_change {
 	 * none), a new price made inactive by the change's write (items[n][price_data] of
 	 * POST /v1/subscriptions/{id} is found by its own path) */
 	const char *price_data;
+	/* billing_thresholds[usage_gte] as the item shows it (JSON; NULL: none), when
+	 * thresholds_set ("" unsets) */
+	const char *thresholds;
+	bool thresholds_set;
 };
 /* SUB_ANSWER_SCHEDULE: the subscription schedule named in `item` (its cancel) */
 enum sub_change_answer {

@@ -33,6 +33,28 @@ static struct sub_change *change_new(struct req *r)
 		c->ch[0].metadata_path = "metadata";
 	if (param_present(r, "price_data"))
 		c->ch[0].price_data = "price_data";
+	/* billing_thresholds[usage_gte] ("" unsets): kept on the item and shown */
+	if (param_present(r, "billing_thresholds")) {
+		const char *v = param_str(r, "billing_thresholds");
+		int64_t gte = 0;
+		c->ch[0].thresholds_set = true;
+		if (!(v && !*v)) {
+			param_int(r, "billing_thresholds.usage_gte", &gte);
+			if (gte < 1 || gte > BILLING_QUANTITY_MAX * 1000LL) {
+				req_fail(
+				    r, ERR_PARAM_BAD, "billing_thresholds[usage_gte]",
+				    "billing_thresholds[usage_gte] must be a positive number of "
+				    "units.");
+				return NULL;
+			}
+			c->ch[0].thresholds =
+			    arena_printf(&r->arena, "{\"usage_gte\":%lld}", (long long)gte);
+			if (!c->ch[0].thresholds) {
+				req_fail(r, ERR_API, NULL, NULL);
+				return NULL;
+			}
+		}
+	}
 	return c;
 }
 
@@ -157,6 +179,11 @@ static const char *const proration_behaviors[] = {"always_invoice", "create_pror
 static const char *const payment_behaviors[] = {
     "allow_incomplete", "error_if_incomplete", "default_incomplete", "pending_if_incomplete", NULL};
 
+static const struct param_spec thresholds_children[] = {
+    {"usage_gte", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     {"subscription", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     /* one of the two: plan is the legacy name of a recurring price */
@@ -169,6 +196,7 @@ static const struct param_spec create_params[] = {
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -181,6 +209,9 @@ static const struct param_spec update_params[] = {
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},
+    /* Tender pays every invoice off session (payment_intents_invoice): taken as given */
+    {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec delete_params[] = {

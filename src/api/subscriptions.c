@@ -188,6 +188,8 @@ struct sub_item {
 	/* its tax_rates[] as a create or change asks (planned with these, then stored; NULL or
 	 * not present: as stored) */
 	const struct tax_rate_spec *tax;
+	/* billing_thresholds as shown (JSON; NULL: none) */
+	const char *thresholds;
 };
 
 struct subscription {
@@ -403,11 +405,13 @@ static const char SQL_UPDATE[] =
     " on_behalf_of = $40, default_source = $41"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
-    "SELECT id, price, quantity, created, metadata, usage_start FROM subscription_items"
+    "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
+    " FROM subscription_items"
     " WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos LIMIT $3";
 static const char SQL_ITEM_INSERT[] =
     "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
-    " quantity, metadata, usage_start) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    " quantity, metadata, usage_start, billing_thresholds) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10)";
 
 /* Writes s's items in their order (a create, and a change that rewrote them). 0, or -1 with
  * r->err. */
@@ -427,6 +431,7 @@ static int items_insert(struct req *r, struct db *db, const struct subscription 
 		db_bind_int64(st, 7, it->quantity);
 		db_bind_text(st, 8, it->metadata, -1);
 		db_bind_int64(st, 9, it->usage_since);
+		db_bind_text(st, 10, it->thresholds, -1);
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
@@ -530,6 +535,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		it->created = db_col_int64(st, 3);
 		it->metadata = col_text_dup(&r->arena, st, 4);
 		it->usage_since = db_col_int64_or0(st, 5);
+		it->thresholds = col_text_dup(&r->arena, st, 6);
 		it->data = -1;
 	}
 	db_reset(st);
@@ -860,7 +866,7 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 	json_obj_open(j);
 	json_kv_str(j, "id", it->id);
 	json_kv_str(j, "object", "subscription_item");
-	json_kv_null(j, "billing_thresholds");
+	json_kv_raw_or_null(j, "billing_thresholds", it->thresholds);
 	json_kv_int(j, "created", it->created);
 	json_kv_int(j, "current_period_end", s->period_end);
 	json_kv_int(j, "current_period_start", s->period_start);
@@ -964,6 +970,8 @@ static const char *pending_json(struct req *r, const struct subscription *p, boo
 		json_kv_int(&j, "created", it->created);
 		json_kv_int(&j, "usage_start", it->usage_since);
 		json_kv_str(&j, "metadata", it->metadata ? it->metadata : "{}");
+		if (it->thresholds)
+			json_kv_str(&j, "billing_thresholds", it->thresholds);
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -1021,6 +1029,7 @@ static int pending_load(struct req *r, struct db *db, const struct subscription 
 		it->quantity = pending_int(o, "quantity");
 		it->created = pending_int(o, "created");
 		it->usage_since = pending_int(o, "usage_start");
+		it->thresholds = pending_str(r, o, "billing_thresholds");
 		it->data = -1;
 		if (!id || !it->price || !it->metadata)
 			rc = DB_ERR;
@@ -3976,8 +3985,10 @@ static int pending_params_check(struct req *r, const struct sub_change *c)
 		if (param_present(r, pending_refused[i]))
 			bad = pending_refused[i];
 	for (int k = 0; !bad && c && k < c->n; k++)
-		if (c->ch[k].metadata_path || c->ch[k].tax.present)
-			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path : "items[tax_rates]";
+		if (c->ch[k].metadata_path || c->ch[k].tax.present || c->ch[k].thresholds_set)
+			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path
+			      : c->ch[k].tax.present ? "items[tax_rates]"
+						     : "billing_thresholds";
 	if (!bad)
 		return 0;
 	return req_fail(
@@ -4495,6 +4506,17 @@ static int change_read_fn(struct db *db, void *p)
 		if (ch->metadata_path &&
 		    metadata_apply(r, it->metadata, ch->metadata_path, &it->metadata) != 0)
 			return -1;
+		if (ch->thresholds_set)
+			it->thresholds = ch->thresholds;
+		/* usage thresholds count a metered item's usage */
+		if (ch->thresholds_set && it->thresholds && !item_metered(it))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    *ch->shown
+				? arena_printf(&r->arena, "%s[billing_thresholds]", ch->shown)
+				: "billing_thresholds",
+			    "Usage thresholds can only be set on items with a metered "
+			    "price.");
 	}
 	if (s->n_items == 0)
 		return req_fail(r, ERR_PARAM_BAD, "items",
