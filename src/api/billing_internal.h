@@ -293,6 +293,23 @@ enum sub_change_answer {
 	SUB_ANSWER_ITEM_DELETED,
 	SUB_ANSWER_SCHEDULE
 };
+/* Connect terms of subscriptions, quotes and payment links (subscriptions.c) */
+/* A percentage of at most two decimals, 0 … 100 (application_fee_percent,
+ * transfer_data[amount_percent]) into percent_e4 (billing/billing.h). 0, or -1 with r->err
+ * (400 on param). */
+int billing_percent2_parse(struct req *r, const char *param, const char *v, int64_t *ret);
+/* Inside a transaction: transfer_data[destination] and on_behalf_of (either NULL: not given)
+ * are connected accounts of r's merchant that may take payments, as a PaymentIntent's are.
+ * 0, or -1 with r->err. */
+int billing_connect_check(struct req *r, struct db *db, const char *destination,
+			  const char *on_behalf_of);
+/* Inside a transaction: the Connect terms of the accepted one-time quote whose invoice is
+ * `invoice` (quotes.c): application_fee_amount and transfer_data[destination, amount], each at
+ * most `amount`, and on_behalf_of. 1 when there is such a quote with terms (*ret set), 0 when
+ * not, -1 with r->err. */
+int quote_invoice_connect(struct req *r, struct db *db, const char *invoice, int64_t amount,
+			  struct payment_connect *ret);
+
 struct sub_change {
 	const char *subscription;
 	int n;

@@ -466,6 +466,12 @@ struct pi_invoice {
 	const char *challenge_url; /* out: requires_action, the 3-D Secure page */
 };
 int payment_intents_invoice(struct req *r, struct pi_invoice *pv);
+/* The Connect terms of the PaymentIntent that pays invoice `invoice` (stored, of r's merchant)
+ * for `amount` (subscriptions.c): its subscription's (application_fee_percent, transfer_data,
+ * on_behalf_of), or the accepted quote's that made it; *ret untouched when none. Reads in its
+ * own transaction (before a payment's write). 0, or -1 with r->err. */
+int invoice_connect_read(struct req *r, const char *invoice, int64_t amount,
+			 struct payment_connect *ret);
 /* Inside the write that confirms a PaymentIntent paying an invoice (pi->invoice; any
  * confirmation: Tender's own, the API's, or the 3-D Secure page's): the invoice's side of the
  * outcome (subscriptions.c): paid, or a failed attempt, or waiting for the cardholder. */

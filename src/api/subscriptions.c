@@ -1944,9 +1944,7 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
  * billing_thresholds and pending_invoice_item_interval are checked and shown; default_source
  * must be one of the customer's card sources. */
 
-/* A percentage of at most two decimals, 0 … 100, into percent_e4 (billing/billing.h). 0, or -1
- * with r->err. */
-static int percent2_parse(struct req *r, const char *param, const char *v, int64_t *ret)
+int billing_percent2_parse(struct req *r, const char *param, const char *v, int64_t *ret)
 {
 	const char *dot = strchr(v, '.');
 	if (str_eq(v, "0") || str_eq(v, "0.0") || str_eq(v, "0.00")) {
@@ -2042,7 +2040,7 @@ static int transfer_data_param(struct req *r, const char **ret)
 	const char *dest = param_str(r, "transfer_data.destination");
 	const char *pct = param_str(r, "transfer_data.amount_percent");
 	int64_t e4 = 0;
-	if (pct && percent2_parse(r, "transfer_data[amount_percent]", pct, &e4) != 0)
+	if (pct && billing_percent2_parse(r, "transfer_data[amount_percent]", pct, &e4) != 0)
 		return -1;
 	struct buf b;
 	struct json j;
@@ -2124,11 +2122,10 @@ static const struct payment_connect *sub_connect(struct req *r, const struct sub
 	return c;
 }
 
-/* Inside a transaction: the accounts and the source s names exist and may be used. 0, or -1
- * with r->err. */
-static int settings_check(struct req *r, struct db *db, const struct subscription *s)
+int billing_connect_check(struct req *r, struct db *db, const char *destination,
+			  const char *on_behalf_of)
 {
-	const char *accounts[2] = {transfer_destination(r, s), s->on_behalf_of};
+	const char *accounts[2] = {destination, on_behalf_of};
 	const char *params[2] = {"transfer_data[destination]", "on_behalf_of"};
 	for (int i = 0; i < 2; i++) {
 		if (!accounts[i])
@@ -2147,11 +2144,61 @@ static int settings_check(struct req *r, struct db *db, const struct subscriptio
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	return 0;
+}
+
+struct inv_connect_ctx {
+	struct req *r;
+	const char *invoice;
+	int64_t amount;
+	struct payment_connect *ret;
+};
+
+static int inv_connect_fn(struct db *db, void *p)
+{
+	struct inv_connect_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice in;
+	int rc = invoice_load(r, db, x->invoice, &in);
+	if (rc == DB_NOTFOUND)
+		return 0; /* not stored yet: its maker passes the terms itself */
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!in.subscription)
+		return quote_invoice_connect(r, db, x->invoice, x->amount, x->ret) < 0 ? -1 : 0;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rc = sub_load(r, db, in.subscription, false, s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct payment_connect *c = sub_connect(r, s, x->amount);
+	if (c)
+		*x->ret = *c;
+	return 0;
+}
+
+int invoice_connect_read(struct req *r, const char *invoice, int64_t amount,
+			 struct payment_connect *ret)
+{
+	struct inv_connect_ctx x = {.r = r, .invoice = invoice, .amount = amount, .ret = ret};
+	return req_read(r, inv_connect_fn, &x);
+}
+
+/* Inside a transaction: the accounts and the source s names exist and may be used. 0, or -1
+ * with r->err. */
+static int settings_check(struct req *r, struct db *db, const struct subscription *s)
+{
+	const char *dest = transfer_destination(r, s);
+	if (billing_connect_check(r, db, dest, s->on_behalf_of) != 0)
+		return -1;
 	if (s->fee_set && transfer_percent(s) >= 0)
 		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
 				"You may only specify one of these parameters: "
 				"application_fee_percent, transfer_data[amount_percent].");
-	if (s->fee_set && !accounts[0] && !r->platform_id[0])
+	if (s->fee_set && !dest && !r->platform_id[0])
 		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
 				"Can only apply an application_fee_percent when the request is "
 				"made on behalf of another account (using an OAuth key or the "
@@ -2199,7 +2246,7 @@ static int settings_params(struct req *r, struct subscription *s, struct json *p
 	const char *v = param_str(r, "application_fee_percent");
 	if (v) {
 		int64_t e4 = 0;
-		if (*v && percent2_parse(r, "application_fee_percent", v, &e4) != 0)
+		if (*v && billing_percent2_parse(r, "application_fee_percent", v, &e4) != 0)
 			return -1;
 		if (pj && s->fee_set) {
 			char shown[16];
@@ -3337,6 +3384,20 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
 	s->automatic_tax = x->automatic_tax;
+	/* a quote's Connect terms, as POST /v1/subscriptions takes them (settings_params) */
+	s->fee_set = x->fee_set;
+	s->fee_e4 = x->fee_e4;
+	s->on_behalf_of = x->on_behalf_of;
+	if (x->transfer_destination) {
+		char pct[16] = "null";
+		if (x->transfer_percent_set)
+			billing_percent_format(x->transfer_percent_e4, pct, sizeof(pct));
+		s->transfer_data =
+		    arena_printf(&r->arena, "{\"amount_percent\":%s,\"destination\":%s}", pct,
+				 json_quote(r, x->transfer_destination));
+		if (!s->transfer_data)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	/* the quote's or the schedule's currency: the items' prices in it (currency_options) */
 	if (x->currency && *x->currency)
 		str_copy(s->currency, sizeof(s->currency), x->currency);
