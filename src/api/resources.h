@@ -407,10 +407,20 @@ struct pi_checkout {
 	/* payment_intent_data[statement_descriptor, statement_descriptor_suffix, receipt_email],
 	 * or NULL */
 	const char *statement_descriptor, *statement_descriptor_suffix, *receipt_email;
+	/* its Connect terms (a payment link's: payment_link_connect), or NULL */
+	const struct payment_connect *connect;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
+/* A payment link's Connect terms (payment_links.c), inside a transaction: for a payment of
+ * `amount` by a session it opened, *ret gets application_fee_amount and transfer_data[amount]
+ * (each at most amount), transfer_data[destination] and on_behalf_of; *ret_fee_e4 its
+ * application_fee_percent (percent_e4; -1: none), for the subscription a session of recurring
+ * prices makes. 1 when it has terms, 0 when none (or no such link), -1 with r->err. */
+struct payment_connect;
+int payment_link_connect(struct req *r, struct db *db, const char *link, int64_t amount,
+			 struct payment_connect *ret, int64_t *ret_fee_e4);
 /* A Checkout Session's next attempt on the intent its page made before (next->id, naming the
  * same session; requires_payment_method after a failure, or requires_action, whose 3-D Secure
  * or bank page then opens nothing): what the attempt changes (next: amount, customer,
@@ -437,7 +447,6 @@ int payment_intents_checkout_next(struct req *r, const struct payment_intent *ne
  * the write), then the intent's outcome settles the invoice (invoice_payment_settled), then
  * answer(rc) renders the request's answer (rc: what the payment's write would return, 0 or
  * REQ_COMMIT_ERR for a decline) and returns what the write returns. 0, or -1 with r->err. */
-struct payment_connect;
 struct pi_invoice {
 	const char *existing;
 	int64_t amount;
@@ -695,6 +704,9 @@ int test_clock_take_customer(struct req *r, struct db *db, const char *clock);
 #define SUB_CHECKOUT_ITEMS_MAX 20
 struct sub_checkout {
 	const char *customer;
+	/* the payment link the session was opened by (NULL: none): its Connect terms are the
+	 * subscription's (payment_link_connect) */
+	const char *payment_link;
 	bool new_customer;
 	int n_items;
 	struct {

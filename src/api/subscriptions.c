@@ -2483,6 +2483,25 @@ static int create_read_fn(struct db *db, void *p)
 	} else {
 		c->pm = cf.default_pm;
 	}
+	/* a payment link's session: the link's Connect terms are the subscription's */
+	if (c->co && c->co->payment_link) {
+		struct payment_connect pc;
+		int64_t fee_e4 = -1;
+		int rc = payment_link_connect(r, db, c->co->payment_link, 0, &pc, &fee_e4);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			s->fee_set = fee_e4 >= 0;
+			s->fee_e4 = fee_e4 >= 0 ? fee_e4 : 0;
+			s->on_behalf_of = pc.on_behalf_of;
+			s->transfer_data =
+			    pc.destination
+				? arena_printf(&r->arena,
+					       "{\"amount_percent\":null,\"destination\":%s}",
+					       json_quote(r, pc.destination))
+				: NULL;
+		}
+	}
 	return c->settings ? settings_check(r, db, s) : 0;
 }
 
