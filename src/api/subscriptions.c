@@ -132,6 +132,13 @@
  *    lines each price's share of the full period that ends at the anchor, in exact seconds
  *    (partial_amount; proration_behavior=none: 0). With a trial the anchor is after the
  *    trial's end: see "a trial with a later billing cycle anchor".
+ *  - Backdating (backdate_start_date, in the past): the subscription's start_date and its first
+ *    period begin then. Without an anchor its first period runs from then, one full interval
+ *    (it must still be running now), and the first invoice bills it in full; with a
+ *    billing_cycle_anchor the first, partial period runs from then to the anchor and is
+ *    billed at its share of the full period ending at the anchor (at most that period), which
+ *    is Stripe's "proration for the timespan between the start date and the current time"
+ *    together with the time up to the anchor. Not with a trial (400).
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
@@ -2354,6 +2361,8 @@ struct create_ctx {
 	int n_ds;
 	/* the timeline's parameters, applied in the subscription's own time (create_run) */
 	int64_t trial_end_at, trial_days; /* 0: none */
+	/* backdate_start_date (0: none): its start, and its first period's, in the past */
+	int64_t backdate;
 	/* trial_from_plan: the longest trial_period_days of the items' plans (create_read_fn) */
 	bool trial_from_plan;
 	bool cancel_at_period_end;
@@ -3252,6 +3261,7 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
+	param_int(r, "backdate_start_date", &c.backdate);
 	if (param_int(r, "cancel_at", &s->cancel_at) == 1 && c.cancel_at_period_end)
 		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
 				"You may only specify one of these parameters: cancel_at, "
@@ -3580,6 +3590,20 @@ static int create_run(struct req *r, struct create_ctx *c)
 		str_copy(c->sc->id, sizeof(c->sc->id), s->id);
 	s->created = s->start_date = t0;
 	s->version = 1;
+	/* backdate_start_date: the subscription, and its first period, began then; its first
+	 * invoice bills from then (see "backdating") */
+	int64_t start = t0;
+	if (c->backdate) {
+		if (c->backdate >= t0)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "Invalid timestamp: backdate_start_date must be in the past.");
+		if (trial_end)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "Tender does not combine backdate_start_date with a trial.");
+		start = s->start_date = c->backdate;
+	}
 	bool cape = c->cancel_at_period_end;
 	s->cancel_at_period_end = cape;
 	if (cape)
@@ -3589,7 +3613,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: cancel_at must be in the future.");
 	if (s->cancel_at)
 		s->canceled_at = t0; /* when it was asked for */
-	s->period_start = t0;
+	s->period_start = start;
 	int rcp;
 	if (trial_end) {
 		c->trial = true;
@@ -3636,15 +3660,26 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->anchor = s->period_end = anchor;
 		s->period_index = 0;
 		s->partial = true;
-		s->partial_remaining = anchor - t0;
+		s->partial_remaining = anchor - start;
 		s->partial_period = c->prorate_none ? 0 : anchor - prev;
+		if (rcp == 0 && c->backdate && s->partial_remaining > anchor - prev)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "backdate_start_date can be at most one billing period before "
+			    "the billing cycle anchor.");
 		if (rcp == 0 && !c->prorate_none && s->partial_remaining > s->partial_period)
 			rcp = -1;
 	} else {
 		s->status = "incomplete";
-		s->anchor = t0;
+		s->anchor = start;
 		s->period_index = 1;
-		rcp = billing_period_end(t0, iv, s->interval_count, 1, &s->period_end);
+		rcp = billing_period_end(start, iv, s->interval_count, 1, &s->period_end);
+		/* backdated: its first period, billed in full, still runs now */
+		if (rcp == 0 && c->backdate && s->period_end <= t0)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "backdate_start_date can be at most one billing period in the "
+			    "past (without a billing_cycle_anchor).");
 	}
 	if (rcp != 0)
 		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
@@ -7263,6 +7298,7 @@ static const struct param_spec create_params[] = {
     {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at", PT_INT, 0, 0, NULL, NULL},
+    {"backdate_start_date", PT_INT, 0, 0, NULL, NULL},
     SUB_SETTINGS_PARAMS(0),
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},

@@ -766,6 +766,56 @@ test('billing_cycle_anchor at creation: the first invoice bills the prorated tim
   assert.deepEqual([second.period_start, second.period_end], [APR1, MAY1]);
 });
 
+test('backdate_start_date: the first period began then (billed in full, or with an anchor its share up to it); refusals', async () => {
+  const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000; // Mar 11 09:30
+  const B = Date.UTC(2025, 2, 1, 9, 30, 0) / 1000; // Mar 1 09:30
+  const APR1 = Date.UTC(2025, 3, 1, 9, 30, 0) / 1000;
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  for (const [params, param] of [
+    [{ backdate_start_date: NOW + 60 }, 'backdate_start_date'],
+    [{ backdate_start_date: NOW - 40 * DAY }, 'backdate_start_date'],
+    [{ backdate_start_date: B, trial_period_days: 7 }, 'backdate_start_date'],
+    [{ backdate_start_date: NOW - 40 * DAY, billing_cycle_anchor: NOW + DAY }, 'backdate_start_date'],
+  ]) {
+    await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+  // without an anchor: the period Mar 1 → Apr 1, billed in full now
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], backdate_start_date: B });
+  shape(sub, 'subscription');
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.start_date, B);
+  assert.equal(sub.created, NOW);
+  assert.equal(sub.billing_cycle_anchor, B);
+  assert.deepEqual([sub.items.data[0].current_period_start, sub.items.data[0].current_period_end], [B, APR1]);
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 2000);
+  assert.deepEqual([inv.period_start, inv.period_end], [B, APR1]);
+  assert.deepEqual((await stripe.invoices.listLineItems(inv.id)).data[0].period, { start: B, end: APR1 });
+  // it renews at the backdated cycle
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(renewed.items.data[0].current_period_start, APR1);
+  assert.equal((await stripe.invoices.retrieve(renewed.latest_invoice)).total, 2000);
+  // with an anchor: from the backdated start to the anchor, its share of the full period ending there
+  const c2 = await setup('pm_card_visa', { frozen: NOW });
+  const ANCHOR = Date.UTC(2025, 2, 20) / 1000; // Mar 20 00:00; the full period Feb 20 → Mar 20
+  const FEB20 = Date.UTC(2025, 1, 20) / 1000;
+  const s2 = await stripe.subscriptions.create({
+    customer: c2.customer.id, items: [{ price: price.id }], backdate_start_date: B, billing_cycle_anchor: ANCHOR,
+  });
+  assert.equal(s2.start_date, B);
+  assert.deepEqual([s2.items.data[0].current_period_start, s2.items.data[0].current_period_end], [B, ANCHOR]);
+  const i2 = await stripe.invoices.retrieve(s2.latest_invoice);
+  const expected = Math.round((2000 * (ANCHOR - B)) / (ANCHOR - FEB20));
+  assert.equal(expected, 1329); // 2000 × 1,607,400 s / 2,419,200 s
+  assert.equal(i2.total, expected);
+  assert.equal(i2.status, 'paid');
+  assert.deepEqual([i2.period_start, i2.period_end], [B, ANCHOR]);
+});
+
 test('billing_cycle_anchor_config and proration_behavior=none: the first invoice is 0, the anchor bills the full period', async () => {
   const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000;
   const APR1 = Date.UTC(2025, 3, 1) / 1000;
