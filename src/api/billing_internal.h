@@ -340,6 +340,11 @@ struct sub_change {
  * into c (n and ch[]); shown: their name in errors ("items"). 0, or -1 with r->err. */
 int subscription_changes_parse(struct req *r, const char *param, const char *shown,
 			       struct sub_change *c);
+/* An item's billing_thresholds[usage_gte] at dotted `path` (shown: its name in errors):
+ * *ret_set when given, *ret its JSON as the item shows it (NULL: "" unsets). 0, or -1 with
+ * r->err. */
+int subscription_item_thresholds_param(struct req *r, const char *path, const char *shown,
+				       const char **ret, bool *ret_set);
 /* The parameters of a change (POST /v1/subscriptions/{id}'s, a preview's): items[n]'s,
  * proration_behavior's values, and discounts[n]'s. */
 extern const struct param_spec subscription_change_item_params[];

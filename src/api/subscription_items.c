@@ -34,27 +34,9 @@ static struct sub_change *change_new(struct req *r)
 	if (param_present(r, "price_data"))
 		c->ch[0].price_data = "price_data";
 	/* billing_thresholds[usage_gte] ("" unsets): kept on the item and shown */
-	if (param_present(r, "billing_thresholds")) {
-		const char *v = param_str(r, "billing_thresholds");
-		int64_t gte = 0;
-		c->ch[0].thresholds_set = true;
-		if (!(v && !*v)) {
-			param_int(r, "billing_thresholds.usage_gte", &gte);
-			if (gte < 1 || gte > BILLING_QUANTITY_MAX * 1000LL) {
-				req_fail(
-				    r, ERR_PARAM_BAD, "billing_thresholds[usage_gte]",
-				    "billing_thresholds[usage_gte] must be a positive number of "
-				    "units.");
-				return NULL;
-			}
-			c->ch[0].thresholds =
-			    arena_printf(&r->arena, "{\"usage_gte\":%lld}", (long long)gte);
-			if (!c->ch[0].thresholds) {
-				req_fail(r, ERR_API, NULL, NULL);
-				return NULL;
-			}
-		}
-	}
+	if (subscription_item_thresholds_param(r, "billing_thresholds", "billing_thresholds",
+					       &c->ch[0].thresholds, &c->ch[0].thresholds_set) != 0)
+		return NULL;
 	return c;
 }
 

@@ -3066,6 +3066,12 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		snprintf(path, sizeof(path), "items.%d.metadata", n);
 		if (metadata_apply(r, NULL, path, &it->metadata) != 0)
 			return -1;
+		bool th;
+		snprintf(path, sizeof(path), "items.%d.billing_thresholds", n);
+		if (subscription_item_thresholds_param(
+			r, path, arena_printf(&r->arena, "items[%d][billing_thresholds]", n),
+			&it->thresholds, &th) != 0)
+			return -1;
 		if (data) {
 			it->data = n;
 			if (item_price_data(r, n, &it->pf) != 0)
@@ -3534,6 +3540,12 @@ static int create_run(struct req *r, struct create_ctx *c)
 	/* one currency and one billing interval for every item, as Stripe requires */
 	for (int i = 0; i < s->n_items; i++) {
 		const struct price_facts *pf = &s->items[i].pf;
+		/* usage thresholds count a metered item's usage */
+		if (s->items[i].thresholds && !item_metered(&s->items[i]))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "items[%d][billing_thresholds]", i),
+					"Usage thresholds can only be set on items with a metered "
+					"price.");
 		enum billing_interval iv;
 		if (billing_interval_parse(pf->interval, &iv) != 0)
 			return req_fail(
@@ -5469,6 +5481,28 @@ int subscription_item_usage_facts(struct req *r, struct db *db, const char *id,
 }
 
 /* items[n][id, price, quantity, metadata, deleted] of POST /v1/subscriptions/{id} */
+int subscription_item_thresholds_param(struct req *r, const char *path, const char *shown,
+				       const char **ret, bool *ret_set)
+{
+	*ret_set = false;
+	if (!param_present(r, path))
+		return 0;
+	*ret_set = true;
+	*ret = NULL;
+	const char *v = param_str(r, path);
+	if (v && !*v)
+		return 0;
+	char p[128];
+	snprintf(p, sizeof(p), "%s.usage_gte", path);
+	int64_t gte = 0;
+	param_int(r, p, &gte);
+	if (gte < 1 || gte > QUANTITY_MAX * 1000LL)
+		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[usage_gte]", shown),
+				"%s[usage_gte] must be a positive number of units.", shown);
+	*ret = arena_printf(&r->arena, "{\"usage_gte\":%lld}", (long long)gte);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 int subscription_changes_parse(struct req *r, const char *param, const char *shown,
 			       struct sub_change *c)
 {
@@ -5515,6 +5549,11 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		bool clear = false;
 		if (param_bool(r, path, &clear) == 1)
 			ch->clear_usage = clear;
+		snprintf(path, sizeof(path), "%s.%d.billing_thresholds", param, n);
+		if (subscription_item_thresholds_param(
+			r, path, arena_printf(&r->arena, "%s[billing_thresholds]", ch->shown),
+			&ch->thresholds, &ch->thresholds_set) != 0)
+			return -1;
 		n++;
 	}
 	c->n = n;
@@ -7161,7 +7200,12 @@ static const struct param_spec price_data_children[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec item_thresholds_children[] = {
+    {"usage_gte", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec item_children[] = {
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, item_thresholds_children},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL}, /* the legacy name of a recurring price */
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
@@ -7335,6 +7379,7 @@ const struct param_spec subscription_item_price_data_params[] = {
 };
 /* POST /v1/subscriptions/{id}'s items[n]: a change's, and price_data */
 static const struct param_spec update_item_params[] = {
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, item_thresholds_children},
     {"id", PT_STRING, 0, 255, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL},

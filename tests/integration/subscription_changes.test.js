@@ -643,6 +643,21 @@ test('/v1/subscription_items billing_thresholds[usage_gte] (metered items) and o
   assert.equal(un.billing_thresholds, null);
   await assert.rejects(stripe.subscriptionItems.update(it.id, { billing_thresholds: { usage_gte: 5 }, payment_behavior: 'pending_if_incomplete' }),
     (e) => e.statusCode === 400 && e.param === 'billing_thresholds');
+  // items[n][billing_thresholds] on POST /v1/subscriptions and its update
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: seats.id, billing_thresholds: { usage_gte: 5 } }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[0][billing_thresholds]');
+  const s2 = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seats.id }, { price: calls.id, billing_thresholds: { usage_gte: 1000 } }],
+  });
+  shape(s2, 'subscription');
+  assert.deepEqual(s2.items.data.map((x) => x.billing_thresholds), [null, { usage_gte: 1000 }]);
+  const callsItem = s2.items.data[1].id;
+  const u2 = await stripe.subscriptions.update(s2.id, { items: [{ id: callsItem, billing_thresholds: { usage_gte: 2000 } }] });
+  assert.deepEqual(u2.items.data.find((x) => x.id === callsItem).billing_thresholds, { usage_gte: 2000 });
+  const u3 = await stripe.subscriptions.update(s2.id, { items: [{ id: callsItem, billing_thresholds: '' }] });
+  assert.equal(u3.items.data.find((x) => x.id === callsItem).billing_thresholds, null);
+  await assert.rejects(stripe.subscriptions.update(s2.id, { items: [{ id: s2.items.data[0].id, billing_thresholds: { usage_gte: 3 } }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[0][billing_thresholds]');
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
