@@ -1885,7 +1885,8 @@ static const char SQL_COUNT_NUMBERED[] =
     "SELECT COUNT(*) FROM quotes WHERE merchant_id = $1 AND customer = $2 AND number IS NOT NULL";
 
 /* Stripe's quote number: QT-{the customer's invoice prefix}-{its count of numbered quotes,
- * four digits}-1 (the last part counts revisions, which Tender does not make). */
+ * four digits}-1 (the last part counts revisions: finalize_fn numbers a revision after the quote
+ * it revises). */
 static int quote_number(struct req *r, struct db *db, const char *customer, const char **ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
