@@ -2122,8 +2122,13 @@ static const struct payment_connect *sub_connect(struct req *r, const struct sub
 	c->destination = transfer_destination(r, s);
 	c->on_behalf_of = s->on_behalf_of;
 	int64_t tp = transfer_percent(s);
-	if (c->destination && tp >= 0 && amount > 0 && amount <= BILLING_AMOUNT_MAX)
+	if (c->destination && tp >= 0 && amount > 0 && amount <= BILLING_AMOUNT_MAX) {
 		c->transfer_amount = percent_of(amount, tp);
+		/* a share that rounds to nothing transfers nothing (a transfer_amount of 0 would
+		 * mean the whole payment): the platform keeps this payment */
+		if (c->transfer_amount == 0)
+			c->destination = NULL;
+	}
 	if (s->fee_set && amount > 0 && amount <= BILLING_AMOUNT_MAX)
 		c->application_fee_amount = percent_of(amount, s->fee_e4);
 	return c;
@@ -2281,9 +2286,12 @@ static int settings_params(struct req *r, struct subscription *s, struct json *p
 }
 
 /* cancel_at of an update ("" unsets) onto s at `now` (cancel_at_period_end=true with it is a
- * 400); the previous values go into pj. 0, or -1 with r->err. */
-static int cancel_at_param(struct req *r, struct subscription *s, int64_t now, struct json *pj)
+ * 400); the previous values go into pj (*ret_changed: they did, canceled_at's among them). 0,
+ * or -1 with r->err. */
+static int cancel_at_param(struct req *r, struct subscription *s, int64_t now, struct json *pj,
+			   bool *ret_changed)
 {
+	*ret_changed = false;
 	const char *v = param_str(r, "cancel_at");
 	if (!v)
 		return 0;
@@ -2305,6 +2313,7 @@ static int cancel_at_param(struct req *r, struct subscription *s, int64_t now, s
 	if (s->cancel_at_period_end)
 		json_kv_bool(pj, "cancel_at_period_end", true);
 	time_or_null(pj, "canceled_at", s->canceled_at);
+	*ret_changed = true;
 	s->cancel_at = at;
 	s->cancel_at_period_end = false;
 	s->canceled_at = at ? now : 0;
@@ -3919,8 +3928,9 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 				s->status);
 	if (param_present(r, "pause_collection") && pause_params(r, s, now, pj) != 0)
 		return -1;
-	if (cancel_at_param(r, s, now, pj) != 0 || settings_params(r, s, pj) != 0 ||
-	    settings_check(r, db, s) != 0)
+	bool cancel_at_changed;
+	if (cancel_at_param(r, s, now, pj, &cancel_at_changed) != 0 ||
+	    settings_params(r, s, pj) != 0 || settings_check(r, db, s) != 0)
 		return -1;
 	if (discount_params(r, db, s, now, pj) != 0)
 		return -1;
@@ -3941,7 +3951,7 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		json_kv_bool(pj, "cancel_at_period_end", s->cancel_at_period_end);
 		if (s->cancel_at && cape)
 			time_or_null(pj, "cancel_at", s->cancel_at);
-		if (!param_present(r, "cancel_at"))
+		if (!cancel_at_changed) /* else in pj already */
 			time_or_null(pj, "canceled_at", s->canceled_at);
 		/* one replaces the other */
 		if (cape)
