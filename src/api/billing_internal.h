@@ -281,6 +281,10 @@ struct sub_item_change {
 	 * none), a new price made inactive by the change's write (items[n][price_data] of
 	 * POST /v1/subscriptions/{id} is found by its own path) */
 	const char *price_data;
+	/* billing_thresholds[usage_gte] as the item shows it (JSON; NULL: none), when
+	 * thresholds_set ("" unsets) */
+	const char *thresholds;
+	bool thresholds_set;
 };
 /* SUB_ANSWER_SCHEDULE: the subscription schedule named in `item` (its cancel) */
 enum sub_change_answer {
@@ -289,6 +293,23 @@ enum sub_change_answer {
 	SUB_ANSWER_ITEM_DELETED,
 	SUB_ANSWER_SCHEDULE
 };
+/* Connect terms of subscriptions, quotes and payment links (subscriptions.c) */
+/* A percentage of at most two decimals, 0 … 100 (application_fee_percent,
+ * transfer_data[amount_percent]) into percent_e4 (billing/billing.h). 0, or -1 with r->err
+ * (400 on param). */
+int billing_percent2_parse(struct req *r, const char *param, const char *v, int64_t *ret);
+/* Inside a transaction: transfer_data[destination] and on_behalf_of (either NULL: not given)
+ * are connected accounts of r's merchant that may take payments, as a PaymentIntent's are.
+ * 0, or -1 with r->err. */
+int billing_connect_check(struct req *r, struct db *db, const char *destination,
+			  const char *on_behalf_of);
+/* Inside a transaction: the Connect terms of the accepted one-time quote whose invoice is
+ * `invoice` (quotes.c): application_fee_amount and transfer_data[destination, amount], each at
+ * most `amount`, and on_behalf_of. 1 when there is such a quote with terms (*ret set), 0 when
+ * not, -1 with r->err. */
+int quote_invoice_connect(struct req *r, struct db *db, const char *invoice, int64_t amount,
+			  struct payment_connect *ret);
+
 struct sub_change {
 	const char *subscription;
 	int n;
@@ -319,6 +340,11 @@ struct sub_change {
  * into c (n and ch[]); shown: their name in errors ("items"). 0, or -1 with r->err. */
 int subscription_changes_parse(struct req *r, const char *param, const char *shown,
 			       struct sub_change *c);
+/* An item's billing_thresholds[usage_gte] at dotted `path` (shown: its name in errors):
+ * *ret_set when given, *ret its JSON as the item shows it (NULL: "" unsets). 0, or -1 with
+ * r->err. */
+int subscription_item_thresholds_param(struct req *r, const char *path, const char *shown,
+				       const char **ret, bool *ret_set);
 /* The parameters of a change (POST /v1/subscriptions/{id}'s, a preview's): items[n]'s,
  * proration_behavior's values, and discounts[n]'s. */
 extern const struct param_spec subscription_change_item_params[];

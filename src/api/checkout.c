@@ -5693,6 +5693,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 	if (!co)
 		return req_fail(r, ERR_API, NULL, NULL);
 	memset(co, 0, sizeof(*co));
+	co->payment_link = x->s.payment_link;
 	json_error_t e;
 	json_t *items = json_loads(x->s.line_items, 0, &e);
 	size_t i;
@@ -6162,6 +6163,24 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	return NULL;
 }
 
+/* A payment link's Connect terms for a payment of `amount` (payment_link_connect). */
+struct link_connect {
+	struct req *r;
+	const char *link;
+	int64_t amount;
+	struct payment_connect c;
+	bool has;
+};
+
+static int link_connect_fn(struct db *db, void *p)
+{
+	struct link_connect *x = p;
+	int64_t fee_e4;
+	int rc = payment_link_connect(x->r, db, x->link, x->amount, &x->c, &fee_e4);
+	x->has = rc == 1;
+	return rc < 0 ? -1 : 0;
+}
+
 /* The attempt's PaymentIntent of a form other than the card's (as payment_intents_checkout makes
  * a card's), not yet written: the session's amount, currency, customer and payment_intent_data.
  * 0, or -1 with r->err. */
@@ -6207,6 +6226,8 @@ static int attempt_pi(struct req *r, const struct session *s, const struct pi_ch
 	pi.pmo_ach_verification_method =
 	    pmo_str(r, s, "us_bank_account", "verification_method", NULL);
 	pi.pmo_ach_financial_connections = ach_fc_options(r, s);
+	if (co->connect) /* a payment link's terms */
+		pi.connect = *co->connect;
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	*ret = pi;
@@ -6625,6 +6646,11 @@ static int pay(struct req *r, struct page_ctx *x_)
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;
 	a.reuse_ok = true;
+	/* a payment link's Connect terms, for what the buyer pays */
+	struct link_connect lc = {.r = r, .link = x.s.payment_link, .amount = a.new_total};
+	if (x.s.payment_link && req_read(r, link_connect_fn, &lc) != 0)
+		return -1;
+	co.connect = lc.has ? &lc.c : NULL;
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)

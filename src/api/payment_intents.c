@@ -1229,6 +1229,8 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->statement_descriptor = co->statement_descriptor;
 	pi->statement_descriptor_suffix = co->statement_descriptor_suffix;
 	pi->receipt_email = co->receipt_email;
+	if (co->connect) /* a payment link's terms */
+		pi->connect = *co->connect;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;
@@ -1411,6 +1413,13 @@ int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 		pi->checkout_session = pv->checkout_session;
 		/* Stripe saves an invoice's card for the subscription's later payments */
 		pi->setup_future_usage = "off_session";
+		/* Connect terms: given by the invoice's maker, else its subscription's or
+		 * quote's (an invoice paid by hand, or finalized and charged by the scheduler) */
+		if (pv->connect)
+			pi->connect = *pv->connect;
+		else if (pv->invoice &&
+			 invoice_connect_read(r, pv->invoice, pv->amount, &pi->connect) != 0)
+			return -1;
 		if (!pi->client_secret)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (!pv->confirm || !pv->pm_id) {

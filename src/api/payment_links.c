@@ -45,6 +45,14 @@
  * description, metadata], and the link's page goes on to it, whose page takes the card and makes
  * the subscription. What only a payment takes (submit_type, payment_intent_data,
  * customer_creation, invoice_creation), shipping and types other than cards are refused.
+ *
+ * Connect (create): application_fee_amount and transfer_data[destination, amount] (one-time
+ * prices), application_fee_percent (recurring prices), on_behalf_of, checked as a
+ * PaymentIntent's (billing_connect_check; a fee needs a destination or the Stripe-Account
+ * header). Each payment's session carries them (payment_link_connect): its PaymentIntent is a
+ * destination charge with that fee and transfer (each at most what the buyer pays), or its
+ * subscription takes application_fee_percent, transfer_data[destination] and on_behalf_of,
+ * which its invoices' PaymentIntents carry (subscriptions.c).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -90,6 +98,12 @@ struct link {
 	 * subscription_data (sub.metadata JSON; trial_days 0: none) */
 	bool recurring;
 	struct checkout_link_sub sub;
+	/* Connect (see "Connect"): application_fee_amount, application_fee_percent (percent_e4),
+	 * -1 when none; on_behalf_of; transfer_data as shown ({amount, destination} JSON; NULL:
+	 * none) and its fields */
+	int64_t fee_amount, fee_e4;
+	const char *on_behalf_of, *transfer_data, *transfer_destination;
+	int64_t transfer_amount; /* -1: none (the whole payment) */
 };
 
 static const char SQL_GET[] =
@@ -97,7 +111,8 @@ static const char SQL_GET[] =
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
     " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
     " automatic_tax, payment_method_types, allow_promotion_codes, collect, custom_fields,"
-    " recurring, sub_trial_days, sub_description, sub_metadata FROM payment_links"
+    " recurring, sub_trial_days, sub_description, sub_metadata, application_fee_amount,"
+    " application_fee_percent, on_behalf_of, transfer_data FROM payment_links"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
@@ -105,8 +120,9 @@ static const char SQL_INSERT[] =
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
     " shipping_amount, shipping_countries, automatic_tax, payment_method_types,"
     " allow_promotion_codes, collect, custom_fields, recurring, sub_trial_days, sub_description,"
-    " sub_metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+    " sub_metadata, application_fee_amount, application_fee_percent, on_behalf_of,"
+    " transfer_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
@@ -151,6 +167,22 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->sub.trial_days = db_col_int64(st, 23);
 		l->sub.description = col_text_dup(&r->arena, st, 24);
 		l->sub.metadata = col_text_dup(&r->arena, st, 25);
+		l->fee_amount = db_col_is_null(st, 26) ? -1 : db_col_int64(st, 26);
+		l->fee_e4 = db_col_is_null(st, 27) ? -1 : db_col_int64(st, 27);
+		l->on_behalf_of = col_text_dup(&r->arena, st, 28);
+		l->transfer_data = col_text_dup(&r->arena, st, 29);
+		l->transfer_amount = -1;
+		if (l->transfer_data) {
+			json_t *o = json_loads(l->transfer_data, 0, NULL);
+			const char *d = json_string_value(json_object_get(o, "destination"));
+			json_t *a = json_object_get(o, "amount");
+			l->transfer_destination = d ? arena_strdup(&r->arena, d) : NULL;
+			if (json_is_integer(a))
+				l->transfer_amount = json_integer_value(a);
+			json_decref(o);
+			if (!l->transfer_destination)
+				rc = DB_ERR;
+		}
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -228,8 +260,17 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	json_obj_close(j);
 	json_kv_bool(j, "allow_promotion_codes", l->allow_promo);
 	json_kv_null(j, "application");
-	json_kv_null(j, "application_fee_amount");
-	json_kv_null(j, "application_fee_percent");
+	if (l->fee_amount >= 0)
+		json_kv_int(j, "application_fee_amount", l->fee_amount);
+	else
+		json_kv_null(j, "application_fee_amount");
+	if (l->fee_e4 >= 0) {
+		char pct[16];
+		billing_percent_format(l->fee_e4, pct, sizeof(pct));
+		json_kv_raw(j, "application_fee_percent", pct, strlen(pct));
+	} else {
+		json_kv_null(j, "application_fee_percent");
+	}
 	json_key(j, "automatic_tax");
 	json_obj_open(j);
 	json_kv_bool(j, "enabled", l->automatic_tax);
@@ -257,7 +298,7 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	setting_kv(j, c, "invoice_creation", "{\"enabled\":false,\"invoice_data\":null}");
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw(j, "metadata", l->metadata, strlen(l->metadata));
-	json_kv_null(j, "on_behalf_of");
+	json_kv_str_or_null(j, "on_behalf_of", l->on_behalf_of);
 	json_key(j, "payment_intent_data");
 	if (l->pi_capture_method || l->pi_description || pid) {
 		json_obj_open(j);
@@ -319,7 +360,7 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 		json_nil(j);
 	}
 	setting_kv(j, c, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}");
-	json_kv_null(j, "transfer_data");
+	json_kv_raw_or_null(j, "transfer_data", l->transfer_data);
 	json_kv_str(j, "url", link_url(r, r->merchant_id, l->id));
 	json_obj_close(j);
 	json_decref(c);
@@ -401,6 +442,11 @@ static const struct param_spec automatic_tax_children[] = {
     {"liability", PT_OBJECT, 0, 0, NULL, liability_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec transfer_data_children[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
@@ -427,6 +473,10 @@ static const struct param_spec create_params[] = {
     {"phone_number_collection", PT_OBJECT, 0, 0, NULL, checkout_enabled_params},
     {"tax_id_collection", PT_OBJECT, 0, 0, NULL, checkout_tax_id_collection_params},
     {"subscription_data", PT_OBJECT, 0, 0, NULL, sub_data_children},
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
+    {"application_fee_percent", PT_STRING, 0, 16, NULL, NULL},
+    {"on_behalf_of", PT_STRING, 0, 255, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec line_item_update_children[] = {
@@ -511,6 +561,97 @@ struct create_ctx {
 	struct link l;
 };
 
+/* ---- Connect ---- */
+
+/* application_fee_amount, application_fee_percent, on_behalf_of, transfer_data[destination,
+ * amount] of a create onto l. 0, or -1 with r->err. */
+static int connect_params(struct req *r, struct link *l)
+{
+	l->fee_amount = l->fee_e4 = l->transfer_amount = -1;
+	if (param_int(r, "application_fee_amount", &l->fee_amount) == 1 &&
+	    (l->fee_amount < 0 || l->fee_amount > AMOUNT_TOTAL_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"application_fee_amount must be between 0 and %d.",
+				AMOUNT_TOTAL_MAX);
+	const char *v = param_str(r, "application_fee_percent");
+	if (v && billing_percent2_parse(r, "application_fee_percent", v, &l->fee_e4) != 0)
+		return -1;
+	v = param_str(r, "on_behalf_of");
+	l->on_behalf_of = v && *v ? v : NULL;
+	l->transfer_destination = param_str(r, "transfer_data.destination");
+	if (!l->transfer_destination)
+		return 0;
+	if (param_int(r, "transfer_data.amount", &l->transfer_amount) == 1 &&
+	    (l->transfer_amount < 1 || l->transfer_amount > AMOUNT_TOTAL_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"transfer_data[amount] must be between 1 and %d.",
+				AMOUNT_TOTAL_MAX);
+	if (l->transfer_amount >= 0)
+		l->transfer_data = arena_printf(&r->arena, "{\"amount\":%lld,\"destination\":%s}",
+						(long long)l->transfer_amount,
+						json_quote(r, l->transfer_destination));
+	else
+		l->transfer_data = arena_printf(&r->arena, "{\"amount\":null,\"destination\":%s}",
+						json_quote(r, l->transfer_destination));
+	return l->transfer_data ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Inside the create's write, its prices read: Stripe's rules on the lines (amounts only
+ * without recurring prices, a percentage only with them), the fee at most the link's total,
+ * usable accounts. 0, or -1 with r->err. */
+static int connect_check(struct req *r, struct db *db, const struct link *l)
+{
+	if (l->recurring && l->fee_amount >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"application_fee_amount can only be applied when there are no line "
+				"items with recurring prices.");
+	if (l->recurring && l->transfer_amount >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"transfer_data[amount] can only be applied when there are no line "
+				"items with recurring prices.");
+	if (!l->recurring && l->fee_e4 >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
+				"There must be at least 1 line item with a recurring price to use "
+				"application_fee_percent.");
+	if (l->fee_amount > l->amount_total)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "application_fee_amount",
+		    "application_fee_amount cannot be more than the link's total (%lld).",
+		    (long long)l->amount_total);
+	if ((l->fee_amount >= 0 || l->fee_e4 >= 0) && !l->transfer_destination &&
+	    !r->platform_id[0])
+		return req_fail(
+		    r, ERR_PARAM_BAD,
+		    l->fee_amount >= 0 ? "application_fee_amount" : "application_fee_percent",
+		    "Can only apply an application fee when the request is made on behalf "
+		    "of another account (using an OAuth key or the Stripe-Account header) "
+		    "or with transfer_data[destination].");
+	return billing_connect_check(r, db, l->transfer_destination, l->on_behalf_of);
+}
+
+int payment_link_connect(struct req *r, struct db *db, const char *link, int64_t amount,
+			 struct payment_connect *ret, int64_t *ret_fee_e4)
+{
+	struct link l;
+	int rc = link_load(r, db, r->merchant_id, link, &l);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_fee_e4 = l.fee_e4;
+	if (l.fee_amount < 0 && l.fee_e4 < 0 && !l.transfer_destination && !l.on_behalf_of)
+		return 0;
+	memset(ret, 0, sizeof(*ret));
+	ret->destination = l.transfer_destination;
+	ret->on_behalf_of = l.on_behalf_of;
+	/* at most what the buyer pays (adjustable quantities, discounts may lower it) */
+	if (l.fee_amount > 0)
+		ret->application_fee_amount = l.fee_amount < amount ? l.fee_amount : amount;
+	if (l.transfer_amount > 0)
+		ret->transfer_amount = l.transfer_amount < amount ? l.transfer_amount : amount;
+	return 1;
+}
+
 /* Whether the request's line items have a recurring price (a link that then makes
  * subscriptions, as on Stripe); a price that cannot be read is left to checkout_price_items. */
 static bool items_recurring(struct req *r, struct db *db)
@@ -567,7 +708,8 @@ static int create_fn(struct db *db, void *arg)
 	if (mode_check(r, l) != 0)
 		return -1;
 	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), l->recurring,
-				 &l->line_items, &l->amount_total, l->currency) != 0)
+				 &l->line_items, &l->amount_total, l->currency) != 0 ||
+	    connect_check(r, db, l) != 0)
 		return -1;
 	if (l->recurring && checkout_sub_data_parse(r, &l->sub) != 0)
 		return -1;
@@ -632,6 +774,16 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_int64(st, 25, l->sub.trial_days);
 	db_bind_text(st, 26, l->sub.description, -1);
 	db_bind_text(st, 27, l->sub.metadata, -1);
+	if (l->fee_amount >= 0)
+		db_bind_int64(st, 28, l->fee_amount);
+	else
+		db_bind_null(st, 28);
+	if (l->fee_e4 >= 0)
+		db_bind_int64(st, 29, l->fee_e4);
+	else
+		db_bind_null(st, 29);
+	db_bind_text(st, 30, l->on_behalf_of, -1);
+	db_bind_text(st, 31, l->transfer_data, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -693,7 +845,8 @@ static int h_create(struct req *r)
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
 	param_bool(r, "allow_promotion_codes", &l->allow_promo);
 	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
-	    checkout_shipping_countries(r, &l->ship) != 0 || pm_types_parse(r, l) != 0)
+	    checkout_shipping_countries(r, &l->ship) != 0 || pm_types_parse(r, l) != 0 ||
+	    connect_params(r, l) != 0)
 		return -1;
 	return req_write(r, create_fn, &c);
 }

@@ -58,6 +58,22 @@
  * requires_location_inputs, and it cannot be finalized (400 customer_tax_location_invalid, as
  * an invoice). The invoice or subscription an accepted quote makes has automatic_tax enabled,
  * so its own computation taxes it the same way.
+ *
+ * Connect (application_fee_amount, application_fee_percent, on_behalf_of, transfer_data[amount,
+ * amount_percent, destination]): checked as a subscription's or a PaymentIntent's terms are
+ * (billing_connect_check), with Stripe's rules on the lines: an amount (the fee's, the
+ * transfer's) only without recurring lines, a percentage only with them. Acceptance gives them
+ * to what it makes: the subscription's application_fee_percent, transfer_data and
+ * on_behalf_of (its invoices' PaymentIntents carry them), or, for a one-time quote, the
+ * PaymentIntent that pays its invoice (quote_invoice_connect, found by the invoice when it is
+ * paid).
+ *
+ * test_clock (create): the customer's test clock, named; another clock is refused. from_quote
+ * [quote, is_revision] (create): the new draft starts as a copy of that quote (lines,
+ * discounts, texts, tax rates, collection, subscription_data, Connect terms; this request's
+ * parameters on top), of the same customer unless `customer` names another. A revision is of
+ * an open quote: finalizing it numbers it after that quote (…-2, -3) and cancels that one, in
+ * the same write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +95,7 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
+#include "payments/payments.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 
@@ -108,6 +125,11 @@ struct quote {
 	 * is, whether its customer was located when it was last priced (stored as 0 off, 1
 	 * complete, 2 requires_location_inputs) */
 	bool automatic_tax, auto_tax_located;
+	/* Connect (see "Connect"): application_fee_amount and application_fee_percent
+	 * (percent_e4), -1 when none; on_behalf_of; transfer_data and from_quote as shown (JSON;
+	 * NULL: none) */
+	int64_t fee_amount, fee_e4;
+	const char *on_behalf_of, *transfer_data, *from_quote;
 };
 
 /* ---- the discount arithmetic (pure) ---- */
@@ -158,16 +180,18 @@ static const char SQL_COLS[] =
 	" number, line_items, discounts_spec, discounts, sub_description, sub_trial_days,"         \
 	" sub_metadata, metadata, amount_subtotal, amount_total, computed, finalized_at,"          \
 	" accepted_at, canceled_at, invoice, subscription, test_clock, collection_method,"         \
-	" days_until_due, automatic_tax FROM quotes"
+	" days_until_due, automatic_tax, application_fee_amount, application_fee_percent,"         \
+	" on_behalf_of, transfer_data, from_quote FROM quotes"
 static const char SQL_GET[] = QUOTE_SELECT " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO quotes (merchant_id, id, created, status, customer, currency, description,"
     " header, footer, expires_at, number, line_items, discounts_spec, discounts, sub_description,"
     " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
     " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
-    " collection_method, days_until_due, automatic_tax) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-    " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,"
-    " $27, $28, $29, $30)";
+    " collection_method, days_until_due, automatic_tax, application_fee_amount,"
+    " application_fee_percent, on_behalf_of, transfer_data, from_quote) VALUES ($1, $2, $3, $4,"
+    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
 /* every mutable column, where the row is still in the status it was read in ($31) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
@@ -176,7 +200,9 @@ static const char SQL_UPDATE[] =
     " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
     " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
     " subscription = $26, test_clock = $27, collection_method = $28, days_until_due = $29,"
-    " automatic_tax = $30 WHERE merchant_id = $1 AND id = $2 AND status = $31 AND created = $3";
+    " automatic_tax = $30, application_fee_amount = $32, application_fee_percent = $33,"
+    " on_behalf_of = $34, transfer_data = $35, from_quote = $36"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $31 AND created = $3";
 
 static int64_t col_or0(struct db_stmt *st, int c)
 {
@@ -233,6 +259,11 @@ static int quote_load(struct req *r, struct db *db, const char *merchant, const 
 	int64_t at = col_or0(st, 28);
 	q->automatic_tax = at != 0;
 	q->auto_tax_located = at == 1;
+	q->fee_amount = db_col_is_null(st, 29) ? -1 : db_col_int64(st, 29);
+	q->fee_e4 = db_col_is_null(st, 30) ? -1 : db_col_int64(st, 30);
+	q->on_behalf_of = col_text_dup(a, st, 31);
+	q->transfer_data = col_text_dup(a, st, 32);
+	q->from_quote = col_text_dup(a, st, 33);
 	db_reset(st);
 	if (!q->status || !q->customer || !q->line_items || !q->discounts_spec || !q->discounts ||
 	    !q->metadata || !q->computed)
@@ -280,12 +311,30 @@ static void bind_row(const char *merchant, struct db_stmt *st, const struct quot
 	db_bind_int64(st, 30, !q->automatic_tax ? 0 : q->auto_tax_located ? 1 : 2);
 }
 
+/* the Connect and from_quote columns, from parameter `first` on (an insert's 31, an update's
+ * 32: its $31 is the status guard; PostgreSQL takes no gaps) */
+static void bind_connect(struct db_stmt *st, int first, const struct quote *q)
+{
+	if (q->fee_amount >= 0)
+		db_bind_int64(st, first, q->fee_amount);
+	else
+		db_bind_null(st, first);
+	if (q->fee_e4 >= 0)
+		db_bind_int64(st, first + 1, q->fee_e4);
+	else
+		db_bind_null(st, first + 1);
+	db_bind_text(st, first + 2, q->on_behalf_of, -1);
+	db_bind_text(st, first + 3, q->transfer_data, -1);
+	db_bind_text(st, first + 4, q->from_quote, -1);
+}
+
 static int quote_insert(struct req *r, struct db *db, const struct quote *q)
 {
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(r->merchant_id, st, q);
+	bind_connect(st, 31, q);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -299,6 +348,7 @@ static int quote_save(struct req *r, struct db *db, const char *merchant, const 
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(merchant, st, q);
 	db_bind_text(st, 31, was, -1);
+	bind_connect(st, 32, q);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -417,8 +467,17 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_int(j, "amount_subtotal", q->amount_subtotal);
 	json_kv_int(j, "amount_total", q->amount_total);
 	json_kv_null(j, "application");
-	json_kv_null(j, "application_fee_amount");
-	json_kv_null(j, "application_fee_percent");
+	if (q->fee_amount >= 0)
+		json_kv_int(j, "application_fee_amount", q->fee_amount);
+	else
+		json_kv_null(j, "application_fee_amount");
+	if (q->fee_e4 >= 0) {
+		char pct[16];
+		billing_percent_format(q->fee_e4, pct, sizeof(pct));
+		json_kv_raw(j, "application_fee_percent", pct, strlen(pct));
+	} else {
+		json_kv_null(j, "application_fee_percent");
+	}
 	json_key(j, "automatic_tax");
 	json_obj_open(j);
 	json_kv_bool(j, "enabled", q->automatic_tax);
@@ -455,7 +514,7 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_raw_or_null(j, "discounts", q->discounts);
 	json_kv_int(j, "expires_at", q->expires_at);
 	json_kv_str_or_null(j, "footer", q->footer);
-	json_kv_null(j, "from_quote");
+	json_kv_raw_or_null(j, "from_quote", q->from_quote);
 	json_kv_str_or_null(j, "header", q->header);
 	json_kv_str_or_null(j, "invoice", q->invoice);
 	json_key(j, "invoice_settings");
@@ -473,7 +532,7 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw_or_null(j, "metadata", q->metadata);
 	json_kv_str_or_null(j, "number", q->number);
-	json_kv_null(j, "on_behalf_of");
+	json_kv_str_or_null(j, "on_behalf_of", q->on_behalf_of);
 	json_kv_str(j, "status", q->status);
 	json_key(j, "status_transitions");
 	json_obj_open(j);
@@ -514,7 +573,7 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	    quote_breakdown(r, db, q, QT_QUOTE, j) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	json_obj_close(j);
-	json_kv_null(j, "transfer_data");
+	json_kv_raw_or_null(j, "transfer_data", q->transfer_data);
 	json_obj_close(j);
 	return 0;
 }
@@ -1313,6 +1372,8 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 
 /* description, header, footer, expires_at, metadata, discounts, subscription_data: what the
  * request sets of them on q (a draft). 0, or -1 with r->err. */
+static int connect_params(struct req *r, struct quote *q);
+
 static int common_params(struct req *r, struct quote *q, int64_t now)
 {
 	/* the collection method, by a subscription's rules: send_invoice needs days_until_due
@@ -1381,7 +1442,202 @@ static int common_params(struct req *r, struct quote *q, int64_t now)
 	const char *old = q->sub_metadata ? q->sub_metadata : "{}";
 	if (metadata_apply(r, old, "subscription_data.metadata", &q->sub_metadata) != 0)
 		return -1;
-	return 0;
+	return connect_params(r, q);
+}
+
+/* ---- Connect ---- */
+
+/* transfer_data's fields, from the JSON connect_params writes: destination (NULL: none),
+ * amount (-1: none), amount_percent in percent_e4 (-1: none; read as text, no floating point) */
+struct qtransfer {
+	const char *destination;
+	int64_t amount, percent_e4;
+};
+
+static void transfer_parse(struct req *r, const char *js, struct qtransfer *t)
+{
+	t->destination = NULL;
+	t->amount = t->percent_e4 = -1;
+	json_t *o = js ? json_loads(js, 0, NULL) : NULL;
+	if (!o)
+		return;
+	const char *d = json_string_value(json_object_get(o, "destination"));
+	t->destination = d ? arena_strdup(&r->arena, d) : NULL;
+	json_t *a = json_object_get(o, "amount");
+	if (json_is_integer(a))
+		t->amount = json_integer_value(a);
+	json_decref(o);
+	const char *k = strstr(js, "\"amount_percent\":");
+	if (!k)
+		return;
+	k += strlen("\"amount_percent\":");
+	char v[16];
+	size_t n = strcspn(k, ",}");
+	if (n == 0 || n >= sizeof(v) || strncmp(k, "null", 4) == 0)
+		return;
+	memcpy(v, k, n);
+	v[n] = '\0';
+	int64_t e4 = 0;
+	if (str_eq(v, "0") || billing_percent_parse(v, &e4) == 0)
+		t->percent_e4 = e4;
+}
+
+/* application_fee_amount, application_fee_percent, on_behalf_of, transfer_data ("" unsets
+ * each) onto q; checked against its lines and the store by connect_check. 0, or -1. */
+static int connect_params(struct req *r, struct quote *q)
+{
+	const char *v = param_str(r, "application_fee_amount");
+	if (v) {
+		int64_t a = -1;
+		if (*v && (param_int(r, "application_fee_amount", &a) != 1 || a < 0 ||
+			   a > BILLING_AMOUNT_MAX))
+			return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+					"application_fee_amount must be between 0 and %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+		q->fee_amount = a;
+	}
+	v = param_str(r, "application_fee_percent");
+	if (v) {
+		q->fee_e4 = -1;
+		if (*v && billing_percent2_parse(r, "application_fee_percent", v, &q->fee_e4) != 0)
+			return -1;
+	}
+	v = param_str(r, "on_behalf_of");
+	if (v)
+		q->on_behalf_of = *v ? v : NULL;
+	if (!param_present(r, "transfer_data"))
+		return 0;
+	v = param_str(r, "transfer_data");
+	if (v && !*v) {
+		q->transfer_data = NULL;
+		return 0;
+	}
+	const char *dest = param_str(r, "transfer_data.destination");
+	const char *pct = param_str(r, "transfer_data.amount_percent");
+	int64_t amount = -1, e4 = -1;
+	if (param_int(r, "transfer_data.amount", &amount) == 1 &&
+	    (amount < 1 || amount > BILLING_AMOUNT_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"transfer_data[amount] must be between 1 and %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	if (pct && billing_percent2_parse(r, "transfer_data[amount_percent]", pct, &e4) != 0)
+		return -1;
+	if (amount >= 0 && e4 >= 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "transfer_data[amount_percent]",
+		    "You may only specify one of these parameters: transfer_data[amount], "
+		    "transfer_data[amount_percent].");
+	struct buf b;
+	struct json j;
+	buf_init(&b, 512);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	if (amount >= 0)
+		json_kv_int(&j, "amount", amount);
+	else
+		json_kv_null(&j, "amount");
+	if (e4 >= 0) {
+		char shown[16];
+		billing_percent_format(e4, shown, sizeof(shown));
+		json_kv_raw(&j, "amount_percent", shown, strlen(shown));
+	} else {
+		json_kv_null(&j, "amount_percent");
+	}
+	json_kv_str(&j, "destination", dest);
+	json_obj_close(&j);
+	q->transfer_data = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return q->transfer_data ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Inside a write, q priced: its Connect terms fit its lines (Stripe: amounts only without
+ * recurring lines, percentages only with them; an amount at most the quote's total) and name
+ * usable accounts; a fee needs a destination or the Stripe-Account header. 0, or -1. */
+static int connect_check(struct req *r, struct db *db, const struct quote *q)
+{
+	if (q->fee_amount < 0 && q->fee_e4 < 0 && !q->on_behalf_of && !q->transfer_data)
+		return 0;
+	struct qline *lines = arena_alloc(&r->arena, QUOTE_LINES_MAX * sizeof(*lines));
+	int n = 0;
+	if (!lines || lines_parse(r, q->line_items, lines, &n) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool recurring = n > 0 && lines[0].recurring;
+	struct qtransfer t;
+	transfer_parse(r, q->transfer_data, &t);
+	if (recurring && q->fee_amount >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"There cannot be any line items with recurring prices when using "
+				"application_fee_amount.");
+	if (recurring && t.amount >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"There cannot be any line items with recurring prices when using "
+				"transfer_data[amount].");
+	if (!recurring && q->fee_e4 >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
+				"There must be at least 1 line item with a recurring price to use "
+				"application_fee_percent.");
+	if (!recurring && t.percent_e4 >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount_percent]",
+				"There must be at least 1 line item with a recurring price to use "
+				"transfer_data[amount_percent].");
+	/* as a subscription's (subscriptions.c, settings_check) */
+	if (q->fee_e4 >= 0 && t.percent_e4 >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
+				"You may only specify one of these parameters: "
+				"application_fee_percent, transfer_data[amount_percent].");
+	if (q->fee_amount > q->amount_total)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "application_fee_amount",
+		    "application_fee_amount cannot be more than the quote's total (%lld).",
+		    (long long)q->amount_total);
+	if (t.amount > q->amount_total)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "transfer_data[amount]",
+		    "transfer_data[amount] cannot be more than the quote's total (%lld).",
+		    (long long)q->amount_total);
+	if ((q->fee_amount >= 0 || q->fee_e4 >= 0) && !t.destination && !r->platform_id[0])
+		return req_fail(
+		    r, ERR_PARAM_BAD,
+		    q->fee_amount >= 0 ? "application_fee_amount" : "application_fee_percent",
+		    "Can only apply an application fee when the request is made on behalf "
+		    "of another account (using an OAuth key or the Stripe-Account header) "
+		    "or with transfer_data[destination].");
+	return billing_connect_check(r, db, t.destination, q->on_behalf_of);
+}
+
+static const char SQL_BY_INVOICE[] =
+    "SELECT id FROM quotes WHERE merchant_id = $1 AND invoice = $2 AND status = 'accepted'";
+
+int quote_invoice_connect(struct req *r, struct db *db, const char *invoice, int64_t amount,
+			  struct payment_connect *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BY_INVOICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	int rc = db_step(st);
+	const char *id = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return 0;
+	struct quote q;
+	if (!id || quote_load(r, db, r->merchant_id, id, &q) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct qtransfer t;
+	transfer_parse(r, q.transfer_data, &t);
+	if (q.fee_amount < 0 && !t.destination && !q.on_behalf_of)
+		return 0;
+	memset(ret, 0, sizeof(*ret));
+	ret->destination = t.destination;
+	ret->on_behalf_of = q.on_behalf_of;
+	/* the quote's amounts, at most what the payment asks for (a credit balance or a credit
+	 * note may have lowered it since) */
+	if (q.fee_amount > 0)
+		ret->application_fee_amount = q.fee_amount < amount ? q.fee_amount : amount;
+	if (t.destination && t.amount >= 0)
+		ret->transfer_amount = t.amount < amount ? t.amount : amount;
+	return 1;
 }
 
 /* Inside a write: the request's default_tax_rates[] become q's (kept as tax_rate_links of the
@@ -1403,34 +1659,138 @@ struct write_ctx {
 	struct quote q;
 };
 
+/* from_quote[quote, is_revision] of a create: q starts as a copy of that quote (see "from_quote"
+ * above), its lines with new ids; *ts its default_tax_rates, for the new quote. 0, or -1 with
+ * r->err. */
+static int from_quote_copy(struct req *r, struct db *db, struct quote *q, struct tax_rate_spec *ts)
+{
+	const char *src_id = param_str(r, "from_quote.quote");
+	bool revision = false;
+	param_bool(r, "from_quote.is_revision", &revision);
+	struct quote src;
+	int rc = quote_load(r, db, r->merchant_id, src_id, &src);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "quote", src_id, "from_quote[quote]");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (revision && !str_eq(src.status, "open"))
+		return req_fail(r, ERR_PARAM_BAD, "from_quote[quote]",
+				"Only an open quote can be revised; %s is %s.", src.id, src.status);
+	str_copy(q->currency, sizeof(q->currency), src.currency);
+	q->customer = src.customer;
+	q->description = src.description;
+	q->header = src.header;
+	q->footer = src.footer;
+	q->discounts_spec = src.discounts_spec;
+	q->sub_description = src.sub_description;
+	q->sub_trial_days = src.sub_trial_days;
+	q->sub_metadata = src.sub_metadata;
+	q->metadata = src.metadata;
+	q->sends = src.sends;
+	q->days_until_due = src.days_until_due;
+	q->automatic_tax = src.automatic_tax;
+	q->fee_amount = src.fee_amount;
+	q->fee_e4 = src.fee_e4;
+	q->on_behalf_of = src.on_behalf_of;
+	q->transfer_data = src.transfer_data;
+	/* its lines, each with an id of its own */
+	json_t *arr = json_loads(src.line_items, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		char lid[ID_MAX];
+		id_new_at(lid, "li_", r->now);
+		json_object_set_new(json_array_get(arr, i), "id", json_string(lid));
+	}
+	char *dump = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	q->line_items = dump ? arena_strdup(&r->arena, dump) : NULL;
+	free(dump);
+	if (!q->line_items)
+		return req_fail(r, ERR_API, NULL, NULL);
+	q->from_quote = arena_printf(&r->arena, "{\"is_revision\":%s,\"quote\":%s}",
+				     revision ? "true" : "false", json_quote(r, src.id));
+	/* its default_tax_rates (the request's, if any, replace them after) */
+	struct tax_rate rates[BILLING_TAX_RATES_MAX];
+	int n = 0;
+	if (!q->from_quote || tax_links_load(r, db, src.id, rates, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ts = (struct tax_rate_spec){
+	    .present = n > 0, .n = n, .shown = "default_tax_rates", .carried = true};
+	for (int k = 0; k < n; k++)
+		ts->ids[k] = arena_strdup(&r->arena, rates[k].id);
+	return 0;
+}
+
 static int create_fn(struct db *db, void *p)
 {
 	struct write_ctx *w = p;
 	struct req *r = w->r;
 	struct quote *q = &w->q;
 	memset(q, 0, sizeof(*q));
-	q->customer = param_str(r, "customer");
+	q->metadata = "{}";
+	q->discounts_spec = q->discounts = "[]";
+	q->sub_trial_days = -1;
+	q->fee_amount = q->fee_e4 = -1;
+	bool from = param_present(r, "from_quote");
+	/* from_quote: a copy of that quote, of its customer unless `customer` names another
+	 * (checked below); its id and times are this quote's */
+	struct tax_rate_spec from_tax = {0};
+	if (from && from_quote_copy(r, db, q, &from_tax) != 0)
+		return -1;
+	if (param_str(r, "customer"))
+		q->customer = param_str(r, "customer");
+	if (!q->customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
 	struct billing_customer bc;
 	if (billing_customer_get(r, db, q->customer, &bc) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!bc.found)
 		return req_fail_missing(r, "customer", q->customer, "customer");
+	/* test_clock: the customer's (a quote runs on its customer's time) */
+	const char *tc = param_str(r, "test_clock");
+	if (tc) {
+		struct test_clock clk;
+		int rc = test_clock_load(r, db, tc, &clk);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "test_clock", tc, "test_clock");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!bc.test_clock || !str_eq(bc.test_clock, tc))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "test_clock",
+			    "The quote's test clock must be its customer's (%s has %s).",
+			    q->customer, bc.test_clock ? bc.test_clock : "none");
+	}
 	int64_t now;
 	if (billing_now(r, db, bc.test_clock, &now) != 0)
 		return -1;
 	q->test_clock = bc.test_clock;
 	id_new_at(q->id, "qt_", now);
 	q->created = now;
+	if (tax_links_set(r, db, q->id, &from_tax) != 0)
+		return -1;
 	q->status = "draft";
 	q->expires_at = now + QUOTE_EXPIRES_DEFAULT_S;
-	q->metadata = "{}";
-	q->discounts_spec = q->discounts = "[]";
-	q->sub_trial_days = -1;
 	/* `currency`: the lines priced in it (own or currency_options); else their prices' own */
-	if (param_present(r, "currency") && param_currency(r, "currency", NULL, q->currency) != 0)
+	bool new_currency = false;
+	if (param_present(r, "currency")) {
+		char cur[8];
+		if (param_currency(r, "currency", NULL, cur) != 0)
+			return -1;
+		new_currency = from && !str_eq(cur, q->currency);
+		str_copy(q->currency, sizeof(q->currency), cur);
+	}
+	if (common_params(r, q, now) != 0 || default_tax_rates_set(r, db, q) != 0)
 		return -1;
-	if (common_params(r, q, now) != 0 || default_tax_rates_set(r, db, q) != 0 ||
-	    lines_from_params(r, db, q, true) != 0 || quote_price(r, db, q, now) != 0 ||
+	/* a copy's lines stay unless line_items replaces them (priced again in a new currency) */
+	if ((!from || param_present(r, "line_items")) && lines_from_params(r, db, q, true) != 0)
+		return -1;
+	if (from && !param_present(r, "line_items") && new_currency && lines_reprice(r, db, q) != 0)
+		return -1;
+	if (quote_price(r, db, q, now) != 0 || connect_check(r, db, q) != 0 ||
 	    quote_insert(r, db, q) != 0)
 		return -1;
 	return quote_emit(r, db, q, "quote.created", true);
@@ -1507,7 +1867,8 @@ static int update_fn(struct db *db, void *p)
 	} else if (new_currency && lines_reprice(r, db, q) != 0) {
 		return -1;
 	}
-	if (quote_price(r, db, q, now) != 0 || quote_save(r, db, r->merchant_id, q, "draft") != 0)
+	if (quote_price(r, db, q, now) != 0 || connect_check(r, db, q) != 0 ||
+	    quote_save(r, db, r->merchant_id, q, "draft") != 0)
 		return -1;
 	return quote_render(r, db, q, true, req_json(r));
 }
@@ -1524,7 +1885,8 @@ static const char SQL_COUNT_NUMBERED[] =
     "SELECT COUNT(*) FROM quotes WHERE merchant_id = $1 AND customer = $2 AND number IS NOT NULL";
 
 /* Stripe's quote number: QT-{the customer's invoice prefix}-{its count of numbered quotes,
- * four digits}-1 (the last part counts revisions, which Tender does not make). */
+ * four digits}-1 (the last part counts revisions: finalize_fn numbers a revision after the quote
+ * it revises). */
 static int quote_number(struct req *r, struct db *db, const char *customer, const char **ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
@@ -1547,6 +1909,8 @@ static int quote_number(struct req *r, struct db *db, const char *customer, cons
 			    (long long)(count + 1));
 	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
+
+static int quote_cancel(struct req *r, struct db *db, struct quote *q, int64_t t, bool answer);
 
 static int finalize_fn(struct db *db, void *p)
 {
@@ -1581,8 +1945,37 @@ static int finalize_fn(struct db *db, void *p)
 				"The customer's location isn't recognized: add an address to "
 				"customer %s to finalize a quote with automatic tax.",
 				q->customer);
-	if (quote_number(r, db, q->customer, &q->number) != 0)
+	/* a revision: numbered after the quote it revises, which it replaces (canceled) */
+	struct quote src;
+	bool revises = false;
+	if (q->from_quote && strstr(q->from_quote, "\"is_revision\":true")) {
+		json_t *o = json_loads(q->from_quote, 0, NULL);
+		const char *sid = json_string_value(json_object_get(o, "quote"));
+		int rc = sid ? quote_load(r, db, r->merchant_id, sid, &src) : DB_ERR;
+		json_decref(o);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		revises = true;
+	}
+	if (revises && src.number) {
+		/* QT-…-{n}: the last part counts the revisions */
+		const char *dash = strrchr(src.number, '-');
+		int64_t rev = 0;
+		if (!dash || parse_i64(dash + 1, &rev) != 0 || rev < 1)
+			return req_fail(r, ERR_API, NULL, NULL);
+		q->number = arena_printf(&r->arena, "%.*s-%lld", (int)(dash - src.number),
+					 src.number, (long long)(rev + 1));
+		if (!q->number)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (quote_number(r, db, q->customer, &q->number) != 0) {
 		return -1;
+	}
+	if (revises && (str_eq(src.status, "open") || str_eq(src.status, "draft"))) {
+		int64_t src_now;
+		if (billing_now(r, db, src.test_clock, &src_now) != 0 ||
+		    quote_cancel(r, db, &src, src_now, false) != 0)
+			return -1;
+	}
 	q->status = "open";
 	q->finalized_at = now;
 	if (quote_save(r, db, r->merchant_id, q, "draft") != 0)
@@ -1844,6 +2237,15 @@ static int h_accept(struct req *r)
 	x->sends = q->sends;
 	x->days_until_due = q->days_until_due;
 	x->automatic_tax = q->automatic_tax;
+	/* its Connect terms are the subscription's (its invoices' PaymentIntents carry them) */
+	struct qtransfer t;
+	transfer_parse(r, q->transfer_data, &t);
+	x->fee_set = q->fee_e4 >= 0;
+	x->fee_e4 = q->fee_e4;
+	x->transfer_destination = t.destination;
+	x->transfer_percent_set = t.percent_e4 >= 0;
+	x->transfer_percent_e4 = t.percent_e4;
+	x->on_behalf_of = q->on_behalf_of;
 	x->currency = q->currency; /* its lines were priced in it (currency_options too) */
 	x->default_tax_rates = c->dflt_ids;
 	x->n_default_tax_rates = c->n_dflt;
@@ -2229,6 +2631,12 @@ static const struct param_spec invoice_settings_children[] = {
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec transfer_data_children[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"amount_percent", PT_STRING, 0, 16, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec qliability_children[] = {
     {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"self", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -2254,12 +2662,24 @@ static const struct param_spec qautomatic_tax_children[] = {
 	    {"expires_at", PT_INT, 0, 0, NULL, NULL},                                              \
 	    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},  \
 	    {"subscription_data", PT_OBJECT, 0, 0, NULL, sub_data_children},                       \
+	    {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                       \
+	    {"application_fee_percent", PT_STRING, PF_EMPTYABLE, 16, NULL, NULL},                  \
+	    {"on_behalf_of", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
+	    {"transfer_data", PT_OBJECT, PF_EMPTYABLE, 0, NULL, transfer_data_children},           \
 	{                                                                                          \
 		"metadata", PT_METADATA, 0, 0, NULL, NULL                                          \
 	}
+static const struct param_spec from_quote_children[] = {
+    {"quote", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"is_revision", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},
-    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    /* required, unless from_quote gives it (create_fn) */
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"test_clock", PT_STRING, 0, 255, NULL, NULL},
+    {"from_quote", PT_OBJECT, 0, 0, NULL, from_quote_children},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     QUOTE_COMMON_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},

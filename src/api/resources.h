@@ -413,10 +413,20 @@ struct pi_checkout {
 	/* payment_intent_data[statement_descriptor, statement_descriptor_suffix, receipt_email],
 	 * or NULL */
 	const char *statement_descriptor, *statement_descriptor_suffix, *receipt_email;
+	/* its Connect terms (a payment link's: payment_link_connect), or NULL */
+	const struct payment_connect *connect;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
+/* A payment link's Connect terms (payment_links.c), inside a transaction: for a payment of
+ * `amount` by a session it opened, *ret gets application_fee_amount and transfer_data[amount]
+ * (each at most amount), transfer_data[destination] and on_behalf_of; *ret_fee_e4 its
+ * application_fee_percent (percent_e4; -1: none), for the subscription a session of recurring
+ * prices makes. 1 when it has terms, 0 when none (or no such link), -1 with r->err. */
+struct payment_connect;
+int payment_link_connect(struct req *r, struct db *db, const char *link, int64_t amount,
+			 struct payment_connect *ret, int64_t *ret_fee_e4);
 /* A Checkout Session's next attempt on the intent its page made before (next->id, naming the
  * same session; requires_payment_method after a failure, or requires_action, whose 3-D Secure
  * or bank page then opens nothing): what the attempt changes (next: amount, customer,
@@ -460,6 +470,9 @@ struct pi_invoice {
 	 * cardholder at the counter (no 3-D Secure: a card that would ask for it is declined with
 	 * authentication_required, as off session) */
 	bool present;
+	/* a new intent's Connect terms (a subscription's application_fee_percent, transfer_data
+	 * and on_behalf_of, for this amount: api/subscriptions.c); NULL: none */
+	const struct payment_connect *connect;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;
@@ -468,6 +481,12 @@ struct pi_invoice {
 	const char *challenge_url; /* out: requires_action, the 3-D Secure page */
 };
 int payment_intents_invoice(struct req *r, struct pi_invoice *pv);
+/* The Connect terms of the PaymentIntent that pays invoice `invoice` (stored, of r's merchant)
+ * for `amount` (subscriptions.c): its subscription's (application_fee_percent, transfer_data,
+ * on_behalf_of), or the accepted quote's that made it; *ret untouched when none. Reads in its
+ * own transaction (before a payment's write). 0, or -1 with r->err. */
+int invoice_connect_read(struct req *r, const char *invoice, int64_t amount,
+			 struct payment_connect *ret);
 /* Inside the write that confirms a PaymentIntent paying an invoice (pi->invoice; any
  * confirmation: Tender's own, the API's, or the 3-D Secure page's): the invoice's side of the
  * outcome (subscriptions.c): paid, or a failed attempt, or waiting for the cardholder. */
@@ -691,6 +710,9 @@ int test_clock_take_customer(struct req *r, struct db *db, const char *clock);
 #define SUB_CHECKOUT_ITEMS_MAX 20
 struct sub_checkout {
 	const char *customer;
+	/* the payment link the session was opened by (NULL: none): its Connect terms are the
+	 * subscription's (payment_link_connect) */
+	const char *payment_link;
 	bool new_customer;
 	int n_items;
 	struct {

@@ -33,6 +33,10 @@ static struct sub_change *change_new(struct req *r)
 		c->ch[0].metadata_path = "metadata";
 	if (param_present(r, "price_data"))
 		c->ch[0].price_data = "price_data";
+	/* billing_thresholds[usage_gte] ("" unsets): kept on the item and shown */
+	if (subscription_item_thresholds_param(r, "billing_thresholds", "billing_thresholds",
+					       &c->ch[0].thresholds, &c->ch[0].thresholds_set) != 0)
+		return NULL;
 	return c;
 }
 
@@ -157,6 +161,11 @@ static const char *const proration_behaviors[] = {"always_invoice", "create_pror
 static const char *const payment_behaviors[] = {
     "allow_incomplete", "error_if_incomplete", "default_incomplete", "pending_if_incomplete", NULL};
 
+static const struct param_spec thresholds_children[] = {
+    {"usage_gte", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     {"subscription", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     /* one of the two: plan is the legacy name of a recurring price */
@@ -169,6 +178,7 @@ static const struct param_spec create_params[] = {
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -181,6 +191,9 @@ static const struct param_spec update_params[] = {
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},
+    /* Tender pays every invoice off session (payment_intents_invoice): taken as given */
+    {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec delete_params[] = {

@@ -41,6 +41,12 @@ struct sub_for_schedule {
 	bool automatic_tax;
 	/* the currency its items bill in (their own or a currency_options entry); NULL: theirs */
 	const char *currency;
+	/* Connect terms (a quote's): application_fee_percent (when fee_set, percent_e4),
+	 * transfer_data[destination (NULL: none), amount_percent (when transfer_percent_set)],
+	 * on_behalf_of (NULL: none) */
+	bool fee_set, transfer_percent_set;
+	int64_t fee_e4, transfer_percent_e4;
+	const char *transfer_destination, *on_behalf_of;
 	bool scheduled;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx);

@@ -132,6 +132,13 @@
  *    lines each price's share of the full period that ends at the anchor, in exact seconds
  *    (partial_amount; proration_behavior=none: 0). With a trial the anchor is after the
  *    trial's end: see "a trial with a later billing cycle anchor".
+ *  - Backdating (backdate_start_date, in the past): the subscription's start_date and its first
+ *    period begin then. Without an anchor its first period runs from then, one full interval
+ *    (it must still be running now), and the first invoice bills it in full; with a
+ *    billing_cycle_anchor the first, partial period runs from then to the anchor and is
+ *    billed at its share of the full period ending at the anchor (at most that period), which
+ *    is Stripe's "proration for the timespan between the start date and the current time"
+ *    together with the time up to the anchor. Not with a trial (400).
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
@@ -145,6 +152,7 @@
 #include "api/catalog.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "api/sources.h"
 #include "api/payments_common.h"
 #include "api/subscription_schedules.h"
 #include "app.h"
@@ -157,6 +165,7 @@
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "merchant/connect.h"
 #include "money/currency.h"
 #include "vault/payment_method.h"
 #include "scheduler/scheduler.h"
@@ -186,6 +195,8 @@ struct sub_item {
 	/* its tax_rates[] as a create or change asks (planned with these, then stored; NULL or
 	 * not present: as stored) */
 	const struct tax_rate_spec *tax;
+	/* billing_thresholds as shown (JSON; NULL: none) */
+	const char *thresholds;
 };
 
 struct subscription {
@@ -240,6 +251,17 @@ struct subscription {
 	 * partial_period seconds (proration_behavior=none: partial_period 0, billed nothing) */
 	bool partial;
 	int64_t partial_remaining, partial_period;
+	/* cancel_at (0: none): the scheduler cancels it then (BILLING_CANCEL), crediting the
+	 * unused rest of the period it billed unless cancel_at_prorate is false */
+	int64_t cancel_at;
+	bool cancel_at_prorate;
+	/* billing_thresholds, pending_invoice_item_interval and transfer_data as shown (JSON;
+	 * NULL: none); on_behalf_of and default_source (NULL: none) */
+	const char *billing_thresholds, *pending_interval, *transfer_data, *on_behalf_of,
+	    *default_source;
+	/* application_fee_percent in percent_e4 (billing/billing.h), when fee_set */
+	int64_t fee_e4;
+	bool fee_set;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -355,7 +377,9 @@ static const char SQL_GET[] =
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
     " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
     " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at,"
-    " automatic_tax, payment_method_types, billing_cycle_anchor_config, pmo_customer_balance"
+    " automatic_tax, payment_method_types, billing_cycle_anchor_config, pmo_customer_balance,"
+    " cancel_at, cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
+    " application_fee_percent, transfer_data, on_behalf_of, default_source"
     " FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
@@ -366,10 +390,12 @@ static const char SQL_INSERT[] =
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
     " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
     " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax,"
-    " payment_method_types, billing_cycle_anchor_config, pmo_customer_balance) VALUES ($1,"
+    " payment_method_types, billing_cycle_anchor_config, pmo_customer_balance, cancel_at,"
+    " cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
+    " application_fee_percent, transfer_data, on_behalf_of, default_source) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
     " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39)";
+    " $39, $40, $41, $42, $43, $44, $45, $46, $47)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -380,14 +406,19 @@ static const char SQL_UPDATE[] =
     " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23,"
     " pause_behavior = $24, pause_resumes_at = $25, trial_missing_pm = $26,"
     " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30,"
-    " automatic_tax = $31, payment_method_types = $32, pmo_customer_balance = $33"
+    " automatic_tax = $31, payment_method_types = $32, pmo_customer_balance = $33,"
+    " cancel_at = $34, cancel_at_prorate = $35, billing_thresholds = $36,"
+    " pending_invoice_item_interval = $37, application_fee_percent = $38, transfer_data = $39,"
+    " on_behalf_of = $40, default_source = $41"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
-    "SELECT id, price, quantity, created, metadata, usage_start FROM subscription_items"
+    "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
+    " FROM subscription_items"
     " WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos LIMIT $3";
 static const char SQL_ITEM_INSERT[] =
     "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
-    " quantity, metadata, usage_start) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    " quantity, metadata, usage_start, billing_thresholds) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10)";
 
 /* Writes s's items in their order (a create, and a change that rewrote them). 0, or -1 with
  * r->err. */
@@ -407,6 +438,7 @@ static int items_insert(struct req *r, struct db *db, const struct subscription 
 		db_bind_int64(st, 7, it->quantity);
 		db_bind_text(st, 8, it->metadata, -1);
 		db_bind_int64(st, 9, it->usage_since);
+		db_bind_text(st, 10, it->thresholds, -1);
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
@@ -479,6 +511,15 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->payment_method_types = col_text_dup(a, st, 38);
 		s->anchor_config = col_text_dup(a, st, 39);
 		s->pmo_customer_balance = col_text_dup(a, st, 40);
+		s->cancel_at = db_col_int64_or0(st, 41);
+		s->cancel_at_prorate = db_col_int64(st, 42) != 0;
+		s->billing_thresholds = col_text_dup(a, st, 43);
+		s->pending_interval = col_text_dup(a, st, 44);
+		s->fee_set = !db_col_is_null(st, 45);
+		s->fee_e4 = db_col_int64_or0(st, 45);
+		s->transfer_data = col_text_dup(a, st, 46);
+		s->on_behalf_of = col_text_dup(a, st, 47);
+		s->default_source = col_text_dup(a, st, 48);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -501,6 +542,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		it->created = db_col_int64(st, 3);
 		it->metadata = col_text_dup(&r->arena, st, 4);
 		it->usage_since = db_col_int64_or0(st, 5);
+		it->thresholds = col_text_dup(&r->arena, st, 6);
 		it->data = -1;
 	}
 	db_reset(st);
@@ -527,7 +569,23 @@ static void bind_collection(struct db_stmt *st, int first, const struct subscrip
 		db_bind_null(st, first + 1);
 }
 
-/* SQL_INSERT's parameters (all 38: SQLite binds no gaps) */
+/* the columns of the parameters taken since migration 0145, from parameter `first` on */
+static void bind_extras(struct db_stmt *st, int first, const struct subscription *s)
+{
+	db_bind_int64_or_null(st, first, s->cancel_at);
+	db_bind_int64(st, first + 1, s->cancel_at_prorate ? 1 : 0);
+	db_bind_text(st, first + 2, s->billing_thresholds, -1);
+	db_bind_text(st, first + 3, s->pending_interval, -1);
+	if (s->fee_set)
+		db_bind_int64(st, first + 4, s->fee_e4);
+	else
+		db_bind_null(st, first + 4);
+	db_bind_text(st, first + 5, s->transfer_data, -1);
+	db_bind_text(st, first + 6, s->on_behalf_of, -1);
+	db_bind_text(st, first + 7, s->default_source, -1);
+}
+
+/* SQL_INSERT's parameters (all 47: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -568,6 +626,7 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 37, s->payment_method_types, -1);
 	db_bind_text(st, 38, s->anchor_config, -1);
 	db_bind_text(st, 39, s->pmo_customer_balance, -1);
+	bind_extras(st, 40, s);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -590,6 +649,7 @@ static struct billing_state sub_state(const struct subscription *s, int64_t invo
 	    .trial_start = s->trial_start,
 	    .trial_end = s->trial_end,
 	    .cancel_at_period_end = s->cancel_at_period_end,
+	    .cancel_at = s->cancel_at,
 	    .invoice_next_attempt = invoice_next_attempt,
 	    .pause_resumes_at = s->pause_behavior ? s->pause_resumes_at : 0,
 	    .trial_notice_sent = s->trial_end && s->trial_notice_for == s->trial_end,
@@ -648,6 +708,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_int64(st, 31, s->automatic_tax ? 1 : 0);
 	db_bind_text(st, 32, s->payment_method_types, -1);
 	db_bind_text(st, 33, s->pmo_customer_balance, -1);
+	bind_extras(st, 34, s);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -812,7 +873,7 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 	json_obj_open(j);
 	json_kv_str(j, "id", it->id);
 	json_kv_str(j, "object", "subscription_item");
-	json_kv_null(j, "billing_thresholds");
+	json_kv_raw_or_null(j, "billing_thresholds", it->thresholds);
 	json_kv_int(j, "created", it->created);
 	json_kv_int(j, "current_period_end", s->period_end);
 	json_kv_int(j, "current_period_start", s->period_start);
@@ -916,6 +977,8 @@ static const char *pending_json(struct req *r, const struct subscription *p, boo
 		json_kv_int(&j, "created", it->created);
 		json_kv_int(&j, "usage_start", it->usage_since);
 		json_kv_str(&j, "metadata", it->metadata ? it->metadata : "{}");
+		if (it->thresholds)
+			json_kv_str(&j, "billing_thresholds", it->thresholds);
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -973,6 +1036,7 @@ static int pending_load(struct req *r, struct db *db, const struct subscription 
 		it->quantity = pending_int(o, "quantity");
 		it->created = pending_int(o, "created");
 		it->usage_since = pending_int(o, "usage_start");
+		it->thresholds = pending_str(r, o, "billing_thresholds");
 		it->data = -1;
 		if (!id || !it->price || !it->metadata)
 			rc = DB_ERR;
@@ -1052,7 +1116,13 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "subscription");
 	json_kv_null(j, "application");
-	json_kv_null(j, "application_fee_percent");
+	if (s->fee_set) {
+		char pct[16];
+		billing_percent_format(s->fee_e4, pct, sizeof(pct));
+		json_kv_raw(j, "application_fee_percent", pct, strlen(pct));
+	} else {
+		json_kv_null(j, "application_fee_percent");
+	}
 	json_key(j, "automatic_tax");
 	json_obj_open(j);
 	json_kv_null(j, "disabled_reason");
@@ -1076,9 +1146,13 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_obj_open(j);
 	json_kv_str(j, "type", "classic");
 	json_obj_close(j);
-	json_kv_null(j, "billing_thresholds");
+	json_kv_raw_or_null(j, "billing_thresholds", s->billing_thresholds);
+	/* cancel_at as set (kept once it canceled it, as Stripe shows it), or the period's end
+	 * cancel_at_period_end will cancel it at */
 	time_or_null(j, "cancel_at",
-		     s->cancel_at_period_end && !str_eq(s->status, "canceled") ? s->period_end : 0);
+		     s->cancel_at						 ? s->cancel_at
+		     : s->cancel_at_period_end && !str_eq(s->status, "canceled") ? s->period_end
+										 : 0);
 	json_kv_bool(j, "cancel_at_period_end", s->cancel_at_period_end);
 	time_or_null(j, "canceled_at", s->canceled_at);
 	json_key(j, "cancellation_details");
@@ -1105,7 +1179,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	else
 		json_kv_null(j, "days_until_due");
 	json_kv_str_or_null(j, "default_payment_method", s->default_payment_method);
-	json_kv_null(j, "default_source");
+	json_kv_str_or_null(j, "default_source", s->default_source);
 	json_key(j, "default_tax_rates");
 	if (tax_links_render(r, db, s->id, j) != DB_OK)
 		return -1;
@@ -1141,7 +1215,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_null(j, "next_pending_invoice_item_invoice");
-	json_kv_null(j, "on_behalf_of");
+	json_kv_str_or_null(j, "on_behalf_of", s->on_behalf_of);
 	json_key(j, "pause_collection");
 	if (s->pause_behavior) {
 		json_obj_open(j);
@@ -1175,7 +1249,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 		json_kv_null(j, "payment_method_types");
 	json_kv_str(j, "save_default_payment_method", "off");
 	json_obj_close(j);
-	json_kv_null(j, "pending_invoice_item_interval");
+	json_kv_raw_or_null(j, "pending_invoice_item_interval", s->pending_interval);
 	json_kv_null(j, "pending_setup_intent");
 	if (pending_render(r, db, s, j) != 0)
 		return -1;
@@ -1202,7 +1276,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 		json_obj_close(j);
 	}
 	json_kv_str_or_null(j, "test_clock", s->test_clock);
-	json_kv_null(j, "transfer_data");
+	json_kv_raw_or_null(j, "transfer_data", s->transfer_data);
 	time_or_null(j, "trial_end", s->trial_end);
 	json_key(j, "trial_settings");
 	json_obj_open(j);
@@ -1857,6 +1931,398 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	return 0;
 }
 
+/* ---- cancel_at, billing thresholds, the pending items' interval, Connect, default_source ----
+ *
+ * cancel_at: the scheduler cancels the subscription then (billing_next_action: BILLING_CANCEL
+ * at cancel_at when it falls within the current period or trial; a later one waits for the
+ * renewals up to it). The cancellation credits the unused rest of the period it billed,
+ * [cancel_at, period end), item by item as DELETE's prorate does (proration_add), on a final
+ * invoice made in the cancellation's write (with the customer's pending items and, for metered
+ * items, the usage up to cancel_at, as invoice_now's is): below zero, the credit goes to the
+ * customer's balance. proration_behavior=none at the time it is set in the current period
+ * asks for no credit; one set in a later period always has it (Stripe: "If set during a future
+ * period, this will always cause a proration for that period"). A trial, never billed, is
+ * not credited. canceled_at is when it was asked for, as for cancel_at_period_end, which it
+ * excludes; cancel_at stays shown once it canceled the subscription.
+ *
+ * application_fee_percent, transfer_data[destination, amount_percent] and on_behalf_of are
+ * checked as a PaymentIntent's Connect parameters are (a connected account of the merchant's,
+ * not rejected; a fee needs a destination or the Stripe-Account header) and shown.
+ * billing_thresholds and pending_invoice_item_interval are checked and shown; default_source
+ * must be one of the customer's card sources. */
+
+int billing_percent2_parse(struct req *r, const char *param, const char *v, int64_t *ret)
+{
+	const char *dot = strchr(v, '.');
+	if (str_eq(v, "0") || str_eq(v, "0.0") || str_eq(v, "0.00")) {
+		*ret = 0;
+		return 0;
+	}
+	if ((dot && strlen(dot + 1) > 2) || billing_percent_parse(v, ret) != 0)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"Invalid %s: must be a decimal between 0 and 100 with at most two "
+				"decimal places.",
+				param);
+	return 0;
+}
+
+/* The JSON text of the object a parameter builds (NULL with r->err). */
+static const char *obj_text(struct req *r, struct buf *b)
+{
+	const char *t = b->failed ? NULL : arena_strndup(&r->arena, b->data, b->len);
+	buf_release(b);
+	if (!t)
+		req_fail(r, ERR_API, NULL, NULL);
+	return t;
+}
+
+/* billing_thresholds[amount_gte, reset_billing_cycle_anchor] ("" unsets) into *ret. 0, or -1. */
+static int thresholds_param(struct req *r, const char **ret)
+{
+	const char *v = param_str(r, "billing_thresholds");
+	if (v && !*v) {
+		*ret = NULL;
+		return 0;
+	}
+	int64_t gte = 0;
+	bool reset = false;
+	if (param_int(r, "billing_thresholds.amount_gte", &gte) != 1)
+		return req_fail(r, ERR_PARAM_MISSING, "billing_thresholds[amount_gte]",
+				"billing_thresholds[amount_gte]");
+	if (gte < 1 || gte > BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_PARAM_BAD, "billing_thresholds[amount_gte]",
+				"billing_thresholds[amount_gte] must be between 1 and %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	param_bool(r, "billing_thresholds.reset_billing_cycle_anchor", &reset);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_int(&j, "amount_gte", gte);
+	json_kv_bool(&j, "reset_billing_cycle_anchor", reset);
+	json_obj_close(&j);
+	return (*ret = obj_text(r, &b)) ? 0 : -1;
+}
+
+/* pending_invoice_item_interval[interval, interval_count] ("" unsets) into *ret: at most a
+ * year, as Stripe allows. 0, or -1 with r->err. */
+static int pending_interval_param(struct req *r, const char **ret)
+{
+	const char *v = param_str(r, "pending_invoice_item_interval");
+	if (v && !*v) {
+		*ret = NULL;
+		return 0;
+	}
+	const char *iv = param_str(r, "pending_invoice_item_interval.interval");
+	int64_t count = 1;
+	param_int(r, "pending_invoice_item_interval.interval_count", &count);
+	int64_t most = str_eq(iv, "day")     ? 365
+		       : str_eq(iv, "week")  ? 52
+		       : str_eq(iv, "month") ? 12
+					     : 1;
+	if (count < 1 || count > most)
+		return req_fail(r, ERR_PARAM_BAD, "pending_invoice_item_interval[interval_count]",
+				"The maximum pending invoice item interval is one year (%lld %ss).",
+				(long long)most, iv);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "interval", iv);
+	json_kv_int(&j, "interval_count", count);
+	json_obj_close(&j);
+	return (*ret = obj_text(r, &b)) ? 0 : -1;
+}
+
+/* transfer_data[destination, amount_percent] ("" unsets) into *ret. 0, or -1 with r->err. */
+static int transfer_data_param(struct req *r, const char **ret)
+{
+	const char *v = param_str(r, "transfer_data");
+	if (v && !*v) {
+		*ret = NULL;
+		return 0;
+	}
+	const char *dest = param_str(r, "transfer_data.destination");
+	const char *pct = param_str(r, "transfer_data.amount_percent");
+	int64_t e4 = 0;
+	if (pct && billing_percent2_parse(r, "transfer_data[amount_percent]", pct, &e4) != 0)
+		return -1;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 512);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	if (pct) {
+		char shown[16];
+		billing_percent_format(e4, shown, sizeof(shown));
+		json_kv_raw(&j, "amount_percent", shown, strlen(shown));
+	} else {
+		json_kv_null(&j, "amount_percent");
+	}
+	json_kv_str(&j, "destination", dest);
+	json_obj_close(&j);
+	return (*ret = obj_text(r, &b)) ? 0 : -1;
+}
+
+/* transfer_data's destination (NULL: none) */
+static const char *transfer_destination(struct req *r, const struct subscription *s)
+{
+	if (!s->transfer_data)
+		return NULL;
+	json_t *o = json_loads(s->transfer_data, 0, NULL);
+	const char *d = o ? json_string_value(json_object_get(o, "destination")) : NULL;
+	const char *ret = d ? arena_strdup(&r->arena, d) : NULL;
+	json_decref(o);
+	return ret;
+}
+
+/* transfer_data[amount_percent] in percent_e4, or -1 when none (the JSON as
+ * transfer_data_param writes it: read as text, no floating point) */
+static int64_t transfer_percent(const struct subscription *s)
+{
+	const char *k = s->transfer_data ? strstr(s->transfer_data, "\"amount_percent\":") : NULL;
+	if (!k)
+		return -1;
+	k += strlen("\"amount_percent\":");
+	char v[16];
+	size_t n = strcspn(k, ",}");
+	if (n == 0 || n >= sizeof(v) || str_eq(k, "null") || strncmp(k, "null", 4) == 0)
+		return -1;
+	memcpy(v, k, n);
+	v[n] = '\0';
+	int64_t e4 = 0;
+	if (!str_eq(v, "0") && billing_percent_parse(v, &e4) != 0)
+		return -1;
+	return e4;
+}
+
+/* amount × percent_e4, to the nearest minor unit (halves up); amount <= BILLING_AMOUNT_MAX and
+ * percent_e4 <= BILLING_PERCENT_ONE: no overflow */
+static int64_t percent_of(int64_t amount, int64_t e4)
+{
+	return (amount * e4 + BILLING_PERCENT_ONE / 2) / BILLING_PERCENT_ONE;
+}
+
+/* The Connect terms s gives the PaymentIntent of one of its invoices asking for `amount`, as
+ * a PaymentIntent's own parameters would (payments/connect.h): transfer_data[destination],
+ * transfer_data[amount] of amount_percent, on_behalf_of, and application_fee_amount of
+ * application_fee_percent, each share of the amount rounded to the nearest minor unit. NULL
+ * when s has none. */
+static const struct payment_connect *sub_connect(struct req *r, const struct subscription *s,
+						 int64_t amount)
+{
+	if (!s->transfer_data && !s->on_behalf_of && !s->fee_set)
+		return NULL;
+	struct payment_connect *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->destination = transfer_destination(r, s);
+	c->on_behalf_of = s->on_behalf_of;
+	int64_t tp = transfer_percent(s);
+	if (c->destination && tp >= 0 && amount > 0 && amount <= BILLING_AMOUNT_MAX) {
+		c->transfer_amount = percent_of(amount, tp);
+		/* a share that rounds to nothing transfers nothing (a transfer_amount of 0 would
+		 * mean the whole payment): the platform keeps this payment */
+		if (c->transfer_amount == 0)
+			c->destination = NULL;
+	}
+	if (s->fee_set && amount > 0 && amount <= BILLING_AMOUNT_MAX)
+		c->application_fee_amount = percent_of(amount, s->fee_e4);
+	return c;
+}
+
+int billing_connect_check(struct req *r, struct db *db, const char *destination,
+			  const char *on_behalf_of)
+{
+	const char *accounts[2] = {destination, on_behalf_of};
+	const char *params[2] = {"transfer_data[destination]", "on_behalf_of"};
+	for (int i = 0; i < 2; i++) {
+		if (!accounts[i])
+			continue;
+		int rc = connect_account_usable(db, r->merchant_id, accounts[i]);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_BAD, params[i],
+					"No such destination: '%s': it is not a connected account "
+					"of yours.",
+					accounts[i]);
+		if (rc == CONNECT_REJECTED)
+			return req_fail(r, ERR_TRANSFER_CAPABILITIES, params[i],
+					"The connected account %s was rejected: it can take no "
+					"payments.",
+					accounts[i]);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+struct inv_connect_ctx {
+	struct req *r;
+	const char *invoice;
+	int64_t amount;
+	struct payment_connect *ret;
+};
+
+static int inv_connect_fn(struct db *db, void *p)
+{
+	struct inv_connect_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice in;
+	int rc = invoice_load(r, db, x->invoice, &in);
+	if (rc == DB_NOTFOUND)
+		return 0; /* not stored yet: its maker passes the terms itself */
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!in.subscription)
+		return quote_invoice_connect(r, db, x->invoice, x->amount, x->ret) < 0 ? -1 : 0;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rc = sub_load(r, db, in.subscription, false, s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct payment_connect *c = sub_connect(r, s, x->amount);
+	if (c)
+		*x->ret = *c;
+	return 0;
+}
+
+int invoice_connect_read(struct req *r, const char *invoice, int64_t amount,
+			 struct payment_connect *ret)
+{
+	struct inv_connect_ctx x = {.r = r, .invoice = invoice, .amount = amount, .ret = ret};
+	return req_read(r, inv_connect_fn, &x);
+}
+
+/* Inside a transaction: the accounts and the source s names exist and may be used. 0, or -1
+ * with r->err. */
+static int settings_check(struct req *r, struct db *db, const struct subscription *s)
+{
+	const char *dest = transfer_destination(r, s);
+	if (billing_connect_check(r, db, dest, s->on_behalf_of) != 0)
+		return -1;
+	if (s->fee_set && transfer_percent(s) >= 0)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
+				"You may only specify one of these parameters: "
+				"application_fee_percent, transfer_data[amount_percent].");
+	if (s->fee_set && !dest && !r->platform_id[0])
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_percent",
+				"Can only apply an application_fee_percent when the request is "
+				"made on behalf of another account (using an OAuth key or the "
+				"Stripe-Account header) or with transfer_data[destination].");
+	if (s->default_source) {
+		int own = source_owned(r, db, s->customer, s->default_source);
+		if (own < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (own == 0)
+			return req_fail(r, ERR_SOURCE_MISSING, "default_source",
+					"Customer %s does not have a linked source with ID %s.",
+					s->customer, s->default_source);
+	}
+	return 0;
+}
+
+/* The settings parameters of a create or an update onto s; what they change goes into pj (an
+ * update's previous_attributes; NULL on create). Checked against the store by settings_check.
+ * 0, or -1 with r->err. */
+static int settings_params(struct req *r, struct subscription *s, struct json *pj)
+{
+	const char *t = NULL;
+	if (param_present(r, "billing_thresholds")) {
+		if (thresholds_param(r, &t) != 0)
+			return -1;
+		if (pj)
+			json_kv_raw_or_null(pj, "billing_thresholds", s->billing_thresholds);
+		s->billing_thresholds = t;
+	}
+	if (param_present(r, "pending_invoice_item_interval")) {
+		if (pending_interval_param(r, &t) != 0)
+			return -1;
+		if (pj)
+			json_kv_raw_or_null(pj, "pending_invoice_item_interval",
+					    s->pending_interval);
+		s->pending_interval = t;
+	}
+	if (param_present(r, "transfer_data")) {
+		if (transfer_data_param(r, &t) != 0)
+			return -1;
+		if (pj)
+			json_kv_raw_or_null(pj, "transfer_data", s->transfer_data);
+		s->transfer_data = t;
+	}
+	const char *v = param_str(r, "application_fee_percent");
+	if (v) {
+		int64_t e4 = 0;
+		if (*v && billing_percent2_parse(r, "application_fee_percent", v, &e4) != 0)
+			return -1;
+		if (pj && s->fee_set) {
+			char shown[16];
+			billing_percent_format(s->fee_e4, shown, sizeof(shown));
+			json_kv_raw(pj, "application_fee_percent", shown, strlen(shown));
+		} else if (pj) {
+			json_kv_null(pj, "application_fee_percent");
+		}
+		s->fee_set = *v != '\0';
+		s->fee_e4 = e4;
+	}
+	v = param_str(r, "on_behalf_of");
+	if (v) {
+		if (pj)
+			json_kv_str_or_null(pj, "on_behalf_of", s->on_behalf_of);
+		s->on_behalf_of = *v ? v : NULL;
+	}
+	v = param_str(r, "default_source");
+	if (v) {
+		if (pj)
+			json_kv_str_or_null(pj, "default_source", s->default_source);
+		s->default_source = *v ? v : NULL;
+	}
+	return 0;
+}
+
+/* cancel_at of an update ("" unsets) onto s at `now` (cancel_at_period_end=true with it is a
+ * 400); the previous values go into pj (*ret_changed: they did, canceled_at's among them). 0,
+ * or -1 with r->err. */
+static int cancel_at_param(struct req *r, struct subscription *s, int64_t now, struct json *pj,
+			   bool *ret_changed)
+{
+	*ret_changed = false;
+	const char *v = param_str(r, "cancel_at");
+	if (!v)
+		return 0;
+	bool cape = false;
+	if (*v && param_bool(r, "cancel_at_period_end", &cape) == 1 && cape)
+		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+				"You may only specify one of these parameters: cancel_at, "
+				"cancel_at_period_end.");
+	int64_t at = 0;
+	if (*v && (param_int(r, "cancel_at", &at) != 1 || at <= now))
+		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+				"Invalid timestamp: cancel_at must be in the future.");
+	if (at == s->cancel_at)
+		return 0;
+	time_or_null(pj, "cancel_at",
+		     s->cancel_at	       ? s->cancel_at
+		     : s->cancel_at_period_end ? s->period_end
+					       : 0);
+	if (s->cancel_at_period_end)
+		json_kv_bool(pj, "cancel_at_period_end", true);
+	time_or_null(pj, "canceled_at", s->canceled_at);
+	*ret_changed = true;
+	s->cancel_at = at;
+	s->cancel_at_period_end = false;
+	s->canceled_at = at ? now : 0;
+	s->cancellation_reason = at ? "cancellation_requested" : NULL;
+	s->cancel_at_prorate =
+	    !at || at > s->period_end || !str_eq(param_str(r, "proration_behavior"), "none");
+	return 0;
+}
+
 /* ---- create ---- */
 
 static const char *const behaviors[] = {"allow_incomplete", "error_if_incomplete",
@@ -1904,6 +2370,8 @@ struct create_ctx {
 	int n_ds;
 	/* the timeline's parameters, applied in the subscription's own time (create_run) */
 	int64_t trial_end_at, trial_days; /* 0: none */
+	/* backdate_start_date (0: none): its start, and its first period's, in the past */
+	int64_t backdate;
 	/* trial_from_plan: the longest trial_period_days of the items' plans (create_read_fn) */
 	bool trial_from_plan;
 	bool cancel_at_period_end;
@@ -1917,6 +2385,8 @@ struct create_ctx {
 	int64_t anchor_at;
 	int anchor_day, anchor_month, anchor_hour, anchor_minute, anchor_second;
 	bool anchor_time_given, prorate_none;
+	/* the API's create: its settings parameters (settings_params) to check */
+	bool settings;
 	/* add_invoice_items[]: on the first invoice (add_ii, add_sum: as billed) */
 	struct add_items add;
 	struct invoice_item add_ii[SUB_ADD_ITEMS_MAX];
@@ -2031,7 +2501,26 @@ static int create_read_fn(struct db *db, void *p)
 	} else {
 		c->pm = cf.default_pm;
 	}
-	return 0;
+	/* a payment link's session: the link's Connect terms are the subscription's */
+	if (c->co && c->co->payment_link) {
+		struct payment_connect pc;
+		int64_t fee_e4 = -1;
+		int rc = payment_link_connect(r, db, c->co->payment_link, 0, &pc, &fee_e4);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			s->fee_set = fee_e4 >= 0;
+			s->fee_e4 = fee_e4 >= 0 ? fee_e4 : 0;
+			s->on_behalf_of = pc.on_behalf_of;
+			s->transfer_data =
+			    pc.destination
+				? arena_printf(&r->arena,
+					       "{\"amount_percent\":null,\"destination\":%s}",
+					       json_quote(r, pc.destination))
+				: NULL;
+		}
+	}
+	return c->settings ? settings_check(r, db, s) : 0;
 }
 
 /* Inside the write: the prices made from items[n][price_data] (inactive, as Stripe makes
@@ -2586,6 +3075,12 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		snprintf(path, sizeof(path), "items.%d.metadata", n);
 		if (metadata_apply(r, NULL, path, &it->metadata) != 0)
 			return -1;
+		bool th;
+		snprintf(path, sizeof(path), "items.%d.billing_thresholds", n);
+		if (subscription_item_thresholds_param(
+			r, path, arena_printf(&r->arena, "items[%d][billing_thresholds]", n),
+			&it->thresholds, &th) != 0)
+			return -1;
 		if (data) {
 			it->data = n;
 			if (item_price_data(r, n, &it->pf) != 0)
@@ -2666,10 +3161,10 @@ static int anchor_parse(struct req *r, struct create_ctx *c)
 	}
 	const char *pb = param_str(r, "proration_behavior");
 	c->prorate_none = str_eq(pb, "none");
-	if (pb && !has_at && !has_config)
+	if (pb && !has_at && !has_config && !param_present(r, "cancel_at"))
 		return req_fail(r, ERR_PARAM_BAD, "proration_behavior",
 				"proration_behavior applies to a create only with "
-				"billing_cycle_anchor or billing_cycle_anchor_config.");
+				"billing_cycle_anchor, billing_cycle_anchor_config or cancel_at.");
 	return 0;
 }
 
@@ -2781,6 +3276,14 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
+	param_int(r, "backdate_start_date", &c.backdate);
+	if (param_int(r, "cancel_at", &s->cancel_at) == 1 && c.cancel_at_period_end)
+		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+				"You may only specify one of these parameters: cancel_at, "
+				"cancel_at_period_end.");
+	if (settings_params(r, s, NULL) != 0)
+		return -1;
+	c.settings = true;
 	if (discount_spec_parse(r, "discounts", true, &c.spec) != 0 ||
 	    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &c.default_tax) != 0)
 		return -1;
@@ -2925,6 +3428,20 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
 	s->automatic_tax = x->automatic_tax;
+	/* a quote's Connect terms, as POST /v1/subscriptions takes them (settings_params) */
+	s->fee_set = x->fee_set;
+	s->fee_e4 = x->fee_e4;
+	s->on_behalf_of = x->on_behalf_of;
+	if (x->transfer_destination) {
+		char pct[16] = "null";
+		if (x->transfer_percent_set)
+			billing_percent_format(x->transfer_percent_e4, pct, sizeof(pct));
+		s->transfer_data =
+		    arena_printf(&r->arena, "{\"amount_percent\":%s,\"destination\":%s}", pct,
+				 json_quote(r, x->transfer_destination));
+		if (!s->transfer_data)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	/* the quote's or the schedule's currency: the items' prices in it (currency_options) */
 	if (x->currency && *x->currency)
 		str_copy(s->currency, sizeof(s->currency), x->currency);
@@ -3032,6 +3549,12 @@ static int create_run(struct req *r, struct create_ctx *c)
 	/* one currency and one billing interval for every item, as Stripe requires */
 	for (int i = 0; i < s->n_items; i++) {
 		const struct price_facts *pf = &s->items[i].pf;
+		/* usage thresholds count a metered item's usage */
+		if (s->items[i].thresholds && !item_metered(&s->items[i]))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "items[%d][billing_thresholds]", i),
+					"Usage thresholds can only be set on items with a metered "
+					"price.");
 		enum billing_interval iv;
 		if (billing_interval_parse(pf->interval, &iv) != 0)
 			return req_fail(
@@ -3088,11 +3611,30 @@ static int create_run(struct req *r, struct create_ctx *c)
 		str_copy(c->sc->id, sizeof(c->sc->id), s->id);
 	s->created = s->start_date = t0;
 	s->version = 1;
+	/* backdate_start_date: the subscription, and its first period, began then; its first
+	 * invoice bills from then (see "backdating") */
+	int64_t start = t0;
+	if (c->backdate) {
+		if (c->backdate >= t0)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "Invalid timestamp: backdate_start_date must be in the past.");
+		if (trial_end)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "Tender does not combine backdate_start_date with a trial.");
+		start = s->start_date = c->backdate;
+	}
 	bool cape = c->cancel_at_period_end;
 	s->cancel_at_period_end = cape;
 	if (cape)
 		s->canceled_at = t0;
-	s->period_start = t0;
+	if (s->cancel_at && s->cancel_at <= t0)
+		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+				"Invalid timestamp: cancel_at must be in the future.");
+	if (s->cancel_at)
+		s->canceled_at = t0; /* when it was asked for */
+	s->period_start = start;
 	int rcp;
 	if (trial_end) {
 		c->trial = true;
@@ -3139,18 +3681,31 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->anchor = s->period_end = anchor;
 		s->period_index = 0;
 		s->partial = true;
-		s->partial_remaining = anchor - t0;
+		s->partial_remaining = anchor - start;
 		s->partial_period = c->prorate_none ? 0 : anchor - prev;
+		if (rcp == 0 && c->backdate && s->partial_remaining > anchor - prev)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "backdate_start_date can be at most one billing period before "
+			    "the billing cycle anchor.");
 		if (rcp == 0 && !c->prorate_none && s->partial_remaining > s->partial_period)
 			rcp = -1;
 	} else {
 		s->status = "incomplete";
-		s->anchor = t0;
+		s->anchor = start;
 		s->period_index = 1;
-		rcp = billing_period_end(t0, iv, s->interval_count, 1, &s->period_end);
+		rcp = billing_period_end(start, iv, s->interval_count, 1, &s->period_end);
+		/* backdated: its first period, billed in full, still runs now */
+		if (rcp == 0 && c->backdate && s->period_end <= t0)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    "backdate_start_date can be at most one billing period in the "
+			    "past (without a billing_cycle_anchor).");
 	}
 	if (rcp != 0)
 		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
+	/* cancel_at in the first period: proration_behavior=none asks for no credit then */
+	s->cancel_at_prorate = !c->prorate_none || s->cancel_at > s->period_end;
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
 	for (int i = 0; i < s->n_items; i++)
@@ -3212,6 +3767,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	    .checkout_session = c->co && !c->co->bank_debit ? c->co->checkout_session : NULL,
 	    .confirm = !str_eq(c->behavior, "default_incomplete"),
 	    .verify_on_page = c->co && c->co->bank_debit,
+	    .connect = sub_connect(r, s, c->amount_due),
 	    .before = c->co ? checkout_before : create_before,
 	    .answer = c->co ? checkout_answer : create_answer,
 	    .ctx = c,
@@ -3361,12 +3917,20 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 	     param_present(r, "days_until_due") || param_present(r, "default_payment_method") ||
 	     param_present(r, "description") || param_present(r, "pause_collection") ||
 	     param_present(r, "trial_settings") || param_present(r, "discounts") ||
-	     param_present(r, "coupon") || param_present(r, "promotion_code")))
+	     param_present(r, "coupon") || param_present(r, "promotion_code") ||
+	     param_present(r, "cancel_at") || param_present(r, "billing_thresholds") ||
+	     param_present(r, "pending_invoice_item_interval") ||
+	     param_present(r, "application_fee_percent") || param_present(r, "transfer_data") ||
+	     param_present(r, "on_behalf_of") || param_present(r, "default_source")))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"A %s subscription can only update its cancellation_details and "
 				"metadata.",
 				s->status);
 	if (param_present(r, "pause_collection") && pause_params(r, s, now, pj) != 0)
+		return -1;
+	bool cancel_at_changed;
+	if (cancel_at_param(r, s, now, pj, &cancel_at_changed) != 0 ||
+	    settings_params(r, s, pj) != 0 || settings_check(r, db, s) != 0)
 		return -1;
 	if (discount_params(r, db, s, now, pj) != 0)
 		return -1;
@@ -3385,7 +3949,13 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 	bool cape;
 	if (param_bool(r, "cancel_at_period_end", &cape) == 1 && cape != s->cancel_at_period_end) {
 		json_kv_bool(pj, "cancel_at_period_end", s->cancel_at_period_end);
-		time_or_null(pj, "canceled_at", s->canceled_at);
+		if (s->cancel_at && cape)
+			time_or_null(pj, "cancel_at", s->cancel_at);
+		if (!cancel_at_changed) /* else in pj already */
+			time_or_null(pj, "canceled_at", s->canceled_at);
+		/* one replaces the other */
+		if (cape)
+			s->cancel_at = 0;
 		s->cancel_at_period_end = cape;
 		/* Stripe: canceled_at is when the cancellation was asked for */
 		s->canceled_at = cape ? now : 0;
@@ -3534,6 +4104,13 @@ static const char *const pending_refused[] = {"cancel_at_period_end",
 					      "default_tax_rates",
 					      "tax_rates",
 					      "automatic_tax",
+					      "cancel_at",
+					      "billing_thresholds",
+					      "pending_invoice_item_interval",
+					      "application_fee_percent",
+					      "transfer_data",
+					      "on_behalf_of",
+					      "default_source",
 					      NULL};
 
 static int pending_params_check(struct req *r, const struct sub_change *c)
@@ -3545,8 +4122,10 @@ static int pending_params_check(struct req *r, const struct sub_change *c)
 		if (param_present(r, pending_refused[i]))
 			bad = pending_refused[i];
 	for (int k = 0; !bad && c && k < c->n; k++)
-		if (c->ch[k].metadata_path || c->ch[k].tax.present)
-			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path : "items[tax_rates]";
+		if (c->ch[k].metadata_path || c->ch[k].tax.present || c->ch[k].thresholds_set)
+			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path
+			      : c->ch[k].tax.present ? "items[tax_rates]"
+						     : "billing_thresholds";
 	if (!bad)
 		return 0;
 	return req_fail(
@@ -4064,6 +4643,17 @@ static int change_read_fn(struct db *db, void *p)
 		if (ch->metadata_path &&
 		    metadata_apply(r, it->metadata, ch->metadata_path, &it->metadata) != 0)
 			return -1;
+		if (ch->thresholds_set)
+			it->thresholds = ch->thresholds;
+		/* usage thresholds count a metered item's usage */
+		if (ch->thresholds_set && it->thresholds && !item_metered(it))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    *ch->shown
+				? arena_printf(&r->arena, "%s[billing_thresholds]", ch->shown)
+				: "billing_thresholds",
+			    "Usage thresholds can only be set on items with a metered "
+			    "price.");
 	}
 	if (s->n_items == 0)
 		return req_fail(r, ERR_PARAM_BAD, "items",
@@ -4627,6 +5217,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	    .pm_id = x->pm,
 	    .invoice = x->invoice_id,
 	    .confirm = !x->unconfirmed,
+	    .connect = sub_connect(r, &x->s, x->due),
 	    .before = change_before,
 	    .answer = change_answer,
 	    .ctx = x,
@@ -4900,6 +5491,28 @@ int subscription_item_usage_facts(struct req *r, struct db *db, const char *id,
 }
 
 /* items[n][id, price, quantity, metadata, deleted] of POST /v1/subscriptions/{id} */
+int subscription_item_thresholds_param(struct req *r, const char *path, const char *shown,
+				       const char **ret, bool *ret_set)
+{
+	*ret_set = false;
+	if (!param_present(r, path))
+		return 0;
+	*ret_set = true;
+	*ret = NULL;
+	const char *v = param_str(r, path);
+	if (v && !*v)
+		return 0;
+	char p[128];
+	snprintf(p, sizeof(p), "%s.usage_gte", path);
+	int64_t gte = 0;
+	param_int(r, p, &gte);
+	if (gte < 1 || gte > QUANTITY_MAX * 1000LL)
+		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[usage_gte]", shown),
+				"%s[usage_gte] must be a positive number of units.", shown);
+	*ret = arena_printf(&r->arena, "{\"usage_gte\":%lld}", (long long)gte);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 int subscription_changes_parse(struct req *r, const char *param, const char *shown,
 			       struct sub_change *c)
 {
@@ -4946,6 +5559,11 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		bool clear = false;
 		if (param_bool(r, path, &clear) == 1)
 			ch->clear_usage = clear;
+		snprintf(path, sizeof(path), "%s.%d.billing_thresholds", param, n);
+		if (subscription_item_thresholds_param(
+			r, path, arena_printf(&r->arena, "%s[billing_thresholds]", ch->shown),
+			&ch->thresholds, &ch->thresholds_set) != 0)
+			return -1;
 		n++;
 	}
 	c->n = n;
@@ -4974,7 +5592,10 @@ static int cancel_finish(struct req *r, struct db *db, struct subscription *s, i
 {
 	const char *was = s->status;
 	s->status = "canceled";
-	if (!s->canceled_at || !s->cancel_at_period_end)
+	/* canceled before its cancel_at: that one no longer stands */
+	if (s->cancel_at && now < s->cancel_at)
+		s->cancel_at = 0;
+	if (!s->canceled_at || !(s->cancel_at_period_end || s->cancel_at))
 		s->canceled_at = now;
 	s->ended_at = now;
 	s->cancellation_reason = reason;
@@ -5224,6 +5845,15 @@ static int final_usage(struct req *r, const struct subscription *o, int64_t end,
 	return 0;
 }
 
+/* Does s's cancel_at credit the unused rest of its period when it cancels it (see "cancel_at")?
+ * When it falls inside a billed period (not a trial's) and proration was not turned off. */
+static bool cancel_at_credits(const struct subscription *s)
+{
+	bool billed = str_eq(s->status, "active") || str_eq(s->status, "past_due");
+	return s->cancel_at && s->cancel_at_prorate && billed && s->cancel_at < s->period_end &&
+	       s->cancel_at >= s->period_start && !(s->trial_end && s->trial_end > s->period_start);
+}
+
 /* The scheduler's CANCEL of a subscription with metered items at its period end, read: its
  * final invoice (Stripe: "any metered usage is charged for in a final invoice when the
  * subscription cancels at the end of the billing period") — the last period's usage, with the
@@ -5242,12 +5872,22 @@ static int period_end_read_fn(struct db *db, void *p)
 	x->pr_sum = 0;
 	x->usage = NULL;
 	x->invoice_now = false;
-	if (final_usage(r, &x->old, x->t < x->old.period_end ? x->t : x->old.period_end,
-			&x->usage) != 0)
+	/* a cancel_at within the period ends it (and its usage window) then, crediting the
+	 * unused rest of what it billed */
+	int64_t end = x->old.period_end;
+	if (x->old.cancel_at && x->old.cancel_at < end)
+		end = x->old.cancel_at;
+	if (cancel_at_credits(&x->old)) {
+		x->pr_t = x->old.cancel_at;
+		for (int i = 0; i < x->old.n_items; i++)
+			if (proration_add(x, &x->old.items[i], -1) != 0)
+				return -1;
+	}
+	if (final_usage(r, &x->old, x->t < end ? x->t : end, &x->usage) != 0)
 		return -1;
 	if (x->usage)
 		x->usage->usage_through_end = true;
-	x->invoice_now = x->usage != NULL;
+	x->invoice_now = x->usage != NULL || x->n_pr > 0;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -5393,9 +6033,44 @@ static const char SQL_CURSOR[] =
 	" AND (($7 IS NULL AND status <> 'canceled' AND status <> 'incomplete_expired')"           \
 	" OR $7 = 'all' OR ($7 = 'ended' AND (status = 'canceled' OR"                              \
 	" status = 'incomplete_expired')) OR status = $7)"                                         \
-	" AND ($8 IS NULL OR test_clock = $8) AND ($9 IS NULL OR collection_method = $9)"
+	" AND ($8 IS NULL OR test_clock = $8) AND ($9 IS NULL OR collection_method = $9)"          \
+	" AND ($10 IS NULL OR (current_period_end >= $10 AND current_period_end <= $11))"          \
+	" AND ($12 IS NULL OR (current_period_start >= $12 AND current_period_start <= $13))"      \
+	" AND ($14 IS NULL OR automatic_tax = $14)"
 static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+
+/* A timestamp filter (an integer, or gt/gte/lt/lte) as inclusive bounds at idx, idx + 1;
+ * absent: both NULL (as subscription_schedules.c's lists bind theirs). */
+static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	const struct form_node *c = param_node(r, name);
+	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
+		db_bind_null(st, idx);
+		db_bind_null(st, idx + 1);
+		return;
+	}
+	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
+	char path[48];
+	if (param_int(r, name, &v) == 1) {
+		lo = hi = v;
+	} else {
+		snprintf(path, sizeof(path), "%s.gt", name);
+		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
+			lo = v + 1;
+		snprintf(path, sizeof(path), "%s.gte", name);
+		if (param_int(r, path, &v) == 1 && v > lo)
+			lo = v;
+		snprintf(path, sizeof(path), "%s.lt", name);
+		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
+			hi = v - 1;
+		snprintf(path, sizeof(path), "%s.lte", name);
+		if (param_int(r, path, &v) == 1 && v < hi)
+			hi = v;
+	}
+	db_bind_int64(st, idx, lo);
+	db_bind_int64(st, idx + 1, hi);
+}
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -5406,6 +6081,14 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 		const char *v = param_str(r, names[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}
+	/* the current period's bounds (those of its items, which share them) and Stripe Tax */
+	bind_range(r, st, first + 5, "current_period_end");
+	bind_range(r, st, first + 7, "current_period_start");
+	bool at;
+	if (param_bool(r, "automatic_tax.enabled", &at) == 1)
+		db_bind_int64(st, first + 9, at ? 1 : 0);
+	else
+		db_bind_null(st, first + 9);
 	return 0;
 }
 
@@ -6089,7 +6772,7 @@ static int period_end_final(struct req *r, struct step_ctx *x)
 	bool metered = false;
 	for (int i = 0; i < x->s.n_items; i++)
 		metered = metered || item_metered(&x->s.items[i]);
-	if (!metered)
+	if (!metered && !cancel_at_credits(&x->s))
 		return 1;
 	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 	struct change_ctx *cx = arena_alloc(&r->arena, sizeof(*cx));
@@ -6110,7 +6793,7 @@ static int period_end_final(struct req *r, struct step_ctx *x)
 	if (cx->old.version != x->s.version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
 				x->s.id);
-	if (!cx->usage)
+	if (!cx->usage && !cx->n_pr)
 		return 1;
 	if (change_commit(r, cx) == 0)
 		return 0;
@@ -6230,6 +6913,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			    .before = retry ? retry_before : renew_before,
 			    .ctx = x,
 			};
+			pv.connect = sub_connect(&r, &x->s, pv.amount);
 			str_copy(pv.id, sizeof(pv.id), x->pi_id);
 			rc = payment_intents_invoice(&r, &pv);
 			if (rc == 0)
@@ -6526,7 +7210,12 @@ static const struct param_spec price_data_children[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec item_thresholds_children[] = {
+    {"usage_gte", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec item_children[] = {
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, item_thresholds_children},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL}, /* the legacy name of a recurring price */
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
@@ -6615,6 +7304,33 @@ static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec thresholds_children[] = {
+    {"amount_gte", PT_INT, 0, 0, NULL, NULL},
+    {"reset_billing_cycle_anchor", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pending_interval_children[] = {
+    {"interval", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"day", "week", "month", "year", NULL}, NULL},
+    {"interval_count", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec transfer_data_children[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount_percent", PT_STRING, 0, 16, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* the settings of create and update (settings_params) */
+#define SUB_SETTINGS_PARAMS(flags)                                                                 \
+	{"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},             \
+	    {"pending_invoice_item_interval", PT_OBJECT, PF_EMPTYABLE, 0, NULL,                    \
+	     pending_interval_children},                                                           \
+	    {"application_fee_percent", PT_STRING, (flags), 16, NULL, NULL},                       \
+	    {"transfer_data", PT_OBJECT, (flags), 0, NULL, transfer_data_children},                \
+	    {"on_behalf_of", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
+	{                                                                                          \
+		"default_source", PT_STRING, (flags), 255, NULL, NULL                              \
+	}
 /* customer first: POST /v1/customers/{customer}/subscriptions takes the rest (create_params +
  * 1), its customer being the path's */
 static const struct param_spec create_params[] = {
@@ -6635,6 +7351,9 @@ static const struct param_spec create_params[] = {
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
+    {"cancel_at", PT_INT, 0, 0, NULL, NULL},
+    {"backdate_start_date", PT_INT, 0, 0, NULL, NULL},
+    SUB_SETTINGS_PARAMS(0),
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
@@ -6670,6 +7389,7 @@ const struct param_spec subscription_item_price_data_params[] = {
 };
 /* POST /v1/subscriptions/{id}'s items[n]: a change's, and price_data */
 static const struct param_spec update_item_params[] = {
+    {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, item_thresholds_children},
     {"id", PT_STRING, 0, 255, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL},
@@ -6693,7 +7413,10 @@ static const struct param_spec update_params[] = {
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
+    {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
+    {"cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    SUB_SETTINGS_PARAMS(PF_EMPTYABLE),
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
@@ -6738,6 +7461,9 @@ static const struct param_spec list_params[] = {
     {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"current_period_end", PT_RANGE, 0, 0, NULL, NULL},
+    {"current_period_start", PT_RANGE, 0, 0, NULL, NULL},
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

@@ -230,6 +230,11 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 								  : BILLING_RENEW;
 		int64_t when = trialing && !s->cancel_at_period_end && s->trial_end ? s->trial_end
 										    : s->period_end;
+		/* cancel_at within this period (or trial) ends it then, instead of the renewal */
+		if (s->cancel_at > 0 && s->cancel_at <= when) {
+			end = BILLING_CANCEL;
+			when = s->cancel_at;
+		}
 		if (best == BILLING_NONE || when < at) {
 			best = end;
 			at = when;

@@ -88,6 +88,7 @@ struct billing_state {
 	int64_t trial_start;	      /* 0: none */
 	int64_t trial_end;	      /* 0: none */
 	bool cancel_at_period_end;    /* cancel at period_end instead of renewing */
+	int64_t cancel_at;	      /* cancel then (0: none); after period_end it renews first */
 	int64_t invoice_next_attempt; /* the latest invoice's next automatic attempt, 0: none */
 	int64_t pause_resumes_at;     /* pause_collection.resumes_at, 0: none (or not paused) */
 	bool trial_notice_sent;	      /* trial_will_end already announced for this trial_end */
@@ -99,7 +100,7 @@ enum billing_action {
 	BILLING_RETRY,		   /* the open latest invoice is attempted again */
 	BILLING_RESUME_COLLECTION, /* pause_collection's resumes_at reached: it is unset */
 	BILLING_TRIAL_WILL_END,	   /* three days before the trial's end: announced, once */
-	BILLING_CANCEL,		   /* cancel_at_period_end reached */
+	BILLING_CANCEL,		   /* cancel_at_period_end, or cancel_at, reached */
 	BILLING_TRIAL_END,	   /* the trial ends: the first paid period starts */
 	BILLING_RENEW,		   /* the period ends: the next one starts with its invoice */
 };
@@ -109,7 +110,9 @@ enum billing_action {
  * before a renewal at the same instant (that renewal is collected), and a trial is announced
  * before it ends. The announcement is due BILLING_TRIAL_NOTICE_S before trial_end, or at the
  * trial's start when the trial is shorter. A paused subscription has nothing due but the
- * retry of its resumption invoice: only POST …/resume moves it. BILLING_NONE leaves *ret_at 0.
+ * retry of its resumption invoice: only POST …/resume moves it. A cancel_at at or before the
+ * period's (or trial's) end is that end's action instead of the renewal (BILLING_CANCEL at
+ * cancel_at); a later one waits for the renewals up to it. BILLING_NONE leaves *ret_at 0.
  */
 enum billing_action billing_next_action(const struct billing_state *s, int64_t *ret_at);
 

@@ -984,6 +984,90 @@ test('transfer reversals: description on the platform balance transaction, refun
   assert.equal((await stripe.transfers.retrieve(tr.id)).amount_reversed, 0);
 });
 
+test("a subscription's Connect terms: each invoice's PaymentIntent is a destination charge with application_fee_percent of it", async () => {
+  const { clockAdvance, billingShape } = require('./billing_helpers');
+  const T0 = Date.UTC(2025, 2, 1) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 4999, recurring: { interval: 'month' }, product_data: { name: 'Route' } });
+  // refused, nothing made: a fee without a destination (no Stripe-Account header), an unknown
+  // account, a fee beside amount_percent, more than two decimals
+  for (const [params, param] of [
+    [{ application_fee_percent: 10 }, 'application_fee_percent'],
+    [{ transfer_data: { destination: 'acct_nope' } }, 'transfer_data[destination]'],
+    [{ on_behalf_of: 'acct_nope' }, 'on_behalf_of'],
+    [{ application_fee_percent: 10, transfer_data: { destination: acct.id, amount_percent: 50 } }, 'application_fee_percent'],
+    [{ application_fee_percent: '10.125', transfer_data: { destination: acct.id } }, 'application_fee_percent'],
+    [{ application_fee_percent: 101, transfer_data: { destination: acct.id } }, 'application_fee_percent'],
+    [{ transfer_data: { destination: acct.id, amount_percent: '-5' } }, 'transfer_data[amount_percent]'],
+  ]) {
+    await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+  const a0 = await balance(stripe, as(acct));
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }],
+    application_fee_percent: 12.5, transfer_data: { destination: acct.id }, on_behalf_of: acct.id,
+  });
+  billingShape(sub, 'subscription');
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.application_fee_percent, 12.5);
+  assert.deepEqual(sub.transfer_data, { amount_percent: null, destination: acct.id });
+  assert.equal(sub.on_behalf_of, acct.id);
+  // 12.5 % of 49.99 = 6.24875 → 6.25
+  const seen = new Set();
+  const check = async (fee) => {
+    // the newest payment (the create's is stamped with the real time, the renewal's with the clock's)
+    const pis = (await stripe.paymentIntents.list({ customer: customer.id, limit: 10 })).data;
+    const pi = pis.find((p) => !seen.has(p.id));
+    seen.add(pi.id);
+    assert.equal(pi.status, 'succeeded');
+    assert.equal(pi.amount, 4999);
+    assert.equal(pi.application_fee_amount, fee);
+    assert.deepEqual(pi.transfer_data, { destination: acct.id });
+    assert.equal(pi.on_behalf_of, acct.id);
+    assertStripeShape(pi, 'payment_intent');
+    const ch = await stripe.charges.retrieve(pi.latest_charge);
+    assert.match(ch.transfer, /^tr_/);
+    assert.equal(ch.application_fee_amount, fee);
+    const tr = await stripe.transfers.retrieve(ch.transfer);
+    assert.equal(tr.amount, 4999);
+    assert.equal(tr.destination, acct.id);
+    const f = await stripe.applicationFees.retrieve(ch.application_fee);
+    assert.equal(f.amount, fee);
+    return pis.length;
+  };
+  assert.equal(await check(625), 1);
+  assert.deepEqual(await balance(stripe, as(acct)), { available: a0.available, pending: a0.pending + 4999 - 625 });
+  // the renewal's charge carries them too, at the percentage as updated
+  const up = await stripe.subscriptions.update(sub.id, { application_fee_percent: 20 });
+  assert.equal(up.application_fee_percent, 20);
+  // (events of a clock's objects carry its time: read them all)
+  const evs = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 }).autoPagingToArray({ limit: 10000 }))
+    .filter((e) => e.data.object.id === sub.id);
+  assert.deepEqual(evs[0].data.previous_attributes, { application_fee_percent: 12.5 });
+  await clockAdvance(stripe, clock, APR1 + 3600 + 60);
+  assert.equal(await check(1000), 2);
+  // transfer_data[amount_percent]: that share of each invoice goes to the destination
+  const c2 = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const s2 = await stripe.subscriptions.create({
+    customer: c2.id, items: [{ price: price.id }], transfer_data: { destination: acct.id, amount_percent: 80 },
+  });
+  assert.deepEqual(s2.transfer_data, { amount_percent: 80, destination: acct.id });
+  const pi2 = (await stripe.paymentIntents.list({ customer: c2.id })).data[0];
+  assert.deepEqual(pi2.transfer_data, { amount: 3999, destination: acct.id });
+  const ch2 = await stripe.charges.retrieve(pi2.latest_charge);
+  assert.equal((await stripe.transfers.retrieve(ch2.transfer)).amount, 3999);
+  // unset: later invoices are the platform's own
+  const u = await stripe.subscriptions.update(s2.id, { transfer_data: '', on_behalf_of: '' });
+  assert.equal(u.transfer_data, null);
+  billingShape(u, 'subscription');
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {

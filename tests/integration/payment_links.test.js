@@ -585,6 +585,77 @@ test('recurring prices: each payment\'s session makes a subscription with the li
   assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, count);
 });
 
+test('Connect terms: a link\'s application_fee_amount and transfer_data reach each payment\'s PaymentIntent; application_fee_percent and on_behalf_of a subscription link\'s subscription', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'maker@example.com' });
+  const club = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Tea club' } });
+  const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
+  for (const [params, param] of [
+    [{ line_items: [{ price: shirt.id }], application_fee_amount: 100 }, 'application_fee_amount'],
+    [{ line_items: [{ price: shirt.id }], application_fee_amount: 2001, transfer_data: { destination: acct.id } }, 'application_fee_amount'],
+    [{ line_items: [{ price: shirt.id }], application_fee_percent: 10, transfer_data: { destination: acct.id } }, 'application_fee_percent'],
+    [{ line_items: [{ price: club.id }], application_fee_amount: 100, transfer_data: { destination: acct.id } }, 'application_fee_amount'],
+    [{ line_items: [{ price: club.id }], transfer_data: { destination: acct.id, amount: 100 } }, 'transfer_data[amount]'],
+    [{ line_items: [{ price: shirt.id }], transfer_data: { destination: 'acct_nope' } }, 'transfer_data[destination]'],
+    [{ line_items: [{ price: shirt.id }], on_behalf_of: 'acct_nope' }, 'on_behalf_of'],
+    [{ line_items: [{ price: club.id }], application_fee_percent: '12.345', transfer_data: { destination: acct.id } }, 'application_fee_percent'],
+  ]) {
+    await assert.rejects(stripe.paymentLinks.create(params), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, count);
+
+  // one-time prices: a destination charge with the link's fee
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id }], application_fee_amount: 300, transfer_data: { destination: acct.id, amount: 1500 },
+    on_behalf_of: acct.id, after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assertStripeShape(link, 'payment_link');
+  assert.equal(link.application_fee_amount, 300);
+  assert.equal(link.application_fee_percent, null);
+  assert.deepEqual(link.transfer_data, { amount: 1500, destination: acct.id });
+  assert.equal(link.on_behalf_of, acct.id);
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), link);
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /Pay 20\.00 USD/ }).click()]);
+  await page.close();
+  const [pi] = await paymentsOf(link);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 2000);
+  assert.equal(pi.application_fee_amount, 300);
+  assert.deepEqual(pi.transfer_data, { amount: 1500, destination: acct.id });
+  assert.equal(pi.on_behalf_of, acct.id);
+  assertStripeShape(pi, 'payment_intent');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal((await stripe.transfers.retrieve(ch.transfer)).amount, 1500);
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount, 300);
+
+  // recurring prices: the subscription takes the percentage, its first invoice's charge pays it
+  const sl = await stripe.paymentLinks.create({
+    line_items: [{ price: club.id }], application_fee_percent: 10, transfer_data: { destination: acct.id }, on_behalf_of: acct.id,
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assertStripeShape(sl, 'payment_link');
+  assert.equal(sl.application_fee_percent, 10);
+  assert.deepEqual(sl.transfer_data, { amount: null, destination: acct.id });
+  const sp = await browser.newPage();
+  await sp.goto(sl.url);
+  await Promise.all([sp.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), sp.getByRole('button', { name: 'Continue' }).click()]);
+  await fillCard(sp, '4242424242424242');
+  await Promise.all([sp.waitForURL(/\/thanks$/), sp.getByRole('button', { name: /^Subscribe/ }).click()]);
+  await sp.close();
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: sl.id })).data;
+  const sub = await stripe.subscriptions.retrieve(s.subscription);
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.application_fee_percent, 10);
+  assert.deepEqual(sub.transfer_data, { amount_percent: null, destination: acct.id });
+  assert.equal(sub.on_behalf_of, acct.id);
+  const spi = (await stripe.paymentIntents.list({ customer: sub.customer })).data[0];
+  assert.equal(spi.amount, 900);
+  assert.equal(spi.application_fee_amount, 90);
+  assert.deepEqual(spi.transfer_data, { destination: acct.id });
+});
+
 test('refused links change nothing', async () => {
   const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
   const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Euro thing' } });

@@ -389,6 +389,135 @@ test('currency on update, and refusals: a price without an entry for it, a price
   assert.deepEqual([back.currency, back.amount_total], ['usd', 1000]);
 });
 
+test('Connect terms: application_fee_amount and transfer_data on a one-time quote reach its invoice\'s payment; a recurring quote\'s application_fee_percent, transfer_data and on_behalf_of its subscription\'s', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'partner@example.com' });
+  const cus = await customerWithCard();
+  // refused, nothing made: Stripe's rules on the lines, unknown accounts, a fee without a destination
+  for (const [params, param] of [
+    [{ line_items: [{ price: monthly.id }], application_fee_amount: 100, transfer_data: { destination: acct.id } }, 'application_fee_amount'],
+    [{ line_items: [{ price: once.id }], application_fee_percent: 10, transfer_data: { destination: acct.id } }, 'application_fee_percent'],
+    [{ line_items: [{ price: monthly.id }], transfer_data: { destination: acct.id, amount: 100 } }, 'transfer_data[amount]'],
+    [{ line_items: [{ price: once.id }], transfer_data: { destination: acct.id, amount_percent: 50 } }, 'transfer_data[amount_percent]'],
+    [{ line_items: [{ price: once.id }], application_fee_amount: 100 }, 'application_fee_amount'],
+    [{ line_items: [{ price: once.id }], application_fee_amount: 5000, transfer_data: { destination: acct.id } }, 'application_fee_amount'],
+    [{ line_items: [{ price: once.id }], on_behalf_of: 'acct_nope' }, 'on_behalf_of'],
+    [{ line_items: [{ price: once.id }], transfer_data: { destination: 'acct_nope' } }, 'transfer_data[destination]'],
+  ]) {
+    await assert.rejects(stripe.quotes.create({ customer: cus.id, ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.quotes.list({ customer: cus.id })).data.length, 0);
+
+  // one-time: 2 × 10.00, a fee of 1.50, the rest to the account
+  const q = await stripe.quotes.create({
+    customer: cus.id, line_items: [{ price: once.id, quantity: 2 }],
+    application_fee_amount: 150, transfer_data: { destination: acct.id }, on_behalf_of: acct.id,
+  });
+  quoteShape(q);
+  assert.equal(q.application_fee_amount, 150);
+  assert.equal(q.application_fee_percent, null);
+  assert.deepEqual(q.transfer_data, { amount: null, amount_percent: null, destination: acct.id });
+  assert.equal(q.on_behalf_of, acct.id);
+  const upd = await stripe.quotes.update(q.id, { application_fee_amount: 200 });
+  assert.equal(upd.application_fee_amount, 200);
+  await stripe.quotes.finalizeQuote(q.id);
+  const acc = await stripe.quotes.accept(q.id);
+  await stripe.invoices.finalizeInvoice(acc.invoice, { auto_advance: false });
+  const paid = await stripe.invoices.pay(acc.invoice);
+  assert.equal(paid.status, 'paid');
+  const pi = (await stripe.paymentIntents.list({ customer: cus.id })).data[0];
+  assert.equal(pi.amount, 2000);
+  assert.equal(pi.application_fee_amount, 200);
+  assert.deepEqual(pi.transfer_data, { destination: acct.id });
+  assert.equal(pi.on_behalf_of, acct.id);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal((await stripe.transfers.retrieve(ch.transfer)).amount, 2000);
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount, 200);
+
+  // recurring: the subscription takes the percentage; its first invoice's charge pays it
+  const cus2 = await customerWithCard();
+  const rq = await stripe.quotes.create({
+    customer: cus2.id, line_items: [{ price: monthly.id }], transfer_data: { destination: acct.id, amount_percent: 90 },
+  });
+  quoteShape(rq);
+  assert.deepEqual(rq.transfer_data, { amount: null, amount_percent: 90, destination: acct.id });
+  // a fee beside amount_percent is refused, as a subscription refuses it
+  await assert.rejects(stripe.quotes.update(rq.id, { application_fee_percent: 15 }),
+    (e) => e.statusCode === 400 && e.param === 'application_fee_percent');
+  const rq2 = await stripe.quotes.create({
+    customer: cus2.id, line_items: [{ price: monthly.id }],
+    application_fee_percent: 15, transfer_data: { destination: acct.id }, on_behalf_of: acct.id,
+  });
+  await stripe.quotes.finalizeQuote(rq2.id);
+  const racc = await stripe.quotes.accept(rq2.id);
+  const sub = await stripe.subscriptions.retrieve(racc.subscription);
+  assert.equal(sub.application_fee_percent, 15);
+  assert.deepEqual(sub.transfer_data, { amount_percent: null, destination: acct.id });
+  assert.equal(sub.on_behalf_of, acct.id);
+  const spi = (await stripe.paymentIntents.list({ customer: cus2.id })).data[0];
+  assert.equal(spi.amount, 2000);
+  assert.equal(spi.application_fee_amount, 300);
+  assert.deepEqual(spi.transfer_data, { destination: acct.id });
+  // '' unsets on a draft
+  const q3 = await stripe.quotes.create({ customer: cus2.id, line_items: [{ price: once.id }], application_fee_amount: 10, transfer_data: { destination: acct.id } });
+  const un = await stripe.quotes.update(q3.id, { application_fee_amount: '', transfer_data: '' });
+  quoteShape(un);
+  assert.equal(un.application_fee_amount, null);
+  assert.equal(un.transfer_data, null);
+});
+
+test('from_quote: a clone (any status) and a revision of an open quote, which its finalization numbers after and cancels; test_clock', async () => {
+  const cus = await customerWithCard();
+  const rate = await stripe.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: false });
+  const src = await stripe.quotes.create({
+    customer: cus.id, line_items: [{ price: once.id, quantity: 2 }], description: 'Original', header: 'H',
+    default_tax_rates: [rate.id], metadata: { deal: '7' },
+  });
+  // a clone of a draft: its lines (new ids), texts, tax rates; the request's parameters on top
+  const clone = await stripe.quotes.create({ from_quote: { quote: src.id }, description: 'Copy' });
+  quoteShape(clone);
+  assert.deepEqual(clone.from_quote, { is_revision: false, quote: src.id });
+  assert.equal(clone.customer, cus.id);
+  assert.equal(clone.description, 'Copy');
+  assert.equal(clone.header, 'H');
+  assert.deepEqual(clone.metadata, { deal: '7' });
+  assert.deepEqual(clone.default_tax_rates.map((t) => t.id ?? t), [rate.id]);
+  assert.equal(clone.amount_total, src.amount_total);
+  const [a, b] = [await stripe.quotes.listLineItems(src.id), await stripe.quotes.listLineItems(clone.id)];
+  assert.deepEqual(b.data.map((l) => [l.price.id, l.quantity]), a.data.map((l) => [l.price.id, l.quantity]));
+  assert.notEqual(b.data[0].id, a.data[0].id);
+  // a revision needs an open quote
+  await assert.rejects(stripe.quotes.create({ from_quote: { quote: src.id, is_revision: true } }),
+    (e) => e.statusCode === 400 && e.param === 'from_quote[quote]');
+  await assert.rejects(stripe.quotes.create({ from_quote: { quote: 'qt_nope' } }),
+    (e) => e.statusCode === 404 && e.param === 'from_quote[quote]');
+  const open = await stripe.quotes.finalizeQuote(src.id);
+  const rev = await stripe.quotes.create({ from_quote: { quote: src.id, is_revision: true }, line_items: [{ price: once.id, quantity: 3 }] });
+  assert.deepEqual(rev.from_quote, { is_revision: true, quote: src.id });
+  assert.equal(rev.amount_subtotal, 3000);
+  const fin = await stripe.quotes.finalizeQuote(rev.id);
+  quoteShape(fin);
+  assert.equal(fin.number, open.number.replace(/-1$/, '-2'));
+  const old = await stripe.quotes.retrieve(src.id);
+  assert.equal(old.status, 'canceled');
+  assert.deepEqual(await eventsOf(src.id), ['quote.created', 'quote.finalized', 'quote.canceled']);
+  // test_clock: the customer's clock, named; another is refused
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) - 86400 });
+  const other = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) - 86400 });
+  const cc = await stripe.customers.create({ test_clock: clock.id });
+  const tq = await stripe.quotes.create({ customer: cc.id, test_clock: clock.id, line_items: [{ price: once.id }] });
+  assert.equal(tq.test_clock, clock.id);
+  assert.equal(tq.created, clock.frozen_time);
+  await assert.rejects(stripe.quotes.create({ customer: cc.id, test_clock: other.id, line_items: [{ price: once.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'test_clock');
+  await assert.rejects(stripe.quotes.create({ customer: cus.id, test_clock: clock.id, line_items: [{ price: once.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'test_clock');
+  await assert.rejects(stripe.quotes.create({ customer: cc.id, test_clock: 'clock_nope', line_items: [{ price: once.id }] }),
+    (e) => e.statusCode === 404 && e.param === 'test_clock');
+  await assert.rejects(stripe.quotes.create({ line_items: [{ price: once.id }] }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'customer');
+});
+
 test('tender verify passes: the money the accepted quotes moved adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -608,6 +608,58 @@ test('price_data on POST /v1/subscription_items (create and update): an inactive
   await assertConserved(next);
 });
 
+test('/v1/subscription_items billing_thresholds[usage_gte] (metered items) and off_session: kept, shown, unset; refused on a licensed item', async () => {
+  const { customer } = await setup();
+  const seats = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Seats' } });
+  const calls = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2, recurring: { interval: 'month', usage_type: 'metered' }, product_data: { name: 'Calls' },
+  });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: seats.id }] });
+  const licensed = sub.items.data[0].id;
+  assert.equal(sub.items.data[0].billing_thresholds, null);
+  await assert.rejects(stripe.subscriptionItems.update(licensed, { billing_thresholds: { usage_gte: 10 } }),
+    (e) => e.statusCode === 400 && e.param === 'billing_thresholds');
+  await assert.rejects(stripe.subscriptionItems.create({ subscription: sub.id, price: calls.id, billing_thresholds: { usage_gte: 0 } }),
+    (e) => e.statusCode === 400 && e.param === 'billing_thresholds[usage_gte]');
+  await assert.rejects(stripe.rawRequest('POST', '/v1/subscription_items', { subscription: sub.id, price: calls.id, billing_thresholds: { reset: 'x' } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  assert.equal((await stripe.subscriptionItems.list({ subscription: sub.id })).data.length, 1, 'refused: nothing added');
+  const it = await stripe.subscriptionItems.create({ subscription: sub.id, price: calls.id, billing_thresholds: { usage_gte: 500 } });
+  shape(it, 'subscription_item');
+  assert.deepEqual(it.billing_thresholds, { usage_gte: 500 });
+  const s1 = await stripe.subscriptions.retrieve(sub.id);
+  assert.deepEqual(s1.items.data.find((x) => x.id === it.id).billing_thresholds, { usage_gte: 500 });
+  assert.equal(s1.items.data.find((x) => x.id === licensed).billing_thresholds, null);
+  // another change of the subscription keeps it
+  await stripe.subscriptionItems.update(licensed, { quantity: 3, off_session: true });
+  assert.deepEqual((await stripe.subscriptionItems.retrieve(it.id)).billing_thresholds, { usage_gte: 500 });
+  const up = await stripe.subscriptionItems.update(it.id, { billing_thresholds: { usage_gte: 800 }, off_session: true });
+  assert.deepEqual(up.billing_thresholds, { usage_gte: 800 });
+  const evs = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 }).autoPagingToArray({ limit: 10000 }))
+    .filter((e) => e.data.object.id === sub.id);
+  assert.deepEqual(evs[0].data.object.items.data.find((x) => x.id === it.id).billing_thresholds, { usage_gte: 800 });
+  const un = await stripe.subscriptionItems.update(it.id, { billing_thresholds: '' });
+  shape(un, 'subscription_item');
+  assert.equal(un.billing_thresholds, null);
+  await assert.rejects(stripe.subscriptionItems.update(it.id, { billing_thresholds: { usage_gte: 5 }, payment_behavior: 'pending_if_incomplete' }),
+    (e) => e.statusCode === 400 && e.param === 'billing_thresholds');
+  // items[n][billing_thresholds] on POST /v1/subscriptions and its update
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: seats.id, billing_thresholds: { usage_gte: 5 } }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[0][billing_thresholds]');
+  const s2 = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seats.id }, { price: calls.id, billing_thresholds: { usage_gte: 1000 } }],
+  });
+  shape(s2, 'subscription');
+  assert.deepEqual(s2.items.data.map((x) => x.billing_thresholds), [null, { usage_gte: 1000 }]);
+  const callsItem = s2.items.data[1].id;
+  const u2 = await stripe.subscriptions.update(s2.id, { items: [{ id: callsItem, billing_thresholds: { usage_gte: 2000 } }] });
+  assert.deepEqual(u2.items.data.find((x) => x.id === callsItem).billing_thresholds, { usage_gte: 2000 });
+  const u3 = await stripe.subscriptions.update(s2.id, { items: [{ id: callsItem, billing_thresholds: '' }] });
+  assert.equal(u3.items.data.find((x) => x.id === callsItem).billing_thresholds, null);
+  await assert.rejects(stripe.subscriptions.update(s2.id, { items: [{ id: s2.items.data[0].id, billing_thresholds: { usage_gte: 3 } }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[0][billing_thresholds]');
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -473,6 +473,147 @@ test('trial_will_end in real time: a trial shorter than three days is announced 
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'trialing');
 });
 
+test('cancel_at: the scheduler cancels then, crediting the unused rest of the period on a final invoice (test clocks)', async () => {
+  const mar = await stripe.prices.create({
+    currency: 'usd', unit_amount: 3100, recurring: { interval: 'month' }, product_data: { name: 'Desk' },
+  });
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: mar.id }] });
+  assert.equal(sub.cancel_at, null);
+  const first = sub.latest_invoice;
+  // refused: in the past, beside cancel_at_period_end, on an unknown subscription's behalf
+  await assert.rejects(stripe.subscriptions.update(sub.id, { cancel_at: T0 - 1 }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { cancel_at: T0 + 10 * DAY, cancel_at_period_end: true }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  await assert.rejects(other.subscriptions.update(sub.id, { cancel_at: T0 + 10 * DAY }),
+    (e) => e.statusCode === 404);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).cancel_at, null, 'a refused request changes nothing');
+  const set = await stripe.subscriptions.update(sub.id, { cancel_at: T0 + 10 * DAY });
+  shape(set, 'subscription');
+  assert.equal(set.cancel_at, T0 + 10 * DAY);
+  assert.equal(set.cancel_at_period_end, false);
+  assert.equal(set.canceled_at, T0, 'canceled_at: when it was asked for');
+  assert.equal(set.status, 'active');
+  let evs = await eventsFull(sub.id);
+  assert.equal(evs[evs.length - 1].type, 'customer.subscription.updated');
+  assert.deepEqual(evs[evs.length - 1].data.previous_attributes, { cancel_at: null, canceled_at: null });
+  // nothing happens before it
+  await advance(clock, T0 + 10 * DAY - 60);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  await advance(clock, T0 + 10 * DAY + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id);
+  shape(ended, 'subscription');
+  assert.equal(ended.status, 'canceled');
+  assert.equal(ended.ended_at, T0 + 10 * DAY);
+  assert.equal(ended.canceled_at, T0);
+  assert.equal(ended.cancel_at, T0 + 10 * DAY);
+  assert.equal(ended.cancellation_details.reason, 'cancellation_requested');
+  assert.notEqual(ended.latest_invoice, first);
+  // the final invoice: 21 unused days of 31 credited, onto the customer's balance
+  const credit = -prorate(3100, 21 * DAY, 31 * DAY);
+  assert.equal(credit, -2100);
+  const fin = await stripe.invoices.retrieve(ended.latest_invoice);
+  shape(fin, 'invoice');
+  assert.equal(fin.status, 'paid');
+  assert.equal(fin.total, credit);
+  assert.equal(fin.amount_due, 0);
+  const lines = await assertConserved(fin);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].parent.invoice_item_details.proration, true);
+  assert.deepEqual([lines[0].period.start, lines[0].period.end], [T0 + 10 * DAY, APR1]);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, credit);
+  evs = await eventsOf(sub.id);
+  assert.equal(evs[evs.length - 1], 'customer.subscription.deleted');
+  // after the period it would have renewed at, nothing more is made
+  await advance(clock, APR1 + HOUR + 60);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 2);
+  await assert.rejects(stripe.subscriptions.update(sub.id, { cancel_at: APR1 + 10 * DAY }),
+    (e) => e.statusCode === 400);
+});
+
+test('cancel_at in a later period: it renews first, then cancels with that period\'s credit; none with proration_behavior=none; unset with ""', async () => {
+  const monthly3000 = await stripe.prices.create({
+    currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Desk' },
+  });
+  // set on create, in April (a later period): the April renewal, then 25 of April's 30 days credited
+  const a = await setup();
+  await assert.rejects(stripe.subscriptions.create({ customer: a.customer.id, items: [{ price: monthly3000.id }], cancel_at: T0 - 5 }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  await assert.rejects(stripe.subscriptions.create({
+    customer: a.customer.id, items: [{ price: monthly3000.id }], cancel_at: APR1 + 5 * DAY, cancel_at_period_end: true,
+  }), (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  assert.equal((await stripe.subscriptions.list({ customer: a.customer.id })).data.length, 0);
+  const sub = await stripe.subscriptions.create({
+    customer: a.customer.id, items: [{ price: monthly3000.id }], cancel_at: APR1 + 5 * DAY, proration_behavior: 'none',
+  });
+  shape(sub, 'subscription');
+  assert.equal(sub.cancel_at, APR1 + 5 * DAY);
+  assert.equal(sub.canceled_at, T0);
+  await advance(a.clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(renewed.status, 'active');
+  assert.equal(renewed.items.data[0].current_period_start, APR1);
+  const apr = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(apr.status, 'paid');
+  assert.equal(apr.total, 3000);
+  await advance(a.clock, APR1 + 5 * DAY + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(ended.status, 'canceled');
+  assert.equal(ended.ended_at, APR1 + 5 * DAY);
+  const fin = await stripe.invoices.retrieve(ended.latest_invoice);
+  assert.equal(fin.total, -prorate(3000, 25 * DAY, 30 * DAY));
+  await assertConserved(fin);
+  assert.equal((await stripe.customers.retrieve(a.customer.id)).balance, -2500);
+
+  // proration_behavior=none in the current period: canceled then, nothing credited
+  const b = await setup();
+  const s2 = await stripe.subscriptions.create({ customer: b.customer.id, items: [{ price: monthly3000.id }] });
+  await stripe.subscriptions.update(s2.id, { cancel_at: T0 + 3 * DAY, proration_behavior: 'none' });
+  await advance(b.clock, T0 + 3 * DAY + 60);
+  const e2 = await stripe.subscriptions.retrieve(s2.id);
+  assert.equal(e2.status, 'canceled');
+  assert.equal(e2.ended_at, T0 + 3 * DAY);
+  assert.equal(e2.latest_invoice, s2.latest_invoice, 'no final invoice');
+  assert.equal((await stripe.customers.retrieve(b.customer.id)).balance, 0);
+
+  // unset with '': it renews as before; cancel_at_period_end replaces a cancel_at
+  const c = await setup();
+  const s3 = await stripe.subscriptions.create({ customer: c.customer.id, items: [{ price: monthly3000.id }], cancel_at: T0 + 3 * DAY });
+  const un = await stripe.subscriptions.update(s3.id, { cancel_at: '' });
+  shape(un, 'subscription');
+  assert.equal(un.cancel_at, null);
+  assert.equal(un.canceled_at, null);
+  let evs = await eventsFull(s3.id);
+  assert.deepEqual(evs[evs.length - 1].data.previous_attributes, { cancel_at: T0 + 3 * DAY, canceled_at: T0 });
+  await stripe.subscriptions.update(s3.id, { cancel_at: T0 + 3 * DAY });
+  const cape = await stripe.subscriptions.update(s3.id, { cancel_at_period_end: true });
+  assert.equal(cape.cancel_at, APR1, 'cancel_at_period_end: cancel_at is the period end');
+  assert.equal(cape.cancel_at_period_end, true);
+  await advance(c.clock, T0 + 3 * DAY + 60);
+  assert.equal((await stripe.subscriptions.retrieve(s3.id)).status, 'active');
+  const back = await stripe.subscriptions.update(s3.id, { cancel_at: T0 + 4 * DAY });
+  assert.equal(back.cancel_at_period_end, false);
+  assert.equal(back.cancel_at, T0 + 4 * DAY);
+  // canceled by hand before it: cancel_at no longer stands
+  const del = await stripe.subscriptions.cancel(s3.id);
+  assert.equal(del.status, 'canceled');
+  assert.equal(del.cancel_at, null);
+
+  // a trial: canceled at cancel_at, nothing credited (the trial was not billed)
+  const d = await setup();
+  const s4 = await stripe.subscriptions.create({
+    customer: d.customer.id, items: [{ price: monthly3000.id }], trial_period_days: 14, cancel_at: T0 + 5 * DAY,
+  });
+  assert.equal(s4.status, 'trialing');
+  await advance(d.clock, T0 + 5 * DAY + 60);
+  const e4 = await stripe.subscriptions.retrieve(s4.id);
+  assert.equal(e4.status, 'canceled');
+  assert.equal(e4.ended_at, T0 + 5 * DAY);
+  assert.equal(e4.latest_invoice, s4.latest_invoice);
+  assert.equal((await stripe.customers.retrieve(d.customer.id)).balance, 0);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

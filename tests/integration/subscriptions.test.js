@@ -766,6 +766,56 @@ test('billing_cycle_anchor at creation: the first invoice bills the prorated tim
   assert.deepEqual([second.period_start, second.period_end], [APR1, MAY1]);
 });
 
+test('backdate_start_date: the first period began then (billed in full, or with an anchor its share up to it); refusals', async () => {
+  const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000; // Mar 11 09:30
+  const B = Date.UTC(2025, 2, 1, 9, 30, 0) / 1000; // Mar 1 09:30
+  const APR1 = Date.UTC(2025, 3, 1, 9, 30, 0) / 1000;
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  for (const [params, param] of [
+    [{ backdate_start_date: NOW + 60 }, 'backdate_start_date'],
+    [{ backdate_start_date: NOW - 40 * DAY }, 'backdate_start_date'],
+    [{ backdate_start_date: B, trial_period_days: 7 }, 'backdate_start_date'],
+    [{ backdate_start_date: NOW - 40 * DAY, billing_cycle_anchor: NOW + DAY }, 'backdate_start_date'],
+  ]) {
+    await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+  // without an anchor: the period Mar 1 → Apr 1, billed in full now
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], backdate_start_date: B });
+  shape(sub, 'subscription');
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.start_date, B);
+  assert.equal(sub.created, NOW);
+  assert.equal(sub.billing_cycle_anchor, B);
+  assert.deepEqual([sub.items.data[0].current_period_start, sub.items.data[0].current_period_end], [B, APR1]);
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 2000);
+  assert.deepEqual([inv.period_start, inv.period_end], [B, APR1]);
+  assert.deepEqual((await stripe.invoices.listLineItems(inv.id)).data[0].period, { start: B, end: APR1 });
+  // it renews at the backdated cycle
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(renewed.items.data[0].current_period_start, APR1);
+  assert.equal((await stripe.invoices.retrieve(renewed.latest_invoice)).total, 2000);
+  // with an anchor: from the backdated start to the anchor, its share of the full period ending there
+  const c2 = await setup('pm_card_visa', { frozen: NOW });
+  const ANCHOR = Date.UTC(2025, 2, 20) / 1000; // Mar 20 00:00; the full period Feb 20 → Mar 20
+  const FEB20 = Date.UTC(2025, 1, 20) / 1000;
+  const s2 = await stripe.subscriptions.create({
+    customer: c2.customer.id, items: [{ price: price.id }], backdate_start_date: B, billing_cycle_anchor: ANCHOR,
+  });
+  assert.equal(s2.start_date, B);
+  assert.deepEqual([s2.items.data[0].current_period_start, s2.items.data[0].current_period_end], [B, ANCHOR]);
+  const i2 = await stripe.invoices.retrieve(s2.latest_invoice);
+  const expected = Math.round((2000 * (ANCHOR - B)) / (ANCHOR - FEB20));
+  assert.equal(expected, 1329); // 2000 × 1,607,400 s / 2,419,200 s
+  assert.equal(i2.total, expected);
+  assert.equal(i2.status, 'paid');
+  assert.deepEqual([i2.period_start, i2.period_end], [B, ANCHOR]);
+});
+
 test('billing_cycle_anchor_config and proration_behavior=none: the first invoice is 0, the anchor bills the full period', async () => {
   const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000;
   const APR1 = Date.UTC(2025, 3, 1) / 1000;
@@ -1083,6 +1133,86 @@ test('legacy /v1/customers/{customer}/subscriptions: the modern handlers with th
   assert.equal(c.status, 'canceled');
   assert.deepEqual((await stripe.rawRequest('GET', base)).data, []);
   assert.ok((await eventsOf(a.id)).includes('customer.subscription.deleted'));
+});
+
+test('billing_thresholds, pending_invoice_item_interval, default_source, off_session and cancel_at: checked, kept, shown, in events and on the legacy routes', async () => {
+  const { customer } = await setup();
+  const withCard = await stripe.customers.create({ source: 'tok_visa' });
+  const card = withCard.default_source;
+  assert.match(card, /^card_/);
+  const base = `/v1/customers/${customer.id}/subscriptions`;
+  // refused, nothing made
+  for (const [params, param] of [
+    [{ billing_thresholds: { reset_billing_cycle_anchor: true } }, 'billing_thresholds[amount_gte]'],
+    [{ billing_thresholds: { amount_gte: 0 } }, 'billing_thresholds[amount_gte]'],
+    [{ pending_invoice_item_interval: { interval: 'month', interval_count: 13 } }, 'pending_invoice_item_interval[interval_count]'],
+    [{ pending_invoice_item_interval: { interval: 'fortnight' } }, 'pending_invoice_item_interval[interval]'],
+    [{ pending_invoice_item_interval: { interval_count: 2 } }, 'pending_invoice_item_interval[interval]'],
+    [{ default_source: card }, 'default_source'], // another customer's card
+  ]) {
+    await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], off_session: true,
+    billing_thresholds: { amount_gte: 50000 },
+    pending_invoice_item_interval: { interval: 'week', interval_count: 2 },
+    cancel_at: T0 + 40 * DAY,
+  });
+  shape(sub, 'subscription');
+  assert.deepEqual(sub.billing_thresholds, { amount_gte: 50000, reset_billing_cycle_anchor: false });
+  assert.deepEqual(sub.pending_invoice_item_interval, { interval: 'week', interval_count: 2 });
+  assert.equal(sub.cancel_at, T0 + 40 * DAY);
+  assert.equal(sub.default_source, null);
+  assert.equal(sub.application_fee_percent, null);
+  assert.equal(sub.transfer_data, null);
+  assert.equal(sub.on_behalf_of, null);
+  // update (through the legacy route: the same handler), previous_attributes as Stripe's
+  const own = await stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });
+  const up = await stripe.rawRequest('POST', `${base}/${sub.id}`, {
+    billing_thresholds: { amount_gte: 70000, reset_billing_cycle_anchor: true },
+    pending_invoice_item_interval: '', default_source: own.id, off_session: true, cancel_at: '',
+  });
+  shape(up, 'subscription');
+  assert.deepEqual(up.billing_thresholds, { amount_gte: 70000, reset_billing_cycle_anchor: true });
+  assert.equal(up.pending_invoice_item_interval, null);
+  assert.equal(up.default_source, own.id);
+  assert.equal(up.cancel_at, null);
+  const evs = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 }).autoPagingToArray({ limit: 10000 }))
+    .filter((e) => e.data.object.id === sub.id);
+  assert.deepEqual(evs[0].data.previous_attributes, {
+    billing_thresholds: { amount_gte: 50000, reset_billing_cycle_anchor: false },
+    pending_invoice_item_interval: { interval: 'week', interval_count: 2 },
+    default_source: null, cancel_at: T0 + 40 * DAY, canceled_at: T0,
+  });
+  assert.deepEqual(evs[0].data.object.billing_thresholds, up.billing_thresholds);
+  const cleared = await stripe.subscriptions.update(sub.id, { billing_thresholds: '', default_source: '' });
+  assert.equal(cleared.billing_thresholds, null);
+  assert.equal(cleared.default_source, null);
+  // an ended subscription takes none of them
+  await stripe.subscriptions.cancel(sub.id);
+  await assert.rejects(stripe.subscriptions.update(sub.id, { billing_thresholds: { amount_gte: 100 } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.subscriptions.update(sub.id, { cancel_at: T0 + 50 * DAY }), (e) => e.statusCode === 400);
+});
+
+test('list filters: current_period_end, current_period_start (integers or ranges) and automatic_tax[enabled]', async () => {
+  const a = await setup('pm_card_visa', { frozen: T0 + 1000 * DAY });
+  const s1 = await stripe.subscriptions.create({ customer: a.customer.id, items: [{ price: price.id }] });
+  const start = s1.items.data[0].current_period_start;
+  const end = s1.items.data[0].current_period_end;
+  const s2 = await stripe.subscriptions.create({ customer: a.customer.id, items: [{ price: price.id }], trial_period_days: 3 });
+  const ids = async (q) => (await stripe.subscriptions.list({ customer: a.customer.id, ...q })).data.map((x) => x.id).sort();
+  assert.deepEqual(await ids({ current_period_end: end }), [s1.id]);
+  assert.deepEqual(await ids({ current_period_end: { gt: end } }), []);
+  assert.deepEqual(await ids({ current_period_end: { lte: end } }), [s1.id, s2.id].sort());
+  assert.deepEqual(await ids({ current_period_end: { lt: end } }), [s2.id]);
+  assert.deepEqual(await ids({ current_period_start: { gte: start, lte: start } }), [s1.id, s2.id].sort());
+  assert.deepEqual(await ids({ current_period_start: start + 1 }), []);
+  assert.deepEqual(await ids({ automatic_tax: { enabled: false } }), [s1.id, s2.id].sort());
+  assert.deepEqual(await ids({ automatic_tax: { enabled: true } }), []);
+  await assert.rejects(stripe.subscriptions.list({ current_period_end: { after: 1 } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.subscriptions.list({ automatic_tax: { enabled: 'maybe' } }), (e) => e.statusCode === 400);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

@@ -155,6 +155,40 @@ Test(billing, next_action_picks_the_earliest_and_breaks_ties_in_order)
 	cr_assert_eq(billing_next_action(&c, &at), BILLING_NONE);
 }
 
+Test(billing, cancel_at_within_the_period_ends_it_then_and_a_later_one_renews_first)
+{
+	int64_t at = -1;
+	struct billing_state s = {
+	    .status = "active", .created = 100, .period_end = 1000, .cancel_at = 600};
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_CANCEL);
+	cr_assert_eq(at, 600);
+	s.cancel_at = 1000; /* at the period's end: no renewal */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_CANCEL);
+	cr_assert_eq(at, 1000);
+	s.cancel_at = 1001; /* in a later period: the renewal comes first */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
+	cr_assert_eq(at, 1000);
+	s.cancel_at = 600;
+	s.status = "past_due";
+	s.invoice_next_attempt = 400; /* a retry before it goes first */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RETRY);
+	cr_assert_eq(at, 400);
+	/* during a trial: before the trial's end it cancels, after it the trial ends first */
+	struct billing_state t = {.status = "trialing",
+				  .period_end = 500,
+				  .trial_end = 500,
+				  .trial_notice_sent = true,
+				  .cancel_at = 300};
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_CANCEL);
+	cr_assert_eq(at, 300);
+	t.cancel_at = 800;
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_END);
+	cr_assert_eq(at, 500);
+	/* an ended one has nothing due */
+	struct billing_state c = {.status = "canceled", .period_end = 5000, .cancel_at = 600};
+	cr_assert_eq(billing_next_action(&c, &at), BILLING_NONE);
+}
+
 Test(billing, prorate_rounds_each_line_to_the_nearest_minor_unit)
 {
 	int64_t v = 0;
