@@ -37,7 +37,7 @@ TestSuite(migrate, .init = setup, .fini = teardown);
 /* Applies the SQLite patches up to and including `version`. */
 static void migrate_to(int version)
 {
-	static struct migration upto[128];
+	static struct migration upto[512];
 	size_t n = 0;
 	for (const struct migration *m = migrations_sqlite; m->sql && m->version <= version; m++) {
 		cr_assert_lt(n, sizeof(upto) / sizeof(upto[0]) - 1);
