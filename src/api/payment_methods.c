@@ -18,6 +18,7 @@
 #include "api/common.h"
 #include "api/financial_connections.h"
 #include "api/list.h"
+#include "api/pm_clone.h"
 #include "api/resources.h"
 #include "api/sources.h"
 #include "api/sources_api.h"
@@ -99,8 +100,9 @@ static const struct param_spec billing_children[] = {
     {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* type is required unless payment_method (a clone, pm_clone.c) is given */
 static const struct param_spec create_params[] = {
-    {"type", PT_ENUM, PF_REQUIRED, 0, pm_types, NULL},
+    {"type", PT_ENUM, 0, 0, pm_types, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
@@ -499,17 +501,17 @@ static int klarna_dob_param(struct req *r, const char **ret)
 static int h_create(struct req *r)
 {
 	if (param_present(r, "payment_method"))
-		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"Cloning PaymentMethods requires Connect, which Tender does not "
-				"offer.");
+		return pm_clone_h_create(r);
 	/* Stripe takes customer here only to clone (with payment_method); attaching goes through
 	 * /attach, which checks the customer. Accepting it would let a publishable key attach a
 	 * card to any customer id. */
 	if (param_present(r, "customer"))
 		return req_fail(
 		    r, ERR_PARAM_BAD, "customer",
-		    "customer can only be set together with payment_method (cloning, "
-		    "which requires Connect). Use POST /v1/payment_methods/{id}/attach.");
+		    "customer can only be set together with payment_method (cloning "
+		    "to a connected account). Use POST /v1/payment_methods/{id}/attach.");
+	if (!param_present(r, "type"))
+		return req_fail(r, ERR_PARAM_MISSING, "type", "%s", "type");
 	struct create_ctx c;
 	if (create_prepare(r, &c) != 0)
 		return -1;

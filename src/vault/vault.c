@@ -1457,6 +1457,23 @@ int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx)
 	return rc;
 }
 
+static int decrypt_card(struct vault *v, struct db *db, const char *merchant_id,
+			const char *card_id, struct vault_secret *s);
+
+int vault_card_clone(struct vault *v, struct db *db, const char *from_merchant,
+		     const char *from_card_id, const char *to_merchant, const char *to_card_id,
+		     const struct vault_card_info *info, int64_t now, char ret_fingerprint[24])
+{
+	struct vault_secret s;
+	memset(&s, 0, sizeof(s));
+	int rc = decrypt_card(v, db, from_merchant, from_card_id, &s);
+	if (rc == 0)
+		rc = store_digits(v, db, to_merchant, to_card_id, s.number, info, now,
+				  ret_fingerprint);
+	OPENSSL_cleanse(&s, sizeof(s));
+	return rc;
+}
+
 int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_id,
 			   const char *card_id, const char *alias, int64_t now,
 			   struct vault_card_info *ret_info, char ret_fingerprint[24])

@@ -192,6 +192,15 @@ int vault_page_token(struct vault *v, const char *merchant_id, const char *objec
 int vault_issuing_cvc(struct vault *v, const char *merchant_id, const char *card_id,
 		      char ret_cvc[4]);
 
+/* Connect's cloning (POST /v1/payment_methods with payment_method, Stripe-Account): inside the
+ * caller's write, opens from_merchant's sealed card from_card_id and seals the same number as
+ * to_card_id of to_merchant (its own AAD, the shard's active key), with info's public facts. The
+ * number never leaves the vault. 0 (ret_fingerprint set), DB_NOTFOUND, VAULT_ERR_TAMPERED, or
+ * another negative code. */
+int vault_card_clone(struct vault *v, struct db *db, const char *from_merchant,
+		     const char *from_card_id, const char *to_merchant, const char *to_card_id,
+		     const struct vault_card_info *info, int64_t now, char ret_fingerprint[24]);
+
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */
 bool vault_is_test_alias(const char *ref);

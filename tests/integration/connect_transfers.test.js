@@ -1068,6 +1068,48 @@ test("a subscription's Connect terms: each invoice's PaymentIntent is a destinat
   billingShape(u, 'subscription');
 });
 
+test('cloning a platform customer\'s card to a connected account for a direct charge', async () => {
+  // the platform's customer and saved card (a real number, sealed), then the clone
+  const cus = await stripe.customers.create({ email: 'shopper@example.com' });
+  const tok = await stripe.tokens.create({ card: { number: '5555555555554444', exp_month: 12, exp_year: 2031, cvc: '123' } });
+  const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: tok.id }, billing_details: { name: 'Ada Shopper' } });
+  await stripe.paymentMethods.attach(pm.id, { customer: cus.id });
+  const clone = await stripe.paymentMethods.create({ customer: cus.id, payment_method: pm.id }, as(acct2));
+  assertStripeShape(clone, 'payment_method');
+  assert.notEqual(clone.id, pm.id);
+  assert.equal(clone.customer, null);
+  assert.equal(clone.card.last4, '4444');
+  assert.equal(clone.card.brand, 'mastercard');
+  assert.equal(clone.card.exp_year, 2031);
+  assert.equal(clone.billing_details.name, 'Ada Shopper');
+  // the clone is the account's: it pays a direct charge there, and the platform cannot see it
+  const pi = await stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method: clone.id, confirm: true, application_fee_amount: 100 }, as(acct2));
+  assert.equal(pi.status, 'succeeded');
+  assert.equal((await stripe.charges.retrieve(pi.latest_charge, {}, as(acct2))).payment_method_details.card.last4, '4444');
+  await assert.rejects(stripe.paymentMethods.retrieve(clone.id), (e) => e.statusCode === 404);
+  // the platform's card is untouched and still its customer's
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  // attached to the account's own customer, as Stripe's direct-charge flow does next
+  const acus = await stripe.customers.create({ email: 'shopper@example.com' }, as(acct2));
+  assert.equal((await stripe.paymentMethods.attach(clone.id, { customer: acus.id }, as(acct2))).customer, acus.id);
+  // a test alias clones as the card it stands for
+  const alias = await stripe.paymentMethods.create({ payment_method: 'pm_card_visa' }, as(acct2));
+  assert.equal(alias.card.last4, '4242');
+
+  // refusals: the customer is needed (and must be the card's), not to the platform itself, not
+  // another platform's card, not with a publishable key, not with card details
+  await assert.rejects(stripe.paymentMethods.create({ payment_method: pm.id }, as(acct2)), (e) => e.statusCode === 400 && e.param === 'customer');
+  const cus2 = await stripe.customers.create({});
+  await assert.rejects(stripe.paymentMethods.create({ customer: cus2.id, payment_method: pm.id }, as(acct2)), (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.paymentMethods.create({ customer: cus.id, payment_method: pm.id }), (e) => e.statusCode === 400 && e.param === 'payment_method');
+  const opm = await other.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  await assert.rejects(stripe.paymentMethods.create({ payment_method: opm.id }, as(acct2)), (e) => e.statusCode === 400 && e.param === 'payment_method');
+  await assert.rejects(stripe.paymentMethods.create({ payment_method: pm.id, customer: cus.id, type: 'card' }, as(acct2)), (e) => e.statusCode === 400 && e.param === 'type');
+  const pk = env.stripe(env.merchants[0].publishable_key);
+  await assert.rejects(pk.paymentMethods.create({ customer: cus.id, payment_method: pm.id }, as(acct2)), (e) => e.statusCode === 400 || e.statusCode === 403);
+  await assert.rejects(stripe.paymentMethods.create({}), (e) => e.statusCode === 400 && e.param === 'type');
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {
