@@ -106,7 +106,33 @@ struct invoice {
 	const char *payment_method_types;
 	/* payment_settings[payment_method_options][customer_balance] as shown (JSON), NULL: none */
 	const char *pmo_customer_balance;
+	/* its own settings (invoice_settings.c): a JSON object, NULL: none set */
+	const char *settings;
 };
+/* Stripe's bounds on an invoice's custom_fields: 4 of them, name and value 30 bytes each */
+#define INVOICE_CUSTOM_FIELDS_MAX 4
+#define INVOICE_CUSTOM_FIELD_MAX 30
+/* invoice_settings.c: the children of an invoice's settings parameters (create and update
+ * declare them alike) */
+extern const struct param_spec invoice_custom_field_params[];
+extern const struct param_spec invoice_rendering_options_params[];
+extern const struct param_spec invoice_rendering_params[];
+extern const struct param_spec invoice_shipping_details_params[];
+/* Inside a write: the request's settings parameters (footer, custom_fields, …, effective_at)
+ * checked against in (its customer, its status) and merged into in->settings, which the caller
+ * saves (invoice_insert, invoice_update). 0 (nothing asked for: in untouched), or -1 with
+ * r->err. */
+int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in);
+/* in's setting key as JSON text (r's arena), NULL when unset or null */
+const char *invoice_setting(struct req *r, const struct invoice *in, const char *key);
+/* in's string setting key (r's arena), NULL when unset */
+const char *invoice_setting_str(struct req *r, const struct invoice *in, const char *key);
+/* Stripe's effective_at: the one given, else finalized_at (0: none) */
+int64_t invoice_effective_at(const struct invoice *in);
+/* key: in's setting key, or null */
+struct json;
+void invoice_settings_render(struct req *r, const struct invoice *in, const char *key,
+			     struct json *j);
 /* payment_settings[payment_method_types] of the request at param (shown: its name in errors):
  * card, sepa_debit and us_bank_account, each bank debit only in its currency (eur, usd;
  * currency NULL: not checked). 1 given

@@ -44,7 +44,7 @@ static const char SQL_GET[] =
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
     " ending_balance, amount_due, collection_method, days_until_due, due_date,"
     " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
-    " pmo_customer_balance FROM invoices"
+    " pmo_customer_balance, settings FROM invoices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
@@ -54,10 +54,10 @@ static const char SQL_INSERT[] =
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
     " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
     " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
-    " pmo_customer_balance)"
+    " pmo_customer_balance, settings)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
     " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-    " $35, $36, $37, $38, $39, $40, $41)";
+    " $35, $36, $37, $38, $39, $40, $41, $42)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
@@ -66,7 +66,9 @@ static const char SQL_UPDATE[] =
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
     " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29,"
-    " payment_method_types = $30, pmo_customer_balance = $31"
+    " payment_method_types = $30, pmo_customer_balance = $31,"
+    /* a caller that did not load the row (settings NULL) leaves them as they are */
+    " settings = COALESCE($32, settings)"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
@@ -154,6 +156,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->automatic_tax = db_col_int64(st, 38) != 0;
 		in->payment_method_types = col_text_dup(a, st, 39);
 		in->pmo_customer_balance = col_text_dup(a, st, 40);
+		in->settings = col_text_dup(a, st, 41);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -237,6 +240,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64(st, 39, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 40, in->payment_method_types, -1);
 	db_bind_text(st, 41, in->pmo_customer_balance, -1);
+	db_bind_text(st, 42, in->settings, -1);
 	return db_step_done(st);
 }
 
@@ -272,6 +276,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 29, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 30, in->payment_method_types, -1);
 	db_bind_text(st, 31, in->pmo_customer_balance, -1);
+	db_bind_text(st, 32, in->settings, -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -956,7 +961,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		    invoice_sends(in) ? "send_invoice" : "charge_automatically");
 	json_kv_int(j, "created", in->created);
 	json_kv_str(j, "currency", in->currency);
-	json_kv_null(j, "custom_fields");
+	invoice_settings_render(r, in, "custom_fields", j);
 	json_kv_str(j, "customer", in->customer);
 	json_kv_null(j, "customer_account");
 	json_kv_null(j, "customer_address");
@@ -966,8 +971,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_null(j, "customer_shipping");
 	json_kv_str(j, "customer_tax_exempt", "none");
 	json_kv_raw(j, "customer_tax_ids", "[]", 2);
-	json_kv_null(j, "default_payment_method");
-	json_kv_null(j, "default_source");
+	invoice_settings_render(r, in, "default_payment_method", j);
+	invoice_settings_render(r, in, "default_source", j);
 	/* a preview shows its subscription's, which it would take */
 	json_key(j, "default_tax_rates");
 	if (tax_links_render(r, db,
@@ -985,12 +990,12 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	if (!due_at && draft && invoice_sends(in) && in->has_days_until_due)
 		due_at = in->created + in->days_until_due * 86400;
 	time_or_null(j, "due_date", invoice_sends(in) ? due_at : 0);
-	time_or_null(j, "effective_at", in->finalized_at);
+	time_or_null(j, "effective_at", invoice_effective_at(in));
 	if (draft)
 		json_kv_null(j, "ending_balance");
 	else
 		json_kv_int(j, "ending_balance", in->ending_balance);
-	json_kv_null(j, "footer");
+	invoice_settings_render(r, in, "footer", j);
 	json_kv_null(j, "from_invoice");
 	const char *hosted = !draft && in->hosted_token_hash && !in->preview_lines
 				 ? invoice_hosted_url(r, in->id, NULL)
@@ -1079,11 +1084,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "post_payment_credit_notes_amount", cn_post);
 	json_kv_int(j, "pre_payment_credit_notes_amount", cn_pre);
 	json_kv_null(j, "receipt_number");
-	json_kv_null(j, "rendering");
+	invoice_settings_render(r, in, "rendering", j);
 	json_kv_null(j, "shipping_cost");
-	json_kv_null(j, "shipping_details");
+	invoice_settings_render(r, in, "shipping_details", j);
 	json_kv_int(j, "starting_balance", starting);
-	json_kv_null(j, "statement_descriptor");
+	invoice_settings_render(r, in, "statement_descriptor", j);
 	json_kv_str(j, "status", in->status);
 	json_key(j, "status_transitions");
 	json_obj_open(j);
@@ -1567,10 +1572,16 @@ static const char SQL_SUB_PM[] =
     " LEFT JOIN subscriptions s ON s.merchant_id = c.merchant_id AND s.id = $3"
     " WHERE c.merchant_id = $1 AND c.id = $2";
 
-/* The payment method an invoice is paid with by default: its subscription's, else its
- * customer's invoice_settings.default_payment_method (NULL: none). */
+/* The payment method an invoice is paid with by default: its own default_payment_method, else
+ * its own default_source (invoice_settings.c), else its subscription's, else its customer's
+ * invoice_settings.default_payment_method (NULL: none). */
 static const char *default_pm(struct req *r, struct db *db, const struct invoice *in)
 {
+	const char *own = invoice_setting_str(r, in, "default_payment_method");
+	if (!own)
+		own = invoice_setting_str(r, in, "default_source");
+	if (own)
+		return own;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_PM);
 	if (!st)
 		return NULL;
@@ -2285,6 +2296,12 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
+	/* its settings (footer, default_payment_method, …), checked against its customer; a
+	 * re-run of the write starts from none again */
+	c->in.settings = NULL;
+	c->in.status = "draft";
+	if (invoice_settings_apply(c->r, db, &c->in) != 0)
+		return -1;
 	if (invoice_draft_create(c->r, db, &c->in, param_str(c->r, "currency"), c->include,
 				 &c->spec) != 0)
 		return -1;
@@ -2401,6 +2418,8 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
+		return -1;
+	if (invoice_settings_apply(r, db, in) != 0)
 		return -1;
 	if (draft && invoice_cash_check(r, in) != 0)
 		return -1;
@@ -2745,6 +2764,29 @@ static const struct param_spec payment_settings_children[] = {
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* invoice_settings.c's: the same on create and update */
+#define INVOICE_SETTINGS_PARAMS                                                                      \
+	{"footer", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                       \
+	    {"custom_fields",                                                                        \
+	     PT_OBJECT_ARRAY,                                                                        \
+	     PF_EMPTYABLE,                                                                           \
+	     INVOICE_CUSTOM_FIELDS_MAX,                                                              \
+	     NULL,                                                                                   \
+	     invoice_custom_field_params},                                                           \
+	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                       \
+	    {"shipping_details", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_details_params}, \
+	    {"rendering_options",                                                                    \
+	     PT_OBJECT,                                                                              \
+	     PF_EMPTYABLE,                                                                           \
+	     0,                                                                                      \
+	     NULL,                                                                                   \
+	     invoice_rendering_options_params},                                                      \
+	    {"rendering", PT_OBJECT, 0, 0, NULL, invoice_rendering_params},                          \
+	    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                    \
+	    {"default_source", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
+	{                                                                                            \
+		"effective_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL                                  \
+	}
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
@@ -2761,6 +2803,7 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"exclude", "include", NULL}, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
+    INVOICE_SETTINGS_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -2775,6 +2818,7 @@ static const struct param_spec update_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
+    INVOICE_SETTINGS_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {

@@ -202,12 +202,23 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	struct pdf_doc d = {.title = "Invoice", .currency = str_of(in, "currency")};
 	d.number = str_of(in, "number");
 	json_t *tr = json_object_get(in, "status_transitions");
-	int64_t issued = int_or0(tr, "finalized_at");
+	/* Stripe: effective_at, when given, replaces the date of issue printed */
+	int64_t issued = int_or0(in, "effective_at");
+	if (issued <= 0)
+		issued = int_or0(tr, "finalized_at");
 	if (issued <= 0)
 		issued = int_or0(in, "created");
 	d.date = issued;
 	add_date(&d, "Date of issue", issued, NULL);
 	add_date(&d, "Date due", int_or0(in, "due_date"), NULL);
+	/* its custom fields (at most 4), each a row of the header */
+	size_t cf_i;
+	json_t *cf;
+	json_array_foreach(json_object_get(in, "custom_fields"), cf_i, cf)
+	{
+		if (str_of(cf, "name") && str_of(cf, "value"))
+			add_date(&d, str_of(cf, "name"), 0, str_of(cf, "value"));
+	}
 	int64_t remaining = int_or0(in, "amount_remaining");
 	if (strcmp(status, "paid") == 0) {
 		d.status = "Paid";
@@ -233,6 +244,16 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_t *addr = json_object_get(in, "customer_address");
 	address_rows(json_is_object(addr) ? addr : json_object_get(cus, "address"), &d.customer,
 		     city, sizeof(city));
+	/* Stripe: the invoice's shipping_details, else its customer's shipping address */
+	char ship_city[512];
+	json_t *ship = json_object_get(in, "shipping_details");
+	if (!json_is_object(ship))
+		ship = json_object_get(cus, "shipping");
+	if (json_is_object(ship)) {
+		d.ship_to.name = str_of(ship, "name");
+		address_rows(json_object_get(ship, "address"), &d.ship_to, ship_city,
+			     sizeof(ship_city));
+	}
 	struct pdf_line *lines =
 	    lines_of(json_object_get(json_object_get(in, "lines"), "data"), &d.n_lines);
 	d.lines = lines;

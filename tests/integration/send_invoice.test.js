@@ -6,6 +6,10 @@
 // refusals, tenants. Objects are checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { startTender, stopAll, launchChromium } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
@@ -375,4 +379,124 @@ test('the page takes untrusted forms: bad cards, values and shapes are refused o
   const cur = await stripe.invoices.retrieve(inv.id);
   assert.deepEqual([cur.status, cur.amount_paid], ['open', 0]);
   assert.equal((await stripe.charges.list({ customer: customer.id })).data.length, 0);
+});
+
+// a PDF's text (pdftotext, poppler-utils), as documents.test.js reads it
+function pdfText(buf) {
+  const f = path.join(os.tmpdir(), `tender-sendinv-${process.pid}-${Math.random().toString(36).slice(2)}.pdf`);
+  fs.writeFileSync(f, buf);
+  try {
+    return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
+  } finally {
+    fs.unlinkSync(f);
+  }
+}
+
+test('an invoice\'s settings: footer, custom_fields, shipping_details, statement_descriptor, rendering and effective_at on the object, its page and its PDF; when they can change', async () => {
+  const customer = await customerWithCard();
+  const shipping = {
+    name: 'Ada Lovelace', phone: '+44 20 7946 0000',
+    address: { line1: '1 Analytical St', city: 'London', postal_code: 'N1 9GU', country: 'GB' },
+  };
+  const d = await draft(customer, {
+    days_until_due: 30, footer: 'Thank you & goodbye',
+    custom_fields: [{ name: 'PO number', value: 'PO-1234' }, { name: 'Cost centre', value: 'R&D 7' }],
+    shipping_details: shipping, statement_descriptor: 'ADA SERVICES',
+    rendering_options: { amount_tax_display: 'exclude_tax' },
+  });
+  assert.equal(d.footer, 'Thank you & goodbye');
+  assert.deepEqual(d.custom_fields, [{ name: 'PO number', value: 'PO-1234' }, { name: 'Cost centre', value: 'R&D 7' }]);
+  assert.deepEqual(d.shipping_details, {
+    address: { city: 'London', country: 'GB', line1: '1 Analytical St', line2: null, postal_code: 'N1 9GU', state: null },
+    carrier: null, name: 'Ada Lovelace', phone: '+44 20 7946 0000', tracking_number: null,
+  });
+  assert.equal(d.statement_descriptor, 'ADA SERVICES');
+  assert.deepEqual(d.rendering, { amount_tax_display: 'exclude_tax', pdf: { page_size: null }, template: null, template_version: null });
+  assert.equal(d.effective_at, null);
+  shape(d);
+  // a draft takes effective_at and new custom fields; the others stay
+  const upd = await stripe.invoices.update(d.id, {
+    effective_at: T0, custom_fields: [{ name: 'PO number', value: 'PO-5678' }], rendering: { pdf: { page_size: 'a4' } },
+  });
+  assert.equal(upd.effective_at, T0);
+  assert.deepEqual(upd.custom_fields, [{ name: 'PO number', value: 'PO-5678' }]);
+  assert.deepEqual(upd.rendering.pdf, { page_size: 'a4' });
+  assert.equal(upd.rendering.amount_tax_display, 'exclude_tax');
+  assert.equal(upd.footer, 'Thank you & goodbye');
+  const fin = await stripe.invoices.finalizeInvoice(d.id);
+  assert.equal(fin.effective_at, T0);
+  assert.ok(fin.status_transitions.finalized_at > T0);
+  shape(fin);
+  const page = (await env.request({ path: pagePath(fin) })).body;
+  assert.match(page, /id="footer">Thank you &amp; goodbye</);
+  assert.match(page, /<dt>PO number<\/dt><dd>PO-5678<\/dd>/);
+  assert.match(page, /id="shipping">Ship to: Ada Lovelace, 1 Analytical St, N1 9GU, London, GB</);
+  const pdf = pdfText(Buffer.from(await (await fetch(fin.invoice_pdf)).arrayBuffer()));
+  assert.match(pdf, /Date of issue\s+2025-05-01/);
+  assert.match(pdf, /PO number\s+PO-5678/);
+  assert.match(pdf, /Ship to/);
+  assert.match(pdf, /1 Analytical St/);
+  assert.match(pdf, /Thank you & goodbye/);
+  // an open invoice: what it shows may change, not the date it is in effect
+  const open = await stripe.invoices.update(d.id, { footer: '', custom_fields: '' });
+  assert.deepEqual([open.footer, open.custom_fields, open.effective_at], [null, null, T0]);
+  shape(open);
+  await assert.rejects(stripe.invoices.update(d.id, { effective_at: T0 + 60 }), (e) => e.statusCode === 400);
+  const events = await eventsOf(d.id, 'invoice.updated');
+  assert.equal(events[0].data.object.footer, null);
+  // refusals change nothing
+  const five = Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, value: 'v' }));
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, custom_fields: five }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, custom_fields: [{ name: 'x'.repeat(31), value: 'v' }] }),
+    (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, statement_descriptor: '12345' }),
+    (e) => e.statusCode === 400 && e.param === 'statement_descriptor');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, shipping_details: { address: { line1: 'x' } } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  await assert.rejects(stripe.invoices.update(d.id, { rendering_options: { amount_tax_display: 'sideways' } }),
+    (e) => e.statusCode === 400);
+  assert.equal((await stripe.invoices.retrieve(d.id)).rendering.amount_tax_display, 'exclude_tax');
+  // a paid invoice takes none
+  await stripe.invoices.pay(d.id, { paid_out_of_band: true });
+  await assert.rejects(stripe.invoices.update(d.id, { footer: 'late' }), (e) => e.statusCode === 400);
+});
+
+test('default_payment_method and default_source: an invoice is paid with its own before its customer\'s default; they must be its customer\'s', async () => {
+  const customer = await customerWithCard();
+  const mc = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1200, currency: 'usd' });
+  const inv = await stripe.invoices.create({
+    customer: customer.id, pending_invoice_items_behavior: 'include', default_payment_method: mc.id,
+  });
+  assert.equal(inv.default_payment_method, mc.id);
+  shape(inv);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.equal(paid.status, 'paid');
+  const pis = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.equal(pis.length, 1);
+  assert.deepEqual([pis[0].payment_method, pis[0].amount, pis[0].status], [mc.id, 1200, 'succeeded']);
+  // a card source as default_source pays a second invoice
+  const card = await stripe.customers.createSource(customer.id, { source: 'tok_amex' });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const inv2 = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  const withSource = await stripe.invoices.update(inv2.id, { default_source: card.id });
+  assert.deepEqual([withSource.default_source, withSource.default_payment_method], [card.id, null]);
+  shape(withSource);
+  assert.equal((await stripe.invoices.pay(inv2.id)).status, 'paid');
+  const pi2 = (await stripe.paymentIntents.list({ customer: customer.id })).data.find((p) => p.amount === 700);
+  assert.equal(pi2.payment_method, card.id);
+  // another customer's payment method or source is refused, and "" clears
+  const stranger = await customerWithCard();
+  const theirs = await stripe.paymentMethods.attach('pm_card_visa', { customer: stranger.id });
+  const d = await stripe.invoices.create({ customer: customer.id, default_payment_method: mc.id });
+  await assert.rejects(stripe.invoices.update(d.id, { default_payment_method: theirs.id }),
+    (e) => e.statusCode === 400 && e.param === 'default_payment_method');
+  await assert.rejects(stripe.invoices.update(d.id, { default_payment_method: 'pm_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'default_payment_method');
+  await assert.rejects(stripe.invoices.update(d.id, { default_source: 'card_nope' }),
+    (e) => e.statusCode === 400 && e.param === 'default_source');
+  await assert.rejects(stripe.invoices.create({ customer: stranger.id, default_payment_method: mc.id }),
+    (e) => e.statusCode === 400 && e.param === 'default_payment_method');
+  assert.equal((await stripe.invoices.retrieve(d.id)).default_payment_method, mc.id);
+  assert.equal((await stripe.invoices.update(d.id, { default_payment_method: '' })).default_payment_method, null);
 });

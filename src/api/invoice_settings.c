@@ -1,0 +1,338 @@
+/*
+ * An invoice's own settings (invoices.settings, a JSON object; NULL: none set): what Stripe's
+ * invoice create and update take that is not money and that the invoice shows as it was given —
+ * footer, custom_fields, statement_descriptor, shipping_details, rendering (the API's
+ * rendering_options and its newer name rendering), default_payment_method, default_source and
+ * effective_at. invoices.c renders them, pays with default_payment_method (else default_source)
+ * before its subscription's or customer's defaults, and the hosted page (invoice_page.c) and
+ * the PDF (documents/documents.c, from the rendered invoice) show the footer, custom fields,
+ * shipping details and effective_at.
+ *
+ * As on Stripe, a draft takes every one of them; a finalized invoice that can still be paid
+ * (open, uncollectible) takes those that change neither its amounts nor the date it is in
+ * effect; a paid or void one none.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/billing_internal.h"
+#include "api/common.h"
+#include "api/sources.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "http/form.h"
+#include "vault/payment_method.h"
+
+const struct param_spec invoice_custom_field_params[] = {
+    {"name", PT_STRING, PF_REQUIRED, INVOICE_CUSTOM_FIELD_MAX, NULL, NULL},
+    {"value", PT_STRING, PF_REQUIRED, INVOICE_CUSTOM_FIELD_MAX, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec invoice_rendering_options_params[] = {
+    {"amount_tax_display", PT_ENUM, PF_EMPTYABLE, 0,
+     (const char *const[]){"exclude_tax", "include_inclusive_tax", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec rendering_pdf_children[] = {
+    {"page_size", PT_ENUM, 0, 0, (const char *const[]){"a4", "auto", "letter", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec invoice_rendering_params[] = {
+    {"amount_tax_display", PT_ENUM, PF_EMPTYABLE, 0,
+     (const char *const[]){"exclude_tax", "include_inclusive_tax", NULL}, NULL},
+    {"pdf", PT_OBJECT, 0, 0, NULL, rendering_pdf_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec invoice_shipping_details_params[] = {
+    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
+    {"name", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"phone", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Stripe's statement descriptor: at least one letter, none of < > \ ' " * (the card networks
+ * refuse them) */
+static bool descriptor_ok(const char *s)
+{
+	bool letter = false;
+	for (const char *p = s; *p; p++) {
+		if (strchr("<>\\'\"*", *p))
+			return false;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			letter = true;
+	}
+	return letter;
+}
+
+/* key set to a string ("" clears it: null) */
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, *v ? json_string(v) : json_null());
+}
+
+/* key set to the JSON text raw (NULL: null) */
+static int set_raw(json_t *o, const char *key, const char *raw)
+{
+	json_t *v = raw ? json_loads(raw, 0, NULL) : json_null();
+	if (!v)
+		return -1;
+	json_object_set_new(o, key, v);
+	return 0;
+}
+
+static int custom_fields_set(struct req *r, json_t *o)
+{
+	const struct form_node *n = param_node(r, "custom_fields");
+	if (n->kind == FORM_SCALAR) { /* "": none */
+		json_object_set_new(o, "custom_fields", json_null());
+		return 0;
+	}
+	json_t *a = json_array();
+	int i = 0;
+	for (const struct form_node *it = n->first_child; it; it = it->next, i++) {
+		const char *name =
+		    param_str(r, arena_printf(&r->arena, "custom_fields.%s.name", it->key));
+		const char *value =
+		    param_str(r, arena_printf(&r->arena, "custom_fields.%s.value", it->key));
+		if (!name || !*name || !value || !*value) {
+			json_decref(a);
+			return req_fail(
+			    r, ERR_PARAM_INVALID,
+			    arena_printf(&r->arena, "custom_fields[%d][%s]", i,
+					 name && *name ? "value" : "name"),
+			    "You passed an empty string for 'custom_fields[%d][%s]'. "
+			    "We assume empty values are an attempt to unset a parameter; "
+			    "however 'custom_fields[%d][%s]' cannot be unset. You should "
+			    "remove 'custom_fields[%d][%s]' from your request or supply a "
+			    "non-empty value.",
+			    i, name && *name ? "value" : "name", i,
+			    name && *name ? "value" : "name", i, name && *name ? "value" : "name");
+		}
+		json_t *f = json_object();
+		json_object_set_new(f, "name", json_string(name));
+		json_object_set_new(f, "value", json_string(value));
+		json_array_append_new(a, f);
+	}
+	json_object_set_new(o, "custom_fields", a);
+	return 0;
+}
+
+/* rendering_options[amount_tax_display] or rendering[amount_tax_display, pdf[page_size]]: the
+ * object Stripe shows as `rendering` (the template fields stay null: Tender has no templates) */
+static int rendering_set(struct req *r, json_t *o)
+{
+	const char *param = param_present(r, "rendering") ? "rendering" : "rendering_options";
+	const struct form_node *n = param_node(r, param);
+	json_t *cur = json_object_get(o, "rendering");
+	json_t *rd = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+	/* Stripe's whole shape, every field present */
+	if (!json_object_get(rd, "amount_tax_display"))
+		json_object_set_new(rd, "amount_tax_display", json_null());
+	if (!json_object_get(rd, "pdf"))
+		json_object_set_new(rd, "pdf", json_pack("{s:n}", "page_size"));
+	json_object_set_new(rd, "template", json_null());
+	json_object_set_new(rd, "template_version", json_null());
+	if (n->kind == FORM_SCALAR) { /* "": back to no settings */
+		json_decref(rd);
+		json_object_set_new(o, "rendering", json_null());
+		return 0;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "%s.amount_tax_display", param);
+	const char *atd = param_str(r, path);
+	if (atd)
+		set_str(rd, "amount_tax_display", atd);
+	const char *ps = param_str(r, "rendering.pdf.page_size");
+	if (ps) {
+		json_t *pdf = json_object();
+		json_object_set_new(pdf, "page_size", json_string(ps));
+		json_object_set_new(rd, "pdf", pdf);
+	}
+	json_object_set_new(o, "rendering", rd);
+	return 0;
+}
+
+/* default_payment_method: a PaymentMethod attached to the invoice's customer ("" clears it) */
+static int pm_set(struct req *r, struct db *db, const struct invoice *in, json_t *o)
+{
+	const char *pm = param_str(r, "default_payment_method");
+	if (*pm) {
+		struct pm_card pc;
+		int rc = pm_load(db, r->merchant_id, pm, &pc);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "payment_method", pm, "default_payment_method");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (strcmp(pc.customer, in->customer) != 0 || pc.detached)
+			return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
+					"The customer does not have a payment method with the ID "
+					"%s. The payment method must be attached to the customer.",
+					pm);
+	}
+	set_str(o, "default_payment_method", pm);
+	return 0;
+}
+
+/* default_source: one of the customer's sources (a card, a bank account, a Sources API source;
+ * "" clears it) */
+static int source_set(struct req *r, struct db *db, const struct invoice *in, json_t *o)
+{
+	const char *src = param_str(r, "default_source");
+	if (*src) {
+		int own = source_owned(r, db, in->customer, src);
+		if (own < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (own == 0)
+			return req_fail(r, ERR_PARAM_BAD, "default_source",
+					"The customer %s does not have a source with the ID %s.",
+					in->customer, src);
+	}
+	set_str(o, "default_source", src);
+	return 0;
+}
+
+int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
+{
+	static const char *const draft_only[] = {"effective_at", NULL};
+	static const char *const any[] = {
+	    "footer",	 "custom_fields",     "statement_descriptor",	"shipping_details",
+	    "rendering", "rendering_options", "default_payment_method", "default_source",
+	    NULL};
+	bool draft = strcmp(in->status, "draft") == 0;
+	bool owed = strcmp(in->status, "open") == 0 || strcmp(in->status, "uncollectible") == 0;
+	bool asked = false;
+	for (const char *const *k = any; *k; k++) {
+		if (!param_present(r, *k))
+			continue;
+		asked = true;
+		if (!draft && !owed)
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"You can only update %s on a draft, open or uncollectible "
+					"invoice; this one is %s.",
+					*k, in->status);
+	}
+	for (const char *const *k = draft_only; *k; k++) {
+		if (!param_present(r, *k))
+			continue;
+		asked = true;
+		if (!draft)
+			return req_fail(
+			    r, ERR_INVALID_STATE, NULL,
+			    "You can only update %s on a draft invoice; this one is %s.", *k,
+			    in->status);
+	}
+	if (param_present(r, "rendering") && param_present(r, "rendering_options"))
+		return req_fail(r, ERR_PARAM_BAD, "rendering",
+				"You cannot pass both rendering and rendering_options.");
+	if (!asked)
+		return 0;
+	json_t *o = in->settings ? json_loads(in->settings, 0, NULL) : json_object();
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int rc = 0;
+	const char *s;
+	if ((s = param_str(r, "footer")))
+		set_str(o, "footer", s);
+	if ((s = param_str(r, "statement_descriptor"))) {
+		if (*s && !descriptor_ok(s)) {
+			rc = req_fail(r, ERR_PARAM_BAD, "statement_descriptor",
+				      "The statement descriptor must contain at least one letter "
+				      "and none of < > \\ ' \" *.");
+			goto out;
+		}
+		set_str(o, "statement_descriptor", s);
+	}
+	if (param_present(r, "custom_fields") && (rc = custom_fields_set(r, o)) != 0)
+		goto out;
+	if (param_present(r, "shipping_details")) {
+		const char *ship = NULL;
+		if ((rc = shipping_from_params(r, "shipping_details", &ship)) != 0)
+			goto out;
+		if (set_raw(o, "shipping_details", ship) != 0) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			goto out;
+		}
+	}
+	if ((param_present(r, "rendering") || param_present(r, "rendering_options")) &&
+	    (rc = rendering_set(r, o)) != 0)
+		goto out;
+	if (param_present(r, "default_payment_method") && (rc = pm_set(r, db, in, o)) != 0)
+		goto out;
+	if (param_present(r, "default_source") && (rc = source_set(r, db, in, o)) != 0)
+		goto out;
+	int64_t t = 0;
+	if (param_present(r, "effective_at")) {
+		if (param_int(r, "effective_at", &t) == 1 && t <= 0) {
+			rc = req_fail(r, ERR_PARAM_BAD, "effective_at",
+				      "Invalid effective_at: %lld.", (long long)t);
+			goto out;
+		}
+		json_object_set_new(o, "effective_at", t > 0 ? json_integer(t) : json_null());
+	}
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text) {
+		rc = req_fail(r, ERR_API, NULL, NULL);
+		goto out;
+	}
+	in->settings = arena_strdup(&r->arena, text);
+	free(text);
+	if (!in->settings)
+		rc = req_fail(r, ERR_API, NULL, NULL);
+out:
+	json_decref(o);
+	return rc;
+}
+
+/* settings' key as JSON text in r's arena (NULL: absent or null) */
+const char *invoice_setting(struct req *r, const struct invoice *in, const char *key)
+{
+	if (!in->settings)
+		return NULL;
+	json_t *o = json_loads(in->settings, 0, NULL);
+	json_t *v = json_object_get(o, key);
+	const char *ret = NULL;
+	if (v && !json_is_null(v)) {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text)
+			ret = arena_strdup(&r->arena, text);
+		free(text);
+	}
+	json_decref(o);
+	return ret;
+}
+
+/* settings' string key (NULL: none), in r's arena */
+const char *invoice_setting_str(struct req *r, const struct invoice *in, const char *key)
+{
+	if (!in->settings)
+		return NULL;
+	json_t *o = json_loads(in->settings, 0, NULL);
+	const char *v = json_string_value(json_object_get(o, key));
+	const char *ret = v ? arena_strdup(&r->arena, v) : NULL;
+	json_decref(o);
+	return ret;
+}
+
+int64_t invoice_effective_at(const struct invoice *in)
+{
+	int64_t t = 0;
+	if (in->settings) {
+		json_t *o = json_loads(in->settings, 0, NULL);
+		json_t *v = json_object_get(o, "effective_at");
+		if (json_is_integer(v))
+			t = json_integer_value(v);
+		json_decref(o);
+	}
+	/* Stripe: the same as finalized_at unless it was given; a draft's is what was given */
+	return t ? t : in->finalized_at;
+}
+
+void invoice_settings_render(struct req *r, const struct invoice *in, const char *key,
+			     struct json *j)
+{
+	json_kv_raw_or_null(j, key, invoice_setting(r, in, key));
+}
