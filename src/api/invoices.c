@@ -23,6 +23,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/sources.h"
 #include "payments/pm_types.h"
 #include "app.h"
 #include "core/digest.h"
@@ -32,6 +33,7 @@
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
+#include "payments/sepa.h"
 #include "tax/engine.h"
 #include "tax/merchant.h"
 #include "vault/vault.h"
@@ -1413,6 +1415,10 @@ struct inv_ctx {
 	const char *id;
 	struct invoice in;
 	const char *pm;
+	/* pay: pm is the request's `source` (it must be the customer's), and the `mandate` the
+	 * payment must be made under (NULL: none named) */
+	bool pm_is_source;
+	const char *mandate;
 };
 
 static int load_fn(struct db *db, void *p)
@@ -1601,10 +1607,39 @@ static const char *default_pm(struct req *r, struct db *db, const struct invoice
 static int pay_load_fn(struct db *db, void *p)
 {
 	struct inv_ctx *x = p;
+	struct req *r = x->r;
 	if (load_fn(db, p) != 0)
 		return -1;
+	if (x->pm_is_source) {
+		/* Stripe: the source must belong to the invoice's customer */
+		int own = source_owned(r, db, x->in.customer, x->pm);
+		if (own < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (own == 0)
+			return req_fail(r, ERR_PARAM_BAD, "source",
+					"The customer %s does not have a source with the ID %s.",
+					x->in.customer, x->pm);
+	}
 	if (!x->pm)
-		x->pm = default_pm(x->r, db, &x->in);
+		x->pm = default_pm(r, db, &x->in);
+	if (x->mandate) {
+		/* Stripe: the mandate must be the one of the payment method that pays (the
+		 * request's, or the invoice's default); the debit is then made under it */
+		struct mandate m;
+		int rc = sepa_mandate_load(db, &r->arena, r->merchant_id, x->mandate, &m);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "mandate", x->mandate, "mandate");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!x->pm || !m.payment_method || strcmp(m.payment_method, x->pm) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"The mandate %s does not belong to the payment method that "
+					"pays this invoice.",
+					x->mandate);
+		if (!m.status || strcmp(m.status, "active") != 0)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"The mandate %s is not active.", x->mandate);
+	}
 	return 0;
 }
 
@@ -1758,10 +1793,13 @@ static int h_pay(struct req *r)
 {
 	bool oob = false;
 	if (param_bool(r, "paid_out_of_band", &oob) == 1 && oob) {
-		const char *pm = param_str(r, "payment_method");
-		if (pm && *pm)
-			return req_fail(r, ERR_PARAM_BAD, "paid_out_of_band",
-					"You cannot pass payment_method with paid_out_of_band.");
+		static const char *const paying[] = {"payment_method", "source", "mandate", NULL};
+		for (const char *const *k = paying; *k; k++) {
+			const char *v = param_str(r, *k);
+			if (v && *v)
+				return req_fail(r, ERR_PARAM_BAD, "paid_out_of_band",
+						"You cannot pass %s with paid_out_of_band.", *k);
+		}
 		struct inv_ctx x = {.r = r, .id = r->args[0]};
 		return req_write(r, oob_fn, &x);
 	}
@@ -1772,6 +1810,22 @@ static int h_pay(struct req *r)
 	c.x.pm = param_str(r, "payment_method");
 	if (c.x.pm && !*c.x.pm)
 		c.x.pm = NULL;
+	const char *source = param_str(r, "source");
+	if (source && *source) {
+		if (c.x.pm)
+			return req_fail(r, ERR_PARAM_BAD, "source",
+					"You cannot pass both payment_method and source.");
+		/* a card, bank account or Sources API source of the customer pays as a
+		 * PaymentMethod does (the PaymentIntent names it) */
+		c.x.pm = source;
+		c.x.pm_is_source = true;
+	}
+	c.x.mandate = param_str(r, "mandate");
+	if (c.x.mandate && !*c.x.mandate)
+		c.x.mandate = NULL;
+	/* forgive: Stripe's partial charge of a source that holds less than the amount due.
+	 * Tender's payment methods are charged the whole amount or declined, so there is never a
+	 * difference to forgive: accepted, and the payment is the same with it or without. */
 	if (req_read(r, pay_load_fn, &c.x) != 0)
 		return -1;
 	struct invoice *in = &c.x.in;
@@ -2834,6 +2888,9 @@ static const struct param_spec pay_params[] = {
     {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"paid_out_of_band", PT_BOOL, 0, 0, NULL, NULL},
+    {"source", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"mandate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"forgive", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec finalize_params[] = {

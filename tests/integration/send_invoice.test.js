@@ -500,3 +500,51 @@ test('default_payment_method and default_source: an invoice is paid with its own
   assert.equal((await stripe.invoices.retrieve(d.id)).default_payment_method, mc.id);
   assert.equal((await stripe.invoices.update(d.id, { default_payment_method: '' })).default_payment_method, null);
 });
+
+test('pay with source, mandate and forgive: a source of the customer\'s, a mandate of the payment method that pays', async () => {
+  const customer = await customerWithCard();
+  const card = await stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const stranger = await customerWithCard();
+  const theirs = await stripe.customers.createSource(stranger.id, { source: 'tok_visa' });
+  await assert.rejects(stripe.invoices.pay(inv.id, { source: theirs.id }), (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.invoices.pay(inv.id, { source: card.id, payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.invoices.pay(inv.id, { paid_out_of_band: true, source: card.id }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  const paid = await stripe.invoices.pay(inv.id, { source: card.id, forgive: true });
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 2500]);
+  shape(paid);
+  const pis = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.deepEqual(pis.map((p) => [p.payment_method, p.status]), [[card.id, 'succeeded']]);
+
+  // a SEPA debit under the mandate named, which must be its payment method's
+  const ONLINE = { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (test)' } } };
+  const eurCus = await stripe.customers.create({ email: 'sepa@example.com' });
+  const sepaPm = () => stripe.paymentMethods.create({
+    type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' },
+  });
+  const [pm, pm2] = [await sepaPm(), await sepaPm()];
+  const si = await stripe.setupIntents.create({
+    customer: eurCus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  const si2 = await stripe.setupIntents.create({
+    customer: eurCus.id, payment_method_types: ['sepa_debit'], payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  await stripe.invoiceItems.create({ customer: eurCus.id, amount: 3000, currency: 'eur' });
+  const fin = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({
+    customer: eurCus.id, pending_invoice_items_behavior: 'include',
+  })).id);
+  await assert.rejects(stripe.invoices.pay(fin.id, { payment_method: pm.id, mandate: 'mandate_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'mandate');
+  await assert.rejects(stripe.invoices.pay(fin.id, { payment_method: pm.id, mandate: si2.mandate }),
+    (e) => e.statusCode === 400 && e.param === 'mandate');
+  assert.equal((await stripe.paymentIntents.list({ customer: eurCus.id })).data.length, 0);
+  const paying = await stripe.invoices.pay(fin.id, { payment_method: pm.id, mandate: si.mandate });
+  assert.equal(paying.status, 'open');
+  shape(paying);
+  const [pi] = (await stripe.paymentIntents.list({ customer: eurCus.id })).data;
+  assert.deepEqual([pi.status, pi.payment_method], ['processing', pm.id]);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
+});
