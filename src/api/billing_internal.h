@@ -247,6 +247,10 @@ struct invoice_item {
 	const char *invoice, *test_clock; /* invoice NULL: pending */
 	int64_t period_start, period_end;
 	bool proration, discountable, deleted;
+	/* its own tax_behavior (exclusive, inclusive, unspecified) and tax_code (txcd_…), which
+	 * Stripe Tax takes for its line before the merchant's default behaviour and its product's
+	 * code; NULL: not given */
+	const char *tax_behavior, *tax_code;
 };
 /* DB_OK, DB_NOTFOUND, or < 0. */
 int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoice_item *ret);
@@ -630,7 +634,12 @@ struct inv_line {
 	int n_tax;
 	const struct tax_rate *tax;
 	bool tax_own;
+	/* what Stripe Tax takes for it (invoice_lines_auto_tax_at): an invoice item's own
+	 * tax_behavior and tax_code (NULL: the merchant's default behaviour, its product's code) */
+	const char *tax_behavior, *tax_code;
 };
+/* product's tax_code (NULL: none, or no such product) into *ret (r's arena). DB_OK or < 0. */
+int product_tax_code(struct req *r, struct db *db, const char *product, const char **ret);
 /* The lines of invoice items `ids` (stored), with their own discounts and products. */
 int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], int n,
 			    struct inv_line *out);

@@ -843,6 +843,8 @@ int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], i
 		str_copy(l->id + 3, sizeof(l->id) - 3, ii.id + 3);
 		l->amount = ii.amount;
 		l->discountable = ii.discountable;
+		l->tax_behavior = ii.tax_behavior;
+		l->tax_code = ii.tax_code;
 		struct price_facts pf;
 		if (ii.price && price_facts_get(r, db, ii.price, &pf) == DB_OK)
 			l->product = pf.product;

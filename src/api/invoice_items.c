@@ -36,23 +36,25 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
+#include "tax/rates.h"
 
 static const char SQL_GET[] =
     "SELECT id, created, customer, currency, amount, unit_amount, quantity, price, description,"
     " period_start, period_end, metadata, subscription, subscription_item, invoice, proration,"
-    " discountable, test_clock, deleted, unit_amount_decimal FROM invoice_items"
-    " WHERE merchant_id = $1 AND id = $2";
+    " discountable, test_clock, deleted, unit_amount_decimal, tax_behavior, tax_code"
+    " FROM invoice_items WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoice_items (merchant_id, id, created, customer, currency, amount,"
     " unit_amount, quantity, price, description, period_start, period_end, metadata,"
     " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted,"
-    " unit_amount_decimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    " $15, $16, $17, $18, $19, 0, $20)";
+    " unit_amount_decimal, tax_behavior, tax_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22)";
 /* the mutable columns, where the item is still pending or on the invoice it was read on */
 static const char SQL_UPDATE[] =
     "UPDATE invoice_items SET amount = $3, unit_amount = $4, quantity = $5, description = $6,"
     " period_start = $7, period_end = $8, metadata = $9, discountable = $10, deleted = $11,"
-    " unit_amount_decimal = $13"
+    " unit_amount_decimal = $13, tax_behavior = $14, tax_code = $15, price = $16,"
+    " currency = $17"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0 AND COALESCE(invoice, '') = $12";
 static const char SQL_PENDING[] =
     "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
@@ -100,6 +102,8 @@ int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoi
 		ii->test_clock = col_text_dup(a, st, 17);
 		ii->deleted = db_col_int64(st, 18) != 0;
 		ii->unit_amount_decimal = col_text_dup(a, st, 19);
+		ii->tax_behavior = col_text_dup(a, st, 20);
+		ii->tax_code = col_text_dup(a, st, 21);
 		if (!ii->customer || !ii->metadata)
 			rc = DB_ERR;
 	}
@@ -384,6 +388,8 @@ static int ii_insert_row(struct req *r, struct db *db, const struct invoice_item
 	db_bind_int64(st, 18, ii->discountable ? 1 : 0);
 	db_bind_text(st, 19, ii->test_clock, -1);
 	db_bind_text(st, 20, ii->unit_amount_decimal, -1);
+	db_bind_text(st, 21, ii->tax_behavior, -1);
+	db_bind_text(st, 22, ii->tax_code, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -415,6 +421,10 @@ static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, 
 	db_bind_int64(st, 11, ii->deleted ? 1 : 0);
 	db_bind_text(st, 12, on ? on : "", -1);
 	db_bind_text(st, 13, ii->unit_amount_decimal, -1);
+	db_bind_text(st, 14, ii->tax_behavior, -1);
+	db_bind_text(st, 15, ii->tax_code, -1);
+	db_bind_text(st, 16, ii->price, -1);
+	db_bind_text(st, 17, ii->currency, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -770,6 +780,29 @@ static int create_fn(struct db *db, void *p)
 	return ii_render(r, db, ii, req_json(r));
 }
 
+/* tax_behavior and tax_code, for Stripe Tax (invoice_lines_auto_tax_at): a code must be one of
+ * Stripe's, a behaviour once inclusive or exclusive stays so (Stripe: it cannot be changed).
+ * "" clears the code. 0, or -1 with r->err. */
+static int tax_params(struct req *r, struct invoice_item *ii)
+{
+	const char *tb = param_str(r, "tax_behavior");
+	if (tb) {
+		if (ii->tax_behavior && !str_eq(ii->tax_behavior, "unspecified") &&
+		    !str_eq(ii->tax_behavior, tb))
+			return req_fail(r, ERR_PARAM_BAD, "tax_behavior",
+					"tax_behavior cannot be changed once it is %s.",
+					ii->tax_behavior);
+		ii->tax_behavior = tb;
+	}
+	const char *tc = param_str(r, "tax_code");
+	if (tc) {
+		if (*tc && !tax_code_find(tc))
+			return req_fail_missing(r, "tax_code", tc, "tax_code");
+		ii->tax_code = *tc ? tc : NULL;
+	}
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct ii_ctx x;
@@ -842,6 +875,8 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	ii->description = desc && *desc ? desc : NULL;
 	param_bool(r, "discountable", &ii->discountable);
+	if (tax_params(r, ii) != 0)
+		return -1;
 	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0 ||
 	    discount_spec_parse(r, "discounts", false, &x.spec) != 0 ||
 	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x.tax) != 0)
@@ -994,6 +1029,10 @@ static int update_fn(struct db *db, void *p)
 		ii->description = *desc ? desc : NULL;
 	}
 	param_bool(r, "discountable", &ii->discountable);
+	if (tax_params(r, ii) != 0) {
+		buf_release(&pb);
+		return -1;
+	}
 	if (param_present(r, "period")) {
 		if (period_params(r, ii) != 0) {
 			buf_release(&pb);
@@ -1116,6 +1155,7 @@ const struct param_spec invoice_item_price_data_params[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const tax_behaviors[] = {"exclusive", "inclusive", "unspecified", NULL};
 static const struct param_spec discount_children[] = {
     {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
@@ -1139,6 +1179,8 @@ static const struct param_spec create_params[] = {
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
     {"invoice", PT_STRING, 0, 255, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -1152,6 +1194,8 @@ static const struct param_spec update_params[] = {
     {"period", PT_OBJECT, 0, 0, NULL, period_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {

@@ -602,6 +602,69 @@ int invoice_auto_tax_place_at(struct req *r, struct db *db, const char *customer
 	return 0;
 }
 
+static const char SQL_PRODUCT_TAX_CODE[] =
+    "SELECT tax_code FROM products WHERE merchant_id = $1 AND id = $2";
+
+int product_tax_code(struct req *r, struct db *db, const char *product, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_TAX_CODE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, product, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* The rates Stripe Tax applies at ctx's place to a line of tax code `code` (NULL: goods),
+ * inclusive or not: *ret_rates (r's arena) and how many (*ret_k, 0: none). 0, or -1. */
+static int auto_line_rates(struct req *r, const struct tax_context *ctx, int64_t t, bool inclusive,
+			   const char *code, struct tax_rate **ret_rates, int *ret_k)
+{
+	struct tax_line_result res;
+	if (tax_engine_line(ctx, 0, inclusive, code, &res) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct tax_rate *rates = arena_alloc(&r->arena, TAX_COMPONENTS_MAX * sizeof(*rates));
+	if (!rates)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	for (int p = 0; p < res.n && k < BILLING_TAX_RATES_MAX; p++) {
+		const struct tax_part *tp = &res.parts[p];
+		/* a tax that owes nothing (reverse charge, an exempt customer or product, no
+		 * registration, a jurisdiction without the tax) is still shown, as Stripe shows
+		 * it: an entry of 0 at a 0 % rate of its own, whose id names the reason
+		 * (tax_rate_id_reason); Tender has no rates where the engine says not_supported,
+		 * so nothing then */
+		const char *why = tax_reason_code(tp->reason);
+		bool zero = tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0;
+		if (zero && !why)
+			continue;
+		struct tax_rate *x = &rates[k++];
+		memset(x, 0, sizeof(*x));
+		const char *cst = tp->c.state ? tp->c.state : "";
+		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s%s%s", tp->c.country,
+			 tp->c.state_level ? cst : "", tp->c.tax_type ? tp->c.tax_type : "",
+			 (long long)(zero ? 0 : tp->percent_e4), inclusive ? "i" : "e",
+			 zero ? "_" : "", zero ? why : "");
+		x->created = t;
+		x->percent_e4 = zero ? 0 : tp->percent_e4;
+		x->inclusive = inclusive;
+		x->active = true;
+		x->display_name = tp->c.rate_name ? tp->c.rate_name : "Tax";
+		x->country = tp->c.country;
+		x->state = tp->c.state_level ? tp->c.state : NULL;
+		x->jurisdiction = tp->c.jurisdiction_name;
+		x->tax_type = tp->c.tax_type;
+		x->metadata = "{}";
+		x->automatic = true;
+	}
+	*ret_rates = rates;
+	*ret_k = k;
+	return 0;
+}
+
 int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, int64_t t,
 			   struct inv_line *lines, int n, bool *ret_located)
 {
@@ -626,54 +689,54 @@ int invoice_lines_auto_tax_at(struct req *r, struct db *db, const char *customer
 		*ret_located = located;
 	if (!located || n == 0)
 		return 0;
-	/* the behaviour: the merchant's default (Tender's prices carry none of their own, so every
-	 * price is `unspecified`); inferred_by_currency is exclusive (Stripe: for usd and cad,
-	 * Tender's only reading) */
-	if (!behavior || !*behavior)
-		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
-				"A tax behavior must be specified on the price or as a default in "
-				"the tax settings (defaults[tax_behavior]) to use automatic tax.");
-	bool inclusive = strcmp(behavior, "inclusive") == 0;
-	struct tax_line_result res;
-	if (tax_engine_line(&ctx, 0, inclusive, NULL, &res) != 0)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct tax_rate *rates = arena_alloc(&r->arena, TAX_COMPONENTS_MAX * sizeof(*rates));
-	if (!rates)
-		return req_fail(r, ERR_API, NULL, NULL);
-	int k = 0;
-	for (int p = 0; p < res.n && k < BILLING_TAX_RATES_MAX; p++) {
-		const struct tax_part *tp = &res.parts[p];
-		/* a tax that owes nothing (reverse charge, an exempt customer, no registration,
-		 * a jurisdiction without the tax) is still shown, as Stripe shows it: an entry
-		 * of 0 at a 0 % rate of its own, whose id names the reason (tax_rate_id_reason);
-		 * Tender has no rates where the engine says not_supported, so nothing then */
-		const char *code = tax_reason_code(tp->reason);
-		bool zero = tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0;
-		if (zero && !code)
-			continue;
-		struct tax_rate *x = &rates[k++];
-		memset(x, 0, sizeof(*x));
-		const char *cst = tp->c.state ? tp->c.state : "";
-		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s%s%s", tp->c.country,
-			 tp->c.state_level ? cst : "", tp->c.tax_type ? tp->c.tax_type : "",
-			 (long long)(zero ? 0 : tp->percent_e4), inclusive ? "i" : "e",
-			 zero ? "_" : "", zero ? code : "");
-		x->created = t;
-		x->percent_e4 = zero ? 0 : tp->percent_e4;
-		x->inclusive = inclusive;
-		x->active = true;
-		x->display_name = tp->c.rate_name ? tp->c.rate_name : "Tax";
-		x->country = tp->c.country;
-		x->state = tp->c.state_level ? tp->c.state : NULL;
-		x->jurisdiction = tp->c.jurisdiction_name;
-		x->tax_type = tp->c.tax_type;
-		x->metadata = "{}";
-		x->automatic = true;
-	}
-	for (int i = 0; k && i < n; i++) {
-		lines[i].tax = rates;
-		lines[i].n_tax = k;
-		lines[i].tax_own = false;
+	/* per line, as Stripe Tax: its own tax_behavior (an invoice item's), else the merchant's
+	 * default (Tender's prices carry none of their own, so every price is `unspecified`;
+	 * inferred_by_currency is exclusive: Stripe's for usd and cad, Tender's only reading);
+	 * its own tax_code, else its product's, else txcd_99999999. Lines alike share their
+	 * rates. */
+	struct auto_rates {
+		bool inclusive;
+		const char *code;
+		const struct tax_rate *rates;
+		int k;
+	} seen[8];
+	int n_seen = 0;
+	for (int i = 0; i < n; i++) {
+		const char *lb = lines[i].tax_behavior;
+		if (!lb || !*lb || strcmp(lb, "unspecified") == 0)
+			lb = behavior;
+		if (!lb || !*lb)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+			    "A tax behavior must be specified on the price or as a "
+			    "default in the tax settings (defaults[tax_behavior]) to use "
+			    "automatic tax.");
+		bool inclusive = strcmp(lb, "inclusive") == 0;
+		const char *code = lines[i].tax_code;
+		if (!code && lines[i].product &&
+		    product_tax_code(r, db, lines[i].product, &code) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		struct auto_rates *a = NULL;
+		for (int s = 0; s < n_seen && !a; s++)
+			if (seen[s].inclusive == inclusive &&
+			    (seen[s].code == code ||
+			     (seen[s].code && code && strcmp(seen[s].code, code) == 0)))
+				a = &seen[s];
+		struct auto_rates one;
+		if (!a) {
+			a = n_seen < (int)(sizeof(seen) / sizeof(seen[0])) ? &seen[n_seen++] : &one;
+			a->inclusive = inclusive;
+			a->code = code;
+			struct tax_rate *rates = NULL;
+			if (auto_line_rates(r, &ctx, t, inclusive, code, &rates, &a->k) != 0)
+				return -1;
+			a->rates = rates;
+		}
+		if (a->k) {
+			lines[i].tax = a->rates;
+			lines[i].n_tax = a->k;
+			lines[i].tax_own = false;
+		}
 	}
 	return 0;
 }
