@@ -26,6 +26,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/billing_internal.h"
 #include "api/catalog.h"
@@ -925,6 +926,79 @@ static int changeable(struct req *r, struct db *db, const struct invoice_item *i
 	return 0;
 }
 
+/* An update's price or price_data (inside its write): ii takes the price and its unit amount,
+ * in ii's currency (its own, or one of its currency_options). Refused for a proration and
+ * with an amount of its own. 0, or -1 with r->err. */
+static int new_price(struct req *r, struct db *db, struct invoice_item *ii)
+{
+	const char *price = param_str(r, "price");
+	bool data = param_present(r, "price_data");
+	const char *shown = data ? "price_data" : "price";
+	if (data && price && *price)
+		return req_fail(r, ERR_PARAM_BAD, "price",
+				"You may only specify one of these parameters: price, price_data.");
+	if (ii->proration)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"A proration's price cannot change; delete it instead.");
+	if (param_present(r, "amount") || param_present(r, "unit_amount") ||
+	    param_present(r, "unit_amount_decimal"))
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"Pass exactly one of amount, unit_amount (or unit_amount_decimal), "
+				"price and price_data.");
+	struct price_facts pf;
+	if (data) {
+		char pid[ID_MAX];
+		if (!param_present(r, "price_data.unit_amount") &&
+		    !param_present(r, "price_data.unit_amount_decimal"))
+			return req_fail(r, ERR_PARAM_MISSING, "price_data[unit_amount]",
+					"price_data[unit_amount]");
+		const char *cur = param_str(r, "price_data.currency");
+		if (!cur || strcasecmp(cur, ii->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "price_data[currency]",
+					"The price's currency must be the invoice item's (%s).",
+					ii->currency);
+		if (price_create_inline(r, db, "price_data.", "price_data", &pf, pid) != 0)
+			return -1;
+		ii->price = arena_strdup(&r->arena, pid);
+	} else {
+		if (!price || !*price)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"An invoice item's price can be replaced, not removed.");
+		int rc = price_facts_in(r, db, price, ii->currency, &pf);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "price", price, "price");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!pf.active || !pf.product_active)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "price",
+			    "The price specified (%s) is inactive. This field only accepts "
+			    "active prices.",
+			    price);
+		if (pf.recurring)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "price",
+			    "The price specified is set to `type=recurring` but this field "
+			    "only accepts prices with `type=one_time`.");
+		if (price_facts_fixed(r, &pf, price, "price") != 0)
+			return -1;
+		if (pf.tiers)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"Tender invoice items take per-unit prices; %s is tiered.",
+					price);
+		if (!str_eq(pf.currency, ii->currency))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "price",
+			    "The price's currency (%s) must be the invoice item's (%s), "
+			    "its own or one of its currency_options.",
+			    pf.currency, ii->currency);
+		ii->price = price;
+	}
+	ii->unit_amount = pf.unit_amount;
+	ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;
+	return 0;
+}
+
 static int update_fn(struct db *db, void *p)
 {
 	struct ii_ctx *x = p;
@@ -948,6 +1022,16 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A proration's amount and quantity cannot change; delete it "
 				"instead.");
+	}
+	/* a new price (or price_data, a price made for it): its unit amount in the item's
+	 * currency, times the item's quantity (or the one given) */
+	if (param_present(r, "price") || param_present(r, "price_data")) {
+		int prc = new_price(r, db, ii);
+		if (prc != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+		amounts = true;
 	}
 	if (param_int(r, "amount", &v) == 1) {
 		if (ii->price || param_present(r, "unit_amount") ||
@@ -1185,6 +1269,8 @@ static const struct param_spec create_params[] = {
 };
 static const struct param_spec update_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},

@@ -145,6 +145,43 @@ test('an invoice item\'s update takes unit_amount_decimal (with quantity): the a
   assert.equal((await stripe.invoiceItems.retrieve(item.id)).amount, 35);
 });
 
+test('an invoice item\'s update takes price or price_data: its unit amount in the item\'s currency, a draft\'s total following; Stripe\'s refusals', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const product = await stripe.products.create({ name: 'Widget' });
+  const price = await stripe.prices.create({
+    product: product.id, currency: 'usd', unit_amount: 250, currency_options: { eur: { unit_amount: 230 } },
+  });
+  const item = await stripe.invoiceItems.create({ customer: customer.id, currency: 'usd', unit_amount: 100, quantity: 3 });
+  const draft = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.equal(draft.total, 300);
+  const u1 = await stripe.invoiceItems.update(item.id, { price: price.id });
+  assert.deepEqual([u1.amount, u1.unit_amount, u1.quantity, u1.price.id], [750, 250, 3, price.id]);
+  shape(u1, 'invoiceitem');
+  assert.equal((await stripe.invoices.retrieve(draft.id)).total, 750);
+  const upd = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 1 })).data[0];
+  assert.deepEqual([upd.data.object.id, upd.data.previous_attributes.amount], [item.id, 300]);
+  const u2 = await stripe.invoiceItems.update(item.id, { price_data: { currency: 'usd', product: product.id, unit_amount: 120 }, quantity: 2 });
+  assert.deepEqual([u2.amount, u2.unit_amount, u2.quantity], [240, 120, 2]);
+  assert.notEqual(u2.price.id, price.id);
+  assert.equal(u2.price.active, false);
+  assert.equal((await stripe.invoices.retrieve(draft.id)).total, 240);
+  // in a currency of one of the price's currency_options: that entry's amount
+  const eurItem = await stripe.invoiceItems.create({ customer: customer.id, currency: 'eur', amount: 999 });
+  assert.equal((await stripe.invoiceItems.update(eurItem.id, { price: price.id })).amount, 230);
+  const refuse = (id, params, param, status = 400) => assert.rejects(stripe.invoiceItems.update(id, params),
+    (err) => err.statusCode === status && err.raw.param === param);
+  await refuse(item.id, { price: price.id, amount: 5 }, 'price');
+  await refuse(item.id, { price: 'price_nope' }, 'price', 404);
+  await refuse(item.id, { price_data: { currency: 'eur', product: product.id, unit_amount: 1 } }, 'price_data[currency]');
+  const jpy = await stripe.prices.create({ product: product.id, currency: 'jpy', unit_amount: 500 });
+  await refuse(item.id, { price: jpy.id }, 'price');
+  const monthly = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } });
+  await refuse(item.id, { price: monthly.id }, 'price');
+  assert.equal((await stripe.invoiceItems.retrieve(item.id)).amount, 240);
+  await stripe.invoices.finalizeInvoice(draft.id);
+  await assert.rejects(stripe.invoiceItems.update(item.id, { price: price.id }), (err) => err.statusCode === 400);
+});
+
 const HOUR = 3600;
 
 async function eventTypes(id) {
