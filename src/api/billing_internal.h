@@ -638,6 +638,10 @@ struct inv_line {
 	 * tax_behavior and tax_code (NULL: the merchant's default behaviour, its product's code) */
 	const char *tax_behavior, *tax_code;
 };
+/* The sequence customer's next invoice number takes: one more than its numbered invoices, plus
+ * offset (what next_invoice_sequence moved it by, customers.c). DB_OK or < 0. */
+int invoice_sequence_next(struct db *db, const char *merchant_id, const char *customer,
+			  int64_t offset, int64_t *ret);
 /* product's tax_code (NULL: none, or no such product) into *ret (r's arena). DB_OK or < 0. */
 int product_tax_code(struct req *r, struct db *db, const char *product, const char **ret);
 /* The lines of invoice items `ids` (stored), with their own discounts and products. */

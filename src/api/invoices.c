@@ -437,6 +437,24 @@ int invoice_balance_return(struct req *r, struct db *db, const struct invoice *i
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
+static const char SQL_SEQUENCE_OFFSET[] =
+    "SELECT invoice_sequence_offset FROM customers WHERE merchant_id = $1 AND id = $2";
+
+int invoice_sequence_next(struct db *db, const char *merchant_id, const char *customer,
+			  int64_t offset, int64_t *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT_FOR_CUSTOMER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (n < 0 || __builtin_add_overflow(n + 1, offset, ret))
+		return DB_ERR;
+	return DB_OK;
+}
+
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
@@ -448,16 +466,19 @@ int invoice_number_next(struct req *r, struct db *db, const char *customer, cons
 	if (db_step(st) == DB_ROW)
 		prefix = col_text_dup(&r->arena, st, 0);
 	db_reset(st);
-	st = db_prepare(db, SQL_COUNT_FOR_CUSTOMER);
+	/* the customer's next_invoice_sequence: one more than its numbered invoices, moved on
+	 * by what the API set (customers.c) */
+	st = db_prepare(db, SQL_SEQUENCE_OFFSET);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, customer, -1);
-	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	int64_t offset = db_step(st) == DB_ROW ? db_col_int64_or0(st, 0) : 0;
 	db_reset(st);
-	if (n < 0)
+	int64_t n;
+	if (invoice_sequence_next(db, r->merchant_id, customer, offset, &n) != DB_OK)
 		return DB_ERR;
-	*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n + 1);
+	*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n);
 	return *ret ? DB_OK : DB_ERR;
 }
 
