@@ -1007,8 +1007,57 @@ struct plan_ctx {
 	struct credit_note cn;
 	struct invoice in;
 	const char *charge; /* the invoice's charge, for refund_amount */
+	/* `refund`: an existing refund of that charge the credit note is linked to (its amount
+	 * the refund_amount; no refund is made); NULL: none */
+	const char *linked_refund;
 	int64_t now;
 };
+
+static const char SQL_REFUND_FACTS[] =
+    "SELECT charge, amount, status FROM refunds WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REFUND_LINKED[] =
+    "SELECT id FROM credit_notes WHERE merchant_id = $1 AND refund = $2 LIMIT 1";
+
+/* `refund` (inside plan): a refund of the invoice's charge ch_id, not failed or canceled, that
+ * no credit note names yet. *ret_amount its amount. 0, or -1 with r->err. */
+static int linked_refund_check(struct req *r, struct db *db, const char *id, const char *ch_id,
+			       int64_t *ret_amount)
+{
+	struct db_stmt *st = db_prepare(db, SQL_REFUND_FACTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	const char *charge = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	int64_t amount = rc == DB_ROW ? db_col_int64(st, 1) : 0;
+	const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "refund", id, "refund");
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!ch_id || !charge || strcmp(charge, ch_id) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "refund",
+				"The refund %s is not a refund of this invoice's charge.", id);
+	if (str_eq(status, "failed") || str_eq(status, "canceled"))
+		return req_fail(r, ERR_PARAM_BAD, "refund", "The refund %s is %s.", id, status);
+	st = db_prepare(db, SQL_REFUND_LINKED);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	rc = db_step(st);
+	const char *other = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (other)
+		return req_fail(r, ERR_PARAM_BAD, "refund",
+				"The refund %s is already linked to credit note %s.", id, other);
+	*ret_amount = amount;
+	return 0;
+}
 
 /* Fills x->cn (no ids) and x->in from the request and the store, refusing as Stripe refuses.
  * Reads only. 0, or -1 with r->err. */
@@ -1039,9 +1088,11 @@ static int plan(struct db *db, struct plan_ctx *x)
 		return req_fail(r, ERR_API, NULL, NULL);
 	int64_t sum = 0, amount = 0, refund_amount, credit_amount, oob;
 	bool amount_given, oob_given;
+	bool refund_given = false;
+	x->linked_refund = NULL;
 	if (lines_plan(r, db, in, cn, &sum) != 0 ||
 	    amount_param(r, "amount", &amount, &amount_given) != 0 ||
-	    amount_param(r, "refund_amount", &refund_amount, NULL) != 0 ||
+	    amount_param(r, "refund_amount", &refund_amount, &refund_given) != 0 ||
 	    amount_param(r, "credit_amount", &credit_amount, NULL) != 0 ||
 	    amount_param(r, "out_of_band_amount", &oob, &oob_given) != 0)
 		return -1;
@@ -1091,9 +1142,30 @@ static int plan(struct db *db, struct plan_ctx *x)
 		if (by_notes < 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		int64_t outside = ch.amount_refunded - by_notes; /* both bounded by the charge */
+		const char *link = param_str(r, "refund");
+		if (link && *link) {
+			/* the refund linked is this credit note's: what it refunded is its
+			 * refund_amount, no longer a refund made outside the credit notes */
+			int64_t linked = 0;
+			if (linked_refund_check(r, db, link, ch.id, &linked) != 0)
+				return -1;
+			if (refund_given && refund_amount != linked)
+				return req_fail(r, ERR_PARAM_BAD, "refund_amount",
+						"refund_amount (%lld) must be the amount of the "
+						"refund linked, %s (%lld).",
+						(long long)refund_amount, link, (long long)linked);
+			refund_amount = linked;
+			outside -= linked;
+			x->linked_refund = link;
+		}
 		if (outside > 0 && __builtin_add_overflow(post_before, outside, &post_before))
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	const char *link = param_str(r, "refund");
+	if (link && *link && !has_charge)
+		return req_fail(r, ERR_PARAM_BAD, "refund",
+				"Invoice %s was paid without a charge: it has no refund to link.",
+				in->id);
 	rc = credit_note_split(total, unpaid, in->amount_due, in->amount_paid, post_before,
 			       &cn->pre, &cn->post, &max);
 	if (rc == CREDIT_NOTE_TOO_MUCH)
@@ -1120,7 +1192,7 @@ static int plan(struct db *db, struct plan_ctx *x)
 				in->id);
 	if (rc != 0)
 		return req_fail(r, ERR_PARAM_BAD, "refund_amount", "The amounts are too large.");
-	if (refund_amount > 0) {
+	if (refund_amount > 0 && !x->linked_refund) {
 		if (!has_charge)
 			return req_fail(r, ERR_PARAM_BAD, "refund_amount",
 					"Invoice %s was paid without a charge: there is nothing to "
@@ -1150,6 +1222,14 @@ static int plan(struct db *db, struct plan_ctx *x)
 	cn->number = arena_printf(&r->arena, "%s-CN-%02lld", in->number ? in->number : in->id,
 				  (long long)count + 1);
 	cn->created = cn->effective_at = x->now;
+	/* Stripe: the same as created unless given; it replaces the PDF's date of issue */
+	int64_t eff;
+	if (param_int(r, "effective_at", &eff) == 1) {
+		if (eff <= 0)
+			return req_fail(r, ERR_PARAM_BAD, "effective_at",
+					"Invalid effective_at: %lld.", (long long)eff);
+		cn->effective_at = eff;
+	}
 	cn->invoice = in->id;
 	cn->customer = in->customer;
 	str_copy(cn->currency, sizeof(cn->currency), in->currency);
@@ -1334,7 +1414,9 @@ static int create_fn(struct db *db, void *p)
 			in->auto_advance = false;
 		}
 	}
-	if (cn->refund_amount > 0) {
+	if (x->linked_refund) {
+		cn->refund = x->linked_refund; /* made already: linked, not made again */
+	} else if (cn->refund_amount > 0) {
 		char re[ID_MAX];
 		if (refund_for_credit_note(r, db, x->charge, cn->refund_amount,
 					   refund_reason(cn->reason), re) != 0)
@@ -1400,7 +1482,9 @@ static int preview_fn(struct db *db, void *p)
 	id_new_at(cn->id, "cn_", x->now);
 	for (int i = 0; i < cn->n_lines; i++)
 		id_new_at(cn->lines[i].id, "cnli_", x->now);
-	/* the refund and balance transaction it would make do not exist yet */
+	/* the refund and balance transaction it would make do not exist yet; a refund linked
+	 * does */
+	cn->refund = x->linked_refund;
 	return cn_render(x->r, db, cn, "", req_json(x->r)) == 0
 		   ? 0
 		   : req_fail(x->r, ERR_API, NULL, NULL);
@@ -1711,6 +1795,7 @@ static const struct param_spec line_children[] = {
 	    {"out_of_band_amount", PT_INT, 0, 0, NULL, NULL},                                      \
 	    {"reason", PT_ENUM, PF_EMPTYABLE, 0, reasons, NULL},                                   \
 	    {"memo", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                   \
+	    {"effective_at", PT_INT, 0, 0, NULL, NULL}, {"refund", PT_STRING, 0, 255, NULL, NULL}, \
 	{                                                                                          \
 		"metadata", PT_METADATA, 0, 0, NULL, NULL                                          \
 	}

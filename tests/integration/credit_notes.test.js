@@ -279,6 +279,43 @@ test('post-payment: a refund made through the Refunds API counts against what ca
   assert.equal((await stripe.invoices.retrieve(inv.id)).post_payment_credit_notes_amount, 1500);
 });
 
+test('refund links an existing refund of the invoice\'s charge (none is made); effective_at replaces the date of issue', async () => {
+  const customer = await customerWithCard();
+  const inv = await paidInvoice(customer);
+  const { pi, charge } = await chargeOf(inv);
+  const rf = await stripe.refunds.create({ payment_intent: pi.id, amount: 600 });
+  const other = await paidInvoice(customer);
+  const { pi: otherPi } = await chargeOf(other);
+  const foreign = await stripe.refunds.create({ payment_intent: otherPi.id, amount: 100 });
+  const refused = [
+    [{ refund: 're_nope' }, 404, 'refund'],
+    [{ refund: foreign.id }, 400, 'refund'],
+    [{ refund: rf.id, refund_amount: 500 }, 400, 'refund_amount'],
+  ];
+  for (const [extra, status, param] of refused) {
+    await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 600, ...extra }),
+      (e) => e.statusCode === status && e.param === param, JSON.stringify(extra));
+  }
+  const eff = Date.UTC(2025, 0, 15) / 1000;
+  const params = { invoice: inv.id, amount: 1000, refund: rf.id, credit_amount: 400, effective_at: eff };
+  const preview = await stripe.creditNotes.preview(params);
+  assert.deepEqual([preview.refund, preview.effective_at], [rf.id, eff]);
+  const cn = await stripe.creditNotes.create(params);
+  cnShape(cn);
+  assert.deepEqual([cn.refund, cn.post_payment_amount, cn.effective_at], [rf.id, 1000, eff]);
+  assert.ok(cn.created > eff);
+  assert.deepEqual(cn.refunds.map((x) => [x.refund, x.amount_refunded]), [[rf.id, 600]]);
+  // nothing more refunded: the charge's refunds are the one linked
+  const ch = await stripe.charges.retrieve(charge.id, { expand: ['refunds'] });
+  assert.deepEqual([ch.amount_refunded, ch.refunds.data.length], [600, 1]);
+  // the rest of the paid amount can still be credited; the refund cannot be linked twice
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 100, refund: rf.id }),
+    (e) => e.statusCode === 400 && e.param === 'refund');
+  const rest = await stripe.creditNotes.create({ invoice: inv.id, amount: 1000, credit_amount: 1000 });
+  assert.equal(rest.post_payment_amount, 1000);
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 1, credit_amount: 1 }), (e) => e.statusCode === 400);
+});
+
 test('void: a credit-only post-payment credit note gives the credit back; a pre-payment one raises amount_due again', async () => {
   const customer = await customerWithCard();
   const inv = await paidInvoice(customer);
