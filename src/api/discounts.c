@@ -888,6 +888,8 @@ int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items 
 		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
 		l->amount = pr[i].amount;
 		l->discountable = pr[i].discountable;
+		l->tax_behavior = pr[i].tax_behavior;
+		l->tax_code = pr[i].tax_code;
 		/* a proration is taxed at its item's own rates as they are (the write copies
 		 * them onto the proration before it stores the change's) */
 		if (pr[i].subscription_item &&
