@@ -108,6 +108,9 @@ struct invoice {
 	const char *pmo_customer_balance;
 	/* its own settings (invoice_settings.c): a JSON object, NULL: none set */
 	const char *settings;
+	/* not stored: invoice_draft_create takes the request's settings parameters (POST
+	 * /v1/invoices), once its customer and currency are known */
+	bool settings_params;
 };
 /* Stripe's bounds on an invoice's custom_fields: 4 of them, name and value 30 bytes each */
 #define INVOICE_CUSTOM_FIELDS_MAX 4
@@ -118,6 +121,7 @@ extern const struct param_spec invoice_custom_field_params[];
 extern const struct param_spec invoice_rendering_options_params[];
 extern const struct param_spec invoice_rendering_params[];
 extern const struct param_spec invoice_shipping_details_params[];
+extern const struct param_spec invoice_shipping_cost_params[];
 /* Inside a write: the request's settings parameters (footer, custom_fields, …, effective_at)
  * checked against in (its customer, its status) and merged into in->settings, which the caller
  * saves (invoice_insert, invoice_update). 0 (nothing asked for: in untouched), or -1 with
@@ -127,6 +131,8 @@ int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in);
 const char *invoice_setting(struct req *r, const struct invoice *in, const char *key);
 /* in's string setting key (r's arena), NULL when unset */
 const char *invoice_setting_str(struct req *r, const struct invoice *in, const char *key);
+/* What its shipping_cost adds to its total (amount_shipping; 0: none). */
+int64_t invoice_shipping_amount(const struct invoice *in);
 /* Stripe's effective_at: the one given, else finalized_at (0: none) */
 int64_t invoice_effective_at(const struct invoice *in);
 /* key: in's setting key, or null */

@@ -1383,7 +1383,9 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 	if (!in->total_discount_amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->subtotal = c->subtotal;
-	in->total = total;
+	/* its shipping_cost (invoice_settings.c), untaxed as Checkout's shipping is */
+	if (__builtin_add_overflow(total, invoice_shipping_amount(in), &in->total))
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 

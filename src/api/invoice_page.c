@@ -287,6 +287,9 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	json_decref(lines);
 	if (in->subtotal != in->total)
 		row(&b, "Subtotal", "subtotal", in->subtotal, in->currency);
+	int64_t shipping = invoice_shipping_amount(in);
+	if (shipping)
+		row(&b, "Shipping", "shipping_amount", shipping, in->currency);
 	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
 	html_amount(&b, in->total, in->currency);
 	buf_puts(&b, "</th></tr>");

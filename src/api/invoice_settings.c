@@ -19,6 +19,7 @@
 
 #include "api/billing_internal.h"
 #include "api/common.h"
+#include "api/resources.h"
 #include "api/sources.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -49,6 +50,12 @@ const struct param_spec invoice_shipping_details_params[] = {
     {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
     {"name", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
     {"phone", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct param_spec invoice_shipping_cost_params[] = {
+    {"shipping_rate", PT_STRING, 0, 255, NULL, NULL},
+    {"shipping_rate_data", PT_OBJECT, 0, 0, NULL, shipping_rate_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -193,9 +200,67 @@ static int source_set(struct req *r, struct db *db, const struct invoice *in, js
 	return 0;
 }
 
+/* shipping_cost: an active shipping rate (shipping_rate), or one made from shipping_rate_data,
+ * in the invoice's currency; what it costs is added to the invoice's total (untaxed, as
+ * Checkout's shipping is); "" removes it. */
+static int shipping_cost_set(struct req *r, struct db *db, const struct invoice *in, json_t *o)
+{
+	const struct form_node *n = param_node(r, "shipping_cost");
+	if (n->kind == FORM_SCALAR) {
+		json_object_set_new(o, "shipping_cost", json_null());
+		return 0;
+	}
+	const char *id = param_str(r, "shipping_cost.shipping_rate");
+	bool data = param_present(r, "shipping_cost.shipping_rate_data");
+	if ((id && *id) == data)
+		return req_fail(r, ERR_PARAM_BAD, "shipping_cost",
+				"Pass exactly one of shipping_cost[shipping_rate] and "
+				"shipping_cost[shipping_rate_data].");
+	struct shipping_rate_facts f;
+	if (data) {
+		if (shipping_rate_create_inline(r, db, "shipping_cost.shipping_rate_data.",
+						"shipping_cost[shipping_rate_data]", &f) != 0)
+			return -1;
+	} else {
+		int rc = shipping_rate_get(r, db, id, &f);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "shipping_rate", id,
+						"shipping_cost[shipping_rate]");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!f.active)
+			return req_fail(r, ERR_PARAM_BAD, "shipping_cost[shipping_rate]",
+					"The shipping rate %s is not active.", id);
+	}
+	if (strcmp(f.currency, in->currency) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "shipping_cost",
+				"The shipping rate's currency (%s) must be the invoice's (%s).",
+				f.currency, in->currency);
+	json_t *sc = json_pack("{s:I, s:i, s:I, s:s, s:[]}", "amount_subtotal",
+			       (json_int_t)f.amount, "amount_tax", 0, "amount_total",
+			       (json_int_t)f.amount, "shipping_rate", f.id, "taxes");
+	if (!sc)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_object_set_new(o, "shipping_cost", sc);
+	return 0;
+}
+
+int64_t invoice_shipping_amount(const struct invoice *in)
+{
+	int64_t a = 0;
+	if (in->settings) {
+		json_t *o = json_loads(in->settings, 0, NULL);
+		json_t *v = json_object_get(json_object_get(o, "shipping_cost"), "amount_total");
+		if (json_is_integer(v))
+			a = json_integer_value(v);
+		json_decref(o);
+	}
+	return a;
+}
+
 int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 {
-	static const char *const draft_only[] = {"effective_at", NULL};
+	static const char *const draft_only[] = {"effective_at", "shipping_cost", NULL};
 	static const char *const any[] = {
 	    "footer",	 "custom_fields",     "statement_descriptor",	"shipping_details",
 	    "rendering", "rendering_options", "default_payment_method", "default_source",
@@ -263,6 +328,8 @@ int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 	if (param_present(r, "default_payment_method") && (rc = pm_set(r, db, in, o)) != 0)
 		goto out;
 	if (param_present(r, "default_source") && (rc = source_set(r, db, in, o)) != 0)
+		goto out;
+	if (param_present(r, "shipping_cost") && (rc = shipping_cost_set(r, db, in, o)) != 0)
 		goto out;
 	int64_t t = 0;
 	if (param_present(r, "effective_at")) {

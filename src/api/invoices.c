@@ -1023,7 +1023,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "amount_overpaid", 0);
 	json_kv_int(j, "amount_paid", in->amount_paid);
 	json_kv_int(j, "amount_remaining", remaining);
-	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_shipping", invoice_shipping_amount(in));
 	json_kv_null(j, "application");
 	json_kv_int(j, "attempt_count", in->attempt_count);
 	json_kv_bool(j, "attempted", in->attempt_count > 0);
@@ -1171,7 +1171,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "pre_payment_credit_notes_amount", cn_pre);
 	json_kv_null(j, "receipt_number");
 	invoice_settings_render(r, in, "rendering", j);
-	json_kv_null(j, "shipping_cost");
+	invoice_settings_render(r, in, "shipping_cost", j);
 	invoice_settings_render(r, in, "shipping_details", j);
 	json_kv_int(j, "starting_balance", starting);
 	invoice_settings_render(r, in, "statement_descriptor", j);
@@ -2408,6 +2408,10 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	/* its default_tax_rates (tax_rates.c), before its amounts are computed */
 	if (in->default_tax_spec && tax_links_set(r, db, in->id, in->default_tax_spec) != 0)
 		return -1;
+	/* POST /v1/invoices' settings (invoice_settings.c): its shipping_cost counts in its
+	 * total, computed below */
+	if (in->settings_params && invoice_settings_apply(r, db, in) != 0)
+		return -1;
 	if (!spec->present) {
 		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
 		 * specified; '' avoids it) */
@@ -2434,12 +2438,11 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
-	/* its settings (footer, default_payment_method, …), checked against its customer; a
-	 * re-run of the write starts from none again */
+	/* its settings (footer, default_payment_method, shipping_cost, …), taken by
+	 * invoice_draft_create once its customer and currency are known; a re-run of the write
+	 * starts from none again */
 	c->in.settings = NULL;
-	c->in.status = "draft";
-	if (invoice_settings_apply(c->r, db, &c->in) != 0)
-		return -1;
+	c->in.settings_params = true;
 	if (invoice_draft_create(c->r, db, &c->in, param_str(c->r, "currency"), c->include,
 				 &c->spec) != 0)
 		return -1;
@@ -2558,6 +2561,9 @@ static int update_fn(struct db *db, void *p)
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
 		return -1;
 	if (invoice_settings_apply(r, db, in) != 0)
+		return -1;
+	/* a new shipping_cost: its total computed again with it */
+	if (param_present(r, "shipping_cost") && invoice_discounts_apply(r, db, in) != 0)
 		return -1;
 	if (draft && invoice_cash_check(r, in) != 0)
 		return -1;
@@ -2922,8 +2928,9 @@ static const struct param_spec payment_settings_children[] = {
 	    {"rendering", PT_OBJECT, 0, 0, NULL, invoice_rendering_params},                          \
 	    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                    \
 	    {"default_source", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
+	    {"effective_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                                   \
 	{                                                                                            \
-		"effective_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL                                  \
+		"shipping_cost", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_cost_params      \
 	}
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},

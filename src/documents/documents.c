@@ -264,6 +264,9 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_t *taxes = json_object_get(in, "total_tax_amounts");
 	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(in, "total_taxes"), labels,
 		 scratch);
+	/* its shipping_cost, in its total */
+	if (int_or0(in, "amount_shipping"))
+		add_total(&d, "Shipping", int_or0(in, "amount_shipping"), false);
 	add_total(&d, "Total", int_or0(in, "total"), true);
 	int64_t sb = int_or0(in, "starting_balance"), eb = int_or0(in, "ending_balance"), applied;
 	if (json_is_integer(json_object_get(in, "ending_balance")) && sb != eb) {

@@ -548,3 +548,43 @@ test('pay with source, mandate and forgive: a source of the customer\'s, a manda
   const ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
 });
+
+test('shipping_cost: a shipping rate (or one made from shipping_rate_data) adds to the total, shown on the object, the page and the PDF, and is charged', async () => {
+  const customer = await customerWithCard();
+  const rate = await stripe.shippingRates.create({ display_name: 'Ground', type: 'fixed_amount', fixed_amount: { amount: 700, currency: 'usd' } });
+  const d = await draft(customer, { days_until_due: 30, shipping_cost: { shipping_rate: rate.id } });
+  assert.equal(d.amount_shipping, 700);
+  assert.deepEqual(d.shipping_cost, { amount_subtotal: 700, amount_tax: 0, amount_total: 700, shipping_rate: rate.id, taxes: [] });
+  assert.deepEqual([d.subtotal, d.total, d.amount_due], [2500, 3200, 3200]);
+  shape(d);
+  // an ad-hoc rate replaces it; the draft's items keep moving the total
+  const u = await stripe.invoices.update(d.id, {
+    shipping_cost: { shipping_rate_data: { display_name: 'Express', type: 'fixed_amount', fixed_amount: { amount: 1500, currency: 'usd' } } },
+  });
+  assert.notEqual(u.shipping_cost.shipping_rate, rate.id);
+  assert.equal((await stripe.shippingRates.retrieve(u.shipping_cost.shipping_rate)).display_name, 'Express');
+  assert.deepEqual([u.amount_shipping, u.total], [1500, 4000]);
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: d.id, amount: 500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(d.id)).total, 4500);
+  // refusals: another currency, an unknown rate, both; a finalized invoice's is fixed
+  const eur = await stripe.shippingRates.create({ display_name: 'EU', type: 'fixed_amount', fixed_amount: { amount: 100, currency: 'eur' } });
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: { shipping_rate: eur.id } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: { shipping_rate: 'shr_nope' } }), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: { shipping_rate: rate.id, shipping_rate_data: { display_name: 'x', fixed_amount: { amount: 1, currency: 'usd' } } } }),
+    (e) => e.statusCode === 400);
+  const fin = await stripe.invoices.finalizeInvoice(d.id);
+  assert.deepEqual([fin.amount_shipping, fin.total, fin.amount_due], [1500, 4500, 4500]);
+  shape(fin);
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: '' }), (e) => e.statusCode === 400);
+  const page = (await env.request({ path: pagePath(fin) })).body;
+  assert.match(page, /id="shipping_amount">15\.00 USD</);
+  assert.match(page, /id="total">45\.00 USD</);
+  const pdf = pdfText(Buffer.from(await (await fetch(fin.invoice_pdf)).arrayBuffer()));
+  assert.match(pdf, /Shipping\s+15\.00 USD/);
+  const paid = await stripe.invoices.pay(fin.id, { payment_method: 'pm_card_visa' });
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 4500]);
+  // "" takes it off a draft
+  const d2 = await draft(customer, { days_until_due: 30, shipping_cost: { shipping_rate: rate.id } });
+  const off = await stripe.invoices.update(d2.id, { shipping_cost: '' });
+  assert.deepEqual([off.shipping_cost, off.amount_shipping, off.total], [null, 0, 2500]);
+});
