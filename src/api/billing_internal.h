@@ -122,6 +122,15 @@ extern const struct param_spec invoice_rendering_options_params[];
 extern const struct param_spec invoice_rendering_params[];
 extern const struct param_spec invoice_shipping_details_params[];
 extern const struct param_spec invoice_shipping_cost_params[];
+extern const struct param_spec invoice_transfer_data_params[];
+/* A new PaymentIntent paying in: its Connect terms (on_behalf_of, transfer_data,
+ * application_fee_amount) and statement_descriptor, from its settings, onto pv; a fee or a
+ * transfer larger than what it charges is a 400. 0, or -1 with r->err. */
+struct pi_invoice;
+/* in's application_fee_amount and transfer_data[amount] are at most `amount`: 0, or -1 with
+ * r->err (a 400). */
+int invoice_connect_fits(struct req *r, const struct invoice *in, int64_t amount);
+int invoice_pi_terms(struct req *r, const struct invoice *in, struct pi_invoice *pv);
 /* Inside a write: the request's settings parameters (footer, custom_fields, …, effective_at)
  * checked against in (its customer, its status) and merged into in->settings, which the caller
  * saves (invoice_insert, invoice_update). 0 (nothing asked for: in untouched), or -1 with

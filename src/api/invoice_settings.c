@@ -24,6 +24,8 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "merchant/connect.h"
+#include "payments/payments.h"
 #include "vault/payment_method.h"
 
 const struct param_spec invoice_custom_field_params[] = {
@@ -56,6 +58,12 @@ const struct param_spec invoice_shipping_details_params[] = {
 const struct param_spec invoice_shipping_cost_params[] = {
     {"shipping_rate", PT_STRING, 0, 255, NULL, NULL},
     {"shipping_rate_data", PT_OBJECT, 0, 0, NULL, shipping_rate_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct param_spec invoice_transfer_data_params[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -245,6 +253,126 @@ static int shipping_cost_set(struct req *r, struct db *db, const struct invoice 
 	return 0;
 }
 
+/* A connected account of the merchant's that can take money (param: its name in errors). */
+static int account_check(struct req *r, struct db *db, const char *acct, const char *param)
+{
+	int rc = connect_account_usable(db, r->merchant_id, acct);
+	if (rc == DB_NOTFOUND)
+		return req_fail(
+		    r, ERR_PARAM_BAD, param,
+		    "No such destination: '%s': it is not a connected account of yours.", acct);
+	if (rc == CONNECT_REJECTED)
+		return req_fail(r, ERR_TRANSFER_CAPABILITIES, param,
+				"The connected account %s was rejected: it can take no payments.",
+				acct);
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* on_behalf_of, transfer_data[destination, amount] and application_fee_amount: Connect, as
+ * PaymentIntents take them (the invoice's PaymentIntent carries them, invoice_pi_terms). Checked
+ * together once merged: a fee needs a destination (or a platform's Stripe-Account request) and
+ * not transfer_data[amount]. */
+static int connect_set(struct req *r, struct db *db, json_t *o)
+{
+	const char *obo = param_str(r, "on_behalf_of");
+	if (obo) {
+		if (*obo && account_check(r, db, obo, "on_behalf_of") != 0)
+			return -1;
+		set_str(o, "on_behalf_of", obo);
+	}
+	const struct form_node *td = param_node(r, "transfer_data");
+	if (td && td->kind == FORM_SCALAR) {
+		json_object_set_new(o, "transfer_data", json_null());
+	} else if (td) {
+		const char *dest = param_str(r, "transfer_data.destination");
+		if (account_check(r, db, dest, "transfer_data[destination]") != 0)
+			return -1;
+		int64_t amount = 0;
+		bool has_amount = param_int(r, "transfer_data.amount", &amount) == 1;
+		if (has_amount && amount < 0)
+			return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+					"transfer_data[amount] must not be negative.");
+		json_object_set_new(o, "transfer_data",
+				    json_pack("{s:o, s:s}", "amount",
+					      has_amount ? json_integer(amount) : json_null(),
+					      "destination", dest));
+	}
+	if (param_present(r, "application_fee_amount")) {
+		int64_t fee = 0;
+		bool has_fee = param_int(r, "application_fee_amount", &fee) == 1;
+		if (has_fee && fee < 0)
+			return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+					"application_fee_amount must not be negative.");
+		json_object_set_new(o, "application_fee_amount",
+				    has_fee ? json_integer(fee) : json_null());
+	}
+	json_t *t = json_object_get(o, "transfer_data");
+	bool dest = json_is_object(t);
+	bool fee = json_is_integer(json_object_get(o, "application_fee_amount"));
+	if (fee && !dest && !r->platform_id[0])
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"Can only apply an application_fee_amount when the invoice is a "
+				"direct payment (using an OAuth key or Stripe-Account header) or a "
+				"destination payment (using `transfer_data[destination]`).");
+	if (fee && json_is_integer(json_object_get(t, "amount")))
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"You may only specify one of these parameters: "
+				"application_fee_amount, transfer_data[amount].");
+	return 0;
+}
+
+int invoice_pi_terms(struct req *r, const struct invoice *in, struct pi_invoice *pv)
+{
+	if (!in->settings)
+		return 0;
+	json_t *o = json_loads(in->settings, 0, NULL);
+	if (!o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int rc = 0;
+	struct payment_connect *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c) {
+		json_decref(o);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	memset(c, 0, sizeof(*c));
+	pv->connect = c;
+	const char *s = json_string_value(json_object_get(o, "on_behalf_of"));
+	c->on_behalf_of = s ? arena_strdup(&r->arena, s) : NULL;
+	json_t *t = json_object_get(o, "transfer_data");
+	s = json_string_value(json_object_get(t, "destination"));
+	c->destination = s ? arena_strdup(&r->arena, s) : NULL;
+	c->transfer_amount = json_integer_value(json_object_get(t, "amount"));
+	c->application_fee_amount =
+	    json_integer_value(json_object_get(o, "application_fee_amount"));
+	s = json_string_value(json_object_get(o, "statement_descriptor"));
+	pv->statement_descriptor = s ? arena_strdup(&r->arena, s) : NULL;
+	json_decref(o);
+	return rc != 0 ? rc : invoice_connect_fits(r, in, pv->amount);
+}
+
+int invoice_connect_fits(struct req *r, const struct invoice *in, int64_t amount)
+{
+	if (!in->settings)
+		return 0;
+	json_t *o = json_loads(in->settings, 0, NULL);
+	int64_t fee = json_integer_value(json_object_get(o, "application_fee_amount"));
+	int64_t moved =
+	    json_integer_value(json_object_get(json_object_get(o, "transfer_data"), "amount"));
+	json_decref(o);
+	/* Stripe: neither can be more than the payment */
+	if (fee > amount)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"The invoice's application_fee_amount (%lld) is more than what it "
+				"charges (%lld).",
+				(long long)fee, (long long)amount);
+	if (moved > amount)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"The invoice's transfer_data[amount] (%lld) is more than what it "
+				"charges (%lld).",
+				(long long)moved, (long long)amount);
+	return 0;
+}
+
 int64_t invoice_shipping_amount(const struct invoice *in)
 {
 	int64_t a = 0;
@@ -260,7 +388,9 @@ int64_t invoice_shipping_amount(const struct invoice *in)
 
 int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 {
-	static const char *const draft_only[] = {"effective_at", "shipping_cost", NULL};
+	static const char *const draft_only[] = {"effective_at",	   "shipping_cost",
+						 "on_behalf_of",	   "transfer_data",
+						 "application_fee_amount", NULL};
 	static const char *const any[] = {
 	    "footer",	 "custom_fields",     "statement_descriptor",	"shipping_details",
 	    "rendering", "rendering_options", "default_payment_method", "default_source",
@@ -330,6 +460,10 @@ int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 	if (param_present(r, "default_source") && (rc = source_set(r, db, in, o)) != 0)
 		goto out;
 	if (param_present(r, "shipping_cost") && (rc = shipping_cost_set(r, db, in, o)) != 0)
+		goto out;
+	if ((param_present(r, "on_behalf_of") || param_present(r, "transfer_data") ||
+	     param_present(r, "application_fee_amount")) &&
+	    (rc = connect_set(r, db, o)) != 0)
 		goto out;
 	int64_t t = 0;
 	if (param_present(r, "effective_at")) {

@@ -1025,6 +1025,9 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "amount_remaining", remaining);
 	json_kv_int(j, "amount_shipping", invoice_shipping_amount(in));
 	json_kv_null(j, "application");
+	/* Connect (invoice_settings.c): what its PaymentIntent carries */
+	json_kv_raw_or_null(j, "application_fee_amount",
+			    invoice_setting(r, in, "application_fee_amount"));
 	json_kv_int(j, "attempt_count", in->attempt_count);
 	json_kv_bool(j, "attempted", in->attempt_count > 0);
 	json_kv_bool(j, "auto_advance", in->auto_advance);
@@ -1118,7 +1121,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	/* a send_invoice invoice is never attempted: its column holds its overdue notice's time */
 	time_or_null(j, "next_payment_attempt", invoice_sends(in) ? 0 : in->next_payment_attempt);
 	json_kv_str_or_null(j, "number", in->number);
-	json_kv_null(j, "on_behalf_of");
+	invoice_settings_render(r, in, "on_behalf_of", j);
 	json_kv_bool(j, "paid_out_of_band", in->paid_out_of_band);
 	json_key(j, "parent");
 	if (in->subscription) {
@@ -1201,6 +1204,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		json_kv_null(j, "tax");
 	json_kv_str_or_null(j, "test_clock", in->test_clock);
 	json_kv_int(j, "total", in->total);
+	invoice_settings_render(r, in, "transfer_data", j);
 	const char *tda = in->total_discount_amounts ? in->total_discount_amounts : "[]";
 	json_kv_raw(j, "total_discount_amounts", tda, strlen(tda));
 	json_kv_int(j, "total_excluding_tax", in->total - tt->exclusive - tt->inclusive);
@@ -1970,6 +1974,8 @@ static int h_pay(struct req *r)
 		id_new_at(c.pi_id, "pi_", r->now);
 		str_copy(pv.id, sizeof(pv.id), c.pi_id);
 	}
+	if (invoice_pi_terms(r, in, &pv) != 0)
+		return -1;
 	return payment_intents_invoice(r, &pv);
 }
 
@@ -2002,6 +2008,8 @@ int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
 		id_new_at(c.pi_id, "pi_", r->now);
 		str_copy(pv.id, sizeof(pv.id), c.pi_id);
 	}
+	if (invoice_pi_terms(r, in, &pv) != 0)
+		return -1;
 	int rc = payment_intents_invoice(r, &pv);
 	if (rc == 0)
 		*ret_challenge_url = pv.challenge_url;
@@ -2052,6 +2060,10 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	/* the customer's balance, applied as it is now (the invoice is charged afterwards for
 	 * its amount due) */
 	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	/* its Connect terms must fit what it charges (Stripe refuses the finalization) */
+	if (in->amount_due > 0 && !in->too_small &&
+	    invoice_connect_fits(r, in, in->amount_due) != 0)
 		return -1;
 	/* nothing to charge (Stripe marks an invoice with nothing due paid when it is finalized;
 	 * a credit went to the customer's balance), or too little (invoice_too_small: the amount
@@ -2870,7 +2882,7 @@ int invoice_advance_step(struct app *app, const char *host, const char *merchant
 		    .ctx = x,
 		};
 		str_copy(pv.id, sizeof(pv.id), x->pi_id);
-		rc = payment_intents_invoice(&r, &pv);
+		rc = invoice_pi_terms(&r, &x->in, &pv) == 0 ? payment_intents_invoice(&r, &pv) : -1;
 		if (rc == 0) {
 			rc = 1;
 			goto out;
@@ -2929,6 +2941,9 @@ static const struct param_spec payment_settings_children[] = {
 	    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                    \
 	    {"default_source", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
 	    {"effective_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                                   \
+	    {"on_behalf_of", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                              \
+	    {"transfer_data", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_transfer_data_params},       \
+	    {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                         \
 	{                                                                                            \
 		"shipping_cost", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_cost_params      \
 	}

@@ -437,6 +437,7 @@ int payment_intents_checkout_next(struct req *r, const struct payment_intent *ne
  * the write), then the intent's outcome settles the invoice (invoice_payment_settled), then
  * answer(rc) renders the request's answer (rc: what the payment's write would return, 0 or
  * REQ_COMMIT_ERR for a decline) and returns what the write returns. 0, or -1 with r->err. */
+struct payment_connect;
 struct pi_invoice {
 	const char *existing;
 	int64_t amount;
@@ -454,6 +455,10 @@ struct pi_invoice {
 	 * cardholder at the counter (no 3-D Secure: a card that would ask for it is declined with
 	 * authentication_required, as off session) */
 	bool present;
+	/* a new intent's Connect terms and statement descriptor (an invoice's own: on_behalf_of,
+	 * transfer_data, application_fee_amount, statement_descriptor; zero: none) */
+	const struct payment_connect *connect; /* NULL: none */
+	const char *statement_descriptor;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;

@@ -588,3 +588,45 @@ test('shipping_cost: a shipping rate (or one made from shipping_rate_data) adds 
   const off = await stripe.invoices.update(d2.id, { shipping_cost: '' });
   assert.deepEqual([off.shipping_cost, off.amount_shipping, off.total], [null, 0, 2500]);
 });
+
+test('Connect: on_behalf_of, transfer_data and application_fee_amount, and statement_descriptor, carried by the invoice\'s PaymentIntent and charge', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'seller@example.com' });
+  const customer = await customerWithCard();
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 10000, currency: 'usd' });
+  const inv = await stripe.invoices.create({
+    customer: customer.id, pending_invoice_items_behavior: 'include', on_behalf_of: acct.id,
+    transfer_data: { destination: acct.id }, application_fee_amount: 1230, statement_descriptor: 'SELLER INV',
+  });
+  assert.deepEqual([inv.on_behalf_of, inv.transfer_data, inv.application_fee_amount], [acct.id, { amount: null, destination: acct.id }, 1230]);
+  shape(inv);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.equal(paid.status, 'paid');
+  shape(paid);
+  const [pi] = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.deepEqual([pi.amount, pi.application_fee_amount, pi.transfer_data.destination, pi.on_behalf_of, pi.statement_descriptor],
+    [10000, 1230, acct.id, acct.id, 'SELLER INV']);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.match(ch.transfer, /^tr_/);
+  assert.match(ch.application_fee, /^fee_/);
+  assert.equal((await stripe.transfers.retrieve(ch.transfer)).destination, acct.id);
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount, 1230);
+  // refusals: a fee without a destination, an account that is not the merchant's, both a fee
+  // and transfer_data[amount]; a fee more than the payment when it is paid
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, application_fee_amount: 100 }),
+    (e) => e.statusCode === 400 && e.param === 'application_fee_amount');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, transfer_data: { destination: 'acct_nope' } }),
+    (e) => e.statusCode === 400 && e.param === 'transfer_data[destination]');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, on_behalf_of: 'acct_nope' }),
+    (e) => e.statusCode === 400 && e.param === 'on_behalf_of');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, application_fee_amount: 1, transfer_data: { destination: acct.id, amount: 5 } }),
+    (e) => e.statusCode === 400);
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 500, currency: 'usd' });
+  const small = await stripe.invoices.create({
+    customer: customer.id, pending_invoice_items_behavior: 'include', transfer_data: { destination: acct.id }, application_fee_amount: 600,
+  });
+  await assert.rejects(stripe.invoices.pay(small.id), (e) => e.statusCode === 400 && e.param === 'application_fee_amount');
+  // cleared on the draft, it pays as any invoice
+  const cleared = await stripe.invoices.update(small.id, { application_fee_amount: '', transfer_data: '' });
+  assert.deepEqual([cleared.application_fee_amount, cleared.transfer_data], [null, null]);
+  assert.equal((await stripe.invoices.pay(small.id)).status, 'paid');
+});
