@@ -285,6 +285,9 @@ struct pending_items {
 /* 0, or -1 with r->err (a sum out of range is a 400 on `customer`). */
 int invoice_items_pending(struct req *r, struct db *db, const char *customer, const char *currency,
 			  const char *sub, struct pending_items *ret);
+/* The same, of subscription sub alone (an invoice made for it by POST /v1/invoices). */
+int invoice_items_pending_of(struct req *r, struct db *db, const char *customer,
+			     const char *currency, const char *sub, struct pending_items *p);
 /* Inside the invoice's write: the items read go onto invoice `invoice`, each where it is still
  * pending with the amount read; one that changed meanwhile fails the write (ERR_INVALID_STATE).
  * 0, or -1 with r->err. */

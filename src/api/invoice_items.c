@@ -437,15 +437,35 @@ static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, 
 
 /* ---- what invoices take ---- */
 
+static const char SQL_PENDING_OF_SUB[] =
+    "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
+    " AND currency = $3 AND invoice IS NULL AND deleted = 0 AND subscription = $4"
+    " ORDER BY id LIMIT $5";
+
+static int pending_read(struct req *r, struct db *db, const char *sql, const char *customer,
+			const char *currency, const char *sub, struct pending_items *p);
+
 int invoice_items_pending(struct req *r, struct db *db, const char *customer, const char *currency,
 			  const char *sub, struct pending_items *p)
+{
+	return pending_read(r, db, SQL_PENDING, customer, currency, sub, p);
+}
+
+int invoice_items_pending_of(struct req *r, struct db *db, const char *customer,
+			     const char *currency, const char *sub, struct pending_items *p)
+{
+	return pending_read(r, db, SQL_PENDING_OF_SUB, customer, currency, sub, p);
+}
+
+static int pending_read(struct req *r, struct db *db, const char *sql, const char *customer,
+			const char *currency, const char *sub, struct pending_items *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->ids = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
 	p->amounts = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * sizeof(int64_t));
 	if (!p->ids || !p->amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
-	struct db_stmt *st = db_prepare(db, SQL_PENDING);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);

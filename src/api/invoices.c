@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/billing_internal.h"
 #include "api/common.h"
@@ -2275,6 +2276,50 @@ static const char SQL_FIRST_PENDING_CURRENCY[] =
     "SELECT currency FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
     " AND invoice IS NULL AND deleted = 0 AND subscription IS NULL ORDER BY id LIMIT 1";
 
+static const char SQL_SUB_OF[] =
+    "SELECT customer, currency, status FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+
+/* Whether in is an invoice its subscription made (its cycle's, its creation's, an update's),
+ * which the subscription's own step advances, not a manual invoice of the subscription's
+ * pending items (POST /v1/invoices with subscription), which is a one-off invoice naming it. */
+static bool sub_made(const struct invoice *in)
+{
+	return in->subscription && !str_eq(in->billing_reason, "manual");
+}
+
+/* POST /v1/invoices with subscription: the subscription, of in's customer and not ended, whose
+ * pending items the invoice takes (only those, as on Stripe); its currency is the invoice's.
+ * *ret_currency: the currency to make it in. 0, or -1 with r->err. */
+static int manual_sub_check(struct req *r, struct db *db, struct invoice *in, const char **currency)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SUB_OF);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->subscription, -1);
+	int rc = db_step(st);
+	const char *customer = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	const char *cur = rc == DB_ROW ? col_text_dup(&r->arena, st, 1) : NULL;
+	const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "subscription", in->subscription, "subscription");
+	if (rc != DB_ROW || !customer || !cur)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(customer, in->customer))
+		return req_fail(r, ERR_PARAM_BAD, "subscription",
+				"The subscription %s belongs to another customer.",
+				in->subscription);
+	if (str_eq(status, "canceled") || str_eq(status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, "subscription", "The subscription %s is %s.",
+				in->subscription, status);
+	if (*currency && **currency && strcasecmp(*currency, cur) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"The invoice's currency must be its subscription's (%s).", cur);
+	*currency = cur;
+	return 0;
+}
+
 struct create_ctx {
 	struct req *r;
 	struct invoice in;
@@ -2400,6 +2445,8 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	const char *cm = in->collection_method;
 	bool has_days = in->has_days_until_due;
 	int64_t days = in->days_until_due, due = in->due_date;
+	if (in->subscription && manual_sub_check(r, db, in, &currency) != 0)
+		return -1;
 	if (invoice_oneoff_head(r, db, currency, in, &now) != 0)
 		return -1;
 	in->collection_method = cm;
@@ -2413,7 +2460,10 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
 	if (include) {
 		struct pending_items pi;
-		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
+		if ((in->subscription ? invoice_items_pending_of(r, db, in->customer, in->currency,
+								 in->subscription, &pi)
+				      : invoice_items_pending(r, db, in->customer, in->currency,
+							      NULL, &pi)) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
 	}
@@ -2477,6 +2527,19 @@ static int h_create(struct req *r)
 	c.include = b && strcmp(b, "include") == 0;
 	c.in.auto_advance = false;
 	param_bool(r, "auto_advance", &c.in.auto_advance);
+	/* subscription: an invoice of that subscription's pending items alone (Stripe: its
+	 * billing cycle is untouched); Tender's scheduler advances only one-off invoices and the
+	 * ones subscriptions make, so it is finalized and paid by the API */
+	const char *sub = param_str(r, "subscription");
+	if (sub && *sub) {
+		c.in.subscription = sub;
+		c.include = !b || strcmp(b, "exclude") != 0;
+		if (c.in.auto_advance)
+			return req_fail(r, ERR_PARAM_BAD, "auto_advance",
+					"Tender does not advance an invoice of a subscription's "
+					"pending items automatically: finalize and pay it through "
+					"the API.");
+	}
 	const char *desc = param_str(r, "description");
 	c.in.description = desc && *desc ? desc : NULL;
 	c.in.metadata = "{}";
@@ -2525,7 +2588,7 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	if (draft && (param_present(r, "collection_method") || param_present(r, "days_until_due") ||
 		      param_present(r, "due_date"))) {
-		if (in->subscription)
+		if (sub_made(in))
 			return req_fail(r, ERR_PARAM_BAD, "collection_method",
 					"A subscription's invoices are collected automatically.");
 		int64_t t;
@@ -2563,6 +2626,10 @@ static int update_fn(struct db *db, void *p)
 		in->description = *desc ? desc : NULL;
 	bool was_aa = in->auto_advance;
 	param_bool(r, "auto_advance", &in->auto_advance);
+	if (draft && in->subscription && !sub_made(in) && in->auto_advance && !was_aa)
+		return req_fail(r, ERR_PARAM_BAD, "auto_advance",
+				"Tender does not advance an invoice of a subscription's pending "
+				"items automatically: finalize and pay it through the API.");
 	if (draft && !in->subscription && in->auto_advance != was_aa) {
 		/* a one-off draft: finalized an hour after it was made (now, when that is past), or
 		 * not at all */
@@ -2609,7 +2676,7 @@ static int delete_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (strcmp(in->status, "draft") != 0 || in->subscription)
+	if (strcmp(in->status, "draft") != 0 || sub_made(in))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"You can only delete draft invoices that are not part of a "
 				"subscription; %s is %s.",
@@ -2963,6 +3030,7 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"exclude", "include", NULL}, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
+    {"subscription", PT_STRING, 0, 255, NULL, NULL},
     INVOICE_SETTINGS_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };

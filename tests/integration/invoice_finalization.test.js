@@ -182,6 +182,41 @@ test('an invoice item\'s update takes price or price_data: its unit amount in th
   await assert.rejects(stripe.invoiceItems.update(item.id, { price: price.id }), (err) => err.statusCode === 400);
 });
 
+test('an invoice of a subscription\'s pending items (subscription on create): those items alone, the subscription\'s cycle untouched', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const product = await stripe.products.create({ name: 'Plan' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' } });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  const latest = sub.latest_invoice;
+  const a = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 300, currency: 'usd' });
+  const b = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 200, currency: 'usd' });
+  const loose = await stripe.invoiceItems.create({ customer: customer.id, amount: 1000, currency: 'usd' });
+  const inv = await stripe.invoices.create({ customer: customer.id, subscription: sub.id });
+  assert.deepEqual([inv.subscription, inv.billing_reason, inv.status, inv.total], [sub.id, 'manual', 'draft', 500]);
+  assert.deepEqual(inv.lines.data.map((l) => l.parent.invoice_item_details.invoice_item).sort(), [a.id, b.id].sort());
+  assert.equal(inv.parent.subscription_details.subscription, sub.id);
+  shape(inv, 'invoice');
+  assert.equal((await stripe.invoiceItems.retrieve(loose.id)).invoice, null);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 500]);
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.deepEqual([after.status, after.latest_invoice], ['active', latest]);
+  // refusals: another customer's subscription, auto_advance, a currency not the subscription's
+  const stranger = await stripe.customers.create({ email: 'other@example.com' });
+  await assert.rejects(stripe.invoices.create({ customer: stranger.id, subscription: sub.id }),
+    (e) => e.statusCode === 400 && e.param === 'subscription');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, subscription: sub.id, auto_advance: true }),
+    (e) => e.statusCode === 400 && e.param === 'auto_advance');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, subscription: sub.id, currency: 'eur' }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, subscription: 'sub_nope' }), (e) => e.statusCode === 404);
+  // a draft of it can be deleted: its items are pending again
+  const c = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 50, currency: 'usd' });
+  const d = await stripe.invoices.create({ customer: customer.id, subscription: sub.id });
+  await stripe.invoices.del(d.id);
+  assert.equal((await stripe.invoiceItems.retrieve(c.id)).invoice, null);
+});
+
 const HOUR = 3600;
 
 async function eventTypes(id) {
