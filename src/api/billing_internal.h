@@ -111,6 +111,9 @@ struct invoice {
 	/* not stored: invoice_draft_create takes the request's settings parameters (POST
 	 * /v1/invoices), once its customer and currency are known */
 	bool settings_params;
+	/* not stored: POST /v1/invoices' from_invoice[invoice], the finalized invoice this draft
+	 * revises (its lines and settings copied; finalizing the revision voids it) */
+	const struct invoice *revises;
 };
 /* Stripe's bounds on an invoice's custom_fields: 4 of them, name and value 30 bytes each */
 #define INVOICE_CUSTOM_FIELDS_MAX 4
@@ -288,6 +291,9 @@ int invoice_items_pending(struct req *r, struct db *db, const char *customer, co
 /* The same, of subscription sub alone (an invoice made for it by POST /v1/invoices). */
 int invoice_items_pending_of(struct req *r, struct db *db, const char *customer,
 			     const char *currency, const char *sub, struct pending_items *p);
+/* Inside a write: every item on invoice `from` copied onto draft `to` (new ids, made at now,
+ * with their tax rates; invoiceitem.created each): a revision's lines. 0, or -1 with r->err. */
+int invoice_items_copy(struct req *r, struct db *db, const char *from, const char *to, int64_t now);
 /* Inside the invoice's write: the items read go onto invoice `invoice`, each where it is still
  * pending with the amount read; one that changed meanwhile fails the write (ERR_INVALID_STATE).
  * 0, or -1 with r->err. */

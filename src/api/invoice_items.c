@@ -514,6 +514,37 @@ int invoice_items_claim(struct req *r, struct db *db, const struct pending_items
 	return 0;
 }
 
+int invoice_items_copy(struct req *r, struct db *db, const char *from, const char *to, int64_t now)
+{
+	char(*ids)[ID_MAX] = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
+	if (!ids)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_ON_INVOICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, from, -1);
+	db_bind_int64(st, 3, INVOICE_ITEMS_MAX);
+	int n = 0, rc;
+	while (n < INVOICE_ITEMS_MAX && (rc = db_step(st)) == DB_ROW)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		struct invoice_item ii;
+		if (invoice_item_load(r, db, ids[i], &ii) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		id_new_at(ii.id, "ii_", now);
+		ii.created = now;
+		ii.invoice = to;
+		if (ii_insert_row(r, db, &ii) != 0 || tax_links_copy(r, db, ids[i], ii.id) != 0 ||
+		    ii_emit(r, db, &ii, "invoiceitem.created", NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int invoice_items_release(struct req *r, struct db *db, const char *invoice)
 {
 	struct db_stmt *st = db_prepare(db, SQL_RELEASE);

@@ -78,7 +78,9 @@ static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
     "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2"
-    " AND number IS NOT NULL";
+    " AND number IS NOT NULL"
+    /* a revision is numbered after the invoice it revises, not in the sequence */
+    " AND (settings IS NULL OR settings NOT LIKE '%\"from_invoice\":{%')";
 static const char SQL_BILLING_CUSTOMER[] =
     "SELECT email, name, default_payment_method, test_clock, deleted, currency FROM customers"
     " WHERE merchant_id = $1 AND id = $2";
@@ -1086,7 +1088,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	else
 		json_kv_int(j, "ending_balance", in->ending_balance);
 	invoice_settings_render(r, in, "footer", j);
-	json_kv_null(j, "from_invoice");
+	invoice_settings_render(r, in, "from_invoice", j);
 	const char *hosted = !draft && in->hosted_token_hash && !in->preview_lines
 				 ? invoice_hosted_url(r, in->id, NULL)
 				 : NULL;
@@ -1097,7 +1099,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_str(j, "type", "self");
 	json_obj_close(j);
 	json_kv_null(j, "last_finalization_error");
-	json_kv_null(j, "latest_revision");
+	invoice_settings_render(r, in, "latest_revision", j);
 	json_key(j, "lines");
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
@@ -1826,6 +1828,10 @@ static int invoice_payable(struct req *r, const struct invoice *in)
 
 static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
 			 int64_t planned_due);
+static int revision_finalize_check(struct req *r, struct db *db, struct invoice *in,
+				   struct invoice *orig, bool *ret_revises);
+static int revision_supersede(struct req *r, struct db *db, const struct invoice *in,
+			      struct invoice *orig);
 
 /* Paying a draft finalizes it first, as Stripe does (numbered, its customer's balance and a
  * once discount applied, invoice.finalized), in the write of its own below (a card payment's
@@ -2053,6 +2059,11 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	in->next_payment_attempt = in->auto_advance ? now : 0;
 	if (invoice_finalize_terms(r, in, now) != 0)
 		return -1;
+	/* a revision: numbered after the invoice it revises, which it then replaces */
+	struct invoice *orig = arena_alloc(&r->arena, sizeof(*orig));
+	bool revises = false;
+	if (!orig || revision_finalize_check(r, db, in, orig, &revises) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a `once` discount of its customer's that took something is used up */
@@ -2079,6 +2090,8 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	if (revises && revision_supersede(r, db, in, orig) != 0)
 		return -1;
 	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
 			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
@@ -2185,13 +2198,10 @@ static int pi_processing(struct req *r, struct db *db, const char *id, bool *ret
 	return rc == DB_ROW || rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-static int void_fn(struct db *db, void *p)
+/* Voids open or uncollectible invoice in (POST …/void, or the finalization of its revision),
+ * with invoice.voided. 0, or -1 with r->err. */
+static int void_rows(struct req *r, struct db *db, struct invoice *in)
 {
-	struct inv_ctx *x = p;
-	struct req *r = x->r;
-	if (load_fn(db, p) != 0)
-		return -1;
-	struct invoice *in = &x->in;
 	if (invoice_still_owed(r, in, "void") != 0)
 		return -1;
 	/* a bank debit under way will move its money whatever the invoice says: Stripe waits for
@@ -2221,9 +2231,16 @@ static int void_fn(struct db *db, void *p)
 	if (invoice_emit(r, db, in, "invoice.voided") != 0 ||
 	    invoice_balance_return(r, db, in) != 0)
 		return -1;
-	if (subscription_invoice_failed(r, db, in, false) != 0)
+	return subscription_invoice_failed(r, db, in, false);
+}
+
+static int void_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0 || void_rows(r, db, &x->in) != 0)
 		return -1;
-	return answer_invoice(r, db, in->id);
+	return answer_invoice(r, db, x->in.id);
 }
 
 static int h_void(struct req *r)
@@ -2318,6 +2335,133 @@ static int manual_sub_check(struct req *r, struct db *db, struct invoice *in, co
 				"The invoice's currency must be its subscription's (%s).", cur);
 	*currency = cur;
 	return 0;
+}
+
+/* from_invoice[invoice] of a create (inside its write): a finalized invoice that can still be
+ * revised (open or uncollectible, nothing paid, not a subscription's, not being paid by a bank
+ * debit), of the customer named if one is; in takes its customer and, where the request does
+ * not say, its description, metadata, collection terms, automatic tax and payment types, and
+ * its settings (from_invoice naming it). 0, or -1 with r->err. */
+static int revision_base(struct req *r, struct db *db, const char *id, struct invoice *orig,
+			 struct invoice *in)
+{
+	int rc = invoice_load(r, db, id, orig);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "invoice", id, "from_invoice[invoice]");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(orig->status, "open") && !str_eq(orig->status, "uncollectible"))
+		return req_fail(r, ERR_INVALID_STATE, "from_invoice[invoice]",
+				"You can only revise an open or uncollectible invoice; %s is %s.",
+				id, orig->status);
+	if (orig->subscription)
+		return req_fail(r, ERR_INVALID_STATE, "from_invoice[invoice]",
+				"Invoices of a subscription cannot be revised.");
+	bool processing = false;
+	if (orig->payment_intent && pi_processing(r, db, orig->payment_intent, &processing) != 0)
+		return -1;
+	if (orig->amount_paid > 0 || processing)
+		return req_fail(r, ERR_INVALID_STATE, "from_invoice[invoice]",
+				"Invoice %s has been paid, or is being paid: it cannot be revised.",
+				id);
+	if (in->customer && *in->customer && !str_eq(in->customer, orig->customer))
+		return req_fail(r, ERR_PARAM_BAD, "customer",
+				"A revision is its invoice's customer's (%s).", orig->customer);
+	in->customer = orig->customer;
+	if (!param_present(r, "description"))
+		in->description = orig->description;
+	if (!param_present(r, "metadata"))
+		in->metadata = orig->metadata;
+	if (!param_present(r, "collection_method") && !param_present(r, "days_until_due") &&
+	    !param_present(r, "due_date")) {
+		in->collection_method = orig->collection_method;
+		in->has_days_until_due = orig->has_days_until_due;
+		in->days_until_due = orig->days_until_due;
+		/* a due date passed already: due at once, once the revision is finalized */
+		in->due_date = orig->due_date > r->now ? orig->due_date : 0;
+		if (invoice_sends(in) && !in->has_days_until_due && !in->due_date) {
+			in->has_days_until_due = true;
+			in->days_until_due = 0;
+		}
+	}
+	if (!param_present(r, "automatic_tax"))
+		in->automatic_tax = orig->automatic_tax;
+	if (!param_present(r, PM_TYPES_PARAM))
+		in->payment_method_types = orig->payment_method_types;
+	json_t *o = orig->settings ? json_loads(orig->settings, 0, NULL) : json_object();
+	if (!o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_object_del(o, "latest_revision");
+	json_object_set_new(o, "from_invoice",
+			    json_pack("{s:s, s:s}", "action", "revision", "invoice", orig->id));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	in->settings = text ? arena_strdup(&r->arena, text) : NULL;
+	free(text);
+	in->revises = orig;
+	return in->settings ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The number of a revision of orig: orig's with -1, or a revision's next (-2, …). */
+static const char *revision_number(struct req *r, struct db *db, const struct invoice *orig)
+{
+	const char *num = orig->number ? orig->number : orig->id;
+	const char *dash = strrchr(num, '-');
+	if (invoice_setting(r, orig, "from_invoice") && dash && dash[1]) {
+		long long n = 0;
+		for (const char *p = dash + 1; *p; p++) {
+			if (*p < '0' || *p > '9' || n > 100000)
+				return arena_printf(&r->arena, "%s-1", num);
+			n = n * 10 + (*p - '0');
+		}
+		return arena_printf(&r->arena, "%.*s-%lld", (int)(dash - num), num, n + 1);
+	}
+	(void)db;
+	return arena_printf(&r->arena, "%s-1", num);
+}
+
+/* Finalizing a revision (settings' from_invoice): it is numbered after the invoice it revises,
+ * which must still be open or uncollectible (*orig loaded, *ret_revises set). 0, or -1. */
+static int revision_finalize_check(struct req *r, struct db *db, struct invoice *in,
+				   struct invoice *orig, bool *ret_revises)
+{
+	*ret_revises = false;
+	const char *from = invoice_setting(r, in, "from_invoice");
+	if (!from)
+		return 0;
+	json_t *f = json_loads(from, 0, NULL);
+	const char *id = json_string_value(json_object_get(f, "invoice"));
+	char oid[ID_MAX];
+	str_copy(oid, sizeof(oid), id ? id : "");
+	json_decref(f);
+	if (invoice_load(r, db, oid, orig) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(orig->status, "open") && !str_eq(orig->status, "uncollectible"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The invoice this revises, %s, is %s: the revision cannot be "
+				"finalized.",
+				orig->id, orig->status);
+	if (!in->number)
+		in->number = revision_number(r, db, orig);
+	*ret_revises = true;
+	return in->number ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ...then the invoice it revises is voided, its latest_revision naming the revision (Stripe). */
+static int revision_supersede(struct req *r, struct db *db, const struct invoice *in,
+			      struct invoice *orig)
+{
+	json_t *o = orig->settings ? json_loads(orig->settings, 0, NULL) : json_object();
+	if (!o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_object_set_new(o, "latest_revision", json_string(in->id));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	orig->settings = text ? arena_strdup(&r->arena, text) : NULL;
+	free(text);
+	if (!orig->settings)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return void_rows(r, db, orig);
 }
 
 struct create_ctx {
@@ -2467,6 +2611,11 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
 	}
+	/* a revision: its invoice's lines, and its default_tax_rates unless new ones are given */
+	if (in->revises && (invoice_items_copy(r, db, in->revises->id, in->id, now) != 0 ||
+			    ((!in->default_tax_spec || !in->default_tax_spec->present) &&
+			     tax_links_copy(r, db, in->revises->id, in->id) != 0)))
+		return -1;
 	/* its default_tax_rates (tax_rates.c), before its amounts are computed */
 	if (in->default_tax_spec && tax_links_set(r, db, in->id, in->default_tax_spec) != 0)
 		return -1;
@@ -2500,6 +2649,28 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
+	struct req *r = c->r;
+	const char *from = param_str(r, "from_invoice.invoice");
+	const char *cur = param_str(r, "currency");
+	if (from && *from) {
+		/* a revision: its invoice's customer, currency, lines and settings */
+		struct invoice *orig = arena_alloc(&r->arena, sizeof(*orig));
+		if (!orig)
+			return req_fail(r, ERR_API, NULL, NULL);
+		c->in.customer = param_str(r, "customer");
+		c->in.metadata = "{}";
+		if (metadata_apply(r, NULL, "metadata", &c->in.metadata) != 0 ||
+		    revision_base(r, db, from, orig, &c->in) != 0)
+			return -1;
+		if (cur && *cur && strcasecmp(cur, orig->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "currency",
+					"A revision is in its invoice's currency (%s).",
+					orig->currency);
+		c->in.settings_params = true;
+		if (invoice_draft_create(r, db, &c->in, orig->currency, c->include, &c->spec) != 0)
+			return -1;
+		return answer_invoice(r, db, c->in.id);
+	}
 	/* its settings (footer, default_payment_method, shipping_cost, …), taken by
 	 * invoice_draft_create once its customer and currency are known; a re-run of the write
 	 * starts from none again */
@@ -2523,6 +2694,11 @@ static int h_create(struct req *r)
 	if (cur && *cur && !currency_find(cur))
 		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", cur);
 	c.in.customer = param_str(r, "customer");
+	if ((!c.in.customer || !*c.in.customer) && !param_present(r, "from_invoice"))
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	if (param_present(r, "from_invoice") && param_present(r, "subscription"))
+		return req_fail(r, ERR_PARAM_BAD, "from_invoice",
+				"A revision cannot be of a subscription's pending items.");
 	const char *b = param_str(r, "pending_invoice_items_behavior");
 	c.include = b && strcmp(b, "include") == 0;
 	c.in.auto_advance = false;
@@ -3014,8 +3190,15 @@ static const struct param_spec payment_settings_children[] = {
 	{                                                                                            \
 		"shipping_cost", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_cost_params      \
 	}
+static const struct param_spec from_invoice_children[] = {
+    {"action", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"revision", NULL}, NULL},
+    {"invoice", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
-    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    /* required unless from_invoice names the invoice revised (h_create) */
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"from_invoice", PT_OBJECT, 0, 0, NULL, from_invoice_children},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {"due_date", PT_INT, 0, 0, NULL, NULL},

@@ -630,3 +630,44 @@ test('Connect: on_behalf_of, transfer_data and application_fee_amount, and state
   assert.deepEqual([cleared.application_fee_amount, cleared.transfer_data], [null, null]);
   assert.equal((await stripe.invoices.pay(small.id)).status, 'paid');
 });
+
+test('from_invoice: a revision copies the invoice (lines, footer, terms); finalizing it voids the original and is numbered after it', async () => {
+  const customer = await customerWithCard();
+  const orig = await stripe.invoices.finalizeInvoice((await draft(customer, { days_until_due: 30, footer: 'Orig footer', description: 'Work' })).id);
+  const rev = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: orig.id }, footer: 'Revised footer' });
+  assert.deepEqual([rev.status, rev.customer, rev.total, rev.description, rev.collection_method, rev.footer],
+    ['draft', customer.id, 2500, 'Work', 'send_invoice', 'Revised footer']);
+  assert.deepEqual(rev.from_invoice, { action: 'revision', invoice: orig.id });
+  assert.notEqual(rev.lines.data[0].id, orig.lines.data[0].id);
+  shape(rev);
+  // its lines are its own: one added changes the revision, not the original
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: rev.id, amount: 500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(orig.id)).total, 2500);
+  const fin = await stripe.invoices.finalizeInvoice(rev.id);
+  assert.deepEqual([fin.number, fin.total, fin.status], [`${orig.number}-1`, 3000, 'open']);
+  const voided = await stripe.invoices.retrieve(orig.id);
+  assert.deepEqual([voided.status, voided.latest_revision], ['void', rev.id]);
+  shape(voided);
+  assert.equal((await eventsOf(orig.id, 'invoice.voided')).length, 1);
+  // a revision of the revision, numbered next
+  const rev2 = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: rev.id } })).id);
+  assert.equal(rev2.number, `${orig.number}-2`);
+  assert.equal((await stripe.invoices.retrieve(rev.id)).status, 'void');
+  // the customer's next invoice keeps its own sequence
+  const next = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  assert.equal(next.number, orig.number.replace(/-0001$/, '-0002'));
+  // refusals: a void invoice, a draft, a paid one, another customer, no customer at all
+  await assert.rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: orig.id } }), (e) => e.statusCode === 400);
+  const d = await draft(customer);
+  await assert.rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: d.id } }), (e) => e.statusCode === 400);
+  await stripe.invoices.pay(next.id, { paid_out_of_band: true });
+  await assert.rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: next.id } }), (e) => e.statusCode === 400);
+  const stranger = await customerWithCard();
+  await assert.rejects(stripe.invoices.create({ customer: stranger.id, from_invoice: { action: 'revision', invoice: rev2.id } }),
+    (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.invoices.create({}), (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  // a revision left a draft while its original is paid meanwhile cannot be finalized
+  const rev3 = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: rev2.id } });
+  await stripe.invoices.pay(rev2.id, { paid_out_of_band: true });
+  await assert.rejects(stripe.invoices.finalizeInvoice(rev3.id), (e) => e.statusCode === 400);
+});
