@@ -333,6 +333,8 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	json_t *taxes = json_object_get(cn, "tax_amounts");
 	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(cn, "total_taxes"), labels,
 		 scratch);
+	if (int_or0(cn, "amount_shipping"))
+		add_total(&d, "Shipping", int_or0(cn, "amount_shipping"), false);
 	add_total(&d, "Total credited", int_or0(cn, "total"), true);
 	int64_t refunded = 0, v;
 	size_t i;

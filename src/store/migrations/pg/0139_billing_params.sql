@@ -5,7 +5,8 @@
 -- Tax uses for its line instead of the merchant's default behaviour and its product's code (NULL:
 -- those); a customer's invoice_sequence_offset, how far next_invoice_sequence was moved past one
 -- more than its numbered invoices (NULL: not; invoices.c numbers with it), and its
--- tax[ip_address] (NULL: none).
+-- tax[ip_address] (NULL: none); a credit note's shipping_cost, the invoice's shipping it credits
+-- (the JSON Stripe shows; NULL: none).
 ALTER TABLE products ADD COLUMN tax_code TEXT;
 ALTER TABLE products ADD COLUMN package_dimensions TEXT;
 ALTER TABLE products ADD COLUMN marketing_features TEXT;
@@ -13,3 +14,4 @@ ALTER TABLE invoice_items ADD COLUMN tax_behavior TEXT;
 ALTER TABLE invoice_items ADD COLUMN tax_code TEXT;
 ALTER TABLE customers ADD COLUMN invoice_sequence_offset BIGINT;
 ALTER TABLE customers ADD COLUMN tax_ip_address TEXT;
+ALTER TABLE credit_notes ADD COLUMN shipping_cost TEXT;
