@@ -106,7 +106,51 @@ struct invoice {
 	const char *payment_method_types;
 	/* payment_settings[payment_method_options][customer_balance] as shown (JSON), NULL: none */
 	const char *pmo_customer_balance;
+	/* its own settings (invoice_settings.c): a JSON object, NULL: none set */
+	const char *settings;
+	/* not stored: invoice_draft_create takes the request's settings parameters (POST
+	 * /v1/invoices), once its customer and currency are known */
+	bool settings_params;
+	/* not stored: POST /v1/invoices' from_invoice[invoice], the finalized invoice this draft
+	 * revises (its lines and settings copied; finalizing the revision voids it) */
+	const struct invoice *revises;
 };
+/* Stripe's bounds on an invoice's custom_fields: 4 of them, name and value 30 bytes each */
+#define INVOICE_CUSTOM_FIELDS_MAX 4
+#define INVOICE_CUSTOM_FIELD_MAX 30
+/* invoice_settings.c: the children of an invoice's settings parameters (create and update
+ * declare them alike) */
+extern const struct param_spec invoice_custom_field_params[];
+extern const struct param_spec invoice_rendering_options_params[];
+extern const struct param_spec invoice_rendering_params[];
+extern const struct param_spec invoice_shipping_details_params[];
+extern const struct param_spec invoice_shipping_cost_params[];
+extern const struct param_spec invoice_transfer_data_params[];
+/* A new PaymentIntent paying in: its Connect terms (on_behalf_of, transfer_data,
+ * application_fee_amount) and statement_descriptor, from its settings, onto pv; a fee or a
+ * transfer larger than what it charges is a 400. 0, or -1 with r->err. */
+struct pi_invoice;
+/* in's application_fee_amount and transfer_data[amount] are at most `amount`: 0, or -1 with
+ * r->err (a 400). */
+int invoice_connect_fits(struct req *r, const struct invoice *in, int64_t amount);
+int invoice_pi_terms(struct req *r, const struct invoice *in, struct pi_invoice *pv);
+/* Inside a write: the request's settings parameters (footer, custom_fields, …, effective_at)
+ * checked against in (its customer, its status) and merged into in->settings, which the caller
+ * saves (invoice_insert, invoice_update). 0 (nothing asked for: in untouched), or -1 with
+ * r->err. */
+int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in);
+/* in's setting key as JSON text (r's arena), NULL when unset or null */
+const char *invoice_setting(struct req *r, const struct invoice *in, const char *key);
+/* in's string setting key (r's arena), NULL when unset */
+const char *invoice_setting_str(struct req *r, const struct invoice *in, const char *key);
+/* What its shipping_cost adds to its total (amount_shipping; 0: none). */
+int64_t invoice_shipping_amount(const struct invoice *in);
+/* Stripe's effective_at: the one given, else finalized_at (0: none) */
+int64_t invoice_effective_at(const struct invoice *in);
+/* key: in's setting key, or null */
+struct json;
+void invoice_settings_render(struct req *r, const struct invoice *in, const char *key,
+			     struct json *j);
 /* payment_settings[payment_method_types] of the request at param (shown: its name in errors):
  * card, sepa_debit and us_bank_account, each bank debit only in its currency (eur, usd;
  * currency NULL: not checked). 1 given
@@ -221,6 +265,10 @@ struct invoice_item {
 	const char *invoice, *test_clock; /* invoice NULL: pending */
 	int64_t period_start, period_end;
 	bool proration, discountable, deleted;
+	/* its own tax_behavior (exclusive, inclusive, unspecified) and tax_code (txcd_…), which
+	 * Stripe Tax takes for its line before the merchant's default behaviour and its product's
+	 * code; NULL: not given */
+	const char *tax_behavior, *tax_code;
 };
 /* DB_OK, DB_NOTFOUND, or < 0. */
 int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoice_item *ret);
@@ -240,6 +288,12 @@ struct pending_items {
 /* 0, or -1 with r->err (a sum out of range is a 400 on `customer`). */
 int invoice_items_pending(struct req *r, struct db *db, const char *customer, const char *currency,
 			  const char *sub, struct pending_items *ret);
+/* The same, of subscription sub alone (an invoice made for it by POST /v1/invoices). */
+int invoice_items_pending_of(struct req *r, struct db *db, const char *customer,
+			     const char *currency, const char *sub, struct pending_items *p);
+/* Inside a write: every item on invoice `from` copied onto draft `to` (new ids, made at now,
+ * with their tax rates; invoiceitem.created each): a revision's lines. 0, or -1 with r->err. */
+int invoice_items_copy(struct req *r, struct db *db, const char *from, const char *to, int64_t now);
 /* Inside the invoice's write: the items read go onto invoice `invoice`, each where it is still
  * pending with the amount read; one that changed meanwhile fails the write (ERR_INVALID_STATE).
  * 0, or -1 with r->err. */
@@ -630,7 +684,16 @@ struct inv_line {
 	int n_tax;
 	const struct tax_rate *tax;
 	bool tax_own;
+	/* what Stripe Tax takes for it (invoice_lines_auto_tax_at): an invoice item's own
+	 * tax_behavior and tax_code (NULL: the merchant's default behaviour, its product's code) */
+	const char *tax_behavior, *tax_code;
 };
+/* The sequence customer's next invoice number takes: one more than its numbered invoices, plus
+ * offset (what next_invoice_sequence moved it by, customers.c). DB_OK or < 0. */
+int invoice_sequence_next(struct db *db, const char *merchant_id, const char *customer,
+			  int64_t offset, int64_t *ret);
+/* product's tax_code (NULL: none, or no such product) into *ret (r's arena). DB_OK or < 0. */
+int product_tax_code(struct req *r, struct db *db, const char *product, const char **ret);
 /* The lines of invoice items `ids` (stored), with their own discounts and products. */
 int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], int n,
 			    struct inv_line *out);

@@ -33,6 +33,9 @@ struct product {
 	int shippable; /* -1: null */
 	const char *name, *description, *images, *metadata, *url, *unit_label;
 	const char *statement_descriptor, *default_price;
+	/* tax_code (txcd_…), package_dimensions ({height, length, weight, width}, JSON) and
+	 * marketing_features ([{name}], JSON): NULL when not set */
+	const char *tax_code, *package_dimensions, *marketing_features;
 };
 
 struct currency_options;

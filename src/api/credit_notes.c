@@ -95,6 +95,10 @@ struct credit_note {
 	bool has_out_of_band;
 	const char *refund, *cbt;
 	int64_t effective_at, voided_at; /* voided_at 0: null */
+	/* shipping_cost[shipping_rate]: the invoice's shipping credited, as Stripe shows it (JSON),
+	 * and its amount (in total); NULL / 0: none */
+	const char *shipping_cost;
+	int64_t shipping;
 	bool preview; /* made up by …/preview: its ids are not stored, so it has no PDF */
 	int n_lines;
 	struct cn_line *lines;
@@ -103,8 +107,8 @@ struct credit_note {
 static const char SQL_GET[] =
     "SELECT id, created, invoice, customer, currency, number, type, status, total,"
     " pre_payment_amount, post_payment_amount, refund_amount, credit_amount, out_of_band_amount,"
-    " refund, customer_balance_transaction, reason, memo, metadata, effective_at, voided_at"
-    " FROM credit_notes WHERE merchant_id = $1 AND id = $2";
+    " refund, customer_balance_transaction, reason, memo, metadata, effective_at, voided_at,"
+    " shipping_cost FROM credit_notes WHERE merchant_id = $1 AND id = $2";
 static const char SQL_LINES[] =
     "SELECT id, type, invoice_line_item, amount, quantity, unit_amount, description"
     " FROM credit_note_lines WHERE merchant_id = $1 AND credit_note = $2 ORDER BY idx LIMIT $3";
@@ -112,9 +116,13 @@ static const char SQL_INSERT[] =
     "INSERT INTO credit_notes (merchant_id, id, created, invoice, customer, currency, number,"
     " type, status, total, pre_payment_amount, post_payment_amount, refund_amount,"
     " credit_amount, out_of_band_amount, refund, customer_balance_transaction, reason, memo,"
-    " metadata, effective_at, voided_at)"
+    " metadata, effective_at, voided_at, shipping_cost)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22)";
+    " $19, $20, $21, $22, $23)";
+/* the invoice's shipping is credited once (an issued credit note has it) */
+static const char SQL_SHIPPING_CREDITED[] =
+    "SELECT id FROM credit_notes WHERE merchant_id = $1 AND invoice = $2 AND status = 'issued'"
+    " AND shipping_cost IS NOT NULL LIMIT 1";
 static const char SQL_INSERT_LINE[] =
     "INSERT INTO credit_note_lines (merchant_id, credit_note, idx, id, type, invoice_line_item,"
     " amount, quantity, unit_amount, description) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
@@ -237,6 +245,15 @@ static int take_discount(struct req *r, struct cn_line *l, int64_t pos, struct d
 	return 0;
 }
 
+/* what a credit note's shipping_cost JSON credits (0: none) */
+static int64_t cn_shipping_amount(const char *shipping_cost)
+{
+	json_t *o = shipping_cost ? json_loads(shipping_cost, 0, NULL) : NULL;
+	int64_t a = json_integer_value(json_object_get(o, "amount_total"));
+	json_decref(o);
+	return a;
+}
+
 static int cn_load(struct req *r, struct db *db, const char *id, struct credit_note *cn)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -270,6 +287,8 @@ static int cn_load(struct req *r, struct db *db, const char *id, struct credit_n
 		cn->metadata = col_text_dup(a, st, 18);
 		cn->effective_at = db_col_int64(st, 19);
 		cn->voided_at = db_col_int64_or0(st, 20);
+		cn->shipping_cost = col_text_dup(a, st, 21);
+		cn->shipping = cn_shipping_amount(cn->shipping_cost);
 		if (!cn->invoice || !cn->customer || !cn->number || !cn->type || !cn->status ||
 		    !cn->metadata)
 			rc = DB_ERR;
@@ -478,7 +497,7 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 	json_kv_str(j, "id", cn->id);
 	json_kv_str(j, "object", "credit_note");
 	json_kv_int(j, "amount", cn->total);
-	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_shipping", cn->shipping);
 	json_kv_int(j, "created", cn->created);
 	json_kv_str(j, "currency", cn->currency);
 	json_key(j, "customer");
@@ -561,14 +580,15 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 		json_obj_close(j);
 	}
 	json_arr_close(j);
-	json_kv_null(j, "shipping_cost");
+	json_kv_raw_or_null(j, "shipping_cost", cn->shipping_cost);
 	json_kv_str(j, "status", cn->status);
 	/* the lines' taxes: summed per rate (and inclusiveness), in the order the lines take them;
 	 * subtotal is the lines' amounts (exclusive taxes come on top, inclusive ones are inside)
 	 */
 	struct invoice_tax_entry sums[INVOICE_TAX_TOTALS_MAX];
 	int n_sums = 0;
-	int64_t exc = 0, inc = 0, subtotal = cn->n_lines ? 0 : cn->total;
+	/* shipping is in the total, not the subtotal (as an invoice's) */
+	int64_t exc = 0, inc = 0, subtotal = cn->n_lines ? 0 : cn->total - cn->shipping;
 	for (int i = 0; i < cn->n_lines; i++) {
 		const struct cn_line *l = &cn->lines[i];
 		if (__builtin_add_overflow(subtotal, l->amount, &subtotal))
@@ -1007,8 +1027,57 @@ struct plan_ctx {
 	struct credit_note cn;
 	struct invoice in;
 	const char *charge; /* the invoice's charge, for refund_amount */
+	/* `refund`: an existing refund of that charge the credit note is linked to (its amount
+	 * the refund_amount; no refund is made); NULL: none */
+	const char *linked_refund;
 	int64_t now;
 };
+
+static const char SQL_REFUND_FACTS[] =
+    "SELECT charge, amount, status FROM refunds WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REFUND_LINKED[] =
+    "SELECT id FROM credit_notes WHERE merchant_id = $1 AND refund = $2 LIMIT 1";
+
+/* `refund` (inside plan): a refund of the invoice's charge ch_id, not failed or canceled, that
+ * no credit note names yet. *ret_amount its amount. 0, or -1 with r->err. */
+static int linked_refund_check(struct req *r, struct db *db, const char *id, const char *ch_id,
+			       int64_t *ret_amount)
+{
+	struct db_stmt *st = db_prepare(db, SQL_REFUND_FACTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	const char *charge = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	int64_t amount = rc == DB_ROW ? db_col_int64(st, 1) : 0;
+	const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "refund", id, "refund");
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!ch_id || !charge || strcmp(charge, ch_id) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "refund",
+				"The refund %s is not a refund of this invoice's charge.", id);
+	if (str_eq(status, "failed") || str_eq(status, "canceled"))
+		return req_fail(r, ERR_PARAM_BAD, "refund", "The refund %s is %s.", id, status);
+	st = db_prepare(db, SQL_REFUND_LINKED);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	rc = db_step(st);
+	const char *other = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (other)
+		return req_fail(r, ERR_PARAM_BAD, "refund",
+				"The refund %s is already linked to credit note %s.", id, other);
+	*ret_amount = amount;
+	return 0;
+}
 
 /* Fills x->cn (no ids) and x->in from the request and the store, refusing as Stripe refuses.
  * Reads only. 0, or -1 with r->err. */
@@ -1039,23 +1108,63 @@ static int plan(struct db *db, struct plan_ctx *x)
 		return req_fail(r, ERR_API, NULL, NULL);
 	int64_t sum = 0, amount = 0, refund_amount, credit_amount, oob;
 	bool amount_given, oob_given;
+	bool refund_given = false;
+	x->linked_refund = NULL;
 	if (lines_plan(r, db, in, cn, &sum) != 0 ||
 	    amount_param(r, "amount", &amount, &amount_given) != 0 ||
-	    amount_param(r, "refund_amount", &refund_amount, NULL) != 0 ||
+	    amount_param(r, "refund_amount", &refund_amount, &refund_given) != 0 ||
 	    amount_param(r, "credit_amount", &credit_amount, NULL) != 0 ||
 	    amount_param(r, "out_of_band_amount", &oob, &oob_given) != 0)
 		return -1;
-	if (!param_node(r, "lines") && !amount_given)
+	/* shipping_cost[shipping_rate]: the invoice's shipping, credited whole and once */
+	int64_t ship = 0;
+	if (param_present(r, "shipping_cost")) {
+		const char *rate = param_str(r, "shipping_cost.shipping_rate");
+		const char *sc = invoice_setting(r, in, "shipping_cost");
+		json_t *o = sc ? json_loads(sc, 0, NULL) : NULL;
+		const char *own = json_string_value(json_object_get(o, "shipping_rate"));
+		bool same = own && rate && strcmp(own, rate) == 0;
+		json_decref(o);
+		if (!same)
+			return req_fail(r, ERR_PARAM_BAD, "shipping_cost[shipping_rate]",
+					"The shipping rate must be invoice %s's own shipping "
+					"rate.",
+					in->id);
+		struct db_stmt *sst = db_prepare(db, SQL_SHIPPING_CREDITED);
+		if (!sst)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(sst, 1, r->merchant_id, -1);
+		db_bind_text(sst, 2, in->id, -1);
+		int src = db_step(sst);
+		const char *earlier = src == DB_ROW ? col_text_dup(&r->arena, sst, 0) : NULL;
+		db_reset(sst);
+		if (src != DB_ROW && src != DB_DONE)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (earlier)
+			return req_fail(r, ERR_PARAM_BAD, "shipping_cost",
+					"Invoice %s's shipping was credited already, by credit "
+					"note %s.",
+					in->id, earlier);
+		ship = invoice_shipping_amount(in);
+		cn->shipping_cost = sc;
+		cn->shipping = ship;
+	}
+	if (!param_node(r, "lines") && !amount_given && !cn->shipping_cost)
 		return req_fail(r, ERR_PARAM_MISSING, "amount",
 				"amount or lines (one of amount, lines or shipping_cost must be "
 				"provided)");
-	if (param_node(r, "lines") && amount_given && amount != sum)
+	if (param_node(r, "lines") && amount_given && amount != sum + ship)
 		return req_fail(
 		    r, ERR_PARAM_BAD, "amount",
 		    "The amount (%lld) must equal the credit note's total: the sum of the lines' "
-		    "amounts less their discounts, with their exclusive taxes (%lld).",
-		    (long long)amount, (long long)sum);
-	int64_t total = param_node(r, "lines") ? sum : amount;
+		    "amounts less their discounts, with their exclusive taxes and the shipping "
+		    "credited (%lld).",
+		    (long long)amount, (long long)(sum + ship));
+	if (!param_node(r, "lines") && amount_given && amount < ship)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"The amount (%lld) must include the shipping credited (%lld).",
+				(long long)amount, (long long)ship);
+	int64_t total = param_node(r, "lines") ? sum + ship : amount_given ? amount : ship;
 	if (total <= 0)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A credit note's total must be greater than 0.");
@@ -1091,9 +1200,30 @@ static int plan(struct db *db, struct plan_ctx *x)
 		if (by_notes < 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		int64_t outside = ch.amount_refunded - by_notes; /* both bounded by the charge */
+		const char *link = param_str(r, "refund");
+		if (link && *link) {
+			/* the refund linked is this credit note's: what it refunded is its
+			 * refund_amount, no longer a refund made outside the credit notes */
+			int64_t linked = 0;
+			if (linked_refund_check(r, db, link, ch.id, &linked) != 0)
+				return -1;
+			if (refund_given && refund_amount != linked)
+				return req_fail(r, ERR_PARAM_BAD, "refund_amount",
+						"refund_amount (%lld) must be the amount of the "
+						"refund linked, %s (%lld).",
+						(long long)refund_amount, link, (long long)linked);
+			refund_amount = linked;
+			outside -= linked;
+			x->linked_refund = link;
+		}
 		if (outside > 0 && __builtin_add_overflow(post_before, outside, &post_before))
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	const char *link = param_str(r, "refund");
+	if (link && *link && !has_charge)
+		return req_fail(r, ERR_PARAM_BAD, "refund",
+				"Invoice %s was paid without a charge: it has no refund to link.",
+				in->id);
 	rc = credit_note_split(total, unpaid, in->amount_due, in->amount_paid, post_before,
 			       &cn->pre, &cn->post, &max);
 	if (rc == CREDIT_NOTE_TOO_MUCH)
@@ -1120,7 +1250,7 @@ static int plan(struct db *db, struct plan_ctx *x)
 				in->id);
 	if (rc != 0)
 		return req_fail(r, ERR_PARAM_BAD, "refund_amount", "The amounts are too large.");
-	if (refund_amount > 0) {
+	if (refund_amount > 0 && !x->linked_refund) {
 		if (!has_charge)
 			return req_fail(r, ERR_PARAM_BAD, "refund_amount",
 					"Invoice %s was paid without a charge: there is nothing to "
@@ -1150,6 +1280,14 @@ static int plan(struct db *db, struct plan_ctx *x)
 	cn->number = arena_printf(&r->arena, "%s-CN-%02lld", in->number ? in->number : in->id,
 				  (long long)count + 1);
 	cn->created = cn->effective_at = x->now;
+	/* Stripe: the same as created unless given; it replaces the PDF's date of issue */
+	int64_t eff;
+	if (param_int(r, "effective_at", &eff) == 1) {
+		if (eff <= 0)
+			return req_fail(r, ERR_PARAM_BAD, "effective_at",
+					"Invalid effective_at: %lld.", (long long)eff);
+		cn->effective_at = eff;
+	}
 	cn->invoice = in->id;
 	cn->customer = in->customer;
 	str_copy(cn->currency, sizeof(cn->currency), in->currency);
@@ -1244,6 +1382,7 @@ static int cn_insert(struct req *r, struct db *db, const struct credit_note *cn)
 	db_bind_text(st, 20, cn->metadata, -1);
 	db_bind_int64(st, 21, cn->effective_at);
 	db_bind_int64_or_null(st, 22, cn->voided_at);
+	db_bind_text(st, 23, cn->shipping_cost, -1);
 	int rc = db_step_done(st);
 	for (int i = 0; rc == DB_OK && i < cn->n_lines; i++) {
 		const struct cn_line *l = &cn->lines[i];
@@ -1334,7 +1473,9 @@ static int create_fn(struct db *db, void *p)
 			in->auto_advance = false;
 		}
 	}
-	if (cn->refund_amount > 0) {
+	if (x->linked_refund) {
+		cn->refund = x->linked_refund; /* made already: linked, not made again */
+	} else if (cn->refund_amount > 0) {
 		char re[ID_MAX];
 		if (refund_for_credit_note(r, db, x->charge, cn->refund_amount,
 					   refund_reason(cn->reason), re) != 0)
@@ -1400,7 +1541,9 @@ static int preview_fn(struct db *db, void *p)
 	id_new_at(cn->id, "cn_", x->now);
 	for (int i = 0; i < cn->n_lines; i++)
 		id_new_at(cn->lines[i].id, "cnli_", x->now);
-	/* the refund and balance transaction it would make do not exist yet */
+	/* the refund and balance transaction it would make do not exist yet; a refund linked
+	 * does */
+	cn->refund = x->linked_refund;
 	return cn_render(x->r, db, cn, "", req_json(x->r)) == 0
 		   ? 0
 		   : req_fail(x->r, ERR_API, NULL, NULL);
@@ -1703,6 +1846,10 @@ static const struct param_spec line_children[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec shipping_cost_children[] = {
+    {"shipping_rate", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 #define CN_PARAMS                                                                                  \
 	{"invoice", PT_STRING, PF_REQUIRED, 255, NULL, NULL},                                      \
 	    {"lines", PT_OBJECT_ARRAY, 0, CN_LINES_MAX, NULL, line_children},                      \
@@ -1711,6 +1858,8 @@ static const struct param_spec line_children[] = {
 	    {"out_of_band_amount", PT_INT, 0, 0, NULL, NULL},                                      \
 	    {"reason", PT_ENUM, PF_EMPTYABLE, 0, reasons, NULL},                                   \
 	    {"memo", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                   \
+	    {"effective_at", PT_INT, 0, 0, NULL, NULL}, {"refund", PT_STRING, 0, 255, NULL, NULL}, \
+	    {"shipping_cost", PT_OBJECT, 0, 0, NULL, shipping_cost_children},                      \
 	{                                                                                          \
 		"metadata", PT_METADATA, 0, 0, NULL, NULL                                          \
 	}

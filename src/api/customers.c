@@ -33,6 +33,7 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "http/router.h"
+#include "tax/engine.h"
 #include "vault/card_source.h"
 
 struct customer {
@@ -46,12 +47,17 @@ struct customer {
 	int64_t balance;
 	int deleted;
 	const char *discount; /* its discount's JSON (discounts.c), or NULL */
+	/* how far next_invoice_sequence was moved past one more than its numbered invoices, and
+	 * that next sequence as loaded (invoice_sequence_next) */
+	int64_t sequence_offset, next_invoice_sequence;
+	const char *tax_ip_address; /* tax[ip_address], or NULL */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, email, name, description, phone, address, shipping, metadata,"
     " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
-    " deleted, test_clock, default_source FROM customers WHERE merchant_id = $1 AND id = $2";
+    " deleted, test_clock, default_source, invoice_sequence_offset, tax_ip_address"
+    " FROM customers WHERE merchant_id = $1 AND id = $2";
 
 /* Customer id of merchant_id, its strings in arena a. */
 static int customer_load_in(struct arena *a, const char *merchant_id, struct db *db, const char *id,
@@ -83,9 +89,17 @@ static int customer_load_in(struct arena *a, const char *merchant_id, struct db 
 		c->deleted = (int)db_col_int64(st, 15);
 		c->test_clock = col_text_dup(a, st, 16);
 		c->default_source = col_text_dup(a, st, 17);
+		c->sequence_offset = db_col_int64_or0(st, 18);
+		c->tax_ip_address = col_text_dup(a, st, 19);
 	}
 	db_reset(st);
-	if (rc == DB_ROW)
+	if (rc == DB_ROW && !c->deleted) {
+		rc = invoice_sequence_next(db, merchant_id, id, c->sequence_offset,
+					   &c->next_invoice_sequence);
+		if (rc != DB_OK)
+			return rc;
+	}
+	if (rc == DB_ROW || rc == DB_OK)
 		return c->deleted ? DB_OK
 				  : customer_discount_json(a, merchant_id, db, id, &c->discount);
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
@@ -101,7 +115,7 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 struct customer_expand {
 	struct req *r;
 	struct db *db;
-	bool default_source, sources, tax_ids, invoice_credit_balance, cash_balance;
+	bool default_source, sources, tax_ids, invoice_credit_balance, cash_balance, tax;
 };
 
 static bool expand_one(struct req *r, const char *prefix, const char *field)
@@ -119,13 +133,41 @@ static void expand_for(struct req *r, struct db *db, const char *prefix, struct 
 				      expand_one(r, prefix, "sources"),
 				      expand_one(r, prefix, "tax_ids"),
 				      expand_one(r, prefix, "invoice_credit_balance"),
-				      expand_one(r, prefix, "cash_balance")};
+				      expand_one(r, prefix, "cash_balance"),
+				      expand_one(r, prefix, "tax")};
 }
 
 static bool expand_any(const struct customer_expand *x)
 {
 	return x->default_source || x->sources || x->tax_ids || x->invoice_credit_balance ||
-	       x->cash_balance;
+	       x->cash_balance || x->tax;
+}
+
+/* The customer's `tax` (includable): whether Stripe Tax can place it (its address, else its
+ * shipping address, as invoices' automatic tax does) and where, and its tax[ip_address].
+ * Tender does not locate IP addresses: a customer without an address is unrecognized. */
+static int tax_render(struct req *r, struct db *db, const struct customer *c, struct json *j)
+{
+	struct tax_context ctx;
+	bool located = false;
+	if (invoice_auto_tax_place_at(r, db, c->id, NULL, r->now, &ctx, &located, NULL) != 0)
+		return -1;
+	json_obj_open(j);
+	json_kv_str(j, "automatic_tax", located ? "supported" : "unrecognized_location");
+	json_kv_str_or_null(j, "ip_address", c->tax_ip_address);
+	json_key(j, "location");
+	if (located) {
+		json_obj_open(j);
+		json_kv_str(j, "country", ctx.country);
+		json_kv_str(j, "source", c->address ? "billing_address" : "shipping_destination");
+		json_kv_str_or_null(j, "state", ctx.state[0] ? ctx.state : NULL);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_kv_str(j, "provider", "stripe");
+	json_obj_close(j);
+	return 0;
 }
 
 static int customer_render(const struct customer *c, struct json *j,
@@ -189,7 +231,8 @@ static int customer_render(const struct customer *c, struct json *j,
 	json_kv_raw(j, "metadata", c->metadata ? c->metadata : "{}",
 		    c->metadata ? strlen(c->metadata) : 2);
 	json_kv_str_or_null(j, "name", c->name);
-	json_kv_int(j, "next_invoice_sequence", 1);
+	json_kv_int(j, "next_invoice_sequence",
+		    c->next_invoice_sequence > 0 ? c->next_invoice_sequence : 1);
 	json_kv_str_or_null(j, "phone", c->phone);
 	json_kv_raw(j, "preferred_locales", c->preferred_locales ? c->preferred_locales : "[]",
 		    c->preferred_locales ? strlen(c->preferred_locales) : 2);
@@ -199,6 +242,11 @@ static int customer_render(const struct customer *c, struct json *j,
 		int rc = sources_render_embedded(x->r, x->db, c->id, j);
 		if (rc != DB_OK)
 			return rc;
+	}
+	if (x && x->tax) { /* includable: where Stripe Tax places it */
+		json_key(j, "tax");
+		if (tax_render(x->r, x->db, c, j) != 0)
+			return DB_ERR;
 	}
 	json_kv_str(j, "tax_exempt", c->tax_exempt ? c->tax_exempt : "none");
 	if (x && x->tax_ids) {
@@ -273,6 +321,21 @@ int customer_updated_event(struct db *db, struct arena *arena, const char *merch
 
 static const char *const tax_exempt_values[] = {"none", "exempt", "reverse", NULL};
 
+static const char *const validate_locations[] = {"auto", "deferred", "immediately", NULL};
+static const struct param_spec tax_children[] = {
+    {"ip_address", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
+    {"validate_location", PT_ENUM, 0, 0, validate_locations, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const reconciliation_modes[] = {"automatic", "manual", "merchant_default", NULL};
+static const struct param_spec cash_settings_children[] = {
+    {"reconciliation_mode", PT_ENUM, 0, 0, reconciliation_modes, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cash_balance_children[] = {
+    {"settings", PT_OBJECT, 0, 0, NULL, cash_settings_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec invoice_settings_children[] = {
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -292,6 +355,9 @@ static const struct param_spec invoice_settings_children[] = {
 	    {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},                                    \
 	    {"preferred_locales", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                   \
 	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_params},                       \
+	    {"next_invoice_sequence", PT_INT, 0, 0, NULL, NULL},                                   \
+	    {"tax", PT_OBJECT, 0, 0, NULL, tax_children},                                          \
+	    {"cash_balance", PT_OBJECT, 0, 0, NULL, cash_balance_children},                        \
 	{                                                                                          \
 		"tax_exempt", PT_ENUM, PF_EMPTYABLE, 0, tax_exempt_values, NULL                    \
 	}
@@ -309,6 +375,12 @@ static const struct param_spec update_params[] = {
     CUSTOMER_WRITABLE_PARAMS,
     {"source", PT_STRING, 0, 255, NULL, NULL},
     {"default_source", PT_STRING, 0, 255, NULL, NULL},
+    /* the default_source era's names: a card or bank account token (as `source`), and the
+     * source to make the default (as `default_source`) */
+    {"card", PT_STRING, 0, 255, NULL, NULL},
+    {"bank_account", PT_STRING, 0, 255, NULL, NULL},
+    {"default_card", PT_STRING, 0, 255, NULL, NULL},
+    {"default_bank_account", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -362,20 +434,85 @@ static int apply_params(struct req *r, struct customer *c)
 	const char *dpm = param_str(r, "invoice_settings.default_payment_method");
 	if (dpm)
 		c->default_payment_method = *dpm ? dpm : NULL;
+	c->tax_ip_address = str_update(r, "tax.ip_address", c->tax_ip_address);
+	return 0;
+}
+
+/* Inside a create's or update's write, c's row saved: next_invoice_sequence (never below the
+ * next number the customer would get, so that no invoice number is given twice),
+ * tax[validate_location]=immediately (Stripe Tax must be able to place it: else Stripe's
+ * customer_tax_location_invalid, and the write is undone), cash_balance[settings]
+ * [reconciliation_mode] (api/cash_balance.c's column; merchant_default: none of its own).
+ * 0, or -1 with r->err. */
+static const char SQL_SEQUENCE[] = "UPDATE customers SET invoice_sequence_offset = $3"
+				   " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_CASH_MODE[] = "UPDATE customers SET cash_reconciliation_mode = $3"
+				    " WHERE merchant_id = $1 AND id = $2";
+
+static int extra_params_apply(struct req *r, struct db *db, struct customer *c)
+{
+	int64_t want;
+	if (param_int(r, "next_invoice_sequence", &want) == 1) {
+		int64_t next;
+		if (invoice_sequence_next(db, r->merchant_id, c->id, c->sequence_offset, &next) !=
+		    DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (want < next || want > 1000000000)
+			return req_fail(r, ERR_PARAM_BAD, "next_invoice_sequence",
+					"next_invoice_sequence must be between %lld (this "
+					"customer's next invoice number: numbers are never given "
+					"twice) and 1000000000.",
+					(long long)next);
+		int64_t offset = c->sequence_offset + (want - next);
+		struct db_stmt *st = db_prepare(db, SQL_SEQUENCE);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, c->id, -1);
+		db_bind_int64(st, 3, offset);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		c->sequence_offset = offset;
+		c->next_invoice_sequence = want;
+	}
+	const char *mode = param_str(r, "cash_balance.settings.reconciliation_mode");
+	if (mode) {
+		struct db_stmt *st = db_prepare(db, SQL_CASH_MODE);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, c->id, -1);
+		db_bind_text(st, 3, strcmp(mode, "merchant_default") == 0 ? NULL : mode, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	const char *vl = param_str(r, "tax.validate_location");
+	if (vl && strcmp(vl, "immediately") == 0) {
+		struct tax_context ctx;
+		bool located = false;
+		if (invoice_auto_tax_place_at(r, db, c->id, NULL, r->now, &ctx, &located, NULL) !=
+		    0)
+			return -1;
+		if (!located)
+			return req_fail(r, ERR_TAX_LOCATION_INVALID, "tax",
+					"The customer's location isn't recognized: Stripe Tax "
+					"needs its address (a country, and for the US a postal "
+					"code or state) to calculate taxes.");
+	}
 	return 0;
 }
 
 static const char SQL_INSERT[] =
     "INSERT INTO customers (merchant_id, id, created, email, name, description, phone, address,"
     " shipping, metadata, currency, invoice_prefix, preferred_locales, tax_exempt,"
-    " default_payment_method, balance, deleted, test_clock, default_source)"
+    " default_payment_method, balance, deleted, test_clock, default_source, tax_ip_address)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17,"
-    " $18)";
+    " $18, $19)";
 static const char SQL_UPDATE[] =
     "UPDATE customers SET email = $3, name = $4, description = $5, phone = $6, address = $7,"
     " shipping = $8, metadata = $9, invoice_prefix = $10, preferred_locales = $11,"
     " tax_exempt = $12, default_payment_method = $13, balance = $14, default_source = $15,"
-    " currency = $16 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+    " currency = $16, tax_ip_address = $17 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] =
     "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
@@ -525,9 +662,14 @@ static int create_fn(struct db *db, void *p)
 	db_bind_int64(st, 16, c->balance);
 	db_bind_text(st, 17, c->test_clock, -1);
 	db_bind_text(st, 18, c->default_source, -1);
+	db_bind_text(st, 19, c->tax_ip_address, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->discount = NULL; /* set from the request on every run */
+	c->sequence_offset = 0;
+	c->next_invoice_sequence = 1;
+	if (extra_params_apply(r, db, c) != 0)
+		return -1;
 	if (discount_apply(r, db, c) != 0)
 		return -1;
 	if (w->bank_ref) {
@@ -597,6 +739,7 @@ int customer_create_for_checkout(struct req *r, struct db *db, const char *id, c
 	db_bind_int64(st, 16, 0);
 	db_bind_text(st, 17, NULL, -1);
 	db_bind_text(st, 18, NULL, -1);
+	db_bind_text(st, 19, NULL, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the event only: the request's answer is the checkout page, not this customer */
@@ -699,6 +842,8 @@ static const char *previous_attributes(struct req *r, const struct customer *o,
 	PREV_STR(currency)
 	PREV_STR(default_source)
 #undef PREV_STR
+	if (o->next_invoice_sequence != n->next_invoice_sequence)
+		json_kv_int(&j, "next_invoice_sequence", o->next_invoice_sequence);
 	if ((o->discount == NULL) != (n->discount == NULL) ||
 	    (o->discount && n->discount && strcmp(o->discount, n->discount) != 0)) {
 		json_key(&j, "discount");
@@ -743,6 +888,7 @@ static int customer_save(struct req *r, struct db *db, const struct customer *c)
 	db_bind_int64(st, 14, c->balance);
 	db_bind_text(st, 15, c->default_source, -1);
 	db_bind_text(st, 16, c->currency, -1);
+	db_bind_text(st, 17, c->tax_ip_address, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -842,6 +988,8 @@ static int update_fn(struct db *db, void *p)
 	if (default_source_apply(r, db, w, c) != 0)
 		return -1;
 	if (customer_save(r, db, c) != 0)
+		return -1;
+	if (extra_params_apply(r, db, c) != 0)
 		return -1;
 	if (discount_apply(r, db, c) != 0)
 		return -1;
@@ -985,9 +1133,39 @@ static int exists_fn(struct db *db, void *p)
 	return customer_check(x->r, db, x->id);
 }
 
+/* The default_source era's names of `source` and `default_source` (one name each at most):
+ * the request reads as if it had sent the newer one. 0, or -1 with r->err. */
+static int legacy_source_names(struct req *r)
+{
+	static const struct {
+		const char *to, *from[3];
+	} names[] = {
+	    {"source", {"source", "card", "bank_account"}},
+	    {"default_source", {"default_source", "default_card", "default_bank_account"}}};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *given = NULL, *value = NULL;
+		for (int k = 0; k < 3; k++) {
+			if (!param_present(r, names[i].from[k]))
+				continue;
+			if (given)
+				return req_fail(r, ERR_PARAM_BAD, names[i].from[k],
+						"You cannot pass both %s and %s.", given,
+						names[i].from[k]);
+			given = names[i].from[k];
+			value = param_str(r, given);
+		}
+		if (given && strcmp(given, names[i].to) != 0 &&
+		    req_param_set(r, names[i].to, value ? value : "") != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
 static int h_update(struct req *r)
 {
 	struct write_ctx w = {.r = r, .id = r->args[0]};
+	if (legacy_source_names(r) != 0)
+		return -1;
 	const char *src = param_str(r, "source");
 	if (src && strncmp(src, "btok_", 5) == 0) {
 		/* a bank account token is used up inside the write, which checks the customer */

@@ -843,6 +843,8 @@ int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], i
 		str_copy(l->id + 3, sizeof(l->id) - 3, ii.id + 3);
 		l->amount = ii.amount;
 		l->discountable = ii.discountable;
+		l->tax_behavior = ii.tax_behavior;
+		l->tax_code = ii.tax_code;
 		struct price_facts pf;
 		if (ii.price && price_facts_get(r, db, ii.price, &pf) == DB_OK)
 			l->product = pf.product;
@@ -886,6 +888,8 @@ int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items 
 		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
 		l->amount = pr[i].amount;
 		l->discountable = pr[i].discountable;
+		l->tax_behavior = pr[i].tax_behavior;
+		l->tax_code = pr[i].tax_code;
 		/* a proration is taxed at its item's own rates as they are (the write copies
 		 * them onto the proration before it stores the change's) */
 		if (pr[i].subscription_item &&
@@ -1379,7 +1383,9 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 	if (!in->total_discount_amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->subtotal = c->subtotal;
-	in->total = total;
+	/* its shipping_cost (invoice_settings.c), untaxed as Checkout's shipping is */
+	if (__builtin_add_overflow(total, invoice_shipping_amount(in), &in->total))
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 

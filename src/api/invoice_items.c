@@ -26,6 +26,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/billing_internal.h"
 #include "api/catalog.h"
@@ -36,23 +37,25 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
+#include "tax/rates.h"
 
 static const char SQL_GET[] =
     "SELECT id, created, customer, currency, amount, unit_amount, quantity, price, description,"
     " period_start, period_end, metadata, subscription, subscription_item, invoice, proration,"
-    " discountable, test_clock, deleted, unit_amount_decimal FROM invoice_items"
-    " WHERE merchant_id = $1 AND id = $2";
+    " discountable, test_clock, deleted, unit_amount_decimal, tax_behavior, tax_code"
+    " FROM invoice_items WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoice_items (merchant_id, id, created, customer, currency, amount,"
     " unit_amount, quantity, price, description, period_start, period_end, metadata,"
     " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted,"
-    " unit_amount_decimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    " $15, $16, $17, $18, $19, 0, $20)";
+    " unit_amount_decimal, tax_behavior, tax_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22)";
 /* the mutable columns, where the item is still pending or on the invoice it was read on */
 static const char SQL_UPDATE[] =
     "UPDATE invoice_items SET amount = $3, unit_amount = $4, quantity = $5, description = $6,"
     " period_start = $7, period_end = $8, metadata = $9, discountable = $10, deleted = $11,"
-    " unit_amount_decimal = $13"
+    " unit_amount_decimal = $13, tax_behavior = $14, tax_code = $15, price = $16,"
+    " currency = $17"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0 AND COALESCE(invoice, '') = $12";
 static const char SQL_PENDING[] =
     "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
@@ -100,6 +103,8 @@ int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoi
 		ii->test_clock = col_text_dup(a, st, 17);
 		ii->deleted = db_col_int64(st, 18) != 0;
 		ii->unit_amount_decimal = col_text_dup(a, st, 19);
+		ii->tax_behavior = col_text_dup(a, st, 20);
+		ii->tax_code = col_text_dup(a, st, 21);
 		if (!ii->customer || !ii->metadata)
 			rc = DB_ERR;
 	}
@@ -384,6 +389,8 @@ static int ii_insert_row(struct req *r, struct db *db, const struct invoice_item
 	db_bind_int64(st, 18, ii->discountable ? 1 : 0);
 	db_bind_text(st, 19, ii->test_clock, -1);
 	db_bind_text(st, 20, ii->unit_amount_decimal, -1);
+	db_bind_text(st, 21, ii->tax_behavior, -1);
+	db_bind_text(st, 22, ii->tax_code, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -415,6 +422,10 @@ static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, 
 	db_bind_int64(st, 11, ii->deleted ? 1 : 0);
 	db_bind_text(st, 12, on ? on : "", -1);
 	db_bind_text(st, 13, ii->unit_amount_decimal, -1);
+	db_bind_text(st, 14, ii->tax_behavior, -1);
+	db_bind_text(st, 15, ii->tax_code, -1);
+	db_bind_text(st, 16, ii->price, -1);
+	db_bind_text(st, 17, ii->currency, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -426,15 +437,35 @@ static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, 
 
 /* ---- what invoices take ---- */
 
+static const char SQL_PENDING_OF_SUB[] =
+    "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
+    " AND currency = $3 AND invoice IS NULL AND deleted = 0 AND subscription = $4"
+    " ORDER BY id LIMIT $5";
+
+static int pending_read(struct req *r, struct db *db, const char *sql, const char *customer,
+			const char *currency, const char *sub, struct pending_items *p);
+
 int invoice_items_pending(struct req *r, struct db *db, const char *customer, const char *currency,
 			  const char *sub, struct pending_items *p)
+{
+	return pending_read(r, db, SQL_PENDING, customer, currency, sub, p);
+}
+
+int invoice_items_pending_of(struct req *r, struct db *db, const char *customer,
+			     const char *currency, const char *sub, struct pending_items *p)
+{
+	return pending_read(r, db, SQL_PENDING_OF_SUB, customer, currency, sub, p);
+}
+
+static int pending_read(struct req *r, struct db *db, const char *sql, const char *customer,
+			const char *currency, const char *sub, struct pending_items *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->ids = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
 	p->amounts = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * sizeof(int64_t));
 	if (!p->ids || !p->amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
-	struct db_stmt *st = db_prepare(db, SQL_PENDING);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -479,6 +510,37 @@ int invoice_items_claim(struct req *r, struct db *db, const struct pending_items
 					"Invoice item %s changed while invoice %s was made; try "
 					"again.",
 					p->ids[i], invoice);
+	}
+	return 0;
+}
+
+int invoice_items_copy(struct req *r, struct db *db, const char *from, const char *to, int64_t now)
+{
+	char(*ids)[ID_MAX] = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
+	if (!ids)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_ON_INVOICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, from, -1);
+	db_bind_int64(st, 3, INVOICE_ITEMS_MAX);
+	int n = 0, rc;
+	while (n < INVOICE_ITEMS_MAX && (rc = db_step(st)) == DB_ROW)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		struct invoice_item ii;
+		if (invoice_item_load(r, db, ids[i], &ii) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		id_new_at(ii.id, "ii_", now);
+		ii.created = now;
+		ii.invoice = to;
+		if (ii_insert_row(r, db, &ii) != 0 || tax_links_copy(r, db, ids[i], ii.id) != 0 ||
+		    ii_emit(r, db, &ii, "invoiceitem.created", NULL) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -770,6 +832,29 @@ static int create_fn(struct db *db, void *p)
 	return ii_render(r, db, ii, req_json(r));
 }
 
+/* tax_behavior and tax_code, for Stripe Tax (invoice_lines_auto_tax_at): a code must be one of
+ * Stripe's, a behaviour once inclusive or exclusive stays so (Stripe: it cannot be changed).
+ * "" clears the code. 0, or -1 with r->err. */
+static int tax_params(struct req *r, struct invoice_item *ii)
+{
+	const char *tb = param_str(r, "tax_behavior");
+	if (tb) {
+		if (ii->tax_behavior && !str_eq(ii->tax_behavior, "unspecified") &&
+		    !str_eq(ii->tax_behavior, tb))
+			return req_fail(r, ERR_PARAM_BAD, "tax_behavior",
+					"tax_behavior cannot be changed once it is %s.",
+					ii->tax_behavior);
+		ii->tax_behavior = tb;
+	}
+	const char *tc = param_str(r, "tax_code");
+	if (tc) {
+		if (*tc && !tax_code_find(tc))
+			return req_fail_missing(r, "tax_code", tc, "tax_code");
+		ii->tax_code = *tc ? tc : NULL;
+	}
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct ii_ctx x;
@@ -842,6 +927,8 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	ii->description = desc && *desc ? desc : NULL;
 	param_bool(r, "discountable", &ii->discountable);
+	if (tax_params(r, ii) != 0)
+		return -1;
 	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0 ||
 	    discount_spec_parse(r, "discounts", false, &x.spec) != 0 ||
 	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x.tax) != 0)
@@ -890,6 +977,79 @@ static int changeable(struct req *r, struct db *db, const struct invoice_item *i
 	return 0;
 }
 
+/* An update's price or price_data (inside its write): ii takes the price and its unit amount,
+ * in ii's currency (its own, or one of its currency_options). Refused for a proration and
+ * with an amount of its own. 0, or -1 with r->err. */
+static int new_price(struct req *r, struct db *db, struct invoice_item *ii)
+{
+	const char *price = param_str(r, "price");
+	bool data = param_present(r, "price_data");
+	const char *shown = data ? "price_data" : "price";
+	if (data && price && *price)
+		return req_fail(r, ERR_PARAM_BAD, "price",
+				"You may only specify one of these parameters: price, price_data.");
+	if (ii->proration)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"A proration's price cannot change; delete it instead.");
+	if (param_present(r, "amount") || param_present(r, "unit_amount") ||
+	    param_present(r, "unit_amount_decimal"))
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"Pass exactly one of amount, unit_amount (or unit_amount_decimal), "
+				"price and price_data.");
+	struct price_facts pf;
+	if (data) {
+		char pid[ID_MAX];
+		if (!param_present(r, "price_data.unit_amount") &&
+		    !param_present(r, "price_data.unit_amount_decimal"))
+			return req_fail(r, ERR_PARAM_MISSING, "price_data[unit_amount]",
+					"price_data[unit_amount]");
+		const char *cur = param_str(r, "price_data.currency");
+		if (!cur || strcasecmp(cur, ii->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "price_data[currency]",
+					"The price's currency must be the invoice item's (%s).",
+					ii->currency);
+		if (price_create_inline(r, db, "price_data.", "price_data", &pf, pid) != 0)
+			return -1;
+		ii->price = arena_strdup(&r->arena, pid);
+	} else {
+		if (!price || !*price)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"An invoice item's price can be replaced, not removed.");
+		int rc = price_facts_in(r, db, price, ii->currency, &pf);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "price", price, "price");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!pf.active || !pf.product_active)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "price",
+			    "The price specified (%s) is inactive. This field only accepts "
+			    "active prices.",
+			    price);
+		if (pf.recurring)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "price",
+			    "The price specified is set to `type=recurring` but this field "
+			    "only accepts prices with `type=one_time`.");
+		if (price_facts_fixed(r, &pf, price, "price") != 0)
+			return -1;
+		if (pf.tiers)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"Tender invoice items take per-unit prices; %s is tiered.",
+					price);
+		if (!str_eq(pf.currency, ii->currency))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "price",
+			    "The price's currency (%s) must be the invoice item's (%s), "
+			    "its own or one of its currency_options.",
+			    pf.currency, ii->currency);
+		ii->price = price;
+	}
+	ii->unit_amount = pf.unit_amount;
+	ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;
+	return 0;
+}
+
 static int update_fn(struct db *db, void *p)
 {
 	struct ii_ctx *x = p;
@@ -913,6 +1073,16 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A proration's amount and quantity cannot change; delete it "
 				"instead.");
+	}
+	/* a new price (or price_data, a price made for it): its unit amount in the item's
+	 * currency, times the item's quantity (or the one given) */
+	if (param_present(r, "price") || param_present(r, "price_data")) {
+		int prc = new_price(r, db, ii);
+		if (prc != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+		amounts = true;
 	}
 	if (param_int(r, "amount", &v) == 1) {
 		if (ii->price || param_present(r, "unit_amount") ||
@@ -994,6 +1164,10 @@ static int update_fn(struct db *db, void *p)
 		ii->description = *desc ? desc : NULL;
 	}
 	param_bool(r, "discountable", &ii->discountable);
+	if (tax_params(r, ii) != 0) {
+		buf_release(&pb);
+		return -1;
+	}
 	if (param_present(r, "period")) {
 		if (period_params(r, ii) != 0) {
 			buf_release(&pb);
@@ -1116,6 +1290,7 @@ const struct param_spec invoice_item_price_data_params[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const tax_behaviors[] = {"exclusive", "inclusive", "unspecified", NULL};
 static const struct param_spec discount_children[] = {
     {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
@@ -1139,10 +1314,14 @@ static const struct param_spec create_params[] = {
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
     {"invoice", PT_STRING, 0, 255, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
@@ -1152,6 +1331,8 @@ static const struct param_spec update_params[] = {
     {"period", PT_OBJECT, 0, 0, NULL, period_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {

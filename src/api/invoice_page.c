@@ -180,6 +180,47 @@ static void row(struct buf *b, const char *label, const char *id, int64_t amount
 	buf_puts(b, "</td></tr>");
 }
 
+/* what the invoice's settings (invoice_settings.c) show above its lines, as on Stripe's page:
+ * its custom fields and where it is shipped */
+static void settings_html(struct req *r, const struct invoice *in, struct buf *b)
+{
+	const char *cf = invoice_setting(r, in, "custom_fields");
+	const char *ship = invoice_setting(r, in, "shipping_details");
+	json_t *fields = cf ? json_loads(cf, 0, NULL) : NULL;
+	if (json_array_size(fields)) {
+		buf_puts(b, "<dl id=\"custom_fields\">");
+		size_t i;
+		json_t *f;
+		json_array_foreach(fields, i, f)
+		{
+			buf_puts(b, "<dt>");
+			html_escape(b, json_string_value(json_object_get(f, "name")));
+			buf_puts(b, "</dt><dd>");
+			html_escape(b, json_string_value(json_object_get(f, "value")));
+			buf_puts(b, "</dd>");
+		}
+		buf_puts(b, "</dl>");
+	}
+	json_decref(fields);
+	json_t *sh = ship ? json_loads(ship, 0, NULL) : NULL;
+	if (json_is_object(sh)) {
+		static const char *const keys[] = {"line1", "line2",   "postal_code", "city",
+						   "state", "country", NULL};
+		buf_puts(b, "<p id=\"shipping\">Ship to: ");
+		html_escape(b, json_string_value(json_object_get(sh, "name")));
+		json_t *a = json_object_get(sh, "address");
+		for (const char *const *k = keys; *k; k++) {
+			const char *v = json_string_value(json_object_get(a, *k));
+			if (v && *v) {
+				buf_puts(b, ", ");
+				html_escape(b, v);
+			}
+		}
+		buf_puts(b, "</p>");
+	}
+	json_decref(sh);
+}
+
 static int invoice_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	const struct invoice *in = &x->in;
@@ -215,6 +256,7 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 		html_escape(&b, in->description);
 		buf_puts(&b, "</p>");
 	}
+	settings_html(r, in, &b);
 	buf_puts(&b, "<table id=\"lines\">");
 	json_error_t e;
 	json_t *lines = json_loads(x->lines, 0, &e);
@@ -245,6 +287,9 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	json_decref(lines);
 	if (in->subtotal != in->total)
 		row(&b, "Subtotal", "subtotal", in->subtotal, in->currency);
+	int64_t shipping = invoice_shipping_amount(in);
+	if (shipping)
+		row(&b, "Shipping", "shipping_amount", shipping, in->currency);
 	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
 	html_amount(&b, in->total, in->currency);
 	buf_puts(&b, "</th></tr>");
@@ -298,6 +343,12 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 		buf_puts(&b, "<p id=\"done\">This invoice is paid. Thank you.</p>");
 	} else if (!open) {
 		buf_puts(&b, "<p id=\"closed\">This invoice cannot be paid here.</p>");
+	}
+	const char *footer = invoice_setting_str(r, in, "footer");
+	if (footer) {
+		buf_puts(&b, "<p id=\"footer\">");
+		html_escape(&b, footer);
+		buf_puts(&b, "</p>");
 	}
 	buf_puts(&b, "<p><a id=\"download\" href=\"");
 	html_escape(&b, arena_printf(&r->arena, "/invoice/%s/%s/pdf", x->acct, x->token));

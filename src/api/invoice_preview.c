@@ -34,10 +34,16 @@
  * customer_tax_location_invalid, as Stripe's. A subscription's preview is taxed by Stripe Tax
  * when the subscription is (as its invoices are), or when automatic_tax[enabled] asks.
  *
+ * invoice_items[] (both endpoints): items the preview adds as if they were pending (amount;
+ * unit_amount or a one-time price, times quantity; their own tax_behavior and tax_code), never
+ * stored. customer_details[shipping][address] places a customer without customer_details
+ * [address] for Stripe Tax.
+ *
  * Not taken (parameter_unknown): schedule / schedule_details, customer_details other than
- * address, invoice_items, subscription_details other than items, proration_behavior,
- * proration_date, cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor,
- * cancel_at, …).
+ * address and shipping, invoice_items[invoiceitem] (an existing item changed), their
+ * tax_rates, discounts and price_data, subscription_details other than items,
+ * proration_behavior, proration_date, cancel_at_period_end and cancel_now (trial_end,
+ * billing_cycle_anchor, cancel_at, …).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -48,7 +54,9 @@
 #include "api/common.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "billing/tiers.h"
 #include "tax/engine.h"
+#include "tax/rates.h"
 
 #define LINES_LIMIT_DEFAULT 10
 #define LINES_LIMIT_MAX 100
@@ -85,7 +93,164 @@ struct preview_ctx {
 	/* automatic_tax[enabled] asked, and customer_details[address] (JSON, or NULL) */
 	bool automatic_tax;
 	const char *tax_address;
+	/* invoice_items[]: items the preview adds, as if they were pending (none stored) */
+	int n_extra;
+	struct invoice_item *extra;
 };
+
+/* invoice_items[i] of a preview (before its read): what it bills, as an invoice item's create
+ * takes it (amount; unit_amount or a price, times quantity), its price's amount and the
+ * preview's currency checked in the read (extra_items_price). 0, or -1 with r->err. */
+static int extra_items_parse(struct req *r, struct preview_ctx *x)
+{
+	const struct form_node *n = param_node(r, "invoice_items");
+	if (!n)
+		return 0;
+	x->extra =
+	    arena_alloc(&r->arena, (n->child_count ? n->child_count : 1) * sizeof(*x->extra));
+	if (!x->extra)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int i = 0;
+	for (const struct form_node *it = n->first_child; it; it = it->next, i++) {
+		struct invoice_item *ii = &x->extra[i];
+		memset(ii, 0, sizeof(*ii));
+		char path[96], shown[96];
+#define P(f) (snprintf(path, sizeof(path), "invoice_items.%s.%s", it->key, f), path)
+		snprintf(shown, sizeof(shown), "invoice_items[%d][amount]", i);
+		bool has_amount = param_present(r, P("amount"));
+		bool has_unit = param_present(r, P("unit_amount"));
+		const char *price = param_str(r, P("price"));
+		bool has_price = price && *price;
+		if (has_amount + has_unit + has_price != 1)
+			return req_fail(r,
+					has_amount + has_unit + has_price ? ERR_PARAM_BAD
+									  : ERR_PARAM_MISSING,
+					shown, "%s",
+					has_amount + has_unit + has_price
+					    ? "Pass exactly one of amount, unit_amount and price."
+					    : shown);
+		ii->quantity = 1;
+		if (param_int(r, P("quantity"), &ii->quantity) == 1) {
+			if (has_amount)
+				return req_fail(r, ERR_PARAM_BAD, shown,
+						"quantity goes with unit_amount or price, not with "
+						"amount.");
+			if (ii->quantity < 1 || ii->quantity > BILLING_QUANTITY_MAX)
+				return req_fail(r, ERR_PARAM_BAD, shown,
+						"Invalid quantity: must be between 1 and %d.",
+						BILLING_QUANTITY_MAX);
+		}
+		if (has_amount)
+			param_int(r, P("amount"), &ii->unit_amount);
+		if (has_unit) {
+			param_int(r, P("unit_amount"), &ii->unit_amount);
+			if (ii->unit_amount < 0)
+				return req_fail(r, ERR_PARAM_BAD, shown,
+						"unit_amount must not be negative.");
+		}
+		ii->price = has_price ? price : NULL;
+		const char *cur = param_str(r, P("currency"));
+		if (cur && *cur) {
+			str_copy(ii->currency, sizeof(ii->currency), cur);
+			for (char *c = ii->currency; *c; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+		} else if (!has_price) {
+			snprintf(shown, sizeof(shown), "invoice_items[%d][currency]", i);
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+		}
+		const char *desc = param_str(r, P("description"));
+		ii->description = desc && *desc ? desc : NULL;
+		ii->discountable = true;
+		param_bool(r, P("discountable"), &ii->discountable);
+		ii->metadata = "{}";
+		if (metadata_apply(r, NULL, P("metadata"), &ii->metadata) != 0)
+			return -1;
+		param_int(r, P("period.start"), &ii->period_start);
+		param_int(r, P("period.end"), &ii->period_end);
+		if (ii->period_start > ii->period_end) {
+			snprintf(shown, sizeof(shown), "invoice_items[%d][period][end]", i);
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The period's end must not be before its start.");
+		}
+		const char *tb = param_str(r, P("tax_behavior"));
+		ii->tax_behavior = tb && *tb ? tb : NULL;
+		const char *tc = param_str(r, P("tax_code"));
+		if (tc && *tc && !tax_code_find(tc)) {
+			snprintf(shown, sizeof(shown), "invoice_items[%d][tax_code]", i);
+			return req_fail_missing(r, "tax_code", tc, shown);
+		}
+		ii->tax_code = tc && *tc ? tc : NULL;
+#undef P
+	}
+	x->n_extra = i;
+	return 0;
+}
+
+/* Inside the preview's read, its currency and time known: each invoice_items[i] in it (a
+ * price's amount in that currency), added to the preview's lines as if pending. 0, or -1 with
+ * r->err. */
+static int extra_items_add(struct req *r, struct db *db, struct preview_ctx *x)
+{
+	if (!x->n_extra)
+		return 0;
+	struct invoice_preview *p = &x->p;
+	struct invoice *in = &p->in;
+	struct invoice_item *all =
+	    arena_alloc(&r->arena, (size_t)(p->n_pr + x->n_extra) * sizeof(*all));
+	if (!all)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (p->n_pr)
+		memcpy(all, p->pr, (size_t)p->n_pr * sizeof(*all));
+	for (int i = 0; i < x->n_extra; i++) {
+		struct invoice_item *ii = &all[p->n_pr + i];
+		*ii = x->extra[i];
+		char shown[64];
+		snprintf(shown, sizeof(shown), "invoice_items[%d][currency]", i);
+		if (ii->currency[0] && strcmp(ii->currency, in->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The invoice item's currency (%s) must be the invoice's "
+					"(%s).",
+					ii->currency, in->currency);
+		str_copy(ii->currency, sizeof(ii->currency), in->currency);
+		int64_t q = ii->quantity;
+		if (ii->price) {
+			struct price_facts pf;
+			snprintf(shown, sizeof(shown), "invoice_items[%d][price]", i);
+			int rc = price_facts_in(r, db, ii->price, in->currency, &pf);
+			if (rc == DB_NOTFOUND)
+				return req_fail_missing(r, "price", ii->price, shown);
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (pf.recurring || pf.tiers || !pf.has_unit_amount ||
+			    !str_eq(pf.currency, in->currency))
+				return req_fail(r, ERR_PARAM_BAD, shown,
+						"The price %s must be a one-time per-unit price in "
+						"%s (its own currency or one of its "
+						"currency_options), of a whole unit amount.",
+						ii->price, in->currency);
+			ii->unit_amount = pf.unit_amount;
+			if (qty_transform_apply(&pf.transform, ii->quantity, &q) != 0)
+				return req_fail(r, ERR_PARAM_BAD, shown, "Invalid quantity.");
+		}
+		if (__builtin_mul_overflow(ii->unit_amount, q, &ii->amount) ||
+		    ii->amount > BILLING_AMOUNT_MAX || ii->amount < -BILLING_AMOUNT_MAX) {
+			snprintf(shown, sizeof(shown), "invoice_items[%d][amount]", i);
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
+					"An invoice item's amount must be at most %lld either way.",
+					(long long)BILLING_AMOUNT_MAX);
+		}
+		id_new(ii->id, "ii_");
+		ii->created = p->t;
+		if (!ii->period_start && !ii->period_end)
+			ii->period_start = ii->period_end = p->t;
+		ii->customer = in->customer;
+		ii->test_clock = in->test_clock;
+	}
+	p->pr = all;
+	p->n_pr += x->n_extra;
+	return 0;
+}
 
 /* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
  * subtotal, total, discounts). 0, or -1 with r->err. */
@@ -234,7 +399,7 @@ static int customer_preview(struct preview_ctx *x, struct db *db, struct discoun
 	if (!x->recurring &&
 	    invoice_items_pending(r, db, x->customer, in->currency, NULL, &x->p.pending) != 0)
 		return -1;
-	if (x->p.pending.n == 0)
+	if (x->p.pending.n == 0 && x->n_extra == 0)
 		return upcoming_none(r, x->customer);
 	if (x->spec.present)
 		return discounts_resolve(r, db, &x->spec, x->customer, in->currency,
@@ -314,7 +479,7 @@ static int preview_fn(struct db *db, void *ctx)
 	}
 	int rc =
 	    x->subscription ? sub_preview(x, db, ds, &n_ds) : customer_preview(x, db, ds, &n_ds);
-	if (rc != 0)
+	if (rc != 0 || extra_items_add(r, db, x) != 0)
 		return -1;
 	if (x->automatic_tax || x->p.in.automatic_tax) {
 		/* Stripe Tax: where the customer is (customer_details[address], else its own) */
@@ -399,6 +564,15 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	if (param_present(r, "customer_details.address") &&
 	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
 		return -1;
+	/* Stripe Tax places a customer without an address where it ships to */
+	if (!x->tax_address && param_present(r, "customer_details.shipping.address") &&
+	    address_from_params(r, "customer_details.shipping.address", &x->tax_address) != 0)
+		return -1;
+	if (extra_items_parse(r, x) != 0)
+		return -1;
+	/* a customer's preview without a currency of its own: its first item's */
+	if (!x->currency && !x->subscription && x->n_extra && x->extra[0].currency[0])
+		x->currency = x->extra[0].currency;
 	return req_read(r, preview_fn, x);
 }
 
@@ -431,6 +605,27 @@ static const struct param_spec preview_automatic_tax_children[] = {
 };
 static const struct param_spec preview_customer_details_children[] = {
     {"address", PT_OBJECT, 0, 0, NULL, address_params},
+    {"shipping", PT_OBJECT, 0, 0, NULL, shipping_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec preview_period_children[] = {
+    {"start", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"end", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec preview_item_children[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"discountable", PT_BOOL, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"period", PT_OBJECT, 0, 0, NULL, preview_period_children},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_preview_params[] = {
@@ -442,6 +637,7 @@ static const struct param_spec create_preview_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"preview_mode", PT_ENUM, 0, 0, (const char *const[]){"next", "recurring", NULL}, NULL},
     {"subscription_details", PT_OBJECT, 0, 0, NULL, sub_details_children},
+    {"invoice_items", PT_OBJECT_ARRAY, 0, INVOICE_ITEMS_MAX, NULL, preview_item_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* the older endpoint's flat names; its lines also page */
@@ -459,6 +655,9 @@ static const struct param_spec create_preview_params[] = {
 	     subscription_proration_behaviors,	NULL},                                             \
 	    {"subscription_proration_date", PT_INT, 0, 0, NULL, NULL},                             \
 	    {"subscription_cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},                      \
+	    {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},              \
+	    {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},        \
+	    {"invoice_items", PT_OBJECT_ARRAY, 0, INVOICE_ITEMS_MAX, NULL, preview_item_children}, \
 	{                                                                                          \
 		"subscription_cancel_now", PT_BOOL, 0, 0, NULL, NULL                               \
 	}

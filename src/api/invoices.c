@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/billing_internal.h"
 #include "api/common.h"
@@ -23,6 +24,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/sources.h"
 #include "payments/pm_types.h"
 #include "app.h"
 #include "core/digest.h"
@@ -32,6 +34,7 @@
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
+#include "payments/sepa.h"
 #include "tax/engine.h"
 #include "tax/merchant.h"
 #include "vault/vault.h"
@@ -44,7 +47,7 @@ static const char SQL_GET[] =
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
     " ending_balance, amount_due, collection_method, days_until_due, due_date,"
     " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
-    " pmo_customer_balance FROM invoices"
+    " pmo_customer_balance, settings FROM invoices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
@@ -54,10 +57,10 @@ static const char SQL_INSERT[] =
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
     " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
     " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
-    " pmo_customer_balance)"
+    " pmo_customer_balance, settings)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
     " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-    " $35, $36, $37, $38, $39, $40, $41)";
+    " $35, $36, $37, $38, $39, $40, $41, $42)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
@@ -66,14 +69,18 @@ static const char SQL_UPDATE[] =
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
     " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29,"
-    " payment_method_types = $30, pmo_customer_balance = $31"
+    " payment_method_types = $30, pmo_customer_balance = $31,"
+    /* a caller that did not load the row (settings NULL) leaves them as they are */
+    " settings = COALESCE($32, settings)"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
     "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2"
-    " AND number IS NOT NULL";
+    " AND number IS NOT NULL"
+    /* a revision is numbered after the invoice it revises, not in the sequence */
+    " AND (settings IS NULL OR settings NOT LIKE '%\"from_invoice\":{%')";
 static const char SQL_BILLING_CUSTOMER[] =
     "SELECT email, name, default_payment_method, test_clock, deleted, currency FROM customers"
     " WHERE merchant_id = $1 AND id = $2";
@@ -154,6 +161,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->automatic_tax = db_col_int64(st, 38) != 0;
 		in->payment_method_types = col_text_dup(a, st, 39);
 		in->pmo_customer_balance = col_text_dup(a, st, 40);
+		in->settings = col_text_dup(a, st, 41);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -237,6 +245,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64(st, 39, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 40, in->payment_method_types, -1);
 	db_bind_text(st, 41, in->pmo_customer_balance, -1);
+	db_bind_text(st, 42, in->settings, -1);
 	return db_step_done(st);
 }
 
@@ -272,6 +281,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 29, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 30, in->payment_method_types, -1);
 	db_bind_text(st, 31, in->pmo_customer_balance, -1);
+	db_bind_text(st, 32, in->settings, -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -430,6 +440,24 @@ int invoice_balance_return(struct req *r, struct db *db, const struct invoice *i
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
+static const char SQL_SEQUENCE_OFFSET[] =
+    "SELECT invoice_sequence_offset FROM customers WHERE merchant_id = $1 AND id = $2";
+
+int invoice_sequence_next(struct db *db, const char *merchant_id, const char *customer,
+			  int64_t offset, int64_t *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT_FOR_CUSTOMER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (n < 0 || __builtin_add_overflow(n + 1, offset, ret))
+		return DB_ERR;
+	return DB_OK;
+}
+
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
@@ -441,16 +469,19 @@ int invoice_number_next(struct req *r, struct db *db, const char *customer, cons
 	if (db_step(st) == DB_ROW)
 		prefix = col_text_dup(&r->arena, st, 0);
 	db_reset(st);
-	st = db_prepare(db, SQL_COUNT_FOR_CUSTOMER);
+	/* the customer's next_invoice_sequence: one more than its numbered invoices, moved on
+	 * by what the API set (customers.c) */
+	st = db_prepare(db, SQL_SEQUENCE_OFFSET);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, customer, -1);
-	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	int64_t offset = db_step(st) == DB_ROW ? db_col_int64_or0(st, 0) : 0;
 	db_reset(st);
-	if (n < 0)
+	int64_t n;
+	if (invoice_sequence_next(db, r->merchant_id, customer, offset, &n) != DB_OK)
 		return DB_ERR;
-	*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n + 1);
+	*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n);
 	return *ret ? DB_OK : DB_ERR;
 }
 
@@ -595,6 +626,69 @@ int invoice_auto_tax_place_at(struct req *r, struct db *db, const char *customer
 	return 0;
 }
 
+static const char SQL_PRODUCT_TAX_CODE[] =
+    "SELECT tax_code FROM products WHERE merchant_id = $1 AND id = $2";
+
+int product_tax_code(struct req *r, struct db *db, const char *product, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_TAX_CODE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, product, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* The rates Stripe Tax applies at ctx's place to a line of tax code `code` (NULL: goods),
+ * inclusive or not: *ret_rates (r's arena) and how many (*ret_k, 0: none). 0, or -1. */
+static int auto_line_rates(struct req *r, const struct tax_context *ctx, int64_t t, bool inclusive,
+			   const char *code, struct tax_rate **ret_rates, int *ret_k)
+{
+	struct tax_line_result res;
+	if (tax_engine_line(ctx, 0, inclusive, code, &res) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct tax_rate *rates = arena_alloc(&r->arena, TAX_COMPONENTS_MAX * sizeof(*rates));
+	if (!rates)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	for (int p = 0; p < res.n && k < BILLING_TAX_RATES_MAX; p++) {
+		const struct tax_part *tp = &res.parts[p];
+		/* a tax that owes nothing (reverse charge, an exempt customer or product, no
+		 * registration, a jurisdiction without the tax) is still shown, as Stripe shows
+		 * it: an entry of 0 at a 0 % rate of its own, whose id names the reason
+		 * (tax_rate_id_reason); Tender has no rates where the engine says not_supported,
+		 * so nothing then */
+		const char *why = tax_reason_code(tp->reason);
+		bool zero = tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0;
+		if (zero && !why)
+			continue;
+		struct tax_rate *x = &rates[k++];
+		memset(x, 0, sizeof(*x));
+		const char *cst = tp->c.state ? tp->c.state : "";
+		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s%s%s", tp->c.country,
+			 tp->c.state_level ? cst : "", tp->c.tax_type ? tp->c.tax_type : "",
+			 (long long)(zero ? 0 : tp->percent_e4), inclusive ? "i" : "e",
+			 zero ? "_" : "", zero ? why : "");
+		x->created = t;
+		x->percent_e4 = zero ? 0 : tp->percent_e4;
+		x->inclusive = inclusive;
+		x->active = true;
+		x->display_name = tp->c.rate_name ? tp->c.rate_name : "Tax";
+		x->country = tp->c.country;
+		x->state = tp->c.state_level ? tp->c.state : NULL;
+		x->jurisdiction = tp->c.jurisdiction_name;
+		x->tax_type = tp->c.tax_type;
+		x->metadata = "{}";
+		x->automatic = true;
+	}
+	*ret_rates = rates;
+	*ret_k = k;
+	return 0;
+}
+
 int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, int64_t t,
 			   struct inv_line *lines, int n, bool *ret_located)
 {
@@ -619,54 +713,54 @@ int invoice_lines_auto_tax_at(struct req *r, struct db *db, const char *customer
 		*ret_located = located;
 	if (!located || n == 0)
 		return 0;
-	/* the behaviour: the merchant's default (Tender's prices carry none of their own, so every
-	 * price is `unspecified`); inferred_by_currency is exclusive (Stripe: for usd and cad,
-	 * Tender's only reading) */
-	if (!behavior || !*behavior)
-		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
-				"A tax behavior must be specified on the price or as a default in "
-				"the tax settings (defaults[tax_behavior]) to use automatic tax.");
-	bool inclusive = strcmp(behavior, "inclusive") == 0;
-	struct tax_line_result res;
-	if (tax_engine_line(&ctx, 0, inclusive, NULL, &res) != 0)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct tax_rate *rates = arena_alloc(&r->arena, TAX_COMPONENTS_MAX * sizeof(*rates));
-	if (!rates)
-		return req_fail(r, ERR_API, NULL, NULL);
-	int k = 0;
-	for (int p = 0; p < res.n && k < BILLING_TAX_RATES_MAX; p++) {
-		const struct tax_part *tp = &res.parts[p];
-		/* a tax that owes nothing (reverse charge, an exempt customer, no registration,
-		 * a jurisdiction without the tax) is still shown, as Stripe shows it: an entry
-		 * of 0 at a 0 % rate of its own, whose id names the reason (tax_rate_id_reason);
-		 * Tender has no rates where the engine says not_supported, so nothing then */
-		const char *code = tax_reason_code(tp->reason);
-		bool zero = tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0;
-		if (zero && !code)
-			continue;
-		struct tax_rate *x = &rates[k++];
-		memset(x, 0, sizeof(*x));
-		const char *cst = tp->c.state ? tp->c.state : "";
-		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s%s%s", tp->c.country,
-			 tp->c.state_level ? cst : "", tp->c.tax_type ? tp->c.tax_type : "",
-			 (long long)(zero ? 0 : tp->percent_e4), inclusive ? "i" : "e",
-			 zero ? "_" : "", zero ? code : "");
-		x->created = t;
-		x->percent_e4 = zero ? 0 : tp->percent_e4;
-		x->inclusive = inclusive;
-		x->active = true;
-		x->display_name = tp->c.rate_name ? tp->c.rate_name : "Tax";
-		x->country = tp->c.country;
-		x->state = tp->c.state_level ? tp->c.state : NULL;
-		x->jurisdiction = tp->c.jurisdiction_name;
-		x->tax_type = tp->c.tax_type;
-		x->metadata = "{}";
-		x->automatic = true;
-	}
-	for (int i = 0; k && i < n; i++) {
-		lines[i].tax = rates;
-		lines[i].n_tax = k;
-		lines[i].tax_own = false;
+	/* per line, as Stripe Tax: its own tax_behavior (an invoice item's), else the merchant's
+	 * default (Tender's prices carry none of their own, so every price is `unspecified`;
+	 * inferred_by_currency is exclusive: Stripe's for usd and cad, Tender's only reading);
+	 * its own tax_code, else its product's, else txcd_99999999. Lines alike share their
+	 * rates. */
+	struct auto_rates {
+		bool inclusive;
+		const char *code;
+		const struct tax_rate *rates;
+		int k;
+	} seen[8];
+	int n_seen = 0;
+	for (int i = 0; i < n; i++) {
+		const char *lb = lines[i].tax_behavior;
+		if (!lb || !*lb || strcmp(lb, "unspecified") == 0)
+			lb = behavior;
+		if (!lb || !*lb)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+			    "A tax behavior must be specified on the price or as a "
+			    "default in the tax settings (defaults[tax_behavior]) to use "
+			    "automatic tax.");
+		bool inclusive = strcmp(lb, "inclusive") == 0;
+		const char *code = lines[i].tax_code;
+		if (!code && lines[i].product &&
+		    product_tax_code(r, db, lines[i].product, &code) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		struct auto_rates *a = NULL;
+		for (int s = 0; s < n_seen && !a; s++)
+			if (seen[s].inclusive == inclusive &&
+			    (seen[s].code == code ||
+			     (seen[s].code && code && strcmp(seen[s].code, code) == 0)))
+				a = &seen[s];
+		struct auto_rates one;
+		if (!a) {
+			a = n_seen < (int)(sizeof(seen) / sizeof(seen[0])) ? &seen[n_seen++] : &one;
+			a->inclusive = inclusive;
+			a->code = code;
+			struct tax_rate *rates = NULL;
+			if (auto_line_rates(r, &ctx, t, inclusive, code, &rates, &a->k) != 0)
+				return -1;
+			a->rates = rates;
+		}
+		if (a->k) {
+			lines[i].tax = a->rates;
+			lines[i].n_tax = a->k;
+			lines[i].tax_own = false;
+		}
 	}
 	return 0;
 }
@@ -932,8 +1026,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "amount_overpaid", 0);
 	json_kv_int(j, "amount_paid", in->amount_paid);
 	json_kv_int(j, "amount_remaining", remaining);
-	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_shipping", invoice_shipping_amount(in));
 	json_kv_null(j, "application");
+	/* Connect (invoice_settings.c): what its PaymentIntent carries */
+	json_kv_raw_or_null(j, "application_fee_amount",
+			    invoice_setting(r, in, "application_fee_amount"));
 	json_kv_int(j, "attempt_count", in->attempt_count);
 	json_kv_bool(j, "attempted", in->attempt_count > 0);
 	json_kv_bool(j, "auto_advance", in->auto_advance);
@@ -956,7 +1053,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		    invoice_sends(in) ? "send_invoice" : "charge_automatically");
 	json_kv_int(j, "created", in->created);
 	json_kv_str(j, "currency", in->currency);
-	json_kv_null(j, "custom_fields");
+	invoice_settings_render(r, in, "custom_fields", j);
 	json_kv_str(j, "customer", in->customer);
 	json_kv_null(j, "customer_account");
 	json_kv_null(j, "customer_address");
@@ -966,8 +1063,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_null(j, "customer_shipping");
 	json_kv_str(j, "customer_tax_exempt", "none");
 	json_kv_raw(j, "customer_tax_ids", "[]", 2);
-	json_kv_null(j, "default_payment_method");
-	json_kv_null(j, "default_source");
+	invoice_settings_render(r, in, "default_payment_method", j);
+	invoice_settings_render(r, in, "default_source", j);
 	/* a preview shows its subscription's, which it would take */
 	json_key(j, "default_tax_rates");
 	if (tax_links_render(r, db,
@@ -985,13 +1082,13 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	if (!due_at && draft && invoice_sends(in) && in->has_days_until_due)
 		due_at = in->created + in->days_until_due * 86400;
 	time_or_null(j, "due_date", invoice_sends(in) ? due_at : 0);
-	time_or_null(j, "effective_at", in->finalized_at);
+	time_or_null(j, "effective_at", invoice_effective_at(in));
 	if (draft)
 		json_kv_null(j, "ending_balance");
 	else
 		json_kv_int(j, "ending_balance", in->ending_balance);
-	json_kv_null(j, "footer");
-	json_kv_null(j, "from_invoice");
+	invoice_settings_render(r, in, "footer", j);
+	invoice_settings_render(r, in, "from_invoice", j);
 	const char *hosted = !draft && in->hosted_token_hash && !in->preview_lines
 				 ? invoice_hosted_url(r, in->id, NULL)
 				 : NULL;
@@ -1002,7 +1099,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_str(j, "type", "self");
 	json_obj_close(j);
 	json_kv_null(j, "last_finalization_error");
-	json_kv_null(j, "latest_revision");
+	invoice_settings_render(r, in, "latest_revision", j);
 	json_key(j, "lines");
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
@@ -1027,7 +1124,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	/* a send_invoice invoice is never attempted: its column holds its overdue notice's time */
 	time_or_null(j, "next_payment_attempt", invoice_sends(in) ? 0 : in->next_payment_attempt);
 	json_kv_str_or_null(j, "number", in->number);
-	json_kv_null(j, "on_behalf_of");
+	invoice_settings_render(r, in, "on_behalf_of", j);
 	json_kv_bool(j, "paid_out_of_band", in->paid_out_of_band);
 	json_key(j, "parent");
 	if (in->subscription) {
@@ -1079,11 +1176,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "post_payment_credit_notes_amount", cn_post);
 	json_kv_int(j, "pre_payment_credit_notes_amount", cn_pre);
 	json_kv_null(j, "receipt_number");
-	json_kv_null(j, "rendering");
-	json_kv_null(j, "shipping_cost");
-	json_kv_null(j, "shipping_details");
+	invoice_settings_render(r, in, "rendering", j);
+	invoice_settings_render(r, in, "shipping_cost", j);
+	invoice_settings_render(r, in, "shipping_details", j);
 	json_kv_int(j, "starting_balance", starting);
-	json_kv_null(j, "statement_descriptor");
+	invoice_settings_render(r, in, "statement_descriptor", j);
 	json_kv_str(j, "status", in->status);
 	json_key(j, "status_transitions");
 	json_obj_open(j);
@@ -1110,6 +1207,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		json_kv_null(j, "tax");
 	json_kv_str_or_null(j, "test_clock", in->test_clock);
 	json_kv_int(j, "total", in->total);
+	invoice_settings_render(r, in, "transfer_data", j);
 	const char *tda = in->total_discount_amounts ? in->total_discount_amounts : "[]";
 	json_kv_raw(j, "total_discount_amounts", tda, strlen(tda));
 	json_kv_int(j, "total_excluding_tax", in->total - tt->exclusive - tt->inclusive);
@@ -1408,6 +1506,10 @@ struct inv_ctx {
 	const char *id;
 	struct invoice in;
 	const char *pm;
+	/* pay: pm is the request's `source` (it must be the customer's), and the `mandate` the
+	 * payment must be made under (NULL: none named) */
+	bool pm_is_source;
+	const char *mandate;
 };
 
 static int load_fn(struct db *db, void *p)
@@ -1567,10 +1669,16 @@ static const char SQL_SUB_PM[] =
     " LEFT JOIN subscriptions s ON s.merchant_id = c.merchant_id AND s.id = $3"
     " WHERE c.merchant_id = $1 AND c.id = $2";
 
-/* The payment method an invoice is paid with by default: its subscription's, else its
- * customer's invoice_settings.default_payment_method (NULL: none). */
+/* The payment method an invoice is paid with by default: its own default_payment_method, else
+ * its own default_source (invoice_settings.c), else its subscription's, else its customer's
+ * invoice_settings.default_payment_method (NULL: none). */
 static const char *default_pm(struct req *r, struct db *db, const struct invoice *in)
 {
+	const char *own = invoice_setting_str(r, in, "default_payment_method");
+	if (!own)
+		own = invoice_setting_str(r, in, "default_source");
+	if (own)
+		return own;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_PM);
 	if (!st)
 		return NULL;
@@ -1590,10 +1698,39 @@ static const char *default_pm(struct req *r, struct db *db, const struct invoice
 static int pay_load_fn(struct db *db, void *p)
 {
 	struct inv_ctx *x = p;
+	struct req *r = x->r;
 	if (load_fn(db, p) != 0)
 		return -1;
+	if (x->pm_is_source) {
+		/* Stripe: the source must belong to the invoice's customer */
+		int own = source_owned(r, db, x->in.customer, x->pm);
+		if (own < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (own == 0)
+			return req_fail(r, ERR_PARAM_BAD, "source",
+					"The customer %s does not have a source with the ID %s.",
+					x->in.customer, x->pm);
+	}
 	if (!x->pm)
-		x->pm = default_pm(x->r, db, &x->in);
+		x->pm = default_pm(r, db, &x->in);
+	if (x->mandate) {
+		/* Stripe: the mandate must be the one of the payment method that pays (the
+		 * request's, or the invoice's default); the debit is then made under it */
+		struct mandate m;
+		int rc = sepa_mandate_load(db, &r->arena, r->merchant_id, x->mandate, &m);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "mandate", x->mandate, "mandate");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!x->pm || !m.payment_method || strcmp(m.payment_method, x->pm) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"The mandate %s does not belong to the payment method that "
+					"pays this invoice.",
+					x->mandate);
+		if (!m.status || strcmp(m.status, "active") != 0)
+			return req_fail(r, ERR_PARAM_BAD, "mandate",
+					"The mandate %s is not active.", x->mandate);
+	}
 	return 0;
 }
 
@@ -1691,6 +1828,10 @@ static int invoice_payable(struct req *r, const struct invoice *in)
 
 static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
 			 int64_t planned_due);
+static int revision_finalize_check(struct req *r, struct db *db, struct invoice *in,
+				   struct invoice *orig, bool *ret_revises);
+static int revision_supersede(struct req *r, struct db *db, const struct invoice *in,
+			      struct invoice *orig);
 
 /* Paying a draft finalizes it first, as Stripe does (numbered, its customer's balance and a
  * once discount applied, invoice.finalized), in the write of its own below (a card payment's
@@ -1747,10 +1888,13 @@ static int h_pay(struct req *r)
 {
 	bool oob = false;
 	if (param_bool(r, "paid_out_of_band", &oob) == 1 && oob) {
-		const char *pm = param_str(r, "payment_method");
-		if (pm && *pm)
-			return req_fail(r, ERR_PARAM_BAD, "paid_out_of_band",
-					"You cannot pass payment_method with paid_out_of_band.");
+		static const char *const paying[] = {"payment_method", "source", "mandate", NULL};
+		for (const char *const *k = paying; *k; k++) {
+			const char *v = param_str(r, *k);
+			if (v && *v)
+				return req_fail(r, ERR_PARAM_BAD, "paid_out_of_band",
+						"You cannot pass %s with paid_out_of_band.", *k);
+		}
 		struct inv_ctx x = {.r = r, .id = r->args[0]};
 		return req_write(r, oob_fn, &x);
 	}
@@ -1761,6 +1905,22 @@ static int h_pay(struct req *r)
 	c.x.pm = param_str(r, "payment_method");
 	if (c.x.pm && !*c.x.pm)
 		c.x.pm = NULL;
+	const char *source = param_str(r, "source");
+	if (source && *source) {
+		if (c.x.pm)
+			return req_fail(r, ERR_PARAM_BAD, "source",
+					"You cannot pass both payment_method and source.");
+		/* a card, bank account or Sources API source of the customer pays as a
+		 * PaymentMethod does (the PaymentIntent names it) */
+		c.x.pm = source;
+		c.x.pm_is_source = true;
+	}
+	c.x.mandate = param_str(r, "mandate");
+	if (c.x.mandate && !*c.x.mandate)
+		c.x.mandate = NULL;
+	/* forgive: Stripe's partial charge of a source that holds less than the amount due.
+	 * Tender's payment methods are charged the whole amount or declined, so there is never a
+	 * difference to forgive: accepted, and the payment is the same with it or without. */
 	if (req_read(r, pay_load_fn, &c.x) != 0)
 		return -1;
 	struct invoice *in = &c.x.in;
@@ -1821,6 +1981,8 @@ static int h_pay(struct req *r)
 		id_new_at(c.pi_id, "pi_", r->now);
 		str_copy(pv.id, sizeof(pv.id), c.pi_id);
 	}
+	if (invoice_pi_terms(r, in, &pv) != 0)
+		return -1;
 	return payment_intents_invoice(r, &pv);
 }
 
@@ -1853,6 +2015,8 @@ int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
 		id_new_at(c.pi_id, "pi_", r->now);
 		str_copy(pv.id, sizeof(pv.id), c.pi_id);
 	}
+	if (invoice_pi_terms(r, in, &pv) != 0)
+		return -1;
 	int rc = payment_intents_invoice(r, &pv);
 	if (rc == 0)
 		*ret_challenge_url = pv.challenge_url;
@@ -1895,6 +2059,11 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	in->next_payment_attempt = in->auto_advance ? now : 0;
 	if (invoice_finalize_terms(r, in, now) != 0)
 		return -1;
+	/* a revision: numbered after the invoice it revises, which it then replaces */
+	struct invoice *orig = arena_alloc(&r->arena, sizeof(*orig));
+	bool revises = false;
+	if (!orig || revision_finalize_check(r, db, in, orig, &revises) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a `once` discount of its customer's that took something is used up */
@@ -1903,6 +2072,10 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	/* the customer's balance, applied as it is now (the invoice is charged afterwards for
 	 * its amount due) */
 	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	/* its Connect terms must fit what it charges (Stripe refuses the finalization) */
+	if (in->amount_due > 0 && !in->too_small &&
+	    invoice_connect_fits(r, in, in->amount_due) != 0)
 		return -1;
 	/* nothing to charge (Stripe marks an invoice with nothing due paid when it is finalized;
 	 * a credit went to the customer's balance), or too little (invoice_too_small: the amount
@@ -1917,6 +2090,8 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	if (revises && revision_supersede(r, db, in, orig) != 0)
 		return -1;
 	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
 			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
@@ -2023,13 +2198,10 @@ static int pi_processing(struct req *r, struct db *db, const char *id, bool *ret
 	return rc == DB_ROW || rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-static int void_fn(struct db *db, void *p)
+/* Voids open or uncollectible invoice in (POST …/void, or the finalization of its revision),
+ * with invoice.voided. 0, or -1 with r->err. */
+static int void_rows(struct req *r, struct db *db, struct invoice *in)
 {
-	struct inv_ctx *x = p;
-	struct req *r = x->r;
-	if (load_fn(db, p) != 0)
-		return -1;
-	struct invoice *in = &x->in;
 	if (invoice_still_owed(r, in, "void") != 0)
 		return -1;
 	/* a bank debit under way will move its money whatever the invoice says: Stripe waits for
@@ -2059,9 +2231,16 @@ static int void_fn(struct db *db, void *p)
 	if (invoice_emit(r, db, in, "invoice.voided") != 0 ||
 	    invoice_balance_return(r, db, in) != 0)
 		return -1;
-	if (subscription_invoice_failed(r, db, in, false) != 0)
+	return subscription_invoice_failed(r, db, in, false);
+}
+
+static int void_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0 || void_rows(r, db, &x->in) != 0)
 		return -1;
-	return answer_invoice(r, db, in->id);
+	return answer_invoice(r, db, x->in.id);
 }
 
 static int h_void(struct req *r)
@@ -2113,6 +2292,177 @@ static int h_mark_uncollectible(struct req *r)
 static const char SQL_FIRST_PENDING_CURRENCY[] =
     "SELECT currency FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
     " AND invoice IS NULL AND deleted = 0 AND subscription IS NULL ORDER BY id LIMIT 1";
+
+static const char SQL_SUB_OF[] =
+    "SELECT customer, currency, status FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+
+/* Whether in is an invoice its subscription made (its cycle's, its creation's, an update's),
+ * which the subscription's own step advances, not a manual invoice of the subscription's
+ * pending items (POST /v1/invoices with subscription), which is a one-off invoice naming it. */
+static bool sub_made(const struct invoice *in)
+{
+	return in->subscription && !str_eq(in->billing_reason, "manual");
+}
+
+/* POST /v1/invoices with subscription: the subscription, of in's customer and not ended, whose
+ * pending items the invoice takes (only those, as on Stripe); its currency is the invoice's.
+ * *ret_currency: the currency to make it in. 0, or -1 with r->err. */
+static int manual_sub_check(struct req *r, struct db *db, struct invoice *in, const char **currency)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SUB_OF);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->subscription, -1);
+	int rc = db_step(st);
+	const char *customer = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	const char *cur = rc == DB_ROW ? col_text_dup(&r->arena, st, 1) : NULL;
+	const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "subscription", in->subscription, "subscription");
+	if (rc != DB_ROW || !customer || !cur)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(customer, in->customer))
+		return req_fail(r, ERR_PARAM_BAD, "subscription",
+				"The subscription %s belongs to another customer.",
+				in->subscription);
+	if (str_eq(status, "canceled") || str_eq(status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, "subscription", "The subscription %s is %s.",
+				in->subscription, status);
+	if (*currency && **currency && strcasecmp(*currency, cur) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"The invoice's currency must be its subscription's (%s).", cur);
+	*currency = cur;
+	return 0;
+}
+
+/* from_invoice[invoice] of a create (inside its write): a finalized invoice that can still be
+ * revised (open or uncollectible, nothing paid, not a subscription's, not being paid by a bank
+ * debit), of the customer named if one is; in takes its customer and, where the request does
+ * not say, its description, metadata, collection terms, automatic tax and payment types, and
+ * its settings (from_invoice naming it). 0, or -1 with r->err. */
+static int revision_base(struct req *r, struct db *db, const char *id, struct invoice *orig,
+			 struct invoice *in)
+{
+	int rc = invoice_load(r, db, id, orig);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "invoice", id, "from_invoice[invoice]");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(orig->status, "open") && !str_eq(orig->status, "uncollectible"))
+		return req_fail(r, ERR_INVALID_STATE, "from_invoice[invoice]",
+				"You can only revise an open or uncollectible invoice; %s is %s.",
+				id, orig->status);
+	if (orig->subscription)
+		return req_fail(r, ERR_INVALID_STATE, "from_invoice[invoice]",
+				"Invoices of a subscription cannot be revised.");
+	bool processing = false;
+	if (orig->payment_intent && pi_processing(r, db, orig->payment_intent, &processing) != 0)
+		return -1;
+	if (orig->amount_paid > 0 || processing)
+		return req_fail(r, ERR_INVALID_STATE, "from_invoice[invoice]",
+				"Invoice %s has been paid, or is being paid: it cannot be revised.",
+				id);
+	if (in->customer && *in->customer && !str_eq(in->customer, orig->customer))
+		return req_fail(r, ERR_PARAM_BAD, "customer",
+				"A revision is its invoice's customer's (%s).", orig->customer);
+	in->customer = orig->customer;
+	if (!param_present(r, "description"))
+		in->description = orig->description;
+	if (!param_present(r, "metadata"))
+		in->metadata = orig->metadata;
+	if (!param_present(r, "collection_method") && !param_present(r, "days_until_due") &&
+	    !param_present(r, "due_date")) {
+		in->collection_method = orig->collection_method;
+		in->has_days_until_due = orig->has_days_until_due;
+		in->days_until_due = orig->days_until_due;
+		/* a due date passed already: due at once, once the revision is finalized */
+		in->due_date = orig->due_date > r->now ? orig->due_date : 0;
+		if (invoice_sends(in) && !in->has_days_until_due && !in->due_date) {
+			in->has_days_until_due = true;
+			in->days_until_due = 0;
+		}
+	}
+	if (!param_present(r, "automatic_tax"))
+		in->automatic_tax = orig->automatic_tax;
+	if (!param_present(r, PM_TYPES_PARAM))
+		in->payment_method_types = orig->payment_method_types;
+	json_t *o = orig->settings ? json_loads(orig->settings, 0, NULL) : json_object();
+	if (!o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_object_del(o, "latest_revision");
+	json_object_set_new(o, "from_invoice",
+			    json_pack("{s:s, s:s}", "action", "revision", "invoice", orig->id));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	in->settings = text ? arena_strdup(&r->arena, text) : NULL;
+	free(text);
+	in->revises = orig;
+	return in->settings ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The number of a revision of orig: orig's with -1, or a revision's next (-2, …). */
+static const char *revision_number(struct req *r, struct db *db, const struct invoice *orig)
+{
+	const char *num = orig->number ? orig->number : orig->id;
+	const char *dash = strrchr(num, '-');
+	if (invoice_setting(r, orig, "from_invoice") && dash && dash[1]) {
+		long long n = 0;
+		for (const char *p = dash + 1; *p; p++) {
+			if (*p < '0' || *p > '9' || n > 100000)
+				return arena_printf(&r->arena, "%s-1", num);
+			n = n * 10 + (*p - '0');
+		}
+		return arena_printf(&r->arena, "%.*s-%lld", (int)(dash - num), num, n + 1);
+	}
+	(void)db;
+	return arena_printf(&r->arena, "%s-1", num);
+}
+
+/* Finalizing a revision (settings' from_invoice): it is numbered after the invoice it revises,
+ * which must still be open or uncollectible (*orig loaded, *ret_revises set). 0, or -1. */
+static int revision_finalize_check(struct req *r, struct db *db, struct invoice *in,
+				   struct invoice *orig, bool *ret_revises)
+{
+	*ret_revises = false;
+	const char *from = invoice_setting(r, in, "from_invoice");
+	if (!from)
+		return 0;
+	json_t *f = json_loads(from, 0, NULL);
+	const char *id = json_string_value(json_object_get(f, "invoice"));
+	char oid[ID_MAX];
+	str_copy(oid, sizeof(oid), id ? id : "");
+	json_decref(f);
+	if (invoice_load(r, db, oid, orig) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(orig->status, "open") && !str_eq(orig->status, "uncollectible"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The invoice this revises, %s, is %s: the revision cannot be "
+				"finalized.",
+				orig->id, orig->status);
+	if (!in->number)
+		in->number = revision_number(r, db, orig);
+	*ret_revises = true;
+	return in->number ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ...then the invoice it revises is voided, its latest_revision naming the revision (Stripe). */
+static int revision_supersede(struct req *r, struct db *db, const struct invoice *in,
+			      struct invoice *orig)
+{
+	json_t *o = orig->settings ? json_loads(orig->settings, 0, NULL) : json_object();
+	if (!o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_object_set_new(o, "latest_revision", json_string(in->id));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	orig->settings = text ? arena_strdup(&r->arena, text) : NULL;
+	free(text);
+	if (!orig->settings)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return void_rows(r, db, orig);
+}
 
 struct create_ctx {
 	struct req *r;
@@ -2239,6 +2589,8 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	const char *cm = in->collection_method;
 	bool has_days = in->has_days_until_due;
 	int64_t days = in->days_until_due, due = in->due_date;
+	if (in->subscription && manual_sub_check(r, db, in, &currency) != 0)
+		return -1;
 	if (invoice_oneoff_head(r, db, currency, in, &now) != 0)
 		return -1;
 	in->collection_method = cm;
@@ -2252,12 +2604,24 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
 	if (include) {
 		struct pending_items pi;
-		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
+		if ((in->subscription ? invoice_items_pending_of(r, db, in->customer, in->currency,
+								 in->subscription, &pi)
+				      : invoice_items_pending(r, db, in->customer, in->currency,
+							      NULL, &pi)) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
 	}
+	/* a revision: its invoice's lines, and its default_tax_rates unless new ones are given */
+	if (in->revises && (invoice_items_copy(r, db, in->revises->id, in->id, now) != 0 ||
+			    ((!in->default_tax_spec || !in->default_tax_spec->present) &&
+			     tax_links_copy(r, db, in->revises->id, in->id) != 0)))
+		return -1;
 	/* its default_tax_rates (tax_rates.c), before its amounts are computed */
 	if (in->default_tax_spec && tax_links_set(r, db, in->id, in->default_tax_spec) != 0)
+		return -1;
+	/* POST /v1/invoices' settings (invoice_settings.c): its shipping_cost counts in its
+	 * total, computed below */
+	if (in->settings_params && invoice_settings_apply(r, db, in) != 0)
 		return -1;
 	if (!spec->present) {
 		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
@@ -2285,6 +2649,33 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
+	struct req *r = c->r;
+	const char *from = param_str(r, "from_invoice.invoice");
+	const char *cur = param_str(r, "currency");
+	if (from && *from) {
+		/* a revision: its invoice's customer, currency, lines and settings */
+		struct invoice *orig = arena_alloc(&r->arena, sizeof(*orig));
+		if (!orig)
+			return req_fail(r, ERR_API, NULL, NULL);
+		c->in.customer = param_str(r, "customer");
+		c->in.metadata = "{}";
+		if (metadata_apply(r, NULL, "metadata", &c->in.metadata) != 0 ||
+		    revision_base(r, db, from, orig, &c->in) != 0)
+			return -1;
+		if (cur && *cur && strcasecmp(cur, orig->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "currency",
+					"A revision is in its invoice's currency (%s).",
+					orig->currency);
+		c->in.settings_params = true;
+		if (invoice_draft_create(r, db, &c->in, orig->currency, c->include, &c->spec) != 0)
+			return -1;
+		return answer_invoice(r, db, c->in.id);
+	}
+	/* its settings (footer, default_payment_method, shipping_cost, …), taken by
+	 * invoice_draft_create once its customer and currency are known; a re-run of the write
+	 * starts from none again */
+	c->in.settings = NULL;
+	c->in.settings_params = true;
 	if (invoice_draft_create(c->r, db, &c->in, param_str(c->r, "currency"), c->include,
 				 &c->spec) != 0)
 		return -1;
@@ -2303,10 +2694,28 @@ static int h_create(struct req *r)
 	if (cur && *cur && !currency_find(cur))
 		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", cur);
 	c.in.customer = param_str(r, "customer");
+	if ((!c.in.customer || !*c.in.customer) && !param_present(r, "from_invoice"))
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	if (param_present(r, "from_invoice") && param_present(r, "subscription"))
+		return req_fail(r, ERR_PARAM_BAD, "from_invoice",
+				"A revision cannot be of a subscription's pending items.");
 	const char *b = param_str(r, "pending_invoice_items_behavior");
 	c.include = b && strcmp(b, "include") == 0;
 	c.in.auto_advance = false;
 	param_bool(r, "auto_advance", &c.in.auto_advance);
+	/* subscription: an invoice of that subscription's pending items alone (Stripe: its
+	 * billing cycle is untouched); Tender's scheduler advances only one-off invoices and the
+	 * ones subscriptions make, so it is finalized and paid by the API */
+	const char *sub = param_str(r, "subscription");
+	if (sub && *sub) {
+		c.in.subscription = sub;
+		c.include = !b || strcmp(b, "exclude") != 0;
+		if (c.in.auto_advance)
+			return req_fail(r, ERR_PARAM_BAD, "auto_advance",
+					"Tender does not advance an invoice of a subscription's "
+					"pending items automatically: finalize and pay it through "
+					"the API.");
+	}
 	const char *desc = param_str(r, "description");
 	c.in.description = desc && *desc ? desc : NULL;
 	c.in.metadata = "{}";
@@ -2355,7 +2764,7 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	if (draft && (param_present(r, "collection_method") || param_present(r, "days_until_due") ||
 		      param_present(r, "due_date"))) {
-		if (in->subscription)
+		if (sub_made(in))
 			return req_fail(r, ERR_PARAM_BAD, "collection_method",
 					"A subscription's invoices are collected automatically.");
 		int64_t t;
@@ -2393,6 +2802,10 @@ static int update_fn(struct db *db, void *p)
 		in->description = *desc ? desc : NULL;
 	bool was_aa = in->auto_advance;
 	param_bool(r, "auto_advance", &in->auto_advance);
+	if (draft && in->subscription && !sub_made(in) && in->auto_advance && !was_aa)
+		return req_fail(r, ERR_PARAM_BAD, "auto_advance",
+				"Tender does not advance an invoice of a subscription's pending "
+				"items automatically: finalize and pay it through the API.");
 	if (draft && !in->subscription && in->auto_advance != was_aa) {
 		/* a one-off draft: finalized an hour after it was made (now, when that is past), or
 		 * not at all */
@@ -2401,6 +2814,11 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
+		return -1;
+	if (invoice_settings_apply(r, db, in) != 0)
+		return -1;
+	/* a new shipping_cost: its total computed again with it */
+	if (param_present(r, "shipping_cost") && invoice_discounts_apply(r, db, in) != 0)
 		return -1;
 	if (draft && invoice_cash_check(r, in) != 0)
 		return -1;
@@ -2434,7 +2852,7 @@ static int delete_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (strcmp(in->status, "draft") != 0 || in->subscription)
+	if (strcmp(in->status, "draft") != 0 || sub_made(in))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"You can only delete draft invoices that are not part of a "
 				"subscription; %s is %s.",
@@ -2707,7 +3125,7 @@ int invoice_advance_step(struct app *app, const char *host, const char *merchant
 		    .ctx = x,
 		};
 		str_copy(pv.id, sizeof(pv.id), x->pi_id);
-		rc = payment_intents_invoice(&r, &pv);
+		rc = invoice_pi_terms(&r, &x->in, &pv) == 0 ? payment_intents_invoice(&r, &pv) : -1;
 		if (rc == 0) {
 			rc = 1;
 			goto out;
@@ -2745,8 +3163,42 @@ static const struct param_spec payment_settings_children[] = {
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* invoice_settings.c's: the same on create and update */
+#define INVOICE_SETTINGS_PARAMS                                                                      \
+	{"footer", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                       \
+	    {"custom_fields",                                                                        \
+	     PT_OBJECT_ARRAY,                                                                        \
+	     PF_EMPTYABLE,                                                                           \
+	     INVOICE_CUSTOM_FIELDS_MAX,                                                              \
+	     NULL,                                                                                   \
+	     invoice_custom_field_params},                                                           \
+	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                       \
+	    {"shipping_details", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_details_params}, \
+	    {"rendering_options",                                                                    \
+	     PT_OBJECT,                                                                              \
+	     PF_EMPTYABLE,                                                                           \
+	     0,                                                                                      \
+	     NULL,                                                                                   \
+	     invoice_rendering_options_params},                                                      \
+	    {"rendering", PT_OBJECT, 0, 0, NULL, invoice_rendering_params},                          \
+	    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                    \
+	    {"default_source", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
+	    {"effective_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                                   \
+	    {"on_behalf_of", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                              \
+	    {"transfer_data", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_transfer_data_params},       \
+	    {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                         \
+	{                                                                                            \
+		"shipping_cost", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_cost_params      \
+	}
+static const struct param_spec from_invoice_children[] = {
+    {"action", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"revision", NULL}, NULL},
+    {"invoice", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
-    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    /* required unless from_invoice names the invoice revised (h_create) */
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"from_invoice", PT_OBJECT, 0, 0, NULL, from_invoice_children},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {"due_date", PT_INT, 0, 0, NULL, NULL},
@@ -2761,6 +3213,8 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"exclude", "include", NULL}, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
+    {"subscription", PT_STRING, 0, 255, NULL, NULL},
+    INVOICE_SETTINGS_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -2775,6 +3229,7 @@ static const struct param_spec update_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
+    INVOICE_SETTINGS_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {
@@ -2790,6 +3245,9 @@ static const struct param_spec pay_params[] = {
     {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"paid_out_of_band", PT_BOOL, 0, 0, NULL, NULL},
+    {"source", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"mandate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"forgive", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec finalize_params[] = {

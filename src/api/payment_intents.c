@@ -1411,6 +1411,7 @@ int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 		pi->invoice = pv->invoice;
 		pi->return_url = pv->return_url;
 		pi->checkout_session = pv->checkout_session;
+		pi->statement_descriptor = pv->statement_descriptor;
 		/* Stripe saves an invoice's card for the subscription's later payments */
 		pi->setup_future_usage = "off_session";
 		/* Connect terms: given by the invoice's maker, else its subscription's or

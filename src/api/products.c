@@ -28,6 +28,7 @@
 #include "core/str.h"
 #include "http/form.h"
 #include "money/currency.h"
+#include "tax/rates.h"
 
 #define UNIT_AMOUNT_MAX 99999999 /* Stripe's eight digits */
 
@@ -56,17 +57,21 @@ struct currency_options {
 
 static const char SQL_PRODUCT_GET[] =
     "SELECT id, created, updated, active, deleted, shippable, name, description, images,"
-    " metadata, url, unit_label, statement_descriptor, default_price FROM products"
+    " metadata, url, unit_label, statement_descriptor, default_price, tax_code,"
+    " package_dimensions, marketing_features FROM products"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRODUCT_INSERT[] =
     "INSERT INTO products (merchant_id, id, created, updated, active, deleted, shippable, name,"
     " description, images, metadata, url, unit_label, statement_descriptor, default_price,"
-    " list_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    " tax_code, package_dimensions, marketing_features, list_key)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19)";
 /* $3 (created) never changes: both statements bind the same numbers */
 static const char SQL_PRODUCT_UPDATE[] =
     "UPDATE products SET updated = $4, active = $5, deleted = $6, shippable = $7, name = $8,"
     " description = $9, images = $10, metadata = $11, url = $12, unit_label = $13,"
-    " statement_descriptor = $14, default_price = $15"
+    " statement_descriptor = $14, default_price = $15, tax_code = $16,"
+    " package_dimensions = $17, marketing_features = $18"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3";
 
 int product_load(struct req *r, struct db *db, const char *id, struct product *p)
@@ -93,6 +98,9 @@ int product_load(struct req *r, struct db *db, const char *id, struct product *p
 		p->unit_label = col_text_dup(&r->arena, st, 11);
 		p->statement_descriptor = col_text_dup(&r->arena, st, 12);
 		p->default_price = col_text_dup(&r->arena, st, 13);
+		p->tax_code = col_text_dup(&r->arena, st, 14);
+		p->package_dimensions = col_text_dup(&r->arena, st, 15);
+		p->marketing_features = col_text_dup(&r->arena, st, 16);
 		if (!p->name || !p->images || !p->metadata)
 			rc = DB_ERR;
 	}
@@ -125,8 +133,11 @@ int product_write(struct req *r, struct db *db, const struct product *p, bool fi
 	db_bind_text(st, 13, p->unit_label, -1);
 	db_bind_text(st, 14, p->statement_descriptor, -1);
 	db_bind_text(st, 15, p->default_price, -1);
+	db_bind_text(st, 16, p->tax_code, -1);
+	db_bind_text(st, 17, p->package_dimensions, -1);
+	db_bind_text(st, 18, p->marketing_features, -1);
 	if (first)
-		db_bind_text(st, 16, p->list_key[0] ? p->list_key : p->id, -1);
+		db_bind_text(st, 19, p->list_key[0] ? p->list_key : p->id, -1);
 	return db_step_done(st);
 }
 
@@ -314,19 +325,21 @@ static void product_render(struct req *r, const struct product *p, struct json *
 	json_kv_int(j, "created", p->created);
 	json_kv_str_or_null(j, "default_price", p->default_price);
 	json_kv_str_or_null(j, "description", p->description);
-	json_kv_raw(j, "features", "[]", 2);
+	/* the spec's older name of marketing_features: the same list */
+	const char *mf = p->marketing_features ? p->marketing_features : "[]";
+	json_kv_raw(j, "features", mf, strlen(mf));
 	json_kv_raw(j, "images", p->images, strlen(p->images));
 	json_kv_bool(j, "livemode", r->livemode);
-	json_kv_raw(j, "marketing_features", "[]", 2);
+	json_kv_raw(j, "marketing_features", mf, strlen(mf));
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
 	json_kv_str(j, "name", p->name);
-	json_kv_null(j, "package_dimensions");
+	json_kv_raw_or_null(j, "package_dimensions", p->package_dimensions);
 	if (p->shippable < 0)
 		json_kv_null(j, "shippable");
 	else
 		json_kv_bool(j, "shippable", p->shippable != 0);
 	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
-	json_kv_null(j, "tax_code");
+	json_kv_str_or_null(j, "tax_code", p->tax_code);
 	json_kv_str_or_null(j, "unit_label", p->unit_label);
 	json_kv_int(j, "updated", p->updated);
 	json_kv_str_or_null(j, "url", p->url);
@@ -538,15 +551,35 @@ static const struct param_spec default_price_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-#define PRODUCT_WRITABLE_PARAMS                                                                    \
-	{"active", PT_BOOL, 0, 0, NULL, NULL},                                                     \
-	    {"description", PT_STRING, PF_EMPTYABLE, 40000, NULL, NULL},                           \
-	    {"images", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                              \
-	    {"metadata", PT_METADATA, 0, 0, NULL, NULL}, {"shippable", PT_BOOL, 0, 0, NULL, NULL}, \
-	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                     \
-	    {"unit_label", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                               \
-	{                                                                                          \
-		"url", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL                                   \
+/* Stripe's bound on a product's marketing features */
+#define MARKETING_FEATURES_MAX 15
+static const struct param_spec package_dimensions_children[] = {
+    {"height", PT_STRING, PF_REQUIRED, 24, NULL, NULL},
+    {"length", PT_STRING, PF_REQUIRED, 24, NULL, NULL},
+    {"weight", PT_STRING, PF_REQUIRED, 24, NULL, NULL},
+    {"width", PT_STRING, PF_REQUIRED, 24, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec marketing_feature_children[] = {
+    {"name", PT_STRING, PF_REQUIRED, 80, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+#define PRODUCT_WRITABLE_PARAMS                                                                      \
+	{"active", PT_BOOL, 0, 0, NULL, NULL},                                                       \
+	    {"description", PT_STRING, PF_EMPTYABLE, 40000, NULL, NULL},                             \
+	    {"images", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                                \
+	    {"metadata", PT_METADATA, 0, 0, NULL, NULL}, {"shippable", PT_BOOL, 0, 0, NULL, NULL},   \
+	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                       \
+	    {"unit_label", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                                 \
+	    {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                                  \
+	    {"package_dimensions", PT_OBJECT, PF_EMPTYABLE, 0, NULL, package_dimensions_children},   \
+	    {"marketing_features",	PT_OBJECT_ARRAY, PF_EMPTYABLE, MARKETING_FEATURES_MAX, NULL, \
+	     marketing_feature_children},                                                            \
+	    {"features", PT_OBJECT_ARRAY,	    PF_EMPTYABLE, MARKETING_FEATURES_MAX,            \
+	     NULL,	 marketing_feature_children},                                                \
+	{                                                                                            \
+		"url", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL                                     \
 	}
 
 static const struct param_spec product_create_params[] = {
@@ -1433,6 +1466,102 @@ static int price_render_currency_options(struct req *r, struct db *db, const str
 
 /* ---- products ---- */
 
+/* A package dimension: a positive decimal number (inches, ounces) of at most 4 decimals, kept
+ * as the text of a JSON number ("10", "2.5"; no exponent, no leading zeros). */
+static bool dimension_ok(const char *s)
+{
+	const char *p = s;
+	if (*p == '0' && p[1] != '.' && p[1] != '\0')
+		return false;
+	int whole = 0, frac = -1;
+	bool nonzero = false;
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (frac >= 0 || whole == 0)
+				return false;
+			frac = 0;
+		} else if (*p >= '0' && *p <= '9') {
+			nonzero = nonzero || *p != '0';
+			if (frac >= 0)
+				frac++;
+			else
+				whole++;
+		} else {
+			return false;
+		}
+	}
+	return whole > 0 && whole <= 12 && frac != 0 && frac <= 4 && nonzero;
+}
+
+/* tax_code, package_dimensions and marketing_features (or `features`, the spec's older name)
+ * of a product create or update onto p ("" clears each). 0, or -1 with r->err. */
+static int product_tax_params(struct req *r, struct product *p)
+{
+	const char *tc = param_str(r, "tax_code");
+	if (tc) {
+		if (*tc && !tax_code_find(tc))
+			return req_fail_missing(r, "tax_code", tc, "tax_code");
+		p->tax_code = *tc ? tc : NULL;
+	}
+	const struct form_node *pd = param_node(r, "package_dimensions");
+	if (pd && pd->kind == FORM_SCALAR) {
+		p->package_dimensions = NULL;
+	} else if (pd) {
+		static const char *const dims[] = {"height", "length", "weight", "width", NULL};
+		struct buf b;
+		struct json j;
+		buf_init(&b, 4096);
+		json_init(&j, &b);
+		json_obj_open(&j);
+		for (const char *const *d = dims; *d; d++) {
+			const char *v =
+			    param_str(r, arena_printf(&r->arena, "package_dimensions.%s", *d));
+			if (!v || !dimension_ok(v)) {
+				buf_release(&b);
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "package_dimensions[%s]", *d),
+				    "Invalid package_dimensions[%s]: a positive number of "
+				    "at most 4 decimals.",
+				    *d);
+			}
+			json_kv_raw(&j, *d, v, strlen(v));
+		}
+		json_obj_close(&j);
+		p->package_dimensions = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		buf_release(&b);
+		if (!p->package_dimensions)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (param_present(r, "marketing_features") && param_present(r, "features"))
+		return req_fail(r, ERR_PARAM_BAD, "features",
+				"You cannot pass both features and marketing_features.");
+	const char *mname = param_present(r, "features") ? "features" : "marketing_features";
+	const struct form_node *mf = param_node(r, mname);
+	if (mf && mf->kind == FORM_SCALAR) {
+		p->marketing_features = NULL;
+	} else if (mf) {
+		struct buf b;
+		struct json j;
+		buf_init(&b, 64 * 1024);
+		json_init(&j, &b);
+		json_arr_open(&j);
+		for (const struct form_node *it = mf->first_child; it; it = it->next) {
+			const char *name =
+			    param_str(r, arena_printf(&r->arena, "%s.%s.name", mname, it->key));
+			json_obj_open(&j);
+			json_kv_str(&j, "name", name ? name : "");
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		p->marketing_features = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		buf_release(&b);
+		if (!p->marketing_features)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
 static int apply_product(struct req *r, struct product *p)
 {
 	const char *name = param_str(r, "name");
@@ -1450,7 +1579,7 @@ static int apply_product(struct req *r, struct product *p)
 	p->url = str_update(r, "url", p->url);
 	p->unit_label = str_update(r, "unit_label", p->unit_label);
 	p->statement_descriptor = str_update(r, "statement_descriptor", p->statement_descriptor);
-	if (string_array_json(r, "images", &p->images) != 0)
+	if (string_array_json(r, "images", &p->images) != 0 || product_tax_params(r, p) != 0)
 		return -1;
 	const struct form_node *im = param_node(r, "images");
 	if (im && im->kind != FORM_SCALAR) {
@@ -1581,6 +1710,15 @@ static const char *product_prev(struct req *r, const struct product *o, const st
 	}
 	if (CHANGED(statement_descriptor))
 		json_kv_str_or_null(&j, "statement_descriptor", o->statement_descriptor);
+	if (CHANGED(tax_code))
+		json_kv_str_or_null(&j, "tax_code", o->tax_code);
+	if (CHANGED(package_dimensions))
+		json_kv_raw_or_null(&j, "package_dimensions", o->package_dimensions);
+	if (CHANGED(marketing_features)) {
+		const char *mf = o->marketing_features ? o->marketing_features : "[]";
+		json_kv_raw(&j, "features", mf, strlen(mf));
+		json_kv_raw(&j, "marketing_features", mf, strlen(mf));
+	}
 	if (CHANGED(unit_label))
 		json_kv_str_or_null(&j, "unit_label", o->unit_label);
 	if (CHANGED(url))

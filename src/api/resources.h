@@ -453,6 +453,7 @@ int payment_intents_checkout_next(struct req *r, const struct payment_intent *ne
  * the write), then the intent's outcome settles the invoice (invoice_payment_settled), then
  * answer(rc) renders the request's answer (rc: what the payment's write would return, 0 or
  * REQ_COMMIT_ERR for a decline) and returns what the write returns. 0, or -1 with r->err. */
+struct payment_connect;
 struct pi_invoice {
 	const char *existing;
 	int64_t amount;
@@ -470,9 +471,12 @@ struct pi_invoice {
 	 * cardholder at the counter (no 3-D Secure: a card that would ask for it is declined with
 	 * authentication_required, as off session) */
 	bool present;
-	/* a new intent's Connect terms (a subscription's application_fee_percent, transfer_data
-	 * and on_behalf_of, for this amount: api/subscriptions.c); NULL: none */
+	/* a new intent's Connect terms: the invoice's own (on_behalf_of, transfer_data,
+	 * application_fee_amount: api/invoices.c) or its subscription's (application_fee_percent,
+	 * transfer_data, on_behalf_of for this amount: api/subscriptions.c); NULL: the invoice's
+	 * subscription's or quote's, read by payment_intents.c (invoice_connect_read), or none */
 	const struct payment_connect *connect;
+	const char *statement_descriptor; /* the invoice's own, or NULL */
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;

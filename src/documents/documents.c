@@ -202,12 +202,23 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	struct pdf_doc d = {.title = "Invoice", .currency = str_of(in, "currency")};
 	d.number = str_of(in, "number");
 	json_t *tr = json_object_get(in, "status_transitions");
-	int64_t issued = int_or0(tr, "finalized_at");
+	/* Stripe: effective_at, when given, replaces the date of issue printed */
+	int64_t issued = int_or0(in, "effective_at");
+	if (issued <= 0)
+		issued = int_or0(tr, "finalized_at");
 	if (issued <= 0)
 		issued = int_or0(in, "created");
 	d.date = issued;
 	add_date(&d, "Date of issue", issued, NULL);
 	add_date(&d, "Date due", int_or0(in, "due_date"), NULL);
+	/* its custom fields (at most 4), each a row of the header */
+	size_t cf_i;
+	json_t *cf;
+	json_array_foreach(json_object_get(in, "custom_fields"), cf_i, cf)
+	{
+		if (str_of(cf, "name") && str_of(cf, "value"))
+			add_date(&d, str_of(cf, "name"), 0, str_of(cf, "value"));
+	}
 	int64_t remaining = int_or0(in, "amount_remaining");
 	if (strcmp(status, "paid") == 0) {
 		d.status = "Paid";
@@ -233,6 +244,16 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_t *addr = json_object_get(in, "customer_address");
 	address_rows(json_is_object(addr) ? addr : json_object_get(cus, "address"), &d.customer,
 		     city, sizeof(city));
+	/* Stripe: the invoice's shipping_details, else its customer's shipping address */
+	char ship_city[512];
+	json_t *ship = json_object_get(in, "shipping_details");
+	if (!json_is_object(ship))
+		ship = json_object_get(cus, "shipping");
+	if (json_is_object(ship)) {
+		d.ship_to.name = str_of(ship, "name");
+		address_rows(json_object_get(ship, "address"), &d.ship_to, ship_city,
+			     sizeof(ship_city));
+	}
 	struct pdf_line *lines =
 	    lines_of(json_object_get(json_object_get(in, "lines"), "data"), &d.n_lines);
 	d.lines = lines;
@@ -243,6 +264,9 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_t *taxes = json_object_get(in, "total_tax_amounts");
 	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(in, "total_taxes"), labels,
 		 scratch);
+	/* its shipping_cost, in its total */
+	if (int_or0(in, "amount_shipping"))
+		add_total(&d, "Shipping", int_or0(in, "amount_shipping"), false);
 	add_total(&d, "Total", int_or0(in, "total"), true);
 	int64_t sb = int_or0(in, "starting_balance"), eb = int_or0(in, "ending_balance"), applied;
 	if (json_is_integer(json_object_get(in, "ending_balance")) && sb != eb) {
@@ -309,6 +333,8 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	json_t *taxes = json_object_get(cn, "tax_amounts");
 	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(cn, "total_taxes"), labels,
 		 scratch);
+	if (int_or0(cn, "amount_shipping"))
+		add_total(&d, "Shipping", int_or0(cn, "amount_shipping"), false);
 	add_total(&d, "Total credited", int_or0(cn, "total"), true);
 	int64_t refunded = 0, v;
 	size_t i;

@@ -37,6 +37,8 @@
 
 /* the table's columns: description from LEFT to DESC_RIGHT, then right-aligned numbers */
 #define DESC_RIGHT 300.0
+/* the "Ship to" block, right of "Bill to" */
+#define SHIP_LEFT 310.0
 #define QTY_RIGHT 345.0
 #define UNIT_RIGHT 445.0
 #define TOTALS_LEFT 300.0
@@ -416,10 +418,29 @@ static void header(struct layout *L)
 		rows[nr++] = d->customer.address[i];
 	if (d->customer.email && d->customer.email[0])
 		rows[nr++] = d->customer.email;
+	double by = y;
+	bool ship = d->ship_to.name && d->ship_to.name[0];
 	for (size_t i = 0; i < nr; i++) {
 		y += 13;
-		cut(cr, rows[i], 300, s);
+		cut(cr, rows[i], ship ? 240 : 300, s);
 		text_at(cr, LEFT, y, s);
+	}
+	/* where the goods go (an invoice's shipping_details), beside whom it is billed to */
+	if (ship) {
+		double sy = by;
+		font(cr, true, 9.5);
+		text_at(cr, SHIP_LEFT, sy, "Ship to");
+		font(cr, false, 9.5);
+		sy += 13;
+		cut(cr, d->ship_to.name, 240, s);
+		text_at(cr, SHIP_LEFT, sy, s);
+		for (size_t i = 0; i < PDF_ADDRESS_MAX && d->ship_to.address[i]; i++) {
+			sy += 13;
+			cut(cr, d->ship_to.address[i], 240, s);
+			text_at(cr, SHIP_LEFT, sy, s);
+		}
+		if (sy > y)
+			y = sy;
 	}
 	L->y = y + 34;
 }

@@ -30,7 +30,7 @@
 #define PDF_NOTE_ROWS_MAX 12
 #define PDF_LINES_MAX 1000
 #define PDF_PAGES_MAX 60
-#define PDF_DATES_MAX 6
+#define PDF_DATES_MAX 10
 #define PDF_ADDRESS_MAX 6
 #define PDF_TOTALS_MAX 40
 /* the largest PDF pdf_render produces (it fails past it) */
@@ -76,6 +76,7 @@ struct pdf_doc {
 	struct pdf_date dates[PDF_DATES_MAX];
 	size_t n_dates;
 	struct pdf_party issuer, customer;
+	struct pdf_party ship_to; /* name NULL or "": none (its email is not shown) */
 	const struct pdf_line *lines;
 	size_t n_lines; /* how many lines the document has; lines past PDF_LINES_MAX are counted */
 	struct pdf_total totals[PDF_TOTALS_MAX];

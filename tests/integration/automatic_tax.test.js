@@ -101,6 +101,36 @@ test('a German customer\'s invoice: 19 % VAT, charged with the tax', async () =>
   billingShape(paid, 'invoice');
 });
 
+test('an invoice item\'s own tax_behavior and tax_code, and its product\'s tax_code: each line taxed by its own', async () => {
+  const cus = await customer({ address: DE, email: 'codes@example.com' });
+  const inc = await stripe.invoiceItems.create({ customer: cus.id, amount: 10000, currency: 'eur', tax_behavior: 'inclusive' });
+  const exempt = await stripe.invoiceItems.create({ customer: cus.id, amount: 5000, currency: 'eur', tax_code: 'txcd_00000000' });
+  const product = await stripe.products.create({ name: 'Exempt book', tax_code: 'txcd_00000000' });
+  const price = await stripe.prices.create({ product: product.id, unit_amount: 3000, currency: 'eur' });
+  await stripe.invoiceItems.create({ customer: cus.id, price: price.id });
+  const plain = await stripe.invoiceItems.create({ customer: cus.id, amount: 2000, currency: 'eur' });
+  const draft = await stripe.invoices.create({
+    customer: cus.id, pending_invoice_items_behavior: 'include', automatic_tax: { enabled: true },
+  });
+  const byAmount = Object.fromEntries(draft.lines.data.map((l) => [l.amount, l]));
+  // inclusive: the 19 % inside 100.00 (15.97); exempt by its code or its product's: an entry of 0
+  assert.deepEqual(byAmount[10000].taxes.map((t) => [t.amount, t.tax_behavior]), [[1597, 'inclusive']]);
+  assert.deepEqual(byAmount[5000].taxes.map((t) => [t.amount, t.taxability_reason]), [[0, 'product_exempt']]);
+  assert.deepEqual(byAmount[3000].taxes.map((t) => [t.amount, t.taxability_reason]), [[0, 'product_exempt']]);
+  assert.deepEqual(byAmount[2000].taxes.map((t) => [t.amount, t.tax_behavior]), [[380, 'exclusive']]);
+  assert.equal(draft.subtotal, 20000);
+  assert.equal(draft.tax, 1597 + 380);
+  assert.equal(draft.total, 20000 + 380);
+  billingShape(draft, 'invoice');
+  // a behaviour stays what it was made; a code must be Stripe's
+  await fails(stripe.invoiceItems.update(inc.id, { tax_behavior: 'exclusive' }), 400);
+  await fails(stripe.invoiceItems.update(plain.id, { tax_code: 'txcd_nope' }), 404);
+  // the code changes on a draft's item, and the draft follows
+  await stripe.invoiceItems.update(exempt.id, { tax_code: 'txcd_99999999' });
+  const after = await stripe.invoices.retrieve(draft.id);
+  assert.equal(after.tax, 1597 + 380 + 950);
+});
+
 test('rounding: each line rounded halves away from zero', async () => {
   const cus = await customer({ address: DE });
   // 19 % of 1050 = 199.5 → 200; of 1049 = 199.31 → 199

@@ -279,6 +279,74 @@ test('post-payment: a refund made through the Refunds API counts against what ca
   assert.equal((await stripe.invoices.retrieve(inv.id)).post_payment_credit_notes_amount, 1500);
 });
 
+test('refund links an existing refund of the invoice\'s charge (none is made); effective_at replaces the date of issue', async () => {
+  const customer = await customerWithCard();
+  const inv = await paidInvoice(customer);
+  const { pi, charge } = await chargeOf(inv);
+  const rf = await stripe.refunds.create({ payment_intent: pi.id, amount: 600 });
+  const other = await paidInvoice(customer);
+  const { pi: otherPi } = await chargeOf(other);
+  const foreign = await stripe.refunds.create({ payment_intent: otherPi.id, amount: 100 });
+  const refused = [
+    [{ refund: 're_nope' }, 404, 'refund'],
+    [{ refund: foreign.id }, 400, 'refund'],
+    [{ refund: rf.id, refund_amount: 500 }, 400, 'refund_amount'],
+  ];
+  for (const [extra, status, param] of refused) {
+    await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 600, ...extra }),
+      (e) => e.statusCode === status && e.param === param, JSON.stringify(extra));
+  }
+  const eff = Date.UTC(2025, 0, 15) / 1000;
+  const params = { invoice: inv.id, amount: 1000, refund: rf.id, credit_amount: 400, effective_at: eff };
+  const preview = await stripe.creditNotes.preview(params);
+  assert.deepEqual([preview.refund, preview.effective_at], [rf.id, eff]);
+  const cn = await stripe.creditNotes.create(params);
+  cnShape(cn);
+  assert.deepEqual([cn.refund, cn.post_payment_amount, cn.effective_at], [rf.id, 1000, eff]);
+  assert.ok(cn.created > eff);
+  assert.deepEqual(cn.refunds.map((x) => [x.refund, x.amount_refunded]), [[rf.id, 600]]);
+  // nothing more refunded: the charge's refunds are the one linked
+  const ch = await stripe.charges.retrieve(charge.id, { expand: ['refunds'] });
+  assert.deepEqual([ch.amount_refunded, ch.refunds.data.length], [600, 1]);
+  // the rest of the paid amount can still be credited; the refund cannot be linked twice
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 100, refund: rf.id }),
+    (e) => e.statusCode === 400 && e.param === 'refund');
+  const rest = await stripe.creditNotes.create({ invoice: inv.id, amount: 1000, credit_amount: 1000 });
+  assert.equal(rest.post_payment_amount, 1000);
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 1, credit_amount: 1 }), (e) => e.statusCode === 400);
+});
+
+test('shipping_cost[shipping_rate]: the invoice\'s shipping credited with the lines, once', async () => {
+  const customer = await customerWithCard();
+  const rate = await stripe.shippingRates.create({ display_name: 'Ground', type: 'fixed_amount', fixed_amount: { amount: 700, currency: 'usd' } });
+  await stripe.invoiceItems.create({ customer: customer.id, currency: 'usd', amount: 2000, description: 'Goods' });
+  const draft = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include', shipping_cost: { shipping_rate: rate.id } });
+  const inv = await stripe.invoices.pay((await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false })).id);
+  assert.deepEqual([inv.status, inv.amount_paid], ['paid', 2700]);
+  const other = await stripe.shippingRates.create({ display_name: 'Air', type: 'fixed_amount', fixed_amount: { amount: 700, currency: 'usd' } });
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, shipping_cost: { shipping_rate: other.id }, credit_amount: 700 }),
+    (e) => e.statusCode === 400 && e.param === 'shipping_cost[shipping_rate]');
+  const goods = lineOf(inv, 'Goods');
+  const params = {
+    invoice: inv.id, shipping_cost: { shipping_rate: rate.id },
+    lines: [{ type: 'invoice_line_item', invoice_line_item: goods.id, amount: 500 }], refund_amount: 1200,
+  };
+  const preview = await stripe.creditNotes.preview(params);
+  assert.deepEqual([preview.total, preview.amount_shipping, preview.subtotal], [1200, 700, 500]);
+  const cn = await stripe.creditNotes.create(params);
+  cnShape(cn);
+  assert.deepEqual([cn.total, cn.amount, cn.amount_shipping, cn.subtotal, cn.post_payment_amount], [1200, 1200, 700, 500, 1200]);
+  assert.deepEqual(cn.shipping_cost, { amount_subtotal: 700, amount_tax: 0, amount_total: 700, shipping_rate: rate.id, taxes: [] });
+  assert.deepEqual((await stripe.creditNotes.retrieve(cn.id)).shipping_cost, cn.shipping_cost);
+  // once: a second credit of the shipping is refused
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, shipping_cost: { shipping_rate: rate.id }, credit_amount: 700 }),
+    (e) => e.statusCode === 400 && e.param === 'shipping_cost');
+  // an invoice without shipping has none to credit
+  const plain = await paidInvoice(customer);
+  await assert.rejects(stripe.creditNotes.create({ invoice: plain.id, shipping_cost: { shipping_rate: rate.id }, credit_amount: 700 }),
+    (e) => e.statusCode === 400);
+});
+
 test('void: a credit-only post-payment credit note gives the credit back; a pre-payment one raises amount_due again', async () => {
   const customer = await customerWithCard();
   const inv = await paidInvoice(customer);

@@ -654,6 +654,61 @@ test('customer create takes tax_id_data; tax_exempt, preferred_locales, invoice_
   await assert.rejects(stripe.customers.update(c.id, { tax_exempt: 'sometimes' }), (e) => e.statusCode === 400 && e.param === 'tax_exempt');
 });
 
+test('next_invoice_sequence numbers the next invoice (never backwards); tax[ip_address, validate_location]; cash_balance settings', async () => {
+  const c = await stripe.customers.create({ email: 'seq@example.com', invoice_prefix: 'SEQTEST', next_invoice_sequence: 7 });
+  assert.equal(c.next_invoice_sequence, 7);
+  assertStripeShape(c, 'customer');
+  await stripe.invoiceItems.create({ customer: c.id, amount: 1000, currency: 'usd' });
+  const inv = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ customer: c.id, pending_invoice_items_behavior: 'include' })).id);
+  assert.equal(inv.number, 'SEQTEST-0007');
+  assert.equal((await stripe.customers.retrieve(c.id)).next_invoice_sequence, 8);
+  const moved = await stripe.customers.update(c.id, { next_invoice_sequence: 20 });
+  assert.equal(moved.next_invoice_sequence, 20);
+  const [upd] = (await eventsOf('customer.updated', c.id)).slice(-1);
+  assert.equal(upd.data.previous_attributes.next_invoice_sequence, 8);
+  await assert.rejects(stripe.customers.update(c.id, { next_invoice_sequence: 19 }),
+    (e) => e.statusCode === 400 && e.param === 'next_invoice_sequence');
+  const inv2 = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ customer: c.id })).id);
+  assert.equal(inv2.number, 'SEQTEST-0020');
+  // tax: kept and shown when expanded; immediately needs a place Stripe Tax recognizes
+  await assert.rejects(stripe.customers.create({ email: 'nowhere@example.com', tax: { validate_location: 'immediately' } }),
+    (e) => e.statusCode === 400 && e.code === 'customer_tax_location_invalid');
+  const placed = await stripe.customers.create({
+    email: 'de@example.com', address: { country: 'DE', postal_code: '10117', city: 'Berlin' },
+    tax: { ip_address: '203.0.113.9', validate_location: 'immediately' }, expand: ['tax'],
+  });
+  assert.deepEqual(placed.tax, {
+    automatic_tax: 'supported', ip_address: '203.0.113.9', location: { country: 'DE', source: 'billing_address', state: null }, provider: 'stripe',
+  });
+  const unplaced = await stripe.customers.update(c.id, { tax: { ip_address: '198.51.100.4' }, expand: ['tax'] });
+  assert.deepEqual([unplaced.tax.automatic_tax, unplaced.tax.ip_address, unplaced.tax.location], ['unrecognized_location', '198.51.100.4', null]);
+  await assert.rejects(stripe.customers.update(c.id, { name: 'x', tax: { validate_location: 'immediately' } }),
+    (e) => e.statusCode === 400 && e.code === 'customer_tax_location_invalid');
+  assert.equal((await stripe.customers.retrieve(c.id)).name, null);
+  // cash_balance[settings][reconciliation_mode]
+  const cash = await stripe.customers.create({ email: 'cash@example.com', cash_balance: { settings: { reconciliation_mode: 'manual' } } });
+  const cb = await stripe.customers.retrieveCashBalance(cash.id);
+  assert.deepEqual(cb.settings, { reconciliation_mode: 'manual', using_merchant_default: false });
+  await stripe.customers.update(cash.id, { cash_balance: { settings: { reconciliation_mode: 'merchant_default' } } });
+  assert.equal((await stripe.customers.retrieveCashBalance(cash.id)).settings.using_merchant_default, true);
+});
+
+test('the default_source era\'s card, bank_account, default_card and default_bank_account on update', async () => {
+  const c = await stripe.customers.create({ email: 'legacy@example.com' });
+  const withCard = await stripe.customers.update(c.id, { card: 'tok_visa' });
+  assert.match(withCard.default_source, /^card_/);
+  const second = await stripe.customers.createSource(c.id, { source: 'tok_mastercard' });
+  const def = await stripe.customers.update(c.id, { default_card: second.id });
+  assert.equal(def.default_source, second.id);
+  const bank = await stripe.customers.update(c.id, { bank_account: 'btok_us_verified' });
+  assert.match(bank.default_source, /^ba_/);
+  const back = await stripe.customers.update(c.id, { default_bank_account: bank.default_source });
+  assert.equal(back.default_source, bank.default_source);
+  await assert.rejects(stripe.customers.update(c.id, { card: 'tok_visa', source: 'tok_visa' }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.customers.update(c.id, { default_card: 'card_nope' }), (e) => e.statusCode >= 400 && e.statusCode < 500);
+  assertStripeShape(back, 'customer');
+});
+
 test('no card number in clear on disk or in the server log', async () => {
   const pans = ['4242424242424242', '5555555555554444', '4000002500003155'];
   const c = await stripe.customers.create({});

@@ -145,6 +145,78 @@ test('an invoice item\'s update takes unit_amount_decimal (with quantity): the a
   assert.equal((await stripe.invoiceItems.retrieve(item.id)).amount, 35);
 });
 
+test('an invoice item\'s update takes price or price_data: its unit amount in the item\'s currency, a draft\'s total following; Stripe\'s refusals', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const product = await stripe.products.create({ name: 'Widget' });
+  const price = await stripe.prices.create({
+    product: product.id, currency: 'usd', unit_amount: 250, currency_options: { eur: { unit_amount: 230 } },
+  });
+  const item = await stripe.invoiceItems.create({ customer: customer.id, currency: 'usd', unit_amount: 100, quantity: 3 });
+  const draft = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.equal(draft.total, 300);
+  const u1 = await stripe.invoiceItems.update(item.id, { price: price.id });
+  assert.deepEqual([u1.amount, u1.unit_amount, u1.quantity, u1.price.id], [750, 250, 3, price.id]);
+  shape(u1, 'invoiceitem');
+  assert.equal((await stripe.invoices.retrieve(draft.id)).total, 750);
+  const upd = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 1 })).data[0];
+  assert.deepEqual([upd.data.object.id, upd.data.previous_attributes.amount], [item.id, 300]);
+  const u2 = await stripe.invoiceItems.update(item.id, { price_data: { currency: 'usd', product: product.id, unit_amount: 120 }, quantity: 2 });
+  assert.deepEqual([u2.amount, u2.unit_amount, u2.quantity], [240, 120, 2]);
+  assert.notEqual(u2.price.id, price.id);
+  assert.equal(u2.price.active, false);
+  assert.equal((await stripe.invoices.retrieve(draft.id)).total, 240);
+  // in a currency of one of the price's currency_options: that entry's amount
+  const eurItem = await stripe.invoiceItems.create({ customer: customer.id, currency: 'eur', amount: 999 });
+  assert.equal((await stripe.invoiceItems.update(eurItem.id, { price: price.id })).amount, 230);
+  const refuse = (id, params, param, status = 400) => assert.rejects(stripe.invoiceItems.update(id, params),
+    (err) => err.statusCode === status && err.raw.param === param);
+  await refuse(item.id, { price: price.id, amount: 5 }, 'price');
+  await refuse(item.id, { price: 'price_nope' }, 'price', 404);
+  await refuse(item.id, { price_data: { currency: 'eur', product: product.id, unit_amount: 1 } }, 'price_data[currency]');
+  const jpy = await stripe.prices.create({ product: product.id, currency: 'jpy', unit_amount: 500 });
+  await refuse(item.id, { price: jpy.id }, 'price');
+  const monthly = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } });
+  await refuse(item.id, { price: monthly.id }, 'price');
+  assert.equal((await stripe.invoiceItems.retrieve(item.id)).amount, 240);
+  await stripe.invoices.finalizeInvoice(draft.id);
+  await assert.rejects(stripe.invoiceItems.update(item.id, { price: price.id }), (err) => err.statusCode === 400);
+});
+
+test('an invoice of a subscription\'s pending items (subscription on create): those items alone, the subscription\'s cycle untouched', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const product = await stripe.products.create({ name: 'Plan' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' } });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  const latest = sub.latest_invoice;
+  const a = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 300, currency: 'usd' });
+  const b = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 200, currency: 'usd' });
+  const loose = await stripe.invoiceItems.create({ customer: customer.id, amount: 1000, currency: 'usd' });
+  const inv = await stripe.invoices.create({ customer: customer.id, subscription: sub.id });
+  assert.deepEqual([inv.subscription, inv.billing_reason, inv.status, inv.total], [sub.id, 'manual', 'draft', 500]);
+  assert.deepEqual(inv.lines.data.map((l) => l.parent.invoice_item_details.invoice_item).sort(), [a.id, b.id].sort());
+  assert.equal(inv.parent.subscription_details.subscription, sub.id);
+  shape(inv, 'invoice');
+  assert.equal((await stripe.invoiceItems.retrieve(loose.id)).invoice, null);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 500]);
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.deepEqual([after.status, after.latest_invoice], ['active', latest]);
+  // refusals: another customer's subscription, auto_advance, a currency not the subscription's
+  const stranger = await stripe.customers.create({ email: 'other@example.com' });
+  await assert.rejects(stripe.invoices.create({ customer: stranger.id, subscription: sub.id }),
+    (e) => e.statusCode === 400 && e.param === 'subscription');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, subscription: sub.id, auto_advance: true }),
+    (e) => e.statusCode === 400 && e.param === 'auto_advance');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, subscription: sub.id, currency: 'eur' }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, subscription: 'sub_nope' }), (e) => e.statusCode === 404);
+  // a draft of it can be deleted: its items are pending again
+  const c = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 50, currency: 'usd' });
+  const d = await stripe.invoices.create({ customer: customer.id, subscription: sub.id });
+  await stripe.invoices.del(d.id);
+  assert.equal((await stripe.invoiceItems.retrieve(c.id)).invoice, null);
+});
+
 const HOUR = 3600;
 
 async function eventTypes(id) {

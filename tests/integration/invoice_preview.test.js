@@ -342,6 +342,53 @@ test('a customer alone: its pending items; nothing to invoice is invoice_upcomin
     (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
 });
 
+test('invoice_items: items a preview adds as if pending (upcoming, its lines, createPreview), written nowhere; automatic_tax and customer_details on upcoming', async () => {
+  const { customer } = await setup();
+  const gadget = await stripe.products.create({ name: 'Gadget' });
+  const price = await stripe.prices.create({ product: gadget.id, unit_amount: 450, currency: 'usd' });
+  const before = await snapshot(customer.id);
+  const items = [{ amount: 1200, currency: 'usd', description: 'Setup fee' }, { price: price.id, quantity: 2 }];
+  const up = await upcoming({ customer: customer.id, invoice_items: items });
+  shape(up);
+  assert.deepEqual(up.lines.data.map((l) => l.amount).sort((x, y) => x - y), [900, 1200]);
+  assert.ok(up.lines.data.some((l) => l.description === 'Setup fee'));
+  assert.deepEqual([up.subtotal, up.total, up.currency], [2100, 2100, 'usd']);
+  const page = await upcomingLines({ customer: customer.id, invoice_items: items, limit: 1 });
+  assert.deepEqual([page.data.length, page.has_more], [1, true]);
+  // with a pending item: both
+  const pending = await stripe.invoiceItems.create({ customer: customer.id, amount: 100, currency: 'usd' });
+  const withPending = await stripe.invoices.createPreview({ customer: customer.id, invoice_items: [{ unit_amount: 250, quantity: 3, currency: 'usd' }] });
+  shape(withPending);
+  assert.equal(withPending.total, 100 + 750);
+  assert.ok(withPending.lines.data.some((l) => l.parent.invoice_item_details.invoice_item === pending.id));
+  // a subscription's renewal preview takes them too
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const renewal = await stripe.invoices.createPreview({ subscription: sub.id });
+  const more = await stripe.invoices.createPreview({ subscription: sub.id, invoice_items: [{ amount: 500, currency: 'usd' }] });
+  assert.equal(more.total, renewal.total + 500);
+  // refusals
+  await assert.rejects(upcoming({ customer: customer.id, invoice_items: [{ amount: 1, price: price.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'invoice_items[0][amount]');
+  await assert.rejects(upcoming({ customer: customer.id, currency: 'usd', invoice_items: [{ amount: 1, currency: 'eur' }] }),
+    (e) => e.statusCode === 400 && e.param === 'invoice_items[0][currency]');
+  await assert.rejects(upcoming({ customer: customer.id, invoice_items: [{ amount: 1 }] }),
+    (e) => e.statusCode === 400 && e.param === 'invoice_items[0][currency]');
+  await stripe.invoiceItems.del(pending.id);
+  // automatic_tax on upcoming: a place is needed (the customer has no address)
+  await assert.rejects(upcoming({ customer: customer.id, automatic_tax: { enabled: true }, invoice_items: [{ amount: 1000, currency: 'usd', tax_behavior: 'exclusive' }] }),
+    (e) => e.statusCode === 400 && e.code === 'customer_tax_location_invalid');
+  const taxed = await upcoming({
+    customer: customer.id, automatic_tax: { enabled: true },
+    customer_details: { shipping: { name: 'Ada', address: { country: 'DE', postal_code: '10117', city: 'Berlin' } } },
+    invoice_items: [{ amount: 1000, currency: 'usd', tax_behavior: 'exclusive' }],
+  });
+  assert.deepEqual([taxed.automatic_tax.enabled, taxed.automatic_tax.status], [true, 'complete']);
+  shape(taxed);
+  await stripe.subscriptions.cancel(sub.id);
+  const after = await snapshot(customer.id);
+  assert.deepEqual(after.items, before.items);
+});
+
 test("another merchant's objects are 404; unknown and wrong parameters are 400; nothing is kept for a key", async () => {
   const { customer } = await setup();
   const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
@@ -356,7 +403,7 @@ test("another merchant's objects are 404; unknown and wrong parameters are 400; 
     { subscription: sub.id, subscription_details: { cancel_at: T0 + 40 * DAY } },
     { subscription: sub.id, schedule: 'sub_sched_x' },
     { customer: customer.id, customer_details: { tax_exempt: 'none' } },
-    { customer: customer.id, invoice_items: [{ amount: 100, currency: 'usd' }] },
+    { customer: customer.id, invoice_items: [{ invoiceitem: 'ii_x', amount: 100, currency: 'usd' }] },
   ]) {
     await assert.rejects(stripe.invoices.createPreview(params),
       (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));

@@ -465,3 +465,42 @@ test('pay-what-you-want prices: custom_unit_amount checked, stored and shown; re
   });
   assert.equal((await stripe.subscriptions.list({ customer: cus.id })).data.length, 0);
 });
+
+test('tax_code, package_dimensions and marketing_features: kept, shown, changed with previous_attributes, cleared; refusals', async () => {
+  const p = await stripe.products.create({
+    name: 'Parcel', tax_code: 'txcd_99999999', shippable: true,
+    package_dimensions: { height: 10, length: 20.5, weight: 3.25, width: 8 },
+    marketing_features: [{ name: 'Waterproof' }, { name: 'Recycled' }],
+  });
+  assert.equal(p.tax_code, 'txcd_99999999');
+  assert.deepEqual(p.package_dimensions, { height: 10, length: 20.5, weight: 3.25, width: 8 });
+  assert.deepEqual(p.marketing_features, [{ name: 'Waterproof' }, { name: 'Recycled' }]);
+  assertStripeShape(p, 'product');
+  assert.deepEqual((await stripe.products.retrieve(p.id)).marketing_features, p.marketing_features);
+  const u = await stripe.products.update(p.id, { tax_code: 'txcd_10000000', marketing_features: [{ name: 'Light' }] });
+  assert.equal(u.tax_code, 'txcd_10000000');
+  assert.deepEqual(u.marketing_features, [{ name: 'Light' }]);
+  assert.deepEqual(u.package_dimensions, p.package_dimensions);
+  const [, upd] = await eventsOf(p.id);
+  assert.equal(upd.type, 'product.updated');
+  assert.equal(upd.data.previous_attributes.tax_code, 'txcd_99999999');
+  assert.deepEqual(upd.data.previous_attributes.marketing_features, p.marketing_features);
+  const cleared = await stripe.products.update(p.id, { tax_code: '', package_dimensions: '', marketing_features: '' });
+  assert.deepEqual([cleared.tax_code, cleared.package_dimensions, cleared.marketing_features], [null, null, []]);
+  assertStripeShape(cleared, 'product');
+  // the spec's older name, `features`, is the same list
+  const old = await stripe.products.create({ name: 'Old SDK', features: [{ name: 'Fast' }] });
+  assert.deepEqual(old.marketing_features, [{ name: 'Fast' }]);
+  for (const bad of [
+    { tax_code: 'txcd_nope' },
+    { package_dimensions: { height: 1, length: 1, weight: 1 } },
+    { package_dimensions: { height: -1, length: 1, weight: 1, width: 1 } },
+    { package_dimensions: { height: '1e3', length: 1, weight: 1, width: 1 } },
+    { marketing_features: Array.from({ length: 16 }, (_, i) => ({ name: `f${i}` })) },
+    { marketing_features: [{ name: 'x'.repeat(81) }] },
+  ]) {
+    await assert.rejects(stripe.products.update(p.id, bad), (e) => e.statusCode >= 400 && e.statusCode < 500, JSON.stringify(bad));
+  }
+  const after = await stripe.products.retrieve(p.id);
+  assert.deepEqual([after.tax_code, after.package_dimensions, after.marketing_features], [null, null, []]);
+});

@@ -6,6 +6,10 @@
 // refusals, tenants. Objects are checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { startTender, stopAll, launchChromium } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
@@ -375,4 +379,295 @@ test('the page takes untrusted forms: bad cards, values and shapes are refused o
   const cur = await stripe.invoices.retrieve(inv.id);
   assert.deepEqual([cur.status, cur.amount_paid], ['open', 0]);
   assert.equal((await stripe.charges.list({ customer: customer.id })).data.length, 0);
+});
+
+// a PDF's text (pdftotext, poppler-utils), as documents.test.js reads it
+function pdfText(buf) {
+  const f = path.join(os.tmpdir(), `tender-sendinv-${process.pid}-${Math.random().toString(36).slice(2)}.pdf`);
+  fs.writeFileSync(f, buf);
+  try {
+    return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
+  } finally {
+    fs.unlinkSync(f);
+  }
+}
+
+test('an invoice\'s settings: footer, custom_fields, shipping_details, statement_descriptor, rendering and effective_at on the object, its page and its PDF; when they can change', async () => {
+  const customer = await customerWithCard();
+  const shipping = {
+    name: 'Ada Lovelace', phone: '+44 20 7946 0000',
+    address: { line1: '1 Analytical St', city: 'London', postal_code: 'N1 9GU', country: 'GB' },
+  };
+  const d = await draft(customer, {
+    days_until_due: 30, footer: 'Thank you & goodbye',
+    custom_fields: [{ name: 'PO number', value: 'PO-1234' }, { name: 'Cost centre', value: 'R&D 7' }],
+    shipping_details: shipping, statement_descriptor: 'ADA SERVICES',
+    rendering_options: { amount_tax_display: 'exclude_tax' },
+  });
+  assert.equal(d.footer, 'Thank you & goodbye');
+  assert.deepEqual(d.custom_fields, [{ name: 'PO number', value: 'PO-1234' }, { name: 'Cost centre', value: 'R&D 7' }]);
+  assert.deepEqual(d.shipping_details, {
+    address: { city: 'London', country: 'GB', line1: '1 Analytical St', line2: null, postal_code: 'N1 9GU', state: null },
+    carrier: null, name: 'Ada Lovelace', phone: '+44 20 7946 0000', tracking_number: null,
+  });
+  assert.equal(d.statement_descriptor, 'ADA SERVICES');
+  assert.deepEqual(d.rendering, { amount_tax_display: 'exclude_tax', pdf: { page_size: null }, template: null, template_version: null });
+  assert.equal(d.effective_at, null);
+  shape(d);
+  // a draft takes effective_at and new custom fields; the others stay
+  const upd = await stripe.invoices.update(d.id, {
+    effective_at: T0, custom_fields: [{ name: 'PO number', value: 'PO-5678' }], rendering: { pdf: { page_size: 'a4' } },
+  });
+  assert.equal(upd.effective_at, T0);
+  assert.deepEqual(upd.custom_fields, [{ name: 'PO number', value: 'PO-5678' }]);
+  assert.deepEqual(upd.rendering.pdf, { page_size: 'a4' });
+  assert.equal(upd.rendering.amount_tax_display, 'exclude_tax');
+  assert.equal(upd.footer, 'Thank you & goodbye');
+  const fin = await stripe.invoices.finalizeInvoice(d.id);
+  assert.equal(fin.effective_at, T0);
+  assert.ok(fin.status_transitions.finalized_at > T0);
+  shape(fin);
+  const page = (await env.request({ path: pagePath(fin) })).body;
+  assert.match(page, /id="footer">Thank you &amp; goodbye</);
+  assert.match(page, /<dt>PO number<\/dt><dd>PO-5678<\/dd>/);
+  assert.match(page, /id="shipping">Ship to: Ada Lovelace, 1 Analytical St, N1 9GU, London, GB</);
+  const pdf = pdfText(Buffer.from(await (await fetch(fin.invoice_pdf)).arrayBuffer()));
+  assert.match(pdf, /Date of issue\s+2025-05-01/);
+  assert.match(pdf, /PO number\s+PO-5678/);
+  assert.match(pdf, /Ship to/);
+  assert.match(pdf, /1 Analytical St/);
+  assert.match(pdf, /Thank you & goodbye/);
+  // an open invoice: what it shows may change, not the date it is in effect
+  const open = await stripe.invoices.update(d.id, { footer: '', custom_fields: '' });
+  assert.deepEqual([open.footer, open.custom_fields, open.effective_at], [null, null, T0]);
+  shape(open);
+  await assert.rejects(stripe.invoices.update(d.id, { effective_at: T0 + 60 }), (e) => e.statusCode === 400);
+  const events = await eventsOf(d.id, 'invoice.updated');
+  assert.equal(events[0].data.object.footer, null);
+  // refusals change nothing
+  const five = Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, value: 'v' }));
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, custom_fields: five }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, custom_fields: [{ name: 'x'.repeat(31), value: 'v' }] }),
+    (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, statement_descriptor: '12345' }),
+    (e) => e.statusCode === 400 && e.param === 'statement_descriptor');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, shipping_details: { address: { line1: 'x' } } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  await assert.rejects(stripe.invoices.update(d.id, { rendering_options: { amount_tax_display: 'sideways' } }),
+    (e) => e.statusCode === 400);
+  assert.equal((await stripe.invoices.retrieve(d.id)).rendering.amount_tax_display, 'exclude_tax');
+  // a paid invoice takes none
+  await stripe.invoices.pay(d.id, { paid_out_of_band: true });
+  await assert.rejects(stripe.invoices.update(d.id, { footer: 'late' }), (e) => e.statusCode === 400);
+});
+
+test('default_payment_method and default_source: an invoice is paid with its own before its customer\'s default; they must be its customer\'s', async () => {
+  const customer = await customerWithCard();
+  const mc = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1200, currency: 'usd' });
+  const inv = await stripe.invoices.create({
+    customer: customer.id, pending_invoice_items_behavior: 'include', default_payment_method: mc.id,
+  });
+  assert.equal(inv.default_payment_method, mc.id);
+  shape(inv);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.equal(paid.status, 'paid');
+  const pis = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.equal(pis.length, 1);
+  assert.deepEqual([pis[0].payment_method, pis[0].amount, pis[0].status], [mc.id, 1200, 'succeeded']);
+  // a card source as default_source pays a second invoice
+  const card = await stripe.customers.createSource(customer.id, { source: 'tok_amex' });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const inv2 = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  const withSource = await stripe.invoices.update(inv2.id, { default_source: card.id });
+  assert.deepEqual([withSource.default_source, withSource.default_payment_method], [card.id, null]);
+  shape(withSource);
+  assert.equal((await stripe.invoices.pay(inv2.id)).status, 'paid');
+  const pi2 = (await stripe.paymentIntents.list({ customer: customer.id })).data.find((p) => p.amount === 700);
+  assert.equal(pi2.payment_method, card.id);
+  // another customer's payment method or source is refused, and "" clears
+  const stranger = await customerWithCard();
+  const theirs = await stripe.paymentMethods.attach('pm_card_visa', { customer: stranger.id });
+  const d = await stripe.invoices.create({ customer: customer.id, default_payment_method: mc.id });
+  await assert.rejects(stripe.invoices.update(d.id, { default_payment_method: theirs.id }),
+    (e) => e.statusCode === 400 && e.param === 'default_payment_method');
+  await assert.rejects(stripe.invoices.update(d.id, { default_payment_method: 'pm_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'default_payment_method');
+  await assert.rejects(stripe.invoices.update(d.id, { default_source: 'card_nope' }),
+    (e) => e.statusCode === 400 && e.param === 'default_source');
+  await assert.rejects(stripe.invoices.create({ customer: stranger.id, default_payment_method: mc.id }),
+    (e) => e.statusCode === 400 && e.param === 'default_payment_method');
+  assert.equal((await stripe.invoices.retrieve(d.id)).default_payment_method, mc.id);
+  assert.equal((await stripe.invoices.update(d.id, { default_payment_method: '' })).default_payment_method, null);
+});
+
+test('pay with source, mandate and forgive: a source of the customer\'s, a mandate of the payment method that pays', async () => {
+  const customer = await customerWithCard();
+  const card = await stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const stranger = await customerWithCard();
+  const theirs = await stripe.customers.createSource(stranger.id, { source: 'tok_visa' });
+  await assert.rejects(stripe.invoices.pay(inv.id, { source: theirs.id }), (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.invoices.pay(inv.id, { source: card.id, payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.invoices.pay(inv.id, { paid_out_of_band: true, source: card.id }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  const paid = await stripe.invoices.pay(inv.id, { source: card.id, forgive: true });
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 2500]);
+  shape(paid);
+  const pis = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.deepEqual(pis.map((p) => [p.payment_method, p.status]), [[card.id, 'succeeded']]);
+
+  // a SEPA debit under the mandate named, which must be its payment method's
+  const ONLINE = { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (test)' } } };
+  const eurCus = await stripe.customers.create({ email: 'sepa@example.com' });
+  const sepaPm = () => stripe.paymentMethods.create({
+    type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' },
+  });
+  const [pm, pm2] = [await sepaPm(), await sepaPm()];
+  const si = await stripe.setupIntents.create({
+    customer: eurCus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  const si2 = await stripe.setupIntents.create({
+    customer: eurCus.id, payment_method_types: ['sepa_debit'], payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  await stripe.invoiceItems.create({ customer: eurCus.id, amount: 3000, currency: 'eur' });
+  const fin = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({
+    customer: eurCus.id, pending_invoice_items_behavior: 'include',
+  })).id);
+  await assert.rejects(stripe.invoices.pay(fin.id, { payment_method: pm.id, mandate: 'mandate_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'mandate');
+  await assert.rejects(stripe.invoices.pay(fin.id, { payment_method: pm.id, mandate: si2.mandate }),
+    (e) => e.statusCode === 400 && e.param === 'mandate');
+  assert.equal((await stripe.paymentIntents.list({ customer: eurCus.id })).data.length, 0);
+  const paying = await stripe.invoices.pay(fin.id, { payment_method: pm.id, mandate: si.mandate });
+  assert.equal(paying.status, 'open');
+  shape(paying);
+  const [pi] = (await stripe.paymentIntents.list({ customer: eurCus.id })).data;
+  assert.deepEqual([pi.status, pi.payment_method], ['processing', pm.id]);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
+});
+
+test('shipping_cost: a shipping rate (or one made from shipping_rate_data) adds to the total, shown on the object, the page and the PDF, and is charged', async () => {
+  const customer = await customerWithCard();
+  const rate = await stripe.shippingRates.create({ display_name: 'Ground', type: 'fixed_amount', fixed_amount: { amount: 700, currency: 'usd' } });
+  const d = await draft(customer, { days_until_due: 30, shipping_cost: { shipping_rate: rate.id } });
+  assert.equal(d.amount_shipping, 700);
+  assert.deepEqual(d.shipping_cost, { amount_subtotal: 700, amount_tax: 0, amount_total: 700, shipping_rate: rate.id, taxes: [] });
+  assert.deepEqual([d.subtotal, d.total, d.amount_due], [2500, 3200, 3200]);
+  shape(d);
+  // an ad-hoc rate replaces it; the draft's items keep moving the total
+  const u = await stripe.invoices.update(d.id, {
+    shipping_cost: { shipping_rate_data: { display_name: 'Express', type: 'fixed_amount', fixed_amount: { amount: 1500, currency: 'usd' } } },
+  });
+  assert.notEqual(u.shipping_cost.shipping_rate, rate.id);
+  assert.equal((await stripe.shippingRates.retrieve(u.shipping_cost.shipping_rate)).display_name, 'Express');
+  assert.deepEqual([u.amount_shipping, u.total], [1500, 4000]);
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: d.id, amount: 500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(d.id)).total, 4500);
+  // refusals: another currency, an unknown rate, both; a finalized invoice's is fixed
+  const eur = await stripe.shippingRates.create({ display_name: 'EU', type: 'fixed_amount', fixed_amount: { amount: 100, currency: 'eur' } });
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: { shipping_rate: eur.id } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: { shipping_rate: 'shr_nope' } }), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: { shipping_rate: rate.id, shipping_rate_data: { display_name: 'x', fixed_amount: { amount: 1, currency: 'usd' } } } }),
+    (e) => e.statusCode === 400);
+  const fin = await stripe.invoices.finalizeInvoice(d.id);
+  assert.deepEqual([fin.amount_shipping, fin.total, fin.amount_due], [1500, 4500, 4500]);
+  shape(fin);
+  await assert.rejects(stripe.invoices.update(d.id, { shipping_cost: '' }), (e) => e.statusCode === 400);
+  const page = (await env.request({ path: pagePath(fin) })).body;
+  assert.match(page, /id="shipping_amount">15\.00 USD</);
+  assert.match(page, /id="total">45\.00 USD</);
+  const pdf = pdfText(Buffer.from(await (await fetch(fin.invoice_pdf)).arrayBuffer()));
+  assert.match(pdf, /Shipping\s+15\.00 USD/);
+  const paid = await stripe.invoices.pay(fin.id, { payment_method: 'pm_card_visa' });
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 4500]);
+  // "" takes it off a draft
+  const d2 = await draft(customer, { days_until_due: 30, shipping_cost: { shipping_rate: rate.id } });
+  const off = await stripe.invoices.update(d2.id, { shipping_cost: '' });
+  assert.deepEqual([off.shipping_cost, off.amount_shipping, off.total], [null, 0, 2500]);
+});
+
+test('Connect: on_behalf_of, transfer_data and application_fee_amount, and statement_descriptor, carried by the invoice\'s PaymentIntent and charge', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'seller@example.com' });
+  const customer = await customerWithCard();
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 10000, currency: 'usd' });
+  const inv = await stripe.invoices.create({
+    customer: customer.id, pending_invoice_items_behavior: 'include', on_behalf_of: acct.id,
+    transfer_data: { destination: acct.id }, application_fee_amount: 1230, statement_descriptor: 'SELLER INV',
+  });
+  assert.deepEqual([inv.on_behalf_of, inv.transfer_data, inv.application_fee_amount], [acct.id, { amount: null, destination: acct.id }, 1230]);
+  shape(inv);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.equal(paid.status, 'paid');
+  shape(paid);
+  const [pi] = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.deepEqual([pi.amount, pi.application_fee_amount, pi.transfer_data.destination, pi.on_behalf_of, pi.statement_descriptor],
+    [10000, 1230, acct.id, acct.id, 'SELLER INV']);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.match(ch.transfer, /^tr_/);
+  assert.match(ch.application_fee, /^fee_/);
+  assert.equal((await stripe.transfers.retrieve(ch.transfer)).destination, acct.id);
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount, 1230);
+  // refusals: a fee without a destination, an account that is not the merchant's, both a fee
+  // and transfer_data[amount]; a fee more than the payment when it is paid
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, application_fee_amount: 100 }),
+    (e) => e.statusCode === 400 && e.param === 'application_fee_amount');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, transfer_data: { destination: 'acct_nope' } }),
+    (e) => e.statusCode === 400 && e.param === 'transfer_data[destination]');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, on_behalf_of: 'acct_nope' }),
+    (e) => e.statusCode === 400 && e.param === 'on_behalf_of');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, application_fee_amount: 1, transfer_data: { destination: acct.id, amount: 5 } }),
+    (e) => e.statusCode === 400);
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 500, currency: 'usd' });
+  const small = await stripe.invoices.create({
+    customer: customer.id, pending_invoice_items_behavior: 'include', transfer_data: { destination: acct.id }, application_fee_amount: 600,
+  });
+  await assert.rejects(stripe.invoices.pay(small.id), (e) => e.statusCode === 400 && e.param === 'application_fee_amount');
+  // cleared on the draft, it pays as any invoice
+  const cleared = await stripe.invoices.update(small.id, { application_fee_amount: '', transfer_data: '' });
+  assert.deepEqual([cleared.application_fee_amount, cleared.transfer_data], [null, null]);
+  assert.equal((await stripe.invoices.pay(small.id)).status, 'paid');
+});
+
+test('from_invoice: a revision copies the invoice (lines, footer, terms); finalizing it voids the original and is numbered after it', async () => {
+  const customer = await customerWithCard();
+  const orig = await stripe.invoices.finalizeInvoice((await draft(customer, { days_until_due: 30, footer: 'Orig footer', description: 'Work' })).id);
+  const rev = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: orig.id }, footer: 'Revised footer' });
+  assert.deepEqual([rev.status, rev.customer, rev.total, rev.description, rev.collection_method, rev.footer],
+    ['draft', customer.id, 2500, 'Work', 'send_invoice', 'Revised footer']);
+  assert.deepEqual(rev.from_invoice, { action: 'revision', invoice: orig.id });
+  assert.notEqual(rev.lines.data[0].id, orig.lines.data[0].id);
+  shape(rev);
+  // its lines are its own: one added changes the revision, not the original
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: rev.id, amount: 500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(orig.id)).total, 2500);
+  const fin = await stripe.invoices.finalizeInvoice(rev.id);
+  assert.deepEqual([fin.number, fin.total, fin.status], [`${orig.number}-1`, 3000, 'open']);
+  const voided = await stripe.invoices.retrieve(orig.id);
+  assert.deepEqual([voided.status, voided.latest_revision], ['void', rev.id]);
+  shape(voided);
+  assert.equal((await eventsOf(orig.id, 'invoice.voided')).length, 1);
+  // a revision of the revision, numbered next
+  const rev2 = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: rev.id } })).id);
+  assert.equal(rev2.number, `${orig.number}-2`);
+  assert.equal((await stripe.invoices.retrieve(rev.id)).status, 'void');
+  // the customer's next invoice keeps its own sequence
+  const next = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  assert.equal(next.number, orig.number.replace(/-0001$/, '-0002'));
+  // refusals: a void invoice, a draft, a paid one, another customer, no customer at all
+  await assert.rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: orig.id } }), (e) => e.statusCode === 400);
+  const d = await draft(customer);
+  await assert.rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: d.id } }), (e) => e.statusCode === 400);
+  await stripe.invoices.pay(next.id, { paid_out_of_band: true });
+  await assert.rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: next.id } }), (e) => e.statusCode === 400);
+  const stranger = await customerWithCard();
+  await assert.rejects(stripe.invoices.create({ customer: stranger.id, from_invoice: { action: 'revision', invoice: rev2.id } }),
+    (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.invoices.create({}), (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  // a revision left a draft while its original is paid meanwhile cannot be finalized
+  const rev3 = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: rev2.id } });
+  await stripe.invoices.pay(rev2.id, { paid_out_of_band: true });
+  await assert.rejects(stripe.invoices.finalizeInvoice(rev3.id), (e) => e.statusCode === 400);
 });

@@ -128,6 +128,36 @@ Test(pdf, renders_the_document_with_its_text_and_metadata)
 	buf_release(&b);
 }
 
+/* an invoice's shipping_details as a "Ship to" block beside "Bill to", and a header full of
+ * rows (dates, custom fields) on the one page */
+Test(pdf, ship_to_block_and_a_full_header)
+{
+	struct pdf_line lines[1] = {{"Widget", true, 1, true, 100, 100}};
+	struct pdf_doc d = sample(lines, 1);
+	d.ship_to.name = "Ada Lovelace";
+	d.ship_to.address[0] = "1 Analytical St";
+	d.ship_to.address[1] = "N1 9GU London";
+	while (d.n_dates < PDF_DATES_MAX)
+		d.dates[d.n_dates++] = (struct pdf_date){"PO number", 0, "PO-5678"};
+	struct buf b;
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(pdf_render(&d, &b), 0);
+	char *t = pdf_text(&b, "-layout");
+	cr_assert(strstr(t, "Ship to"), "%s", t);
+	cr_assert(strstr(t, "Ada Lovelace"), "%s", t);
+	cr_assert(strstr(t, "1 Analytical St"), "%s", t);
+	cr_assert(strstr(t, "Bill to"), "%s", t);
+	cr_assert(strstr(t, "Jenny Rosen"), "%s", t);
+	cr_assert(strstr(t, "PO-5678"), "%s", t);
+	free(t);
+	cr_assert_eq(pdf_pages(&b), 1);
+	/* one row too many is refused, as any description out of its bounds */
+	d.n_dates = PDF_DATES_MAX + 1;
+	buf_reset(&b);
+	cr_assert_eq(pdf_render(&d, &b), PDF_ERR_INVALID);
+	buf_release(&b);
+}
+
 Test(pdf, same_document_same_bytes)
 {
 	struct pdf_line lines[1] = {{"Widget", true, 1, true, 500, 500}};
