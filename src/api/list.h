@@ -45,6 +45,11 @@ struct list_spec {
  * value, or NULL when it is absent or empty (no filter: the statement's `$n IS NULL OR …`). */
 void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *name);
 
+/* A timestamp list filter `name` (an integer, or a hash of gt/gte/lt/lte) as inclusive bounds
+ * at idx and idx + 1 (the statement's `($n IS NULL OR col >= $n) AND ($n+1 IS NULL OR col <=
+ * $n+1)`); absent or empty: both NULL. */
+void list_bind_range(struct req *r, struct db_stmt *st, int idx, const char *name);
+
 /* The same for a boolean list filter (active=true): 1 or 0, or NULL when absent. */
 void list_bind_bool(struct req *r, struct db_stmt *st, int idx, const char *name);
 

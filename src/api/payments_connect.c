@@ -77,12 +77,11 @@ static int destination_rate_check(struct req *r, struct db *db, const struct acc
 			from, settle, x->c->destination);
 }
 
-static int accounts_check_fn(struct db *db, void *p)
+int payments_connect_accounts_usable(struct req *r, struct db *db, const char *destination,
+				     const char *destination_param, const char *on_behalf_of)
 {
-	struct accounts_check *x = p;
-	struct req *r = x->r;
-	const char *accounts[2] = {x->c->destination, x->c->on_behalf_of};
-	const char *params[2] = {x->p->destination_param, "on_behalf_of"};
+	const char *accounts[2] = {destination, on_behalf_of};
+	const char *params[2] = {destination_param, "on_behalf_of"};
 	for (int i = 0; i < 2; i++) {
 		if (!accounts[i])
 			continue;
@@ -100,6 +99,16 @@ static int accounts_check_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	return 0;
+}
+
+static int accounts_check_fn(struct db *db, void *p)
+{
+	struct accounts_check *x = p;
+	struct req *r = x->r;
+	if (payments_connect_accounts_usable(r, db, x->c->destination, x->p->destination_param,
+					     x->c->on_behalf_of) != 0)
+		return -1;
 	return x->c->destination ? destination_rate_check(r, db, x) : 0;
 }
 

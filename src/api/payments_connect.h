@@ -32,6 +32,11 @@ int payments_connect_check_terms(struct req *r, const struct payment_connect *c,
 /* Checks, in a read of its own, that c's destination and on_behalf_of are connected accounts of
  * the merchant that can take payments, and that Tender can convert `currency` into what the
  * destination settles in. 0, or -1 with r->err. */
+/* Inside a transaction: destination and on_behalf_of (either NULL) are connected accounts of
+ * r's merchant that may take payments; else Stripe's 400 naming destination_param or
+ * on_behalf_of. 0, or -1 with r->err. */
+int payments_connect_accounts_usable(struct req *r, struct db *db, const char *destination,
+				     const char *destination_param, const char *on_behalf_of);
 int payments_connect_check_accounts(struct req *r, const struct payment_connect *c,
 				    const char *currency, const struct connect_params *p);
 

@@ -1745,45 +1745,13 @@ static const char SQL_CURSOR[] =
 static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
 
-/* A timestamp filter (an integer, or gt/gte/lt/lte) as inclusive bounds at idx, idx + 1;
- * absent: both NULL. */
-static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
-{
-	const struct form_node *c = param_node(r, name);
-	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
-		db_bind_null(st, idx);
-		db_bind_null(st, idx + 1);
-		return;
-	}
-	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
-	char path[48];
-	if (param_int(r, name, &v) == 1) {
-		lo = hi = v;
-	} else {
-		snprintf(path, sizeof(path), "%s.gt", name);
-		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
-			lo = v + 1;
-		snprintf(path, sizeof(path), "%s.gte", name);
-		if (param_int(r, path, &v) == 1 && v > lo)
-			lo = v;
-		snprintf(path, sizeof(path), "%s.lt", name);
-		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
-			hi = v - 1;
-		snprintf(path, sizeof(path), "%s.lte", name);
-		if (param_int(r, path, &v) == 1 && v < hi)
-			hi = v;
-	}
-	db_bind_int64(st, idx, lo);
-	db_bind_int64(st, idx + 1, hi);
-}
-
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	list_bind_filter(r, st, first, "customer");
-	bind_range(r, st, first + 1, "canceled_at");
-	bind_range(r, st, first + 3, "completed_at");
-	bind_range(r, st, first + 5, "released_at");
+	list_bind_range(r, st, first + 1, "canceled_at");
+	list_bind_range(r, st, first + 3, "completed_at");
+	list_bind_range(r, st, first + 5, "released_at");
 	bool scheduled;
 	if (param_bool(r, "scheduled", &scheduled) == 1)
 		db_bind_int64(st, first + 7, scheduled ? 1 : 0);

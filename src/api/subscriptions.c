@@ -152,6 +152,7 @@
 #include "api/catalog.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "api/payments_connect.h"
 #include "api/sources.h"
 #include "api/payments_common.h"
 #include "api/subscription_schedules.h"
@@ -2137,26 +2138,8 @@ static const struct payment_connect *sub_connect(struct req *r, const struct sub
 int billing_connect_check(struct req *r, struct db *db, const char *destination,
 			  const char *on_behalf_of)
 {
-	const char *accounts[2] = {destination, on_behalf_of};
-	const char *params[2] = {"transfer_data[destination]", "on_behalf_of"};
-	for (int i = 0; i < 2; i++) {
-		if (!accounts[i])
-			continue;
-		int rc = connect_account_usable(db, r->merchant_id, accounts[i]);
-		if (rc == DB_NOTFOUND)
-			return req_fail(r, ERR_PARAM_BAD, params[i],
-					"No such destination: '%s': it is not a connected account "
-					"of yours.",
-					accounts[i]);
-		if (rc == CONNECT_REJECTED)
-			return req_fail(r, ERR_TRANSFER_CAPABILITIES, params[i],
-					"The connected account %s was rejected: it can take no "
-					"payments.",
-					accounts[i]);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
-	return 0;
+	return payments_connect_accounts_usable(r, db, destination, "transfer_data[destination]",
+						on_behalf_of);
 }
 
 struct inv_connect_ctx {
@@ -6040,38 +6023,6 @@ static const char SQL_CURSOR[] =
 static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
 
-/* A timestamp filter (an integer, or gt/gte/lt/lte) as inclusive bounds at idx, idx + 1;
- * absent: both NULL (as subscription_schedules.c's lists bind theirs). */
-static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
-{
-	const struct form_node *c = param_node(r, name);
-	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
-		db_bind_null(st, idx);
-		db_bind_null(st, idx + 1);
-		return;
-	}
-	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
-	char path[48];
-	if (param_int(r, name, &v) == 1) {
-		lo = hi = v;
-	} else {
-		snprintf(path, sizeof(path), "%s.gt", name);
-		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
-			lo = v + 1;
-		snprintf(path, sizeof(path), "%s.gte", name);
-		if (param_int(r, path, &v) == 1 && v > lo)
-			lo = v;
-		snprintf(path, sizeof(path), "%s.lt", name);
-		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
-			hi = v - 1;
-		snprintf(path, sizeof(path), "%s.lte", name);
-		if (param_int(r, path, &v) == 1 && v < hi)
-			hi = v;
-	}
-	db_bind_int64(st, idx, lo);
-	db_bind_int64(st, idx + 1, hi);
-}
-
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
@@ -6082,8 +6033,8 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}
 	/* the current period's bounds (those of its items, which share them) and Stripe Tax */
-	bind_range(r, st, first + 5, "current_period_end");
-	bind_range(r, st, first + 7, "current_period_start");
+	list_bind_range(r, st, first + 5, "current_period_end");
+	list_bind_range(r, st, first + 7, "current_period_start");
 	bool at;
 	if (param_bool(r, "automatic_tax.enabled", &at) == 1)
 		db_bind_int64(st, first + 9, at ? 1 : 0);

@@ -295,7 +295,10 @@ test('hosted verification page: shows the account and the deposits, a wrong answ
   const events1 = (await eventTypesOf(stripe, pi.id)).filter((t) => t !== 'payment_intent.succeeded');
   assert.deepEqual(events1, ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing']);
   // the account is verified for later payments too, as the API's verification leaves it
-  const after1 = (await stripe.events.list({ limit: 100 })).data.length;
+  // (the scheduler may settle the debit meanwhile: its events are not the page's)
+  const pageWrites = async () => (await stripe.events.list({ limit: 100 })).data
+    .filter((e) => !/\.succeeded$|^balance\.|^charge\.updated$/.test(e.type)).length;
+  const after1 = await pageWrites();
   // again: already verified, nothing changes (GET and POST)
   p = await hosted(url);
   assert.equal(p.status, 200);
@@ -303,7 +306,7 @@ test('hosted verification page: shows the account and the deposits, a wrong answ
   p = await hosted(url, { 'amounts[0]': '32', 'amounts[1]': '45' });
   assert.equal(p.status, 200);
   assert.match(p.cell('message'), /already verified/);
-  assert.equal((await stripe.events.list({ limit: 100 })).data.length, after1, 'the re-post wrote nothing');
+  assert.equal(await pageWrites(), after1, 'the re-post wrote nothing');
   pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
 
