@@ -121,6 +121,8 @@ extern const struct route reporting_routes[];
  * actions and the simulated reader's test helper (terminal_readers.c) */
 /* Stripe Issuing: cardholders, cards, the card shipping test helpers (issuing.c) */
 extern const struct route issuing_routes[];
+/* Stripe Treasury: financial accounts, received credits and debits, transactions (treasury.c) */
+extern const struct route treasury_routes[];
 extern const struct route terminal_routes[];
 extern const struct route terminal_readers_routes[];
 

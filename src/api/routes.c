@@ -78,5 +78,6 @@ const struct route *const api_route_tables[] = {
     financial_connections_routes,
     financial_connections_page_routes,
     issuing_routes,
+    treasury_routes,
     NULL,
 };

@@ -22,6 +22,7 @@
 #include "ledger/ledger_issuing.h"
 #include "ledger/ledger_payout.h"
 #include "ledger/ledger_reserve.h"
+#include "ledger/ledger_treasury.h"
 #include "ledger/ledger_cash.h"
 #include "ledger/ledger_topup.h"
 #include "merchant/merchant.h"
@@ -58,6 +59,10 @@ static const char *const accounts[] = {
     LEDGER_ACCT_CUSTOMER_CASH_APPLIED,
     LEDGER_ACCT_MERCHANT_RESERVE,
     LEDGER_ACCT_ISSUING_AVAILABLE,
+    LEDGER_ACCT_TREASURY_CASH,
+    LEDGER_ACCT_TREASURY_INBOUND_PENDING,
+    LEDGER_ACCT_TREASURY_OUTBOUND_PENDING,
+    LEDGER_ACCT_TREASURY_NETWORK,
     NULL,
 };
 

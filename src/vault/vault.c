@@ -1230,6 +1230,49 @@ int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, con
 	return rc;
 }
 
+static const char SQL_IBAN_GET[] =
+    "SELECT data_key_id, sealed FROM vault_ibans WHERE merchant_id = $1 AND id = $2";
+
+int vault_ach_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+		   char out[VAULT_ACH_OPEN_MAX])
+{
+	out[0] = '\0';
+	unsigned char aad[2 * ID_MAX + 1];
+	size_t al = aad_for(merchant_id, id, aad, sizeof(aad));
+	if (!al)
+		return DB_NOTFOUND;
+	struct db_stmt *st = db_prepare(db, SQL_IBAN_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	}
+	char dk_id[ID_MAX];
+	const char *k = db_col_text(st, 0, NULL);
+	str_copy(dk_id, sizeof(dk_id), k ? k : "");
+	size_t n = 0, len = 0;
+	const unsigned char *sealed = db_col_blob(st, 1, &n);
+	pthread_mutex_lock(&v->mu);
+	struct data_key *dk = dk_get(v, db, dk_id);
+	int ok = dk && sealed &&
+		 open_sealed(dk->key, aad, al, sealed, n, (unsigned char *)out,
+			     VAULT_ACH_OPEN_MAX - 1, &len) == 0;
+	pthread_mutex_unlock(&v->mu);
+	db_reset(st);
+	if (!ok) {
+		OPENSSL_cleanse(out, VAULT_ACH_OPEN_MAX);
+		log_msg(LOG_ALERT, "vault: bank account %s of %s failed authentication", id,
+			merchant_id);
+		return VAULT_ERR_TAMPERED;
+	}
+	out[len] = '\0';
+	return DB_OK;
+}
+
 /* ---- identity data (Stripe Identity's verification reports) ---- */
 
 static const char SQL_IDENTITY_PUT[] =
@@ -1915,8 +1958,8 @@ int vault_status(struct store *s, const char *key_file, struct buf *out, char *e
 
 /* The sealed tables vault_verify walks: each row of each must open under its data key (and a
  * card's number pass the Luhn check). IBANs and US bank accounts are never read back by a
- * request, and identity data only when expanded, so without this a damaged row would go
- * unnoticed until it was needed. */
+ * request (but a Treasury account number, when expanded), and identity data only when expanded,
+ * so without this a damaged row would go unnoticed until it was needed. */
 static const struct sealed_table {
 	const char *table, *what, *page_sql, *get_sql;
 } sealed_tables[] = {

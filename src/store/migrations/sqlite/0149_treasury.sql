@@ -1,0 +1,76 @@
+-- Stripe Treasury (api/treasury.c): financial accounts (fa_) of a merchant (on Stripe, of a
+-- connected account, reached with Stripe-Account), the money received into and taken out of them
+-- (received credits rc_ and received debits rd_, one table, kind telling which), and the Treasury
+-- transactions (trxn_) and their entries (trxne_) that moved each account's balance.
+-- A financial account's ABA account number is made and sealed by the vault (vault_ibans, under
+-- the account's id); only its last four digits are here. Its balance is never stored: it is the
+-- sum of its transaction entries (cash, inbound_pending, outbound_pending), which are insert-only,
+-- and each transaction is also a journal transaction of the ledger (ledger/ledger_treasury.h),
+-- which tender verify checks against them. `movements` is bumped by every movement of the account
+-- so that two concurrent debits of one account serialize on its row (PostgreSQL).
+CREATE TABLE treasury_financial_accounts (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  supported_currencies TEXT NOT NULL,
+  features TEXT NOT NULL,
+  platform_restrictions TEXT,
+  metadata TEXT NOT NULL,
+  holder_name TEXT NOT NULL,
+  routing_number TEXT NOT NULL,
+  account_last4 TEXT NOT NULL,
+  movements INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE TABLE treasury_received (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  financial_account TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  network TEXT NOT NULL,
+  description TEXT NOT NULL,
+  status TEXT NOT NULL,
+  failure_code TEXT,
+  initiating TEXT NOT NULL,
+  transaction_id TEXT,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX treasury_received_by_fa ON treasury_received (merchant_id, financial_account, kind, id);
+CREATE TABLE treasury_transactions (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  financial_account TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  description TEXT NOT NULL,
+  flow TEXT,
+  flow_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  posted_at INTEGER,
+  void_at INTEGER,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX treasury_transactions_by_fa ON treasury_transactions (merchant_id, financial_account, id);
+CREATE TABLE treasury_transaction_entries (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  effective_at INTEGER NOT NULL,
+  transaction_id TEXT NOT NULL,
+  financial_account TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  flow TEXT,
+  flow_type TEXT NOT NULL,
+  type TEXT NOT NULL,
+  cash INTEGER NOT NULL,
+  inbound_pending INTEGER NOT NULL,
+  outbound_pending INTEGER NOT NULL,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX treasury_entries_by_fa ON treasury_transaction_entries (merchant_id, financial_account, id);
+CREATE INDEX treasury_entries_by_txn ON treasury_transaction_entries (merchant_id, transaction_id, id);
