@@ -123,6 +123,8 @@ extern const struct route reporting_routes[];
 extern const struct route issuing_routes[];
 /* Stripe Treasury: financial accounts, received credits and debits, transactions (treasury.c) */
 extern const struct route treasury_routes[];
+/* Stripe Treasury: outbound transfers and payments, inbound transfers (treasury_flows.c) */
+extern const struct route treasury_flow_routes[];
 extern const struct route terminal_routes[];
 extern const struct route terminal_readers_routes[];
 

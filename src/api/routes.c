@@ -79,5 +79,6 @@ const struct route *const api_route_tables[] = {
     financial_connections_page_routes,
     issuing_routes,
     treasury_routes,
+    treasury_flow_routes,
     NULL,
 };

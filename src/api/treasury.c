@@ -32,6 +32,7 @@
 
 #include "api/common.h"
 #include "api/list.h"
+#include "api/treasury.h"
 #include "api/resources.h"
 #include "app.h"
 #include "core/str.h"
@@ -67,6 +68,14 @@ static const struct feature {
 };
 #define N_FEATURES (sizeof(FEATURES) / sizeof(FEATURES[0]))
 #define FEATURE_ABA (1u << 2)
+
+bool treasury_fa_has_feature(const struct treasury_fa *f, const char *name)
+{
+	for (size_t i = 0; i < N_FEATURES; i++)
+		if (strcmp(FEATURES[i].name, name) == 0)
+			return (f->features & (1u << i)) != 0;
+	return false;
+}
 
 /* The requested features as the column keeps them: their names, comma-separated. */
 static const char *features_text(struct req *r, unsigned mask)
@@ -147,14 +156,6 @@ static void features_render(const char *fa_id, unsigned mask, struct json *j)
 
 /* ---- financial accounts ---- */
 
-struct fa {
-	char id[ID_MAX];
-	int64_t created;
-	unsigned features;
-	const char *status, *supported_currencies, *platform_restrictions, *metadata;
-	const char *holder_name, *routing_number, *account_last4;
-};
-
 static const char SQL_FA_GET[] =
     "SELECT id, created, status, supported_currencies, features, platform_restrictions,"
     " metadata, holder_name, routing_number, account_last4 FROM treasury_financial_accounts"
@@ -180,7 +181,7 @@ static const char SQL_HOLDER_NAME[] =
     " WHERE merchant_id = $1 AND id = $2), (SELECT name FROM merchants WHERE id = $2))";
 
 static int fa_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
-		   struct fa *f)
+		   struct treasury_fa *f)
 {
 	struct db_stmt *st;
 	int rc = db_row_by_id(db, SQL_FA_GET, merchant_id, id, &st);
@@ -205,8 +206,8 @@ static int fa_load(struct db *db, struct arena *a, const char *merchant_id, cons
 }
 
 /* The account's balance in currency (zero when nothing moved), summed from its entries. */
-static int fa_balance(struct db *db, const char *merchant_id, const char *fa_id,
-		      const char *currency, struct treasury_impact *ret)
+int treasury_fa_balance(struct db *db, const char *merchant_id, const char *fa_id,
+			const char *currency, struct treasury_impact *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	struct db_stmt *st = db_prepare(db, SQL_FA_BALANCE);
@@ -228,11 +229,11 @@ static int fa_balance(struct db *db, const char *merchant_id, const char *fa_id,
 }
 
 /* account_number: the clear number for the one answer that expands it, else NULL. */
-static int fa_render(struct req *r, struct db *db, const struct fa *f, const char *account_number,
-		     bool with_features, struct json *j)
+static int fa_render(struct req *r, struct db *db, const struct treasury_fa *f,
+		     const char *account_number, bool with_features, struct json *j)
 {
 	struct treasury_impact bal;
-	if (fa_balance(db, r->merchant_id, f->id, "usd", &bal) != DB_OK)
+	if (treasury_fa_balance(db, r->merchant_id, f->id, "usd", &bal) != DB_OK)
 		return -1;
 	json_obj_open(j);
 	json_kv_str(j, "id", f->id);
@@ -305,7 +306,7 @@ static int fa_render(struct req *r, struct db *db, const struct fa *f, const cha
 	return 0;
 }
 
-static int fa_emit(struct req *r, struct db *db, const struct fa *f, const char *type,
+static int fa_emit(struct req *r, struct db *db, const struct treasury_fa *f, const char *type,
 		   const char *prev)
 {
 	struct buf b;
@@ -322,7 +323,8 @@ static int fa_emit(struct req *r, struct db *db, const struct fa *f, const char 
 	return api_event_append(r, db, type, f->id, &b, prev, &js, &len, ev);
 }
 
-static int fa_respond(struct req *r, struct db *db, const struct fa *f, const char *account_number)
+static int fa_respond(struct req *r, struct db *db, const struct treasury_fa *f,
+		      const char *account_number)
 {
 	if (fa_render(r, db, f, account_number, req_expand_has(r, "features"), req_json(r)) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -359,14 +361,14 @@ static int restrictions_json(struct req *r, const char *old, const char **ret)
 struct fa_ctx {
 	struct req *r;
 	const char *id;
-	struct fa f;
+	struct treasury_fa f;
 };
 
 static int fa_create_fn(struct db *db, void *arg)
 {
 	struct fa_ctx *x = arg;
 	struct req *r = x->r;
-	struct fa *f = &x->f;
+	struct treasury_fa *f = &x->f;
 	struct db_stmt *st = db_prepare(db, SQL_HOLDER_NAME);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -434,7 +436,7 @@ static int currencies_check(struct req *r)
 static int h_fa_create(struct req *r)
 {
 	struct fa_ctx x = {.r = r};
-	struct fa *f = &x.f;
+	struct treasury_fa *f = &x.f;
 	id_new_at(f->id, "fa_", r->now);
 	f->created = r->now;
 	f->status = "open";
@@ -488,7 +490,7 @@ static int h_fa_retrieve(struct req *r)
 /* Writes the account's features, restrictions and metadata, with the events their change
  * makes: treasury.financial_account.features_status_updated when the features changed (Stripe
  * has no event for the rest). */
-static int fa_save(struct req *r, struct db *db, const struct fa *f, unsigned old_features)
+static int fa_save(struct req *r, struct db *db, const struct treasury_fa *f, unsigned old_features)
 {
 	struct db_stmt *st = db_prepare(db, SQL_FA_UPDATE);
 	if (!st)
@@ -528,7 +530,7 @@ static int fa_update_fn(struct db *db, void *arg)
 	struct req *r = x->r;
 	if (fa_load_fn(db, arg) != 0)
 		return -1;
-	struct fa *f = &x->f;
+	struct treasury_fa *f = &x->f;
 	unsigned old = f->features;
 	f->features = features_apply(r, "features.", f->features);
 	if (restrictions_json(r, f->platform_restrictions, &f->platform_restrictions) != 0 ||
@@ -566,7 +568,7 @@ static int features_update_fn(struct db *db, void *arg)
 	struct req *r = x->r;
 	if (fa_load_fn(db, arg) != 0)
 		return -1;
-	struct fa *f = &x->f;
+	struct treasury_fa *f = &x->f;
 	unsigned old = f->features;
 	f->features = features_apply(r, "", f->features);
 	if (fa_save(r, db, f, old) != 0)
@@ -592,7 +594,7 @@ static const char SQL_FA_ASC[] = FA_LIST_WHERE " ORDER BY id ASC LIMIT $4";
 static int fa_list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
-	struct fa f;
+	struct treasury_fa f;
 	int rc = fa_load(db, &r->arena, r->merchant_id, id, &f);
 	if (rc == DB_OK && fa_render(r, db, &f, NULL, false, j) != 0)
 		rc = DB_ERR;
@@ -708,23 +710,11 @@ static void txn_render(bool livemode, const struct txn *t, struct json *j)
 	json_obj_close(j);
 }
 
-/* Books one posted Treasury transaction of financial account fa with a single entry of impact,
- * and its journal transaction, in the caller's write. ret_id gets the transaction's id. */
-static int txn_book(struct req *r, struct db *db, const char *fa, const char *currency,
-		    int64_t amount, const char *description, const char *flow,
-		    const char *flow_type, const char *entry_type,
-		    const struct treasury_impact *impact, char ret_id[ID_MAX])
+int treasury_txn_new(struct req *r, struct db *db, const char *fa, const char *currency,
+		     int64_t amount, const char *description, const char *flow,
+		     const char *flow_type, const char *status, char ret_id[ID_MAX])
 {
-	char entry_id[ID_MAX];
 	id_new_at(ret_id, "trxn_", r->now);
-	id_new_at(entry_id, "trxne_", r->now);
-	int rc = ledger_treasury_post(db, r->merchant_id, ret_id, impact, currency, r->now);
-	if (rc == LEDGER_ERR_OVERFLOW)
-		return req_fail(r, ERR_PARAM_BAD, "amount",
-				"The amount would take the financial account's balance beyond "
-				"what Tender keeps.");
-	if (rc != 0)
-		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_TXN_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -737,18 +727,32 @@ static int txn_book(struct req *r, struct db *db, const char *fa, const char *cu
 	db_bind_text(st, 7, description, -1);
 	db_bind_text(st, 8, flow, -1);
 	db_bind_text(st, 9, flow_type, -1);
-	db_bind_text(st, 10, "posted", -1);
-	db_bind_int64(st, 11, r->now);
-	if (db_step_done(st) != DB_OK)
+	db_bind_text(st, 10, status, -1);
+	db_bind_int64_or_null(st, 11, strcmp(status, "posted") == 0 ? r->now : 0);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int treasury_txn_entry(struct req *r, struct db *db, const char *trxn_id, const char *fa,
+		       const char *currency, const char *flow, const char *flow_type,
+		       const char *entry_type, const struct treasury_impact *impact)
+{
+	int rc = ledger_treasury_post(db, r->merchant_id, trxn_id, impact, currency, r->now);
+	if (rc == LEDGER_ERR_OVERFLOW)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"The amount would take the financial account's balance beyond "
+				"what Tender keeps.");
+	if (rc != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	st = db_prepare(db, SQL_ENTRY_INSERT);
+	char entry_id[ID_MAX];
+	id_new_at(entry_id, "trxne_", r->now);
+	struct db_stmt *st = db_prepare(db, SQL_ENTRY_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, entry_id, -1);
 	db_bind_int64(st, 3, r->now);
 	db_bind_int64(st, 4, r->now);
-	db_bind_text(st, 5, ret_id, -1);
+	db_bind_text(st, 5, trxn_id, -1);
 	db_bind_text(st, 6, fa, -1);
 	db_bind_text(st, 7, currency, -1);
 	db_bind_text(st, 8, flow, -1);
@@ -758,6 +762,39 @@ static int txn_book(struct req *r, struct db *db, const char *fa, const char *cu
 	db_bind_int64(st, 12, impact->inbound_pending);
 	db_bind_int64(st, 13, impact->outbound_pending);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static const char SQL_TXN_SETTLE[] =
+    "UPDATE treasury_transactions SET status = $3, posted_at = $4, void_at = $5"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+
+int treasury_txn_settle(struct req *r, struct db *db, const char *trxn_id, const char *status)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TXN_SETTLE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool posted = strcmp(status, "posted") == 0;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, trxn_id, -1);
+	db_bind_text(st, 3, status, -1);
+	db_bind_int64_or_null(st, 4, posted ? r->now : 0);
+	db_bind_int64_or_null(st, 5, posted ? 0 : r->now);
+	int64_t n = 0;
+	if (db_step_changes(st, &n) != DB_OK || n != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* One posted Treasury transaction with its single entry (a received credit or debit). */
+static int txn_book(struct req *r, struct db *db, const char *fa, const char *currency,
+		    int64_t amount, const char *description, const char *flow,
+		    const char *flow_type, const char *entry_type,
+		    const struct treasury_impact *impact, char ret_id[ID_MAX])
+{
+	if (treasury_txn_new(r, db, fa, currency, amount, description, flow, flow_type, "posted",
+			     ret_id) != 0)
+		return -1;
+	return treasury_txn_entry(r, db, ret_id, fa, currency, flow, flow_type, entry_type, impact);
 }
 
 struct txn_ctx {
@@ -1080,28 +1117,44 @@ struct rcv_ctx {
 	struct received v;
 };
 
+int treasury_fa_for_movement(struct req *r, struct db *db, const char *id, const char *param,
+			     const char *restriction, struct treasury_fa *ret)
+{
+	int rc = fa_load(db, &r->arena, r->merchant_id, id, ret);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "treasury.financial_account", id, param);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(ret->status, "open") != 0)
+		return req_fail(r, ERR_INVALID_STATE, param, "The financial account %s is closed.",
+				ret->id);
+	if (restriction && ret->platform_restrictions) {
+		char want[64];
+		snprintf(want, sizeof(want), "\"%s\":\"restricted\"", restriction);
+		if (strstr(ret->platform_restrictions, want))
+			return req_fail(r, ERR_INVALID_STATE, param,
+					"The platform restricted the %s of financial account %s.",
+					restriction, ret->id);
+	}
+	/* serialize with every other movement of the account before its balance is read */
+	if (db_run_by_id(db, SQL_FA_LOCK, r->merchant_id, ret->id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int rcv_create_fn(struct db *db, void *arg)
 {
 	struct rcv_ctx *x = arg;
 	struct req *r = x->r;
 	struct received *v = &x->v;
-	struct fa f;
-	int rc = fa_load(db, &r->arena, r->merchant_id, v->financial_account, &f);
-	if (rc == DB_NOTFOUND)
-		return req_fail_missing(r, "treasury.financial_account", v->financial_account,
-					"financial_account");
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (strcmp(f.status, "open") != 0)
-		return req_fail(r, ERR_INVALID_STATE, "financial_account",
-				"The financial account %s is closed.", f.id);
-	/* serialize with every other movement of the account before reading its balance */
-	if (db_run_by_id(db, SQL_FA_LOCK, r->merchant_id, f.id) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	struct treasury_fa f;
+	if (treasury_fa_for_movement(r, db, v->financial_account, "financial_account", NULL, &f) !=
+	    0)
+		return -1;
 	struct treasury_impact impact = {0};
 	if (v->debit) {
 		struct treasury_impact bal;
-		if (fa_balance(db, r->merchant_id, f.id, v->currency, &bal) != DB_OK)
+		if (treasury_fa_balance(db, r->merchant_id, f.id, v->currency, &bal) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (bal.cash < v->amount) {
 			/* the debit is refused by the bank and recorded as failed: nothing moves */

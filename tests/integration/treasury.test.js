@@ -239,6 +239,150 @@ test('received credits and debits move the balance through transactions and entr
   assert.ok(bal.available.every((b) => b.amount === 0));
 });
 
+test('outbound transfers and payments, inbound transfers, with their test helpers', async () => {
+  const fa = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'], features: allFeatures }, as(acct));
+  const helpers = stripe.testHelpers.treasury;
+  await helpers.receivedCredits.create({ financial_account: fa.id, amount: 50000, currency: 'usd', network: 'ach' }, as(acct));
+  const pm = await stripe.paymentMethods.create({
+    type: 'us_bank_account', billing_details: { name: 'Rocket Rides' },
+    us_bank_account: { routing_number: '110000000', account_number: '000111222333', account_holder_type: 'company', account_type: 'checking' },
+  }, as(acct));
+  revealed.push('000111222333');
+  const balance = async () => (await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct))).balance;
+  const money = (cash, inb, outb) => ({ cash: { usd: cash }, inbound_pending: { usd: inb }, outbound_pending: { usd: outb } });
+
+  // an outbound transfer: processing (cash to outbound_pending), posted, then returned
+  const obt = await stripe.treasury.outboundTransfers.create({
+    financial_account: fa.id, amount: 10000, currency: 'usd', destination_payment_method: pm.id, description: 'Payout to owner',
+  }, as(acct));
+  assert.match(obt.id, /^obt_/);
+  assert.equal(obt.status, 'processing');
+  assert.equal(obt.cancelable, true);
+  assert.equal(obt.statement_descriptor, 'transfer');
+  assert.deepEqual(obt.destination_payment_method_details.us_bank_account, {
+    account_holder_type: 'company', account_type: 'checking', bank_name: 'STRIPE TEST BANK',
+    fingerprint: obt.destination_payment_method_details.us_bank_account.fingerprint, last4: '2333', network: 'ach', routing_number: '110000000',
+  });
+  assert.equal(obt.destination_payment_method_details.billing_details.name, 'Rocket Rides');
+  assertStripeShape(obt, 'treasury.outbound_transfer');
+  assert.deepEqual(await balance(), money(40000, 0, 10000));
+  const open = await stripe.treasury.transactions.retrieve(obt.transaction, {}, as(acct));
+  assert.equal(open.status, 'open');
+  assert.deepEqual(open.balance_impact, { cash: -10000, inbound_pending: 0, outbound_pending: 10000 });
+  const posted = await helpers.outboundTransfers.post(obt.id, {}, as(acct));
+  assert.equal(posted.status, 'posted');
+  assert.equal(posted.cancelable, false);
+  assert.equal(typeof posted.status_transitions.posted_at, 'number');
+  assert.deepEqual(await balance(), money(40000, 0, 0));
+  const txn = await stripe.treasury.transactions.retrieve(obt.transaction, {}, as(acct));
+  assert.equal(txn.status, 'posted');
+  assert.deepEqual(txn.balance_impact, { cash: -10000, inbound_pending: 0, outbound_pending: 0 });
+  const ents = await stripe.treasury.transactionEntries.list({ financial_account: fa.id, transaction: obt.transaction }, as(acct));
+  assert.deepEqual(ents.data.map((e) => e.type).sort(), ['outbound_transfer', 'outbound_transfer_posting']);
+  await assert.rejects(stripe.treasury.outboundTransfers.cancel(obt.id, {}, as(acct)), (e) => e.statusCode === 400);
+  await assert.rejects(helpers.outboundTransfers.fail(obt.id, {}, as(acct)), (e) => e.statusCode === 400);
+  const ret = await helpers.outboundTransfers.returnOutboundTransfer(obt.id, { returned_details: { code: 'account_closed' } }, as(acct));
+  assert.equal(ret.status, 'returned');
+  assert.equal(ret.returned_details.code, 'account_closed');
+  assert.match(ret.returned_details.transaction, /^trxn_/);
+  assertStripeShape(ret, 'treasury.outbound_transfer');
+  assert.deepEqual(await balance(), money(50000, 0, 0));
+  assert.deepEqual(await eventsOf(obt.id, acct), ['treasury.outbound_transfer.created',
+    'treasury.outbound_transfer.posted', 'treasury.outbound_transfer.returned']);
+
+  // a wire cannot be canceled but can fail; an ACH transfer can be canceled; never beyond the cash
+  const wire = await stripe.treasury.outboundTransfers.create({
+    financial_account: fa.id, amount: 2000, currency: 'usd', destination_payment_method: pm.id,
+    destination_payment_method_options: { us_bank_account: { network: 'us_domestic_wire' } },
+  }, as(acct));
+  assert.equal(wire.cancelable, false);
+  assert.equal(wire.destination_payment_method_details.us_bank_account.network, 'us_domestic_wire');
+  await assert.rejects(stripe.treasury.outboundTransfers.cancel(wire.id, {}, as(acct)), (e) => e.statusCode === 400);
+  assert.equal((await helpers.outboundTransfers.fail(wire.id, {}, as(acct))).status, 'failed');
+  assert.equal((await stripe.treasury.transactions.retrieve(wire.transaction, {}, as(acct))).status, 'void');
+  const ach = await stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 1000, currency: 'usd', destination_payment_method: pm.id }, as(acct));
+  const canceled = await stripe.treasury.outboundTransfers.cancel(ach.id, {}, as(acct));
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(typeof canceled.status_transitions.canceled_at, 'number');
+  assert.deepEqual(await balance(), money(50000, 0, 0));
+  await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 50001, currency: 'usd', destination_payment_method: pm.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'amount');
+  await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: 'pm_nope' }, as(acct)),
+    (e) => e.statusCode === 404 && e.param === 'destination_payment_method');
+  const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } }, as(acct));
+  await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: card.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'destination_payment_method');
+  const listed = await stripe.treasury.outboundTransfers.list({ financial_account: fa.id, status: 'failed' }, as(acct));
+  assert.deepEqual(listed.data.map((x) => x.id), [wire.id]);
+  assert.deepEqual(await balance(), money(50000, 0, 0));
+
+  // an outbound payment to a third party's bank account given inline, posted; another failed
+  const obp = await stripe.treasury.outboundPayments.create({
+    financial_account: fa.id, amount: 4000, currency: 'usd', description: 'Supplies',
+    destination_payment_method_data: {
+      type: 'us_bank_account', billing_details: { name: 'Acme Supplies', email: 'ap@acme.test' },
+      us_bank_account: { routing_number: '110000000', account_number: '987654321', account_holder_type: 'company' },
+    },
+    end_user_details: { present: true, ip_address: '203.0.113.7' },
+  }, as(acct));
+  revealed.push('987654321');
+  assert.match(obp.id, /^obp_/);
+  assert.equal(obp.destination_payment_method, null);
+  assert.equal(obp.destination_payment_method_details.us_bank_account.last4, '4321');
+  assert.equal(obp.destination_payment_method_details.billing_details.name, 'Acme Supplies');
+  assert.deepEqual(obp.end_user_details, { ip_address: '203.0.113.7', present: true });
+  assert.equal(obp.statement_descriptor, 'payment');
+  assertStripeShape(obp, 'treasury.outbound_payment');
+  assert.deepEqual(await balance(), money(46000, 0, 4000));
+  const obpPosted = await helpers.outboundPayments.post(obp.id, {}, as(acct));
+  assert.equal(obpPosted.status, 'posted');
+  assertStripeShape(obpPosted, 'treasury.outbound_payment');
+  const obp2 = await stripe.treasury.outboundPayments.create({
+    financial_account: fa.id, amount: 500, currency: 'usd', destination_payment_method: pm.id,
+  }, as(acct));
+  assert.equal((await helpers.outboundPayments.fail(obp2.id, {}, as(acct))).status, 'failed');
+  assert.deepEqual(await balance(), money(46000, 0, 0));
+  assert.deepEqual((await stripe.treasury.outboundPayments.list({ financial_account: fa.id }, as(acct))).data.map((x) => x.id), [obp2.id, obp.id]);
+  await assert.rejects(stripe.treasury.outboundPayments.create({ financial_account: fa.id, amount: 10, currency: 'usd' }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'destination_payment_method');
+  await assert.rejects(stripe.treasury.outboundTransfers.retrieve(obp.id, {}, as(acct)), (e) => e.statusCode === 404);
+
+  // an inbound transfer: inbound_pending until it succeeds; another fails
+  const ibt = await stripe.treasury.inboundTransfers.create({
+    financial_account: fa.id, amount: 7000, currency: 'usd', origin_payment_method: pm.id, description: 'Top up',
+  }, as(acct));
+  assert.match(ibt.id, /^ibt_/);
+  assert.equal(ibt.status, 'processing');
+  assert.equal(ibt.origin_payment_method, pm.id);
+  assert.equal(ibt.origin_payment_method_details.us_bank_account.last4, '2333');
+  assertStripeShape(ibt, 'treasury.inbound_transfer');
+  assert.deepEqual(await balance(), money(46000, 7000, 0));
+  const ok = await helpers.inboundTransfers.succeed(ibt.id, {}, as(acct));
+  assert.equal(ok.status, 'succeeded');
+  assert.equal(typeof ok.status_transitions.succeeded_at, 'number');
+  assertStripeShape(ok, 'treasury.inbound_transfer');
+  assert.deepEqual(await balance(), money(53000, 0, 0));
+  const ibt2 = await stripe.treasury.inboundTransfers.create({ financial_account: fa.id, amount: 100, currency: 'usd', origin_payment_method: pm.id }, as(acct));
+  const bad = await helpers.inboundTransfers.fail(ibt2.id, { failure_details: { code: 'insufficient_funds' } }, as(acct));
+  assert.equal(bad.status, 'failed');
+  assert.deepEqual(bad.failure_details, { code: 'insufficient_funds' });
+  assertStripeShape(bad, 'treasury.inbound_transfer');
+  assert.deepEqual(await balance(), money(53000, 0, 0));
+  assert.deepEqual(await eventsOf(ibt2.id, acct), ['treasury.inbound_transfer.created', 'treasury.inbound_transfer.failed']);
+
+  // a restricted account moves nothing out
+  await stripe.treasury.financialAccounts.update(fa.id, { platform_restrictions: { outbound_flows: 'restricted' } }, as(acct));
+  await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: pm.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'financial_account');
+  // nor without the feature
+  const plain = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'] }, as(acct));
+  await assert.rejects(stripe.treasury.inboundTransfers.create({ financial_account: plain.id, amount: 10, currency: 'usd', origin_payment_method: pm.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'financial_account');
+  // every entry of the account sums to its balance
+  const all = await stripe.treasury.transactionEntries.list({ financial_account: fa.id, limit: 100 }, as(acct));
+  assert.equal(all.data.reduce((s, e) => s + e.balance_impact.cash, 0), 53000);
+});
+
 test('idempotency, and another account or platform sees none of it', async () => {
   const key = `fa-${Date.now()}`;
   const a = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'] }, as(acct, { idempotencyKey: key }));

@@ -6,8 +6,12 @@
 -- the account's id); only its last four digits are here. Its balance is never stored: it is the
 -- sum of its transaction entries (cash, inbound_pending, outbound_pending), which are insert-only,
 -- and each transaction is also a journal transaction of the ledger (ledger/ledger_treasury.h),
--- which tender verify checks against them. `movements` is bumped by every movement of the account
--- so that two concurrent debits of one account serialize on its row (PostgreSQL).
+-- which tender verify checks against them. Outbound transfers (obt_), outbound payments (obp_)
+-- and inbound transfers (ibt_) are one table, kind telling which: their status moves forward only
+-- (processing, then posted / succeeded, failed, canceled or returned), each move with the entries
+-- it books; an outbound payment's own bank account number is sealed by the vault under its id.
+-- `movements` is bumped by every movement of an account so that two concurrent debits of one
+-- account serialize on its row (PostgreSQL).
 CREATE TABLE treasury_financial_accounts (
   merchant_id TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -74,3 +78,31 @@ CREATE TABLE treasury_transaction_entries (
 ) WITHOUT ROWID;
 CREATE INDEX treasury_entries_by_fa ON treasury_transaction_entries (merchant_id, financial_account, id);
 CREATE INDEX treasury_entries_by_txn ON treasury_transaction_entries (merchant_id, transaction_id, id);
+CREATE TABLE treasury_flows (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  financial_account TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  description TEXT,
+  statement_descriptor TEXT NOT NULL,
+  payment_method TEXT,
+  method_details TEXT NOT NULL,
+  customer TEXT,
+  end_user_details TEXT,
+  metadata TEXT NOT NULL,
+  status TEXT NOT NULL,
+  expected_arrival_date INTEGER,
+  canceled_at INTEGER,
+  failed_at INTEGER,
+  posted_at INTEGER,
+  returned_at INTEGER,
+  transaction_id TEXT NOT NULL,
+  failure_code TEXT,
+  returned_code TEXT,
+  return_transaction TEXT,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX treasury_flows_by_fa ON treasury_flows (merchant_id, financial_account, kind, id);
