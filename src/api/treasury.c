@@ -967,12 +967,12 @@ struct received {
 	bool debit;
 	int64_t created, amount;
 	const char *financial_account, *currency, *network, *description, *status, *failure_code;
-	const char *initiating, *transaction;
+	const char *initiating, *transaction, *reversal;
 };
 
 static const char SQL_RCV_GET[] =
     "SELECT id, kind, created, financial_account, amount, currency, network, description,"
-    " status, failure_code, initiating, transaction_id FROM treasury_received"
+    " status, failure_code, initiating, transaction_id, reversal FROM treasury_received"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_RCV_INSERT[] =
     "INSERT INTO treasury_received (merchant_id, id, kind, created, financial_account, amount,"
@@ -1000,6 +1000,7 @@ static int rcv_load(struct db *db, struct arena *a, const char *merchant_id, con
 	v->failure_code = col_text_dup(a, st, 9);
 	v->initiating = col_text_dup(a, st, 10);
 	v->transaction = col_text_dup(a, st, 11);
+	v->reversal = col_text_dup(a, st, 12);
 	db_reset(st);
 	return v->financial_account && v->currency && v->network && v->description && v->status &&
 		       v->initiating
@@ -1024,12 +1025,12 @@ static void rcv_render(bool livemode, const struct received *v, struct json *j)
 	json_key(j, "linked_flows");
 	json_obj_open(j);
 	if (v->debit) {
-		json_kv_null(j, "debit_reversal");
+		json_kv_str_or_null(j, "debit_reversal", v->reversal);
 		json_kv_null(j, "inbound_transfer");
 		json_kv_null(j, "issuing_authorization");
 		json_kv_null(j, "issuing_transaction");
 	} else {
-		json_kv_null(j, "credit_reversal");
+		json_kv_str_or_null(j, "credit_reversal", v->reversal);
 		json_kv_null(j, "issuing_authorization");
 		json_kv_null(j, "issuing_transaction");
 		json_kv_null(j, "source_flow");
@@ -1039,8 +1040,16 @@ static void rcv_render(bool livemode, const struct received *v, struct json *j)
 	json_obj_close(j);
 	json_kv_bool(j, "livemode", livemode);
 	json_kv_str(j, "network", v->network);
-	/* credit and debit reversals are not offered (README): nothing to say about them */
-	json_kv_null(j, "reversal_details");
+	/* once reversed it cannot be again; Tender sets no deadline on a reversal */
+	json_key(j, "reversal_details");
+	if (v->reversal) {
+		json_obj_open(j);
+		json_kv_null(j, "deadline");
+		json_kv_str(j, "restricted_reason", "already_reversed");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
 	json_kv_str(j, "status", v->status);
 	json_kv_str_or_null(j, "transaction", v->transaction);
 	json_obj_close(j);
@@ -1338,6 +1347,315 @@ static int h_rd_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* ---- credit and debit reversals ---- */
+
+struct reversal {
+	char id[ID_MAX];
+	bool debit;
+	int64_t created, amount, settled_at;
+	const char *financial_account, *currency, *network, *received, *metadata, *status;
+	const char *transaction;
+};
+
+static const char SQL_REV_GET[] =
+    "SELECT id, kind, created, amount, settled_at, financial_account, currency, network,"
+    " received, metadata, status, transaction_id FROM treasury_reversals"
+    " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REV_INSERT[] =
+    "INSERT INTO treasury_reversals (merchant_id, id, kind, created, financial_account, amount,"
+    " currency, network, received, metadata, status, settled_at, transaction_id) VALUES ($1, $2,"
+    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+/* a received credit or debit is reversed once: the first reversal's write wins */
+static const char SQL_RCV_REVERSED[] =
+    "UPDATE treasury_received SET reversal = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND reversal IS NULL";
+
+static int rev_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+		    bool debit, struct reversal *v)
+{
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_REV_GET, merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
+	memset(v, 0, sizeof(*v));
+	str_copy(v->id, sizeof(v->id), db_col_text(st, 0, NULL));
+	const char *kind = db_col_text(st, 1, NULL);
+	bool same = kind && strcmp(kind, debit ? "debit" : "credit") == 0;
+	v->debit = debit;
+	v->created = db_col_int64(st, 2);
+	v->amount = db_col_int64(st, 3);
+	v->settled_at = db_col_int64_or0(st, 4);
+	v->financial_account = col_text_dup(a, st, 5);
+	v->currency = col_text_dup(a, st, 6);
+	v->network = col_text_dup(a, st, 7);
+	v->received = col_text_dup(a, st, 8);
+	v->metadata = col_text_dup(a, st, 9);
+	v->status = col_text_dup(a, st, 10);
+	v->transaction = col_text_dup(a, st, 11);
+	db_reset(st);
+	if (!same)
+		return DB_NOTFOUND;
+	return v->financial_account && v->currency && v->network && v->received && v->metadata &&
+		       v->status && v->transaction
+		   ? DB_OK
+		   : DB_ERR;
+}
+
+static void rev_render(bool livemode, const struct reversal *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", v->debit ? "treasury.debit_reversal" : "treasury.credit_reversal");
+	json_kv_int(j, "amount", v->amount);
+	json_kv_int(j, "created", v->created);
+	json_kv_str(j, "currency", v->currency);
+	json_kv_str(j, "financial_account", v->financial_account);
+	json_kv_null(j, "hosted_regulatory_receipt_url");
+	if (v->debit) {
+		json_key(j, "linked_flows");
+		json_obj_open(j);
+		json_kv_null(j, "issuing_dispute");
+		json_obj_close(j);
+	}
+	json_kv_bool(j, "livemode", livemode);
+	json_kv_raw(j, "metadata", v->metadata, strlen(v->metadata));
+	json_kv_str(j, "network", v->network);
+	json_kv_str(j, v->debit ? "received_debit" : "received_credit", v->received);
+	json_kv_str(j, "status", v->status);
+	json_key(j, "status_transitions");
+	json_obj_open(j);
+	json_key(j, v->debit ? "completed_at" : "posted_at");
+	if (v->settled_at)
+		json_int(j, v->settled_at);
+	else
+		json_nil(j);
+	json_obj_close(j);
+	json_kv_str(j, "transaction", v->transaction);
+	json_obj_close(j);
+}
+
+static int rev_emit(struct req *r, struct db *db, const struct reversal *v, const char *what)
+{
+	char type[64];
+	snprintf(type, sizeof(type), "treasury.%s.%s",
+		 v->debit ? "debit_reversal" : "credit_reversal", what);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	rev_render(r->livemode, v, &j);
+	const char *js;
+	size_t len;
+	char ev[ID_MAX];
+	return api_event_append(r, db, type, v->id, &b, NULL, &js, &len, ev);
+}
+
+struct rev_ctx {
+	struct req *r;
+	const char *id;
+	struct reversal v;
+};
+
+static int rev_create_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	struct req *r = x->r;
+	struct reversal *v = &x->v;
+	const char *param = v->debit ? "received_debit" : "received_credit";
+	struct received rcv;
+	int rc = rcv_load(db, &r->arena, r->merchant_id, v->received, &rcv);
+	if (rc == DB_OK && rcv.debit != v->debit)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(
+		    r, v->debit ? "treasury.received_debit" : "treasury.received_credit",
+		    v->received, param);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(rcv.status, "succeeded") != 0 || rcv.reversal)
+		return req_fail(r, ERR_INVALID_STATE, param, "The %s %s cannot be reversed: it %s.",
+				param, rcv.id, rcv.reversal ? "was reversed already" : "failed");
+	/* a wire cannot be called back (Stripe's restricted_reason network_restricted) */
+	if (strcmp(rcv.network, "ach") != 0)
+		return req_fail(r, ERR_INVALID_STATE, param,
+				"The %s %s came by %s, which cannot be reversed.", param, rcv.id,
+				rcv.network);
+	struct treasury_fa fa;
+	if (treasury_fa_for_movement(r, db, rcv.financial_account, param, NULL, &fa) != 0)
+		return -1;
+	v->financial_account = fa.id;
+	v->amount = rcv.amount;
+	v->currency = rcv.currency;
+	v->network = rcv.network;
+	struct treasury_impact impact = {.cash = v->debit ? rcv.amount : -rcv.amount};
+	if (!v->debit) {
+		struct treasury_impact bal;
+		if (treasury_fa_balance(db, r->merchant_id, fa.id, v->currency, &bal) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (bal.cash < v->amount)
+			return req_fail(r, ERR_BALANCE_INSUFFICIENT, param, NULL);
+	}
+	char trxn[ID_MAX];
+	const char *flow_type = v->debit ? "debit_reversal" : "credit_reversal";
+	if (txn_book(r, db, fa.id, v->currency, impact.cash, rcv.description, v->id, flow_type,
+		     flow_type, &impact, trxn) != 0)
+		return -1;
+	v->transaction = trxn;
+	struct db_stmt *st = db_prepare(db, SQL_RCV_REVERSED);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, rcv.id, -1);
+	db_bind_text(st, 3, v->id, -1);
+	int64_t n = 0;
+	if (db_step_changes(st, &n) != DB_OK || n != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	st = db_prepare(db, SQL_REV_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, v->id, -1);
+	db_bind_text(st, 3, v->debit ? "debit" : "credit", -1);
+	db_bind_int64(st, 4, v->created);
+	db_bind_text(st, 5, v->financial_account, -1);
+	db_bind_int64(st, 6, v->amount);
+	db_bind_text(st, 7, v->currency, -1);
+	db_bind_text(st, 8, v->network, -1);
+	db_bind_text(st, 9, v->received, -1);
+	db_bind_text(st, 10, v->metadata, -1);
+	db_bind_text(st, 11, v->status, -1);
+	db_bind_int64_or_null(st, 12, v->settled_at);
+	db_bind_text(st, 13, v->transaction, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* test mode settles a reversal at once: created, then posted / completed, in one write */
+	if (rev_emit(r, db, v, "created") != 0 ||
+	    rev_emit(r, db, v, v->debit ? "completed" : "posted") != 0)
+		return -1;
+	rev_render(r->livemode, v, req_json(r));
+	return 0;
+}
+
+static int rev_create(struct req *r, bool debit)
+{
+	struct rev_ctx x = {.r = r};
+	struct reversal *v = &x.v;
+	v->debit = debit;
+	id_new_at(v->id, debit ? "debrev_" : "credrev_", r->now);
+	v->created = r->now;
+	v->settled_at = r->now;
+	v->status = debit ? "succeeded" : "posted";
+	v->received = param_str(r, debit ? "received_debit" : "received_credit");
+	v->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &v->metadata) != 0)
+		return -1;
+	return req_write(r, rev_create_fn, &x);
+}
+
+static int h_credrev_create(struct req *r)
+{
+	return rev_create(r, false);
+}
+
+static int h_debrev_create(struct req *r)
+{
+	return rev_create(r, true);
+}
+
+static int rev_retrieve_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	bool debit = x->v.debit;
+	int rc = rev_load(db, &x->r->arena, x->r->merchant_id, x->id, debit, &x->v);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(
+		    x->r, debit ? "treasury.debit_reversal" : "treasury.credit_reversal", x->id,
+		    "id");
+	if (rc != DB_OK)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	rev_render(x->r->livemode, &x->v, req_json(x->r));
+	return 0;
+}
+
+static int rev_retrieve(struct req *r, bool debit)
+{
+	struct rev_ctx x = {.r = r, .id = r->args[0]};
+	x.v.debit = debit;
+	return req_read(r, rev_retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int h_credrev_retrieve(struct req *r)
+{
+	return rev_retrieve(r, false);
+}
+
+static int h_debrev_retrieve(struct req *r)
+{
+	return rev_retrieve(r, true);
+}
+
+static const char SQL_REV_CURSOR[] =
+    "SELECT created FROM treasury_reversals WHERE merchant_id = $1 AND id = $2";
+#define REV_LIST_WHERE(kind)                                                                       \
+	"SELECT id FROM treasury_reversals WHERE merchant_id = $1 AND id > $2 AND id < $3"         \
+	" AND kind = '" kind "' AND financial_account = $5 AND ($6 IS NULL OR received = $6)"      \
+	" AND ($7 IS NULL OR status = $7)"
+static const char SQL_CREDREV_DESC[] = REV_LIST_WHERE("credit") " ORDER BY id DESC LIMIT $4";
+static const char SQL_CREDREV_ASC[] = REV_LIST_WHERE("credit") " ORDER BY id ASC LIMIT $4";
+static const char SQL_DEBREV_DESC[] = REV_LIST_WHERE("debit") " ORDER BY id DESC LIMIT $4";
+static const char SQL_DEBREV_ASC[] = REV_LIST_WHERE("debit") " ORDER BY id ASC LIMIT $4";
+
+static int rev_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	bool debit = ctx != NULL;
+	list_bind_filter(r, st, first, "financial_account");
+	list_bind_filter(r, st, first + 1, debit ? "received_debit" : "received_credit");
+	list_bind_filter(r, st, first + 2, "status");
+	return 0;
+}
+
+static int rev_list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	struct reversal v;
+	int rc = rev_load(db, &r->arena, r->merchant_id, id, ctx != NULL, &v);
+	if (rc == DB_OK)
+		rev_render(r->livemode, &v, j);
+	return rc;
+}
+
+static int h_credrev_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/treasury/credit_reversals",
+	    .object_name = "treasury.credit_reversal",
+	    .id_prefix = "credrev_",
+	    .sql_cursor = SQL_REV_CURSOR,
+	    .sql_desc = SQL_CREDREV_DESC,
+	    .sql_asc = SQL_CREDREV_ASC,
+	    .bind_filters = rev_list_bind,
+	    .render = rev_list_render,
+	    .ctx = NULL,
+	};
+	return list_respond(r, &spec);
+}
+
+static int h_debrev_list(struct req *r)
+{
+	/* ctx non-NULL: the debit reversals */
+	static const struct list_spec spec = {
+	    .url = "/v1/treasury/debit_reversals",
+	    .object_name = "treasury.debit_reversal",
+	    .id_prefix = "debrev_",
+	    .sql_cursor = SQL_REV_CURSOR,
+	    .sql_desc = SQL_DEBREV_DESC,
+	    .sql_asc = SQL_DEBREV_ASC,
+	    .bind_filters = rev_list_bind,
+	    .render = rev_list_render,
+	    .ctx = (void *)"debit",
+	};
+	return list_respond(r, &spec);
+}
+
 /* ---- parameters and routes ---- */
 
 static const struct param_spec requested_children[] = {
@@ -1435,6 +1753,31 @@ static const struct param_spec entry_list_params[] = {
     {"transaction", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec credrev_create_params[] = {
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"received_credit", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec debrev_create_params[] = {
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"received_debit", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec credrev_list_params[] = {
+    {"financial_account", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"received_credit", PT_STRING, 0, 5000, NULL, NULL},
+    {"status", PT_ENUM, 0, 0, (const char *const[]){"canceled", "posted", "processing", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec debrev_list_params[] = {
+    {"financial_account", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"received_debit", PT_STRING, 0, 5000, NULL, NULL},
+    {"status", PT_ENUM, 0, 0,
+     (const char *const[]){"canceled", "completed", "failed", "processing", "succeeded", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 const struct route treasury_routes[] = {
@@ -1455,5 +1798,11 @@ const struct route treasury_routes[] = {
     {"GET", "/v1/treasury/transactions/{id}", h_txn_retrieve, no_params, 0},
     {"GET", "/v1/treasury/transaction_entries", h_entry_list, entry_list_params, ROUTE_LIST},
     {"GET", "/v1/treasury/transaction_entries/{id}", h_entry_retrieve, no_params, 0},
+    {"POST", "/v1/treasury/credit_reversals", h_credrev_create, credrev_create_params, 0},
+    {"GET", "/v1/treasury/credit_reversals", h_credrev_list, credrev_list_params, ROUTE_LIST},
+    {"GET", "/v1/treasury/credit_reversals/{id}", h_credrev_retrieve, no_params, 0},
+    {"POST", "/v1/treasury/debit_reversals", h_debrev_create, debrev_create_params, 0},
+    {"GET", "/v1/treasury/debit_reversals", h_debrev_list, debrev_list_params, ROUTE_LIST},
+    {"GET", "/v1/treasury/debit_reversals/{id}", h_debrev_retrieve, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -234,6 +234,43 @@ test('received credits and debits move the balance through transactions and entr
   assert.deepEqual(await eventsOf(rc.id, acct), ['treasury.received_credit.created']);
   assert.deepEqual(await eventsOf(big.id, acct), ['treasury.received_debit.created']);
 
+  // reversals: a credit sent back (only with the cash for it, only by ACH), a debit got back, once each
+  await assert.rejects(stripe.treasury.creditReversals.create({ received_credit: rc.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'received_credit');
+  await assert.rejects(stripe.treasury.creditReversals.create({ received_credit: wire.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'received_credit');
+  await assert.rejects(stripe.treasury.debitReversals.create({ received_debit: big.id }, as(acct)),
+    (e) => e.statusCode === 400 && e.param === 'received_debit');
+  await assert.rejects(stripe.treasury.debitReversals.create({ received_debit: rc.id }, as(acct)),
+    (e) => e.statusCode === 404 && e.param === 'received_debit');
+  const debrev = await stripe.treasury.debitReversals.create({ received_debit: rd.id, metadata: { why: 'unauthorized' } }, as(acct));
+  assert.match(debrev.id, /^debrev_/);
+  assert.equal(debrev.amount, 5000);
+  assert.equal(debrev.received_debit, rd.id);
+  assert.equal(debrev.status, 'succeeded');
+  assert.deepEqual(debrev.metadata, { why: 'unauthorized' });
+  assertStripeShape(debrev, 'treasury.debit_reversal');
+  await assert.rejects(stripe.treasury.debitReversals.create({ received_debit: rd.id }, as(acct)), (e) => e.statusCode === 400);
+  const rdNow = await stripe.treasury.receivedDebits.retrieve(rd.id, {}, as(acct));
+  assert.equal(rdNow.linked_flows.debit_reversal, debrev.id);
+  assert.equal(rdNow.reversal_details.restricted_reason, 'already_reversed');
+  assertStripeShape(rdNow, 'treasury.received_debit');
+  await helpers.receivedCredits.create({ financial_account: fa.id, amount: 7000, currency: 'usd', network: 'ach' }, as(acct));
+  assert.deepEqual((await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct))).balance.cash, { usd: 12000 });
+  const credrev = await stripe.treasury.creditReversals.create({ received_credit: rc.id }, as(acct));
+  assert.match(credrev.id, /^credrev_/);
+  assert.equal(credrev.status, 'posted');
+  assert.equal(typeof credrev.status_transitions.posted_at, 'number');
+  assertStripeShape(credrev, 'treasury.credit_reversal');
+  assert.equal((await stripe.treasury.transactions.retrieve(credrev.transaction, {}, as(acct))).flow_type, 'credit_reversal');
+  assert.equal((await stripe.treasury.receivedCredits.retrieve(rc.id, {}, as(acct))).linked_flows.credit_reversal, credrev.id);
+  assert.deepEqual((await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct))).balance.cash, { usd: 0 });
+  assert.deepEqual((await stripe.treasury.creditReversals.list({ financial_account: fa.id }, as(acct))).data.map((x) => x.id), [credrev.id]);
+  assert.equal((await stripe.treasury.debitReversals.retrieve(debrev.id, {}, as(acct))).transaction, debrev.transaction);
+  await assert.rejects(stripe.treasury.creditReversals.retrieve(debrev.id, {}, as(acct)), (e) => e.statusCode === 404);
+  assert.deepEqual(await eventsOf(credrev.id, acct), ['treasury.credit_reversal.created', 'treasury.credit_reversal.posted']);
+  assert.deepEqual(await eventsOf(debrev.id, acct), ['treasury.debit_reversal.created', 'treasury.debit_reversal.completed']);
+
   // the financial account's balance is not the connected account's payments balance
   const bal = await stripe.balance.retrieve({}, as(acct));
   assert.ok(bal.available.every((b) => b.amount === 0));

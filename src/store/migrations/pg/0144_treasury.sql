@@ -11,6 +11,8 @@
 -- and inbound transfers (ibt_) are one table, kind telling which: their status moves forward only
 -- (processing, then posted / succeeded, failed, canceled or returned), each move with the entries
 -- it books; an outbound payment's own bank account number is sealed by the vault under its id.
+-- Credit reversals (credrev_) and debit reversals (debrev_) send a received credit back or get a
+-- received debit back, once each (treasury_received.reversal names it).
 -- `movements` is bumped by every movement of an account so that two concurrent debits of one
 -- account serialize on its row (PostgreSQL).
 CREATE TABLE treasury_financial_accounts (
@@ -42,6 +44,7 @@ CREATE TABLE treasury_received (
   failure_code TEXT,
   initiating TEXT NOT NULL,
   transaction_id TEXT,
+  reversal TEXT,
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX treasury_received_by_fa ON treasury_received (merchant_id, financial_account, kind, id);
@@ -107,3 +110,20 @@ CREATE TABLE treasury_flows (
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX treasury_flows_by_fa ON treasury_flows (merchant_id, financial_account, kind, id);
+CREATE TABLE treasury_reversals (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  financial_account TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  currency TEXT NOT NULL,
+  network TEXT NOT NULL,
+  received TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  status TEXT NOT NULL,
+  settled_at BIGINT,
+  transaction_id TEXT NOT NULL,
+  PRIMARY KEY (merchant_id, id)
+);
+CREATE INDEX treasury_reversals_by_fa ON treasury_reversals (merchant_id, financial_account, kind, id);
