@@ -967,17 +967,18 @@ struct received {
 	bool debit;
 	int64_t created, amount;
 	const char *financial_account, *currency, *network, *description, *status, *failure_code;
-	const char *initiating, *transaction, *reversal;
+	const char *initiating, *transaction, *reversal, *inbound_transfer;
 };
 
 static const char SQL_RCV_GET[] =
     "SELECT id, kind, created, financial_account, amount, currency, network, description,"
-    " status, failure_code, initiating, transaction_id, reversal FROM treasury_received"
+    " status, failure_code, initiating, transaction_id, reversal, inbound_transfer"
+    " FROM treasury_received"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_RCV_INSERT[] =
     "INSERT INTO treasury_received (merchant_id, id, kind, created, financial_account, amount,"
-    " currency, network, description, status, failure_code, initiating, transaction_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    " currency, network, description, status, failure_code, initiating, transaction_id,"
+    " inbound_transfer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 static int rcv_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		    struct received *v)
@@ -1001,6 +1002,7 @@ static int rcv_load(struct db *db, struct arena *a, const char *merchant_id, con
 	v->initiating = col_text_dup(a, st, 10);
 	v->transaction = col_text_dup(a, st, 11);
 	v->reversal = col_text_dup(a, st, 12);
+	v->inbound_transfer = col_text_dup(a, st, 13);
 	db_reset(st);
 	return v->financial_account && v->currency && v->network && v->description && v->status &&
 		       v->initiating
@@ -1026,7 +1028,7 @@ static void rcv_render(bool livemode, const struct received *v, struct json *j)
 	json_obj_open(j);
 	if (v->debit) {
 		json_kv_str_or_null(j, "debit_reversal", v->reversal);
-		json_kv_null(j, "inbound_transfer");
+		json_kv_str_or_null(j, "inbound_transfer", v->inbound_transfer);
 		json_kv_null(j, "issuing_authorization");
 		json_kv_null(j, "issuing_transaction");
 	} else {
@@ -1151,6 +1153,44 @@ int treasury_fa_for_movement(struct req *r, struct db *db, const char *id, const
 	return 0;
 }
 
+/* Records received credit or debit v (its transaction booked already) and appends its event. */
+static int rcv_insert(struct req *r, struct db *db, const struct received *v)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RCV_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, v->id, -1);
+	db_bind_text(st, 3, v->debit ? "debit" : "credit", -1);
+	db_bind_int64(st, 4, v->created);
+	db_bind_text(st, 5, v->financial_account, -1);
+	db_bind_int64(st, 6, v->amount);
+	db_bind_text(st, 7, v->currency, -1);
+	db_bind_text(st, 8, v->network, -1);
+	db_bind_text(st, 9, v->description, -1);
+	db_bind_text(st, 10, v->status, -1);
+	db_bind_text(st, 11, v->failure_code, -1);
+	db_bind_text(st, 12, v->initiating, -1);
+	db_bind_text(st, 13, v->transaction, -1);
+	db_bind_text(st, 14, v->inbound_transfer, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	rcv_render(r->livemode, v, &j);
+	const char *js;
+	size_t len;
+	char ev[ID_MAX];
+	if (api_event_append(r, db,
+			     v->debit ? "treasury.received_debit.created"
+				      : "treasury.received_credit.created",
+			     v->id, &b, NULL, &js, &len, ev) != 0)
+		return -1;
+	return 0;
+}
+
 static int rcv_create_fn(struct db *db, void *arg)
 {
 	struct rcv_ctx *x = arg;
@@ -1182,38 +1222,39 @@ static int rcv_create_fn(struct db *db, void *arg)
 			return -1;
 		v->transaction = trxn;
 	}
-	struct db_stmt *st = db_prepare(db, SQL_RCV_INSERT);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, v->id, -1);
-	db_bind_text(st, 3, v->debit ? "debit" : "credit", -1);
-	db_bind_int64(st, 4, v->created);
-	db_bind_text(st, 5, v->financial_account, -1);
-	db_bind_int64(st, 6, v->amount);
-	db_bind_text(st, 7, v->currency, -1);
-	db_bind_text(st, 8, v->network, -1);
-	db_bind_text(st, 9, v->description, -1);
-	db_bind_text(st, 10, v->status, -1);
-	db_bind_text(st, 11, v->failure_code, -1);
-	db_bind_text(st, 12, v->initiating, -1);
-	db_bind_text(st, 13, v->transaction, -1);
-	if (db_step_done(st) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct buf b;
-	struct json j;
-	buf_init(&b, 1u << 20);
-	json_init(&j, &b);
-	rcv_render(r->livemode, v, &j);
-	const char *js;
-	size_t len;
-	char ev[ID_MAX];
-	if (api_event_append(r, db,
-			     v->debit ? "treasury.received_debit.created"
-				      : "treasury.received_credit.created",
-			     v->id, &b, NULL, &js, &len, ev) != 0)
+	if (rcv_insert(r, db, v) != 0)
 		return -1;
 	rcv_render(r->livemode, v, req_json(r));
+	return 0;
+}
+
+int treasury_return_as_received_debit(struct req *r, struct db *db, const char *fa, int64_t amount,
+				      const char *currency, const char *description,
+				      const char *initiating, const char *inbound_transfer,
+				      char ret_id[ID_MAX])
+{
+	struct received v = {
+	    .debit = true,
+	    .created = r->now,
+	    .amount = amount,
+	    .financial_account = fa,
+	    .currency = currency,
+	    .network = "ach",
+	    .description = description,
+	    .status = "succeeded",
+	    .initiating = initiating,
+	    .inbound_transfer = inbound_transfer,
+	};
+	id_new_at(v.id, "rd_", r->now);
+	struct treasury_impact impact = {.cash = -amount};
+	char trxn[ID_MAX];
+	if (txn_book(r, db, fa, currency, -amount, description, v.id, "received_debit",
+		     "received_debit", &impact, trxn) != 0)
+		return -1;
+	v.transaction = trxn;
+	if (rcv_insert(r, db, &v) != 0)
+		return -1;
+	memcpy(ret_id, v.id, ID_MAX);
 	return 0;
 }
 

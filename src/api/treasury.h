@@ -51,4 +51,14 @@ int treasury_txn_entry(struct req *r, struct db *db, const char *trxn_id, const 
  * with r->err (also when it was not open). */
 int treasury_txn_settle(struct req *r, struct db *db, const char *trxn_id, const char *status);
 
+/* Inbound transfer inbound_transfer of fa returned: its amount taken back as a succeeded ACH
+ * received debit (rd_, linked_flows.inbound_transfer naming the transfer, initiating the
+ * transfer's origin details), whatever the cash (a return is not refused: the balance may go
+ * below zero, as on Stripe), with its transaction and event. ret_id gets the debit's id. 0, or -1
+ * with r->err. */
+int treasury_return_as_received_debit(struct req *r, struct db *db, const char *fa, int64_t amount,
+				      const char *currency, const char *description,
+				      const char *initiating, const char *inbound_transfer,
+				      char ret_id[ID_MAX]);
+
 #endif

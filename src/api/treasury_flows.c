@@ -16,11 +16,15 @@
  *   inbound, created:   inbound_pending +a (entry inbound_transfer)
  *     succeeded:        inbound_pending −a, cash +a, the transaction posted
  *     failed/canceled:  inbound_pending −a, void
+ *     returned (after succeeded): the bank takes the money back as a received debit (its own
+ *                       transaction, cash −a, whatever the cash), named by
+ *                       linked_flows.received_debit; the transfer stays succeeded, returned true
  * Only a processing flow may be canceled (an ACH one: a wire cannot be called back), posted,
- * succeeded or failed; only a posted outbound one returned; anything else is a 400 that changes
- * nothing. Every move appends its event (treasury.outbound_transfer.posted, …) in its write.
- * Outbound flows need the financial account's matching feature (outbound_transfers.ach, …) and
- * outbound flows that the platform did not restrict; inbound ones inbound_transfers.ach.
+ * succeeded or failed; only a posted outbound one or a succeeded inbound one returned, once;
+ * anything else is a 400 that changes nothing. Every move appends its event
+ * (treasury.outbound_transfer.posted, …) in its write. Outbound flows need the financial account's
+ * matching feature (outbound_transfers.ach, …) and outbound flows that the platform did not
+ * restrict; inbound ones inbound_transfers.ach.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +69,7 @@ struct flow {
 	const char *financial_account, *currency, *description, *statement_descriptor;
 	const char *payment_method, *method_details, *customer, *end_user_details, *metadata;
 	const char *status, *transaction, *failure_code, *returned_code, *return_transaction;
+	const char *received_debit; /* an inbound transfer returned: the debit that took it back */
 };
 
 static const char *with_param(struct req *r, const char *path)
@@ -77,7 +82,8 @@ static const char SQL_FLOW_GET[] =
     "SELECT id, kind, created, amount, expected_arrival_date, canceled_at, failed_at, posted_at,"
     " returned_at, financial_account, currency, description, statement_descriptor,"
     " payment_method, method_details, customer, end_user_details, metadata, status,"
-    " transaction_id, failure_code, returned_code, return_transaction FROM treasury_flows"
+    " transaction_id, failure_code, returned_code, return_transaction, received_debit"
+    " FROM treasury_flows"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_FLOW_INSERT[] =
     "INSERT INTO treasury_flows (merchant_id, id, kind, created, financial_account, amount,"
@@ -87,8 +93,9 @@ static const char SQL_FLOW_INSERT[] =
 /* a move happens only from the status read (two helpers racing: one of them moves) */
 static const char SQL_FLOW_MOVE[] =
     "UPDATE treasury_flows SET status = $4, canceled_at = $5, failed_at = $6, posted_at = $7,"
-    " returned_at = $8, failure_code = $9, returned_code = $10, return_transaction = $11"
-    " WHERE merchant_id = $1 AND id = $2 AND status = $3";
+    " returned_at = $8, failure_code = $9, returned_code = $10, return_transaction = $11,"
+    " received_debit = $12 WHERE merchant_id = $1 AND id = $2 AND status = $3"
+    " AND received_debit IS NULL";
 
 static int flow_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		     enum flow_kind kind, struct flow *f)
@@ -123,6 +130,7 @@ static int flow_load(struct db *db, struct arena *a, const char *merchant_id, co
 	f->failure_code = col_text_dup(a, st, 20);
 	f->returned_code = col_text_dup(a, st, 21);
 	f->return_transaction = col_text_dup(a, st, 22);
+	f->received_debit = col_text_dup(a, st, 23);
 	db_reset(st);
 	/* another kind's id is not found here (an obt_ asked for as an outbound payment) */
 	if (!same)
@@ -188,7 +196,7 @@ static void flow_render(bool livemode, const struct flow *f, struct json *j)
 	if (f->kind == IBT) {
 		json_key(j, "linked_flows");
 		json_obj_open(j);
-		json_kv_null(j, "received_debit");
+		json_kv_str_or_null(j, "received_debit", f->received_debit);
 		json_obj_close(j);
 	}
 	json_kv_bool(j, "livemode", livemode);
@@ -197,7 +205,7 @@ static void flow_render(bool livemode, const struct flow *f, struct json *j)
 		json_kv_str(j, "origin_payment_method", f->payment_method ? f->payment_method : "");
 		json_kv_raw(j, "origin_payment_method_details", f->method_details,
 			    strlen(f->method_details));
-		json_kv_bool(j, "returned", false);
+		json_kv_bool(j, "returned", f->received_debit != NULL);
 	} else {
 		json_key(j, "returned_details");
 		if (f->returned_code && f->return_transaction) {
@@ -632,8 +640,9 @@ static int flow_move_fn(struct db *db, void *arg)
 	struct flow *f = &x->f;
 	const struct kind_info *k = &KINDS[f->kind];
 	bool out = f->kind != IBT;
-	const char *from = x->act == ACT_RETURN ? "posted" : "processing";
-	if (strcmp(f->status, from) != 0 || (x->act == ACT_CANCEL && !cancelable(f)))
+	const char *from = x->act != ACT_RETURN ? "processing" : out ? "posted" : "succeeded";
+	if (strcmp(f->status, from) != 0 || f->received_debit ||
+	    (x->act == ACT_CANCEL && !cancelable(f)))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "The %s %s is %s: it cannot be %s.",
 				k->name, f->id, f->status,
 				x->act == ACT_CANCEL   ? "canceled"
@@ -686,6 +695,19 @@ static int flow_move_fn(struct db *db, void *arg)
 		}
 		break;
 	case ACT_RETURN: {
+		if (!out) {
+			/* the bank took the money back: a received debit linked to the transfer */
+			char rd[ID_MAX];
+			if (treasury_return_as_received_debit(r, db, fa.id, f->amount, f->currency,
+							      f->description ? f->description
+									     : k->name,
+							      f->method_details, f->id, rd) != 0)
+				return -1;
+			f->received_debit = arena_strdup(&r->arena, rd);
+			f->returned_at = r->now;
+			to = from;
+			break;
+		}
 		/* the money comes back in a transaction of its own */
 		char trxn[ID_MAX];
 		struct treasury_impact back = {.cash = f->amount};
@@ -722,11 +744,13 @@ static int flow_move_fn(struct db *db, void *arg)
 	db_bind_text(st, 9, f->failure_code, -1);
 	db_bind_text(st, 10, f->returned_code, -1);
 	db_bind_text(st, 11, f->return_transaction, -1);
+	db_bind_text(st, 12, f->received_debit, -1);
 	int64_t n = 0;
 	if (db_step_changes(st, &n) != DB_OK || n != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
 	f->status = to;
-	if (flow_emit(r, db, f, event) != 0)
+	/* an inbound transfer's return has the received debit's event (Stripe sends no other) */
+	if (event && flow_emit(r, db, f, event) != 0)
 		return -1;
 	flow_render(r->livemode, f, req_json(r));
 	return 0;
@@ -781,6 +805,10 @@ static int h_ibt_succeed(struct req *r)
 static int h_ibt_fail(struct req *r)
 {
 	return flow_move(r, IBT, ACT_FAIL);
+}
+static int h_ibt_return(struct req *r)
+{
+	return flow_move(r, IBT, ACT_RETURN);
 }
 
 /* ---- parameters and routes ---- */
@@ -935,5 +963,6 @@ const struct route treasury_flow_routes[] = {
     {"POST", "/v1/treasury/inbound_transfers/{id}/cancel", h_ibt_cancel, no_params, 0},
     {"POST", TH "/inbound_transfers/{id}/succeed", h_ibt_succeed, no_params, 0},
     {"POST", TH "/inbound_transfers/{id}/fail", h_ibt_fail, ibt_fail_params, 0},
+    {"POST", TH "/inbound_transfers/{id}/return", h_ibt_return, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -21,8 +21,7 @@
  * Which financial account a journal entry belongs to is its transaction's (journal_txns.source =
  * treasury_transactions.id); tender verify (ledger_verify.c) checks, per financial account,
  * currency and bucket, that the transaction entries the API shows and sums as the balance equal
- * the journal, that no Treasury journal entry lacks its Treasury transaction, and that no
- * financial account's cash is below zero.
+ * the journal, and that no Treasury journal entry lacks its Treasury transaction.
  */
 #ifndef TENDER_LEDGER_LEDGER_TREASURY_H
 #define TENDER_LEDGER_LEDGER_TREASURY_H

@@ -450,7 +450,8 @@ static const char SQL_FEE_REFUND_BT[] =
 /* (7) Treasury (ledger_treasury.h): per financial account, currency and bucket, the transaction
  * entries the API sums as the account's balance equal the journal entries of its Treasury
  * transactions (credits negative, so the two sum to zero); every Treasury journal entry belongs to
- * a Treasury transaction; and no financial account's cash is below zero. */
+ * a Treasury transaction. (Cash may go below zero: a returned inbound transfer takes its money
+ * back whatever the cash, as on Stripe.) */
 #define TREASURY_ACCOUNTS                                                                          \
 	"('treasury_cash', 'treasury_inbound_pending', 'treasury_outbound_pending')"
 static const char SQL_TREASURY_BALANCE[] =
@@ -471,11 +472,6 @@ static const char SQL_TREASURY_ORPHAN[] =
     " OR e.account = 'treasury_network' OR j.kind = 'treasury') AND (j.kind <> 'treasury'"
     " OR NOT EXISTS (SELECT 1 FROM treasury_transactions t WHERE t.merchant_id = j.merchant_id"
     " AND t.id = j.source)) GROUP BY e.merchant_id, e.txn_id";
-static const char SQL_TREASURY_NEGATIVE[] =
-    "SELECT merchant_id, financial_account || ' ' || currency || ' cash ' || SUM(cash)"
-    " FROM treasury_transaction_entries GROUP BY merchant_id, financial_account, currency"
-    " HAVING SUM(cash) < 0";
-
 int ledger_verify(struct db *db, struct verify_report *rep)
 {
 	static const struct {
@@ -531,7 +527,6 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_TREASURY_BALANCE, 0,
 	     "financial account balance that differs from its journal entries"},
 	    {SQL_TREASURY_ORPHAN, 0, "treasury journal entry without its treasury transaction"},
-	    {SQL_TREASURY_NEGATIVE, 0, "financial account with cash below zero"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)

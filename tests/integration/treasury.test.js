@@ -407,6 +407,22 @@ test('outbound transfers and payments, inbound transfers, with their test helper
   assert.deepEqual(await balance(), money(53000, 0, 0));
   assert.deepEqual(await eventsOf(ibt2.id, acct), ['treasury.inbound_transfer.created', 'treasury.inbound_transfer.failed']);
 
+  // a returned inbound transfer: the bank takes the money back as a received debit, once
+  const back = await helpers.inboundTransfers.returnInboundTransfer(ibt.id, {}, as(acct));
+  assert.equal(back.status, 'succeeded');
+  assert.equal(back.returned, true);
+  assert.match(back.linked_flows.received_debit, /^rd_/);
+  assertStripeShape(back, 'treasury.inbound_transfer');
+  const rdBack = await stripe.treasury.receivedDebits.retrieve(back.linked_flows.received_debit, {}, as(acct));
+  assert.equal(rdBack.linked_flows.inbound_transfer, ibt.id);
+  assert.equal(rdBack.amount, 7000);
+  assert.equal(rdBack.status, 'succeeded');
+  assertStripeShape(rdBack, 'treasury.received_debit');
+  assert.deepEqual(await eventsOf(rdBack.id, acct), ['treasury.received_debit.created']);
+  await assert.rejects(helpers.inboundTransfers.returnInboundTransfer(ibt.id, {}, as(acct)), (e) => e.statusCode === 400);
+  await assert.rejects(helpers.inboundTransfers.returnInboundTransfer(ibt2.id, {}, as(acct)), (e) => e.statusCode === 400);
+  assert.deepEqual(await balance(), money(46000, 0, 0));
+
   // a restricted account moves nothing out
   await stripe.treasury.financialAccounts.update(fa.id, { platform_restrictions: { outbound_flows: 'restricted' } }, as(acct));
   await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: pm.id }, as(acct)),
@@ -417,7 +433,7 @@ test('outbound transfers and payments, inbound transfers, with their test helper
     (e) => e.statusCode === 400 && e.param === 'financial_account');
   // every entry of the account sums to its balance
   const all = await stripe.treasury.transactionEntries.list({ financial_account: fa.id, limit: 100 }, as(acct));
-  assert.equal(all.data.reduce((s, e) => s + e.balance_impact.cash, 0), 53000);
+  assert.equal(all.data.reduce((s, e) => s + e.balance_impact.cash, 0), 46000);
 });
 
 test('idempotency, and another account or platform sees none of it', async () => {

@@ -12,7 +12,9 @@
 -- (processing, then posted / succeeded, failed, canceled or returned), each move with the entries
 -- it books; an outbound payment's own bank account number is sealed by the vault under its id.
 -- Credit reversals (credrev_) and debit reversals (debrev_) send a received credit back or get a
--- received debit back, once each (treasury_received.reversal names it).
+-- received debit back, once each (treasury_received.reversal names it). A returned inbound
+-- transfer takes its money back as a received debit (treasury_flows.received_debit names it, and
+-- it names the transfer in treasury_received.inbound_transfer).
 -- `movements` is bumped by every movement of an account so that two concurrent debits of one
 -- account serialize on its row (PostgreSQL).
 CREATE TABLE treasury_financial_accounts (
@@ -45,6 +47,7 @@ CREATE TABLE treasury_received (
   initiating TEXT NOT NULL,
   transaction_id TEXT,
   reversal TEXT,
+  inbound_transfer TEXT,
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX treasury_received_by_fa ON treasury_received (merchant_id, financial_account, kind, id);
@@ -107,6 +110,7 @@ CREATE TABLE treasury_flows (
   failure_code TEXT,
   returned_code TEXT,
   return_transaction TEXT,
+  received_debit TEXT,
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX treasury_flows_by_fa ON treasury_flows (merchant_id, financial_account, kind, id);
