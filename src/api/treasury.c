@@ -1128,6 +1128,13 @@ struct rcv_ctx {
 	struct received v;
 };
 
+bool treasury_fa_restricted(const struct treasury_fa *f, const char *flows)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "\"%s\":\"restricted\"", flows);
+	return f->platform_restrictions && strstr(f->platform_restrictions, want) != NULL;
+}
+
 int treasury_fa_for_movement(struct req *r, struct db *db, const char *id, const char *param,
 			     const char *restriction, struct treasury_fa *ret)
 {
@@ -1139,14 +1146,10 @@ int treasury_fa_for_movement(struct req *r, struct db *db, const char *id, const
 	if (strcmp(ret->status, "open") != 0)
 		return req_fail(r, ERR_INVALID_STATE, param, "The financial account %s is closed.",
 				ret->id);
-	if (restriction && ret->platform_restrictions) {
-		char want[64];
-		snprintf(want, sizeof(want), "\"%s\":\"restricted\"", restriction);
-		if (strstr(ret->platform_restrictions, want))
-			return req_fail(r, ERR_INVALID_STATE, param,
-					"The platform restricted the %s of financial account %s.",
-					restriction, ret->id);
-	}
+	if (restriction && treasury_fa_restricted(ret, restriction))
+		return req_fail(r, ERR_INVALID_STATE, param,
+				"The platform restricted the %s of financial account %s.",
+				restriction, ret->id);
 	/* serialize with every other movement of the account before its balance is read */
 	if (db_run_by_id(db, SQL_FA_LOCK, r->merchant_id, ret->id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1201,7 +1204,11 @@ static int rcv_create_fn(struct db *db, void *arg)
 	    0)
 		return -1;
 	struct treasury_impact impact = {0};
-	if (v->debit) {
+	if (treasury_fa_restricted(&f, v->debit ? "outbound_flows" : "inbound_flows")) {
+		/* the platform froze that direction: the bank's money is refused, nothing moves */
+		v->status = "failed";
+		v->failure_code = "account_frozen";
+	} else if (v->debit) {
 		struct treasury_impact bal;
 		if (treasury_fa_balance(db, r->merchant_id, f.id, v->currency, &bal) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);

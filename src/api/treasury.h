@@ -27,6 +27,9 @@ struct treasury_fa {
 /* Whether feature `name` ("outbound_transfers.ach", …) is requested (and so active) on f. */
 bool treasury_fa_has_feature(const struct treasury_fa *f, const char *name);
 
+/* Whether the platform restricted f's flows ("inbound_flows" or "outbound_flows"). */
+bool treasury_fa_restricted(const struct treasury_fa *f, const char *flows);
+
 /* Loads financial account id of r's merchant for a movement and takes its movement lock (so the
  * balance read next stays true until the write ends): 0, or -1 with r->err (404 naming
  * `param`, or 400 when it is closed or its `restriction` flows are restricted by the platform:

@@ -427,6 +427,16 @@ test('outbound transfers and payments, inbound transfers, with their test helper
   await stripe.treasury.financialAccounts.update(fa.id, { platform_restrictions: { outbound_flows: 'restricted' } }, as(acct));
   await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: pm.id }, as(acct)),
     (e) => e.statusCode === 400 && e.param === 'financial_account');
+  const frozen = await helpers.receivedDebits.create({ financial_account: fa.id, amount: 10, currency: 'usd', network: 'ach' }, as(acct));
+  assert.equal(frozen.status, 'failed');
+  assert.equal(frozen.failure_code, 'account_frozen');
+  assert.equal(frozen.transaction, null);
+  await stripe.treasury.financialAccounts.update(fa.id, { platform_restrictions: { inbound_flows: 'restricted' } }, as(acct));
+  const refused = await helpers.receivedCredits.create({ financial_account: fa.id, amount: 10, currency: 'usd', network: 'ach' }, as(acct));
+  assert.equal(refused.status, 'failed');
+  assert.equal(refused.failure_code, 'account_frozen');
+  assertStripeShape(refused, 'treasury.received_credit');
+  assert.deepEqual(await balance(), money(46000, 0, 0));
   // nor without the feature
   const plain = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'] }, as(acct));
   await assert.rejects(stripe.treasury.inboundTransfers.create({ financial_account: plain.id, amount: 10, currency: 'usd', origin_payment_method: pm.id }, as(acct)),
