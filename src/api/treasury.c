@@ -678,8 +678,49 @@ static void impact_render(struct json *j, const struct treasury_impact *b)
 	json_obj_close(j);
 }
 
-static void txn_render(bool livemode, const struct txn *t, struct json *j)
+static int entry_render(struct req *r, struct db *db, const char *id, struct json *j);
+
+static const char SQL_TXN_ENTRIES[] =
+    "SELECT id FROM treasury_transaction_entries WHERE merchant_id = $1 AND transaction_id = $2"
+    " ORDER BY id DESC";
+
+/* expand[]=entries (data.entries in a list): the transaction's entries as a list, newest first
+ * (a transaction has a few: its flow's steps) */
+static int txn_entries_render(struct req *r, struct db *db, const char *trxn_id, struct json *j)
 {
+	struct db_stmt *st = db_prepare(db, SQL_TXN_ENTRIES);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, trxn_id, -1);
+	const char *ids[16];
+	size_t n = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW && n < 16)
+		ids[n++] = col_text_dup(&r->arena, st, 0);
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
+		return DB_ERR;
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (size_t i = 0; i < n; i++)
+		if (!ids[i] || entry_render(r, db, ids[i], j) != DB_OK)
+			return DB_ERR;
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", rc == DB_ROW);
+	char url[128];
+	snprintf(url, sizeof(url), "/v1/treasury/transaction_entries?transaction=%s", trxn_id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return DB_OK;
+}
+
+static int txn_render(struct req *r, struct db *db, const struct txn *t, bool with_entries,
+		      struct json *j)
+{
+	bool livemode = r->livemode;
 	json_obj_open(j);
 	json_kv_str(j, "id", t->id);
 	json_kv_str(j, "object", "treasury.transaction");
@@ -689,7 +730,11 @@ static void txn_render(bool livemode, const struct txn *t, struct json *j)
 	json_kv_int(j, "created", t->created);
 	json_kv_str(j, "currency", t->currency);
 	json_kv_str(j, "description", t->description);
-	json_kv_null(j, "entries");
+	json_key(j, "entries");
+	if (!with_entries)
+		json_nil(j);
+	else if (txn_entries_render(r, db, t->id, j) != DB_OK)
+		return DB_ERR;
 	json_kv_str(j, "financial_account", t->financial_account);
 	json_kv_str_or_null(j, "flow", t->flow);
 	json_kv_null(j, "flow_details");
@@ -708,6 +753,7 @@ static void txn_render(bool livemode, const struct txn *t, struct json *j)
 		json_kv_null(j, "void_at");
 	json_obj_close(j);
 	json_obj_close(j);
+	return DB_OK;
 }
 
 int treasury_txn_new(struct req *r, struct db *db, const char *fa, const char *currency,
@@ -811,7 +857,8 @@ static int txn_retrieve_fn(struct db *db, void *arg)
 		return req_fail_missing(x->r, "treasury.transaction", x->id, "id");
 	if (rc != DB_OK)
 		return req_fail(x->r, ERR_API, NULL, NULL);
-	txn_render(x->r->livemode, &x->t, req_json(x->r));
+	if (txn_render(x->r, db, &x->t, req_expand_has(x->r, "entries"), req_json(x->r)) != DB_OK)
+		return req_fail(x->r, ERR_API, NULL, NULL);
 	return 0;
 }
 
@@ -843,7 +890,7 @@ static int txn_list_render(struct req *r, struct db *db, const char *id, struct 
 	struct txn t;
 	int rc = txn_load(db, &r->arena, r->merchant_id, id, &t);
 	if (rc == DB_OK)
-		txn_render(r->livemode, &t, j);
+		rc = txn_render(r, db, &t, req_expand_has(r, "data.entries"), j);
 	return rc;
 }
 

@@ -316,6 +316,12 @@ test('outbound transfers and payments, inbound transfers, with their test helper
   assert.deepEqual(txn.balance_impact, { cash: -10000, inbound_pending: 0, outbound_pending: 0 });
   const ents = await stripe.treasury.transactionEntries.list({ financial_account: fa.id, transaction: obt.transaction }, as(acct));
   assert.deepEqual(ents.data.map((e) => e.type).sort(), ['outbound_transfer', 'outbound_transfer_posting']);
+  const expanded = await stripe.treasury.transactions.retrieve(obt.transaction, { expand: ['entries'] }, as(acct));
+  assert.equal(expanded.entries.object, 'list');
+  assert.deepEqual(expanded.entries.data.map((e) => e.id), ents.data.map((e) => e.id));
+  assertStripeShape(expanded, 'treasury.transaction');
+  const listedTxns = await stripe.treasury.transactions.list({ financial_account: fa.id, expand: ['data.entries'] }, as(acct));
+  for (const t of listedTxns.data) assert.ok(t.entries.data.length >= 1 && t.entries.data.every((e) => e.transaction === t.id));
   await assert.rejects(stripe.treasury.outboundTransfers.cancel(obt.id, {}, as(acct)), (e) => e.statusCode === 400);
   await assert.rejects(helpers.outboundTransfers.fail(obt.id, {}, as(acct)), (e) => e.statusCode === 400);
   const ret = await helpers.outboundTransfers.returnOutboundTransfer(obt.id, { returned_details: { code: 'account_closed' } }, as(acct));
