@@ -1588,7 +1588,10 @@ static int rev_create_fn(struct db *db, void *arg)
 		if (treasury_fa_balance(db, r->merchant_id, fa.id, v->currency, &bal) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (bal.cash < v->amount)
-			return req_fail(r, ERR_BALANCE_INSUFFICIENT, param, NULL);
+			return req_fail(
+			    r, ERR_INSUFFICIENT_FUNDS, param,
+			    "The financial account %s has insufficient funds to send back %s.",
+			    fa.id, rcv.id);
 	}
 	char trxn[ID_MAX];
 	const char *flow_type = v->debit ? "debit_reversal" : "credit_reversal";

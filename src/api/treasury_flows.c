@@ -419,7 +419,10 @@ static int flow_create_fn(struct db *db, void *arg)
 		if (treasury_fa_balance(db, r->merchant_id, fa.id, f->currency, &bal) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (bal.cash < f->amount)
-			return req_fail(r, ERR_BALANCE_INSUFFICIENT, "amount", NULL);
+			return req_fail(
+			    r, ERR_INSUFFICIENT_FUNDS, "amount",
+			    "The financial account %s has insufficient funds for this %s.", fa.id,
+			    k->name);
 		impact.cash = -f->amount;
 		impact.outbound_pending = f->amount;
 	} else {

@@ -236,7 +236,7 @@ test('received credits and debits move the balance through transactions and entr
 
   // reversals: a credit sent back (only with the cash for it, only by ACH), a debit got back, once each
   await assert.rejects(stripe.treasury.creditReversals.create({ received_credit: rc.id }, as(acct)),
-    (e) => e.statusCode === 400 && e.param === 'received_credit');
+    (e) => e.statusCode === 400 && e.code === 'insufficient_funds' && e.param === 'received_credit');
   await assert.rejects(stripe.treasury.creditReversals.create({ received_credit: wire.id }, as(acct)),
     (e) => e.statusCode === 400 && e.param === 'received_credit');
   await assert.rejects(stripe.treasury.debitReversals.create({ received_debit: big.id }, as(acct)),
@@ -349,7 +349,7 @@ test('outbound transfers and payments, inbound transfers, with their test helper
   assert.equal(typeof canceled.status_transitions.canceled_at, 'number');
   assert.deepEqual(await balance(), money(50000, 0, 0));
   await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 50001, currency: 'usd', destination_payment_method: pm.id }, as(acct)),
-    (e) => e.statusCode === 400 && e.param === 'amount');
+    (e) => e.statusCode === 400 && e.code === 'insufficient_funds' && e.param === 'amount');
   await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: 'pm_nope' }, as(acct)),
     (e) => e.statusCode === 404 && e.param === 'destination_payment_method');
   const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } }, as(acct));
