@@ -452,6 +452,27 @@ test('outbound transfers and payments, inbound transfers, with their test helper
   assert.equal(all.data.reduce((s, e) => s + e.balance_impact.cash, 0), 46000);
 });
 
+test('concurrent debits of one account never take more than its cash', async () => {
+  const fa = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'], features: allFeatures }, as(acct2));
+  const helpers = stripe.testHelpers.treasury;
+  await helpers.receivedCredits.create({ financial_account: fa.id, amount: 1000, currency: 'usd', network: 'ach' }, as(acct2));
+  const pm = await stripe.paymentMethods.create({ type: 'us_bank_account', billing_details: { name: 'Second Account' },
+    us_bank_account: { routing_number: '110000000', account_number: '000123456789', account_holder_type: 'individual' } }, as(acct2));
+  // received debits and outbound transfers of 300 each, all at once: three fit in 1000
+  const tries = await Promise.allSettled([
+    ...Array.from({ length: 4 }, () => helpers.receivedDebits.create({ financial_account: fa.id, amount: 300, currency: 'usd', network: 'ach' }, as(acct2))),
+    ...Array.from({ length: 4 }, () => stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 300, currency: 'usd', destination_payment_method: pm.id }, as(acct2))),
+  ]);
+  const moved = tries.filter((t) => t.status === 'fulfilled' && t.value.status !== 'failed').length;
+  const refused = tries.filter((t) => (t.status === 'fulfilled' && t.value.failure_code === 'insufficient_funds')
+    || (t.status === 'rejected' && t.reason.code === 'insufficient_funds')).length;
+  assert.equal(moved, 3);
+  assert.equal(refused, 5);
+  const bal = (await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct2))).balance;
+  // each of the three took 300 of the cash (a transfer's into outbound_pending)
+  assert.equal(bal.cash.usd, 100);
+});
+
 test('idempotency, and another account or platform sees none of it', async () => {
   const key = `fa-${Date.now()}`;
   const a = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'] }, as(acct, { idempotencyKey: key }));
