@@ -175,10 +175,11 @@ static const char SQL_FA_BALANCE[] =
     " FROM treasury_transaction_entries WHERE merchant_id = $1 AND financial_account = $2"
     " GROUP BY currency ORDER BY currency";
 /* the name the financial address shows: the connected account's company or business name, else
- * the merchant's own */
+ * the merchant's own; and the connected account's type (NULL for the platform itself) */
 static const char SQL_HOLDER_NAME[] =
     "SELECT COALESCE((SELECT COALESCE(co_name, bp_name) FROM connected_accounts"
-    " WHERE merchant_id = $1 AND id = $2), (SELECT name FROM merchants WHERE id = $2))";
+    " WHERE merchant_id = $1 AND id = $2), (SELECT name FROM merchants WHERE id = $2)),"
+    " (SELECT type FROM connected_accounts WHERE merchant_id = $1 AND id = $2)";
 
 static int fa_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		   struct treasury_fa *f)
@@ -376,9 +377,17 @@ static int fa_create_fn(struct db *db, void *arg)
 	db_bind_text(st, 2, r->merchant_id, -1);
 	int rc = db_step(st);
 	const char *name = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	const char *type = rc == DB_ROW ? col_text_dup(&r->arena, st, 1) : NULL;
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* Stripe offers Treasury to connected accounts without a Stripe-hosted dashboard whose
+	 * requirements the platform collects (custom ones), and to the platform itself */
+	if (type && strcmp(type, "custom") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Financial accounts are only available to connected accounts "
+				"without a Stripe-hosted dashboard: %s is a %s account.",
+				r->merchant_id, type);
 	f->holder_name = name ? name : "";
 	char last4[5];
 	if (vault_treasury_address_make(r->app->vault, db, r->merchant_id, f->id, r->now, last4) !=

@@ -119,6 +119,14 @@ test('financial accounts: created for a connected account, address, features, up
 });
 
 test('refused input changes nothing', async () => {
+  // Treasury is for connected accounts without a Stripe-hosted dashboard
+  const std = await stripe.accounts.create({ type: 'standard' });
+  const express = await stripe.accounts.create({ type: 'express', country: 'US' });
+  for (const a of [std.id, express.id]) {
+    await assert.rejects(stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'] }, as(a)),
+      (e) => e.statusCode === 400 && e.type === 'StripeInvalidRequestError');
+    assert.equal((await stripe.treasury.financialAccounts.list({}, as(a))).data.length, 0);
+  }
   const before = (await stripe.treasury.financialAccounts.list({ limit: 100 }, as(acct))).data.length;
   const bad = [
     [{}, 'supported_currencies'],
