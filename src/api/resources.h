@@ -127,6 +127,10 @@ extern const struct route issuing_spend_routes[];
 /* An Issuing authorization, transaction or dispute by id (iauth_, ipi_, idp_), for a balance
  * transaction's expanded source: DB_OK, DB_NOTFOUND or < 0. */
 int issuing_spend_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+/* Stripe Treasury: financial accounts, received credits and debits, transactions (treasury.c) */
+extern const struct route treasury_routes[];
+/* Stripe Treasury: outbound transfers and payments, inbound transfers (treasury_flows.c) */
+extern const struct route treasury_flow_routes[];
 extern const struct route terminal_routes[];
 extern const struct route terminal_readers_routes[];
 

@@ -80,5 +80,7 @@ const struct route *const api_route_tables[] = {
     financial_connections_page_routes,
     issuing_routes,
     issuing_spend_routes,
+    treasury_routes,
+    treasury_flow_routes,
     NULL,
 };

@@ -22,6 +22,7 @@
 #include "ledger/ledger_issuing.h"
 #include "ledger/ledger_payout.h"
 #include "ledger/ledger_reserve.h"
+#include "ledger/ledger_treasury.h"
 #include "ledger/ledger_cash.h"
 #include "ledger/ledger_topup.h"
 #include "merchant/merchant.h"
@@ -60,6 +61,10 @@ static const char *const accounts[] = {
     LEDGER_ACCT_ISSUING_AVAILABLE,
     LEDGER_ACCT_ISSUING_HELD,
     LEDGER_ACCT_ISSUING_NETWORK,
+    LEDGER_ACCT_TREASURY_CASH,
+    LEDGER_ACCT_TREASURY_INBOUND_PENDING,
+    LEDGER_ACCT_TREASURY_OUTBOUND_PENDING,
+    LEDGER_ACCT_TREASURY_NETWORK,
     NULL,
 };
 

@@ -85,7 +85,9 @@ static const char SQL_ENTRY_ABSURD[] =
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
     " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding', 'cash_funding',"
     " 'customer_cash', 'customer_cash_applied', 'merchant_reserve', 'issuing_available',"
-    " 'issuing_held', 'issuing_network')"
+    " 'issuing_held', 'issuing_network',"
+    " 'treasury_cash', 'treasury_inbound_pending', 'treasury_outbound_pending',"
+    " 'treasury_network')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -457,6 +459,31 @@ static const char SQL_FEE_REFUND_BT[] =
     " OR p.amount <> -x.amount OR d.id IS NULL OR d.type <> 'application_fee_refund'"
     " OR d.source <> x.id OR COALESCE(d.presentment_amount, d.amount) <> x.amount";
 
+/* (7) Treasury (ledger_treasury.h): per financial account, currency and bucket, the transaction
+ * entries the API sums as the account's balance equal the journal entries of its Treasury
+ * transactions (credits negative, so the two sum to zero); every Treasury journal entry belongs to
+ * a Treasury transaction. (Cash may go below zero: a returned inbound transfer takes its money
+ * back whatever the cash, as on Stripe.) */
+#define TREASURY_ACCOUNTS                                                                          \
+	"('treasury_cash', 'treasury_inbound_pending', 'treasury_outbound_pending')"
+static const char SQL_TREASURY_BALANCE[] =
+    "SELECT merchant_id, financial_account || ' ' || currency || ' ' || account || ' differs by '"
+    " || SUM(v) FROM (SELECT merchant_id, financial_account, currency, 'treasury_cash' AS account,"
+    " cash AS v FROM treasury_transaction_entries UNION ALL SELECT merchant_id,"
+    " financial_account, currency, 'treasury_inbound_pending', inbound_pending FROM"
+    " treasury_transaction_entries UNION ALL SELECT merchant_id, financial_account, currency,"
+    " 'treasury_outbound_pending', outbound_pending FROM treasury_transaction_entries"
+    " UNION ALL SELECT e.merchant_id, t.financial_account, e.currency, e.account, e.amount"
+    " FROM journal_entries e JOIN journal_txns j ON j.merchant_id = e.merchant_id"
+    " AND j.id = e.txn_id JOIN treasury_transactions t ON t.merchant_id = j.merchant_id"
+    " AND t.id = j.source WHERE e.account IN " TREASURY_ACCOUNTS ") AS x"
+    " GROUP BY merchant_id, financial_account, currency, account HAVING SUM(v) <> 0";
+static const char SQL_TREASURY_ORPHAN[] =
+    "SELECT e.merchant_id, e.txn_id FROM journal_entries e JOIN journal_txns j"
+    " ON j.merchant_id = e.merchant_id AND j.id = e.txn_id WHERE (e.account IN " TREASURY_ACCOUNTS
+    " OR e.account = 'treasury_network' OR j.kind = 'treasury') AND (j.kind <> 'treasury'"
+    " OR NOT EXISTS (SELECT 1 FROM treasury_transactions t WHERE t.merchant_id = j.merchant_id"
+    " AND t.id = j.source)) GROUP BY e.merchant_id, e.txn_id";
 int ledger_verify(struct db *db, struct verify_report *rep)
 {
 	static const struct {
@@ -510,6 +537,9 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	     "application fee without its balance transaction, or another amount"},
 	    {SQL_FEE_REFUND_BT, 0,
 	     "application fee refund without both balance transactions, or another amount"},
+	    {SQL_TREASURY_BALANCE, 0,
+	     "financial account balance that differs from its journal entries"},
+	    {SQL_TREASURY_ORPHAN, 0, "treasury journal entry without its treasury transaction"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)

@@ -150,6 +150,14 @@ int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, con
 		    const char *routing, const char *account, int64_t now,
 		    char ret_fingerprint[24]);
 
+/* Opens row id of vault_ibans sealed by vault_ach_store into out as "routing:account"
+ * (NUL-terminated), for the one answer that shows the account number (a Treasury financial
+ * address expanded, vault/treasury_address.h). DB_OK, DB_NOTFOUND, VAULT_ERR_TAMPERED (one log
+ * line, nothing revealed) or < 0. The caller wipes out after use. */
+#define VAULT_ACH_OPEN_MAX 40
+int vault_ach_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+		   char out[VAULT_ACH_OPEN_MAX]);
+
 /* Stripe Identity's personal data of a verification report (its date of birth, document number
  * and id number, as JSON text of at most VAULT_IDENTITY_MAX bytes), sealed as row id of
  * merchant_id in vault_identity as IBANs are (AES-256-GCM under the shard's active data key, the

@@ -131,6 +131,24 @@ async function seed() {
   await s(['events'], async () => (await A.events.list({ limit: 1 })).data[0]);
   await s(['balance_transactions'], async () => (await A.balanceTransactions.list({ limit: 1 })).data[0]);
   await s(['confirmation_tokens'], () => A.testHelpers.confirmationTokens.create({ payment_method: 'pm_card_visa' }));
+  // Treasury: the platform's own financial account and one of each of its objects
+  const fa = await s(['financial_accounts'], () => A.treasury.financialAccounts.create({ supported_currencies: ['usd'],
+    features: { inbound_transfers: { ach: { requested: true } }, outbound_payments: { ach: { requested: true } }, outbound_transfers: { ach: { requested: true } } } }));
+  const bank = fa && await A.paymentMethods.create({ type: 'us_bank_account', billing_details: { name: 'Sweep' },
+    us_bank_account: { routing_number: '110000000', account_number: '000123456789', account_holder_type: 'company' } }).catch(() => null);
+  if (fa && bank) {
+    const th = A.testHelpers.treasury;
+    const rc = await s(['received_credits'], () => th.receivedCredits.create({ financial_account: fa.id, amount: 5000, currency: 'usd', network: 'ach' }));
+    const rd = await s(['received_debits'], () => th.receivedDebits.create({ financial_account: fa.id, amount: 100, currency: 'usd', network: 'ach' }));
+    if (rc) ids.transactions = rc.transaction;
+    await th.receivedCredits.create({ financial_account: fa.id, amount: 1000, currency: 'usd', network: 'ach' }).catch(() => null);
+    if (rc) await s(['credit_reversals', 'credit_reversal'], () => A.treasury.creditReversals.create({ received_credit: rc.id }));
+    await s(['transaction_entries'], async () => (await A.treasury.transactionEntries.list({ financial_account: fa.id, limit: 1 })).data[0]);
+    await s(['outbound_transfers', 'outbound_transfer'], () => A.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 100, currency: 'usd', destination_payment_method: bank.id }));
+    await s(['outbound_payments'], () => A.treasury.outboundPayments.create({ financial_account: fa.id, amount: 100, currency: 'usd', destination_payment_method: bank.id }));
+    await s(['inbound_transfers', 'inbound_transfer'], () => A.treasury.inboundTransfers.create({ financial_account: fa.id, amount: 100, currency: 'usd', origin_payment_method: bank.id }));
+    if (rd) await s(['debit_reversals', 'debit_reversal'], () => A.treasury.debitReversals.create({ received_debit: rd.id }));
+  }
 }
 
 // ---- paths --------------------------------------------------------------------------------
