@@ -49,7 +49,10 @@
  * cancel_at within the current period: the final invoice the scheduler makes then
  * (cancel_at_preview), its credit unless proration_behavior=none.
  *
- * Not taken (parameter_unknown): schedule / schedule_details, subscription_start_date /
+ * schedule: an active schedule's subscription's next invoice, with the items of the phase in
+ * force at its renewal (subscription_schedule_phase_at), changed at the phase's start.
+ *
+ * Not taken (parameter_unknown): schedule_details, subscription_start_date /
  * subscription_details[start_date] (previews of a subscription to be created: a
  * subscription is required), customer_details other than address and shipping,
  * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and
@@ -117,6 +120,7 @@ struct preview_ctx {
 	struct req *r;
 	const struct preview_names *names;
 	const char *customer, *subscription, *currency;
+	const char *schedule; /* `schedule`: its subscription's, found in the read */
 	bool recurring;
 	struct sub_change *change; /* NULL: none asked */
 	int cancel_at_period_end;  /* -1: not asked */
@@ -398,6 +402,7 @@ static int sub_preview(struct preview_ctx *x, struct db *db, struct discount *ds
 	    .cancel_at = x->cancel_at,
 	    .cancel_at_shown = x->names->cancel_at_shown,
 	    .recurring = x->recurring,
+	    .schedule = x->schedule,
 	};
 	char id[ID_MAX];
 	str_copy(id, sizeof(id), x->p.in.id);
@@ -524,6 +529,25 @@ static int preview_fn(struct db *db, void *ctx)
 		if (!bc.found)
 			return req_fail_missing(r, "customer", x->customer, "customer");
 	}
+	if (x->schedule) {
+		/* an active schedule's subscription, with the phase in force at its renewal */
+		const char *sub = NULL;
+		int src = subscription_schedule_preview_sub(r, db, x->schedule, &sub);
+		if (src == DB_NOTFOUND)
+			return req_fail_missing(r, "subscription_schedule", x->schedule,
+						"schedule");
+		if (src == 1)
+			return req_fail(r, ERR_PARAM_BAD, "schedule",
+					"The subscription schedule %s has not started: Tender "
+					"previews the next invoice of a started schedule's "
+					"subscription.",
+					x->schedule);
+		if (src == 2)
+			return upcoming_none(r, x->customer);
+		if (src != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		x->subscription = sub;
+	}
 	int rc =
 	    x->subscription ? sub_preview(x, db, ds, &n_ds) : customer_preview(x, db, ds, &n_ds);
 	if (rc != 0 || extra_items_add(r, db, x) != 0)
@@ -581,7 +605,21 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 		x->currency = cur;
 	}
 	x->recurring = str_eq(param_str(r, "preview_mode"), "recurring");
-	if (!x->customer && !x->subscription)
+	v = param_str(r, "schedule");
+	x->schedule = v && *v ? v : NULL;
+	/* Stripe: schedule "cannot be used with subscription or subscription fields" */
+	if (x->schedule &&
+	    (x->subscription || param_present(r, names->items) ||
+	     param_present(r, names->proration_behavior) ||
+	     param_present(r, names->proration_date) ||
+	     param_present(r, names->cancel_at_period_end) || param_present(r, names->cancel_now) ||
+	     param_present(r, names->trial.trial_end) || param_present(r, names->trial.from_plan) ||
+	     param_present(r, names->trial.anchor) || param_present(r, names->default_tax) ||
+	     param_present(r, names->resume_at) || param_present(r, names->cancel_at)))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "schedule",
+		    "schedule cannot be used with subscription or subscription fields.");
+	if (!x->customer && !x->subscription && !x->schedule)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
 	/* trial_end, trial_from_plan and billing_cycle_anchor are read by the change as the
 	 * update reads its own (trial_params); resume_at as POST …/resume is */
@@ -742,6 +780,7 @@ static const struct param_spec create_preview_params[] = {
     {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
+    {"schedule", PT_STRING, 0, 255, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"preview_mode", PT_ENUM, 0, 0, (const char *const[]){"next", "recurring", NULL}, NULL},
@@ -770,6 +809,7 @@ static const struct param_spec create_preview_params[] = {
 	    {"subscription_trial_end", PT_STRING, 0, 20, NULL, NULL},                              \
 	    {"subscription_trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},                           \
 	    {"subscription_cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                       \
+	    {"schedule", PT_STRING, 0, 255, NULL, NULL},                                           \
 	    {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},              \
 	    {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},        \
 	    {"invoice_items", PT_OBJECT_ARRAY, 0, INVOICE_ITEMS_MAX, NULL, preview_item_children}, \

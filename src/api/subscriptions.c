@@ -4714,8 +4714,8 @@ static int change_read_fn(struct db *db, void *p)
 					"subscription with metered items (its usage would go "
 					"unbilled); change it at its period's end instead.");
 	x->pr_t = c->proration_date ? c->proration_date : x->t;
-	if (c->proration_date &&
-	    (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end || x->pr_t > x->t))
+	if (c->proration_date && (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end ||
+				  (x->pr_t > x->t && !c->phase_preview)))
 		return req_fail(r, ERR_PARAM_BAD, "proration_date",
 				"proration_date must be within the current period and not in the "
 				"future.");
@@ -5316,6 +5316,36 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (billing_now(r, db, x->s.test_clock, &x->t) != 0)
 			return -1;
+	}
+	if (q->schedule && !q->change) {
+		/* the phase in force at its renewal: its items as the scheduler changes them at
+		 * the phase's start (prorated from then, by the phase's proration_behavior) */
+		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+		if (!c)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(c, 0, sizeof(*c));
+		c->subscription = q->subscription; /* x is read anew below */
+		int64_t start = 0;
+		int rc = subscription_schedule_phase_at(r, db, q->schedule, x->s.id,
+							x->s.period_end, c, &start);
+		if (rc < 0)
+			return -1;
+		if (rc == 2)
+			return 1;
+		if (rc == 1) {
+			c->phase_preview = true;
+			c->proration_date = start > x->s.period_start ? start : x->s.period_start;
+			memset(x, 0, sizeof(*x));
+			x->r = r;
+			x->c = c;
+			if (change_read_fn(db, x) != 0)
+				return -1;
+			if (x->invoice_now)
+				return req_fail(r, ERR_PARAM_BAD, "schedule",
+						"Tender previews a schedule's next phase where it "
+						"keeps the billing interval and is prorated on the "
+						"next invoice.");
+		}
 	}
 	/* a cancellation is neither prorated nor invoiced (DELETE): nothing comes of it */
 	if (q->cancel_now)

@@ -400,14 +400,13 @@ test("another merchant's objects are 404; unknown and wrong parameters are 400; 
     (e) => e.statusCode === 404 && e.code === 'resource_missing');
   for (const params of [
     { subscription: sub.id, subscription_details: { start_date: T0 + 40 * DAY } },
-    { subscription: sub.id, schedule: 'sub_sched_x' },
     { customer: customer.id, customer_details: { tax_exempt: 'none' } },
     { customer: customer.id, invoice_items: [{ invoiceitem: 'ii_x', amount: 100, currency: 'usd' }] },
   ]) {
     await assert.rejects(stripe.invoices.createPreview(params),
       (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
   }
-  for (const params of [{ subscription_start_date: T0 + 40 * DAY }, { schedule: 'sub_sched_x' }]) {
+  for (const params of [{ subscription_start_date: T0 + 40 * DAY }, { subscription_details: { start_date: T0 } }]) {
     await assert.rejects(upcoming({ subscription: sub.id, ...params }),
       (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
   }
@@ -616,4 +615,49 @@ test('subscription_cancel_at: the final invoice of a cancellation within the per
   const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
   assert.deepEqual(lines.map(lineKey), fin.lines.data.map(lineKey));
   for (const k of ['subtotal', 'total', 'created', 'billing_reason']) assert.equal(inv[k], fin[k], k);
+});
+
+test('schedule: its subscription\'s next invoice with the phase in force then, as the schedule then bills it', async () => {
+  const { clock, customer } = await setup();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now',
+    phases: [{ items: [{ price: monthly.id }], iterations: 1 }, { items: [{ price: pro.id, quantity: 2 }], iterations: 1 }],
+  });
+  await clockAdvance(stripe, clock, T0 + 3 * DAY);
+  const later = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: MAY1, phases: [{ items: [{ price: monthly.id }], iterations: 1 }],
+  });
+  const stored = storeState();
+  const prev = await upcoming({ schedule: sched.id });
+  shape(prev);
+  assert.equal(prev.subscription, sched.subscription);
+  assert.equal(prev.billing_reason, 'subscription_cycle');
+  assert.deepEqual([prev.created, prev.period_start, prev.period_end], [APR1, APR1, MAY1]);
+  assert.deepEqual(prev.lines.data.map((l) => [l.amount, l.quantity, l.pricing.price_details.price]), [[10000, 2, pro.id]]);
+  const lines = await upcomingLines({ schedule: sched.id, customer: customer.id });
+  assert.deepEqual(lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  const created = await stripe.invoices.createPreview({ schedule: sched.id });
+  assert.deepEqual(created.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  // the subscription alone does not know its schedule's next phase
+  assert.equal((await upcoming({ subscription: sched.subscription })).total, 3000);
+  for (const [params, status, param] of [
+    [{ schedule: sched.id, subscription: sched.subscription }, 400, 'schedule'],
+    [{ schedule: sched.id, subscription_trial_end: 'now' }, 400, 'schedule'],
+    [{ schedule: 'sub_sched_nope' }, 404, 'schedule'],
+  ]) {
+    await assert.rejects(upcoming(params), (e) => e.statusCode === status && e.param === param, JSON.stringify(params));
+  }
+  await assert.rejects(upcoming({ schedule: sched.id }, other), (e) => e.statusCode === 404);
+  await assert.rejects(upcoming({ schedule: later.id }), (e) => e.statusCode === 400 && e.param === 'schedule');
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  await stripe.subscriptionSchedules.cancel(later.id);
+  // the renewal with the second phase: what the preview showed
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sched.subscription)).latest_invoice);
+  const il = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(il.map(lineKey), prev.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'amount_due', 'period_start', 'period_end', 'created']) assert.equal(inv[k], prev[k], k);
+  // the last phase ends at MAY1 and releases it: the renewal at its items
+  const last = await upcoming({ schedule: sched.id });
+  assert.deepEqual([last.created, last.total], [MAY1, 10000]);
 });
