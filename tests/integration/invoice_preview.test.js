@@ -660,4 +660,23 @@ test('schedule: its subscription\'s next invoice with the phase in force then, a
   // the last phase ends at MAY1 and releases it: the renewal at its items
   const last = await upcoming({ schedule: sched.id });
   assert.deepEqual([last.created, last.total], [MAY1, 10000]);
+
+  // a phase that starts within the period: its change prorated from its start, on the renewal
+  const { clock: c2, customer: cu2 } = await setup();
+  const T15 = T0 + 15 * DAY;
+  const mid = await stripe.subscriptionSchedules.create({
+    customer: cu2.id, start_date: 'now',
+    phases: [{ items: [{ price: monthly.id }], end_date: T15 }, { items: [{ price: pro.id }], iterations: 1 }],
+  });
+  const mp = await upcoming({ schedule: mid.id });
+  const rem = APR1 - T15;
+  const byAmount = (a, b) => a - b;
+  assert.deepEqual(mp.lines.data.map((l) => l.amount).sort(byAmount),
+    [prorate(-3000, rem, P), prorate(5000, rem, P), 5000].sort(byAmount));
+  assert.equal(mp.total, 5000 + prorate(-3000, rem, P) + prorate(5000, rem, P));
+  await clockAdvance(stripe, c2, APR1 + HOUR + 60);
+  const minv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(mid.subscription)).latest_invoice);
+  const ml = (await stripe.invoices.listLineItems(minv.id, { limit: 100 })).data;
+  assert.deepEqual(ml.map(lineKey).sort(), mp.lines.data.map(lineKey).sort());
+  for (const k of ['subtotal', 'total', 'period_start', 'period_end', 'created']) assert.equal(minv[k], mp[k], k);
 });
