@@ -445,6 +445,11 @@ test('subscription_trial_end, subscription_trial_from_plan and subscription_bill
   assert.deepEqual(moved.lines.data.map((l) => [l.amount, l.period.start, l.period.end]), [[3000, T20, T20 + 31 * DAY]]);
   const movedLines = await upcomingLines({ subscription: sub.id, subscription_trial_end: T20 });
   assert.deepEqual(movedLines.data.map(lineKey), moved.lines.data.map(lineKey));
+  // createPreview's subscription_details[trial_end]: the same
+  const movedNew = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { trial_end: T20 } });
+  assert.deepEqual(movedNew.lines.data.map(lineKey), moved.lines.data.map(lineKey));
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { billing_cycle_anchor: 'now' } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[billing_cycle_anchor]');
   // the trial ended now: the first paid period from now, invoiced at once
   const ended = await upcoming({ subscription: sub.id, subscription_trial_end: 'now' });
   shape(ended);
@@ -524,6 +529,8 @@ test('subscription_default_tax_rates and subscription_resume_at: previewed as th
   assert.equal(taxed.subtotal, 3000);
   assert.equal(taxed.total, 3300);
   assert.deepEqual(taxed.lines.data[0].tax_amounts.map((t) => [t.amount, t.tax_rate]), [[300, txr.id]]);
+  const taxedNew = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { default_tax_rates: [txr.id] } });
+  assert.equal(taxedNew.total, 3300);
   const taxedLines = await upcomingLines({ subscription: sub.id, subscription_default_tax_rates: [txr.id] });
   assert.deepEqual(taxedLines.data.map((l) => l.tax_amounts.map((t) => t.amount)), [[300]]);
   await assert.rejects(upcoming({ subscription: sub.id, subscription_default_tax_rates: ['txr_nope'] }),
@@ -587,6 +594,10 @@ test('subscription_cancel_at: the final invoice of a cancellation within the per
   assert.equal(fin.total, 700 + credit);
   const finLines = await upcomingLines({ subscription: sub.id, subscription_cancel_at: T20 });
   assert.deepEqual(finLines.data.map(lineKey), fin.lines.data.map(lineKey));
+  const finNew = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_at: T20 } });
+  assert.deepEqual(finNew.lines.data.map(lineKey), fin.lines.data.map(lineKey));
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_at: T0 } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[cancel_at]');
   // proration_behavior=none: no credit, so no final invoice and no renewal
   await assert.rejects(upcoming({ subscription: sub.id, subscription_cancel_at: T20, subscription_proration_behavior: 'none' }),
     (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
