@@ -364,6 +364,12 @@ int billing_connect_check(struct req *r, struct db *db, const char *destination,
 int quote_invoice_connect(struct req *r, struct db *db, const char *invoice, int64_t amount,
 			  struct payment_connect *ret);
 
+/* The names a change's trial parameters are read under: dotted path and name in errors. */
+struct sub_trial_names {
+	const char *trial_end, *trial_end_shown;
+	const char *from_plan, *from_plan_shown;
+	const char *anchor, *anchor_shown;
+};
 struct sub_change {
 	const char *subscription;
 	int n;
@@ -387,6 +393,12 @@ struct sub_change {
 	/* made by a subscription schedule's phase change (the scheduler, at the phase's end): the
 	 * subscription's test clock may be advancing */
 	bool scheduled;
+	/* a preview's trial_end, trial_from_plan and billing_cycle_anchor (invoice_preview.c):
+	 * read under these names, as the update reads its own (NULL: the update's, own_params) */
+	const struct sub_trial_names *trial_names;
+	/* a schedule's phase previewed (subscription_preview): its change is made at the phase's
+	 * start, proration_date, which may be ahead of now */
+	bool phase_preview;
 	enum sub_change_answer answer;
 	char item[ID_MAX]; /* the item answered; a new item's id is set here */
 };
@@ -883,8 +895,26 @@ struct sub_preview_req {
 	struct sub_change *change; /* NULL: the subscription as it is */
 	int cancel_at_period_end;  /* -1: as it is, else 0 / 1 */
 	bool cancel_now;	   /* canceled now: Tender invoices nothing for that */
-	bool recurring;		   /* preview_mode=recurring: its period's lines alone */
+	/* subscription_cancel_at: set (cancel_at_set; 0 unsets it), with its proration (false:
+	 * proration_behavior=none) */
+	bool cancel_at_set, cancel_at_prorate;
+	int64_t cancel_at;
+	const char *cancel_at_shown; /* its name in errors */
+	bool recurring;		     /* preview_mode=recurring: its period's lines alone */
+	/* `schedule`: its subscription's next invoice with the phase in force at its renewal */
+	const char *schedule;
 };
+/* Inside a read: subscription schedule id's subscription (*ret_sub) while it is active, for a
+ * preview of its next invoice (subscription_schedules.c). DB_OK, DB_NOTFOUND, 1 when it has not
+ * started, 2 when it manages none any more (released, canceled, completed), or < 0. */
+int subscription_schedule_preview_sub(struct req *r, struct db *db, const char *id,
+				      const char **ret_sub);
+/* Inside a read: the phase of schedule id in force at `at` for its subscription sub. 0 when
+ * sub's items are that phase's already (or it is released by then), 1 with c the change to its
+ * items (n, ch[], proration_behavior; c->subscription left as set) and *ret_start the phase's
+ * start, 2 when the schedule cancels sub before `at`; -1 with r->err. */
+int subscription_schedule_phase_at(struct req *r, struct db *db, const char *id, const char *sub,
+				   int64_t at, struct sub_change *c, int64_t *ret_start);
 /* The invoice subscription q->subscription makes next: with a change, the invoice the change
  * makes at once (always_invoice, a new interval), else its next period's with the change's
  * prorations; without one, its next period's (its renewal, or its trial's end). Read only,

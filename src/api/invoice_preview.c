@@ -39,11 +39,24 @@
  * stored. customer_details[shipping][address] places a customer without customer_details
  * [address] for Stripe Tax.
  *
- * Not taken (parameter_unknown): schedule / schedule_details, customer_details other than
- * address and shipping, invoice_items[invoiceitem] (an existing item changed), their
- * tax_rates, discounts and price_data, subscription_details other than items,
- * proration_behavior, proration_date, cancel_at_period_end and cancel_now (trial_end,
- * billing_cycle_anchor, cancel_at, …).
+ * Of an existing subscription (the upcoming endpoint's flat names; subscription_details[…] of
+ * create_preview): trial_end, trial_from_plan and billing_cycle_anchor (now / unchanged) are
+ * read by the change as the update reads them (trial_params, under the preview's names), so
+ * the preview is the invoice that update makes: at once (a trial ended, the anchor reset, a
+ * trial started on a billed one) or at the moved trial's end. default_tax_rates replace the
+ * subscription's defaults on the preview's lines. resume_at=now on a paused one: the invoice
+ * POST …/resume makes (resume_read_fn; billing_cycle_anchor=unchanged keeps its cycle).
+ * cancel_at within the current period: the final invoice the scheduler makes then
+ * (cancel_at_preview), its credit unless proration_behavior=none.
+ *
+ * schedule: an active schedule's subscription's next invoice, with the items of the phase in
+ * force at its renewal (subscription_schedule_phase_at), changed at the phase's start.
+ *
+ * Not taken (parameter_unknown): schedule_details, subscription_start_date /
+ * subscription_details[start_date] (previews of a subscription to be created: a
+ * subscription is required), customer_details other than address and shipping,
+ * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and
+ * price_data.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -65,28 +78,59 @@
 struct preview_names {
 	const char *items, *items_shown, *proration_behavior, *proration_date,
 	    *cancel_at_period_end, *cancel_now;
+	struct sub_trial_names trial; /* trial_end, trial_from_plan, billing_cycle_anchor */
+	const char *default_tax, *default_tax_shown, *resume_at, *resume_at_shown;
+	const char *cancel_at, *cancel_at_shown;
 };
-static const struct preview_names NEW_NAMES = {"subscription_details.items",
-					       "subscription_details[items]",
-					       "subscription_details.proration_behavior",
-					       "subscription_details.proration_date",
-					       "subscription_details.cancel_at_period_end",
-					       "subscription_details.cancel_now"};
-static const struct preview_names OLD_NAMES = {"subscription_items",
-					       "subscription_items",
-					       "subscription_proration_behavior",
-					       "subscription_proration_date",
-					       "subscription_cancel_at_period_end",
-					       "subscription_cancel_now"};
+static const struct preview_names NEW_NAMES = {
+    "subscription_details.items",
+    "subscription_details[items]",
+    "subscription_details.proration_behavior",
+    "subscription_details.proration_date",
+    "subscription_details.cancel_at_period_end",
+    "subscription_details.cancel_now",
+    /* create_preview has no trial_from_plan: its name is never declared, so never present */
+    {"subscription_details.trial_end", "subscription_details[trial_end]",
+     "subscription_details.trial_from_plan", "subscription_details[trial_from_plan]",
+     "subscription_details.billing_cycle_anchor", "subscription_details[billing_cycle_anchor]"},
+    "subscription_details.default_tax_rates",
+    "subscription_details[default_tax_rates]",
+    "subscription_details.resume_at",
+    "subscription_details[resume_at]",
+    "subscription_details.cancel_at",
+    "subscription_details[cancel_at]"};
+static const struct preview_names OLD_NAMES = {
+    "subscription_items",
+    "subscription_items",
+    "subscription_proration_behavior",
+    "subscription_proration_date",
+    "subscription_cancel_at_period_end",
+    "subscription_cancel_now",
+    {"subscription_trial_end", "subscription_trial_end", "subscription_trial_from_plan",
+     "subscription_trial_from_plan", "subscription_billing_cycle_anchor",
+     "subscription_billing_cycle_anchor"},
+    "subscription_default_tax_rates",
+    "subscription_default_tax_rates",
+    "subscription_resume_at",
+    "subscription_resume_at",
+    "subscription_cancel_at",
+    "subscription_cancel_at"};
 
 struct preview_ctx {
 	struct req *r;
 	const struct preview_names *names;
 	const char *customer, *subscription, *currency;
+	const char *schedule; /* `schedule`: its subscription's, found in the read */
 	bool recurring;
 	struct sub_change *change; /* NULL: none asked */
 	int cancel_at_period_end;  /* -1: not asked */
 	bool cancel_now;
+	/* subscription_cancel_at: given (0: unset), prorated unless proration_behavior=none */
+	bool cancel_at_set, cancel_at_prorate;
+	int64_t cancel_at;
+	/* subscription_default_tax_rates: the subscription's defaults as the preview takes them
+	 * (present: they replace its own) */
+	struct tax_rate_spec default_tax;
 	struct discount_spec spec;
 	struct invoice_preview p;
 	bool lines_only; /* GET …/upcoming/lines */
@@ -255,7 +299,7 @@ static int extra_items_add(struct req *r, struct db *db, struct preview_ctx *x)
 /* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
  * subtotal, total, discounts). 0, or -1 with r->err. */
 static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p,
-			 struct discount *ds, int n_ds)
+			 const struct tax_rate_spec *default_tax, struct discount *ds, int n_ds)
 {
 	struct invoice *in = &p->in;
 	/* its discounts' ids: new ones (a preview's `discounts`) get one for the answer alone */
@@ -277,10 +321,13 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	struct inv_line *lines;
 	int n;
 	struct invoice_discounts_result res;
-	/* a subscription's invoice takes its default_tax_rates (tax_rates.c) */
+	/* a subscription's invoice takes its default_tax_rates (tax_rates.c), or those the preview
+	 * gives it (default_tax present) */
 	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
 			       &n) != 0 ||
-	    invoice_lines_tax_defaults(r, db, in->subscription, NULL, lines, n) != 0 ||
+	    invoice_lines_tax_defaults(r, db, in->subscription,
+				       default_tax && default_tax->present ? default_tax : NULL,
+				       lines, n) != 0 ||
 	    (in->automatic_tax &&
 	     invoice_lines_auto_tax_at(r, db, in->customer, in->auto_tax_address, r->now, lines, n,
 				       NULL) != 0) ||
@@ -350,7 +397,12 @@ static int sub_preview(struct preview_ctx *x, struct db *db, struct discount *ds
 	    .change = x->change,
 	    .cancel_at_period_end = x->cancel_at_period_end,
 	    .cancel_now = x->cancel_now,
+	    .cancel_at_set = x->cancel_at_set,
+	    .cancel_at_prorate = x->cancel_at_prorate,
+	    .cancel_at = x->cancel_at,
+	    .cancel_at_shown = x->names->cancel_at_shown,
 	    .recurring = x->recurring,
+	    .schedule = x->schedule,
 	};
 	char id[ID_MAX];
 	str_copy(id, sizeof(id), x->p.in.id);
@@ -477,10 +529,32 @@ static int preview_fn(struct db *db, void *ctx)
 		if (!bc.found)
 			return req_fail_missing(r, "customer", x->customer, "customer");
 	}
+	if (x->schedule) {
+		/* an active schedule's subscription, with the phase in force at its renewal */
+		const char *sub = NULL;
+		int src = subscription_schedule_preview_sub(r, db, x->schedule, &sub);
+		if (src == DB_NOTFOUND)
+			return req_fail_missing(r, "subscription_schedule", x->schedule,
+						"schedule");
+		if (src == 1)
+			return req_fail(r, ERR_PARAM_BAD, "schedule",
+					"The subscription schedule %s has not started: Tender "
+					"previews the next invoice of a started schedule's "
+					"subscription.",
+					x->schedule);
+		if (src == 2)
+			return upcoming_none(r, x->customer);
+		if (src != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		x->subscription = sub;
+	}
 	int rc =
 	    x->subscription ? sub_preview(x, db, ds, &n_ds) : customer_preview(x, db, ds, &n_ds);
 	if (rc != 0 || extra_items_add(r, db, x) != 0)
 		return -1;
+	if (x->default_tax.present && x->default_tax.n > 0 && x->p.in.automatic_tax)
+		return req_fail(r, ERR_PARAM_BAD, x->names->default_tax_shown,
+				"You cannot use default_tax_rates together with automatic tax.");
 	if (x->automatic_tax || x->p.in.automatic_tax) {
 		/* Stripe Tax: where the customer is (customer_details[address], else its own) */
 		struct invoice *in = &x->p.in;
@@ -497,7 +571,7 @@ static int preview_fn(struct db *db, void *ctx)
 					"customer_details[address] or an address on customer %s.",
 					in->customer);
 	}
-	if (preview_lines(r, db, &x->p, ds, n_ds) != 0)
+	if (preview_lines(r, db, &x->p, &x->default_tax, ds, n_ds) != 0)
 		return -1;
 	if (x->lines_only)
 		return lines_page(r, x->p.in.preview_lines);
@@ -531,15 +605,52 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 		x->currency = cur;
 	}
 	x->recurring = str_eq(param_str(r, "preview_mode"), "recurring");
-	if (!x->customer && !x->subscription)
+	v = param_str(r, "schedule");
+	x->schedule = v && *v ? v : NULL;
+	/* Stripe: schedule "cannot be used with subscription or subscription fields" */
+	if (x->schedule &&
+	    (x->subscription || param_present(r, names->items) ||
+	     param_present(r, names->proration_behavior) ||
+	     param_present(r, names->proration_date) ||
+	     param_present(r, names->cancel_at_period_end) || param_present(r, names->cancel_now) ||
+	     param_present(r, names->trial.trial_end) || param_present(r, names->trial.from_plan) ||
+	     param_present(r, names->trial.anchor) || param_present(r, names->default_tax) ||
+	     param_present(r, names->resume_at) || param_present(r, names->cancel_at)))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "schedule",
+		    "schedule cannot be used with subscription or subscription fields.");
+	if (!x->customer && !x->subscription && !x->schedule)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
-	bool changes = param_present(r, names->items) ||
-		       param_present(r, names->proration_behavior) ||
-		       param_present(r, names->proration_date);
-	if (changes && !x->subscription)
+	/* trial_end, trial_from_plan and billing_cycle_anchor are read by the change as the
+	 * update reads its own (trial_params); resume_at as POST …/resume is */
+	bool trial = param_present(r, names->trial.trial_end) ||
+		     param_present(r, names->trial.from_plan) ||
+		     param_present(r, names->trial.anchor);
+	bool resume = param_present(r, names->resume_at);
+	/* proration_behavior beside cancel_at is the cancellation's (its credit or none) */
+	bool changes =
+	    param_present(r, names->items) ||
+	    (!param_present(r, names->cancel_at) && (param_present(r, names->proration_behavior) ||
+						     param_present(r, names->proration_date))) ||
+	    trial || resume;
+	if ((changes || param_present(r, names->default_tax)) && !x->subscription)
 		return req_fail(r, ERR_PARAM_BAD, "subscription",
 				"Tender previews changes of an existing subscription: name it in "
 				"`subscription`.");
+	/* an existing subscription's anchor is now or unchanged (a timestamp anchors a new
+	 * one's) */
+	const char *anchor = param_str(r, names->trial.anchor);
+	if (anchor && !str_eq(anchor, "now") && !str_eq(anchor, "unchanged"))
+		return req_fail(r, ERR_PARAM_BAD, names->trial.anchor_shown,
+				"For existing subscriptions, %s can only be set to `now` or "
+				"`unchanged`.",
+				names->trial.anchor_shown);
+	if (resume && (param_present(r, names->items) || param_present(r, names->trial.trial_end) ||
+		       param_present(r, names->trial.from_plan)))
+		return req_fail(r, ERR_PARAM_BAD, names->resume_at_shown,
+				"%s previews a resume of the subscription as it is: it cannot be "
+				"combined with changes of its items or trial.",
+				names->resume_at_shown);
 	if (changes) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 		if (!c)
@@ -548,16 +659,47 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 		c->subscription = x->subscription;
 		c->proration_behavior = param_str(r, names->proration_behavior);
 		param_int(r, names->proration_date, &c->proration_date);
-		if (subscription_changes_parse(r, names->items, names->items_shown, c) != 0)
-			return -1;
+		if (resume) {
+			/* resume_at=now: the invoice POST …/resume makes, its anchor now (a new
+			 * period invoiced in full) unless billing_cycle_anchor=unchanged */
+			c->resume = true;
+			c->resume_unchanged = str_eq(anchor, "unchanged");
+		} else {
+			c->trial_names = &names->trial;
+			if (subscription_changes_parse(r, names->items, names->items_shown, c) != 0)
+				return -1;
+		}
 		x->change = c;
 	}
+	if (param_present(r, names->default_tax) &&
+	    tax_rate_spec_parse(r, names->default_tax, names->default_tax_shown, &x->default_tax) !=
+		0)
+		return -1;
 	bool cape = false;
 	x->cancel_at_period_end =
 	    param_bool(r, names->cancel_at_period_end, &cape) == 1 ? cape : -1;
 	if (param_bool(r, names->cancel_now, &x->cancel_now) == 1 && x->cancel_now &&
 	    !x->subscription)
 		return req_fail(r, ERR_PARAM_MISSING, "subscription", "subscription");
+	/* cancel_at: the invoice it makes (a final one within the current period), as the
+	 * update would set it; '' unsets it */
+	if (param_present(r, names->cancel_at)) {
+		if (!x->subscription)
+			return req_fail(r, ERR_PARAM_MISSING, "subscription", "subscription");
+		if (x->cancel_at_period_end == 1)
+			return req_fail(r, ERR_PARAM_BAD, names->cancel_at_shown,
+					"%s cannot be combined with %s=true.",
+					names->cancel_at_shown, names->cancel_at_period_end);
+		if (x->change)
+			return req_fail(
+			    r, ERR_PARAM_BAD, names->cancel_at_shown,
+			    "Tender previews %s of the subscription's items as they are: "
+			    "preview the change and the cancellation apart.",
+			    names->cancel_at_shown);
+		x->cancel_at_set = true;
+		param_int(r, names->cancel_at, &x->cancel_at);
+		x->cancel_at_prorate = !str_eq(param_str(r, names->proration_behavior), "none");
+	}
 	if (discount_spec_parse(r, "discounts", true, &x->spec) != 0)
 		return -1;
 	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
@@ -597,6 +739,11 @@ static const struct param_spec sub_details_children[] = {
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_now", PT_BOOL, 0, 0, NULL, NULL},
+    {"billing_cycle_anchor", PT_STRING, 0, 20, NULL, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"resume_at", PT_ENUM, 0, 0, (const char *const[]){"now", NULL}, NULL},
+    {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec preview_automatic_tax_children[] = {
@@ -633,6 +780,7 @@ static const struct param_spec create_preview_params[] = {
     {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
+    {"schedule", PT_STRING, 0, 255, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"preview_mode", PT_ENUM, 0, 0, (const char *const[]){"next", "recurring", NULL}, NULL},
@@ -655,6 +803,13 @@ static const struct param_spec create_preview_params[] = {
 	     subscription_proration_behaviors,	NULL},                                             \
 	    {"subscription_proration_date", PT_INT, 0, 0, NULL, NULL},                             \
 	    {"subscription_cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},                      \
+	    {"subscription_billing_cycle_anchor", PT_STRING, 0, 20, NULL, NULL},                   \
+	    {"subscription_default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},      \
+	    {"subscription_resume_at", PT_ENUM, 0, 0, (const char *const[]){"now", NULL}, NULL},   \
+	    {"subscription_trial_end", PT_STRING, 0, 20, NULL, NULL},                              \
+	    {"subscription_trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},                           \
+	    {"subscription_cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                       \
+	    {"schedule", PT_STRING, 0, 255, NULL, NULL},                                           \
 	    {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},              \
 	    {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},        \
 	    {"invoice_items", PT_OBJECT_ARRAY, 0, INVOICE_ITEMS_MAX, NULL, preview_item_children}, \

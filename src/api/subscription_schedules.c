@@ -1969,6 +1969,50 @@ static void change_to_phase(const struct sub_items *cur, const struct sched_phas
 	}
 }
 
+/* ---- previews (invoice_preview.c's `schedule`) ---- */
+
+int subscription_schedule_preview_sub(struct req *r, struct db *db, const char *id,
+				      const char **ret_sub)
+{
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	if (!sc)
+		return DB_ERR;
+	int rc = sched_load(r, db, id, sc);
+	if (rc != DB_OK)
+		return rc;
+	if (str_eq(sc->status, "not_started"))
+		return 1;
+	if (!str_eq(sc->status, "active") || !sc->subscription)
+		return 2;
+	*ret_sub = sc->subscription;
+	return DB_OK;
+}
+
+int subscription_schedule_phase_at(struct req *r, struct db *db, const char *id, const char *sub,
+				   int64_t at, struct sub_change *c, int64_t *ret_start)
+{
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	struct sub_items *cur = arena_alloc(&r->arena, sizeof(*cur));
+	if (!sc || !cur || sched_load(r, db, id, sc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the phase in force then; past the last one's end, its end_behavior: cancel ends the
+	 * subscription first, release leaves it as it is */
+	const struct sched_phase *p = NULL;
+	for (int i = sc->current_phase < 0 ? 0 : sc->current_phase; i < sc->n_phases; i++)
+		if (sc->phases[i].start <= at && at < sc->phases[i].end)
+			p = &sc->phases[i];
+	if (!p)
+		return str_eq(sc->end_behavior, "cancel") ? 2 : 0;
+	if (sub_items_read(r, db, sub, cur) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	change_to_phase(cur, p, c);
+	if (c->n == 0)
+		return 0;
+	c->proration_behavior = p->proration_behavior;
+	*ret_start = p->start;
+	return 1;
+}
+
 static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 {
 	struct schedule *sc = u->sc;

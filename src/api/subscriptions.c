@@ -4427,26 +4427,34 @@ struct trial_change {
 	bool anchor_now; /* billing_cycle_anchor=now */
 };
 
-/* Reads them (POST /v1/subscriptions/{id} only: c->own_params) for a subscription trialing or
- * not at t, into *ret. Stripe's rules: a trial_end at most TRIAL_DAYS_MAX days ahead, in the
- * future; billing_cycle_anchor=now with a trial that goes on is refused (the anchor would be
- * before trial_end). A trial_end change is not held as a pending update here (its pending_update
- * would need the trial's fields); billing_cycle_anchor=now is, as a new interval's reset is.
- * 0, or -1 with r->err (400). */
+/* Reads them (POST /v1/subscriptions/{id}: c->own_params; a preview's, under c->trial_names)
+ * for a subscription trialing or not at t, into *ret. Stripe's rules: a trial_end at most
+ * TRIAL_DAYS_MAX days ahead, in the future; billing_cycle_anchor=now with a trial that goes on is
+ * refused (the anchor would be before trial_end). A trial_end change is not held as a pending
+ * update here (its pending_update would need the trial's fields); billing_cycle_anchor=now is, as a
+ * new interval's reset is. 0, or -1 with r->err (400). */
 static int trial_params(struct req *r, const struct sub_change *c, const struct subscription *s,
 			bool trialing, int64_t t, struct trial_change *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	if (!c->own_params)
+	static const struct sub_trial_names update_names = {"trial_end",
+							    "trial_end",
+							    "trial_from_plan",
+							    "trial_from_plan",
+							    "billing_cycle_anchor",
+							    "billing_cycle_anchor"};
+	const struct sub_trial_names *nm = c->trial_names ? c->trial_names : &update_names;
+	if (!c->own_params && !c->trial_names)
 		return 0;
-	const char *te = param_str(r, "trial_end");
+	const char *te = param_str(r, nm->trial_end);
 	/* trial_from_plan: the longest trial_period_days of the items' prices as they will be, a
 	 * trial from now as trial_end would give (none: nothing changes), as on create */
 	bool from_plan = false;
-	param_bool(r, "trial_from_plan", &from_plan);
+	param_bool(r, nm->from_plan, &from_plan);
 	if (from_plan && te)
-		return req_fail(r, ERR_PARAM_BAD, "trial_from_plan",
-				"trial_from_plan cannot be combined with trial_end.");
+		return req_fail(r, ERR_PARAM_BAD, nm->from_plan_shown,
+				"%s cannot be combined with %s.", nm->from_plan_shown,
+				nm->trial_end_shown);
 	int64_t plan_days = 0;
 	for (int i = 0; from_plan && i < s->n_items; i++)
 		if (s->items[i].pf.trial_period_days > plan_days)
@@ -4457,29 +4465,30 @@ static int trial_params(struct req *r, const struct sub_change *c, const struct 
 		ret->until = t + plan_days * 86400;
 		te = "trial_from_plan";
 	}
-	ret->anchor_now = str_eq(param_str(r, "billing_cycle_anchor"), "now");
+	ret->anchor_now = str_eq(param_str(r, nm->anchor), "now");
 	if (te && str_eq(te, "now")) {
 		ret->end_now = true;
 	} else if (te && !ret->until) {
 		if (parse_i64(te, &ret->until) != 0)
-			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, nm->trial_end_shown, "%s",
+					te);
 		if (ret->until <= t || ret->until > t + TRIAL_DAYS_MAX * 86400LL)
-			return req_fail(r, ERR_PARAM_BAD, "trial_end",
+			return req_fail(r, ERR_PARAM_BAD, nm->trial_end_shown,
 					"Invalid timestamp: must be in the future and at most %d "
 					"days from now.",
 					TRIAL_DAYS_MAX);
 	}
 	if (ret->until && ret->anchor_now)
-		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+		return req_fail(r, ERR_PARAM_BAD, nm->anchor_shown,
 				"billing_cycle_anchor cannot be now while trial_end is "
 				"later: the trial must end first (trial_end=now).");
 	if (ret->anchor_now && trialing && !ret->end_now)
-		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+		return req_fail(r, ERR_PARAM_BAD, nm->anchor_shown,
 				"billing_cycle_anchor cannot be set to now while the subscription "
 				"is trialing: end the trial with trial_end=now.");
 	if (te && str_eq(param_str(r, "payment_behavior"), "pending_if_incomplete"))
 		return req_fail(r, ERR_PARAM_BAD,
-				ret->until && from_plan ? "trial_from_plan" : "trial_end",
+				ret->until && from_plan ? nm->from_plan_shown : nm->trial_end_shown,
 				"Tender does not hold a change of trial_end as a pending update: "
 				"use another payment_behavior.");
 	return 0;
@@ -4688,8 +4697,8 @@ static int change_read_fn(struct db *db, void *p)
 					"subscription with metered items (its usage would go "
 					"unbilled); change it at its period's end instead.");
 	x->pr_t = c->proration_date ? c->proration_date : x->t;
-	if (c->proration_date &&
-	    (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end || x->pr_t > x->t))
+	if (c->proration_date && (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end ||
+				  (x->pr_t > x->t && !c->phase_preview)))
 		return req_fail(r, ERR_PARAM_BAD, "proration_date",
 				"proration_date must be within the current period and not in the "
 				"future.");
@@ -5209,6 +5218,58 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	return payment_intents_invoice(r, &pv);
 }
 
+static int resume_read_fn(struct db *db, void *p);
+static bool cancel_at_credits(const struct subscription *s);
+
+/* A subscription x->s that a cancel_at ends within its current period: its next invoice is the
+ * final one the scheduler makes then (period_end_final: subscription_cycle), of the unused rest's
+ * credit (when cancel_at_credits), the metered items' usage up to then and the customer's pending
+ * items; no renewal comes. 0; 1 when it makes none; -1 with r->err. */
+static int cancel_at_preview(struct req *r, struct db *db, struct change_ctx *x,
+			     const struct sub_preview_req *q, struct invoice_preview *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	x->old = x->s;
+	int64_t end = x->s.cancel_at;
+	x->t = end;
+	x->pr_t = end;
+	x->n_pr = 0;
+	x->pr_sum = 0;
+	x->usage = NULL;
+	if (cancel_at_credits(&x->old))
+		for (int i = 0; i < x->old.n_items; i++)
+			if (proration_add(x, &x->old.items[i], -1) != 0)
+				return -1;
+	if (final_usage(r, &x->old, end, &x->usage) != 0)
+		return -1;
+	if (!x->usage && x->n_pr == 0)
+		return 1;
+	if (x->usage)
+		x->usage->usage_through_end = true;
+	ret->t = end;
+	if (!q->recurring) {
+		if (invoice_items_pending(r, db, x->s.customer, x->s.currency, x->s.id,
+					  &ret->pending) != 0)
+			return -1;
+		/* the credits' ids as a change's prorations show them (subscription_preview) */
+		const char *body = strchr(x->s.id, '_');
+		for (int k = 0; k < x->n_pr; k++)
+			snprintf(x->pr[k].id, sizeof(x->pr[k].id), "ii_tmp_%.40s_%02d",
+				 body ? body + 1 : x->s.id, k);
+		ret->pr = x->pr;
+		ret->n_pr = x->n_pr;
+	}
+	const struct subscription *b = x->usage ? x->usage : &x->s;
+	if (period_invoice_build(r, db, b, end, q->invoice_id, "subscription_cycle",
+				 x->usage ? 0 : -1, 0, true, &ret->in) != 0)
+		return -1;
+	ret->n_period = x->usage ? x->usage->n_items : 0;
+	ret->period = arena_alloc(&r->arena, SUB_ITEMS_MAX * sizeof(*ret->period));
+	if (!ret->period)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return x->usage ? period_inv_lines(r, db, x->usage, false, ret->period) : 0;
+}
+
 /* ---- previews (invoice_preview.c) ----
  *
  * A preview reads what the write would do and stops there: a change goes through
@@ -5226,8 +5287,9 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 	memset(x, 0, sizeof(*x));
 	x->r = r;
 	if (q->change) {
+		/* a resume (subscription_resume_at) is read as POST …/resume reads it */
 		x->c = q->change;
-		if (change_read_fn(db, x) != 0)
+		if ((q->change->resume ? resume_read_fn(db, x) : change_read_fn(db, x)) != 0)
 			return -1;
 	} else {
 		int rc = sub_load(r, db, q->subscription, true, &x->s);
@@ -5238,10 +5300,53 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		if (billing_now(r, db, x->s.test_clock, &x->t) != 0)
 			return -1;
 	}
+	if (q->schedule && !q->change) {
+		/* the phase in force at its renewal: its items as the scheduler changes them at
+		 * the phase's start (prorated from then, by the phase's proration_behavior) */
+		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+		if (!c)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(c, 0, sizeof(*c));
+		c->subscription = q->subscription; /* x is read anew below */
+		int64_t start = 0;
+		int rc = subscription_schedule_phase_at(r, db, q->schedule, x->s.id,
+							x->s.period_end, c, &start);
+		if (rc < 0)
+			return -1;
+		if (rc == 2)
+			return 1;
+		if (rc == 1) {
+			c->phase_preview = true;
+			c->proration_date = start > x->s.period_start ? start : x->s.period_start;
+			memset(x, 0, sizeof(*x));
+			x->r = r;
+			x->c = c;
+			if (change_read_fn(db, x) != 0)
+				return -1;
+			if (x->invoice_now)
+				return req_fail(r, ERR_PARAM_BAD, "schedule",
+						"Tender previews a schedule's next phase where it "
+						"keeps the billing interval and is prorated on the "
+						"next invoice.");
+		}
+	}
 	/* a cancellation is neither prorated nor invoiced (DELETE): nothing comes of it */
 	if (q->cancel_now)
 		return 1;
+	if (q->cancel_at_set) {
+		/* as the update sets it (cancel_at_prorate as own_params keeps it) */
+		if (q->cancel_at && q->cancel_at <= x->t)
+			return req_fail(r, ERR_PARAM_BAD, q->cancel_at_shown,
+					"%s must be in the future.", q->cancel_at_shown);
+		x->s.cancel_at = q->cancel_at;
+		x->s.cancel_at_prorate = q->cancel_at_prorate || q->cancel_at > x->s.period_end;
+	}
+	if (!q->change && x->s.cancel_at && x->s.cancel_at < x->s.period_end)
+		return cancel_at_preview(r, db, x, q, ret);
 	*n = x->s;
+	/* resumed, it bills again (its status is set by the write, change_rows) */
+	if (q->change && q->change->resume)
+		n->status = "active";
 	memset(ret, 0, sizeof(*ret));
 	bool now = q->change && x->invoice_now;
 	bool period = true;
@@ -5290,14 +5395,17 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		ret->pr = x->pr;
 		ret->n_pr = x->n_pr;
 	}
-	if (period_invoice_build(r, db, n, ret->t, q->invoice_id, reason, period ? 0 : -1, 0, true,
-				 &ret->in) != 0)
+	/* a trial started now on a billed one: the invoice made now has its new period's lines at
+	 * 0, as change_rows makes it */
+	bool trial = now && x->trial_inv;
+	if (period_invoice_build(r, db, n, ret->t, q->invoice_id, reason,
+				 period ? (trial ? 1 : 0) : -1, 0, true, &ret->in) != 0)
 		return -1;
 	ret->n_period = period ? n->n_items : 0;
 	ret->period = arena_alloc(&r->arena, SUB_ITEMS_MAX * sizeof(*ret->period));
 	if (!ret->period)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return period ? period_inv_lines(r, db, n, false, ret->period) : 0;
+	return period ? period_inv_lines(r, db, n, trial, ret->period) : 0;
 }
 
 /* ---- resume ----

@@ -399,17 +399,17 @@ test("another merchant's objects are 404; unknown and wrong parameters are 400; 
   await assert.rejects(upcoming({ subscription: sub.id }, other),
     (e) => e.statusCode === 404 && e.code === 'resource_missing');
   for (const params of [
-    { subscription: sub.id, subscription_details: { trial_end: 'now' } },
-    { subscription: sub.id, subscription_details: { cancel_at: T0 + 40 * DAY } },
-    { subscription: sub.id, schedule: 'sub_sched_x' },
+    { subscription: sub.id, subscription_details: { start_date: T0 + 40 * DAY } },
     { customer: customer.id, customer_details: { tax_exempt: 'none' } },
     { customer: customer.id, invoice_items: [{ invoiceitem: 'ii_x', amount: 100, currency: 'usd' }] },
   ]) {
     await assert.rejects(stripe.invoices.createPreview(params),
       (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
   }
-  await assert.rejects(upcoming({ subscription: sub.id, subscription_trial_end: 'now' }),
-    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  for (const params of [{ subscription_start_date: T0 + 40 * DAY }, { subscription_details: { start_date: T0 } }]) {
+    await assert.rejects(upcoming({ subscription: sub.id, ...params }),
+      (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
+  }
   await assert.rejects(stripe.invoices.createPreview({}),
     (e) => e.statusCode === 400 && e.code === 'parameter_missing');
   const { customer: c2 } = await setup();
@@ -427,4 +427,267 @@ test("another merchant's objects are 404; unknown and wrong parameters are 400; 
   const two = await stripe.invoices.createPreview({ subscription: sub.id, preview_mode: 'recurring' }, k);
   assert.equal(one.total, two.total);
   assert.notEqual(one.id, two.id);
+});
+
+test('subscription_trial_end, subscription_trial_from_plan and subscription_billing_cycle_anchor: previewed as the update then invoices them', async () => {
+  const { clock, customer } = await setup();
+  const T2 = T0 + 2 * DAY;
+  const T20 = T0 + 20 * DAY;
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], trial_end: T0 + 10 * DAY });
+  assert.equal(sub.status, 'trialing');
+  await clockAdvance(stripe, clock, T2);
+  const stored = storeState();
+  // a trial moved to T20: the invoice at its end, a month from then
+  const moved = await upcoming({ subscription: sub.id, subscription_trial_end: T20 });
+  shape(moved);
+  assert.equal(moved.billing_reason, 'subscription_cycle');
+  assert.deepEqual([moved.created, moved.period_start, moved.period_end], [T20, T20, T20 + 31 * DAY]);
+  assert.deepEqual(moved.lines.data.map((l) => [l.amount, l.period.start, l.period.end]), [[3000, T20, T20 + 31 * DAY]]);
+  const movedLines = await upcomingLines({ subscription: sub.id, subscription_trial_end: T20 });
+  assert.deepEqual(movedLines.data.map(lineKey), moved.lines.data.map(lineKey));
+  // createPreview's subscription_details[trial_end]: the same
+  const movedNew = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { trial_end: T20 } });
+  assert.deepEqual(movedNew.lines.data.map(lineKey), moved.lines.data.map(lineKey));
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { billing_cycle_anchor: 'now' } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[billing_cycle_anchor]');
+  // the trial ended now: the first paid period from now, invoiced at once
+  const ended = await upcoming({ subscription: sub.id, subscription_trial_end: 'now' });
+  shape(ended);
+  assert.equal(ended.billing_reason, 'subscription_update');
+  assert.deepEqual([ended.period_start, ended.total], [T2, 3000]);
+  // Stripe's refusals
+  const refused = [
+    [{ subscription_trial_end: T20, subscription_trial_from_plan: true }, 'subscription_trial_from_plan'],
+    [{ subscription_billing_cycle_anchor: 'now' }, 'subscription_billing_cycle_anchor'], // trialing
+    [{ subscription_billing_cycle_anchor: T20 }, 'subscription_billing_cycle_anchor'], // an existing one's
+    [{ subscription_trial_end: T0 - DAY }, 'subscription_trial_end'],
+  ];
+  for (const [params, param] of refused) {
+    await assert.rejects(upcoming({ subscription: sub.id, ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  await assert.rejects(upcoming({ customer: customer.id, subscription_trial_end: T20 }),
+    (e) => e.statusCode === 400 && e.param === 'subscription');
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  // the update, then the trial's end: what the preview showed
+  await stripe.subscriptions.update(sub.id, { trial_end: T20 });
+  await clockAdvance(stripe, clock, T20 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(lines.map(lineKey), moved.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'amount_due', 'period_start', 'period_end', 'created']) assert.equal(inv[k], moved[k], k);
+
+  // an active one: billing_cycle_anchor=now, its unused time credited and a new period invoiced
+  const { clock: c2, customer: cu2 } = await setup();
+  const trialPrice = await stripe.plans.create({ amount: 2000, currency: 'usd', interval: 'month', product, trial_period_days: 7 });
+  const act = await stripe.subscriptions.create({ customer: cu2.id, items: [{ price: monthly.id }] });
+  const T10 = T0 + 10 * DAY;
+  await clockAdvance(stripe, c2, T10);
+  const anchored = await upcoming({ subscription: act.id, subscription_billing_cycle_anchor: 'now' });
+  shape(anchored);
+  assert.equal(anchored.billing_reason, 'subscription_update');
+  assert.deepEqual(anchored.lines.data.map((l) => l.amount), [prorate(-3000, APR1 - T10, P), 3000]);
+  assert.deepEqual([anchored.period_start, anchored.period_end], [T10, T10 + 31 * DAY]);
+  // unchanged: the renewal as it is
+  const unchanged = await upcoming({ subscription: act.id, subscription_billing_cycle_anchor: 'unchanged' });
+  assert.deepEqual([unchanged.billing_reason, unchanged.created, unchanged.total], ['subscription_cycle', APR1, 3000]);
+  // trial_from_plan with the item's price changed to one with a 7-day trial: a trial from now,
+  // its unused time credited on an invoice at once, the trial's line at 0
+  const si = act.items.data[0].id;
+  const fromPlan = await upcoming({
+    subscription: act.id, subscription_trial_from_plan: true, subscription_items: [{ id: si, price: trialPrice.id }],
+  });
+  shape(fromPlan);
+  assert.equal(fromPlan.billing_reason, 'subscription_update');
+  assert.deepEqual(fromPlan.lines.data.map((l) => l.amount), [prorate(-3000, APR1 - T10, P), 0]);
+  assert.deepEqual([fromPlan.period_start, fromPlan.period_end], [T10, T10 + 7 * DAY]);
+  // the updates the previews showed, one after the other
+  const upd = await stripe.subscriptions.update(act.id, { billing_cycle_anchor: 'now', expand: ['latest_invoice'] });
+  const al = (await stripe.invoices.listLineItems(upd.latest_invoice.id, { limit: 100 })).data;
+  assert.deepEqual(al.map(lineKey), anchored.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'amount_due', 'period_start', 'period_end']) assert.equal(upd.latest_invoice[k], anchored[k], k);
+  const fp = await upcoming({
+    subscription: act.id, subscription_trial_from_plan: true, subscription_items: [{ id: si, price: trialPrice.id }],
+  });
+  const upd2 = await stripe.subscriptions.update(act.id, {
+    trial_from_plan: true, items: [{ id: si, price: trialPrice.id }], expand: ['latest_invoice'],
+  });
+  assert.equal(upd2.status, 'trialing');
+  const fl = (await stripe.invoices.listLineItems(upd2.latest_invoice.id, { limit: 100 })).data;
+  assert.deepEqual(fl.map(lineKey), fp.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'period_start', 'period_end']) assert.equal(upd2.latest_invoice[k], fp[k], k);
+});
+
+test('subscription_default_tax_rates and subscription_resume_at: previewed as the update and the resume then invoice them', async () => {
+  const txr = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  await clockAdvance(stripe, clock, T0 + 3 * DAY);
+  const stored = storeState();
+  const taxed = await upcoming({ subscription: sub.id, subscription_default_tax_rates: [txr.id] });
+  shape(taxed);
+  assert.equal(taxed.subtotal, 3000);
+  assert.equal(taxed.total, 3300);
+  assert.deepEqual(taxed.lines.data[0].tax_amounts.map((t) => [t.amount, t.tax_rate]), [[300, txr.id]]);
+  const taxedNew = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { default_tax_rates: [txr.id] } });
+  assert.equal(taxedNew.total, 3300);
+  const taxedLines = await upcomingLines({ subscription: sub.id, subscription_default_tax_rates: [txr.id] });
+  assert.deepEqual(taxedLines.data.map((l) => l.tax_amounts.map((t) => t.amount)), [[300]]);
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_default_tax_rates: ['txr_nope'] }),
+    (e) => e.statusCode === 404);
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  await stripe.subscriptions.update(sub.id, { default_tax_rates: [txr.id] });
+  // '' previews them removed
+  const untaxed = await upcoming({ subscription: sub.id, subscription_default_tax_rates: '' });
+  assert.equal(untaxed.total, 3000);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(lines.map(lineKey), taxed.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'tax', 'amount_due']) assert.equal(inv[k], taxed[k], k);
+  assert.deepEqual(inv.total_tax_amounts, taxed.total_tax_amounts);
+
+  // a paused subscription: nothing to come, unless resumed now
+  const clock2 = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const c2 = await stripe.customers.create({ test_clock: clock2.id });
+  const p = await stripe.subscriptions.create({
+    customer: c2.id, items: [{ price: monthly.id }], trial_period_days: 14,
+    trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+  });
+  const later = T0 + 20 * DAY;
+  await clockAdvance(stripe, clock2, later);
+  assert.equal((await stripe.subscriptions.retrieve(p.id)).status, 'paused');
+  await assert.rejects(upcoming({ subscription: p.id }), (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  const resumed = await upcoming({ subscription: p.id, subscription_resume_at: 'now' });
+  shape(resumed);
+  assert.equal(resumed.billing_reason, 'subscription_update');
+  assert.deepEqual([resumed.period_start, resumed.period_end, resumed.total], [later, later + 31 * DAY, 3000]);
+  await assert.rejects(upcoming({ subscription: p.id, subscription_resume_at: 'now', subscription_items: [{ price: pro.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_resume_at');
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_resume_at: 'now' }),
+    (e) => e.statusCode === 400 && e.code === 'subscription_invalid_state' || e.statusCode === 400);
+  const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: c2.id });
+  await stripe.subscriptions.update(p.id, { default_payment_method: pm.id });
+  const r = await stripe.subscriptions.resume(p.id, { expand: ['latest_invoice'] });
+  const rl = (await stripe.invoices.listLineItems(r.latest_invoice.id, { limit: 100 })).data;
+  assert.deepEqual(rl.map(lineKey), resumed.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'period_start', 'period_end']) assert.equal(r.latest_invoice[k], resumed[k], k);
+});
+
+test('subscription_cancel_at: the final invoice of a cancellation within the period, as the scheduler then makes it', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const T10 = T0 + 10 * DAY;
+  const T20 = T0 + 20 * DAY;
+  await clockAdvance(stripe, clock, T10);
+  const item = await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const stored = storeState();
+  const credit = prorate(-3000, APR1 - T20, P);
+  const fin = await upcoming({ customer: customer.id, subscription: sub.id, subscription_cancel_at: T20 });
+  shape(fin);
+  assert.equal(fin.billing_reason, 'subscription_cycle');
+  assert.equal(fin.created, T20);
+  assert.deepEqual(fin.lines.data.map((l) => l.amount), [700, credit]);
+  assert.equal(fin.lines.data[0].parent.invoice_item_details.invoice_item, item.id);
+  assert.ok(fin.lines.data[1].parent.invoice_item_details.proration);
+  assert.deepEqual(fin.lines.data[1].period, { start: T20, end: APR1 });
+  assert.equal(fin.total, 700 + credit);
+  const finLines = await upcomingLines({ subscription: sub.id, subscription_cancel_at: T20 });
+  assert.deepEqual(finLines.data.map(lineKey), fin.lines.data.map(lineKey));
+  const finNew = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_at: T20 } });
+  assert.deepEqual(finNew.lines.data.map(lineKey), fin.lines.data.map(lineKey));
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_at: T0 } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[cancel_at]');
+  // proration_behavior=none: no credit, so no final invoice and no renewal
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_cancel_at: T20, subscription_proration_behavior: 'none' }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  // after the period: the renewal comes first
+  const later = await upcoming({ subscription: sub.id, subscription_cancel_at: MAY1 + DAY });
+  assert.deepEqual([later.created, later.total], [APR1, 3700]);
+  for (const [params, param] of [
+    [{ subscription_cancel_at: T0 }, 'subscription_cancel_at'],
+    [{ subscription_cancel_at: T20, subscription_cancel_at_period_end: true }, 'subscription_cancel_at'],
+    [{ subscription_cancel_at: T20, subscription_items: [{ id: sub.items.data[0].id, quantity: 2 }] }, 'subscription_cancel_at'],
+  ]) {
+    await assert.rejects(upcoming({ subscription: sub.id, ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  // set: the plain preview shows it too; '' previews it unset
+  await stripe.subscriptions.update(sub.id, { cancel_at: T20 });
+  const plain = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.deepEqual(plain.lines.data.map(lineKey), fin.lines.data.map(lineKey));
+  const unset = await upcoming({ subscription: sub.id, subscription_cancel_at: '' });
+  assert.deepEqual([unset.created, unset.total], [APR1, 3700]);
+  await clockAdvance(stripe, clock, T20);
+  const ended = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(ended.status, 'canceled');
+  const inv = await stripe.invoices.retrieve(ended.latest_invoice);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(lines.map(lineKey), fin.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'created', 'billing_reason']) assert.equal(inv[k], fin[k], k);
+});
+
+test('schedule: its subscription\'s next invoice with the phase in force then, as the schedule then bills it', async () => {
+  const { clock, customer } = await setup();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now',
+    phases: [{ items: [{ price: monthly.id }], iterations: 1 }, { items: [{ price: pro.id, quantity: 2 }], iterations: 1 }],
+  });
+  await clockAdvance(stripe, clock, T0 + 3 * DAY);
+  const later = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: MAY1, phases: [{ items: [{ price: monthly.id }], iterations: 1 }],
+  });
+  const stored = storeState();
+  const prev = await upcoming({ schedule: sched.id });
+  shape(prev);
+  assert.equal(prev.subscription, sched.subscription);
+  assert.equal(prev.billing_reason, 'subscription_cycle');
+  assert.deepEqual([prev.created, prev.period_start, prev.period_end], [APR1, APR1, MAY1]);
+  assert.deepEqual(prev.lines.data.map((l) => [l.amount, l.quantity, l.pricing.price_details.price]), [[10000, 2, pro.id]]);
+  const lines = await upcomingLines({ schedule: sched.id, customer: customer.id });
+  assert.deepEqual(lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  const created = await stripe.invoices.createPreview({ schedule: sched.id });
+  assert.deepEqual(created.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  // the subscription alone does not know its schedule's next phase
+  assert.equal((await upcoming({ subscription: sched.subscription })).total, 3000);
+  for (const [params, status, param] of [
+    [{ schedule: sched.id, subscription: sched.subscription }, 400, 'schedule'],
+    [{ schedule: sched.id, subscription_trial_end: 'now' }, 400, 'schedule'],
+    [{ schedule: 'sub_sched_nope' }, 404, 'schedule'],
+  ]) {
+    await assert.rejects(upcoming(params), (e) => e.statusCode === status && e.param === param, JSON.stringify(params));
+  }
+  await assert.rejects(upcoming({ schedule: sched.id }, other), (e) => e.statusCode === 404);
+  await assert.rejects(upcoming({ schedule: later.id }), (e) => e.statusCode === 400 && e.param === 'schedule');
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  await stripe.subscriptionSchedules.cancel(later.id);
+  // the renewal with the second phase: what the preview showed
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sched.subscription)).latest_invoice);
+  const il = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(il.map(lineKey), prev.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'amount_due', 'period_start', 'period_end', 'created']) assert.equal(inv[k], prev[k], k);
+  // the last phase ends at MAY1 and releases it: the renewal at its items
+  const last = await upcoming({ schedule: sched.id });
+  assert.deepEqual([last.created, last.total], [MAY1, 10000]);
+
+  // a phase that starts within the period: its change prorated from its start, on the renewal
+  const { clock: c2, customer: cu2 } = await setup();
+  const T15 = T0 + 15 * DAY;
+  const mid = await stripe.subscriptionSchedules.create({
+    customer: cu2.id, start_date: 'now',
+    phases: [{ items: [{ price: monthly.id }], end_date: T15 }, { items: [{ price: pro.id }], iterations: 1 }],
+  });
+  const mp = await upcoming({ schedule: mid.id });
+  const rem = APR1 - T15;
+  const byAmount = (a, b) => a - b;
+  assert.deepEqual(mp.lines.data.map((l) => l.amount).sort(byAmount),
+    [prorate(-3000, rem, P), prorate(5000, rem, P), 5000].sort(byAmount));
+  assert.equal(mp.total, 5000 + prorate(-3000, rem, P) + prorate(5000, rem, P));
+  await clockAdvance(stripe, c2, APR1 + HOUR + 60);
+  const minv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(mid.subscription)).latest_invoice);
+  const ml = (await stripe.invoices.listLineItems(minv.id, { limit: 100 })).data;
+  assert.deepEqual(ml.map(lineKey).sort(), mp.lines.data.map(lineKey).sort());
+  for (const k of ['subtotal', 'total', 'period_start', 'period_end', 'created']) assert.equal(minv[k], mp[k], k);
 });
