@@ -23,6 +23,69 @@ struct clone_ctx {
 	char pm_id[ID_MAX], card_id[ID_MAX];
 };
 
+int pm_clone_card(struct req *r, struct db *db, const char *src_id, const char *customer,
+		  const char *param, const char *card_id, struct vault_card_info *ret_info,
+		  char ret_fingerprint[24], const char **ret_billing)
+{
+	struct pm_card src;
+	int rc = pm_load(db, r->platform_id, src_id, &src);
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
+				src_id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (src.type[0] && strcmp(src.type, "card") != 0)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"Only cards can be cloned to a connected account; %s is a %s "
+				"PaymentMethod.",
+				src_id, src.type);
+	if (src.detached)
+		return req_fail(r, ERR_PARAM_BAD, param, PM_DETACHED_MESSAGE);
+	/* Stripe asks for the customer an attached card belongs to, and refuses one it does not
+	 * belong to */
+	if (src.customer[0] && !customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer",
+				"The PaymentMethod %s is attached to a customer: customer is "
+				"required to clone it.",
+				src_id);
+	if (customer && strcmp(customer, src.customer) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "customer",
+				"The customer %s does not have a PaymentMethod with the ID %s.",
+				customer, src_id);
+	struct vault_card_info *info = ret_info;
+	memset(info, 0, sizeof(*info));
+	str_copy(info->brand, sizeof(info->brand), src.brand);
+	str_copy(info->last4, sizeof(info->last4), src.last4);
+	str_copy(info->iin, sizeof(info->iin), src.bin);
+	str_copy(info->funding, sizeof(info->funding), src.funding);
+	str_copy(info->country, sizeof(info->country), src.country);
+	info->exp_month = src.exp_month;
+	info->exp_year = src.exp_year;
+	rc = vault_card_clone(r->app->vault, db, r->platform_id, src.card_id, r->merchant_id,
+			      card_id, info, r->now, ret_fingerprint);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_billing = NULL;
+	if (src.has_billing &&
+	    pm_billing_details(db, r->platform_id, src_id, &r->arena, ret_billing) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+int pm_clone_allowed(struct req *r, const char *param)
+{
+	/* a platform's secret key only: a publishable key must not copy cards between accounts */
+	if (r->publishable)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"Cloning a card to a connected account needs your secret key.");
+	if (!r->platform_id[0])
+		return req_fail(
+		    r, ERR_PARAM_BAD, param,
+		    "Cloning a card shares it with one of your connected accounts: send "
+		    "the request with the Stripe-Account header naming that account.");
+	return 0;
+}
+
 static int clone_fn(struct db *db, void *arg)
 {
 	struct clone_ctx *c = arg;
@@ -40,49 +103,12 @@ static int clone_fn(struct db *db, void *arg)
 			   ? 0
 			   : req_fail(r, ERR_API, NULL, NULL);
 	}
-	struct pm_card src;
-	int rc = pm_load(db, r->platform_id, c->src, &src);
-	if (rc == DB_NOTFOUND)
-		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_method",
-				"No such PaymentMethod: '%s'", c->src);
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (src.type[0] && strcmp(src.type, "card") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"Only card PaymentMethods can be cloned to a connected account; "
-				"%s is a %s PaymentMethod.",
-				c->src, src.type);
-	if (src.detached)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method", PM_DETACHED_MESSAGE);
-	/* Stripe asks for the customer an attached PaymentMethod belongs to, and refuses one it
-	 * does not belong to */
-	if (src.customer[0] && !c->customer)
-		return req_fail(r, ERR_PARAM_MISSING, "customer",
-				"The PaymentMethod %s is attached to a customer: customer is "
-				"required to clone it.",
-				c->src);
-	if (c->customer && strcmp(c->customer, src.customer) != 0)
-		return req_fail(r, ERR_PARAM_BAD, "customer",
-				"The customer %s does not have a PaymentMethod with the ID %s.",
-				c->customer, c->src);
 	struct vault_card_info info;
-	memset(&info, 0, sizeof(info));
-	str_copy(info.brand, sizeof(info.brand), src.brand);
-	str_copy(info.last4, sizeof(info.last4), src.last4);
-	str_copy(info.iin, sizeof(info.iin), src.bin);
-	str_copy(info.funding, sizeof(info.funding), src.funding);
-	str_copy(info.country, sizeof(info.country), src.country);
-	info.exp_month = src.exp_month;
-	info.exp_year = src.exp_year;
 	char fp[24];
-	rc = vault_card_clone(r->app->vault, db, r->platform_id, src.card_id, r->merchant_id,
-			      c->card_id, &info, r->now, fp);
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
 	const char *billing = NULL;
-	if (src.has_billing &&
-	    pm_billing_details(db, r->platform_id, c->src, &r->arena, &billing) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	if (pm_clone_card(r, db, c->src, c->customer, "payment_method", c->card_id, &info, fp,
+			  &billing) != 0)
+		return -1;
 	if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &info, fp, billing, c->metadata,
 		      NULL, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -92,15 +118,8 @@ static int clone_fn(struct db *db, void *arg)
 
 int pm_clone_h_create(struct req *r)
 {
-	/* a platform's secret key only: a publishable key must not copy cards between accounts */
-	if (r->publishable)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"Cloning a PaymentMethod needs your secret key.");
-	if (!r->platform_id[0])
-		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"Cloning a PaymentMethod shares it with one of your connected "
-				"accounts: send the request with the Stripe-Account header naming "
-				"that account.");
+	if (pm_clone_allowed(r, "payment_method") != 0)
+		return -1;
 	static const char *const other[] = {
 	    "type",	  "card",   "sepa_debit",	 "us_bank_account", "ideal",
 	    "bancontact", "affirm", "afterpay_clearpay", "klarna",	    "billing_details",

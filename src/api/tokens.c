@@ -12,8 +12,11 @@
 #include "api/connect_tokens.h"
 #include "api/external_accounts.h"
 #include "api/persons.h"
+#include "api/pm_clone.h"
+#include "api/sources.h"
 #include "core/str.h"
 #include "app.h"
+#include "http/form.h"
 #include "store/store.h"
 #include "vault/card_source.h"
 
@@ -34,7 +37,8 @@ static const struct param_spec card_children[] = {
 };
 
 const struct param_spec tokens_create_params[] = {
-    {"card", PT_OBJECT, 0, 0, NULL, card_children},
+    /* a card hash, or with customer (Connect) one of that customer's cards by id */
+    {"card", PT_OBJECT, PF_SCALAR_OK, 255, NULL, card_children},
     {"bank_account", PT_OBJECT, 0, 0, NULL, bank_token_params},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"account", PT_OBJECT, 0, 0, NULL, connect_token_account_params},
@@ -244,6 +248,87 @@ static int token_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* ---- a token of a platform customer's card, for a connected account (Connect's "shared
+ * customers"): POST /v1/tokens with customer (and card, one of its cards; else its default
+ * source) and Stripe-Account. The card is sealed again by the vault for the account
+ * (pm_clone.c), and the token is the account's, for its own charges. ---- */
+
+struct customer_token_ctx {
+	struct req *r;
+	const char *customer, *card;
+	char id[ID_MAX], card_id[ID_MAX];
+};
+
+static int customer_token_fn(struct db *db, void *p)
+{
+	struct customer_token_ctx *c = p;
+	struct req *r = c->r;
+	char def[ID_MAX] = "";
+	const char *src = c->card;
+	if (!src) {
+		/* the platform's customer: read in the platform's scope */
+		char self[ID_MAX];
+		str_copy(self, sizeof(self), r->merchant_id);
+		str_copy(r->merchant_id, sizeof(r->merchant_id), r->platform_id);
+		int rc = customer_default_source(r, db, c->customer, "customer", def);
+		str_copy(r->merchant_id, sizeof(r->merchant_id), self);
+		if (rc != 0)
+			return -1;
+		if (!def[0])
+			return req_fail(r, ERR_PARAM_BAD, "customer",
+					"The customer %s has no default source: name one of its "
+					"cards with card.",
+					c->customer);
+		src = def;
+	}
+	if (strncmp(src, "card_", 5) != 0 && strncmp(src, "pm_", 3) != 0)
+		return req_fail(r, ERR_PARAM_BAD, c->card ? "card" : "customer",
+				"Only a card can be made into a token; %s is not one.", src);
+	struct vault_card_info info;
+	char fp[24];
+	const char *billing = NULL;
+	if (pm_clone_card(r, db, src, c->customer, c->card ? "card" : "customer", c->card_id, &info,
+			  fp, &billing) != 0)
+		return -1;
+	if (tokens_row_insert(r, db, c->id, c->card_id, &info, fp) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct token_view v = {
+	    .id = c->id,
+	    .created = r->now,
+	    .card_id = c->card_id,
+	    .brand = info.brand,
+	    .last4 = info.last4,
+	    .exp_month = info.exp_month,
+	    .exp_year = info.exp_year,
+	    .funding = info.funding,
+	    .country = info.country,
+	    .fingerprint = fp,
+	    .cvc_provided = false,
+	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
+	    .used = false,
+	};
+	render_view(r, &v);
+	return 0;
+}
+
+static int customer_token_create(struct req *r)
+{
+	if (pm_clone_allowed(r, "customer") != 0)
+		return -1;
+	const struct form_node *card = param_node(r, "card");
+	if (card && card->kind != FORM_SCALAR)
+		return req_fail(r, ERR_PARAM_BAD, "card",
+				"With customer, card is the id of one of the customer's cards, not "
+				"card details.");
+	struct customer_token_ctx c = {.r = r, .customer = param_str(r, "customer")};
+	c.card = card && card->value[0] ? card->value : NULL;
+	if (!c.customer || !*c.customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "%s", "customer");
+	id_new(c.id, "tok_");
+	id_new(c.card_id, "card_");
+	return req_write(r, customer_token_fn, &c);
+}
+
 int tokens_h_create(struct req *r)
 {
 	/* account[…], person[…] and pii[…] make Connect's tokens (connect_tokens.c),
@@ -253,12 +338,15 @@ int tokens_h_create(struct req *r)
 		return connect_tokens_h_create(r);
 	if (param_present(r, "bank_account"))
 		return bank_tokens_h_create(r);
+	if (param_present(r, "customer"))
+		return customer_token_create(r);
 	if (!param_present(r, "card"))
 		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
-	if (param_present(r, "customer"))
-		return req_fail(r, ERR_PARAM_BAD, "customer",
-				"Creating a token for a customer's card requires Connect, which "
-				"Tender does not offer.");
+	if (param_node(r, "card")->kind == FORM_SCALAR)
+		return req_fail(r, ERR_PARAM_BAD, "card",
+				"card may be a card's id only together with customer (a platform "
+				"customer's card for a connected account); otherwise card[number], "
+				"card[exp_month] and card[exp_year].");
 	struct token_ctx t;
 	memset(&t, 0, sizeof(t));
 	t.r = r;

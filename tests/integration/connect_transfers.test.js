@@ -1108,6 +1108,24 @@ test('cloning a platform customer\'s card to a connected account for a direct ch
   const pk = env.stripe(env.merchants[0].publishable_key);
   await assert.rejects(pk.paymentMethods.create({ customer: cus.id, payment_method: pm.id }, as(acct2)), (e) => e.statusCode === 400 || e.statusCode === 403);
   await assert.rejects(stripe.paymentMethods.create({}), (e) => e.statusCode === 400 && e.param === 'type');
+
+  // the older way, tokens: a token of a platform customer's card (its default source, or the
+  // card named) made for the connected account, which charges it
+  const cus3 = await stripe.customers.create({ source: 'tok_amex' });
+  const t1 = await stripe.tokens.create({ customer: cus3.id }, as(acct2));
+  assertStripeShape(t1, 'token');
+  assert.equal(t1.card.last4, '0005');
+  assert.equal(t1.used, false);
+  const ch = await stripe.charges.create({ amount: 1500, currency: 'usd', source: t1.id }, as(acct2));
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.payment_method_details.card.last4, '0005');
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', source: t1.id }, as(acct2)), (e) => e.statusCode === 400);
+  const t2 = await stripe.tokens.create({ customer: cus.id, card: pm.id }, as(acct2));
+  assert.equal(t2.card.last4, '4444');
+  await assert.rejects(stripe.tokens.create({ customer: cus.id }, as(acct2)), (e) => e.statusCode === 400 && e.param === 'customer'); // no default source
+  await assert.rejects(stripe.tokens.create({ customer: cus2.id, card: pm.id }, as(acct2)), (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.tokens.create({ customer: cus3.id }), (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.tokens.create({ card: 'card_123' }), (e) => e.statusCode === 400 && e.param === 'card');
 });
 
 test('tender verify holds both sides of every movement', async () => {
