@@ -1,6 +1,7 @@
 #include "api/list.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/id.h"
@@ -201,4 +202,34 @@ void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *na
 {
 	const char *v = param_str(r, name);
 	db_bind_text(st, idx, v && *v ? v : NULL, -1);
+}
+
+void list_bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	const struct form_node *c = param_node(r, name);
+	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
+		db_bind_null(st, idx);
+		db_bind_null(st, idx + 1);
+		return;
+	}
+	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
+	char path[64];
+	if (param_int(r, name, &v) == 1) {
+		lo = hi = v;
+	} else {
+		snprintf(path, sizeof(path), "%s.gt", name);
+		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
+			lo = v + 1;
+		snprintf(path, sizeof(path), "%s.gte", name);
+		if (param_int(r, path, &v) == 1 && v > lo)
+			lo = v;
+		snprintf(path, sizeof(path), "%s.lt", name);
+		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
+			hi = v - 1;
+		snprintf(path, sizeof(path), "%s.lte", name);
+		if (param_int(r, path, &v) == 1 && v < hi)
+			hi = v;
+	}
+	db_bind_int64(st, idx, lo);
+	db_bind_int64(st, idx + 1, hi);
 }
