@@ -1545,11 +1545,16 @@ static int h_retrieve(struct req *r)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM invoices WHERE merchant_id = $1 AND id = $2";
+/* the due_date an invoice shows (invoice_render): a send_invoice invoice's, or for its draft
+ * with days_until_due the day that would be; NULL for any other invoice */
+#define DUE_SHOWN                                                                                  \
+	"(CASE WHEN collection_method = 'send_invoice' THEN COALESCE(due_date, CASE WHEN"          \
+	" status = 'draft' THEN created + days_until_due * 86400 END) END)"
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"                   \
 	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR subscription = $6)"                 \
 	" AND ($7 IS NULL OR status = $7) AND ($8 IS NULL OR collection_method = $8)"              \
-	" AND ($9 IS NULL OR (due_date >= $9 AND due_date <= $10))"
+	" AND ($9 IS NULL OR (" DUE_SHOWN " >= $9 AND " DUE_SHOWN " <= $10))"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 

@@ -396,9 +396,9 @@ static const char *previous(struct req *r, const struct price *old, const struct
 
 /* Stripe: a plan's product "cannot be changed once it has been used in a subscription or
  * subscription schedule": any subscription item of it (canceled subscriptions keep their items)
- * or a schedule phase naming it (phases are JSON, each item's "price":"<id>" as
- * subscription_schedules.c writes it; $3 is that member, matched with replace() as charges.c's
- * transfer_group). */
+ * or a schedule phase naming it (phases are JSON in Tender's own shape, each item's price as
+ * "p":"<id>" (subscription_schedules.c's phases_store); $3 is that member, matched with
+ * replace() as charges.c's transfer_group; a price id needs no JSON escaping). */
 static const char SQL_PLAN_USED[] =
     "SELECT 1 FROM subscription_items WHERE merchant_id = $1 AND price = $2"
     " UNION ALL SELECT 1 FROM subscription_schedules WHERE merchant_id = $1"
@@ -428,7 +428,7 @@ static int move_product(struct req *r, struct db *db, struct price *p)
 				"This plan is the default price of product %s: set another "
 				"default_price on that product before moving the plan.",
 				p->product);
-	char *needle = arena_printf(&r->arena, "\"price\":\"%s\"", p->id);
+	char *needle = arena_printf(&r->arena, "\"p\":\"%s\"", p->id);
 	struct db_stmt *st = db_prepare(db, SQL_PLAN_USED);
 	if (!needle || !st)
 		return req_fail(r, ERR_API, NULL, NULL);
