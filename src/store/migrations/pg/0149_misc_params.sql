@@ -11,3 +11,13 @@ ALTER TABLE external_accounts ADD COLUMN extra TEXT;
 -- Connected accounts (api/accounts.c): documents[…][files] an update gave, {kind: [file, …]}
 -- (checked and kept; Stripe's account object shows none).
 ALTER TABLE connected_accounts ADD COLUMN documents TEXT;
+-- cvc_update tokens (api/tokens.c): that a CVC was given, never the CVC; used once by a
+-- PaymentIntent's confirmation (payment_method_options[card][cvc_token]).
+CREATE TABLE cvc_tokens (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  client_ip TEXT,
+  used BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (merchant_id, id)
+);
