@@ -29,13 +29,16 @@
  * A connected account acting through Stripe-Account cannot make accounts of its own (no nested
  * platforms: a family is one platform and its accounts, which is what keeps it on one shard).
  */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/common.h"
 #include "api/accounts.h"
 #include "api/connect_tokens.h"
 #include "api/external_accounts.h"
+#include "api/files.h"
 #include "api/persons.h"
 #include "events/events.h"
 #include "api/list.h"
@@ -45,6 +48,7 @@
 #include "app.h"
 #include "core/parse.h"
 #include "core/str.h"
+#include "http/form.h"
 #include "merchant/connect.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
@@ -1295,13 +1299,120 @@ static int account_announce(struct req *r, struct db *db, const struct account *
 	return capability_events(r, db, old, a);
 }
 
+/* documents[…][files]: Stripe's documents an account's verification takes, each a list of
+ * files of purpose account_requirement (the account's own uploads, or its platform's for it).
+ * Checked and kept (connected_accounts.documents, {kind: [file, …]}), not shown: Stripe's
+ * account object has no such field. */
+static const char *const doc_kinds[] = {"bank_account_ownership_verification",
+					"company_license",
+					"company_memorandum_of_association",
+					"company_ministerial_decree",
+					"company_registration_verification",
+					"company_tax_id_verification",
+					"proof_of_registration"};
+#define DOC_FILES_MAX 10
+static const char SQL_DOCS_GET[] =
+    "SELECT documents FROM connected_accounts WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DOCS_SET[] = "UPDATE connected_accounts SET documents = $3"
+				   " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+static int documents_apply(struct req *r, struct db *db, const struct account *a)
+{
+	if (!param_present(r, "documents"))
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_DOCS_GET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, a->id, -1);
+	int rc = db_step(st);
+	const char *old = rc == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+	json_t *docs = old ? json_loads(old, 0, NULL) : json_object();
+	db_reset(st);
+	if (rc != DB_ROW || !json_is_object(docs)) {
+		json_decref(docs);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(doc_kinds) / sizeof(doc_kinds[0]); i++) {
+		char path[96], shown[112];
+		snprintf(path, sizeof(path), "documents.%s.files", doc_kinds[i]);
+		snprintf(shown, sizeof(shown), "documents[%s][files]", doc_kinds[i]);
+		const struct form_node *n = param_node(r, path);
+		if (!n)
+			continue;
+		json_t *arr = json_array();
+		if (!arr) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+		for (const struct form_node *c = n->kind == FORM_ARRAY ? n->first_child : NULL;
+		     c && rc == 0; c = c->next) {
+			if (c->kind != FORM_SCALAR || !c->value_len)
+				continue;
+			int frc = file_check_purpose(db, a->id, c->value, "account_requirement");
+			if (frc == DB_NOTFOUND)
+				frc = file_check_purpose(db, r->merchant_id, c->value,
+							 "account_requirement");
+			if (frc == DB_NOTFOUND)
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "No such file upload: '%s' (a file of purpose "
+					      "account_requirement is needed here).",
+					      c->value);
+			else if (frc != DB_OK ||
+				 json_array_append_new(arr, json_string(c->value)) != 0)
+				rc = req_fail(r, ERR_API, NULL, NULL);
+		}
+		if (rc == 0 && json_array_size(arr) > DOC_FILES_MAX)
+			rc = req_fail(r, ERR_PARAM_BAD, shown, "At most %d files can be given.",
+				      DOC_FILES_MAX);
+		if (rc != 0)
+			json_decref(arr);
+		else if (json_array_size(arr) == 0) /* files="": none any more */
+			json_decref(arr), json_object_del(docs, doc_kinds[i]);
+		else if (json_object_set_new(docs, doc_kinds[i], arr) != 0)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	char *s = rc == 0 ? json_dumps(docs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(docs);
+	if (rc != 0)
+		return -1;
+	st = s ? db_prepare(db, SQL_DOCS_SET) : NULL;
+	if (st) {
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, a->id, -1);
+		db_bind_text(st, 3, s, -1);
+		rc = db_step_done(st);
+	}
+	free(s);
+	return st && rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* default_currency: an account settles in its merchants row's currency, which never changes
+ * (merchant.h), so another currency cannot be honoured: refused, the same one is a no-op. */
+static int default_currency_check(struct req *r, const struct account *a)
+{
+	if (!param_present(r, "default_currency"))
+		return 0;
+	char cur[8];
+	if (param_currency(r, "default_currency", NULL, cur) != 0)
+		return -1;
+	if (strcmp(cur, a->default_currency) == 0)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, "default_currency",
+			"The default currency of account %s cannot be changed from %s: Tender "
+			"settles an account in the currency it was created with.",
+			a->id, a->default_currency);
+}
+
 static int update_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
 	struct req *r = x->r;
-	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0 || use_account_token(r, db) != 0)
+	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0 ||
+	    default_currency_check(r, &x->acct) != 0 || use_account_token(r, db) != 0)
 		return -1;
-	if (account_change(r, db, &x->acct, false) != 0)
+	if (documents_apply(r, db, &x->acct) != 0 || account_change(r, db, &x->acct, false) != 0)
 		return -1;
 	return respond(r, db, &x->acct);
 }
@@ -1609,9 +1720,26 @@ static const struct param_spec create_params[] = {
     {"settings", PT_OBJECT, 0, 0, NULL, settings_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-/* type, country, controller and default_currency are fixed once the account exists: the
- * account's settlement currency is its merchants row's, which never changes (merchant.h) */
+static const struct param_spec doc_files_params[] = {
+    {"files", PT_STRING_ARRAY, PF_EMPTYABLE, 500, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec documents_params[] = {
+    {"bank_account_ownership_verification", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {"company_license", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {"company_memorandum_of_association", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {"company_ministerial_decree", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {"company_registration_verification", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {"company_tax_id_verification", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {"proof_of_registration", PT_OBJECT, 0, 0, NULL, doc_files_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* type, country and controller are fixed once the account exists; default_currency too (only
+ * its own value is taken): the account's settlement currency is its merchants row's, which
+ * never changes (merchant.h) */
 static const struct param_spec update_params[] = {
+    {"default_currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"documents", PT_OBJECT, 0, 0, NULL, documents_params},
     {"account_token", PT_STRING, 0, 255, NULL, NULL},
     {"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {"business_type", PT_ENUM, PF_EMPTYABLE, 0, accounts_business_types, NULL},

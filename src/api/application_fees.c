@@ -272,6 +272,9 @@ static const struct param_spec refund_create_params[] = {
 };
 static const struct param_spec legacy_refund_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
+    /* Stripe's spec lists `directive` on this legacy route with no description and no effect
+     * Stripe documents: taken (a string, as there) and changes nothing */
+    {"directive", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec metadata_params[] = {

@@ -124,6 +124,7 @@ static const struct param_spec capture_params[] = {
 static const struct param_spec list_params[] = {
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -781,7 +782,13 @@ static const char SQL_CURSOR[] =
 	" AS c UNION ALL SELECT 'ch_' || substr(id, 4) AS k, id FROM (SELECT id FROM charges"      \
 	" WHERE merchant_id = $1 AND id > 'py_' || substr($2, 4) AND id < 'py_' || substr($3, "    \
 	"4)" FILTER " ORDER BY id " DIR " LIMIT $4) AS p) AS u ORDER BY k " DIR " LIMIT $4"
-#define LIST_FILTER " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_intent = $6)"
+/* transfer_group lives in the charge's connect JSON (payment_connect_encode): $7 is the exact
+ * member `"transfer_group":"<value>"` written by the same encoder, found with replace() (the
+ * one case-sensitive substring test both engines share; LIKE ignores case on SQLite). The
+ * encoded value ends at its first unescaped quote, so only that exact value matches. */
+#define LIST_FILTER                                                                                \
+	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_intent = $6)"               \
+	" AND ($7 IS NULL OR (connect IS NOT NULL AND replace(connect, $7, '') <> connect))"
 static const char SQL_DESC[] = CHARGES_BOTH(LIST_FILTER, "DESC");
 static const char SQL_ASC[] = CHARGES_BOTH(LIST_FILTER, "ASC");
 
@@ -789,7 +796,20 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	list_bind_filter(r, st, first, "customer");
 	list_bind_filter(r, st, first + 1, "payment_intent");
-	return 0;
+	const char *tg = param_str(r, "transfer_group");
+	if (!tg || !*tg)
+		return db_bind_null(st, first + 2) == DB_OK ? 0 : -1;
+	struct buf b;
+	buf_init(&b, 16384);
+	struct json j;
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "transfer_group", tg);
+	buf_cstr(&b);
+	/* past the object's '{': the member as the charge's JSON has it */
+	int rc = b.failed ? -1 : db_bind_text(st, first + 2, b.data + 1, -1) == DB_OK ? 0 : -1;
+	buf_release(&b);
+	return rc;
 }
 
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)

@@ -2660,7 +2660,12 @@ static const struct param_spec create_params[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec list_customer_details_params[] = {
+    {"email", PT_STRING, PF_REQUIRED, 800, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec list_params[] = {
+    {"customer_details", PT_OBJECT, 0, 0, NULL, list_customer_details_params},
     {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
     {"payment_link", PT_STRING, 0, 255, NULL, NULL},
@@ -4017,16 +4022,19 @@ static const char SQL_CURSOR[] =
 	" AND ($5 IS NULL OR (payment_intent = $5 AND mode <> 'subscription'))"                    \
 	" AND ($6 IS NULL OR payment_link = $6)"                                                   \
 	" AND ($7 IS NULL OR customer = $7) AND ($8 IS NULL OR status = $8)"                       \
-	" AND ($9 IS NULL OR (subscription = $9 AND status = 'complete'))"
+	" AND ($9 IS NULL OR (subscription = $9 AND status = 'complete'))"                         \
+	" AND ($10 IS NULL OR details_email = $10)"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	static const char *const filters[] = {"payment_intent", "payment_link", "customer",
-					      "status", "subscription"};
-	for (int i = 0; i < 5; i++) {
+	/* customer_details[email]: the email the session's customer_details show */
+	static const char *const filters[] = {"payment_intent", "payment_link",
+					      "customer",	"status",
+					      "subscription",	"customer_details.email"};
+	for (int i = 0; i < 6; i++) {
 		const char *v = param_str(r, filters[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}

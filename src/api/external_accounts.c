@@ -30,13 +30,23 @@
  * `errored` (account.external_account.updated), and automatic payouts skip it until its details
  * are updated: any update of it (default_for_currency, its holder, metadata) makes it `new`
  * again, as Stripe's "until the bank details are updated" has it.
+ *
+ * Update. A card's exp_month, exp_year, name and address_* (its address checks are then
+ * `unchecked`: no issuer sees them), a bank account's account_holder_*, account_type and
+ * documents[bank_account_ownership_verification][files] (files of purpose
+ * account_requirement of the account or of its platform: checked, kept, not shown, as Stripe
+ * shows none); a card's fields on a bank account, or the reverse, are a 400 naming the param.
+ * What the columns do not hold is one JSON object (extra), NULL for most accounts.
  */
 #include "api/external_accounts.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/common.h"
+#include "api/files.h"
 #include "app.h"
 #include "core/parse.h"
 #include "core/str.h"
@@ -243,18 +253,20 @@ struct ea {
 	bool instant; /* takes instant payouts (available_payout_methods) */
 	const char *status, *metadata;
 	bool is_default, deleted;
+	/* {name, address_city, …, account_type, documents}: what an update set (NULL: nothing) */
+	const char *extra;
 };
 
 #define EA_COLS                                                                                    \
 	"id, created, country, currency, last4, routing_number, bank_name, account_holder_name,"   \
 	" account_holder_type, fingerprint, status, default_for_currency, payout_failure,"         \
-	" metadata, deleted, object, brand, funding, exp_month, exp_year, instant, seq"
+	" metadata, deleted, object, brand, funding, exp_month, exp_year, instant, seq, extra"
 static const char SQL_EA_GET[] = "SELECT " EA_COLS " FROM external_accounts"
 				 " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_EA_INSERT[] =
     "INSERT INTO external_accounts (merchant_id, " EA_COLS ")"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, 0, $15, $16,"
-    " $17, $18, $19, $20, $21)";
+    " $17, $18, $19, $20, $21, NULL)";
 static const char SQL_EA_DEFAULT[] =
     "SELECT id, payout_failure FROM external_accounts WHERE merchant_id = $1 AND currency = $2"
     " AND default_for_currency = 1 AND deleted = 0";
@@ -265,7 +277,8 @@ static const char SQL_EA_SET_DEFAULT[] = "UPDATE external_accounts SET default_f
 					 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_EA_UPDATE[] =
     "UPDATE external_accounts SET account_holder_name = $3, account_holder_type = $4,"
-    " metadata = $5, status = $6 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+    " metadata = $5, status = $6, exp_month = $7, exp_year = $8, extra = $9"
+    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 /* a payout to it failed: new → errored (once; a second failure changes nothing) */
 static const char SQL_EA_ERRORED[] = "UPDATE external_accounts SET status = 'errored'"
 				     " WHERE merchant_id = $1 AND id = $2 AND status = 'new'";
@@ -318,6 +331,7 @@ static int ea_load(struct db *db, struct arena *a, const char *owner, const char
 		e->c.exp_month = (int)db_col_int64_or0(st, 18);
 		e->c.exp_year = (int)db_col_int64_or0(st, 19);
 		e->instant = db_col_int64(st, 20) != 0;
+		e->extra = col_text_dup(a, st, 22);
 		if (!e->owner || !e->status || !e->metadata)
 			rc = DB_ERR;
 	}
@@ -341,10 +355,16 @@ static void render_ea_requirements(struct json *j, const char *key)
 	json_obj_close(j);
 }
 
+/* A string member of an external account's extra JSON, or NULL. */
+static const char *extra_str(json_t *x, const char *key)
+{
+	return json_string_value(json_object_get(x, key));
+}
+
 /* Stripe's bank_account. owner NULL: inside a token (no account, no default, no metadata). */
 static void bank_render(struct json *j, const char *id, const char *owner,
 			const struct bank_facts *f, const char *status, bool is_default,
-			const char *metadata)
+			const char *metadata, json_t *x)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", id);
@@ -352,7 +372,7 @@ static void bank_render(struct json *j, const char *id, const char *owner,
 	json_kv_str_or_null(j, "account", owner);
 	json_kv_str_or_null(j, "account_holder_name", f->holder_name);
 	json_kv_str_or_null(j, "account_holder_type", f->holder_type);
-	json_kv_null(j, "account_type");
+	json_kv_str_or_null(j, "account_type", extra_str(x, "account_type"));
 	json_key(j, "available_payout_methods");
 	json_arr_open(j);
 	json_str(j, "standard");
@@ -379,7 +399,7 @@ static void bank_render(struct json *j, const char *id, const char *owner,
 }
 
 /* Stripe's card, as an account's external account: its public facts, nothing of the number. */
-static void card_render(const struct ea *e, struct json *j)
+static void card_render(const struct ea *e, json_t *x, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", e->id);
@@ -389,8 +409,15 @@ static void card_render(const struct ea *e, struct json *j)
 	    "address_city",  "address_country", "address_line1", "address_line1_check",
 	    "address_line2", "address_state",	"address_zip",	 "address_zip_check",
 	};
-	for (size_t i = 0; i < N_ELEMS(address); i++)
-		json_kv_null(j, address[i]);
+	for (size_t i = 0; i < N_ELEMS(address); i++) {
+		const char *v = extra_str(x, address[i]);
+		/* a line1 or zip given is not checked by any issuer: Stripe's `unchecked` */
+		if (str_eq(address[i], "address_line1_check"))
+			v = extra_str(x, "address_line1") ? "unchecked" : NULL;
+		else if (str_eq(address[i], "address_zip_check"))
+			v = extra_str(x, "address_zip") ? "unchecked" : NULL;
+		json_kv_str_or_null(j, address[i], v);
+	}
 	json_key(j, "available_payout_methods");
 	json_arr_open(j);
 	json_str(j, "standard");
@@ -410,7 +437,7 @@ static void card_render(const struct ea *e, struct json *j)
 	json_kv_str(j, "funding", e->c.funding);
 	json_kv_str(j, "last4", e->f.last4);
 	json_kv_raw(j, "metadata", e->metadata, strlen(e->metadata));
-	json_kv_null(j, "name");
+	json_kv_str_or_null(j, "name", extra_str(x, "name"));
 	json_kv_str(j, "status", e->status);
 	json_kv_null(j, "tokenization_method");
 	json_obj_close(j);
@@ -418,10 +445,12 @@ static void card_render(const struct ea *e, struct json *j)
 
 static void ea_render(const struct ea *e, struct json *j)
 {
+	json_t *x = e->extra ? json_loads(e->extra, 0, NULL) : NULL;
 	if (e->card)
-		card_render(e, j);
+		card_render(e, x, j);
 	else
-		bank_render(j, e->id, e->owner, &e->f, e->status, e->is_default, e->metadata);
+		bank_render(j, e->id, e->owner, &e->f, e->status, e->is_default, e->metadata, x);
+	json_decref(x);
 }
 
 /* An event of the owning account about e (origin: the request, or none for the scheduler). */
@@ -698,7 +727,7 @@ static void btok_render(struct req *r, const struct btok *t)
 	json_kv_str(j, "id", t->id);
 	json_kv_str(j, "object", "token");
 	json_key(j, "bank_account");
-	bank_render(j, t->ba_id, NULL, &t->f, "new", false, NULL);
+	bank_render(j, t->ba_id, NULL, &t->f, "new", false, NULL, NULL);
 	json_kv_str_or_null(j, "client_ip", t->client_ip);
 	json_kv_int(j, "created", t->created);
 	json_kv_bool(j, "livemode", r->livemode);
@@ -1027,6 +1056,18 @@ static int create_fn(struct db *db, void *p)
 static int h_create(struct req *r)
 {
 	struct ea_ctx c = {.r = r, .owner = r->args[0]};
+	/* bank_account: the older name of external_account (as accounts.c takes it) */
+	if (param_present(r, "bank_account")) {
+		if (param_present(r, "external_account"))
+			return req_fail(r, ERR_PARAM_BAD, "bank_account",
+					"You cannot specify both bank_account and "
+					"external_account: bank_account is the older name of "
+					"external_account.");
+		if (req_param_alias(r, "bank_account", "external_account") != 0)
+			return -1;
+	}
+	if (!param_present(r, "external_account"))
+		return req_fail(r, ERR_PARAM_MISSING, "external_account", "%s", "external_account");
 	const struct form_node *n = param_node(r, "external_account");
 	if (n && n->kind != FORM_SCALAR) {
 		/* the hash: the number is fingerprinted under the account that will hold it */
@@ -1063,6 +1104,101 @@ static int h_retrieve(struct req *r)
 	return req_read(r, retrieve_fn, &c) == 0 ? 0 : -1;
 }
 
+static const char *const card_fields[] = {"exp_month",	   "exp_year",	      "name",
+					  "address_city",  "address_country", "address_line1",
+					  "address_line2", "address_state",   "address_zip"};
+static const char *const bank_fields[] = {"account_holder_name", "account_holder_type",
+					  "account_type", "documents"};
+
+/* Copies a string member of old into prev when it differs in x (previous_attributes). */
+static void prev_str(struct json *j, json_t *old, json_t *x, const char *key)
+{
+	const char *a = extra_str(old, key), *b = extra_str(x, key);
+	if ((a == NULL) != (b == NULL) || (a && b && strcmp(a, b) != 0))
+		json_kv_str_or_null(j, key, a);
+}
+
+/* The update's card or bank fields beyond the columns, into x (e->extra's JSON): strings set
+ * ("" unsets), a card's expiry checked by the vault's rules into e->c, documents' files checked
+ * as persons' are (persons_extra.c). 0, or -1 with r->err. */
+static int extra_apply(struct req *r, struct db *db, struct ea *e, json_t *x)
+{
+	const char *const *fields = e->card ? bank_fields : card_fields;
+	size_t nf = e->card ? N_ELEMS(bank_fields) : N_ELEMS(card_fields);
+	for (size_t i = 0; i < nf; i++)
+		if (param_present(r, fields[i]))
+			return req_fail(r, ERR_PARAM_BAD, fields[i],
+					"%s is a %s: %s is a %s's field.", e->id,
+					e->card ? "card" : "bank account", fields[i],
+					e->card ? "bank account" : "card");
+	static const char *const strs[] = {"name",	    "address_city",  "address_country",
+					   "address_line1", "address_line2", "address_state",
+					   "address_zip",   "account_type"};
+	for (size_t i = 0; i < N_ELEMS(strs); i++) {
+		const char *v = param_str(r, strs[i]);
+		if (!v)
+			continue;
+		if (!*v)
+			json_object_del(x, strs[i]);
+		else if (json_object_set_new(x, strs[i], json_string(v)) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (param_present(r, "exp_month") || param_present(r, "exp_year")) {
+		/* the card's expiry as it will be, by the vault's rules for a card's (month 1-12,
+		 * a 2- or 4-digit year, not already past) */
+		char m[24], y[24];
+		const char *pm = param_str(r, "exp_month"), *py = param_str(r, "exp_year");
+		snprintf(m, sizeof(m), "%d", e->c.exp_month);
+		snprintf(y, sizeof(y), "%d", e->c.exp_year);
+		int vrc = vault_card_validate_expiry(pm ? pm : m, py ? py : y, r->now,
+						     &e->c.exp_month, &e->c.exp_year);
+		if (vrc != 0)
+			return req_fail(r, vault_card_err_api(vrc),
+					vrc == VAULT_CARD_INVALID_EXPIRY_MONTH ? "exp_month"
+									       : "exp_year",
+					NULL);
+	}
+	const struct form_node *files =
+	    param_node(r, "documents.bank_account_ownership_verification.files");
+	if (!files)
+		return 0;
+	json_t *arr = json_array();
+	if (!arr)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int rc = 0;
+	for (const struct form_node *c = files->kind == FORM_ARRAY ? files->first_child : NULL;
+	     c && rc == 0; c = c->next) {
+		if (c->kind != FORM_SCALAR || !c->value_len)
+			continue;
+		/* a file of the account's, or the platform's upload for it */
+		int frc = file_check_purpose(db, e->owner, c->value, "account_requirement");
+		if (frc == DB_NOTFOUND && strcmp(e->owner, r->merchant_id) != 0)
+			frc =
+			    file_check_purpose(db, r->merchant_id, c->value, "account_requirement");
+		if (frc == DB_NOTFOUND)
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      "documents[bank_account_ownership_verification][files]",
+				      "No such file upload: '%s' (a file of purpose "
+				      "account_requirement is needed here).",
+				      c->value);
+		else if (frc != DB_OK || json_array_append_new(arr, json_string(c->value)) != 0)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (rc == 0 && json_array_size(arr) > 10)
+		rc = req_fail(r, ERR_PARAM_BAD,
+			      "documents[bank_account_ownership_verification][files]",
+			      "At most 10 files can be given.");
+	if (rc != 0) {
+		json_decref(arr);
+		return rc;
+	}
+	json_t *docs = json_object();
+	if (!docs || json_object_set_new(docs, "bank_account_ownership_verification", arr) != 0 ||
+	    json_object_set_new(x, "documents", docs) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int update_fn(struct db *db, void *p)
 {
 	struct ea_ctx *c = p;
@@ -1086,6 +1222,24 @@ static int update_fn(struct db *db, void *p)
 	e->f.holder_type = str_update(r, "account_holder_type", e->f.holder_type);
 	if (metadata_apply(r, old.metadata, "metadata", &e->metadata) != 0)
 		return -1;
+	json_t *xold = old.extra ? json_loads(old.extra, 0, NULL) : json_object();
+	json_t *x = xold ? json_deep_copy(xold) : NULL;
+	if (!x) {
+		json_decref(xold);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int xrc = extra_apply(r, db, e, x);
+	char *xs = xrc == 0 ? json_dumps(x, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	e->extra = xs && strcmp(xs, "{}") != 0 ? arena_strdup(&r->arena, xs) : NULL;
+	if (xrc == 0 && (!xs || (strcmp(xs, "{}") != 0 && !e->extra)))
+		xrc = req_fail(r, ERR_API, NULL, NULL);
+	free(xs);
+	json_decref(x);
+	if (xrc != 0) {
+		json_decref(xold);
+		return -1;
+	}
+	x = e->extra ? json_loads(e->extra, 0, NULL) : NULL;
 	bool want = false;
 	if (param_bool(r, "default_for_currency", &want) == 1) {
 		if (!want && old.is_default)
@@ -1115,8 +1269,19 @@ static int update_fn(struct db *db, void *p)
 	db_bind_text(st, 4, e->f.holder_type, -1);
 	db_bind_text(st, 5, e->metadata, -1);
 	db_bind_text(st, 6, e->status, -1);
-	if (db_step_done(st) != DB_OK)
+	if (e->card) {
+		db_bind_int64(st, 7, e->c.exp_month);
+		db_bind_int64(st, 8, e->c.exp_year);
+	} else {
+		db_bind_null(st, 7);
+		db_bind_null(st, 8);
+	}
+	db_bind_text(st, 9, e->extra, -1);
+	if (db_step_done(st) != DB_OK) {
+		json_decref(xold);
+		json_decref(x);
 		return req_fail(r, ERR_API, NULL, NULL);
+	}
 	/* previous_attributes: the fields that changed, with their old values */
 	struct buf b;
 	struct json j;
@@ -1137,6 +1302,17 @@ static int update_fn(struct db *db, void *p)
 		json_kv_raw(&j, "metadata", old.metadata, strlen(old.metadata));
 	if (strcmp(old.status, e->status) != 0)
 		json_kv_str(&j, "status", old.status);
+	if (old.c.exp_month != e->c.exp_month)
+		json_kv_int(&j, "exp_month", old.c.exp_month);
+	if (old.c.exp_year != e->c.exp_year)
+		json_kv_int(&j, "exp_year", old.c.exp_year);
+	static const char *const shown[] = {"name",	     "address_city",  "address_country",
+					    "address_line1", "address_line2", "address_state",
+					    "address_zip",   "account_type"};
+	for (size_t i = 0; i < N_ELEMS(shown); i++)
+		prev_str(&j, xold, x, shown[i]);
+	json_decref(xold);
+	json_decref(x);
 	json_obj_close(&j);
 	const char *prev = b.failed ? NULL : arena_printf(&r->arena, "%.*s", (int)b.len, b.data);
 	buf_release(&b);
@@ -1320,16 +1496,37 @@ const struct param_spec external_account_hash_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
-    {"external_account", PT_OBJECT, PF_REQUIRED | PF_SCALAR_OK, 255, NULL,
-     external_account_hash_params},
+    /* one of the two is needed (h_create): bank_account is external_account's older name */
+    {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
+    {"bank_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
     {"default_for_currency", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec doc_files[] = {
+    {"files", PT_STRING_ARRAY, PF_EMPTYABLE, 500, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec ea_documents_params[] = {
+    {"bank_account_ownership_verification", PT_OBJECT, 0, 0, NULL, doc_files},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
     {"account_holder_name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
     {"account_holder_type", PT_ENUM, PF_EMPTYABLE, 0,
      (const char *const[]){"individual", "company", NULL}, NULL},
+    {"account_type", PT_ENUM, 0, 0,
+     (const char *const[]){"checking", "futsu", "savings", "toku", NULL}, NULL},
+    {"documents", PT_OBJECT, 0, 0, NULL, ea_documents_params},
+    {"exp_month", PT_INT, 0, 0, NULL, NULL},
+    {"exp_year", PT_INT, 0, 0, NULL, NULL},
+    {"name", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"address_city", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"address_country", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"address_line1", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"address_line2", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"address_state", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"address_zip", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {"default_for_currency", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -1545,10 +1545,16 @@ static int h_retrieve(struct req *r)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM invoices WHERE merchant_id = $1 AND id = $2";
+/* the due_date an invoice shows (invoice_render): a send_invoice invoice's, or for its draft
+ * with days_until_due the day that would be; NULL for any other invoice */
+#define DUE_SHOWN                                                                                  \
+	"(CASE WHEN collection_method = 'send_invoice' THEN COALESCE(due_date, CASE WHEN"          \
+	" status = 'draft' THEN created + days_until_due * 86400 END) END)"
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"                   \
 	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR subscription = $6)"                 \
-	" AND ($7 IS NULL OR status = $7) AND ($8 IS NULL OR collection_method = $8)"
+	" AND ($7 IS NULL OR status = $7) AND ($8 IS NULL OR collection_method = $8)"              \
+	" AND ($9 IS NULL OR (" DUE_SHOWN " >= $9 AND " DUE_SHOWN " <= $10))"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
@@ -1559,6 +1565,8 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 					    "collection_method"};
 	for (int i = 0; i < 4; i++)
 		list_bind_filter(r, st, first + i, names[i]);
+	/* an invoice without a due date (charge_automatically) is never in a due_date range */
+	list_bind_range(r, st, first + 4, "due_date");
 	return 0;
 }
 
@@ -3239,6 +3247,7 @@ static const struct param_spec list_params[] = {
      (const char *const[]){"draft", "open", "paid", "uncollectible", "void", NULL}, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"due_date", PT_RANGE, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pay_params[] = {

@@ -213,7 +213,7 @@ void list_bind_range(struct req *r, struct db_stmt *st, int idx, const char *nam
 		return;
 	}
 	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
-	char path[48];
+	char path[64];
 	if (param_int(r, name, &v) == 1) {
 		lo = hi = v;
 	} else {

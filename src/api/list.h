@@ -45,13 +45,13 @@ struct list_spec {
  * value, or NULL when it is absent or empty (no filter: the statement's `$n IS NULL OR …`). */
 void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *name);
 
-/* A timestamp list filter `name` (an integer, or a hash of gt/gte/lt/lte) as inclusive bounds
- * at idx and idx + 1 (the statement's `($n IS NULL OR col >= $n) AND ($n+1 IS NULL OR col <=
- * $n+1)`); absent or empty: both NULL. */
-void list_bind_range(struct req *r, struct db_stmt *st, int idx, const char *name);
-
 /* The same for a boolean list filter (active=true): 1 or 0, or NULL when absent. */
 void list_bind_bool(struct req *r, struct db_stmt *st, int idx, const char *name);
+
+/* A timestamp list filter (PT_RANGE: an integer, or gt/gte/lt/lte) as inclusive bounds at idx
+ * and idx + 1 of the statement (`$idx IS NULL OR (col >= $idx AND col <= $idx+1)`); absent or
+ * empty: both NULL. */
+void list_bind_range(struct req *r, struct db_stmt *st, int idx, const char *name);
 
 /* The paging parameters of a list a handler pages itself (a computed list, or one without
  * `created`): `limit` 1 … max (default 10, else Stripe's 400 on `limit`), and at most one of

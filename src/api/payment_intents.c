@@ -24,6 +24,7 @@
 #include "api/resources.h"
 #include "api/search.h"
 #include "api/sources_api.h"
+#include "api/tokens.h"
 #include "http/form.h"
 #include "app.h"
 #include "core/str.h"
@@ -39,6 +40,8 @@ static const char *const confirmation_methods[] = {"automatic", "manual", NULL};
 static const char *const sfu_values[] = {"on_session", "off_session", NULL};
 static const char *const cancel_reasons[] = {"duplicate", "fraudulent", "requested_by_customer",
 					     "abandoned", NULL};
+
+#define CVC_TOKEN_PARAM "payment_method_options[card][cvc_token]"
 
 static const char *const pmo_sfu_values[] = {"none", "off_session", "on_session", NULL};
 static const struct param_spec pmo_card_children[] = {
@@ -95,6 +98,30 @@ static const char *const klarna_locales[] = {
 static const struct param_spec pmo_klarna_children[] = {
     {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, pmo_manual, NULL},
     {"preferred_locale", PT_ENUM, 0, 0, klarna_locales, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* confirm's card options: create's and update's, and cvc_token (a cvc_update token, tokens.c),
+ * which Stripe takes "only during confirmation" */
+static const struct param_spec pmo_card_confirm_children[] = {
+    {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, (const char *const[]){"manual", NULL}, NULL},
+    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
+    {"request_three_d_secure", PT_ENUM, 0, 0, (const char *const[]){"any", "automatic", NULL},
+     NULL},
+    {"request_incremental_authorization", PT_ENUM, 0, 0,
+     (const char *const[]){"if_available", "never", NULL}, NULL},
+    {"cvc_token", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_confirm_children[] = {
+    {"affirm", PT_OBJECT, 0, 0, NULL, pmo_affirm_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_afterpay_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, pmo_bancontact_children},
+    {"card", PT_OBJECT, 0, 0, NULL, pmo_card_confirm_children},
+    {"customer_balance", PT_OBJECT, 0, 0, NULL, cash_pmo_params},
+    {"ideal", PT_OBJECT, 0, 0, NULL, pmo_ideal_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, pmo_klarna_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pmo_children[] = {
@@ -179,7 +206,7 @@ static const struct param_spec update_params[] = {
 
 static const struct param_spec confirm_params[] = {
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
-    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_confirm_children},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params_pi},
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
@@ -402,6 +429,9 @@ struct confirm_ctx {
 	struct buf created_packed, succeeded_charge_packed, succeeded_pi_packed;
 	struct buf prepared_packed; /* the prepared charge's outcome and card (charge_pack) */
 	struct card_auth ca;
+	/* payment_method_options[card][cvc_token]: a CVC recollected for this payment (tokens.c),
+	 * checked before the card and used up in the write; NULL: none */
+	const char *cvc_token;
 	bool capture;
 	bool require_3ds;    /* the card asks the cardholder to authenticate first */
 	bool authenticated;  /* the cardholder completed the 3-D Secure challenge */
@@ -584,6 +614,8 @@ static int confirm_body(struct db *db, void *p)
 		return -1;
 	if (payments_card_commit(r, db, &c->ca) != 0)
 		return -1;
+	if (c->cvc_token && tokens_cvc_use(r, db, c->cvc_token, CVC_TOKEN_PARAM) != 0)
+		return -1;
 	/* a src_… still chargeable, consumed by paying when it pays only once */
 	if (!c->require_3ds &&
 	    source_api_charge_commit(r, db, &c->src, c->ca.decision.approved) != 0)
@@ -762,6 +794,17 @@ static void confirm_params_apply(struct req *r, struct payment_intent *pi)
 		pi->setup_future_usage = *sfu ? sfu : NULL;
 }
 
+struct cvc_check_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int cvc_check_fn(struct db *db, void *p)
+{
+	struct cvc_check_ctx *x = p;
+	return tokens_cvc_check(x->r, db, x->id, CVC_TOKEN_PARAM);
+}
+
 /* Runs the card half and then the write half. pi must be in a confirmable state. */
 static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_ref)
 {
@@ -790,6 +833,17 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 				"The mandate %s cannot be used with this PaymentMethod: a mandate "
 				"authorizes sepa_debit and us_bank_account payments only.",
 				param_str(r, "mandate"));
+	const char *cvct = param_str(r, "payment_method_options.card.cvc_token");
+	if (cvct && *cvct) {
+		if (kind != PM_KIND_CARD || c->present)
+			return req_fail(r, ERR_PARAM_BAD, CVC_TOKEN_PARAM,
+					"A cvc_token can only be used to confirm a payment with a "
+					"card.");
+		struct cvc_check_ctx x = {r, cvct};
+		if (req_read(r, cvc_check_fn, &x) != 0)
+			return -1;
+		c->cvc_token = cvct;
+	}
 	if (kind != PM_KIND_CARD)
 		confirm_params_apply(r, pi);
 	if (kind == PM_KIND_REDIRECT)
@@ -830,6 +884,10 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		return -1;
 	if (c->ct)
 		confirmation_token_card(c->ct, &c->ca);
+	/* the CVC recollected for this payment goes to the acquirer with the card, whose rule
+	 * for a CVC given is `pass` unless its own answer was already `fail` (testacq.c) */
+	if (c->cvc_token && !c->ca.decision.cvc_check)
+		c->ca.decision.cvc_check = "pass";
 	/* a card_present PaymentMethod pays only through a reader, and a reader only with one */
 	if (c->ca.card.present != c->present)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",

@@ -620,10 +620,12 @@ static const char SQL_CURSOR[] = "SELECT created FROM payouts WHERE merchant_id 
 static const char SQL_DESC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR destination = $6)"
+    " AND ($7 IS NULL OR (arrival_date >= $7 AND arrival_date <= $8))"
     " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR destination = $6)"
+    " AND ($7 IS NULL OR (arrival_date >= $7 AND arrival_date <= $8))"
     " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
@@ -631,6 +633,7 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 	(void)ctx;
 	db_bind_text(st, first, param_str(r, "status"), -1);
 	db_bind_text(st, first + 1, param_str(r, "destination"), -1);
+	list_bind_range(r, st, first + 2, "arrival_date");
 	return 0;
 }
 
@@ -970,6 +973,7 @@ static const struct param_spec list_params[] = {
     {"status", PT_ENUM, 0, 0, (const char *const[]){"pending", "paid", "failed", "canceled", NULL},
      NULL},
     {"destination", PT_STRING, 0, 255, NULL, NULL},
+    {"arrival_date", PT_RANGE, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

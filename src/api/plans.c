@@ -68,6 +68,7 @@ static const struct param_spec update_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"nickname", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {
@@ -363,6 +364,8 @@ static const char *previous(struct req *r, const struct price *old, const struct
 		json_kv_bool(&j, "active", old->active);
 	if (strcmp(old->metadata, p->metadata) != 0)
 		json_kv_raw(&j, "metadata", old->metadata, strlen(old->metadata));
+	if (strcmp(old->product, p->product) != 0)
+		json_kv_str(&j, "product", old->product);
 	if ((old->nickname == NULL) != (p->nickname == NULL) ||
 	    (old->nickname && p->nickname && strcmp(old->nickname, p->nickname) != 0))
 		json_kv_str_or_null(&j, "nickname", old->nickname);
@@ -391,6 +394,68 @@ static const char *previous(struct req *r, const struct price *old, const struct
 	return prev;
 }
 
+/* Stripe: a plan's product "cannot be changed once it has been used in a subscription or
+ * subscription schedule": any subscription item of it (canceled subscriptions keep their items)
+ * or a schedule phase naming it (phases are JSON in Tender's own shape, each item's price as
+ * "p":"<id>" (subscription_schedules.c's phases_store); $3 is that member, matched with
+ * replace() as charges.c's transfer_group; a price id needs no JSON escaping). */
+static const char SQL_PLAN_USED[] =
+    "SELECT 1 FROM subscription_items WHERE merchant_id = $1 AND price = $2"
+    " UNION ALL SELECT 1 FROM subscription_schedules WHERE merchant_id = $1"
+    " AND replace(phases, $3, '') <> phases LIMIT 1";
+static const char SQL_PLAN_PRODUCT[] =
+    "UPDATE prices SET product = $3 WHERE merchant_id = $1 AND id = $2";
+
+/* product=prod_…: the plan moves to another of the merchant's products. 0, or -1 with r->err. */
+static int move_product(struct req *r, struct db *db, struct price *p)
+{
+	const char *np = param_str(r, "product");
+	if (!np || !*np || strcmp(np, p->product) == 0)
+		return 0;
+	struct product prod;
+	int rc = product_load(r, db, np, &prod);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && prod.deleted))
+		return req_fail_missing(r, "product", np, "product");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct product cur;
+	rc = product_load(r, db, p->product, &cur);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a product's default_price is one of its own prices (products.c checks it there) */
+	if (rc == DB_OK && cur.default_price && strcmp(cur.default_price, p->id) == 0)
+		return req_fail(r, ERR_PARAM_BAD, "product",
+				"This plan is the default price of product %s: set another "
+				"default_price on that product before moving the plan.",
+				p->product);
+	char *needle = arena_printf(&r->arena, "\"p\":\"%s\"", p->id);
+	struct db_stmt *st = db_prepare(db, SQL_PLAN_USED);
+	if (!needle || !st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_text(st, 3, needle, -1);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return req_fail(r, ERR_PARAM_BAD, "product",
+				"The product of plan %s cannot be changed: it has been used in a "
+				"subscription or subscription schedule.",
+				p->id);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	st = db_prepare(db, SQL_PLAN_PRODUCT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_text(st, 3, prod.id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	p->product = arena_strdup(&r->arena, prod.id);
+	return p->product ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int update_fn(struct db *db, void *arg)
 {
 	struct plan_ctx *c = arg;
@@ -402,7 +467,9 @@ static int update_fn(struct db *db, void *arg)
 	*p = old;
 	param_bool(r, "active", &p->active);
 	p->nickname = str_update(r, "nickname", p->nickname);
-	if (trial_days(r, p) != 0 || metadata_apply(r, p->metadata, "metadata", &p->metadata) != 0)
+	if (trial_days(r, p) != 0 ||
+	    metadata_apply(r, p->metadata, "metadata", &p->metadata) != 0 ||
+	    move_product(r, db, p) != 0)
 		return -1;
 	if (price_update(r, db, p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

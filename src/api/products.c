@@ -599,6 +599,7 @@ static const struct param_spec product_list_params[] = {
     {"active", PT_BOOL, 0, 0, NULL, NULL},
     {"shippable", PT_BOOL, 0, 0, NULL, NULL},
     {"url", PT_STRING, 0, 5000, NULL, NULL},
+    {"ids", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec price_create_params[] = {
@@ -1826,11 +1827,13 @@ static const char SQL_PRODUCT_CURSOR[] =
 static const char SQL_PRODUCT_DESC[] =
     "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND list_key > $2"
     " AND list_key < $3 AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
-    " AND ($7 IS NULL OR url = $7) ORDER BY list_key DESC LIMIT $4";
+    " AND ($7 IS NULL OR url = $7) AND ($8 IS NULL OR replace($8, ',' || id || ',', '') <> $8)"
+    " ORDER BY list_key DESC LIMIT $4";
 static const char SQL_PRODUCT_ASC[] =
     "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND list_key > $2"
     " AND list_key < $3 AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
-    " AND ($7 IS NULL OR url = $7) ORDER BY list_key ASC LIMIT $4";
+    " AND ($7 IS NULL OR url = $7) AND ($8 IS NULL OR replace($8, ',' || id || ',', '') <> $8)"
+    " ORDER BY list_key ASC LIMIT $4";
 
 static int product_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1838,7 +1841,25 @@ static int product_list_bind(struct req *r, struct db_stmt *st, int first, void 
 	list_bind_bool(r, st, first, "active");
 	list_bind_bool(r, st, first + 1, "shippable");
 	list_bind_filter(r, st, first + 2, "url");
-	return 0;
+	/* ids[]: ",id1,id2," (a product's id is letters, digits, '-' and '_': an id with any
+	 * other byte names no product and is left out, so the list never matches across it) */
+	const struct form_node *ids = param_node(r, "ids");
+	if (!ids || ids->kind != FORM_ARRAY)
+		return db_bind_null(st, first + 3) == DB_OK ? 0 : -1;
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	buf_putc(&b, ',');
+	for (const struct form_node *c = ids->first_child; c; c = c->next) {
+		if (c->kind == FORM_SCALAR && c->value_len && str_is_own_id(c->value)) {
+			buf_puts(&b, c->value);
+			buf_putc(&b, ',');
+		}
+	}
+	int rc = b.failed							  ? -1
+		 : db_bind_text(st, first + 3, b.data, (ptrdiff_t)b.len) == DB_OK ? 0
+										  : -1;
+	buf_release(&b);
+	return rc;
 }
 
 static int product_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
@@ -1872,6 +1893,19 @@ static int h_product_list(struct req *r)
 	    .bind_filters = product_list_bind,
 	    .render = product_list_render,
 	};
+	/* Stripe: ids "cannot be used with starting_after or ending_before" */
+	if (param_node(r, "ids")) {
+		const char *cursor = param_str(r, "starting_after");
+		const char *cursor_param = "starting_after";
+		if (!cursor || !*cursor) {
+			cursor = param_str(r, "ending_before");
+			cursor_param = "ending_before";
+		}
+		if (cursor && *cursor)
+			return req_fail(
+			    r, ERR_PARAM_BAD, cursor_param, "%s",
+			    "You cannot use `ids` with `starting_after` or `ending_before`.");
+	}
 	return list_respond(r, &spec);
 }
 

@@ -448,6 +448,7 @@ static const struct param_spec retrieve_params[] = {
 static const struct param_spec list_params[] = {
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {"attach_to_self", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
@@ -1703,17 +1704,19 @@ static const char SQL_CURSOR[] =
 static const char SQL_DESC[] =
     "SELECT id FROM setup_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_method = $6)"
-    " ORDER BY id DESC LIMIT $4";
+    " AND ($7 IS NULL OR COALESCE(attach_to_self, 0) = $7) ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
     "SELECT id FROM setup_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_method = $6)"
-    " ORDER BY id ASC LIMIT $4";
+    " AND ($7 IS NULL OR COALESCE(attach_to_self, 0) = $7) ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	list_bind_filter(r, st, first, "customer");
 	list_bind_filter(r, st, first + 1, "payment_method");
+	/* an intent made without attach_to_self has it false, as it is shown */
+	list_bind_bool(r, st, first + 2, "attach_to_self");
 	return 0;
 }
 

@@ -6,9 +6,14 @@
  * never deleted (Stripe archives them with active=false). A session's shipping_rate_data makes
  * one too, through the same parsing and insert (shipping_rate_create_inline).
  *
+ * tax_code (a tax code Tender knows, tax/rates.h) and fixed_amount[currency_options] (the rate's
+ * amount in other currencies, each {amount, tax_behavior}: added or changed by an update, a
+ * tax_behavior fixed once inclusive or exclusive as the rate's own) are kept and shown.
+ *
  * Stripe sends no shipping_rate.* events (src/webhooks/event_types.def has none), so these
  * writes append none.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +22,8 @@
 #include "api/resources.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "money/currency.h"
+#include "tax/rates.h"
 
 #define AMOUNT_MAX 99999999 /* a PaymentIntent's most */
 #define ESTIMATE_MAX 10000  /* a delivery estimate's bound, in its units */
@@ -27,18 +34,21 @@ struct rate {
 	bool active;
 	char currency[8];
 	const char *display_name, *delivery_estimate, *tax_behavior, *metadata;
+	/* NULL: none; currency_options: {"eur":{"amount":…,"tax_behavior":…},…} sorted by key */
+	const char *tax_code, *currency_options;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, display_name, amount, currency, delivery_estimate,"
-    " tax_behavior, metadata FROM shipping_rates WHERE merchant_id = $1 AND id = $2";
+    " tax_behavior, metadata, tax_code, currency_options FROM shipping_rates"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO shipping_rates (merchant_id, id, created, active, display_name, amount,"
-    " currency, delivery_estimate, tax_behavior, metadata)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    " currency, delivery_estimate, tax_behavior, metadata, tax_code, currency_options)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 static const char SQL_UPDATE[] =
-    "UPDATE shipping_rates SET active = $3, tax_behavior = $4, metadata = $5"
-    " WHERE merchant_id = $1 AND id = $2";
+    "UPDATE shipping_rates SET active = $3, tax_behavior = $4, metadata = $5,"
+    " currency_options = $6 WHERE merchant_id = $1 AND id = $2";
 
 static int rate_load(struct req *r, struct db *db, const char *id, struct rate *s)
 {
@@ -59,6 +69,8 @@ static int rate_load(struct req *r, struct db *db, const char *id, struct rate *
 		s->delivery_estimate = col_text_dup(&r->arena, st, 6);
 		s->tax_behavior = col_text_dup(&r->arena, st, 7);
 		s->metadata = col_text_dup(&r->arena, st, 8);
+		s->tax_code = col_text_dup(&r->arena, st, 9);
+		s->currency_options = col_text_dup(&r->arena, st, 10);
 		if (!s->display_name || !s->tax_behavior || !s->metadata)
 			rc = DB_ERR;
 	}
@@ -83,6 +95,8 @@ static int rate_insert(struct req *r, struct db *db, const struct rate *s)
 	db_bind_text(st, 8, s->delivery_estimate, -1);
 	db_bind_text(st, 9, s->tax_behavior, -1);
 	db_bind_text(st, 10, s->metadata, -1);
+	db_bind_text(st, 11, s->tax_code, -1);
+	db_bind_text(st, 12, s->currency_options, -1);
 	return db_step_done(st);
 }
 
@@ -103,11 +117,14 @@ static void rate_render(struct req *r, const struct rate *s, struct json *j)
 	json_obj_open(j);
 	json_kv_int(j, "amount", s->amount);
 	json_kv_str(j, "currency", s->currency);
+	if (s->currency_options)
+		json_kv_raw(j, "currency_options", s->currency_options,
+			    strlen(s->currency_options));
 	json_obj_close(j);
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_str(j, "tax_behavior", s->tax_behavior);
-	json_kv_null(j, "tax_code");
+	json_kv_str_or_null(j, "tax_code", s->tax_code);
 	json_kv_str(j, "type", "fixed_amount");
 	json_obj_close(j);
 }
@@ -126,9 +143,20 @@ static const struct param_spec estimate_children[] = {
     {"maximum", PT_OBJECT, 0, 0, NULL, bound_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+#define CURRENCY_OPTIONS_MAX 135 /* Stripe's supported currencies, at most one option each */
+static const struct param_spec currency_option_children[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec fixed_amount_children[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"currency_options", PT_OBJECT_MAP, 0, CURRENCY_OPTIONS_MAX, NULL, currency_option_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec fixed_amount_update_children[] = {
+    {"currency_options", PT_OBJECT_MAP, 0, CURRENCY_OPTIONS_MAX, NULL, currency_option_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec shipping_rate_data_params[] = {
@@ -137,11 +165,13 @@ const struct param_spec shipping_rate_data_params[] = {
     {"fixed_amount", PT_OBJECT, 0, 0, NULL, fixed_amount_children},
     {"delivery_estimate", PT_OBJECT, 0, 0, NULL, estimate_children},
     {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"tax_code", PT_STRING, 0, 5000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
     {"active", PT_BOOL, 0, 0, NULL, NULL},
+    {"fixed_amount", PT_OBJECT, 0, 0, NULL, fixed_amount_update_children},
     {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -152,6 +182,91 @@ static const struct param_spec list_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+/* fixed_amount[currency_options] at path (dotted; `shown` its name in errors) merged into the
+ * rate's options (s->currency_options, NULL at creation): each key a currency other than the
+ * rate's own; a new option needs its amount (0 to AMOUNT_MAX), a given one replaces the old;
+ * an option's tax_behavior defaults to unspecified and, once inclusive or exclusive, stays (as
+ * the rate's own). Sets s->currency_options. 0, or -1 with r->err. */
+static int currency_options_apply(struct req *r, const char *path, const char *shown,
+				  struct rate *s)
+{
+	const struct form_node *n = param_node(r, path);
+	if (!n || n->kind != FORM_OBJECT)
+		return 0;
+	json_t *all =
+	    s->currency_options ? json_loads(s->currency_options, 0, NULL) : json_object();
+	if (!all || !json_is_object(all)) {
+		json_decref(all);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int rc = 0;
+	for (const struct form_node *c = n->first_child; c && rc == 0; c = c->next) {
+		char cur[8] = {0};
+		for (size_t i = 0; i < c->key_len && i < sizeof(cur) - 1; i++)
+			cur[i] = (char)(c->key[i] >= 'A' && c->key[i] <= 'Z' ? c->key[i] - 'A' + 'a'
+									     : c->key[i]);
+		char at[96], sub[128];
+		snprintf(at, sizeof(at), "%s[%s]", shown, c->key);
+		if (c->key_len != 3 || !currency_find(cur)) {
+			rc = req_fail(r, ERR_INVALID_CURRENCY, at, "Invalid currency: %s.", c->key);
+			break;
+		}
+		if (str_eq(cur, s->currency)) {
+			rc = req_fail(r, ERR_PARAM_BAD, at,
+				      "`%s` is the shipping rate's own currency: currency_options "
+				      "takes its amount in other currencies only.",
+				      cur);
+			break;
+		}
+		json_t *old = json_object_get(all, cur);
+		const struct form_node *an = form_get(c, "amount");
+		const struct form_node *tn = form_get(c, "tax_behavior");
+		int64_t amount = old ? json_integer_value(json_object_get(old, "amount")) : 0;
+		snprintf(sub, sizeof(sub), "%s[amount]", at);
+		if (an &&
+		    (parse_i64(an->value, &amount) != 0 || amount < 0 || amount > AMOUNT_MAX)) {
+			rc = req_fail(
+			    r, ERR_PARAM_BAD, sub,
+			    "Invalid %s: an amount from 0 to %d (in the currency's smallest "
+			    "unit) is required.",
+			    sub, AMOUNT_MAX);
+			break;
+		}
+		if (!an && !old) {
+			rc = req_fail(r, ERR_PARAM_MISSING, sub, "%s", sub);
+			break;
+		}
+		const char *oldtb =
+		    old ? json_string_value(json_object_get(old, "tax_behavior")) : NULL;
+		const char *tb = oldtb ? oldtb : "unspecified";
+		if (tn && tn->value_len && !str_eq(tn->value, tb)) {
+			if (!str_eq(tb, "unspecified")) {
+				snprintf(sub, sizeof(sub), "%s[tax_behavior]", at);
+				rc = req_fail(
+				    r, ERR_PARAM_BAD, sub,
+				    "The tax_behavior of a currency option cannot be changed "
+				    "once it is `%s`.",
+				    tb);
+				break;
+			}
+			tb = tn->value;
+		}
+		json_t *o =
+		    json_pack("{s:I,s:s}", "amount", (json_int_t)amount, "tax_behavior", tb);
+		if (!o || json_object_set_new(all, cur, o) != 0)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (rc == 0) {
+		char *js = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+		s->currency_options = js ? arena_strdup(&r->arena, js) : NULL;
+		free(js);
+		if (!s->currency_options)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	json_decref(all);
+	return rc;
+}
 
 /* A rate from the parameters at prefix (dotted: "" or "shipping_options.0.shipping_rate_data.";
  * shown: how errors name it, "" or "shipping_options[0][shipping_rate_data]"). 0, or -1 with
@@ -189,6 +304,21 @@ static int rate_from_params(struct req *r, const char *prefix, const char *shown
 	snprintf(p, sizeof(p), "%stax_behavior", prefix);
 	const char *tb = param_str(r, p);
 	s->tax_behavior = tb && *tb ? tb : "unspecified";
+	snprintf(p, sizeof(p), "%stax_code", prefix);
+	const char *tc = param_str(r, p);
+	if (tc && *tc) {
+		if (!tax_code_find(tc)) {
+			snprintf(qa, sizeof(qa), "%s%stax_code%s", shown, *shown ? "[" : "",
+				 *shown ? "]" : "");
+			return req_fail_missing(r, "tax_code", tc, qa);
+		}
+		s->tax_code = tc;
+	}
+	snprintf(pa, sizeof(pa), "%sfixed_amount.currency_options", prefix);
+	char qo[200];
+	snprintf(qo, sizeof(qo), "%s[currency_options]", q);
+	if (currency_options_apply(r, pa, qo, s) != 0)
+		return -1;
 	s->metadata = "{}";
 	snprintf(p, sizeof(p), "%smetadata", prefix);
 	if (metadata_apply(r, NULL, p, &s->metadata) != 0)
@@ -342,6 +472,9 @@ static int update_fn(struct db *db, void *arg)
 	}
 	if (metadata_apply(r, s->metadata, "metadata", &s->metadata) != 0)
 		return -1;
+	if (currency_options_apply(r, "fixed_amount.currency_options",
+				   "fixed_amount[currency_options]", s) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -350,6 +483,7 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_int64(st, 3, s->active ? 1 : 0);
 	db_bind_text(st, 4, s->tax_behavior, -1);
 	db_bind_text(st, 5, s->metadata, -1);
+	db_bind_text(st, 6, s->currency_options, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	rate_render(r, s, req_json(r));

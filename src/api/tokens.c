@@ -3,6 +3,12 @@
  * card (vault_cards) plus its public facts (tokens); the first PaymentMethod or payment that
  * uses it marks it used (pm_create_from_ref), and a second use answers token_already_used.
  * Tokens carry Stripe's legacy card object: brand in title case ("Visa", "American Express").
+ *
+ * cvc_update[cvc] makes a cvc_update token (cvctok_…): Stripe's CVC recollection for a saved
+ * card, used once by a PaymentIntent's confirmation (payment_method_options[card][cvc_token]).
+ * The CVC is checked by the vault's rule and then forgotten (never stored, logged, echoed, nor
+ * in the idempotency hash, which leaves out every `cvc`): the token keeps only that one was
+ * given, which is all Tender's acquirer is told of a CVC (processor.h: cvc_provided).
  */
 #include "api/tokens.h"
 
@@ -36,9 +42,15 @@ static const struct param_spec card_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const struct param_spec cvc_update_children[] = {
+    {"cvc", PT_STRING, PF_REQUIRED, 8, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct param_spec tokens_create_params[] = {
     /* a card hash, or with customer (Connect) one of that customer's cards by id */
     {"card", PT_OBJECT, PF_SCALAR_OK, 255, NULL, card_children},
+    {"cvc_update", PT_OBJECT, 0, 0, NULL, cvc_update_children},
     {"bank_account", PT_OBJECT, 0, 0, NULL, bank_token_params},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"account", PT_OBJECT, 0, 0, NULL, connect_token_account_params},
@@ -328,6 +340,7 @@ static int customer_token_create(struct req *r)
 	id_new(c.card_id, "card_");
 	return req_write(r, customer_token_fn, &c);
 }
+static int cvc_h_create(struct req *r);
 
 int tokens_h_create(struct req *r)
 {
@@ -336,6 +349,8 @@ int tokens_h_create(struct req *r)
 	if (param_present(r, "account") || param_present(r, "person") || param_present(r, "pii") ||
 	    (param_present(r, "bank_account") && param_present(r, "card")))
 		return connect_tokens_h_create(r);
+	if (param_present(r, "cvc_update"))
+		return cvc_h_create(r);
 	if (param_present(r, "bank_account"))
 		return bank_tokens_h_create(r);
 	if (param_present(r, "customer"))
@@ -387,6 +402,122 @@ int tokens_create_for_payment(struct req *r, char ret_id[ID_MAX])
 	return 0;
 }
 
+/* ---- cvc_update tokens ---- */
+
+static const char SQL_CVC_PUT[] = "INSERT INTO cvc_tokens (merchant_id, id, created, client_ip)"
+				  " VALUES ($1, $2, $3, $4)";
+static const char SQL_CVC_GET[] = "SELECT created, client_ip, used FROM cvc_tokens"
+				  " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_CVC_USE[] = "UPDATE cvc_tokens SET used = 1"
+				  " WHERE merchant_id = $1 AND id = $2 AND used = 0";
+
+static void cvc_render(struct req *r, const char *id, int64_t created, const char *client_ip,
+		       bool used)
+{
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "id", id);
+	json_kv_str(j, "object", "token");
+	json_kv_str_or_null(j, "client_ip", client_ip);
+	json_kv_int(j, "created", created);
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_str(j, "type", "cvc_update");
+	json_kv_bool(j, "used", used);
+	json_obj_close(j);
+}
+
+struct cvc_ctx {
+	struct req *r;
+	char id[ID_MAX];
+};
+
+static int cvc_fn(struct db *db, void *p)
+{
+	struct cvc_ctx *c = p;
+	struct req *r = c->r;
+	struct db_stmt *st = db_prepare(db, SQL_CVC_PUT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *ip = r->client_ip[0] ? r->client_ip : NULL;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->id, -1);
+	db_bind_int64(st, 3, r->now);
+	db_bind_text(st, 4, ip, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	cvc_render(r, c->id, r->now, ip, false);
+	return 0;
+}
+
+static int cvc_h_create(struct req *r)
+{
+	if (param_present(r, "card") || param_present(r, "bank_account") ||
+	    param_present(r, "customer"))
+		return req_fail(r, ERR_PARAM_BAD, "cvc_update",
+				"cvc_update makes a token of a CVC alone: send it without card, "
+				"bank_account or customer.");
+	/* the vault's rule; the error names the parameter, never the value */
+	if (vault_cvc_validate(param_str(r, "cvc_update.cvc")) != 0)
+		return req_fail(r, ERR_CARD_INVALID_CVC, "cvc_update[cvc]", NULL);
+	struct cvc_ctx c = {.r = r};
+	id_new(c.id, "cvctok_");
+	return req_write(r, cvc_fn, &c);
+}
+
+/* the token's row: DB_OK (used set), DB_NOTFOUND, or < 0 */
+static int cvc_load(struct req *r, struct db *db, const char *id, int64_t *created,
+		    const char **client_ip, bool *used)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CVC_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*created = db_col_int64(st, 0);
+		const char *ip = db_col_text(st, 1, NULL);
+		*client_ip = ip ? arena_strdup(&r->arena, ip) : NULL;
+		*used = db_col_int64(st, 2) != 0;
+	}
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int tokens_cvc_check(struct req *r, struct db *db, const char *id, const char *param)
+{
+	int64_t created;
+	const char *ip;
+	bool used = false;
+	int rc = strncmp(id, "cvctok_", 7) == 0 ? cvc_load(r, db, id, &created, &ip, &used)
+						: DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such token: '%s'", id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (used)
+		return req_fail(r, ERR_TOKEN_USED, param, "%s", id);
+	return 0;
+}
+
+int tokens_cvc_use(struct req *r, struct db *db, const char *id, const char *param)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CVC_USE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int64_t n = 0;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n == 1)
+		return 0;
+	/* used (or unknown) since the check: its error, or token_already_used */
+	return tokens_cvc_check(r, db, id, param) != 0
+		   ? -1
+		   : req_fail(r, ERR_TOKEN_USED, param, "%s", id);
+}
+
 struct token_id_ctx {
 	struct req *r;
 	const char *id;
@@ -395,6 +526,18 @@ struct token_id_ctx {
 static int token_retrieve_fn(struct db *db, void *p)
 {
 	struct token_id_ctx *x = p;
+	if (strncmp(x->id, "cvctok_", 7) == 0) {
+		int64_t created;
+		const char *ip;
+		bool used;
+		int rc = cvc_load(x->r, db, x->id, &created, &ip, &used);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(x->r, "token", x->id, "token");
+		if (rc != DB_OK)
+			return req_fail(x->r, ERR_API, NULL, NULL);
+		cvc_render(x->r, x->id, created, ip, used);
+		return 0;
+	}
 	return token_render(x->r, db, x->id);
 }
 

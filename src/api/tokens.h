@@ -31,6 +31,13 @@ int tokens_create_for_payment(struct req *r, char ret_id[ID_MAX]);
 
 extern const struct param_spec tokens_create_params[];
 int tokens_h_create(struct req *r);
+/* A cvc_update token (cvctok_…, POST /v1/tokens with cvc_update[cvc]) of the merchant for a
+ * payment's confirmation (payment_method_options[card][cvc_token], named `param` in errors):
+ * tokens_cvc_check before the card is authorized (unknown: 400 resource_missing, used:
+ * token_already_used), tokens_cvc_use in the payment's write (used up then; one used since the
+ * check fails the write the same way). 0, or -1 with r->err. */
+int tokens_cvc_check(struct req *r, struct db *db, const char *id, const char *param);
+int tokens_cvc_use(struct req *r, struct db *db, const char *id, const char *param);
 int tokens_h_retrieve(struct req *r);
 
 #endif

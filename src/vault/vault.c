@@ -845,6 +845,15 @@ int vault_card_validate(const char *number, const char *exp_month, const char *e
 	return 0;
 }
 
+int vault_cvc_validate(const char *cvc)
+{
+	size_t cl = cvc ? strnlen(cvc, 8) : 0;
+	bool digits = cl == 3 || cl == 4;
+	for (size_t i = 0; digits && i < cl; i++)
+		digits = cvc[i] >= '0' && cvc[i] <= '9';
+	return digits ? 0 : VAULT_CARD_INVALID_CVC;
+}
+
 enum api_err vault_card_err_api(int rc)
 {
 	switch (rc) {

@@ -74,6 +74,10 @@ struct vault_card_info {
  * digits (amex 4). Pure: no I/O, no key. Returns 0 (ret filled) or an enum vault_card_err. */
 int vault_card_validate(const char *number, const char *exp_month, const char *exp_year,
 			const char *cvc, int64_t now, struct vault_card_info *ret);
+/* A CVC on its own (POST /v1/tokens cvc_update[cvc], recollected for a card the vault already
+ * holds, whose brand the token does not know): 3 or 4 digits. Pure; the CVC is not kept
+ * anywhere. 0 or VAULT_CARD_INVALID_CVC. */
+int vault_cvc_validate(const char *cvc);
 /* vault_card_validate's expiry rules alone (a PaymentMethod's expiry update). 0 with the month
  * and the 4-digit year, or VAULT_CARD_INVALID_EXPIRY_MONTH / _YEAR. */
 int vault_card_validate_expiry(const char *exp_month, const char *exp_year, int64_t now,

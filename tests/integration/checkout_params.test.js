@@ -1765,3 +1765,24 @@ test('adjustable quantity after a declined card: the next payment charges the to
   assert.equal(pi.status, 'succeeded');
   assert.equal(pi.amount, 3000);
 });
+
+test('GET /v1/checkout/sessions?customer_details[email]: the sessions whose buyer gave that email', async () => {
+  const email = `grace.${Date.now()}@example.com`;
+  const s1 = await stripe.checkout.sessions.create(sessionParams());
+  const s2 = await stripe.checkout.sessions.create(sessionParams({ customer_email: email })); // open: no customer_details yet
+  const page = await browser.newPage();
+  await page.goto(s1.url);
+  await fillCard(page, 'Grace Hopper');
+  await page.getByLabel('Email').fill(email);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const got = await stripe.checkout.sessions.list({ customer_details: { email } });
+  assert.deepEqual(got.data.map((s) => s.id), [s1.id]);
+  assert.equal(got.data[0].customer_details.email, email);
+  assertStripeShape(got.data[0], 'checkout.session');
+  assert.equal((await stripe.checkout.sessions.list({ customer_details: { email: email.toUpperCase() } })).data.length, 0);
+  assert.deepEqual((await stripe.checkout.sessions.list({ customer_details: { email }, status: 'complete' })).data.map((s) => s.id), [s1.id]);
+  assert.equal((await stripe.checkout.sessions.list({ customer_details: { email }, status: 'open' })).data.length, 0);
+  assert.ok(s2.id);
+  await assert.rejects(stripe.checkout.sessions.list({ customer_details: { name: 'x' } }), (e) => e.statusCode === 400);
+});

@@ -281,3 +281,44 @@ test('a payment link passes its shipping to the session each payment opens', asy
   assert.equal(pi.amount, 3000);
   assert.equal(pi.shipping.address.country, 'US');
 });
+
+test('shipping rates: tax_code and fixed_amount[currency_options] on create, options added and changed by update', async () => {
+  const r = await stripe.shippingRates.create({
+    display_name: 'Intl', tax_code: 'txcd_92010001', tax_behavior: 'exclusive',
+    fixed_amount: { amount: 900, currency: 'usd', currency_options: { EUR: { amount: 800, tax_behavior: 'inclusive' } } },
+  });
+  assert.equal(r.tax_code, 'txcd_92010001');
+  assert.deepEqual(r.fixed_amount, { amount: 900, currency: 'usd', currency_options: { eur: { amount: 800, tax_behavior: 'inclusive' } } });
+  assertStripeShape(r, 'shipping_rate');
+  const u = await stripe.shippingRates.update(r.id, {
+    fixed_amount: { currency_options: { eur: { amount: 850 }, gbp: { amount: 700 } } },
+  });
+  assert.deepEqual(u.fixed_amount.currency_options, {
+    eur: { amount: 850, tax_behavior: 'inclusive' }, gbp: { amount: 700, tax_behavior: 'unspecified' },
+  });
+  assertStripeShape(u, 'shipping_rate');
+  const u2 = await stripe.shippingRates.update(r.id, { fixed_amount: { currency_options: { gbp: { tax_behavior: 'exclusive' } } } });
+  assert.deepEqual(u2.fixed_amount.currency_options.gbp, { amount: 700, tax_behavior: 'exclusive' });
+  assert.deepEqual((await stripe.shippingRates.retrieve(r.id)).fixed_amount, u2.fixed_amount);
+  // refusals change nothing
+  const bad = [
+    [{ fixed_amount: { currency_options: { eur: { tax_behavior: 'exclusive' } } } }, 'fixed_amount[currency_options][eur][tax_behavior]'],
+    [{ fixed_amount: { currency_options: { chf: { tax_behavior: 'inclusive' } } } }, 'fixed_amount[currency_options][chf][amount]'],
+    [{ fixed_amount: { currency_options: { usd: { amount: 1 } } } }, 'fixed_amount[currency_options][usd]'],
+    [{ fixed_amount: { currency_options: { xyz: { amount: 1 } } } }, 'fixed_amount[currency_options][xyz]'],
+    [{ fixed_amount: { currency_options: { eur: { amount: -1 } } } }, 'fixed_amount[currency_options][eur][amount]'],
+  ];
+  for (const [params, param] of bad) {
+    await assert.rejects(stripe.shippingRates.update(r.id, { ...params, metadata: { x: '1' } }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  const same = await stripe.shippingRates.retrieve(r.id);
+  assert.deepEqual(same.fixed_amount, u2.fixed_amount);
+  assert.deepEqual(same.metadata, {});
+  await assert.rejects(stripe.shippingRates.create({ display_name: 'X', tax_code: 'txcd_nope', fixed_amount: { amount: 1, currency: 'usd' } }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'tax_code'); // as a product's
+  await assert.rejects(stripe.shippingRates.update(r.id, { tax_code: 'txcd_92010001' }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  const plain = await stripe.shippingRates.create({ display_name: 'Plain', fixed_amount: { amount: 100, currency: 'usd' } });
+  assert.equal(plain.tax_code, null);
+  assert.equal(plain.fixed_amount.currency_options, undefined);
+});

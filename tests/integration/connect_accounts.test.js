@@ -107,8 +107,8 @@ test('retrieve, update (email, metadata merge, business_profile) with previous_a
   assert.deepEqual(e.data.previous_attributes, {
     email: 'old@example.com', business_profile: { name: null }, metadata: { a: '1', b: '2' },
   });
-  // fixed once created: unknown parameter, nothing changes
-  await assert.rejects(stripe.accounts.update(acct.id, { default_currency: 'eur' }), (x) => x.statusCode === 400 && x.code === 'parameter_unknown');
+  // fixed once created (Tender settles the account in it): another one is a 400, nothing changes
+  await assert.rejects(stripe.accounts.update(acct.id, { default_currency: 'eur' }), (x) => x.statusCode === 400 && x.param === 'default_currency');
   // another platform's account does not exist for B
   await assert.rejects(stripeB.accounts.retrieve(acct.id), (x) => x.statusCode === 404 && x.code === 'resource_missing');
   await assert.rejects(stripeB.accounts.update(acct.id, { email: 'x@example.com' }), (x) => x.statusCode === 404);
@@ -566,4 +566,44 @@ test('no identity number given to tokens or persons is in the store\'s files', a
 
 test('tender verify passes', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('update: default_currency (only the one the account settles in) and documents[…][files] (account_requirement files, kept, not shown)', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  assert.equal(acct.default_currency, 'usd');
+  const same = await stripe.accounts.update(acct.id, { default_currency: 'USD' });
+  assert.equal(same.default_currency, 'usd');
+  await assert.rejects(stripe.accounts.update(acct.id, { default_currency: 'eur', metadata: { a: '1' } }),
+    (e) => e.statusCode === 400 && e.param === 'default_currency');
+  await assert.rejects(stripe.accounts.update(acct.id, { default_currency: 'zzz' }), (e) => e.statusCode === 400 && e.param === 'default_currency');
+  const after = await stripe.accounts.retrieve(acct.id);
+  assert.equal(after.default_currency, 'usd');
+  assert.deepEqual(after.metadata, {});
+
+  const pdf = Buffer.from('%PDF-1.4\n%lic\n');
+  const lic = await stripe.files.create({ purpose: 'account_requirement', file: { data: pdf, name: 'lic.pdf', type: 'application/pdf' } }, as(acct.id));
+  const mine = await stripe.files.create({ purpose: 'account_requirement', file: { data: pdf, name: 'reg.pdf', type: 'application/pdf' } });
+  const wrong = await stripe.files.create({ purpose: 'identity_document', file: { data: pdf, name: 'id.pdf', type: 'application/pdf' } });
+  const foreign = await stripeB.files.create({ purpose: 'account_requirement', file: { data: pdf, name: 'b.pdf', type: 'application/pdf' } });
+  const up = await stripe.accounts.update(acct.id, {
+    documents: { company_license: { files: [lic.id] }, proof_of_registration: { files: [mine.id] } },
+    metadata: { docs: 'yes' },
+  });
+  assert.equal(up.documents, undefined);
+  assert.deepEqual(up.metadata, { docs: 'yes' });
+  assertStripeShape(up, 'account');
+  const kept = storeSql(env.dataDir, `SELECT documents FROM connected_accounts WHERE id = '${acct.id}'`).join('');
+  assert.match(kept, new RegExp(lic.id));
+  assert.match(kept, new RegExp(mine.id));
+  for (const f of [wrong, foreign]) {
+    await assert.rejects(stripe.accounts.update(acct.id, { documents: { company_tax_id_verification: { files: [f.id] } }, metadata: { docs: 'no' } }),
+      (e) => e.statusCode === 400 && e.param === 'documents[company_tax_id_verification][files]');
+  }
+  await assert.rejects(stripe.accounts.update(acct.id, { documents: { passport: { files: [lic.id] } } }), (e) => e.statusCode === 400);
+  assert.deepEqual((await stripe.accounts.retrieve(acct.id)).metadata, { docs: 'yes' });
+  // files="" removes a kind
+  await stripe.accounts.update(acct.id, { documents: { company_license: { files: '' } } });
+  const left = storeSql(env.dataDir, `SELECT documents FROM connected_accounts WHERE id = '${acct.id}'`).join('');
+  assert.doesNotMatch(left, new RegExp(lic.id));
+  assert.match(left, new RegExp(mine.id));
 });

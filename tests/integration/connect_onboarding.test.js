@@ -536,3 +536,69 @@ test('no full account number in the store files or the server log; tender verify
   }
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test('external accounts: bank_account (external_account\'s older name) on both paths; updates of a card\'s and a bank account\'s own fields, the other\'s refused', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const ba = await stripe.accounts.createExternalAccount(acct.id, { bank_account: bank('000123456789') });
+  assert.match(ba.id, /^ba_/);
+  assert.equal(ba.last4, '6789');
+  assertStripeShape(ba, 'bank_account');
+  const old = await stripe.rawRequest('POST', `/v1/accounts/${acct.id}/bank_accounts`, { bank_account: 'btok_us_verified' });
+  assert.match(old.id, /^ba_/);
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { bank_account: 'btok_us_verified', external_account: 'btok_us_verified' }),
+    (e) => e.statusCode === 400 && e.param === 'bank_account');
+  await assert.rejects(stripe.rawRequest('POST', `/v1/accounts/${acct.id}/external_accounts`, {}),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'external_account');
+
+  // a bank account: account_type and documents (an account_requirement file, kept, not shown)
+  const pdf = Buffer.from('%PDF-1.4\n%bank\n');
+  const proof = await stripe.files.create({ purpose: 'account_requirement', file: { data: pdf, name: 'stmt.pdf', type: 'application/pdf' } }, as(acct.id));
+  const wrong = await stripe.files.create({ purpose: 'identity_document', file: { data: pdf, name: 'id.pdf', type: 'application/pdf' } });
+  const ub = await stripe.accounts.updateExternalAccount(acct.id, ba.id, {
+    account_type: 'savings', documents: { bank_account_ownership_verification: { files: [proof.id] } },
+  });
+  assert.equal(ub.account_type, 'savings');
+  assert.equal(ub.documents, undefined);
+  assertStripeShape(ub, 'bank_account');
+  assert.equal((await stripe.accounts.retrieveExternalAccount(acct.id, ba.id)).account_type, 'savings');
+  const ev = (await stripe.events.list({ type: 'account.external_account.updated', limit: 5 }, as(acct.id))).data.find((e) => e.data.object.id === ba.id);
+  assert.equal(ev.data.previous_attributes.account_type, null);
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, ba.id, { documents: { bank_account_ownership_verification: { files: [wrong.id] } } }),
+    (e) => e.statusCode === 400 && e.param === 'documents[bank_account_ownership_verification][files]');
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, ba.id, { exp_month: 4 }), (e) => e.statusCode === 400 && e.param === 'exp_month');
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, ba.id, { name: 'X' }), (e) => e.statusCode === 400 && e.param === 'name');
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, ba.id, { account_type: 'bogus' }), (e) => e.statusCode === 400);
+
+  // a debit card: expiry, name and address (the address checks then unchecked)
+  const card = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa_debit' });
+  const year = new Date().getUTCFullYear() + 3;
+  const uc = await stripe.accounts.updateExternalAccount(acct.id, card.id, {
+    exp_month: 7, exp_year: year, name: 'Jane Driver', address_line1: '1 Main St', address_city: 'Springfield',
+    address_state: 'IL', address_zip: '62701', address_country: 'US',
+  });
+  assert.equal(uc.exp_month, 7);
+  assert.equal(uc.exp_year, year);
+  assert.equal(uc.name, 'Jane Driver');
+  assert.equal(uc.address_line1, '1 Main St');
+  assert.equal(uc.address_zip, '62701');
+  assert.equal(uc.address_line1_check, 'unchecked');
+  assert.equal(uc.address_zip_check, 'unchecked');
+  assert.equal(uc.address_line2, null);
+  assertStripeShape(uc, 'card');
+  const back = await stripe.rawRequest('GET', `/v1/accounts/${acct.id}/bank_accounts/${card.id}`);
+  assert.equal(back.name, 'Jane Driver');
+  assert.equal(back.exp_year, year);
+  const two = await stripe.accounts.updateExternalAccount(acct.id, card.id, { exp_year: (year + 1) % 100, address_line1: '' });
+  assert.equal(two.exp_year, year + 1);
+  assert.equal(two.address_line1, null);
+  assert.equal(two.address_line1_check, null);
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, card.id, { exp_month: 13 }), (e) => e.param === 'exp_month');
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, card.id, { exp_year: 2001 }), (e) => e.param === 'exp_year');
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, card.id, { account_type: 'checking' }), (e) => e.statusCode === 400 && e.param === 'account_type');
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, card.id, { documents: { bank_account_ownership_verification: { files: [proof.id] } } }),
+    (e) => e.statusCode === 400 && e.param === 'documents');
+  const now = await stripe.accounts.retrieveExternalAccount(acct.id, card.id);
+  assert.equal(now.exp_month, 7);
+  assert.equal(now.exp_year, year + 1);
+  await assert.rejects(stripeB.accounts.updateExternalAccount(acct.id, card.id, { name: 'X' }), (e) => e.statusCode === 404);
+});

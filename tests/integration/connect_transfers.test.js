@@ -1140,3 +1140,37 @@ test('tender verify holds both sides of every movement', async () => {
   // both currencies, and verify explained every unit of it (the journal balances per currency)
   if (eurAcct) assert.match(out, new RegExp(`fx absorbs: ${eurAcct.id}: eur [-+]?\\d+, usd [-+]?\\d+`));
 });
+
+test('GET /v1/charges?transfer_group: only the charges of that group, exactly', async () => {
+  const g = `GRP_${Date.now()}`;
+  const a = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_group: g });
+  // a group whose name extends the other's, and one with characters JSON escapes
+  const b = await stripe.paymentIntents.create({ amount: 1300, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_group: `${g}_2` });
+  const q = `${g} "q"\\`;
+  const c = await stripe.paymentIntents.create({ amount: 1400, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_group: q });
+  await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const byA = await stripe.charges.list({ transfer_group: g });
+  assert.deepEqual(byA.data.map((x) => x.id), [a.latest_charge]);
+  assert.equal(byA.data[0].transfer_group, g);
+  assertStripeShape(byA.data[0], 'charge');
+  assert.deepEqual((await stripe.charges.list({ transfer_group: `${g}_2` })).data.map((x) => x.id), [b.latest_charge]);
+  assert.deepEqual((await stripe.charges.list({ transfer_group: q })).data.map((x) => x.id), [c.latest_charge]);
+  // case matters, as the group is the merchant's own text
+  assert.equal((await stripe.charges.list({ transfer_group: g.toLowerCase() })).data.length, 0);
+  // with another filter, and another platform sees none
+  assert.equal((await stripe.charges.list({ transfer_group: g, payment_intent: b.id })).data.length, 0);
+  assert.equal((await other.charges.list({ transfer_group: g })).data.length, 0);
+});
+
+test('legacy fee refund takes `directive` (Stripe lists it, with no documented effect)', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
+    application_fee_amount: 200, transfer_data: { destination: acct2.id },
+  });
+  const feeId = (await stripe.charges.retrieve(pi.latest_charge)).application_fee;
+  const fee = await stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, { amount: 50, directive: 'refund' });
+  assert.equal(fee.amount_refunded, 50);
+  assertStripeShape(fee, 'application_fee');
+  await expectError(stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, { directive: { a: 'b' } }), 400);
+  assert.equal((await stripe.applicationFees.retrieve(feeId)).amount_refunded, 50);
+});

@@ -315,3 +315,21 @@ test("a connected account's reserve holds its destination charges' payments, rel
   assert.equal(po.amount, 9000);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test('GET /v1/payouts?arrival_date: a time or a gt/gte/lt/lte range', async () => {
+  const s = env.stripe(env.merchants[3].secret_key);
+  await fund(s, 5000);
+  const po = await s.payouts.create({ amount: 1000, currency: 'usd' });
+  const ids = async (q) => (await s.payouts.list(q)).data.map((x) => x.id);
+  assert.ok((await ids({ arrival_date: po.arrival_date })).includes(po.id));
+  assert.ok((await ids({ arrival_date: { gte: po.arrival_date, lte: po.arrival_date } })).includes(po.id));
+  assert.ok(!(await ids({ arrival_date: { gt: po.arrival_date } })).includes(po.id));
+  assert.ok(!(await ids({ arrival_date: { lt: po.arrival_date } })).includes(po.id));
+  assert.ok(!(await ids({ arrival_date: po.arrival_date + 1 })).includes(po.id));
+  const listed = await s.payouts.list({ arrival_date: { gt: po.arrival_date - 1 } });
+  for (const p of listed.data) {
+    assert.ok(p.arrival_date >= po.arrival_date);
+    assertStripeShape(p, 'payout');
+  }
+  await assert.rejects(s.payouts.list({ arrival_date: 'soon' }), (e) => e.statusCode === 400);
+});

@@ -221,3 +221,37 @@ test('subscriptions to plans: items[n][plan], trial_from_plan, subscription item
   await assert.rejects(stripe.subscriptions.create({ customer: cus.id, items: [{ plan: 'gold-missing' }] }),
     (e) => e.statusCode === 404);
 });
+
+test('update product: a plan moves to another product (events name the old one); not once used in a subscription', async () => {
+  const p1 = await stripe.products.create({ name: `Move from ${tag}` });
+  const p2 = await stripe.products.create({ name: `Move to ${tag}` });
+  const plan = await stripe.plans.create({ amount: 900, currency: 'usd', interval: 'month', product: p1.id });
+  const moved = await stripe.plans.update(plan.id, { product: p2.id });
+  assert.equal(moved.product, p2.id);
+  assertStripeShape(moved, 'plan');
+  assert.equal((await stripe.prices.retrieve(plan.id)).product, p2.id);
+  assert.deepEqual((await stripe.plans.list({ product: p2.id })).data.map((x) => x.id), [plan.id]);
+  assert.equal((await stripe.plans.list({ product: p1.id })).data.length, 0);
+  const evs = await eventsOf(plan.id);
+  const pu = evs.filter((e) => e.type === 'plan.updated').pop();
+  assert.deepEqual(pu.data.previous_attributes, { product: p1.id });
+  assert.equal(pu.data.object.product, p2.id);
+  assert.deepEqual(evs.filter((e) => e.type === 'price.updated').pop().data.previous_attributes, { product: p1.id });
+  // unknown or deleted products, and the product's default price, are refused
+  await assert.rejects(stripe.plans.update(plan.id, { product: 'prod_missing' }), (e) => e.statusCode === 404 && e.param === 'product');
+  const p3 = await stripe.products.create({ name: `Default ${tag}`, default_price_data: { currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } } });
+  await assert.rejects(stripe.plans.update(p3.default_price, { product: p2.id }), (e) => e.statusCode === 400 && e.param === 'product');
+  // once a subscription uses it, it stays where it is
+  const cus = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  await stripe.subscriptions.create({ customer: cus.id, items: [{ plan: plan.id }] });
+  await assert.rejects(stripe.plans.update(plan.id, { product: p1.id, nickname: 'x' }), (e) => e.statusCode === 400 && e.param === 'product');
+  const still = await stripe.plans.retrieve(plan.id);
+  assert.equal(still.product, p2.id);
+  assert.equal(still.nickname, null);
+  // a schedule's phase counts too
+  const plan2 = await stripe.plans.create({ amount: 700, currency: 'usd', interval: 'month', product: p1.id });
+  await stripe.subscriptionSchedules.create({
+    customer: cus.id, start_date: Math.floor(Date.now() / 1000) + 86400, phases: [{ items: [{ price: plan2.id }], iterations: 1 }],
+  });
+  await assert.rejects(stripe.plans.update(plan2.id, { product: p2.id }), (e) => e.statusCode === 400 && e.param === 'product');
+});

@@ -504,3 +504,20 @@ test('tax_code, package_dimensions and marketing_features: kept, shown, changed 
   const after = await stripe.products.retrieve(p.id);
   assert.deepEqual([after.tax_code, after.package_dimensions, after.marketing_features], [null, null, []]);
 });
+
+test('GET /v1/products?ids[]: only the products named, newest first; not with a cursor', async () => {
+  const a = await stripe.products.create({ name: `ids A ${tag}` });
+  const b = await stripe.products.create({ name: `ids B ${tag}`, id: `own-ids-${tag}` });
+  await stripe.products.create({ name: `ids C ${tag}` });
+  const got = await stripe.products.list({ ids: [a.id, b.id, 'prod_missing', 'x,y'] });
+  assert.deepEqual(got.data.map((p) => p.id), [b.id, a.id]);
+  for (const p of got.data) assertStripeShape(p, 'product');
+  assert.deepEqual((await stripe.products.list({ ids: [b.id], active: true })).data.map((p) => p.id), [b.id]);
+  assert.equal((await stripe.products.list({ ids: [b.id], active: false })).data.length, 0);
+  // an id that is a prefix of another names only itself
+  assert.equal((await stripe.products.list({ ids: [b.id.slice(0, -1)] })).data.length, 0);
+  const one = await stripe.products.list({ ids: [a.id, b.id], limit: 1 });
+  assert.equal(one.data.length, 1);
+  assert.equal(one.has_more, true);
+  await assert.rejects(stripe.products.list({ ids: [a.id], starting_after: b.id }), (e) => e.statusCode === 400 && e.param === 'starting_after');
+});

@@ -671,3 +671,23 @@ test('from_invoice: a revision copies the invoice (lines, footer, terms); finali
   await stripe.invoices.pay(rev2.id, { paid_out_of_band: true });
   await assert.rejects(stripe.invoices.finalizeInvoice(rev3.id), (e) => e.statusCode === 400);
 });
+
+test('GET /v1/invoices?due_date: a time or a gt/gte/lt/lte range; invoices without a due date never match', async () => {
+  const customer = await customerWithCard();
+  const d10 = await draft(customer, { days_until_due: 10 });
+  const d20 = await draft(customer, { days_until_due: 20 });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const auto = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.equal(auto.due_date, null);
+  const ids = async (due_date) => (await stripe.invoices.list({ customer: customer.id, due_date })).data.map((x) => x.id);
+  assert.deepEqual(await ids(d10.due_date), [d10.id]);
+  assert.deepEqual(await ids({ gt: d10.due_date }), [d20.id]);
+  assert.deepEqual(await ids({ gte: d10.due_date, lte: d20.due_date }), [d20.id, d10.id]);
+  assert.deepEqual(await ids({ lt: d20.due_date }), [d10.id]);
+  assert.deepEqual(await ids({ gte: 0 }), [d20.id, d10.id]);
+  assert.deepEqual(await ids({ lt: d10.due_date }), []);
+  const all = await stripe.invoices.list({ customer: customer.id });
+  assert.ok(all.data.some((x) => x.id === auto.id));
+  shape((await stripe.invoices.list({ customer: customer.id, due_date: d10.due_date })).data[0]);
+  await assert.rejects(stripe.invoices.list({ due_date: { after: 1 } }), (e) => e.statusCode === 400);
+});

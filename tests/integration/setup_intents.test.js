@@ -555,3 +555,21 @@ test('automatic_payment_methods: shown as asked, types from the configuration, r
   });
   assert.equal(never.status, 'succeeded');
 });
+
+test('GET /v1/setup_intents?attach_to_self: true lists those made with it, false the others', async () => {
+  // attach_to_self is for an intent without a customer (Stripe refuses both)
+  const yes = await stripe.setupIntents.create({ attach_to_self: true });
+  const no = await stripe.setupIntents.create({ attach_to_self: false });
+  const unset = await stripe.setupIntents.create({});
+  const ids = async (q) => (await stripe.setupIntents.list({ limit: 100, created: { gte: yes.created }, ...q })).data.map((x) => x.id);
+  const t = await ids({ attach_to_self: true });
+  assert.ok(t.includes(yes.id) && !t.includes(no.id) && !t.includes(unset.id));
+  const f = await ids({ attach_to_self: false });
+  assert.ok(!f.includes(yes.id) && f.includes(no.id) && f.includes(unset.id));
+  const all = await ids({});
+  assert.ok(all.includes(yes.id) && all.includes(no.id) && all.includes(unset.id));
+  const listed = await stripe.setupIntents.list({ attach_to_self: true, limit: 1 });
+  assert.equal(listed.data[0].attach_to_self, true);
+  assertStripeShape(listed.data[0], 'setup_intent');
+  await assert.rejects(stripe.setupIntents.list({ attach_to_self: 'maybe' }), (e) => e.statusCode === 400 && e.param === 'attach_to_self');
+});

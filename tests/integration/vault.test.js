@@ -115,6 +115,56 @@ test('tokens: publishable keys create them, single use, aliases', async () => {
   }
 });
 
+test('cvc_update tokens: a CVC recollected for a saved card, used once by a confirmation (cvc_check pass); the CVC kept nowhere', async () => {
+  const CVC = '9817';
+  const tok = await stripe.tokens.create({ cvc_update: { cvc: CVC } }, { idempotencyKey: `cvc-${Date.now()}` });
+  assert.match(tok.id, /^cvctok_/);
+  assert.equal(tok.object, 'token');
+  assert.equal(tok.type, 'cvc_update');
+  assert.equal(tok.used, false);
+  assertStripeShape(tok, 'token');
+  assert.ok(!JSON.stringify(tok).includes(CVC));
+  const again = await stripe.tokens.retrieve(tok.id);
+  assert.deepEqual(again, tok);
+  for (const bad of ['12', '12345', '12a']) {
+    await assert.rejects(stripe.tokens.create({ cvc_update: { cvc: bad } }),
+      (e) => e.statusCode === 402 && e.code === 'invalid_cvc' && e.param === 'cvc_update[cvc]' && !JSON.stringify(e.raw).includes(bad));
+  }
+  await assert.rejects(stripe.tokens.create({ cvc_update: {} }), (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+
+  // a card saved without its CVC: no check on an ordinary payment, `pass` with the token
+  const cus = await stripe.customers.create({ name: 'CVC' });
+  const pm = await stripe.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034 } });
+  await stripe.paymentMethods.attach(pm.id, { customer: cus.id });
+  const plain = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method: pm.id, confirm: true });
+  assert.equal((await stripe.charges.retrieve(plain.latest_charge)).payment_method_details.card.checks.cvc_check, null);
+  const pi = await stripe.paymentIntents.create({ amount: 1100, currency: 'usd', customer: cus.id, payment_method: pm.id });
+  const done = await stripe.paymentIntents.confirm(pi.id, { payment_method_options: { card: { cvc_token: tok.id } }, expand: ['latest_charge'] });
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.latest_charge.payment_method_details.card.checks.cvc_check, 'pass');
+  assertStripeShape(done.latest_charge, 'charge');
+  assert.equal((await stripe.tokens.retrieve(tok.id)).used, true);
+
+  // used, unknown, another merchant's, on create or update: Stripe's errors, nothing charged
+  const pi2 = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: cus.id, payment_method: pm.id });
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method_options: { card: { cvc_token: tok.id } } }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used' && e.param === 'payment_method_options[card][cvc_token]');
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method_options: { card: { cvc_token: 'cvctok_nope' } } }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'payment_method_options[card][cvc_token]');
+  const other = env.stripe(env.merchants[1].secret_key);
+  const foreign = await other.tokens.create({ cvc_update: { cvc: '123' } });
+  await assert.rejects(stripe.paymentIntents.confirm(pi2.id, { payment_method_options: { card: { cvc_token: foreign.id } } }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1200, currency: 'usd', payment_method: pm.id, confirm: true, payment_method_options: { card: { cvc_token: foreign.id } } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  assert.equal((await stripe.paymentIntents.retrieve(pi2.id)).status, 'requires_confirmation');
+  assert.equal((await other.tokens.retrieve(foreign.id)).used, false);
+
+  // the CVC is in no table and not in the log
+  assert.ok(!storeSql(env.dataDir, `SELECT * FROM cvc_tokens WHERE id = '${tok.id}'`).join('').includes(CVC));
+  assert.ok(!fs.readFileSync(env.server.logPath, 'utf8').includes(`"${CVC}"`));
+});
+
 test('a tampered ciphertext is refused with processing_error and decrypts nothing', async () => {
   const s2 = env.stripe(env.merchants[1].secret_key);
   const pm = await s2.paymentMethods.create(card('4242424242424242'));

@@ -195,6 +195,20 @@ Test(vault_validate, cvc)
 	cr_assert_eq(val("4242424242424242", "12", "1999", "x"), VAULT_CARD_INVALID_EXPIRY_YEAR);
 }
 
+/* a CVC alone (cvc_update tokens): 3 or 4 digits, the brand unknown */
+Test(vault_validate, cvc_alone)
+{
+	cr_assert_eq(vault_cvc_validate("123"), 0);
+	cr_assert_eq(vault_cvc_validate("0000"), 0);
+	cr_assert_eq(vault_cvc_validate("12"), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(vault_cvc_validate("12345"), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(vault_cvc_validate("123456789"), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(vault_cvc_validate("12a"), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(vault_cvc_validate(" 123"), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(vault_cvc_validate(""), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(vault_cvc_validate(NULL), VAULT_CARD_INVALID_CVC);
+}
+
 Test(vault_validate, output_untouched_on_failure)
 {
 	struct vault_card_info i, before;
