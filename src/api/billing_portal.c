@@ -1384,11 +1384,13 @@ static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *
 		buf_puts(b, "<p id=\"no-subscriptions\">No active subscriptions.</p>");
 		return DB_OK;
 	}
+	int shown = 0;
 	for (int i = 0; i < n; i++) {
 		const struct sub_row *s = &rows[i];
 		/* a cancel flow shows its subscription only */
 		if (flow_pending(x) && !str_eq(s->id, x->flow_sub))
 			continue;
+		shown++;
 		buf_puts(b, "<section class=\"subscription\" id=\"");
 		html_escape(b, s->id);
 		buf_puts(b, "\">");
@@ -1443,6 +1445,9 @@ static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *
 		}
 		buf_puts(b, "</section>");
 	}
+	/* the flow's subscription ended since the link was made */
+	if (shown == 0)
+		buf_puts(b, "<p id=\"no-subscriptions\">This plan is no longer active.</p>");
 	return DB_OK;
 }
 

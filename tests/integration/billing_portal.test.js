@@ -612,4 +612,18 @@ test('flow subscription_cancel: only that subscription, canceled through the por
   await p2.waitForSelector('#notice');
   assert.equal(await p2.locator('#card-last4').textContent(), '4444');
   await p2.close();
+
+  // the flow's subscription canceled through the API before the link is opened
+  const third = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const s3 = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: third.id } },
+  });
+  await stripe.subscriptions.cancel(third.id);
+  const p3 = await browser.newPage();
+  await p3.goto(s3.url);
+  assert.match(await p3.locator('#no-subscriptions').textContent(), /no longer active/);
+  assert.equal(await p3.locator('form[action$="/cancel"]').count(), 0);
+  assert.equal(await p3.locator('section.subscription').count(), 0);
+  await p3.close();
 });
