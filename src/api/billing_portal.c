@@ -67,8 +67,11 @@
  * (hosted_confirmation's custom_message, else what was done), or the whole portal
  * (portal_homepage, the default). subscription_update and subscription_update_confirm need
  * features[subscription_update], which no Tender configuration enables (above): they are
- * refused at create. subscription_cancel[retention] (coupon offers) is not taken
- * (parameter_unknown).
+ * refused at create. A cancel flow's retention offer (subscription_cancel[retention]
+ * [coupon_offer][coupon]: a coupon the subscription can take, checked at create as an update's
+ * discounts[] would check it) is shown above the cancel; accepting it adds the coupon to the
+ * subscription's discounts through subscription_portal_coupon (subscriptions.c:
+ * customer.subscription.updated) and completes the flow; canceling instead declines it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -736,8 +739,10 @@ static int default_conf(struct req *r, struct db *db, struct conf *c)
 
 /* ---- flow_data (deep links) ---- */
 
+#define RETENTION_COUPON "flow_data[subscription_cancel][retention][coupon_offer][coupon]"
+
 static const char SQL_FLOW_SUB[] =
-    "SELECT customer, status, cancel_at_period_end FROM subscriptions"
+    "SELECT customer, status, cancel_at_period_end, currency FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 
 static bool feature_on(json_t *f, const char *name)
@@ -747,7 +752,7 @@ static bool feature_on(json_t *f, const char *name)
 
 /* flow_data[<type>][subscription]: the customer's, and one the portal can act on. */
 static int flow_subscription(struct req *r, struct db *db, const char *customer, const char *type,
-			     const char **ret)
+			     const char **ret, char currency[8])
 {
 	char path[96], shown[96];
 	snprintf(path, sizeof(path), "flow_data.%s.subscription", type);
@@ -767,6 +772,7 @@ static int flow_subscription(struct req *r, struct db *db, const char *customer,
 		mine = str_eq(db_col_text(st, 0, NULL), customer);
 		str_copy(status, sizeof(status), db_col_text(st, 1, NULL));
 		cape = db_col_int64(st, 2) != 0;
+		str_copy(currency, 8, db_col_text(st, 3, NULL));
 	}
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
@@ -876,9 +882,31 @@ static int flow_build(struct req *r, struct db *db, const char *customer, const 
 			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
 	}
 	const char *sub = NULL;
+	char currency[8] = "";
 	if (!str_eq(type, "payment_method_update") &&
-	    flow_subscription(r, db, customer, type, &sub) != 0)
+	    flow_subscription(r, db, customer, type, &sub, currency) != 0)
 		return -1;
+	/* a retention coupon: one the subscription could take now (the accept checks it again) */
+	const char *coupon =
+	    param_str(r, "flow_data.subscription_cancel.retention.coupon_offer.coupon");
+	if (str_eq(type, "subscription_cancel") &&
+	    param_present(r, "flow_data.subscription_cancel.retention")) {
+		if (!coupon || !*coupon)
+			return req_fail(r, ERR_PARAM_MISSING, RETENTION_COUPON, "%s",
+					RETENTION_COUPON);
+		struct discount_spec spec = {.present = true, .n = 1};
+		spec.e[0].coupon = coupon;
+		spec.e[0].shown = RETENTION_COUPON;
+		struct discount *d = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*d));
+		int n = 0;
+		if (!d)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (discounts_resolve(r, db, &spec, customer, currency, BILLING_AMOUNT_MAX, NULL,
+				      r->now, d, &n) != 0)
+			return -1;
+	} else {
+		coupon = NULL;
+	}
 	json_error_t e;
 	json_t *f = json_loads(c->features, 0, &e);
 	const char *feature =
@@ -905,7 +933,18 @@ static int flow_build(struct req *r, struct db *db, const char *customer, const 
 		json_key(&j, "subscription_cancel");
 		if (str_eq(type, "subscription_cancel")) {
 			json_obj_open(&j);
-			json_kv_null(&j, "retention");
+			json_key(&j, "retention");
+			if (coupon) {
+				json_obj_open(&j);
+				json_key(&j, "coupon_offer");
+				json_obj_open(&j);
+				json_kv_str(&j, "coupon", coupon);
+				json_obj_close(&j);
+				json_kv_str(&j, "type", "coupon_offer");
+				json_obj_close(&j);
+			} else {
+				json_nil(&j);
+			}
 			json_kv_str(&j, "subscription", sub);
 			json_obj_close(&j);
 		} else {
@@ -1074,6 +1113,8 @@ struct page_ctx {
 	/* the session's flow (deep link), from its `flow` JSON: flow_type "" when it has none */
 	char flow_type[32], flow_sub[ID_MAX], after_type[32];
 	const char *after_url, *after_message;
+	const char
+	    *offer_coupon;   /* subscription_cancel[retention][coupon_offer][coupon], or NULL */
 	bool flow_done;	     /* completed: the page is the home page */
 	bool flow_completed; /* by this post: after_completion follows */
 };
@@ -1123,7 +1164,7 @@ static void page_take(struct page_ctx *x, const struct portal_session *s)
 	str_copy(x->conf, sizeof(x->conf), s->conf);
 	x->return_url = s->return_url;
 	x->flow_type[0] = x->flow_sub[0] = x->after_type[0] = '\0';
-	x->after_url = x->after_message = NULL;
+	x->after_url = x->after_message = x->offer_coupon = NULL;
 	x->flow_done = s->flow_done;
 	if (!s->flow)
 		return;
@@ -1142,6 +1183,11 @@ static void page_take(struct page_ctx *x, const struct portal_session *s)
 	    json_object_get(json_object_get(ac, "hosted_confirmation"), "custom_message"));
 	x->after_url = u ? arena_strdup(&x->r->arena, u) : NULL;
 	x->after_message = m ? arena_strdup(&x->r->arena, m) : NULL;
+	const char *oc = json_string_value(json_object_get(
+	    json_object_get(json_object_get(json_object_get(f, "subscription_cancel"), "retention"),
+			    "coupon_offer"),
+	    "coupon"));
+	x->offer_coupon = oc ? arena_strdup(&x->r->arena, oc) : NULL;
 	json_decref(f);
 }
 
@@ -1341,6 +1387,39 @@ static int sub_items(struct req *r, struct db *db, struct page_ctx *x, const str
 	else
 		buf_printf(b, " per %s", s->interval);
 	buf_puts(b, "</p>");
+	return DB_OK;
+}
+
+/* A cancel flow's retention offer: its coupon, and a form that takes it instead of canceling.
+ * Nothing when the coupon cannot be redeemed any more. */
+static int section_offer(struct req *r, struct db *db, struct page_ctx *x)
+{
+	struct buf *b = &x->body;
+	struct coupon c;
+	int rc = coupon_load(r, db, x->offer_coupon, &c);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && (c.deleted || !coupon_valid(&c, r->now))))
+		return DB_OK;
+	if (rc != DB_OK)
+		return rc;
+	buf_puts(b, "<section id=\"retention\"><p id=\"offer\">Stay and get ");
+	if (c.percent_e4 > 0) {
+		buf_printf(b, "%lld", (long long)(c.percent_e4 / 10000));
+		if (c.percent_e4 % 10000)
+			buf_printf(b, ".%02lld", (long long)(c.percent_e4 % 10000 / 100));
+		buf_puts(b, "%");
+	} else {
+		html_amount(b, c.amount_off, c.currency);
+	}
+	buf_puts(b, " off");
+	if (str_eq(c.duration, "once"))
+		buf_puts(b, " your next invoice");
+	else if (str_eq(c.duration, "repeating"))
+		buf_printf(b, " for %lld months", (long long)c.duration_in_months);
+	buf_puts(b, ".</p><form method=\"post\" action=\"");
+	html_escape(b, x->base);
+	buf_puts(b, "/retention\">");
+	hidden_nonce(b, x);
+	buf_puts(b, "<p><button type=\"submit\">Accept offer</button></p></form></section>");
 	return DB_OK;
 }
 
@@ -1709,7 +1788,9 @@ static int portal_fn(struct db *db, void *p)
 		    b, cancel ? "<p id=\"flow\" class=\"subscription_cancel\">Cancel your plan</p>"
 			      : "<p id=\"flow\" class=\"payment_method_update\">Update your "
 				"payment method</p>");
-		if (bc.found)
+		if (bc.found && cancel && x->offer_coupon)
+			rc = section_offer(r, db, x);
+		if (bc.found && rc == DB_OK)
 			rc = cancel
 				 ? section_subscriptions(r, db, x, f)
 				 : section_payment_method(db, x, bc.default_pm,
@@ -1985,6 +2066,37 @@ static int h_cancel(struct req *r)
 	return x.flow_completed ? flow_finish(r, &x) : portal_page(r, &x, 200, NULL);
 }
 
+/* ---- a cancel flow's retention offer, accepted ---- */
+
+static int retention_fn(struct db *db, void *p)
+{
+	struct page_ctx *x = p;
+	struct req *r = x->r;
+	json_t *f = NULL;
+	int go = post_begin(r, db, x, &f);
+	if (go <= 0)
+		return go;
+	json_decref(f);
+	if (!flow_pending(x) || !str_eq(x->flow_type, "subscription_cancel") || !x->offer_coupon)
+		return req_fail(r, ERR_PARAM_BAD, NULL, "There is no offer to accept here.");
+	/* the subscription and coupon are the session's, never the form's */
+	if (subscription_portal_coupon(r, db, x->flow_sub, x->offer_coupon, "coupon") != 0)
+		return -1;
+	return flow_complete(r, db, x);
+}
+
+static int h_retention(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_init(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : not_found_page(r);
+	if (!post_write(r, &x, retention_fn, &x, &rc))
+		return rc;
+	x.notice = "The offer was applied to your plan.";
+	return flow_finish(r, &x);
+}
+
 /* ---- the page's new card ---- */
 
 struct card_ctx {
@@ -2242,14 +2354,27 @@ static const struct param_spec flow_confirm_children[] = {
     {"discounts", PT_OBJECT_ARRAY, 0, 1, NULL, flow_confirm_discount_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-/* subscription_cancel[retention] (coupon offers) is not taken: parameter_unknown */
+static const struct param_spec flow_coupon_offer_children[] = {
+    {"coupon", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_retention_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"coupon_offer", NULL}, NULL},
+    {"coupon_offer", PT_OBJECT, PF_REQUIRED, 0, NULL, flow_coupon_offer_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_cancel_children[] = {
+    {"subscription", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"retention", PT_OBJECT, 0, 0, NULL, flow_retention_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec flow_children[] = {
     {"type", PT_ENUM, PF_REQUIRED, 0,
      (const char *const[]){"payment_method_update", "subscription_cancel", "subscription_update",
 			   "subscription_update_confirm", NULL},
      NULL},
     {"after_completion", PT_OBJECT, 0, 0, NULL, flow_after_children},
-    {"subscription_cancel", PT_OBJECT, 0, 0, NULL, flow_subscription_children},
+    {"subscription_cancel", PT_OBJECT, 0, 0, NULL, flow_cancel_children},
     {"subscription_update", PT_OBJECT, 0, 0, NULL, flow_subscription_children},
     {"subscription_update_confirm", PT_OBJECT, 0, 0, NULL, flow_confirm_children},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -2272,6 +2397,10 @@ static const struct param_spec cancel_params[] = {
 static const struct param_spec card_params[] = {
     {"nonce", PT_STRING, 0, 64, NULL, NULL},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec retention_params[] = {
+    {"nonce", PT_STRING, 0, 64, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec details_params[] = {
@@ -2297,6 +2426,8 @@ const struct route billing_portal_routes[] = {
     {"POST", "/billing_portal/{acct}/{key}/payment_method", h_card, card_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/billing_portal/{acct}/{key}/details", h_details, details_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/billing_portal/{acct}/{key}/retention", h_retention, retention_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -456,8 +456,14 @@ test('flow_data: checked at create as Stripe does; the session\'s flow; Stripe\'
     (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'flow_data[subscription_cancel][subscription]');
   await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: othersSub.id } },
     (e) => e.statusCode === 400 && e.param === 'flow_data[subscription_cancel][subscription]' && /does not belong/.test(e.message));
-  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: 'x' } } } },
-    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  const retentionParam = 'flow_data[subscription_cancel][retention][coupon_offer][coupon]';
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: 'nope' } } } },
+    (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === retentionParam);
+  const euros = await stripe.coupons.create({ amount_off: 500, currency: 'eur', duration: 'once' });
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: euros.id } } } },
+    (e) => e.statusCode === 400 && e.param === retentionParam);
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer' } } },
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
   await bad({ type: 'payment_method_update', after_completion: { type: 'redirect' } },
     (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'flow_data[after_completion][redirect][return_url]');
   await bad({ type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: 'javascript:alert(1)' } } },
@@ -626,4 +632,53 @@ test('flow subscription_cancel: only that subscription, canceled through the por
   assert.equal(await p3.locator('form[action$="/cancel"]').count(), 0);
   assert.equal(await p3.locator('section.subscription').count(), 0);
   await p3.close();
+});
+
+test('flow subscription_cancel with a retention coupon offer: accepting it discounts the subscription instead; declining cancels', async () => {
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'forever', name: 'Stay 25' });
+  const { customer, sub } = await subscribed();
+  const s = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: {
+      type: 'subscription_cancel',
+      subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: coupon.id } } },
+      after_completion: { type: 'redirect', redirect: { return_url: `${back()}?stayed=1` } },
+    },
+  });
+  assertStripeShape(s, 'billing_portal.session');
+  assert.deepEqual(s.flow.subscription_cancel, { retention: { coupon_offer: { coupon: coupon.id }, type: 'coupon_offer' }, subscription: sub.id });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.match(await page.locator('#offer').textContent(), /25% off/);
+  assert.equal(await page.locator(`section[id="${sub.id}"]`).count(), 1);
+  await Promise.all([page.waitForURL(/\/account\?stayed=1$/), page.getByRole('button', { name: 'Accept offer' }).click()]);
+  await page.close();
+  const kept = await stripe.subscriptions.retrieve(sub.id, { expand: ['discounts'] });
+  assert.equal(kept.status, 'active');
+  assert.equal(kept.cancel_at_period_end, false);
+  assert.equal(kept.discounts.length, 1);
+  assert.equal(kept.discounts[0].source.coupon, coupon.id);
+  const ev = (await eventsOf('customer.subscription.updated')).find((e) => e.data.object.id === sub.id);
+  assert.deepEqual(ev.data.previous_attributes.discounts, []);
+  assert.equal(ev.data.object.discounts.length, 1);
+  assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, 1);
+
+  // declined: the cancel goes on as without an offer, and no discount is made
+  const { customer: c2, sub: s2 } = await subscribed();
+  const d = await stripe.billingPortal.sessions.create({
+    customer: c2.id, return_url: back(),
+    flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: s2.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: coupon.id } } } },
+  });
+  const p2 = await browser.newPage();
+  await p2.goto(d.url);
+  assert.equal(await p2.locator('#offer').count(), 1);
+  await p2.getByRole('button', { name: 'Cancel plan' }).click();
+  await p2.waitForSelector('#notice');
+  // the flow is done: the home page, and no offer any more
+  assert.equal(await p2.locator('#offer').count(), 0);
+  await p2.close();
+  const gone = await stripe.subscriptions.retrieve(s2.id);
+  assert.equal(gone.cancel_at_period_end, true);
+  assert.deepEqual(gone.discounts, []);
+  assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, 1);
 });
