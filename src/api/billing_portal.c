@@ -54,8 +54,24 @@
  *    customer's invoice_settings.default_payment_method (customer.updated). A card that asks
  *    for 3-D Secure is refused on the page (its SetupIntent abandoned): the portal cannot come
  *    back from the challenge to a single-use page.
- * The page is English whatever the session's locale; flow_data (deep links) is not taken
- * (parameter_unknown).
+ * The page is English whatever the session's locale.
+ *
+ * Deep links (flow_data). A session may open the portal at one flow: payment_method_update
+ * (the card form alone) or subscription_cancel (that subscription's cancel alone); the rest of
+ * the portal is hidden, and posts of other changes are refused, until the flow is completed.
+ * The create checks what Stripe checks (the subscription is the customer's, one the page lists
+ * and not already ending; the configuration enables the feature) and keeps the flow as the
+ * session renders it (`flow`). The flow completes through the page's own code (the card post,
+ * the cancel post) and flow_done is set in the write that makes the change; the answer then
+ * follows after_completion: a 303 to redirect[return_url], a confirmation page
+ * (hosted_confirmation's custom_message, else what was done), or the whole portal
+ * (portal_homepage, the default). subscription_update and subscription_update_confirm need
+ * features[subscription_update], which no Tender configuration enables (above): they are
+ * refused at create. A cancel flow's retention offer (subscription_cancel[retention]
+ * [coupon_offer][coupon]: a coupon the subscription can take, checked at create as an update's
+ * discounts[] would check it) is shown above the cancel; accepting it adds the coupon to the
+ * subscription's discounts through subscription_portal_coupon (subscriptions.c:
+ * customer.subscription.updated) and completes the flow; canceling instead declines it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -684,8 +700,8 @@ static int h_conf_list(struct req *r)
 
 static const char SQL_SESSION_PUT[] =
     "INSERT INTO billing_portal_sessions (merchant_id, id, key_hash, created, customer,"
-    " configuration, return_url, locale, on_behalf_of, state, last_active)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $4)";
+    " configuration, return_url, locale, on_behalf_of, state, last_active, flow)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $4, $10)";
 
 struct session_ctx {
 	struct req *r;
@@ -721,8 +737,234 @@ static int default_conf(struct req *r, struct db *db, struct conf *c)
 	return conf_emit(r, db, c, "billing_portal.configuration.created", NULL, false);
 }
 
+/* ---- flow_data (deep links) ---- */
+
+#define RETENTION_COUPON "flow_data[subscription_cancel][retention][coupon_offer][coupon]"
+
+static const char SQL_FLOW_SUB[] =
+    "SELECT customer, status, cancel_at_period_end, currency FROM subscriptions"
+    " WHERE merchant_id = $1 AND id = $2";
+
+static bool feature_on(json_t *f, const char *name)
+{
+	return json_is_true(json_object_get(json_object_get(f, name), "enabled"));
+}
+
+/* flow_data[<type>][subscription]: the customer's, and one the portal can act on. */
+static int flow_subscription(struct req *r, struct db *db, const char *customer, const char *type,
+			     const char **ret, char currency[8])
+{
+	char path[96], shown[96];
+	snprintf(path, sizeof(path), "flow_data.%s.subscription", type);
+	snprintf(shown, sizeof(shown), "flow_data[%s][subscription]", type);
+	const char *sub = param_str(r, path);
+	if (!sub || !*sub)
+		return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+	struct db_stmt *st = db_prepare(db, SQL_FLOW_SUB);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	int rc = db_step(st);
+	bool mine = false, cape = false;
+	char status[32] = "";
+	if (rc == DB_ROW) {
+		mine = str_eq(db_col_text(st, 0, NULL), customer);
+		str_copy(status, sizeof(status), db_col_text(st, 1, NULL));
+		cape = db_col_int64(st, 2) != 0;
+		str_copy(currency, 8, db_col_text(st, 3, NULL));
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (rc == DB_DONE)
+		return req_fail(r, ERR_RESOURCE_MISSING, shown, "No such subscription: '%s'", sub);
+	if (!mine)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"The subscription %s does not belong to the customer %s.", sub,
+				customer);
+	/* what the portal's page lists (and so can act on) */
+	if (str_eq(status, "canceled") || str_eq(status, "incomplete") ||
+	    str_eq(status, "incomplete_expired"))
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"The subscription %s is %s: the portal cannot act on it.", sub,
+				status);
+	if (cape && str_eq(type, "subscription_cancel"))
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"The subscription %s is already set to cancel at the end of its "
+				"period.",
+				sub);
+	*ret = sub;
+	return 0;
+}
+
+/* flow_data[after_completion] rendered into j (the default: back to the portal's home page). */
+static int flow_after_completion(struct req *r, struct json *j)
+{
+	const char *type = param_str(r, "flow_data.after_completion.type");
+	if (param_present(r, "flow_data.after_completion") && (!type || !*type))
+		return req_fail(r, ERR_PARAM_MISSING, "flow_data[after_completion][type]", "%s",
+				"flow_data[after_completion][type]");
+	if (!type || !*type)
+		type = "portal_homepage";
+	static const char *const kinds[] = {"hosted_confirmation", "redirect", NULL};
+	for (int i = 0; kinds[i]; i++)
+		if (param_present(r, str_eq(kinds[i], "redirect")
+					 ? "flow_data.after_completion.redirect"
+					 : "flow_data.after_completion.hosted_confirmation") &&
+		    !str_eq(type, kinds[i]))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "flow_data[after_completion][%s]", kinds[i]),
+			    "flow_data[after_completion][%s] can only be set when "
+			    "flow_data[after_completion][type] is %s.",
+			    kinds[i], kinds[i]);
+	const char *url = param_str(r, "flow_data.after_completion.redirect.return_url");
+	if (str_eq(type, "redirect")) {
+		if (!url || !*url)
+			return req_fail(r, ERR_PARAM_MISSING,
+					"flow_data[after_completion][redirect][return_url]", "%s",
+					"flow_data[after_completion][redirect][return_url]");
+		if (!url_ok(url))
+			return req_fail(r, ERR_URL_INVALID,
+					"flow_data[after_completion][redirect][return_url]",
+					"Not a valid URL");
+	}
+	const char *msg =
+	    param_str(r, "flow_data.after_completion.hosted_confirmation.custom_message");
+	json_key(j, "after_completion");
+	json_obj_open(j);
+	json_key(j, "hosted_confirmation");
+	if (str_eq(type, "hosted_confirmation")) {
+		json_obj_open(j);
+		json_kv_str_or_null(j, "custom_message", msg && *msg ? msg : NULL);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_key(j, "redirect");
+	if (str_eq(type, "redirect")) {
+		json_obj_open(j);
+		json_kv_str(j, "return_url", url);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_kv_str(j, "type", type);
+	json_obj_close(j);
+	return 0;
+}
+
+/* flow_data checked as Stripe checks it at create (the subscription is the customer's and one
+ * the portal can act on, the configuration c offers the flow) and rendered as the session's
+ * `flow` (*ret, in r's arena; NULL without flow_data). 0, or -1 with r->err. */
+static int flow_build(struct req *r, struct db *db, const char *customer, const struct conf *c,
+		      const char **ret)
+{
+	*ret = NULL;
+	if (!param_present(r, "flow_data"))
+		return 0;
+	const char *type = param_str(r, "flow_data.type");
+	if (!type || !*type)
+		return req_fail(r, ERR_PARAM_MISSING, "flow_data[type]", "%s", "flow_data[type]");
+	static const char *const kinds[] = {"subscription_cancel", "subscription_update",
+					    "subscription_update_confirm", NULL};
+	for (int i = 0; kinds[i]; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "flow_data.%s", kinds[i]);
+		bool given = param_present(r, path);
+		const char *shown = arena_printf(&r->arena, "flow_data[%s]", kinds[i]);
+		if (given && !str_eq(type, kinds[i]))
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"flow_data[%s] can only be set when flow_data[type] is %s.",
+					kinds[i], kinds[i]);
+		if (!given && str_eq(type, kinds[i]))
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+	}
+	const char *sub = NULL;
+	char currency[8] = "";
+	if (!str_eq(type, "payment_method_update") &&
+	    flow_subscription(r, db, customer, type, &sub, currency) != 0)
+		return -1;
+	/* a retention coupon: one the subscription could take now (the accept checks it again) */
+	const char *coupon =
+	    param_str(r, "flow_data.subscription_cancel.retention.coupon_offer.coupon");
+	if (str_eq(type, "subscription_cancel") &&
+	    param_present(r, "flow_data.subscription_cancel.retention")) {
+		if (!coupon || !*coupon)
+			return req_fail(r, ERR_PARAM_MISSING, RETENTION_COUPON, "%s",
+					RETENTION_COUPON);
+		struct discount_spec spec = {.present = true, .n = 1};
+		spec.e[0].coupon = coupon;
+		spec.e[0].shown = RETENTION_COUPON;
+		struct discount *d = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*d));
+		int n = 0;
+		if (!d)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (discounts_resolve(r, db, &spec, customer, currency, BILLING_AMOUNT_MAX, NULL,
+				      r->now, d, &n) != 0)
+			return -1;
+	} else {
+		coupon = NULL;
+	}
+	json_error_t e;
+	json_t *f = json_loads(c->features, 0, &e);
+	const char *feature =
+	    str_eq(type, "subscription_update_confirm") ? "subscription_update" : type;
+	bool on = feature_on(f, feature);
+	json_decref(f);
+	if (!on && str_eq(feature, "subscription_update"))
+		return req_fail(r, ERR_PARAM_BAD, "flow_data[type]",
+				"The %s flow needs features[subscription_update] enabled on the "
+				"configuration %s, and Tender's customer portal does not change "
+				"plans yet.",
+				type, c->id);
+	if (!on)
+		return req_fail(r, ERR_PARAM_BAD, "flow_data[type]",
+				"The configuration %s does not have features[%s] enabled.", c->id,
+				feature);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 16 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	int rc = flow_after_completion(r, &j);
+	if (rc == 0) {
+		json_key(&j, "subscription_cancel");
+		if (str_eq(type, "subscription_cancel")) {
+			json_obj_open(&j);
+			json_key(&j, "retention");
+			if (coupon) {
+				json_obj_open(&j);
+				json_key(&j, "coupon_offer");
+				json_obj_open(&j);
+				json_kv_str(&j, "coupon", coupon);
+				json_obj_close(&j);
+				json_kv_str(&j, "type", "coupon_offer");
+				json_obj_close(&j);
+			} else {
+				json_nil(&j);
+			}
+			json_kv_str(&j, "subscription", sub);
+			json_obj_close(&j);
+		} else {
+			json_nil(&j);
+		}
+		/* the update flows are refused above (see the top of this file) */
+		json_kv_null(&j, "subscription_update");
+		json_kv_null(&j, "subscription_update_confirm");
+		json_kv_str(&j, "type", type);
+		json_obj_close(&j);
+		*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		if (!*ret)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	buf_release(&b);
+	return rc;
+}
+
 static void session_render(struct req *r, struct json *j, const char *id, const char *conf,
-			   const char *ret, const char *url)
+			   const char *ret, const char *flow, const char *url)
 {
 	const char *locale = param_str(r, "locale");
 	const char *obo = param_str(r, "on_behalf_of");
@@ -732,7 +974,10 @@ static void session_render(struct req *r, struct json *j, const char *id, const 
 	json_kv_str(j, "configuration", conf);
 	json_kv_int(j, "created", r->now);
 	json_kv_str(j, "customer", param_str(r, "customer"));
-	json_kv_null(j, "flow");
+	if (flow)
+		json_kv_raw(j, "flow", flow, strlen(flow));
+	else
+		json_kv_null(j, "flow");
 	json_kv_bool(j, "livemode", r->livemode != 0);
 	json_kv_str_or_null(j, "locale", locale && *locale ? locale : NULL);
 	json_kv_str_or_null(j, "on_behalf_of", obo && *obo ? obo : NULL);
@@ -779,6 +1024,9 @@ static int session_create_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	const char *flow = NULL;
+	if (flow_build(r, db, customer, &c, &flow) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_SESSION_PUT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -791,6 +1039,7 @@ static int session_create_fn(struct db *db, void *p)
 	db_bind_text(st, 7, ret, -1);
 	db_bind_text(st, 8, locale && *locale ? locale : NULL, -1);
 	db_bind_text(st, 9, obo && *obo ? obo : NULL, -1);
+	db_bind_text(st, 10, flow, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *base =
@@ -803,7 +1052,7 @@ static int session_create_fn(struct db *db, void *p)
 	buf_init(&b, 64 * 1024);
 	json_init(&j, &b);
 	/* return_url as used (the configuration's default when none was given) */
-	session_render(r, &j, x->id, c.id, ret, arena_printf(&r->arena, "%sredacted", base));
+	session_render(r, &j, x->id, c.id, ret, flow, arena_printf(&r->arena, "%sredacted", base));
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	int rc = b.failed ? DB_ERR
 			  : event_append(db, r->merchant_id, &o, "billing_portal.session.created",
@@ -811,7 +1060,7 @@ static int session_create_fn(struct db *db, void *p)
 	buf_release(&b);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	session_render(r, req_json(r), x->id, c.id, ret,
+	session_render(r, req_json(r), x->id, c.id, ret, flow,
 		       arena_printf(&r->arena, "%s%s", base, x->key));
 	return 0;
 }
@@ -834,7 +1083,11 @@ static int h_session_create(struct req *r)
 
 static const char SQL_PAGE_GET[] =
     "SELECT id, created, customer, configuration, return_url, state, opened_at, last_active,"
-    " form_hash FROM billing_portal_sessions WHERE merchant_id = $1 AND key_hash = $2";
+    " form_hash, flow, flow_done FROM billing_portal_sessions"
+    " WHERE merchant_id = $1 AND key_hash = $2";
+/* in the write that completes the session's flow */
+static const char SQL_FLOW_DONE[] =
+    "UPDATE billing_portal_sessions SET flow_done = 1 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PAGE_OPEN[] =
     "UPDATE billing_portal_sessions SET state = 'opened', opened_at = $3, last_active = $3,"
     " form_hash = $4 WHERE merchant_id = $1 AND key_hash = $2 AND state = 'new'"
@@ -857,12 +1110,20 @@ struct page_ctx {
 	const char *return_url;
 	const char *notice; /* what the last post did */
 	struct buf body;
+	/* the session's flow (deep link), from its `flow` JSON: flow_type "" when it has none */
+	char flow_type[32], flow_sub[ID_MAX], after_type[32];
+	const char *after_url, *after_message;
+	const char
+	    *offer_coupon;   /* subscription_cancel[retention][coupon_offer][coupon], or NULL */
+	bool flow_done;	     /* completed: the page is the home page */
+	bool flow_completed; /* by this post: after_completion follows */
 };
 
 struct portal_session {
 	char id[ID_MAX], customer[ID_MAX], conf[ID_MAX];
 	int64_t created, opened_at, last_active;
-	const char *return_url, *state, *form_hash;
+	const char *return_url, *state, *form_hash, *flow;
+	bool flow_done;
 };
 
 static int session_load(struct req *r, struct db *db, struct page_ctx *x, struct portal_session *s)
@@ -885,6 +1146,8 @@ static int session_load(struct req *r, struct db *db, struct page_ctx *x, struct
 		s->opened_at = db_col_int64_or0(st, 6);
 		s->last_active = db_col_int64(st, 7);
 		s->form_hash = col_text_dup(a, st, 8);
+		s->flow = col_text_dup(a, st, 9);
+		s->flow_done = db_col_int64_or0(st, 10) != 0;
 		if (!s->state)
 			rc = DB_ERR;
 	}
@@ -900,6 +1163,52 @@ static void page_take(struct page_ctx *x, const struct portal_session *s)
 	str_copy(x->customer, sizeof(x->customer), s->customer);
 	str_copy(x->conf, sizeof(x->conf), s->conf);
 	x->return_url = s->return_url;
+	x->flow_type[0] = x->flow_sub[0] = x->after_type[0] = '\0';
+	x->after_url = x->after_message = x->offer_coupon = NULL;
+	x->flow_done = s->flow_done;
+	if (!s->flow)
+		return;
+	json_error_t e;
+	json_t *f = json_loads(s->flow, 0, &e);
+	json_t *ac = json_object_get(f, "after_completion");
+	str_copy(x->flow_type, sizeof(x->flow_type), json_string_value(json_object_get(f, "type")));
+	str_copy(x->flow_sub, sizeof(x->flow_sub),
+		 json_string_value(
+		     json_object_get(json_object_get(f, "subscription_cancel"), "subscription")));
+	str_copy(x->after_type, sizeof(x->after_type),
+		 json_string_value(json_object_get(ac, "type")));
+	const char *u =
+	    json_string_value(json_object_get(json_object_get(ac, "redirect"), "return_url"));
+	const char *m = json_string_value(
+	    json_object_get(json_object_get(ac, "hosted_confirmation"), "custom_message"));
+	x->after_url = u ? arena_strdup(&x->r->arena, u) : NULL;
+	x->after_message = m ? arena_strdup(&x->r->arena, m) : NULL;
+	const char *oc = json_string_value(json_object_get(
+	    json_object_get(json_object_get(json_object_get(f, "subscription_cancel"), "retention"),
+			    "coupon_offer"),
+	    "coupon"));
+	x->offer_coupon = oc ? arena_strdup(&x->r->arena, oc) : NULL;
+	json_decref(f);
+}
+
+/* The session's flow is still to be completed: the page is that flow's only. */
+static bool flow_pending(const struct page_ctx *x)
+{
+	return x->flow_type[0] && !x->flow_done;
+}
+
+/* In the write of the post that completes the session's flow. */
+static int flow_complete(struct req *r, struct db *db, struct page_ctx *x)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FLOW_DONE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->flow_completed = true;
+	return 0;
 }
 
 /* GET: the one visit opens the session, while its URL is young enough. */
@@ -1081,6 +1390,39 @@ static int sub_items(struct req *r, struct db *db, struct page_ctx *x, const str
 	return DB_OK;
 }
 
+/* A cancel flow's retention offer: its coupon, and a form that takes it instead of canceling.
+ * Nothing when the coupon cannot be redeemed any more. */
+static int section_offer(struct req *r, struct db *db, struct page_ctx *x)
+{
+	struct buf *b = &x->body;
+	struct coupon c;
+	int rc = coupon_load(r, db, x->offer_coupon, &c);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && (c.deleted || !coupon_valid(&c, r->now))))
+		return DB_OK;
+	if (rc != DB_OK)
+		return rc;
+	buf_puts(b, "<section id=\"retention\"><p id=\"offer\">Stay and get ");
+	if (c.percent_e4 > 0) {
+		buf_printf(b, "%lld", (long long)(c.percent_e4 / 10000));
+		if (c.percent_e4 % 10000)
+			buf_printf(b, ".%02lld", (long long)(c.percent_e4 % 10000 / 100));
+		buf_puts(b, "%");
+	} else {
+		html_amount(b, c.amount_off, c.currency);
+	}
+	buf_puts(b, " off");
+	if (str_eq(c.duration, "once"))
+		buf_puts(b, " your next invoice");
+	else if (str_eq(c.duration, "repeating"))
+		buf_printf(b, " for %lld months", (long long)c.duration_in_months);
+	buf_puts(b, ".</p><form method=\"post\" action=\"");
+	html_escape(b, x->base);
+	buf_puts(b, "/retention\">");
+	hidden_nonce(b, x);
+	buf_puts(b, "<p><button type=\"submit\">Accept offer</button></p></form></section>");
+	return DB_OK;
+}
+
 static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *x, json_t *f)
 {
 	struct buf *b = &x->body;
@@ -1121,8 +1463,13 @@ static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *
 		buf_puts(b, "<p id=\"no-subscriptions\">No active subscriptions.</p>");
 		return DB_OK;
 	}
+	int shown = 0;
 	for (int i = 0; i < n; i++) {
 		const struct sub_row *s = &rows[i];
+		/* a cancel flow shows its subscription only */
+		if (flow_pending(x) && !str_eq(s->id, x->flow_sub))
+			continue;
+		shown++;
 		buf_puts(b, "<section class=\"subscription\" id=\"");
 		html_escape(b, s->id);
 		buf_puts(b, "\">");
@@ -1177,6 +1524,9 @@ static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *
 		}
 		buf_puts(b, "</section>");
 	}
+	/* the flow's subscription ended since the link was made */
+	if (shown == 0)
+		buf_puts(b, "<p id=\"no-subscriptions\">This plan is no longer active.</p>");
 	return DB_OK;
 }
 
@@ -1430,7 +1780,24 @@ static int portal_fn(struct db *db, void *p)
 		html_escape(b, x->notice);
 		buf_puts(b, "</p>");
 	}
-	int rc = bc.found ? section_subscriptions(r, db, x, f) : DB_OK;
+	int rc = DB_OK;
+	if (flow_pending(x)) {
+		/* a deep link: that flow's section only (Stripe hides the rest of the portal) */
+		bool cancel = str_eq(x->flow_type, "subscription_cancel");
+		buf_puts(
+		    b, cancel ? "<p id=\"flow\" class=\"subscription_cancel\">Cancel your plan</p>"
+			      : "<p id=\"flow\" class=\"payment_method_update\">Update your "
+				"payment method</p>");
+		if (bc.found && cancel && x->offer_coupon)
+			rc = section_offer(r, db, x);
+		if (bc.found && rc == DB_OK)
+			rc = cancel
+				 ? section_subscriptions(r, db, x, f)
+				 : section_payment_method(db, x, bc.default_pm,
+							  feature_on(f, "payment_method_update"));
+		goto links;
+	}
+	rc = bc.found ? section_subscriptions(r, db, x, f) : DB_OK;
 	if (rc == DB_OK && bc.found)
 		rc = section_details(r, db, x, f);
 	if (rc == DB_OK && bc.found)
@@ -1441,6 +1808,7 @@ static int portal_fn(struct db *db, void *p)
 	if (rc == DB_OK && bc.found &&
 	    json_is_true(json_object_get(json_object_get(f, "invoice_history"), "enabled")))
 		rc = section_invoices(r, db, x);
+links:
 	if (x->return_url) {
 		buf_puts(b, "<p><a id=\"return\" href=\"");
 		html_escape(b, x->return_url);
@@ -1601,8 +1969,41 @@ static int cancel_fn(struct db *db, void *p)
 	if (!mine)
 		return req_fail(r, ERR_RESOURCE_MISSING, "subscription",
 				"No such subscription: '%s'", c->sub);
-	return subscription_portal_cancel(r, db, c->sub, c->at_period_end,
-					  c->reason && *c->reason ? c->reason : NULL);
+	bool flow = flow_pending(x);
+	if (flow && (!str_eq(x->flow_type, "subscription_cancel") || !str_eq(c->sub, x->flow_sub)))
+		return req_fail(r, ERR_PARAM_BAD, NULL, "This link is for another change.");
+	if (subscription_portal_cancel(r, db, c->sub, c->at_period_end,
+				       c->reason && *c->reason ? c->reason : NULL) != 0)
+		return -1;
+	return flow ? flow_complete(r, db, x) : 0;
+}
+
+/* After the post that completed the session's flow: flow_data[after_completion]. notice: what
+ * the post did (the confirmation page's message when the flow brings none). */
+static int flow_finish(struct req *r, struct page_ctx *x)
+{
+	if (str_eq(x->after_type, "redirect") && x->after_url) {
+		r->location = x->after_url;
+		return challenge_redirect(r);
+	}
+	if (str_eq(x->after_type, "hosted_confirmation")) {
+		struct buf b;
+		buf_init(&b, 64 * 1024);
+		buf_puts(&b, "<h1>Done</h1><p id=\"confirmation\" role=\"status\">");
+		html_escape(&b, x->after_message ? x->after_message : x->notice);
+		buf_puts(&b, "</p>");
+		if (x->return_url) {
+			buf_puts(&b, "<p><a id=\"return\" href=\"");
+			html_escape(&b, x->return_url);
+			buf_puts(&b, "\">Return</a></p>");
+		}
+		int rc = b.failed ? -1 : challenge_page(r, 200, "Billing", buf_cstr(&b));
+		buf_release(&b);
+		return rc;
+	}
+	/* portal_homepage: the portal, whole, from now on */
+	x->flow_done = true;
+	return portal_page(r, x, 200, NULL);
 }
 
 /* After a refused post: the page again with msg, its old one-time value still the valid one
@@ -1662,7 +2063,38 @@ static int h_cancel(struct req *r)
 		return rc;
 	x.notice = c.at_period_end ? "Your plan will be canceled at the end of the billing period."
 				   : "Your plan has been canceled.";
-	return portal_page(r, &x, 200, NULL);
+	return x.flow_completed ? flow_finish(r, &x) : portal_page(r, &x, 200, NULL);
+}
+
+/* ---- a cancel flow's retention offer, accepted ---- */
+
+static int retention_fn(struct db *db, void *p)
+{
+	struct page_ctx *x = p;
+	struct req *r = x->r;
+	json_t *f = NULL;
+	int go = post_begin(r, db, x, &f);
+	if (go <= 0)
+		return go;
+	json_decref(f);
+	if (!flow_pending(x) || !str_eq(x->flow_type, "subscription_cancel") || !x->offer_coupon)
+		return req_fail(r, ERR_PARAM_BAD, NULL, "There is no offer to accept here.");
+	/* the subscription and coupon are the session's, never the form's */
+	if (subscription_portal_coupon(r, db, x->flow_sub, x->offer_coupon, "coupon") != 0)
+		return -1;
+	return flow_complete(r, db, x);
+}
+
+static int h_retention(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_init(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : not_found_page(r);
+	if (!post_write(r, &x, retention_fn, &x, &rc))
+		return rc;
+	x.notice = "The offer was applied to your plan.";
+	return flow_finish(r, &x);
 }
 
 /* ---- the page's new card ---- */
@@ -1675,7 +2107,10 @@ struct card_ctx {
 static int default_pm_fn(struct db *db, void *p)
 {
 	struct card_ctx *c = p;
-	return customer_set_default_pm(c->x->r, db, c->x->customer, c->pm);
+	if (customer_set_default_pm(c->x->r, db, c->x->customer, c->pm) != 0)
+		return -1;
+	/* card_touch_fn let this post through a pending flow only when it is this one */
+	return flow_pending(c->x) ? flow_complete(c->x->r, db, c->x) : 0;
 }
 
 static int abandon_fn(struct db *db, void *p)
@@ -1693,9 +2128,10 @@ static int card_touch_fn(struct db *db, void *p)
 	int go = post_begin(r, db, x, &f);
 	if (go <= 0)
 		return go;
-	bool on =
-	    json_is_true(json_object_get(json_object_get(f, "payment_method_update"), "enabled"));
+	bool on = feature_on(f, "payment_method_update");
 	json_decref(f);
+	if (flow_pending(x) && !str_eq(x->flow_type, "payment_method_update"))
+		return req_fail(r, ERR_PARAM_BAD, NULL, "This link is for another change.");
 	return on ? 0
 		  : req_fail(r, ERR_PARAM_BAD, NULL,
 			     "Updating the payment method is not offered here.");
@@ -1739,7 +2175,7 @@ static int h_card(struct req *r)
 	if (req_write(r, default_pm_fn, &c) != 0)
 		return card_page_error(r, &x, 400);
 	x.notice = "Your new card is now your default payment method.";
-	return portal_page(r, &x, 200, NULL);
+	return x.flow_completed ? flow_finish(r, &x) : portal_page(r, &x, 200, NULL);
 }
 
 /* ---- the page's details (customer_update) ---- */
@@ -1757,6 +2193,10 @@ static int details_fn(struct db *db, void *p)
 						{"phone", "phone"},
 						{"address", "address"},
 						{"tax_id_data", "tax_id"}};
+	if (flow_pending(x)) {
+		json_decref(f);
+		return req_fail(r, ERR_PARAM_BAD, NULL, "This link is for another change.");
+	}
 	const char *refused_field = NULL;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (param_present(r, fields[i][0]) && !allowed(f, fields[i][1]))
@@ -1878,7 +2318,69 @@ static const char *const locales[] = {
     "fr-CA", "hr",    "hu",    "id",	"it", "ja",	"ko",	 "lt",	  "lv",	   "ms",
     "mt",    "nb",    "nl",    "pl",	"pt", "pt-BR",	"ro",	 "ru",	  "sk",	   "sl",
     "sv",    "th",    "tr",    "vi",	"zh", "zh-HK",	"zh-TW", NULL};
+static const struct param_spec flow_redirect_children[] = {
+    {"return_url", PT_STRING, PF_REQUIRED, 2048, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_confirmation_children[] = {
+    {"custom_message", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_after_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"hosted_confirmation", "portal_homepage", "redirect", NULL}, NULL},
+    {"redirect", PT_OBJECT, 0, 0, NULL, flow_redirect_children},
+    {"hosted_confirmation", PT_OBJECT, 0, 0, NULL, flow_confirmation_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_subscription_children[] = {
+    {"subscription", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_confirm_item_children[] = {
+    {"id", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"price", PT_STRING, 0, 5000, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_confirm_discount_children[] = {
+    {"coupon", PT_STRING, 0, 5000, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_confirm_children[] = {
+    {"subscription", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"items", PT_OBJECT_ARRAY, PF_REQUIRED, 1, NULL, flow_confirm_item_children},
+    {"discounts", PT_OBJECT_ARRAY, 0, 1, NULL, flow_confirm_discount_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_coupon_offer_children[] = {
+    {"coupon", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_retention_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"coupon_offer", NULL}, NULL},
+    {"coupon_offer", PT_OBJECT, PF_REQUIRED, 0, NULL, flow_coupon_offer_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_cancel_children[] = {
+    {"subscription", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"retention", PT_OBJECT, 0, 0, NULL, flow_retention_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec flow_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"payment_method_update", "subscription_cancel", "subscription_update",
+			   "subscription_update_confirm", NULL},
+     NULL},
+    {"after_completion", PT_OBJECT, 0, 0, NULL, flow_after_children},
+    {"subscription_cancel", PT_OBJECT, 0, 0, NULL, flow_cancel_children},
+    {"subscription_update", PT_OBJECT, 0, 0, NULL, flow_subscription_children},
+    {"subscription_update_confirm", PT_OBJECT, 0, 0, NULL, flow_confirm_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec session_params[] = {
+    {"flow_data", PT_OBJECT, 0, 0, NULL, flow_children},
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"configuration", PT_STRING, 0, 255, NULL, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
@@ -1895,6 +2397,10 @@ static const struct param_spec cancel_params[] = {
 static const struct param_spec card_params[] = {
     {"nonce", PT_STRING, 0, 64, NULL, NULL},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec retention_params[] = {
+    {"nonce", PT_STRING, 0, 64, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec details_params[] = {
@@ -1920,6 +2426,8 @@ const struct route billing_portal_routes[] = {
     {"POST", "/billing_portal/{acct}/{key}/payment_method", h_card, card_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/billing_portal/{acct}/{key}/details", h_details, details_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/billing_portal/{acct}/{key}/retention", h_retention, retention_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

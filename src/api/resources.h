@@ -792,6 +792,12 @@ int customer_portal_update(struct req *r, struct db *db, const char *id);
  * r->err. */
 int subscription_portal_cancel(struct req *r, struct db *db, const char *id, bool at_period_end,
 			       const char *feedback);
+/* Inside a write: the customer portal's retention offer accepted (a cancel flow's
+ * subscription_cancel[retention][coupon_offer]): `coupon` added to subscription `id`'s
+ * discounts, redeemed now, as an update's discounts[] would (shown: its name in errors);
+ * customer.subscription.updated. 0, or -1 with r->err. */
+int subscription_portal_coupon(struct req *r, struct db *db, const char *id, const char *coupon,
+			       const char *shown);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

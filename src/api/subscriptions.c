@@ -7683,3 +7683,57 @@ int subscription_portal_cancel(struct req *r, struct db *db, const char *id, boo
 		return -1;
 	return sub_emit(r, db, s, "customer.subscription.updated", prev);
 }
+
+int subscription_portal_coupon(struct req *r, struct db *db, const char *id, const char *coupon,
+			       const char *shown)
+{
+	struct one_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	if (!x || !ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->id = id;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	if (str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "The subscription is %s already.",
+				s->status);
+	int64_t now, per = 0;
+	const char *old;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	if (sub_live_discount_ids(r, db, s->id, &old) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the discounts it has are kept (as discounts[n][discount] on an update), the coupon added
+	 */
+	struct discount_spec spec = {.present = true};
+	json_error_t e;
+	json_t *ids = json_loads(old, 0, &e);
+	size_t k;
+	json_t *v;
+	json_array_foreach(ids, k, v)
+	{
+		const char *d = json_string_value(v);
+		if (d && spec.n < DISCOUNTS_MAX - 1) {
+			spec.e[spec.n].discount = arena_strdup(&r->arena, d);
+			spec.e[spec.n++].shown = shown;
+		}
+	}
+	json_decref(ids);
+	spec.e[spec.n].coupon = coupon;
+	spec.e[spec.n++].shown = shown;
+	if (next_total(s, &per) != 0)
+		per = BILLING_AMOUNT_MAX;
+	int n = 0;
+	if (discounts_resolve(r, db, &spec, s->customer, s->currency, per, s->id, now, ds, &n) !=
+		0 ||
+	    discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, s->id, s->customer, now, ds, n, NULL) !=
+		0)
+		return -1;
+	const char *prev = arena_printf(&r->arena, "{\"discounts\":%s}", old);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return sub_emit(r, db, s, "customer.subscription.updated", prev);
+}

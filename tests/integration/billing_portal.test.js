@@ -1,7 +1,8 @@
 'use strict';
 // The customer portal through stripe-node: configurations (create, retrieve, update, list, the
 // default one made on the first session, Stripe's spec), sessions (validation, another
-// merchant's customer or configuration), and the portal page in headless Chromium (Debian's
+// merchant's customer or configuration, deep links: flow_data checked at create, each flow
+// completed in the page and its after_completion followed), and the portal page in headless Chromium (Debian's
 // chromium + playwright-core): the customer's subscription and invoices, a cancel at the
 // period's end or at once through the subscription's own code, a new card that becomes the
 // default, single-use and expiring links, tenants. No card number reaches the store or the log.
@@ -150,8 +151,6 @@ test('sessions: the default configuration made on first use, validation, another
     (e) => e.statusCode === 404 && e.code === 'resource_missing');
   await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: 'javascript:alert(1)' }),
     (e) => e.statusCode === 400 && e.param === 'return_url');
-  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), flow_data: { type: 'payment_method_update' } }),
-    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
 
   await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), on_behalf_of: 'acct_nope' }),
     (e) => e.statusCode === 404 && e.param === 'on_behalf_of');
@@ -442,4 +441,244 @@ test('tenants: a session shows only its customer; another customer\'s subscripti
   const key = s.url.split('/').pop();
   const other = await request({ port: env.port, path: `/billing_portal/${env.merchants[1].id}/${key}` });
   assert.equal(other.status, 404);
+});
+
+test('flow_data: checked at create as Stripe does; the session\'s flow; Stripe\'s shape', async () => {
+  const { customer, sub } = await subscribed();
+  const { sub: othersSub } = await subscribed();
+  const mk = (flow_data, extra = {}) => stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), flow_data, ...extra });
+  const bad = async (flow_data, check, extra) => assert.rejects(mk(flow_data, extra), check, JSON.stringify(flow_data));
+  await bad({ after_completion: { type: 'portal_homepage' } }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'flow_data[type]');
+  await bad({ type: 'pause' }, (e) => e.statusCode === 400 && e.param === 'flow_data[type]');
+  await bad({ type: 'subscription_cancel' }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'flow_data[subscription_cancel]');
+  await bad({ type: 'payment_method_update', subscription_cancel: { subscription: sub.id } }, (e) => e.statusCode === 400 && e.param === 'flow_data[subscription_cancel]');
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: 'sub_nope' } },
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'flow_data[subscription_cancel][subscription]');
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: othersSub.id } },
+    (e) => e.statusCode === 400 && e.param === 'flow_data[subscription_cancel][subscription]' && /does not belong/.test(e.message));
+  const retentionParam = 'flow_data[subscription_cancel][retention][coupon_offer][coupon]';
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: 'nope' } } } },
+    (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === retentionParam);
+  const euros = await stripe.coupons.create({ amount_off: 500, currency: 'eur', duration: 'once' });
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: euros.id } } } },
+    (e) => e.statusCode === 400 && e.param === retentionParam);
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer' } } },
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  await bad({ type: 'payment_method_update', after_completion: { type: 'redirect' } },
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'flow_data[after_completion][redirect][return_url]');
+  await bad({ type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: 'javascript:alert(1)' } } },
+    (e) => e.statusCode === 400 && e.param === 'flow_data[after_completion][redirect][return_url]');
+  await bad({ type: 'payment_method_update', after_completion: { type: 'portal_homepage', redirect: { return_url: back() } } },
+    (e) => e.statusCode === 400 && e.param === 'flow_data[after_completion][redirect]');
+  await bad({ type: 'payment_method_update', after_completion: { type: 'hosted_confirmation', hosted_confirmation: { custom_message: 'x'.repeat(501) } } },
+    (e) => e.statusCode === 400 && e.param === 'flow_data[after_completion][hosted_confirmation][custom_message]');
+  // the configuration must offer the flow; Tender's never offers plan changes
+  const noCard = await stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } });
+  await bad({ type: 'payment_method_update' }, (e) => e.statusCode === 400 && e.param === 'flow_data[type]' && e.message.includes(noCard.id), { configuration: noCard.id });
+  await bad({ type: 'subscription_cancel', subscription_cancel: { subscription: sub.id } },
+    (e) => e.statusCode === 400 && e.param === 'flow_data[type]', { configuration: noCard.id });
+  await bad({ type: 'subscription_update', subscription_update: { subscription: sub.id } }, (e) => e.statusCode === 400 && e.param === 'flow_data[type]');
+  await bad({ type: 'subscription_update_confirm', subscription_update_confirm: { subscription: sub.id, items: [{ id: sub.items.data[0].id, price: yen.id }] } },
+    (e) => e.statusCode === 400 && e.param === 'flow_data[type]');
+  // a canceled subscription, one already set to cancel
+  const { customer: c2, sub: s2 } = await subscribed();
+  await stripe.subscriptions.update(s2.id, { cancel_at_period_end: true });
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: c2.id, return_url: back(), flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: s2.id } } }),
+    (e) => e.statusCode === 400 && e.param === 'flow_data[subscription_cancel][subscription]');
+  await stripe.subscriptions.cancel(s2.id);
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: c2.id, return_url: back(), flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: s2.id } } }),
+    (e) => e.statusCode === 400 && /canceled/.test(e.message));
+  // none of the refusals made a session
+  assert.ok(!(await eventsOf('billing_portal.session.created')).some((e) => e.data.object.customer === c2.id));
+
+  const pm = await mk({ type: 'payment_method_update' });
+  assertStripeShape(pm, 'billing_portal.session');
+  assert.deepEqual(pm.flow, {
+    after_completion: { hosted_confirmation: null, redirect: null, type: 'portal_homepage' },
+    subscription_cancel: null, subscription_update: null, subscription_update_confirm: null, type: 'payment_method_update',
+  });
+  const cancel = await mk({
+    type: 'subscription_cancel', subscription_cancel: { subscription: sub.id },
+    after_completion: { type: 'hosted_confirmation', hosted_confirmation: { custom_message: 'Sorry to see you go.' } },
+  });
+  assertStripeShape(cancel, 'billing_portal.session');
+  assert.deepEqual(cancel.flow, {
+    after_completion: { hosted_confirmation: { custom_message: 'Sorry to see you go.' }, redirect: null, type: 'hosted_confirmation' },
+    subscription_cancel: { retention: null, subscription: sub.id }, subscription_update: null, subscription_update_confirm: null, type: 'subscription_cancel',
+  });
+  const redir = await mk({ type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: `${back()}?done=1` } } });
+  assertStripeShape(redir, 'billing_portal.session');
+  assert.deepEqual(redir.flow.after_completion, { hosted_confirmation: null, redirect: { return_url: `${back()}?done=1` }, type: 'redirect' });
+  // the event carries the flow too
+  const ev = (await eventsOf('billing_portal.session.created')).find((e) => e.data.object.id === cancel.id);
+  assert.deepEqual(ev.data.object.flow, cancel.flow);
+  assertStripeShape(ev.data.object, 'billing_portal.session');
+});
+
+async function fillCard(page, number) {
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Month (MM)').fill('12');
+  await page.getByLabel('Year (YYYY)').fill('2034');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: 'Add card' }).click();
+}
+
+test('flow payment_method_update: the link opens the card form only; the new card becomes the default; then the redirect', async () => {
+  const { customer, sub } = await subscribed();
+  const s = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: { type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: `${back()}?done=1` } } },
+  });
+  const page = await browser.newPage();
+  const res = await page.goto(s.url);
+  assert.equal(res.status(), 200);
+  assert.equal(await page.locator('#flow').getAttribute('class'), 'payment_method_update');
+  assert.equal(await page.locator('#card-last4').textContent(), '4242');
+  // the rest of the portal is hidden while the flow is open
+  assert.equal(await page.locator(`section[id="${sub.id}"]`).count(), 0);
+  assert.equal(await page.locator('#invoices').count(), 0);
+  assert.equal(await page.locator('form[action$="/cancel"]').count(), 0);
+  // another change posted on this link is refused, and changes nothing
+  const nonce = await page.locator('input[name="nonce"]').first().getAttribute('value');
+  const other = await request({ port: env.port, method: 'POST', path: `${new URL(s.url).pathname}/cancel`, body: `nonce=${nonce}&subscription=${sub.id}` });
+  assert.equal(other.status, 400);
+  assert.match(other.body, /another change/);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).cancel_at_period_end, false);
+  // a decline stays in the flow
+  await fillCard(page, '4000000000000002');
+  await page.waitForSelector('#error');
+  assert.match(await page.locator('#error').textContent(), /declined/);
+  assert.equal(await page.locator('#flow').count(), 1);
+  await page.close();
+
+  const s2 = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: { type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: `${back()}?done=1` } } },
+  });
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await Promise.all([p2.waitForURL(/\/account\?done=1$/), fillCard(p2, '5555555555554444')]);
+  const c = await stripe.customers.retrieve(customer.id);
+  const card = await stripe.paymentMethods.retrieve(c.invoice_settings.default_payment_method);
+  assert.equal(card.card.last4, '4444');
+  assert.equal(card.customer, customer.id);
+  await p2.close();
+  const stored = storeSql(env.dataDir, `SELECT flow_done FROM billing_portal_sessions WHERE id = '${s2.id}'`);
+  assert.match(String(stored), /1/);
+});
+
+test('flow subscription_cancel: only that subscription, canceled through the portal\'s code; hosted confirmation, or the home page after', async () => {
+  const { customer, sub } = await subscribed();
+  const extra = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const s = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: {
+      type: 'subscription_cancel', subscription_cancel: { subscription: sub.id },
+      after_completion: { type: 'hosted_confirmation', hosted_confirmation: { custom_message: 'Sorry to see you go <3' } },
+    },
+  });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.locator('#flow').getAttribute('class'), 'subscription_cancel');
+  assert.equal(await page.locator(`section[id="${sub.id}"]`).count(), 1);
+  assert.equal(await page.locator(`section[id="${extra.id}"]`).count(), 0);
+  assert.equal(await page.locator('form[action$="/payment_method"]').count(), 0);
+  assert.equal(await page.locator('#invoices').count(), 0);
+  await page.selectOption('select[name="reason"]', 'unused');
+  await page.getByRole('button', { name: 'Cancel plan' }).click();
+  await page.waitForSelector('#confirmation');
+  assert.equal(await page.locator('#confirmation').textContent(), 'Sorry to see you go <3');
+  assert.equal(await page.locator('#return').getAttribute('href'), back());
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.cancel_at_period_end, true);
+  assert.equal(after.cancellation_details.feedback, 'unused');
+  assert.equal((await stripe.subscriptions.retrieve(extra.id)).cancel_at_period_end, false);
+  const ev = (await eventsOf('customer.subscription.updated')).find((e) => e.data.object.id === sub.id);
+  assert.equal(ev.data.previous_attributes.cancel_at_period_end, false);
+  await page.close();
+
+  // the default after_completion: the portal's home page, whole, with what was done
+  const s2 = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: extra.id } },
+  });
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  assert.equal(await p2.locator(`section[id="${sub.id}"]`).count(), 0);
+  await p2.getByRole('button', { name: 'Cancel plan' }).click();
+  await p2.waitForSelector('#notice');
+  assert.match(await p2.locator('#notice').textContent(), /end of the billing period/);
+  assert.equal(await p2.locator('#flow').count(), 0);
+  assert.equal(await p2.locator(`section[id="${sub.id}"]`).count(), 1);
+  assert.equal(await p2.locator('#invoices').count(), 1);
+  assert.equal(await p2.locator('form[action$="/payment_method"]').count(), 1);
+  assert.equal((await stripe.subscriptions.retrieve(extra.id)).cancel_at_period_end, true);
+  // and the home page's own changes work after the flow
+  await fillCard(p2, '5555555555554444');
+  await p2.waitForSelector('#notice');
+  assert.equal(await p2.locator('#card-last4').textContent(), '4444');
+  await p2.close();
+
+  // the flow's subscription canceled through the API before the link is opened
+  const third = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const s3 = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: third.id } },
+  });
+  await stripe.subscriptions.cancel(third.id);
+  const p3 = await browser.newPage();
+  await p3.goto(s3.url);
+  assert.match(await p3.locator('#no-subscriptions').textContent(), /no longer active/);
+  assert.equal(await p3.locator('form[action$="/cancel"]').count(), 0);
+  assert.equal(await p3.locator('section.subscription').count(), 0);
+  await p3.close();
+});
+
+test('flow subscription_cancel with a retention coupon offer: accepting it discounts the subscription instead; declining cancels', async () => {
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'forever', name: 'Stay 25' });
+  const { customer, sub } = await subscribed();
+  const s = await stripe.billingPortal.sessions.create({
+    customer: customer.id, return_url: back(),
+    flow_data: {
+      type: 'subscription_cancel',
+      subscription_cancel: { subscription: sub.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: coupon.id } } },
+      after_completion: { type: 'redirect', redirect: { return_url: `${back()}?stayed=1` } },
+    },
+  });
+  assertStripeShape(s, 'billing_portal.session');
+  assert.deepEqual(s.flow.subscription_cancel, { retention: { coupon_offer: { coupon: coupon.id }, type: 'coupon_offer' }, subscription: sub.id });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.match(await page.locator('#offer').textContent(), /25% off/);
+  assert.equal(await page.locator(`section[id="${sub.id}"]`).count(), 1);
+  await Promise.all([page.waitForURL(/\/account\?stayed=1$/), page.getByRole('button', { name: 'Accept offer' }).click()]);
+  await page.close();
+  const kept = await stripe.subscriptions.retrieve(sub.id, { expand: ['discounts'] });
+  assert.equal(kept.status, 'active');
+  assert.equal(kept.cancel_at_period_end, false);
+  assert.equal(kept.discounts.length, 1);
+  assert.equal(kept.discounts[0].source.coupon, coupon.id);
+  const ev = (await eventsOf('customer.subscription.updated')).find((e) => e.data.object.id === sub.id);
+  assert.deepEqual(ev.data.previous_attributes.discounts, []);
+  assert.equal(ev.data.object.discounts.length, 1);
+  assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, 1);
+
+  // declined: the cancel goes on as without an offer, and no discount is made
+  const { customer: c2, sub: s2 } = await subscribed();
+  const d = await stripe.billingPortal.sessions.create({
+    customer: c2.id, return_url: back(),
+    flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: s2.id, retention: { type: 'coupon_offer', coupon_offer: { coupon: coupon.id } } } },
+  });
+  const p2 = await browser.newPage();
+  await p2.goto(d.url);
+  assert.equal(await p2.locator('#offer').count(), 1);
+  await p2.getByRole('button', { name: 'Cancel plan' }).click();
+  await p2.waitForSelector('#notice');
+  // the flow is done: the home page, and no offer any more
+  assert.equal(await p2.locator('#offer').count(), 0);
+  await p2.close();
+  const gone = await stripe.subscriptions.retrieve(s2.id);
+  assert.equal(gone.cancel_at_period_end, true);
+  assert.deepEqual(gone.discounts, []);
+  assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, 1);
 });
