@@ -6145,6 +6145,8 @@ struct step_ctx {
 	/* RETRY of a draft: its total with its metered lines' usage as the read found it
 	 * (draft_usage_refresh), which the finalizing write must find again */
 	int64_t draft_total;
+	/* a billing threshold is reached at t (see "billing thresholds") */
+	bool threshold;
 };
 
 /* A renewal's draft `in` of s, its metered lines' usage read again (its hour of grace: events
@@ -6262,6 +6264,9 @@ static int microdeposit_window(struct req *r, struct db *db, struct step_ctx *x)
 	return 0;
 }
 
+static int threshold_reached(struct req *r, struct db *db, const struct subscription *s, int64_t t,
+			     bool *ret);
+
 static int step_read_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -6274,6 +6279,13 @@ static int step_read_fn(struct db *db, void *p)
 	struct billing_state b = sub_state(s, x->has_invoice ? sub_invoice_step(&x->in) : 0);
 	x->action = billing_next_action(&b, &x->due);
 	if (x->action == BILLING_EXPIRE && microdeposit_window(r, db, x) != 0)
+		return -1;
+	/* a billing threshold: only when nothing else is due now and the latest invoice has no
+	 * step of its own left (it goes first; the next report checks again) */
+	x->threshold = false;
+	if ((x->action == BILLING_NONE || x->due > x->t) &&
+	    !(x->has_invoice && sub_invoice_step(&x->in)) && !s->pending_update &&
+	    threshold_reached(r, db, s, x->t, &x->threshold) != 0)
 		return -1;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -6810,6 +6822,207 @@ static int period_end_final(struct req *r, struct step_ctx *x)
 	return change_commit(r, cx);
 }
 
+/* ---- billing thresholds ----
+ * billing_thresholds[amount_gte] (the subscription's) and items[n][billing_thresholds]
+ * [usage_gte] are acted on by the scheduler, as Stripe evaluates them asynchronously after the
+ * usage is reported: a meter event or usage record of a subscription with a threshold brings
+ * its next step forward to the report's time (subscription_thresholds_due, in the report's own
+ * write), and the step reads the usage the current period has accrued so far — each metered
+ * item's, from where its window starts (item_usage_start, the period's start or the previous
+ * threshold invoice's end) to the step's time, priced as the renewal would bill it
+ * (item_usage). When the sum reaches amount_gte, or an item's quantity its usage_gte, a
+ * threshold invoice (billing_reason subscription_threshold) bills those metered lines: a draft
+ * for an hour, then finalized and charged by the RETRY step, as a renewal's. The items' usage
+ * then counts from the threshold invoice's end, so the renewal bills only the rest; with
+ * reset_billing_cycle_anchor=true the period restarts there (its anchor, start and end), when
+ * every item is metered (a licensed item's period, billed in advance, is kept). Nothing is
+ * done while the latest invoice still has a step of its own (a draft's hour, a retry): it goes
+ * first, and the next report checks again. */
+
+/* What the step evaluates: the subscription's amount_gte and reset (0/false: none). */
+static void thresholds_of(const struct subscription *s, int64_t *ret_gte, bool *ret_reset)
+{
+	*ret_gte = 0;
+	*ret_reset = false;
+	if (!s->billing_thresholds)
+		return;
+	json_t *o = json_loads(s->billing_thresholds, 0, NULL);
+	*ret_gte = json_integer_value(json_object_get(o, "amount_gte"));
+	*ret_reset = json_is_true(json_object_get(o, "reset_billing_cycle_anchor"));
+	json_decref(o);
+}
+
+static int64_t item_usage_gte(const struct sub_item *it)
+{
+	if (!it->thresholds)
+		return 0;
+	json_t *o = json_loads(it->thresholds, 0, NULL);
+	int64_t v = json_integer_value(json_object_get(o, "usage_gte"));
+	json_decref(o);
+	return v;
+}
+
+/* s's metered items alone, with the usage window of a threshold invoice at t: the period's
+ * start to t, that second included (the report that brought the step is stamped at t). */
+static void threshold_window(const struct subscription *s, int64_t t, struct subscription *w)
+{
+	*w = *s;
+	w->n_items = 0;
+	for (int i = 0; i < s->n_items; i++)
+		if (item_metered(&s->items[i]))
+			w->items[w->n_items++] = s->items[i];
+	w->partial = false;
+	w->usage_through_end = false;
+	w->usage_start = s->period_start;
+	w->usage_end = t + 1;
+}
+
+/* Whether a threshold of s is reached at t (*ret). 0, or -1 with r->err. */
+static int threshold_reached(struct req *r, struct db *db, const struct subscription *s, int64_t t,
+			     bool *ret)
+{
+	*ret = false;
+	int64_t gte;
+	bool reset, any = false;
+	thresholds_of(s, &gte, &reset);
+	for (int i = 0; i < s->n_items; i++)
+		any = any || (item_metered(&s->items[i]) && item_usage_gte(&s->items[i]) > 0);
+	bool live = str_eq(s->status, "active") || str_eq(s->status, "past_due");
+	if ((!gte && !any) || !live || (s->trial_end && s->trial_end > t) || t < s->period_start ||
+	    t >= s->period_end)
+		return 0;
+	struct subscription *w = arena_alloc(&r->arena, sizeof(*w));
+	if (!w)
+		return req_fail(r, ERR_API, NULL, NULL);
+	threshold_window(s, t, w);
+	int64_t sum = 0;
+	for (int i = 0; i < w->n_items; i++) {
+		int64_t q, a;
+		if (item_usage(r, db, w, &w->items[i], &q, &a) != 0)
+			return -1;
+		if (__builtin_add_overflow(sum, a, &sum))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The usage of %s is too large to invoice.", s->id);
+		int64_t ug = item_usage_gte(&w->items[i]);
+		if (ug > 0 && q >= ug)
+			*ret = true;
+	}
+	if (gte > 0 && sum >= gte)
+		*ret = true;
+	return 0;
+}
+
+static const char SQL_ITEM_USAGE_SINCE[] =
+    "UPDATE subscription_items SET usage_start = $3 WHERE merchant_id = $1 AND id = $2";
+
+/* The threshold invoice's write: the subscription as the read found it, its metered usage up
+ * to x->t invoiced (a draft for an hour, or as pause_collection says), the items' usage counted
+ * from then on, the period restarted when reset_billing_cycle_anchor asks. */
+static int threshold_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	struct subscription *w = arena_alloc(&r->arena, sizeof(*w));
+	if (!s || !w)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sub_load(r, db, x->s.id, true, s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (s->version != x->s.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				s->id);
+	int64_t t = x->t, gte;
+	bool reset;
+	thresholds_of(s, &gte, &reset);
+	id_new_at(x->invoice_id, "in_", t);
+	threshold_window(s, t, w);
+	if (invoice_for_period(r, db, w, t, x->invoice_id, "subscription_threshold", 0, 0,
+			       &x->in) != 0)
+		return -1;
+	/* the usage invoiced now is not billed again: each metered item counts from here */
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		if (!item_metered(it))
+			continue;
+		it->usage_since = t + 1;
+		struct db_stmt *st = db_prepare(db, SQL_ITEM_USAGE_SINCE);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, it->id, -1);
+		db_bind_int64(st, 3, it->usage_since);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	bool all_metered = s->n_items > 0;
+	for (int i = 0; i < s->n_items; i++)
+		all_metered = all_metered && item_metered(&s->items[i]);
+	const char *prev =
+	    arena_printf(&r->arena, "{\"latest_invoice\":%s", json_quote(r, s->latest_invoice));
+	if (reset && all_metered) {
+		/* the billing cycle anchor is the time the threshold was reached */
+		enum billing_interval iv;
+		if (billing_interval_parse(s->interval, &iv) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		prev = arena_printf(
+		    &r->arena, "%s,\"billing_cycle_anchor\":%lld,\"items\":{\"object\":\"list\"}",
+		    prev, (long long)s->anchor);
+		s->anchor = s->period_start = t;
+		s->period_index = 1;
+		if (billing_period_end(t, iv, s->interval_count, 1, &s->period_end) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	prev = prev ? arena_printf(&r->arena, "%s}", prev) : NULL;
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->latest_invoice = x->invoice_id;
+	bool draft = !s->pause_behavior;
+	sub_schedule(s, draft ? t + INVOICE_DRAFT_WINDOW_S : 0);
+	if (sub_save(r, db, s) != 0 ||
+	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return -1;
+	if (draft) {
+		/* finalized and attempted an hour later by a RETRY step, as a renewal's */
+		x->in.status = "draft";
+		x->in.finalized_at = 0;
+		x->in.number = NULL;
+		x->in.next_payment_attempt = t + INVOICE_DRAFT_WINDOW_S;
+		if (invoice_insert(r, db, &x->in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return invoice_emit(r, db, &x->in, "invoice.created");
+	}
+	int64_t due;
+	if (invoice_planned_due(r, db, s->customer, s->currency, x->in.total, &due) != 0)
+		return -1;
+	return invoice_store_paused(r, db, &x->in, s->pause_behavior, due);
+}
+
+#define THRESHOLDS_DUE_WHERE                                                                       \
+	" AND status IN ('active', 'past_due')"                                                    \
+	" AND (next_action_at IS NULL OR next_action_at > $3)"                                     \
+	" AND (billing_thresholds IS NOT NULL OR EXISTS (SELECT 1 FROM subscription_items i"       \
+	" WHERE i.merchant_id = subscriptions.merchant_id AND i.subscription = subscriptions.id"   \
+	" AND i.billing_thresholds IS NOT NULL))"
+static const char SQL_THRESHOLDS_DUE_CUSTOMER[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1"
+    " AND customer = $2" THRESHOLDS_DUE_WHERE;
+static const char SQL_THRESHOLDS_DUE_SUB[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1"
+    " AND id = $2" THRESHOLDS_DUE_WHERE;
+
+int subscription_thresholds_due(struct req *r, struct db *db, const char *customer,
+				const char *subscription, int64_t t)
+{
+	struct db_stmt *st =
+	    db_prepare(db, subscription ? SQL_THRESHOLDS_DUE_SUB : SQL_THRESHOLDS_DUE_CUSTOMER);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, subscription ? subscription : customer, -1);
+	db_bind_int64(st, 3, t);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -6827,6 +7040,12 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		goto out;
 	if (x->s.pending_expires_at && x->s.pending_expires_at <= t) {
 		rc = req_write(&r, pending_expire_fn, x);
+		if (rc == 0)
+			rc = 1;
+		goto out;
+	}
+	if (x->threshold) {
+		rc = req_write(&r, threshold_fn, x);
 		if (rc == 0)
 			rc = 1;
 		goto out;
