@@ -669,16 +669,7 @@ static int pending_interval_next(const struct subscription *s, int64_t since, in
 	json_decref(o);
 	if (bad || count < 1)
 		return -1;
-	/* counted from `since` (not chained), as periods are: a month's end is clamped alone */
-	for (int64_t k = 1;; k++) {
-		int64_t at;
-		if (billing_period_end(since, iv, count, k, &at) != 0)
-			return -1;
-		if (at > from) {
-			*ret = at;
-			return 0;
-		}
-	}
+	return billing_next_after(since, iv, count, from, ret);
 }
 
 /* What the scheduler sees of s, given its latest invoice's next automatic attempt (0: none). */
@@ -7041,9 +7032,8 @@ static int threshold_fn(struct db *db, void *p)
 		enum billing_interval iv;
 		if (billing_interval_parse(s->interval, &iv) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		prev = arena_printf(
-		    &r->arena, "%s,\"billing_cycle_anchor\":%lld,\"items\":{\"object\":\"list\"}",
-		    prev, (long long)s->anchor);
+		prev = arena_printf(&r->arena, "%s,\"billing_cycle_anchor\":%lld", prev,
+				    (long long)s->anchor);
 		s->anchor = s->period_start = t;
 		s->period_index = 1;
 		if (billing_period_end(t, iv, s->interval_count, 1, &s->period_end) != 0)
