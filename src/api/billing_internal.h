@@ -444,6 +444,13 @@ int invoice_debit_settled(struct db *db, struct app *app, struct arena *a, const
  * emitted): its subscription, when that is its latest invoice and it is active, is past_due. 0,
  * or -1 with r->err. */
 int subscription_invoice_overdue(struct req *r, struct db *db, const struct invoice *in);
+/* Usage of `customer` (or of one subscription, when given) was reported at t (its clock's
+ * time): its active and past_due subscriptions with a billing threshold (their own amount_gte or an
+ * item's usage_gte) have their next scheduler step brought forward to t, which checks the
+ * thresholds (subscriptions.c, "billing thresholds"). In the report's write. 0, or -1 with r->err.
+ */
+int subscription_thresholds_due(struct req *r, struct db *db, const char *customer,
+				const char *subscription, int64_t t);
 
 /* The time of an invoice's next automatic step (0: none): an open one's next payment attempt,
  * or an auto-advancing draft's finalization (shown as its next_payment_attempt, as on Stripe). */

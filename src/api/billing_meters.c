@@ -538,6 +538,9 @@ static int event_create_fn(struct db *db, void *arg)
 	if (n == 0)
 		return req_fail(r, ERR_PARAM_BAD, "identifier",
 				"An event with the identifier '%s' already exists.", c->identifier);
+	/* a subscription's billing threshold is checked by its next step, brought to now */
+	if (subscription_thresholds_due(r, db, customer, NULL, now) != 0)
+		return -1;
 	struct json *j = req_json(r);
 	json_obj_open(j);
 	json_kv_str(j, "object", "billing.meter_event");

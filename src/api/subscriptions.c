@@ -263,6 +263,9 @@ struct subscription {
 	/* application_fee_percent in percent_e4 (billing/billing.h), when fee_set */
 	int64_t fee_e4;
 	bool fee_set;
+	/* next_pending_invoice_item_invoice: when the scheduler next invoices its pending invoice
+	 * items by pending_invoice_item_interval (0: no interval) */
+	int64_t next_pending_at;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -380,8 +383,8 @@ static const char SQL_GET[] =
     " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at,"
     " automatic_tax, payment_method_types, billing_cycle_anchor_config, pmo_customer_balance,"
     " cancel_at, cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
-    " application_fee_percent, transfer_data, on_behalf_of, default_source"
-    " FROM subscriptions"
+    " application_fee_percent, transfer_data, on_behalf_of, default_source,"
+    " next_pending_invoice_at FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -393,10 +396,11 @@ static const char SQL_INSERT[] =
     " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax,"
     " payment_method_types, billing_cycle_anchor_config, pmo_customer_balance, cancel_at,"
     " cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
-    " application_fee_percent, transfer_data, on_behalf_of, default_source) VALUES ($1,"
+    " application_fee_percent, transfer_data, on_behalf_of, default_source,"
+    " next_pending_invoice_at) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
     " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39, $40, $41, $42, $43, $44, $45, $46, $47)";
+    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -410,7 +414,7 @@ static const char SQL_UPDATE[] =
     " automatic_tax = $31, payment_method_types = $32, pmo_customer_balance = $33,"
     " cancel_at = $34, cancel_at_prorate = $35, billing_thresholds = $36,"
     " pending_invoice_item_interval = $37, application_fee_percent = $38, transfer_data = $39,"
-    " on_behalf_of = $40, default_source = $41"
+    " on_behalf_of = $40, default_source = $41, next_pending_invoice_at = $42"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
@@ -521,6 +525,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->transfer_data = col_text_dup(a, st, 46);
 		s->on_behalf_of = col_text_dup(a, st, 47);
 		s->default_source = col_text_dup(a, st, 48);
+		s->next_pending_at = db_col_int64_or0(st, 49);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -584,9 +589,10 @@ static void bind_extras(struct db_stmt *st, int first, const struct subscription
 	db_bind_text(st, first + 5, s->transfer_data, -1);
 	db_bind_text(st, first + 6, s->on_behalf_of, -1);
 	db_bind_text(st, first + 7, s->default_source, -1);
+	db_bind_int64_or_null(st, first + 8, s->next_pending_at);
 }
 
-/* SQL_INSERT's parameters (all 47: SQLite binds no gaps) */
+/* SQL_INSERT's parameters (all 48: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -640,6 +646,33 @@ static int64_t sub_invoice_step(const struct invoice *in)
 	return invoice_next_step(in);
 }
 
+/* When s's pending invoice items are next invoiced by its pending_invoice_item_interval (0:
+ * never: no interval, or a subscription that bills nothing more). */
+static int64_t pending_interval_due(const struct subscription *s)
+{
+	bool live = str_eq(s->status, "active") || str_eq(s->status, "past_due") ||
+		    str_eq(s->status, "trialing");
+	return live && s->pending_interval ? s->next_pending_at : 0;
+}
+
+/* The first time after `from` that is a whole number of s's pending_invoice_item_intervals
+ * after `since` (*ret; 0 without an interval). 0, or -1 (out of range). */
+static int pending_interval_next(const struct subscription *s, int64_t since, int64_t from,
+				 int64_t *ret)
+{
+	*ret = 0;
+	if (!s->pending_interval)
+		return 0;
+	json_t *o = json_loads(s->pending_interval, 0, NULL);
+	enum billing_interval iv;
+	int64_t count = json_integer_value(json_object_get(o, "interval_count"));
+	int bad = billing_interval_parse(json_string_value(json_object_get(o, "interval")), &iv);
+	json_decref(o);
+	if (bad || count < 1)
+		return -1;
+	return billing_next_after(since, iv, count, from, ret);
+}
+
 /* What the scheduler sees of s, given its latest invoice's next automatic attempt (0: none). */
 static struct billing_state sub_state(const struct subscription *s, int64_t invoice_next_attempt)
 {
@@ -667,6 +700,13 @@ static void sub_schedule(struct subscription *s, int64_t invoice_next_attempt)
 	/* a pending update is dropped at its expiry (subscription_step) */
 	if (s->pending_expires_at && (!at || s->pending_expires_at < at))
 		at = s->pending_expires_at;
+	/* its pending invoice items are invoiced by pending_invoice_item_interval, not before
+	 * the latest invoice's own step */
+	int64_t pend = pending_interval_due(s);
+	if (pend && pend < invoice_next_attempt)
+		pend = invoice_next_attempt;
+	if (pend && (!at || pend < at))
+		at = pend;
 	s->next_action_at = at;
 }
 
@@ -1215,7 +1255,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	}
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
-	json_kv_null(j, "next_pending_invoice_item_invoice");
+	time_or_null(j, "next_pending_invoice_item_invoice", s->next_pending_at);
 	json_kv_str_or_null(j, "on_behalf_of", s->on_behalf_of);
 	json_key(j, "pause_collection");
 	if (s->pause_behavior) {
@@ -3594,6 +3634,10 @@ static int create_run(struct req *r, struct create_ctx *c)
 		str_copy(c->sc->id, sizeof(c->sc->id), s->id);
 	s->created = s->start_date = t0;
 	s->version = 1;
+	/* pending_invoice_item_interval: its pending items are first invoiced one interval on */
+	if (pending_interval_next(s, t0, t0, &s->next_pending_at) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "pending_invoice_item_interval",
+				"The pending invoice item interval is out of range.");
 	/* backdate_start_date: the subscription, and its first period, began then; its first
 	 * invoice bills from then (see "backdating") */
 	int64_t start = t0;
@@ -3915,6 +3959,16 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 	if (cancel_at_param(r, s, now, pj, &cancel_at_changed) != 0 ||
 	    settings_params(r, s, pj) != 0 || settings_check(r, db, s) != 0)
 		return -1;
+	/* a pending_invoice_item_interval set (or changed) counts from now; unset, none is due */
+	if (param_present(r, "pending_invoice_item_interval")) {
+		if (pj && s->next_pending_at)
+			json_kv_int(pj, "next_pending_invoice_item_invoice", s->next_pending_at);
+		else if (pj)
+			json_kv_null(pj, "next_pending_invoice_item_invoice");
+		if (pending_interval_next(s, now, now, &s->next_pending_at) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "pending_invoice_item_interval",
+					"The pending invoice item interval is out of range.");
+	}
 	if (discount_params(r, db, s, now, pj) != 0)
 		return -1;
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
@@ -6204,6 +6258,11 @@ struct step_ctx {
 	/* RETRY of a draft: its total with its metered lines' usage as the read found it
 	 * (draft_usage_refresh), which the finalizing write must find again */
 	int64_t draft_total;
+	/* a billing threshold is reached at t (see "billing thresholds") */
+	bool threshold;
+	/* next_pending_invoice_item_invoice is due: x->pending (this subscription's pending
+	 * invoice items) are invoiced, if any */
+	bool pending_due;
 };
 
 /* A renewal's draft `in` of s, its metered lines' usage read again (its hour of grace: events
@@ -6321,6 +6380,9 @@ static int microdeposit_window(struct req *r, struct db *db, struct step_ctx *x)
 	return 0;
 }
 
+static int threshold_reached(struct req *r, struct db *db, const struct subscription *s, int64_t t,
+			     bool *ret);
+
 static int step_read_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -6334,15 +6396,33 @@ static int step_read_fn(struct db *db, void *p)
 	x->action = billing_next_action(&b, &x->due);
 	if (x->action == BILLING_EXPIRE && microdeposit_window(r, db, x) != 0)
 		return -1;
+	/* a billing threshold: only when nothing else is due now and the latest invoice has no
+	 * step of its own left (it goes first; the next report checks again) */
+	x->threshold = false;
+	if ((x->action == BILLING_NONE || x->due > x->t) &&
+	    !(x->has_invoice && sub_invoice_step(&x->in)) && !s->pending_update &&
+	    threshold_reached(r, db, s, x->t, &x->threshold) != 0)
+		return -1;
+	/* pending_invoice_item_interval: the same, after a threshold's invoice */
+	int64_t pend = pending_interval_due(s);
+	x->pending_due = !x->threshold && pend && pend <= x->t &&
+			 (x->action == BILLING_NONE || x->due > x->t) &&
+			 !(x->has_invoice && sub_invoice_step(&x->in)) && !s->pending_update;
+	memset(&x->pending, 0, sizeof(x->pending));
+	if (x->pending_due &&
+	    invoice_items_pending_of(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
+		return -1;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
 	/* a new period's invoice takes the customer's pending items (this subscription's and
 	 * those of none) */
-	memset(&x->pending, 0, sizeof(x->pending));
 	x->total = 0;
-	if (x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) {
+	/* (not when a threshold's or the pending items' invoice is made first: x->pending is
+	 * that one's) */
+	if ((x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) && !x->pending_due &&
+	    !x->threshold) {
 		/* the new period's invoice: its lines and the pending items, less the discounts
 		 * it will take at the step's time */
 		struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
@@ -6869,6 +6949,268 @@ static int period_end_final(struct req *r, struct step_ctx *x)
 	return change_commit(r, cx);
 }
 
+/* ---- billing thresholds ----
+ * billing_thresholds[amount_gte] (the subscription's) and items[n][billing_thresholds]
+ * [usage_gte] are acted on by the scheduler, as Stripe evaluates them asynchronously after the
+ * usage is reported: a meter event or usage record of a subscription with a threshold brings
+ * its next step forward to the report's time (subscription_thresholds_due, in the report's own
+ * write), and the step reads the usage the current period has accrued so far — each metered
+ * item's, from where its window starts (item_usage_start, the period's start or the previous
+ * threshold invoice's end) to the step's time, priced as the renewal would bill it
+ * (item_usage). When the sum reaches amount_gte, or an item's quantity its usage_gte, a
+ * threshold invoice (billing_reason subscription_threshold) bills those metered lines: a draft
+ * for an hour, then finalized and charged by the RETRY step, as a renewal's. The items' usage
+ * then counts from the threshold invoice's end, so the renewal bills only the rest; with
+ * reset_billing_cycle_anchor=true the period restarts there (its anchor, start and end), when
+ * every item is metered (a licensed item's period, billed in advance, is kept). Nothing is
+ * done while the latest invoice still has a step of its own (a draft's hour, a retry): it goes
+ * first, and the next report checks again. */
+
+/* What the step evaluates: the subscription's amount_gte and reset (0/false: none). */
+static void thresholds_of(const struct subscription *s, int64_t *ret_gte, bool *ret_reset)
+{
+	*ret_gte = 0;
+	*ret_reset = false;
+	if (!s->billing_thresholds)
+		return;
+	json_t *o = json_loads(s->billing_thresholds, 0, NULL);
+	*ret_gte = json_integer_value(json_object_get(o, "amount_gte"));
+	*ret_reset = json_is_true(json_object_get(o, "reset_billing_cycle_anchor"));
+	json_decref(o);
+}
+
+static int64_t item_usage_gte(const struct sub_item *it)
+{
+	if (!it->thresholds)
+		return 0;
+	json_t *o = json_loads(it->thresholds, 0, NULL);
+	int64_t v = json_integer_value(json_object_get(o, "usage_gte"));
+	json_decref(o);
+	return v;
+}
+
+/* s's metered items alone, with the usage window of a threshold invoice at t: the period's
+ * start to t, that second included (the report that brought the step is stamped at t). */
+static void threshold_window(const struct subscription *s, int64_t t, struct subscription *w)
+{
+	*w = *s;
+	w->n_items = 0;
+	for (int i = 0; i < s->n_items; i++)
+		if (item_metered(&s->items[i]))
+			w->items[w->n_items++] = s->items[i];
+	w->partial = false;
+	w->usage_through_end = false;
+	w->usage_start = s->period_start;
+	w->usage_end = t + 1;
+}
+
+/* Whether a threshold of s is reached at t (*ret). 0, or -1 with r->err. */
+static int threshold_reached(struct req *r, struct db *db, const struct subscription *s, int64_t t,
+			     bool *ret)
+{
+	*ret = false;
+	int64_t gte;
+	bool reset, any = false;
+	thresholds_of(s, &gte, &reset);
+	for (int i = 0; i < s->n_items; i++)
+		any = any || (item_metered(&s->items[i]) && item_usage_gte(&s->items[i]) > 0);
+	bool live = str_eq(s->status, "active") || str_eq(s->status, "past_due");
+	if ((!gte && !any) || !live || (s->trial_end && s->trial_end > t) || t < s->period_start ||
+	    t >= s->period_end)
+		return 0;
+	struct subscription *w = arena_alloc(&r->arena, sizeof(*w));
+	if (!w)
+		return req_fail(r, ERR_API, NULL, NULL);
+	threshold_window(s, t, w);
+	int64_t sum = 0;
+	for (int i = 0; i < w->n_items; i++) {
+		int64_t q, a;
+		if (item_usage(r, db, w, &w->items[i], &q, &a) != 0)
+			return -1;
+		if (__builtin_add_overflow(sum, a, &sum))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The usage of %s is too large to invoice.", s->id);
+		int64_t ug = item_usage_gte(&w->items[i]);
+		if (ug > 0 && q >= ug)
+			*ret = true;
+	}
+	if (gte > 0 && sum >= gte)
+		*ret = true;
+	return 0;
+}
+
+static const char SQL_ITEM_USAGE_SINCE[] =
+    "UPDATE subscription_items SET usage_start = $3 WHERE merchant_id = $1 AND id = $2";
+
+/* The threshold invoice's write: the subscription as the read found it, its metered usage up
+ * to x->t invoiced (a draft for an hour, or as pause_collection says), the items' usage counted
+ * from then on, the period restarted when reset_billing_cycle_anchor asks. */
+static int threshold_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	struct subscription *w = arena_alloc(&r->arena, sizeof(*w));
+	if (!s || !w)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sub_load(r, db, x->s.id, true, s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (s->version != x->s.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				s->id);
+	int64_t t = x->t, gte;
+	bool reset;
+	thresholds_of(s, &gte, &reset);
+	id_new_at(x->invoice_id, "in_", t);
+	threshold_window(s, t, w);
+	if (invoice_for_period(r, db, w, t, x->invoice_id, "subscription_threshold", 0, 0,
+			       &x->in) != 0)
+		return -1;
+	/* the usage invoiced now is not billed again: each metered item counts from here */
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		if (!item_metered(it))
+			continue;
+		it->usage_since = t + 1;
+		struct db_stmt *st = db_prepare(db, SQL_ITEM_USAGE_SINCE);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, it->id, -1);
+		db_bind_int64(st, 3, it->usage_since);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	bool all_metered = s->n_items > 0;
+	for (int i = 0; i < s->n_items; i++)
+		all_metered = all_metered && item_metered(&s->items[i]);
+	const char *prev =
+	    arena_printf(&r->arena, "{\"latest_invoice\":%s", json_quote(r, s->latest_invoice));
+	if (reset && all_metered) {
+		/* the billing cycle anchor is the time the threshold was reached */
+		enum billing_interval iv;
+		if (billing_interval_parse(s->interval, &iv) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		prev = arena_printf(&r->arena, "%s,\"billing_cycle_anchor\":%lld", prev,
+				    (long long)s->anchor);
+		s->anchor = s->period_start = t;
+		s->period_index = 1;
+		if (billing_period_end(t, iv, s->interval_count, 1, &s->period_end) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	prev = prev ? arena_printf(&r->arena, "%s}", prev) : NULL;
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->latest_invoice = x->invoice_id;
+	bool draft = !s->pause_behavior;
+	sub_schedule(s, draft ? t + INVOICE_DRAFT_WINDOW_S : 0);
+	if (sub_save(r, db, s) != 0 ||
+	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return -1;
+	if (draft) {
+		/* finalized and attempted an hour later by a RETRY step, as a renewal's */
+		x->in.status = "draft";
+		x->in.finalized_at = 0;
+		x->in.number = NULL;
+		x->in.next_payment_attempt = t + INVOICE_DRAFT_WINDOW_S;
+		if (invoice_insert(r, db, &x->in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return invoice_emit(r, db, &x->in, "invoice.created");
+	}
+	int64_t due;
+	if (invoice_planned_due(r, db, s->customer, s->currency, x->in.total, &due) != 0)
+		return -1;
+	return invoice_store_paused(r, db, &x->in, s->pause_behavior, due);
+}
+
+#define THRESHOLDS_DUE_WHERE                                                                       \
+	" AND status IN ('active', 'past_due')"                                                    \
+	" AND (next_action_at IS NULL OR next_action_at > $3)"                                     \
+	" AND (billing_thresholds IS NOT NULL OR EXISTS (SELECT 1 FROM subscription_items i"       \
+	" WHERE i.merchant_id = subscriptions.merchant_id AND i.subscription = subscriptions.id"   \
+	" AND i.billing_thresholds IS NOT NULL))"
+static const char SQL_THRESHOLDS_DUE_CUSTOMER[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1"
+    " AND customer = $2" THRESHOLDS_DUE_WHERE;
+static const char SQL_THRESHOLDS_DUE_SUB[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1"
+    " AND id = $2" THRESHOLDS_DUE_WHERE;
+
+int subscription_thresholds_due(struct req *r, struct db *db, const char *customer,
+				const char *subscription, int64_t t)
+{
+	struct db_stmt *st =
+	    db_prepare(db, subscription ? SQL_THRESHOLDS_DUE_SUB : SQL_THRESHOLDS_DUE_CUSTOMER);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, subscription ? subscription : customer, -1);
+	db_bind_int64(st, 3, t);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- pending_invoice_item_interval ----
+ * At next_pending_invoice_item_invoice the scheduler invoices the subscription's pending
+ * invoice items (those naming it, not yet on an invoice), as if POST /v1/invoices were called
+ * for it: billing_reason automatic_pending_invoice_item_invoice, the subscription's discounts
+ * and default tax rates, a draft for an hour, then finalized and charged by the RETRY step as
+ * its other invoices are. With none pending nothing is invoiced. Either way the next time is
+ * one interval on (customer.subscription.updated shows the old one). Like a threshold, it
+ * waits for the latest invoice's own step to be done. */
+static int pending_interval_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sub_load(r, db, x->s.id, true, s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (s->version != x->s.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				s->id);
+	int64_t t = x->t, was = s->next_pending_at;
+	if (pending_interval_next(s, was, t, &s->next_pending_at) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *prev;
+	bool invoiced = x->pending.n > 0;
+	if (invoiced) {
+		id_new_at(x->invoice_id, "in_", t);
+		prev = arena_printf(
+		    &r->arena, "{\"latest_invoice\":%s,\"next_pending_invoice_item_invoice\":%lld}",
+		    json_quote(r, s->latest_invoice), (long long)was);
+		s->latest_invoice = x->invoice_id;
+	} else {
+		prev = arena_printf(&r->arena, "{\"next_pending_invoice_item_invoice\":%lld}",
+				    (long long)was);
+	}
+	bool draft = !s->pause_behavior;
+	sub_schedule(s, invoiced && draft ? t + INVOICE_DRAFT_WINDOW_S : 0);
+	if (!prev || sub_save(r, db, s) != 0 ||
+	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	if (!invoiced)
+		return 0;
+	/* the items read go on it, each as it was read (else the step is done again) */
+	if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0 ||
+	    invoice_for_period(r, db, s, t, x->invoice_id, "automatic_pending_invoice_item_invoice",
+			       -1, x->pending.sum, &x->in) != 0)
+		return -1;
+	if (draft) {
+		x->in.status = "draft";
+		x->in.finalized_at = 0;
+		x->in.number = NULL;
+		x->in.next_payment_attempt = t + INVOICE_DRAFT_WINDOW_S;
+		if (invoice_insert(r, db, &x->in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return invoice_emit(r, db, &x->in, "invoice.created");
+	}
+	int64_t due;
+	if (invoice_planned_due(r, db, s->customer, s->currency, x->in.total, &due) != 0)
+		return -1;
+	return invoice_store_paused(r, db, &x->in, s->pause_behavior, due);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -6890,12 +7232,23 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			rc = 1;
 		goto out;
 	}
+	if (x->threshold || x->pending_due) {
+		rc = req_write(&r, x->threshold ? threshold_fn : pending_interval_fn, x);
+		if (rc == 0)
+			rc = 1;
+		goto out;
+	}
 	if (x->action == BILLING_NONE || x->due > t) {
 		/* due at t by the row, not by the state (its invoice changed by itself: a draft
 		 * finalized by hand, auto_advance turned off): the row is put right */
 		int64_t at = x->action == BILLING_NONE ? 0 : x->due;
 		if (x->s.pending_expires_at && (!at || x->s.pending_expires_at < at))
 			at = x->s.pending_expires_at;
+		/* pending items to invoice later (one due now waits for the latest invoice's step)
+		 */
+		int64_t pend = pending_interval_due(&x->s);
+		if (pend > t && (!at || pend < at))
+			at = pend;
 		rc = 0;
 		if (x->s.next_action_at && x->s.next_action_at <= t && at != x->s.next_action_at) {
 			x->due = at;

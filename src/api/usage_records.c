@@ -216,6 +216,9 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 8, c->set ? "set" : "increment", -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* its subscription's billing thresholds are checked by its next step, brought to now */
+	if (subscription_thresholds_due(r, db, NULL, f.subscription, now) != 0)
+		return -1;
 	struct json *j = req_json(r);
 	json_obj_open(j);
 	json_kv_str(j, "id", id);

@@ -156,6 +156,30 @@ int billing_period_end(int64_t anchor, enum billing_interval iv, int64_t count, 
 	return billing_add(anchor, iv, n, ret);
 }
 
+int billing_next_after(int64_t since, enum billing_interval iv, int64_t count, int64_t after,
+		       int64_t *ret)
+{
+	if (count < 1)
+		return -1;
+	int64_t k = 1;
+	if ((iv == BILLING_DAY || iv == BILLING_WEEK) && after > since) {
+		/* fixed lengths: straight to the period that holds `after` */
+		int64_t step = (iv == BILLING_DAY ? DAY_S : 7 * DAY_S), len;
+		if (__builtin_mul_overflow(step, count, &len))
+			return -1;
+		k = (after - since) / len + 1;
+	}
+	for (;; k++) {
+		int64_t at;
+		if (billing_period_end(since, iv, count, k, &at) != 0)
+			return -1;
+		if (at > after) {
+			*ret = at;
+			return 0;
+		}
+	}
+}
+
 int billing_total(const struct billing_line *lines, int n, int64_t *ret_amounts, int64_t *ret_total)
 {
 	if (n < 0 || (n > 0 && !lines))

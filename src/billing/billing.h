@@ -42,6 +42,13 @@ int billing_anchor_config(int64_t start, enum billing_interval iv, int day_of_mo
 int billing_period_end(int64_t anchor, enum billing_interval iv, int64_t count, int64_t k,
 		       int64_t *ret);
 
+/* The first period end counted from `since` (since + k × count intervals, k >= 1, as
+ * billing_period_end counts them) that is after `after` (the next time a recurring schedule
+ * started at `since` comes due, such as a subscription's pending_invoice_item_interval). 0, or
+ * -1 (count < 1, overflow). */
+int billing_next_after(int64_t since, enum billing_interval iv, int64_t count, int64_t after,
+		       int64_t *ret);
+
 /* One invoice line before it is stored: a price's unit amount × quantity. */
 struct billing_line {
 	int64_t unit_amount; /* minor units, >= 0 */

@@ -530,6 +530,111 @@ test('usage records: created in the clock\'s time, refused where Stripe refuses,
     [fin.total, 2000, may.total, inv.total].sort((a, b) => a - b));
 });
 
+test('billing thresholds: amount_gte invoices the usage so far (subscription_threshold), paid; the renewal bills the rest', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: callsPrice.id }, { price: seat.id }],
+    billing_thresholds: { amount_gte: 1000 },
+  });
+  assert.deepEqual(sub.billing_thresholds, { amount_gte: 1000, reset_billing_cycle_anchor: false });
+  const invoicesOf = async () => (await stripe.invoices.list({ subscription: sub.id, limit: 10 })).data;
+  // below the threshold: nothing is invoiced
+  await clockAdvance(stripe, clock, T0 + 2 * DAY);
+  await meterEvent('api_calls', customer.id, 100); // 5.00
+  await clockAdvance(stripe, clock, T0 + 2 * DAY + 60);
+  assert.equal((await invoicesOf()).length, 1);
+  // reached (12.50 >= 10.00): a threshold invoice of the usage so far, a draft for its hour
+  const reached = T0 + 2 * DAY + 60;
+  await meterEvent('api_calls', customer.id, 150);
+  await clockAdvance(stripe, clock, reached + 60);
+  let s1 = await stripe.subscriptions.retrieve(sub.id);
+  const thr = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(thr.billing_reason, 'subscription_threshold');
+  assert.equal(thr.status, 'draft');
+  assert.equal(thr.subscription, sub.id);
+  assert.equal(thr.total, 1250);
+  shape(thr, 'invoice');
+  const thrLines = (await stripe.invoices.listLineItems(thr.id, { limit: 10 })).data;
+  assert.equal(thrLines.length, 1, 'the metered usage alone, not the seat billed in advance');
+  assert.equal(thrLines[0].pricing.price_details.price, callsPrice.id);
+  assert.deepEqual([thrLines[0].quantity, thrLines[0].amount, thrLines[0].period.start],
+    [250, 1250, T0]);
+  assert.equal(s1.items.data[0].current_period_start, T0, 'the period is not reset');
+  // finalized and charged after its hour, as the subscription's invoices are
+  await clockAdvance(stripe, clock, reached + HOUR + 120);
+  const paid = await stripe.invoices.retrieve(thr.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 1250);
+  shape(paid, 'invoice');
+  // more usage, below the threshold again; the renewal bills only what came after it
+  await meterEvent('api_calls', customer.id, 40);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  s1 = await stripe.subscriptions.retrieve(sub.id);
+  const renewal = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  assert.equal(renewal.status, 'paid');
+  assert.equal(renewal.total, 2000 + 40 * 5);
+  const callsLine = (await stripe.invoices.listLineItems(renewal.id, { limit: 10 })).data
+    .find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual([callsLine.quantity, callsLine.amount], [40, 200]);
+  assert.ok(callsLine.period.start > reached && callsLine.period.start <= reached + 1);
+  const all = await invoicesOf();
+  assert.equal(all.length, 3);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [1250, 2000, 2200]);
+});
+
+test('billing thresholds: reset_billing_cycle_anchor restarts the period; an item\'s usage_gte', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: callsPrice.id }],
+    billing_thresholds: { amount_gte: 500, reset_billing_cycle_anchor: true },
+  });
+  const reached = T0 + 10 * DAY;
+  await clockAdvance(stripe, clock, reached);
+  await meterEvent('api_calls', customer.id, 120); // 6.00
+  await clockAdvance(stripe, clock, reached + HOUR + 60);
+  const s1 = await stripe.subscriptions.retrieve(sub.id);
+  shape(s1, 'subscription');
+  assert.equal(s1.billing_cycle_anchor, reached);
+  assert.equal(s1.items.data[0].current_period_start, reached);
+  assert.equal(s1.items.data[0].current_period_end, APR1 + 10 * DAY);
+  const thr = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(thr.billing_reason, 'subscription_threshold');
+  assert.equal(thr.status, 'paid');
+  assert.equal(thr.amount_paid, 600);
+  shape(thr, 'invoice');
+  // the next renewal comes at the new anchor's month, with the usage after the threshold
+  await meterEvent('api_calls', customer.id, 10);
+  await clockAdvance(stripe, clock, APR1 + 10 * DAY + HOUR + 60);
+  const s2 = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s2.items.data[0].current_period_start, APR1 + 10 * DAY);
+  const cycle = await stripe.invoices.retrieve(s2.latest_invoice);
+  assert.equal(cycle.billing_reason, 'subscription_cycle');
+  assert.equal(cycle.total, 50);
+  assert.equal(cycle.status, 'paid');
+
+  // an item's usage_gte: 3 logins invoice them at once, whatever the amount
+  const other2 = await customerOnClock();
+  const sub2 = await stripe.subscriptions.create({
+    customer: other2.customer.id,
+    items: [{ price: loginsPrice.id, billing_thresholds: { usage_gte: 3 } }, { price: callsPrice.id }],
+  });
+  assert.deepEqual(sub2.items.data[0].billing_thresholds, { usage_gte: 3 });
+  await clockAdvance(stripe, other2.clock, T0 + DAY);
+  for (let i = 0; i < 2; i++) await meterEvent('logins', other2.customer.id, null);
+  await meterEvent('api_calls', other2.customer.id, 1000);
+  await clockAdvance(stripe, other2.clock, T0 + DAY + 60);
+  assert.equal((await stripe.invoices.list({ subscription: sub2.id })).data.length, 1,
+    'the item\'s threshold counts its own usage only');
+  await meterEvent('logins', other2.customer.id, null);
+  await clockAdvance(stripe, other2.clock, T0 + DAY + HOUR + 120);
+  const t2 = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub2.id)).latest_invoice);
+  assert.equal(t2.billing_reason, 'subscription_threshold');
+  assert.equal(t2.status, 'paid');
+  assert.equal(t2.total, 3 * 100 + 1000 * 5, 'every metered item\'s usage so far is invoiced');
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -614,6 +614,53 @@ test('cancel_at in a later period: it renews first, then cancels with that perio
   assert.equal((await stripe.customers.retrieve(d.customer.id)).balance, 0);
 });
 
+test('pending_invoice_item_interval: the scheduler invoices the subscription\'s pending items each interval (test clocks)', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }],
+    pending_invoice_item_interval: { interval: 'week', interval_count: 1 },
+  });
+  shape(sub, 'subscription');
+  assert.equal(sub.next_pending_invoice_item_invoice, T0 + 7 * DAY);
+  // the subscription's item is invoiced on the interval; the customer's own waits for the renewal
+  const mine = await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 500, currency: 'usd' });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 300, currency: 'usd' });
+  await advance(clock, T0 + 7 * DAY + 60);
+  let s1 = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s1.next_pending_invoice_item_invoice, T0 + 14 * DAY);
+  const inv = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(inv.billing_reason, 'automatic_pending_invoice_item_invoice');
+  assert.equal(inv.subscription, sub.id);
+  assert.equal(inv.status, 'draft', 'a draft for an hour, as the subscription\'s invoices');
+  const lines = (await stripe.invoices.listLineItems(inv.id)).data;
+  assert.deepEqual(lines.map((l) => [l.amount, l.parent.invoice_item_details.invoice_item]), [[500, mine.id]]);
+  assert.equal(inv.total, 500);
+  shape(inv, 'invoice');
+  assert.equal((await stripe.invoiceItems.retrieve(mine.id)).invoice, inv.id);
+  await advance(clock, T0 + 7 * DAY + HOUR + 120);
+  const paid = await stripe.invoices.retrieve(inv.id);
+  assert.equal(paid.status, 'paid');
+  await assertConserved(paid);
+  const ev = (await eventsFull(sub.id)).filter((e) => e.type === 'customer.subscription.updated')
+    .find((e) => 'next_pending_invoice_item_invoice' in e.data.previous_attributes);
+  assert.equal(ev.data.previous_attributes.next_pending_invoice_item_invoice, T0 + 7 * DAY);
+  // nothing pending: no invoice, the next time moves on
+  await advance(clock, T0 + 14 * DAY + 60);
+  s1 = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s1.next_pending_invoice_item_invoice, T0 + 21 * DAY);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 2);
+  // the renewal takes the customer's own item
+  await advance(clock, APR1 + HOUR + 120);
+  s1 = await stripe.subscriptions.retrieve(sub.id);
+  const renewal = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  assert.equal(renewal.total, 3000 + 300);
+  assert.equal(renewal.status, 'paid');
+  // unset: none due
+  const un = await stripe.subscriptions.update(sub.id, { pending_invoice_item_interval: '' });
+  assert.equal(un.next_pending_invoice_item_invoice, null);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -1163,6 +1163,7 @@ test('billing_thresholds, pending_invoice_item_interval, default_source, off_ses
   shape(sub, 'subscription');
   assert.deepEqual(sub.billing_thresholds, { amount_gte: 50000, reset_billing_cycle_anchor: false });
   assert.deepEqual(sub.pending_invoice_item_interval, { interval: 'week', interval_count: 2 });
+  assert.equal(sub.next_pending_invoice_item_invoice, sub.created + 14 * DAY);
   assert.equal(sub.cancel_at, T0 + 40 * DAY);
   assert.equal(sub.default_source, null);
   assert.equal(sub.application_fee_percent, null);
@@ -1177,6 +1178,7 @@ test('billing_thresholds, pending_invoice_item_interval, default_source, off_ses
   shape(up, 'subscription');
   assert.deepEqual(up.billing_thresholds, { amount_gte: 70000, reset_billing_cycle_anchor: true });
   assert.equal(up.pending_invoice_item_interval, null);
+  assert.equal(up.next_pending_invoice_item_invoice, null);
   assert.equal(up.default_source, own.id);
   assert.equal(up.cancel_at, null);
   const evs = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 }).autoPagingToArray({ limit: 10000 }))
@@ -1184,6 +1186,7 @@ test('billing_thresholds, pending_invoice_item_interval, default_source, off_ses
   assert.deepEqual(evs[0].data.previous_attributes, {
     billing_thresholds: { amount_gte: 50000, reset_billing_cycle_anchor: false },
     pending_invoice_item_interval: { interval: 'week', interval_count: 2 },
+    next_pending_invoice_item_invoice: sub.created + 14 * DAY,
     default_source: null, cancel_at: T0 + 40 * DAY, canceled_at: T0,
   });
   assert.deepEqual(evs[0].data.object.billing_thresholds, up.billing_thresholds);

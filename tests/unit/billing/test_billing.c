@@ -62,6 +62,28 @@ Test(billing, periods_count_from_the_anchor_not_from_the_last_period)
 	cr_assert_eq(billing_period_end(anchor, BILLING_MONTH, 1, 0, &end), -1);
 }
 
+Test(billing, next_after_counts_from_since)
+{
+	int64_t since = utc(2025, 1, 31, 12, 0, 0), at = 0;
+	/* the first end after `since` itself is one interval on */
+	cr_assert_eq(billing_next_after(since, BILLING_MONTH, 1, since, &at), 0);
+	cr_assert_eq(at, utc(2025, 2, 28, 12, 0, 0));
+	/* an end equal to `after` is not after it; the anchor's day comes back in March */
+	cr_assert_eq(billing_next_after(since, BILLING_MONTH, 1, utc(2025, 2, 28, 12, 0, 0), &at),
+		     0);
+	cr_assert_eq(at, utc(2025, 3, 31, 12, 0, 0));
+	cr_assert_eq(billing_next_after(since, BILLING_WEEK, 2, since + 15 * 86400, &at), 0);
+	cr_assert_eq(at, since + 28 * 86400);
+	cr_assert_eq(billing_next_after(since, BILLING_DAY, 1, since + 86400, &at), 0);
+	cr_assert_eq(at, since + 2 * 86400);
+	cr_assert_eq(billing_next_after(since, BILLING_DAY, 1, since - 5 * 86400, &at), 0);
+	cr_assert_eq(at, since + 86400);
+	cr_assert_eq(billing_next_after(since, BILLING_YEAR, 1, utc(2030, 6, 1, 0, 0, 0), &at), 0);
+	cr_assert_eq(at, utc(2031, 1, 31, 12, 0, 0));
+	cr_assert_eq(billing_next_after(since, BILLING_MONTH, 0, since, &at), -1);
+	cr_assert_eq(billing_next_after(since, BILLING_DAY, 1, INT64_MAX - 10, &at), -1);
+}
+
 Test(billing, refuses_overflow_and_out_of_range)
 {
 	int64_t out = 42;
