@@ -165,14 +165,11 @@ static int extra_items_parse(struct req *r, struct preview_ctx *x)
 		bool has_unit = param_present(r, P("unit_amount"));
 		const char *price = param_str(r, P("price"));
 		bool has_price = price && *price;
-		if (has_amount + has_unit + has_price != 1)
-			return req_fail(r,
-					has_amount + has_unit + has_price ? ERR_PARAM_BAD
-									  : ERR_PARAM_MISSING,
-					shown, "%s",
-					has_amount + has_unit + has_price
-					    ? "Pass exactly one of amount, unit_amount and price."
-					    : shown);
+		int given = has_amount + has_unit + has_price;
+		if (given != 1)
+			return req_fail(r, given ? ERR_PARAM_BAD : ERR_PARAM_MISSING, shown, "%s",
+					given ? "Pass exactly one of amount, unit_amount and price."
+					      : shown);
 		ii->quantity = 1;
 		if (param_int(r, P("quantity"), &ii->quantity) == 1) {
 			if (has_amount)

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the form decoder (src/http/form.c).
- * fuzz-sources: src/http/form.c src/core/arena.c src/core/redact.c
+ * fuzz-sources: src/http/form.c src/core/arena.c src/core/buf.c src/core/redact.c
  * fuzz-libs: -lcrypto
  *
  * For any bytes, form_parse must not crash, leak or overrun, and:
