@@ -892,7 +892,7 @@ static const char *const token_keys[] = {"business_type", "company", "individual
 static int take_account_token(struct req *r)
 {
 	const char *tok = param_str(r, "account_token");
-	return tok ? connect_token_apply(r, tok, "account", "account_token", token_keys) : 0;
+	return tok ? connect_token_apply(r, tok, "account", "account_token", token_keys, NULL) : 0;
 }
 
 static int use_account_token(struct req *r, struct db *db)

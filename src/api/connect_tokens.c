@@ -295,15 +295,24 @@ static int apply_fn(struct db *db, void *arg)
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
-int connect_token_apply(struct req *r, const char *id, const char *type, const char *param,
-			const char *const *keys)
+/* Stripe's refusal of a detail sent beside the token that carries it */
+static int beside_token(struct req *r, const char *key, const char *type)
 {
-	for (const char *const *k = keys; *k; k++)
+	return req_fail(r, ERR_PARAM_BAD, key,
+			"Parameter '%s' cannot be used in conjunction with %s %s token.", key,
+			strchr("aeiou", type[0]) ? "an" : "a", type);
+}
+
+int connect_token_apply(struct req *r, const char *id, const char *type, const char *param,
+			const char *const *keys, const struct param_spec *carried)
+{
+	for (const char *const *k = keys; k && *k; k++)
 		if (param_present(r, *k))
-			return req_fail(r, ERR_PARAM_BAD, *k,
-					"Parameter '%s' cannot be used in conjunction with an %s "
-					"token.",
-					*k, type);
+			return beside_token(r, *k, type);
+	/* every detail the token's spec carries, but metadata, which is the object's own */
+	for (const struct param_spec *p = carried; p && p->name; p++)
+		if (strcmp(p->name, "metadata") != 0 && param_present(r, p->name))
+			return beside_token(r, p->name, type);
 	struct id_ctx x = {.r = r, .id = id};
 	if (req_read(r, apply_fn, &x) != 0)
 		return -1;

@@ -31,12 +31,13 @@ int connect_tokens_h_retrieve(struct req *r);
 /*
  * Before a write that takes `param` (account_token, person_token): reads token id of r's merchant,
  * which must be of type (`account` / `person`) and unused, and puts its parameters in front of
- * r->params (req_params_graft) as if the request had sent them. A request naming any of keys
- * (NULL-terminated) itself is refused as Stripe refuses it ("Parameter 'x' cannot be used in
- * conjunction with an account token."). 0, or -1 with r->err.
+ * r->params (req_params_graft) as if the request had sent them. A request naming itself any of
+ * keys (NULL-terminated, or NULL) or of the parameters of carried (a spec, or NULL; its metadata
+ * aside) is refused as Stripe refuses it ("Parameter 'x' cannot be used in conjunction with an
+ * account token."). 0, or -1 with r->err.
  */
 int connect_token_apply(struct req *r, const char *id, const char *type, const char *param,
-			const char *const *keys);
+			const char *const *keys, const struct param_spec *carried);
 /* Inside that write: marks the token used, once (a conditional update): 0, or -1 with r->err
  * (used meanwhile: token_already_used). */
 int connect_token_use(struct req *r, struct db *db, const char *id, const char *param);

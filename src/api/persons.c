@@ -498,21 +498,12 @@ static int p_emit(struct req *r, struct db *db, const struct person *p, const ch
 }
 
 /* person_token: the person's parameters as the token carries them, applied as if sent
- * (connect_tokens.c) before the write, and used up in it */
-/* clang-format off */
-static const char *const token_keys[] = {
-	"first_name", "last_name", "email", "phone", "dob", "address", "id_number", "ssn_last_4",
-	"relationship", "first_name_kana", "first_name_kanji", "last_name_kana", "last_name_kanji",
-	"maiden_name", "gender", "nationality", "political_exposure", "registered_address",
-	"address_kana", "address_kanji", "full_name_aliases", "id_number_secondary", "verification",
-	"documents", NULL,
-};
-/* clang-format on */
-
+ * (connect_tokens.c) before the write, and used up in it; any of person_params sent beside it
+ * (metadata aside) is refused, as on Stripe */
 static int take_person_token(struct req *r)
 {
 	const char *tok = param_str(r, "person_token");
-	return tok ? connect_token_apply(r, tok, "person", "person_token", token_keys) : 0;
+	return tok ? connect_token_apply(r, tok, "person", "person_token", NULL, person_params) : 0;
 }
 
 static int use_person_token(struct req *r, struct db *db)
