@@ -208,6 +208,7 @@ static int create_fn(struct db *db, void *p)
 	if (check_room(r, db) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	webhooks_endpoints_changed(); /* what this write's events see */
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -303,6 +304,7 @@ static int update_fn(struct db *db, void *p)
 	if (param_bool(r, "disabled", &disabled) == 1)
 		e->status = disabled ? "disabled" : "enabled";
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	webhooks_endpoints_changed(); /* what this write's events see */
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -329,6 +331,7 @@ static int delete_fn(struct db *db, void *p)
 	struct ctx *c = p;
 	struct req *r = c->r;
 	struct db_stmt *st = db_prepare(db, SQL_DELETE);
+	webhooks_endpoints_changed(); /* what this write's events see */
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);

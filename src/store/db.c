@@ -1,5 +1,6 @@
 #include "store/db_impl.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,23 @@ void db_tally_event(struct db *db, const char *type)
 		b->tally_cap = cap;
 	}
 	b->tally[b->tally_len++] = c;
+}
+
+static atomic_uint_fast64_t job_ids;
+
+void db_job_begin(struct db *db)
+{
+	db->job = atomic_fetch_add_explicit(&job_ids, 1, memory_order_relaxed) + 1;
+}
+
+void db_job_end(struct db *db)
+{
+	db->job = 0;
+}
+
+uint64_t db_job(const struct db *db)
+{
+	return db->job;
 }
 
 void db_tally_publish(struct db *db)

@@ -91,6 +91,12 @@ int db_counter_add(struct db *db, const char *sql, const char *update, const cha
  * transaction commits (src/metrics/metrics.h), never for one rolled back or run again. */
 void db_tally_event(struct db *db, const char *type);
 
+/* The write callback running on this connection: a number no other run of a callback has had
+ * (each rerun of a job gets a new one), 0 outside any (reads, the CLI's own transactions). What a
+ * callback reads more than once and nothing else can change within that one transaction may be
+ * kept for its duration under this number (webhooks_outbox's endpoints). */
+uint64_t db_job(const struct db *db);
+
 /* The shape of most single-object statements, $1 = merchant_id and $2 = id (or another key).
  * db_row_by_id steps sql to its first row: DB_OK with *ret_st on it (the caller reads its
  * columns, then db_reset), DB_NOTFOUND (no row; reset already), or < 0. db_run_by_id runs a

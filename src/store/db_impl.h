@@ -32,6 +32,7 @@ struct db_counters;
 struct db {
 	const struct db_ops *ops;
 	struct db_counters *counters; /* non-NULL: db_counter_add defers (db_counters_enable) */
+	uint64_t job;		      /* the write callback running on it (db_job), 0: none */
 };
 
 struct db_stmt {
@@ -55,6 +56,10 @@ void db_counters_discard(struct db *db);
 /* Hands the committed transaction's event tally (db_tally_event) to the metrics and empties
  * it: call right after a successful COMMIT. */
 void db_tally_publish(struct db *db);
+/* A store's write callback begins / ends on this connection (db_job): called around each run of
+ * one (a rerun of a rolled-back job is a new job). */
+void db_job_begin(struct db *db);
+void db_job_end(struct db *db);
 bool db_counters_pending(struct db *db);
 
 /* SQLite backend (store/sqlite_db.c) */

@@ -679,7 +679,9 @@ static int attempt(struct pg_store *s, int i, const char *begin, struct tx *t)
 		store_set_current_shard(i);
 		if (t->writing)
 			in_write_callback = 1;
+		db_job_begin(db);
 		rc = t->fn(db, t->ctx);
+		db_job_end(db);
 		in_write_callback = 0;
 		store_set_current_shard(0);
 	}

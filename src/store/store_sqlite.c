@@ -191,7 +191,9 @@ static int run_jobs(struct db *db, struct write_job **jobs, size_t n, int savepo
 			return RUN_ABORTED;
 		size_t mark = db_counters_mark(db);
 		in_writer_callback = 1;
+		db_job_begin(db);
 		j->rc = j->fn(db, j->ctx);
+		db_job_end(db);
 		in_writer_callback = 0;
 		if (!sqlite_db_in_tx(db))
 			/* SQLite rolled the whole transaction back (I/O error, disk full): every

@@ -400,11 +400,9 @@ static int delivery_put(struct db *db, const char *merchant_id, const char *even
 	return db_step_done(st);
 }
 
-/* The ids of merchant_id's enabled endpoints in the mode, of the kind connect says, whose filter
- * takes type: at most WEBHOOK_ENDPOINTS_MAX (creation keeps a merchant at that many per mode, so
- * none is ever left out). Returns how many, or -1. */
-static int endpoints_matching(struct db *db, const char *merchant_id, int livemode, int connect,
-			      const char *type, char ids[WEBHOOK_ENDPOINTS_MAX][ID_MAX])
+/* endpoints_matching read straight from the table, for endpoints too many or too long to keep */
+static int endpoints_scan(struct db *db, const char *merchant_id, int livemode, int connect,
+			  const char *type, char ids[WEBHOOK_ENDPOINTS_MAX][ID_MAX])
 {
 	int n = 0, rc = DB_DONE;
 	struct db_stmt *st = db_prepare(db, connect ? SQL_ENDPOINTS_CONNECT : SQL_ENDPOINTS_OWN);
@@ -419,6 +417,92 @@ static int endpoints_matching(struct db *db, const char *merchant_id, int livemo
 	}
 	db_reset(st);
 	return rc == DB_ROW || rc == DB_DONE ? n : -1;
+}
+
+/* One write's endpoints of a kind, kept for the rest of that write (db_job). A payment appends
+ * three events and each asked the same question of the same transaction, ~2,800 instructions
+ * apiece on the group-commit writer. Within one job only an endpoint write of that same job can
+ * change the answer, and it drops what is kept (webhooks_endpoints_changed); another job, a
+ * rerun of this one after a rollback, another connection, or a read outside any job (db_job 0)
+ * reads again. Rows whose filters do not fit `ev` are not kept (read each time, as before). */
+struct endpoint_rows {
+	const struct db *db;
+	uint64_t job; /* 0: nothing kept */
+	int livemode, n;
+	char merchant[ID_MAX];
+	char ids[WEBHOOK_ENDPOINTS_MAX][ID_MAX];
+	int ev_at[WEBHOOK_ENDPOINTS_MAX]; /* offset in ev, -1: no filter */
+	char ev[4096];
+};
+static _Thread_local struct endpoint_rows kept[2]; /* [connect] */
+
+void webhooks_endpoints_changed(void)
+{
+	kept[0].job = kept[1].job = 0;
+}
+
+/* Reads merchant_id's enabled endpoints of the kind into k. Returns 0, 1 when they are too many
+ * or their filters too long to keep (k is then unusable), or -1. */
+static int endpoints_read(struct db *db, const char *merchant_id, int livemode, int connect,
+			  struct endpoint_rows *k)
+{
+	int rc = DB_DONE, full = 0;
+	size_t used = 0;
+	k->job = 0;
+	k->n = 0;
+	struct db_stmt *st = db_prepare(db, connect ? SQL_ENDPOINTS_CONNECT : SQL_ENDPOINTS_OWN);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, livemode ? 1 : 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		size_t len = 0;
+		const char *ev = db_col_text(st, 1, &len);
+		if (k->n == WEBHOOK_ENDPOINTS_MAX || (ev && len >= sizeof(k->ev) - used)) {
+			full = 1;
+			break;
+		}
+		str_copy(k->ids[k->n], ID_MAX, db_col_text(st, 0, NULL));
+		k->ev_at[k->n] = -1;
+		if (ev) {
+			memcpy(k->ev + used, ev, len);
+			k->ev[used + len] = '\0';
+			k->ev_at[k->n] = (int)used;
+			used += len + 1;
+		}
+		k->n++;
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return -1;
+	return full;
+}
+
+/* The ids of merchant_id's enabled endpoints in the mode, of the kind connect says, whose filter
+ * takes type: at most WEBHOOK_ENDPOINTS_MAX (creation keeps a merchant at that many per mode, so
+ * none is ever left out). Returns how many, or -1. */
+static int endpoints_matching(struct db *db, const char *merchant_id, int livemode, int connect,
+			      const char *type, char ids[WEBHOOK_ENDPOINTS_MAX][ID_MAX])
+{
+	struct endpoint_rows *k = &kept[connect ? 1 : 0];
+	uint64_t job = db_job(db);
+	if (!(job && k->job == job && k->db == db && k->livemode == livemode &&
+	      strcmp(k->merchant, merchant_id) == 0)) {
+		int full = endpoints_read(db, merchant_id, livemode, connect, k);
+		if (full < 0)
+			return -1;
+		if (full)
+			return endpoints_scan(db, merchant_id, livemode, connect, type, ids);
+		k->db = db;
+		k->livemode = livemode;
+		str_copy(k->merchant, ID_MAX, merchant_id);
+		k->job = job; /* 0 outside a job: read again next time */
+	}
+	int n = 0;
+	for (int i = 0; i < k->n; i++)
+		if (k->ev_at[i] >= 0 && webhook_filter_matches(k->ev + k->ev_at[i], type))
+			str_copy(ids[n++], ID_MAX, k->ids[i]);
+	return n;
 }
 
 /* The last merchant platform_of answered on this thread, and its platform ("" for none). */

@@ -94,4 +94,8 @@ int webhooks_resend(struct store *s, const char *event_id, const char *endpoint_
 /* worker.c: tells a running worker that deliveries were queued (called by the outbox). */
 void webhooks_kick(void);
 
+/* A webhook endpoint was created, changed or deleted in the current write: what webhooks_outbox
+ * kept of the endpoints for that write is dropped (webhooks.c, struct endpoint_rows). */
+void webhooks_endpoints_changed(void);
+
 #endif

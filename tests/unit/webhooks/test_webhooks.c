@@ -456,6 +456,91 @@ Test(outbox, queues_one_delivery_per_matching_enabled_endpoint_in_the_same_mode,
 	buf_release(&out);
 }
 
+/* What webhooks_outbox keeps of one write's endpoints lasts that write only: a later write
+ * reads the table again (here an endpoint added in between without webhooks_endpoints_changed,
+ * as another node or the webhook worker would add or change one), and inside one write an
+ * endpoint write drops it. */
+struct kept_ctx {
+	char first[ID_MAX], second[ID_MAX];
+	int add; /* 1: add an endpoint between the two events, and say so */
+};
+
+static int ep_add(struct db *db, const char *id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EP);
+	db_bind_text(st, 1, "acct_k", -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, "[\"*\"]", -1);
+	db_bind_text(st, 4, "enabled", -1);
+	db_bind_int64(st, 5, 0);
+	db_bind_int64(st, 6, 0);
+	return db_step_done(st) == DB_OK ? 0 : -1;
+}
+
+static int kept_fn(struct db *db, void *p)
+{
+	struct kept_ctx *c = p;
+	struct event_origin o = {NULL, NULL, 0};
+	if (event_append(db, "acct_k", &o, "customer.created", "cus_1", "{}", 2, NULL, 1,
+			 c->first) != 0)
+		return -1;
+	if (c->add) {
+		if (ep_add(db, "we_k2") != 0)
+			return -1;
+		webhooks_endpoints_changed();
+	}
+	return event_append(db, "acct_k", &o, "customer.updated", "cus_1", "{}", 2, NULL, 1,
+			    c->second);
+}
+
+static int ep_add_fn(struct db *db, void *p)
+{
+	(void)p;
+	return ep_add(db, "we_k1");
+}
+
+struct pending_ctx {
+	const char *event_id;
+	int64_t pending;
+};
+
+static int pending_fn(struct db *db, void *p)
+{
+	struct pending_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_PENDING);
+	db_bind_text(st, 1, "acct_k", -1);
+	db_bind_text(st, 2, c->event_id, -1);
+	cr_assert_eq(db_step(st), DB_ROW);
+	c->pending = db_col_int64(st, 0);
+	db_reset(st);
+	return 0;
+}
+
+static int64_t pending_of(const char *event_id)
+{
+	struct pending_ctx c = {event_id, -1};
+	cr_assert_eq(store_read(ost, "acct_k", pending_fn, &c), 0);
+	return c.pending;
+}
+
+Test(outbox, endpoints_are_kept_for_one_write_only, .init = outbox_setup, .fini = outbox_teardown)
+{
+	struct kept_ctx a = {"", "", 0};
+	cr_assert_eq(store_write(ost, "acct_k", kept_fn, &a), 0);
+	/* added by a write of its own, which does not say so */
+	cr_assert_eq(store_write(ost, "acct_k", ep_add_fn, NULL), 0);
+	struct kept_ctx b = {"", "", 0};
+	cr_assert_eq(store_write(ost, "acct_k", kept_fn, &b), 0);
+	struct kept_ctx c = {"", "", 1};
+	cr_assert_eq(store_write(ost, "acct_k", kept_fn, &c), 0);
+	cr_assert_eq(pending_of(a.first), 0);
+	cr_assert_eq(pending_of(a.second), 0);
+	cr_assert_eq(pending_of(b.first), 1, "a later write reads the endpoints again");
+	cr_assert_eq(pending_of(b.second), 1);
+	cr_assert_eq(pending_of(c.first), 1);
+	cr_assert_eq(pending_of(c.second), 2, "an endpoint written in the write is seen");
+}
+
 static int append_fail_fn(struct db *db, void *p)
 {
 	append_fn(db, p);
