@@ -2674,6 +2674,30 @@ static const struct param_spec list_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+/* the update's: metadata, and the ones only a session of Stripe.js's own page takes, declared so
+ * that they get update_fn's answer rather than parameter_unknown */
+static const struct param_spec update_line_item_children[] = {
+    {"id", PT_STRING, 0, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"adjustable_quantity", PT_OBJECT, 0, 0, NULL, checkout_adjustable_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_collected_children[] = {
+    {"shipping_details", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"line_items", PT_OBJECT_ARRAY, 0, 20, NULL, update_line_item_children},
+    {"shipping_options", PT_OBJECT_ARRAY, PF_EMPTYABLE, 5, NULL, shipping_option_children},
+    {"collected_information", PT_OBJECT, 0, 0, NULL, update_collected_children},
+    {"payment_intent_data", PT_OBJECT, 0, 0, NULL, pi_data_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 int checkout_shipping_countries(struct req *r, struct checkout_shipping *ship)
 {
@@ -4013,6 +4037,55 @@ static int h_expire(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, expire_fn, &x);
+}
+
+/* POST /v1/checkout/sessions/{id} (stripe-node's checkout.sessions.update): a session's
+ * `metadata`, at any status, as Stripe takes it (keys merged, '' unsets one, metadata='' all of
+ * them). The other parameters Stripe has for it (line_items, shipping_options,
+ * collected_information, payment_intent_data) change a session whose page the merchant's own
+ * code runs (ui_mode embedded or custom, with Stripe.js); Tender's sessions are all its own
+ * hosted page, so those are refused. Stripe sends no event for an update. */
+static const char SQL_SET_METADATA[] =
+    "UPDATE checkout_sessions SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
+
+static int update_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	static const char *const custom_only[] = {"line_items", "shipping_options",
+						  "collected_information", "payment_intent_data"};
+	for (size_t i = 0; i < sizeof(custom_only) / sizeof(custom_only[0]); i++)
+		if (param_present(r, custom_only[i]))
+			return req_fail(
+			    r, ERR_PARAM_BAD, custom_only[i],
+			    "`%s` can only be updated on a Checkout Session with "
+			    "`ui_mode` `embedded` or `custom`; this one's page is hosted "
+			    "(`ui_mode` `hosted`).",
+			    custom_only[i]);
+	const char *meta = x->s.metadata;
+	if (metadata_apply(r, x->s.metadata, "metadata", &meta) != 0)
+		return -1;
+	if (strcmp(meta, x->s.metadata) != 0) {
+		struct db_stmt *st = db_prepare(db, SQL_SET_METADATA);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, x->s.id, -1);
+		db_bind_text(st, 3, meta, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		x->s.metadata = meta;
+	}
+	session_render(r, db, r->merchant_id, &x->s, "", req_json(r));
+	return 0;
+}
+
+static int h_update(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
 }
 
 static const char SQL_CURSOR[] =
@@ -7558,6 +7631,7 @@ const struct route checkout_routes[] = {
     {"POST", "/v1/checkout/sessions", h_create, create_params, 0},
     {"GET", "/v1/checkout/sessions", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/checkout/sessions/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/checkout/sessions/{id}", h_update, update_params, 0},
     {"GET", "/v1/checkout/sessions/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
     {"POST", "/v1/checkout/sessions/{id}/expire", h_expire, no_params, 0},
     {"GET", "/checkout/{acct}/{cs}", h_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},

@@ -91,6 +91,37 @@ test('the settings are kept and shown as Stripe shows them; defaults stay as bef
   assert.deepEqual(await stripe.checkout.sessions.retrieve(s.id), s);
 });
 
+test('update: metadata merged and kept at any status; what only a Stripe.js page takes is refused', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({ metadata: { order: '17', cart: 'a' } }));
+  const u = await stripe.checkout.sessions.update(s.id, { metadata: { cart: '', note: 'gift' } });
+  assert.deepEqual(u.metadata, { order: '17', note: 'gift' });
+  assert.equal(u.amount_total, s.amount_total);
+  assertStripeShape(u, 'checkout.session');
+  assert.deepEqual(await stripe.checkout.sessions.retrieve(s.id), u);
+  const book2 = { id: (await stripe.checkout.sessions.listLineItems(s.id)).data[0].id, quantity: 3 };
+  const refusals = [
+    [{ line_items: [book2] }, 'line_items'],
+    [{ shipping_options: [{ shipping_rate: 'shr_nope' }] }, 'shipping_options'],
+    [{ collected_information: { shipping_details: { name: 'A', address: { line1: '1 Main', country: 'US' } } } }, 'collected_information'],
+    [{ payment_intent_data: { description: 'x' } }, 'payment_intent_data'],
+  ];
+  for (const [params, param] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.update(s.id, params), (e) => {
+      assert.equal(e.statusCode, 400, param);
+      assert.equal(e.param, param);
+      assert.match(e.message, /ui_mode/);
+      return true;
+    });
+  }
+  await assert.rejects(stripe.checkout.sessions.update(s.id, { metadata: { x: '1' }, bogus: 1 }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  await assert.rejects(stripe.checkout.sessions.update('cs_test_nope', { metadata: { x: '1' } }), (e) => e.statusCode === 404);
+  await stripe.checkout.sessions.expire(s.id);
+  const e = await stripe.checkout.sessions.update(s.id, { metadata: '' });
+  assert.equal(e.status, 'expired');
+  assert.deepEqual(e.metadata, {});
+  assert.deepEqual((await stripe.checkout.sessions.retrieve(s.id)).metadata, {});
+});
+
 test('refused settings make no session', async () => {
   const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
   const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
