@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/bank_sources.h"
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/financial_connections.h"
@@ -33,6 +34,7 @@
 #include "merchant/connect.h"
 #include "merchant/merchant.h"
 #include "payments/connect.h"
+#include "vault/card_source.h"
 #include "vault/payment_method.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
@@ -531,6 +533,10 @@ static int prerender_succeeded(struct confirm_ctx *c)
 {
 	struct req *r = c->r;
 	if (!c->insert_first || !c->capture || !c->ca.decision.approved || c->require_3ds)
+		return 0;
+	/* a customer's card source (card_…) is shown as the charge's `source`, which only a
+	 * rendering with the store can give: its events are rendered in the write */
+	if (c->pi0.payment_method && card_source_id(c->pi0.payment_method))
 		return 0;
 	if (payments_card_choose_pm(r, &c->ca) != 0)
 		return -1;
@@ -1426,6 +1432,15 @@ static int invoice_create_fn(struct db *db, void *p)
 
 int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 {
+	/* a customer's bank account source (ba_…, a subscription's or customer's default_source,
+	 * or pay's source): Stripe debits one through a PaymentIntent only under a mandate, which
+	 * Tender's legacy bank accounts never have (their ACH debits are POST /v1/charges'), so
+	 * its answer is Stripe's for a missing mandate; nothing is written */
+	if (pv->pm_id && bank_source_id(pv->pm_id))
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"This PaymentIntent requires a mandate, but no existing mandate "
+				"was found. Collect mandate acceptance from the customer and try "
+				"again, providing acceptance data in the mandate_data parameter.");
 	struct confirm_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;

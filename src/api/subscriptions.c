@@ -2502,9 +2502,10 @@ static int create_read_fn(struct db *db, void *p)
 						      s->items[i].data));
 	if (add_items_read(r, db, &c->add, cur && cur[0] ? cur : NULL) != 0)
 		return -1;
-	/* the payment method: the subscription's own (attached to the customer), else the
-	 * customer's default. A checkout's card is the buyer's, just made: attached to the
-	 * customer by its payment's write (or the trial's) */
+	/* the payment method: the subscription's own (attached to the customer), else its
+	 * default_source, else the customer's default PaymentMethod, else the customer's
+	 * default_source (Stripe's order, billing_pay_with). A checkout's card is the buyer's, just
+	 * made: attached to the customer by its payment's write (or the trial's) */
 	if (c->co) {
 		s->default_payment_method = c->pm;
 	} else if (c->pm) {
@@ -2522,7 +2523,8 @@ static int create_read_fn(struct db *db, void *p)
 					c->pm);
 		s->default_payment_method = c->pm;
 	} else {
-		c->pm = cf.default_pm;
+		/* its own default_source, else its customer's default (billing_pay_with) */
+		c->pm = invoice_pay_with(r, NULL, NULL, s->default_source, &cf);
 	}
 	/* a payment link's session: the link's Connect terms are the subscription's */
 	if (c->co && c->co->payment_link) {
@@ -4900,7 +4902,7 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	x->pm = invoice_pay_with(r, NULL, s->default_payment_method, s->default_source, &cf);
 	return 0;
 }
 
@@ -6415,7 +6417,10 @@ static int step_read_fn(struct db *db, void *p)
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	/* a retry pays the latest invoice, whose own default_payment_method or default_source (set
+	 * while it was a draft, or since) comes first; a new invoice has none */
+	x->pm = invoice_pay_with(r, x->has_invoice && x->action == BILLING_RETRY ? &x->in : NULL,
+				 s->default_payment_method, s->default_source, &cf);
 	/* a new period's invoice takes the customer's pending items (this subscription's and
 	 * those of none) */
 	x->total = 0;
