@@ -34,7 +34,6 @@
 #include "merchant/connect.h"
 #include "merchant/merchant.h"
 #include "payments/connect.h"
-#include "vault/card_source.h"
 #include "vault/payment_method.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
@@ -533,10 +532,6 @@ static int prerender_succeeded(struct confirm_ctx *c)
 {
 	struct req *r = c->r;
 	if (!c->insert_first || !c->capture || !c->ca.decision.approved || c->require_3ds)
-		return 0;
-	/* a customer's card source (card_…) is shown as the charge's `source`, which only a
-	 * rendering with the store can give: its events are rendered in the write */
-	if (c->pi0.payment_method && card_source_id(c->pi0.payment_method))
 		return 0;
 	if (payments_card_choose_pm(r, &c->ca) != 0)
 		return -1;

@@ -645,13 +645,13 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (rc != DB_OK)
 		return rc;
 	kv_raw_or(j, "shipping", ch->shipping, NULL);
-	/* Stripe's legacy `source`: the card (or bank account) object of a charge paid with a
-	 * customer's card source (card_…, through the Charges API or a PaymentIntent: an invoice's
-	 * paid by a default_source, whose charge's events payment_intents.c renders in its write,
-	 * with the store; or ba_…, through the Charges API), shown with the charge's customer even
-	 * once the card was deleted; null for a card that is not a source */
+	/* Stripe's legacy `source`: the card (or bank account) object of a charge made through
+	 * the Charges API with a customer's card source (card_…, or ba_…), shown with the charge's
+	 * customer even once the card was deleted; null for a PaymentIntent's charge (rendered
+	 * before its write too, without a store: payment_intents.c) and for a card that is not a
+	 * source */
 	json_key(j, "source");
-	rc = db && card_source_id(ch->payment_method)
+	rc = db && !ch->payment_intent && card_source_id(ch->payment_method)
 		 ? card_source_render(db, merchant_id, ch->payment_method, ch->customer, j)
 	     /* a customer's bank account source (ACH, api/bank_sources.c), deleted ones too */
 	     : db && !ch->payment_intent && bank_source_id(ch->payment_method)
