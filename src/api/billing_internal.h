@@ -246,9 +246,17 @@ int invoice_number_next(struct req *r, struct db *db, const char *customer, cons
 struct billing_customer {
 	bool found;
 	const char *email, *name, *default_pm, *test_clock, *currency;
+	const char *default_source; /* its default_source (a card, bank account or source) */
 };
 int billing_customer_get(struct req *r, struct db *db, const char *id,
 			 struct billing_customer *ret);
+/* What pays an invoice when no payment names it, in Stripe's order (billing/billing.h,
+ * billing_pay_with): in's own default_payment_method and default_source (in NULL: an invoice
+ * being made, which has none), its subscription's default_payment_method and default_source
+ * (sub_pm, sub_source; NULL: none), its customer's invoice_settings.default_payment_method and
+ * default_source (cf). A PaymentMethod or a source id; NULL: none. */
+const char *invoice_pay_with(struct req *r, const struct invoice *in, const char *sub_pm,
+			     const char *sub_source, const struct billing_customer *cf);
 
 /* ---- invoice items (invoice_items.c) ---- */
 

@@ -82,8 +82,8 @@ static const char SQL_COUNT_FOR_CUSTOMER[] =
     /* a revision is numbered after the invoice it revises, not in the sequence */
     " AND (settings IS NULL OR settings NOT LIKE '%\"from_invoice\":{%')";
 static const char SQL_BILLING_CUSTOMER[] =
-    "SELECT email, name, default_payment_method, test_clock, deleted, currency FROM customers"
-    " WHERE merchant_id = $1 AND id = $2";
+    "SELECT email, name, default_payment_method, test_clock, deleted, currency, default_source"
+    " FROM customers WHERE merchant_id = $1 AND id = $2";
 
 int billing_customer_get(struct req *r, struct db *db, const char *id, struct billing_customer *c)
 {
@@ -101,6 +101,7 @@ int billing_customer_get(struct req *r, struct db *db, const char *id, struct bi
 		c->default_pm = col_text_dup(&r->arena, st, 2);
 		c->test_clock = col_text_dup(&r->arena, st, 3);
 		c->currency = col_text_dup(&r->arena, st, 5);
+		c->default_source = col_text_dup(&r->arena, st, 6);
 	}
 	db_reset(st);
 	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
@@ -1673,34 +1674,48 @@ static int h_lines(struct req *r)
 /* ---- pay ---- */
 
 static const char SQL_SUB_PM[] =
-    "SELECT s.default_payment_method, c.default_payment_method FROM customers c"
+    "SELECT s.default_payment_method, s.default_source, c.default_payment_method,"
+    " c.default_source FROM customers c"
     " LEFT JOIN subscriptions s ON s.merchant_id = c.merchant_id AND s.id = $3"
     " WHERE c.merchant_id = $1 AND c.id = $2";
 
-/* The payment method an invoice is paid with by default: its own default_payment_method, else
- * its own default_source (invoice_settings.c), else its subscription's, else its customer's
- * invoice_settings.default_payment_method (NULL: none). */
+const char *invoice_pay_with(struct req *r, const struct invoice *in, const char *sub_pm,
+			     const char *sub_source, const struct billing_customer *cf)
+{
+	struct billing_pay_levels l = {
+	    .invoice_pm = in ? invoice_setting_str(r, in, "default_payment_method") : NULL,
+	    .invoice_source = in ? invoice_setting_str(r, in, "default_source") : NULL,
+	    .subscription_pm = sub_pm,
+	    .subscription_source = sub_source,
+	    .customer_pm = cf->default_pm,
+	    .customer_source = cf->default_source,
+	};
+	return billing_pay_with(&l);
+}
+
+/* The payment method (or source) an invoice is paid with by default, in Stripe's order
+ * (billing_pay_with): its own default_payment_method and default_source (invoice_settings.c),
+ * its subscription's, its customer's invoice_settings.default_payment_method, then the
+ * customer's default_source (NULL: none). */
 static const char *default_pm(struct req *r, struct db *db, const struct invoice *in)
 {
-	const char *own = invoice_setting_str(r, in, "default_payment_method");
-	if (!own)
-		own = invoice_setting_str(r, in, "default_source");
-	if (own)
-		return own;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_PM);
 	if (!st)
 		return NULL;
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, in->customer, -1);
 	db_bind_text(st, 3, in->subscription ? in->subscription : "", -1);
-	const char *pm = NULL;
+	const char *sub_pm = NULL, *sub_source = NULL;
+	struct billing_customer cf;
+	memset(&cf, 0, sizeof(cf));
 	if (db_step(st) == DB_ROW) {
-		pm = col_text_dup(&r->arena, st, 0);
-		if (!pm)
-			pm = col_text_dup(&r->arena, st, 1);
+		sub_pm = col_text_dup(&r->arena, st, 0);
+		sub_source = col_text_dup(&r->arena, st, 1);
+		cf.default_pm = col_text_dup(&r->arena, st, 2);
+		cf.default_source = col_text_dup(&r->arena, st, 3);
 	}
 	db_reset(st);
-	return pm;
+	return invoice_pay_with(r, in, sub_pm, sub_source, &cf);
 }
 
 static int pay_load_fn(struct db *db, void *p)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/bank_sources.h"
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/financial_connections.h"
@@ -1426,6 +1427,15 @@ static int invoice_create_fn(struct db *db, void *p)
 
 int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 {
+	/* a customer's bank account source (ba_…, a subscription's or customer's default_source,
+	 * or pay's source): Stripe debits one through a PaymentIntent only under a mandate, which
+	 * Tender's legacy bank accounts never have (their ACH debits are POST /v1/charges'), so
+	 * its answer is Stripe's for a missing mandate; nothing is written */
+	if (pv->pm_id && bank_source_id(pv->pm_id))
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"This PaymentIntent requires a mandate, but no existing mandate "
+				"was found. Collect mandate acceptance from the customer and try "
+				"again, providing acceptance data in the mandate_data parameter.");
 	struct confirm_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;

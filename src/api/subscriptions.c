@@ -2502,9 +2502,10 @@ static int create_read_fn(struct db *db, void *p)
 						      s->items[i].data));
 	if (add_items_read(r, db, &c->add, cur && cur[0] ? cur : NULL) != 0)
 		return -1;
-	/* the payment method: the subscription's own (attached to the customer), else the
-	 * customer's default. A checkout's card is the buyer's, just made: attached to the
-	 * customer by its payment's write (or the trial's) */
+	/* the payment method: the subscription's own (attached to the customer), else its
+	 * default_source, else the customer's default PaymentMethod, else the customer's
+	 * default_source (Stripe's order, billing_pay_with). A checkout's card is the buyer's, just
+	 * made: attached to the customer by its payment's write (or the trial's) */
 	if (c->co) {
 		s->default_payment_method = c->pm;
 	} else if (c->pm) {
@@ -2522,7 +2523,8 @@ static int create_read_fn(struct db *db, void *p)
 					c->pm);
 		s->default_payment_method = c->pm;
 	} else {
-		c->pm = cf.default_pm;
+		/* its own default_source, else its customer's default (billing_pay_with) */
+		c->pm = invoice_pay_with(r, NULL, NULL, s->default_source, &cf);
 	}
 	/* a payment link's session: the link's Connect terms are the subscription's */
 	if (c->co && c->co->payment_link) {
@@ -4232,6 +4234,19 @@ static int h_update(struct req *r)
 
 static int next_total(const struct subscription *s, int64_t *ret);
 
+/* A new period of s from t, as billing_cycle_anchor=now starts one (an update's reset, a
+ * threshold's reset_billing_cycle_anchor): its anchor and start t, its end one interval on.
+ * 0, or -1 (its interval unknown, or the end out of range). */
+static int period_restart(struct subscription *s, int64_t t)
+{
+	enum billing_interval iv;
+	if (billing_interval_parse(s->interval, &iv) != 0)
+		return -1;
+	s->anchor = s->period_start = t;
+	s->period_index = 1;
+	return billing_period_end(t, iv, s->interval_count, 1, &s->period_end);
+}
+
 struct change_ctx {
 	struct req *r;
 	struct sub_change *c;
@@ -4762,9 +4777,7 @@ static int change_read_fn(struct db *db, void *p)
 	if (x->reset) {
 		/* the new period starts now: its anchor, its end */
 		x->pr_t = c->proration_date ? x->pr_t : x->t;
-		s->anchor = s->period_start = x->t;
-		s->period_index = 1;
-		if (billing_period_end(x->t, iv, s->interval_count, 1, &s->period_end) != 0)
+		if (period_restart(s, x->t) != 0)
 			return req_fail(r, ERR_PARAM_BAD, "items",
 					"The billing period is out of range.");
 	}
@@ -4900,7 +4913,7 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	x->pm = invoice_pay_with(r, NULL, s->default_payment_method, s->default_source, &cf);
 	return 0;
 }
 
@@ -6415,7 +6428,10 @@ static int step_read_fn(struct db *db, void *p)
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	/* a retry pays the latest invoice, whose own default_payment_method or default_source (set
+	 * while it was a draft, or since) comes first; a new invoice has none */
+	x->pm = invoice_pay_with(r, x->has_invoice && x->action == BILLING_RETRY ? &x->in : NULL,
+				 s->default_payment_method, s->default_source, &cf);
 	/* a new period's invoice takes the customer's pending items (this subscription's and
 	 * those of none) */
 	x->total = 0;
@@ -6961,8 +6977,10 @@ static int period_end_final(struct req *r, struct step_ctx *x)
  * threshold invoice (billing_reason subscription_threshold) bills those metered lines: a draft
  * for an hour, then finalized and charged by the RETRY step, as a renewal's. The items' usage
  * then counts from the threshold invoice's end, so the renewal bills only the rest; with
- * reset_billing_cycle_anchor=true the period restarts there (its anchor, start and end), when
- * every item is metered (a licensed item's period, billed in advance, is kept). Nothing is
+ * reset_billing_cycle_anchor=true the period restarts there (its anchor, start and end), as
+ * billing_cycle_anchor=now on an update restarts it: the licensed items' unused time of the
+ * old period is credited (prorations on the threshold invoice) and their new period billed in
+ * advance on it, beside the metered usage. Nothing is
  * done while the latest invoice still has a step of its own (a draft's hour, a retry): it goes
  * first, and the next report checks again. */
 
@@ -7063,8 +7081,50 @@ static int threshold_fn(struct db *db, void *p)
 	thresholds_of(s, &gte, &reset);
 	id_new_at(x->invoice_id, "in_", t);
 	threshold_window(s, t, w);
-	if (invoice_for_period(r, db, w, t, x->invoice_id, "subscription_threshold", 0, 0,
-			       &x->in) != 0)
+	const char *prev =
+	    arena_printf(&r->arena, "{\"latest_invoice\":%s", json_quote(r, s->latest_invoice));
+	/* reset_billing_cycle_anchor: a new period from t, as an update's billing_cycle_anchor=now
+	 * starts one (period_restart), its licensed items' unused time of the old period credited
+	 * by the update's own prorations (proration_add; metered items have none) and their new
+	 * period billed in advance on this invoice, beside the metered usage so far */
+	struct change_ctx *cx = NULL;
+	if (reset) {
+		cx = arena_alloc(&r->arena, sizeof(*cx));
+		if (!cx || !prev)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(cx, 0, sizeof(*cx));
+		cx->r = r;
+		cx->old = cx->s = *s;
+		cx->t = cx->pr_t = t;
+		for (int i = 0; i < s->n_items; i++)
+			if (proration_add(cx, &s->items[i], -1) != 0)
+				return -1;
+		prev = arena_printf(&r->arena, "%s,\"billing_cycle_anchor\":%lld", prev,
+				    (long long)s->anchor);
+		if (period_restart(s, t) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		/* the invoice: every item, the licensed ones for the new period, the metered
+		 * ones for their usage window (threshold_window's) */
+		w->n_items = s->n_items;
+		for (int i = 0; i < s->n_items; i++)
+			w->items[i] = s->items[i];
+		w->anchor = s->anchor;
+		w->period_index = s->period_index;
+		w->period_start = s->period_start;
+		w->period_end = s->period_end;
+	}
+	/* the credits, on this invoice (taxed at their item's rates, as an update's): stored
+	 * first, as a change's are, so that its total takes them */
+	for (int i = 0; cx && i < cx->n_pr; i++) {
+		struct invoice_item ii = cx->pr[i];
+		ii.invoice = x->invoice_id;
+		if (invoice_item_insert(r, db, &ii) != 0 ||
+		    (ii.subscription_item &&
+		     tax_links_copy(r, db, ii.subscription_item, ii.id) != 0))
+			return -1;
+	}
+	if (invoice_for_period(r, db, w, t, x->invoice_id, "subscription_threshold", 0,
+			       cx ? cx->pr_sum : 0, &x->in) != 0)
 		return -1;
 	/* the usage invoiced now is not billed again: each metered item counts from here */
 	for (int i = 0; i < s->n_items; i++) {
@@ -7079,23 +7139,6 @@ static int threshold_fn(struct db *db, void *p)
 		db_bind_text(st, 2, it->id, -1);
 		db_bind_int64(st, 3, it->usage_since);
 		if (db_step_done(st) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
-	bool all_metered = s->n_items > 0;
-	for (int i = 0; i < s->n_items; i++)
-		all_metered = all_metered && item_metered(&s->items[i]);
-	const char *prev =
-	    arena_printf(&r->arena, "{\"latest_invoice\":%s", json_quote(r, s->latest_invoice));
-	if (reset && all_metered) {
-		/* the billing cycle anchor is the time the threshold was reached */
-		enum billing_interval iv;
-		if (billing_interval_parse(s->interval, &iv) != 0)
-			return req_fail(r, ERR_API, NULL, NULL);
-		prev = arena_printf(&r->arena, "%s,\"billing_cycle_anchor\":%lld", prev,
-				    (long long)s->anchor);
-		s->anchor = s->period_start = t;
-		s->period_index = 1;
-		if (billing_period_end(t, iv, s->interval_count, 1, &s->period_end) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	prev = prev ? arena_printf(&r->arena, "%s}", prev) : NULL;

@@ -440,3 +440,13 @@ int billing_discount_lines(int64_t percent_e4, int64_t amount_off, int64_t *rema
 	*ret_total = total;
 	return 0;
 }
+
+const char *billing_pay_with(const struct billing_pay_levels *l)
+{
+	const char *order[] = {l->invoice_pm,	       l->invoice_source, l->subscription_pm,
+			       l->subscription_source, l->customer_pm,	  l->customer_source};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (order[i] && order[i][0])
+			return order[i];
+	return NULL;
+}

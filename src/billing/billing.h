@@ -156,4 +156,18 @@ void billing_percent_format(int64_t percent_e4, char *out, size_t size);
 int billing_discount_lines(int64_t percent_e4, int64_t amount_off, int64_t *remaining,
 			   const bool *eligible, int n, int64_t *ret_amounts, int64_t *ret_total);
 
+/* ---- what pays an invoice ----
+ *
+ * Stripe's order for the payment method (or legacy source) an invoice is charged with when no
+ * payment names one: the invoice's own default_payment_method, its default_source, its
+ * subscription's default_payment_method, that one's default_source, its customer's
+ * invoice_settings.default_payment_method, the customer's default_source. The first of them
+ * set (not NULL, not "") pays; NULL when none is. Pure: the caller reads the six levels. */
+struct billing_pay_levels {
+	const char *invoice_pm, *invoice_source;
+	const char *subscription_pm, *subscription_source;
+	const char *customer_pm, *customer_source;
+};
+const char *billing_pay_with(const struct billing_pay_levels *l);
+
 #endif

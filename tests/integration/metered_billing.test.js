@@ -635,6 +635,63 @@ test('billing thresholds: reset_billing_cycle_anchor restarts the period; an ite
   assert.equal(t2.total, 3 * 100 + 1000 * 5, 'every metered item\'s usage so far is invoiced');
 });
 
+test('billing thresholds: reset_billing_cycle_anchor with a licensed item restarts the period as billing_cycle_anchor=now does: its unused time credited, its new period billed with the usage', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: callsPrice.id }, { price: seat.id, quantity: 2 }],
+    billing_thresholds: { amount_gte: 500, reset_billing_cycle_anchor: true },
+  });
+  const seatItem = sub.items.data.find((it) => it.price.id === seat.id).id;
+  const reached = T0 + 10 * DAY;
+  const newEnd = APR1 + 10 * DAY; // Mar 11 + 1 month
+  await clockAdvance(stripe, clock, reached);
+  await meterEvent('api_calls', customer.id, 120); // 6.00
+  await clockAdvance(stripe, clock, reached + HOUR + 60);
+  const s1 = await stripe.subscriptions.retrieve(sub.id);
+  shape(s1, 'subscription');
+  assert.equal(s1.billing_cycle_anchor, reached);
+  for (const it of s1.items.data) assert.deepEqual([it.current_period_start, it.current_period_end], [reached, newEnd]);
+  const thr = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(thr.billing_reason, 'subscription_threshold');
+  assert.deepEqual([thr.period_start, thr.period_end], [reached, newEnd]);
+  // the seats' unused 21 of 31 days credited (-4000 × 21/31, rounded), their new period billed
+  const credit = -Math.round(4000 * (APR1 - reached) / (APR1 - T0));
+  assert.equal(credit, -2710);
+  const lines = (await stripe.invoices.listLineItems(thr.id, { limit: 10 })).data;
+  assert.equal(lines.length, 3);
+  const usage = lines.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual([usage.quantity, usage.amount, usage.period.start], [120, 600, T0]);
+  const seats = lines.filter((l) => l.pricing.price_details.price === seat.id);
+  const ahead = seats.find((l) => l.amount > 0);
+  assert.deepEqual([ahead.quantity, ahead.amount, ahead.period], [2, 4000, { start: reached, end: newEnd }]);
+  const back = seats.find((l) => l.amount < 0);
+  assert.deepEqual([back.quantity, back.amount, back.period], [2, credit, { start: reached, end: APR1 }]);
+  assert.match(back.description, /^Unused time on 2 × /);
+  assert.equal(back.parent.type, 'invoice_item_details');
+  assert.equal(back.parent.invoice_item_details.proration, true);
+  assert.equal(back.parent.invoice_item_details.subscription, sub.id);
+  assert.equal(thr.total, 600 + 4000 + credit);
+  assert.deepEqual([thr.status, thr.amount_paid], ['paid', 600 + 4000 + credit]);
+  shape(thr, 'invoice');
+  // the credit is an invoice item of that invoice, not left pending for the next one
+  const items = (await stripe.invoiceItems.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(items.map((ii) => [ii.amount, ii.invoice, ii.proration, ii.subscription_item ?? ii.parent?.subscription_details?.subscription_item]),
+    [[credit, thr.id, true, seatItem]]);
+  const ev = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 }).autoPagingToArray({ limit: 10000 }))
+    .filter((e) => e.data.object.id === sub.id && e.data.previous_attributes.billing_cycle_anchor !== undefined);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.previous_attributes.billing_cycle_anchor, T0);
+  // the next renewal at the new anchor: the seats in advance, the usage since the threshold
+  await meterEvent('api_calls', customer.id, 10);
+  await clockAdvance(stripe, clock, newEnd + HOUR + 60);
+  const s2 = await stripe.subscriptions.retrieve(sub.id);
+  const cycle = await stripe.invoices.retrieve(s2.latest_invoice);
+  assert.equal(cycle.billing_reason, 'subscription_cycle');
+  assert.deepEqual([cycle.status, cycle.total], ['paid', 4000 + 50]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [1890, 4000, 4050]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

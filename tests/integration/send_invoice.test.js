@@ -501,6 +501,66 @@ test('default_payment_method and default_source: an invoice is paid with its own
   assert.equal((await stripe.invoices.update(d.id, { default_payment_method: '' })).default_payment_method, null);
 });
 
+test('what pays an invoice, Stripe\'s order: its own default_payment_method, its default_source, its subscription\'s, its customer\'s; a bank account source: Stripe\'s missing mandate', async () => {
+  // a customer with a card source (its default_source) and a default PaymentMethod
+  const customer = await stripe.customers.create({ email: 'order@example.com', source: 'tok_visa' });
+  const cusSource = customer.default_source;
+  const cusPm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+  await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: cusPm.id } });
+  const subSource = await stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });
+  const subPm = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id });
+  const invSource = await stripe.customers.createSource(customer.id, { source: 'tok_amex' });
+  const invPm = await stripe.paymentMethods.attach('pm_card_amex', { customer: customer.id });
+  const price = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Order' },
+  });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 30,
+    default_payment_method: subPm.id, default_source: subSource.id,
+  });
+  // a manual invoice of the subscription (its pending item), paid with nothing named
+  const payOne = async (own) => {
+    await stripe.invoiceItems.create({ customer: customer.id, subscription: sub.id, amount: 700, currency: 'usd' });
+    const inv = await stripe.invoices.create({ customer: customer.id, subscription: sub.id, ...own });
+    const paid = await stripe.invoices.pay(inv.id, { expand: ['payments'] });
+    assert.equal(paid.status, 'paid');
+    const { payments, ...rest } = paid;
+    shape(rest);
+    return (await stripe.paymentIntents.retrieve(payments.data[0].payment.payment_intent)).payment_method;
+  };
+  // each level pays while the ones before it are unset, and before every one after it
+  assert.equal(await payOne({ default_payment_method: invPm.id, default_source: invSource.id }), invPm.id);
+  assert.equal(await payOne({ default_source: invSource.id }), invSource.id);
+  assert.equal(await payOne({}), subPm.id);
+  await stripe.subscriptions.update(sub.id, { default_payment_method: '' });
+  assert.equal(await payOne({}), subSource.id);
+  await stripe.subscriptions.update(sub.id, { default_source: '' });
+  assert.equal(await payOne({}), cusPm.id);
+  await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: '' } });
+  assert.equal(await payOne({}), cusSource);
+
+  // a verified bank account as the customer's default_source: an invoice's PaymentIntent debits
+  // one only under a mandate, which a legacy bank account has none of (Stripe's answer)
+  const banked = await stripe.customers.create({ email: 'bank@example.com' });
+  const tok = await stripe.tokens.create({
+    bank_account: {
+      country: 'US', currency: 'usd', routing_number: '110000000', account_number: '000123456789',
+      account_holder_name: 'Jenny Rosen', account_holder_type: 'individual',
+    },
+  });
+  const ba = await stripe.customers.createSource(banked.id, { source: tok.id });
+  await stripe.customers.verifySource(banked.id, ba.id, { amounts: [32, 45] });
+  assert.equal((await stripe.customers.retrieve(banked.id)).default_source, ba.id);
+  const open = await stripe.invoices.finalizeInvoice((await draft(banked)).id);
+  const refused = await stripe.invoices.pay(open.id).then(() => null, (e) => e);
+  assert.equal(refused.statusCode, 400);
+  assert.match(refused.message, /requires a mandate/);
+  await assert.rejects(stripe.invoices.pay(open.id, { source: ba.id }), (e) => e.statusCode === 400 && /mandate/.test(e.message));
+  const still = await stripe.invoices.retrieve(open.id);
+  assert.deepEqual([still.status, still.amount_paid, still.attempt_count], ['open', 0, 0]);
+  assert.equal((await stripe.paymentIntents.list({ customer: banked.id })).data.length, 0);
+});
+
 test('pay with source, mandate and forgive: a source of the customer\'s, a mandate of the payment method that pays', async () => {
   const customer = await customerWithCard();
   const card = await stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });

@@ -1199,6 +1199,66 @@ test('billing_thresholds, pending_invoice_item_interval, default_source, off_ses
   await assert.rejects(stripe.subscriptions.update(sub.id, { cancel_at: T0 + 50 * DAY }), (e) => e.statusCode === 400);
 });
 
+
+test('default_source: a subscription\'s card source pays its first invoice and renewals, before the customer\'s default PaymentMethod and default_source; the charge shows the card as its source', async () => {
+  // a customer with card sources only: the first is its default_source
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'sources' });
+  const customer = await stripe.customers.create({ test_clock: clock.id, source: 'tok_mastercard' });
+  const mine = await stripe.customers.createSource(customer.id, { source: 'tok_amex' });
+  assert.notEqual(customer.default_source, mine.id);
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], default_source: mine.id,
+  });
+  assert.deepEqual([sub.status, sub.default_source], ['active', mine.id]);
+  // the card that paid an invoice: its intent's payment method and its charge's
+  const paidBy = async (invoiceId) => {
+    const inv = await stripe.invoices.retrieve(invoiceId, { expand: ['payments'] });
+    assert.equal(inv.status, 'paid');
+    const pi = await stripe.paymentIntents.retrieve(inv.payments.data[0].payment.payment_intent,
+      { expand: ['latest_charge'] });
+    assert.equal(pi.status, 'succeeded');
+    assert.equal(pi.latest_charge.payment_method, pi.payment_method);
+    return pi;
+  };
+  assert.equal((await paidBy(sub.latest_invoice)).payment_method, mine.id);
+  // renewed: the subscription's source again, the charge's payment method (a PaymentIntent's
+  // charge: its `source` is null, as customer_sources.test.js has it)
+  const FEB28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
+  await advance(clock, FEB28 + HOUR + 60);
+  let s = await stripe.subscriptions.retrieve(sub.id);
+  const renewal = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  const pi = await paidBy(renewal.id);
+  assert.equal(pi.payment_method, mine.id);
+  shape(await stripe.paymentIntents.retrieve(pi.id), 'payment_intent');
+  const charge = await stripe.charges.retrieve(pi.latest_charge.id);
+  assert.deepEqual([charge.payment_method, charge.customer, charge.invoice, charge.source],
+    [mine.id, customer.id, renewal.id, null]);
+  assert.equal(charge.payment_method_details.card.brand, 'amex');
+  assertStripeShape(charge, 'charge');
+  // the subscription's source before the customer's default PaymentMethod
+  const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+  await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+  const MAR31 = Date.UTC(2025, 2, 31, 12, 0, 0) / 1000;
+  await advance(clock, MAR31 + HOUR + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal((await paidBy(s.latest_invoice)).payment_method, mine.id);
+  // without it: the customer's default PaymentMethod before its default_source
+  await stripe.subscriptions.update(sub.id, { default_source: '' });
+  const APR30 = Date.UTC(2025, 3, 30, 12, 0, 0) / 1000;
+  await advance(clock, APR30 + HOUR + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal((await paidBy(s.latest_invoice)).payment_method, pm.id);
+  // and the customer's default_source when it has nothing else
+  await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: '' } });
+  const MAY31 = Date.UTC(2025, 4, 31, 12, 0, 0) / 1000;
+  await advance(clock, MAY31 + HOUR + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  const last = await paidBy(s.latest_invoice);
+  assert.equal(last.payment_method, customer.default_source);
+  assert.equal((await stripe.charges.retrieve(last.latest_charge.id)).payment_method_details.card.brand, 'mastercard');
+  assert.equal((await stripe.invoices.list({ subscription: sub.id })).data.length, 5);
+});
 test('list filters: current_period_end, current_period_start (integers or ranges) and automatic_tax[enabled]', async () => {
   const a = await setup('pm_card_visa', { frozen: T0 + 1000 * DAY });
   const s1 = await stripe.subscriptions.create({ customer: a.customer.id, items: [{ price: price.id }] });

@@ -510,3 +510,21 @@ Test(billing, anchor_config_is_the_next_matching_time)
 	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 32, 0, 0, 0, 0, &out), -1);
 	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 1, 0, 24, 0, 0, &out), -1);
 }
+
+Test(billing, pay_with_order)
+{
+	/* each level pays when every level before it is unset; "" counts as unset */
+	const char *ids[6] = {"pm_inv", "card_inv", "pm_sub", "card_sub", "pm_cus", "card_cus"};
+	for (int k = 0; k < 6; k++) {
+		const char *v[6];
+		for (int i = 0; i < 6; i++)
+			v[i] = i < k ? (i % 2 ? "" : NULL) : ids[i];
+		struct billing_pay_levels l = {v[0], v[1], v[2], v[3], v[4], v[5]};
+		cr_assert_str_eq(billing_pay_with(&l), ids[k]);
+	}
+	struct billing_pay_levels none = {NULL, "", NULL, "", NULL, NULL};
+	cr_assert_null(billing_pay_with(&none));
+	/* a subscription's source before the customer's PaymentMethod */
+	struct billing_pay_levels l = {.subscription_source = "card_s", .customer_pm = "pm_c"};
+	cr_assert_str_eq(billing_pay_with(&l), "card_s");
+}
