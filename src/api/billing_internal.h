@@ -210,6 +210,11 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
  * "latest_invoice." inside a subscription; NULL expands nothing (an event's object). */
 int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
 		   struct json *j);
+/* The invoice's one invoice_payment (Stripe's object for a payment of an invoice): its id,
+ * "inpay_" and the invoice id's body (0; -1 when the invoice has no PaymentIntent), and the
+ * object rendered into j (nothing when it has none). */
+int invoice_payment_id(const struct invoice *in, char out[ID_MAX + 8]);
+void invoice_payment_render(const struct invoice *in, struct json *j);
 /* invoice id loaded and rendered (a list's or a search's row: prefix "data."). DB_OK,
  * DB_NOTFOUND or < 0. */
 int invoice_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,

@@ -496,8 +496,6 @@ static void time_or_null(struct json *j, const char *key, int64_t t)
 		json_kv_null(j, key);
 }
 
-/* The invoice's payments (Stripe's invoice_payment objects, expand[]=payments): its one
- * PaymentIntent, named by the invoice. */
 /* ---- automatic tax ----
  * Stripe Tax on an invoice: each line is taxed by the engine (tax/engine.h) at the customer's
  * location with the merchant's registrations, and what it levies becomes tax rates the invoice
@@ -804,6 +802,49 @@ void billing_automatic_tax_render(bool enabled, const char *status, struct json 
 	json_obj_close(j);
 }
 
+int invoice_payment_id(const struct invoice *in, char out[ID_MAX + 8])
+{
+	if (!in->payment_intent || strncmp(in->id, "in_", 3) != 0)
+		return -1;
+	snprintf(out, ID_MAX + 8, "inpay_%s", in->id + 3);
+	return 0;
+}
+
+void invoice_payment_render(const struct invoice *in, struct json *j)
+{
+	char id[ID_MAX + 8];
+	if (invoice_payment_id(in, id) != 0)
+		return;
+	json_obj_open(j);
+	json_kv_str(j, "id", id);
+	json_kv_str(j, "object", "invoice_payment");
+	bool paid = strcmp(in->status, "paid") == 0, voided = strcmp(in->status, "void") == 0;
+	/* what the payment paid, null until it has (Stripe's) */
+	if (paid)
+		json_kv_int(j, "amount_paid", in->amount_paid);
+	else
+		json_kv_null(j, "amount_paid");
+	json_kv_int(j, "amount_requested", in->amount_due);
+	json_kv_int(j, "created", in->finalized_at ? in->finalized_at : in->created);
+	json_kv_str(j, "currency", in->currency);
+	json_kv_str(j, "invoice", in->id);
+	json_kv_bool(j, "is_default", true);
+	json_kv_bool(j, "livemode", false);
+	json_key(j, "payment");
+	json_obj_open(j);
+	json_kv_str(j, "payment_intent", in->payment_intent);
+	json_kv_str(j, "type", "payment_intent");
+	json_obj_close(j);
+	json_kv_str(j, "status", paid ? "paid" : voided ? "canceled" : "open");
+	json_key(j, "status_transitions");
+	json_obj_open(j);
+	time_or_null(j, "canceled_at", voided ? in->voided_at : 0);
+	time_or_null(j, "paid_at", paid ? in->paid_at : 0);
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+/* The invoice's payments (expand[]=payments): its one PaymentIntent, named by the invoice. */
 static void render_payments(const struct invoice *in, struct json *j)
 {
 	json_key(j, "payments");
@@ -811,35 +852,7 @@ static void render_payments(const struct invoice *in, struct json *j)
 	json_kv_str(j, "object", "list");
 	json_key(j, "data");
 	json_arr_open(j);
-	if (in->payment_intent) {
-		json_obj_open(j);
-		/* one payment per invoice: its id is derived from the invoice's */
-		char id[ID_MAX + 8];
-		snprintf(id, sizeof(id), "inpay_%s", in->id + 3);
-		json_kv_str(j, "id", id);
-		json_kv_str(j, "object", "invoice_payment");
-		json_kv_int(j, "amount_paid", in->amount_paid);
-		json_kv_int(j, "amount_requested", in->amount_due);
-		json_kv_int(j, "created", in->finalized_at ? in->finalized_at : in->created);
-		json_kv_str(j, "currency", in->currency);
-		json_kv_str(j, "invoice", in->id);
-		json_kv_bool(j, "is_default", true);
-		json_kv_bool(j, "livemode", false);
-		json_key(j, "payment");
-		json_obj_open(j);
-		json_kv_str(j, "payment_intent", in->payment_intent);
-		json_kv_str(j, "type", "payment_intent");
-		json_obj_close(j);
-		bool paid = strcmp(in->status, "paid") == 0,
-		     voided = strcmp(in->status, "void") == 0;
-		json_kv_str(j, "status", paid ? "paid" : voided ? "canceled" : "open");
-		json_key(j, "status_transitions");
-		json_obj_open(j);
-		time_or_null(j, "canceled_at", voided ? in->voided_at : 0);
-		time_or_null(j, "paid_at", paid ? in->paid_at : 0);
-		json_obj_close(j);
-		json_obj_close(j);
-	}
+	invoice_payment_render(in, j);
 	json_arr_close(j);
 	json_kv_bool(j, "has_more", false);
 	json_kv_str(j, "url", "/v1/invoice_payments");

@@ -74,6 +74,7 @@ extern const struct route account_sessions_routes[];
 extern const struct route billing_search_routes[];
 extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];
+extern const struct route invoice_payments_routes[];
 extern const struct route invoice_preview_routes[];
 extern const struct route invoice_items_routes[];
 /* an invoice item's price_data (a one-time price made inline: currency, product, unit_amount

@@ -41,6 +41,7 @@ const struct route *const api_route_tables[] = {
     subscriptions_routes,
     invoice_preview_routes, /* before invoices_routes: its literal paths */
     invoices_routes,
+    invoice_payments_routes,
     invoice_page_routes,
     invoice_items_routes,
     subscription_items_routes,

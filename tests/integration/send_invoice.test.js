@@ -751,3 +751,65 @@ test('GET /v1/invoices?due_date: a time or a gt/gte/lt/lte range; invoices witho
   shape((await stripe.invoices.list({ customer: customer.id, due_date: d10.due_date })).data[0]);
   await assert.rejects(stripe.invoices.list({ due_date: { after: 1 } }), (e) => e.statusCode === 400);
 });
+
+test('invoice payments: GET /v1/invoice_payments and /{id}, one per invoice with a PaymentIntent, as the invoice\'s payments show it; filters; tenants', async () => {
+  const customer = await customerWithCard();
+  const paid = await stripe.invoices.pay((await stripe.invoices.finalizeInvoice((await draft(customer, { days_until_due: 30 }, 1200)).id)).id, { payment_method: 'pm_card_visa' });
+  assert.equal(paid.status, 'paid');
+  // a declined attempt leaves the invoice open with its PaymentIntent (a send_invoice invoice
+  // gets one when it is paid); voiding such an invoice cancels its payment
+  const declining = await stripe.customers.create({ payment_method: 'pm_card_chargeDeclined' });
+  const declined = async (amount) => {
+    const inv = await stripe.invoices.finalizeInvoice((await draft(declining, { days_until_due: 30 }, amount)).id);
+    await assert.rejects(stripe.invoices.pay(inv.id, { payment_method: declining.invoice_settings.default_payment_method || (await stripe.customers.listPaymentMethods(declining.id)).data[0].id }), (e) => e.statusCode === 402);
+    return stripe.invoices.retrieve(inv.id);
+  };
+  const open = await declined(3400);
+  assert.equal(open.status, 'open');
+  const voided = await stripe.invoices.voidInvoice((await declined(560)).id);
+  const keys = ['amount_paid', 'amount_requested', 'created', 'currency', 'id', 'invoice', 'is_default', 'livemode', 'object', 'payment', 'status', 'status_transitions'];
+  const byInvoice = {};
+  for (const inv of [paid, open, voided]) {
+    const full = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+    assert.equal(full.payments.data.length, 1, inv.id);
+    const shown = full.payments.data[0];
+    assert.deepEqual(Object.keys(shown).sort(), keys);
+    const got = await stripe.invoicePayments.retrieve(shown.id);
+    assert.deepEqual(got, shown);
+    byInvoice[inv.id] = got;
+  }
+  assert.equal(byInvoice[paid.id].payment.type, 'payment_intent');
+  assert.equal((await stripe.paymentIntents.retrieve(byInvoice[paid.id].payment.payment_intent)).status, 'succeeded');
+  assert.equal(byInvoice[paid.id].status, 'paid');
+  assert.equal(byInvoice[paid.id].amount_paid, 1200);
+  assert.equal(byInvoice[paid.id].status_transitions.paid_at, paid.status_transitions.paid_at);
+  assert.equal(byInvoice[open.id].status, 'open');
+  assert.equal(byInvoice[open.id].amount_paid, null);
+  assert.equal(byInvoice[open.id].amount_requested, 3400);
+  assert.equal(byInvoice[voided.id].status, 'canceled');
+  assert.equal(byInvoice[voided.id].status_transitions.canceled_at, voided.status_transitions.voided_at);
+
+  const ids = (l) => l.data.map((p) => p.id);
+  const all = await stripe.invoicePayments.list({ limit: 100 });
+  for (const inv of [paid, open, voided]) assert.ok(ids(all).includes(byInvoice[inv.id].id));
+  assert.deepEqual(ids(await stripe.invoicePayments.list({ invoice: open.id })), [byInvoice[open.id].id]);
+  assert.deepEqual(ids(await stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: byInvoice[paid.id].payment.payment_intent } })), [byInvoice[paid.id].id]);
+  assert.deepEqual(ids(await stripe.invoicePayments.list({ payment: { type: 'payment_record' } })), []);
+  const canceled = await stripe.invoicePayments.list({ status: 'canceled', limit: 100 });
+  assert.ok(canceled.data.every((p) => p.status === 'canceled') && ids(canceled).includes(byInvoice[voided.id].id));
+  // newest first, paged by cursors
+  const mine = [byInvoice[voided.id].id, byInvoice[open.id].id, byInvoice[paid.id].id];
+  const first = await stripe.invoicePayments.list({ limit: 1 });
+  assert.equal(first.has_more, true);
+  assert.deepEqual(ids(first), [mine[0]]);
+  assert.deepEqual(ids(await stripe.invoicePayments.list({ limit: 2, starting_after: mine[0] })), mine.slice(1));
+  assert.deepEqual(ids(await stripe.invoicePayments.list({ limit: 1, ending_before: mine[2] })), [mine[1]]);
+
+  // a draft has none; another merchant sees none of them
+  const d = await draft(customer);
+  assert.deepEqual((await stripe.invoices.retrieve(d.id, { expand: ['payments'] })).payments.data, []);
+  await assert.rejects(stripe.invoicePayments.retrieve(`inpay_${d.id.slice(3)}`), (e) => e.statusCode === 404);
+  await assert.rejects(other.invoicePayments.retrieve(byInvoice[paid.id].id), (e) => e.statusCode === 404);
+  assert.deepEqual(ids(await other.invoicePayments.list({ invoice: paid.id })), []);
+  await assert.rejects(stripe.invoicePayments.list({ status: 'late' }), (e) => e.statusCode === 400 && e.param === 'status');
+});
