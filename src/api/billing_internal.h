@@ -947,9 +947,9 @@ struct sub_new_preview_req {
 	bool prorate_none; /* proration_behavior=none: a partial first period bills nothing */
 	const struct tax_rate_spec *default_tax; /* NULL or not present: none */
 	bool automatic_tax;
-	const char *tax_address;	     /* Stripe Tax's place (NULL: the customer's) */
-	const struct discount_spec *spec;    /* `discounts` (NULL: none given) */
-	const char *invoice_id;		     /* the preview's id */
+	const char *tax_address;	  /* Stripe Tax's place (NULL: the customer's) */
+	const struct discount_spec *spec; /* `discounts` (NULL: none given) */
+	const char *invoice_id;		  /* the preview's id */
 };
 /* Inside a read: the first invoice q's subscription would make if it were created now (or at
  * q->start_date), through the create's own planning and its first invoice's build; ds
