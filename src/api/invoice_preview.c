@@ -832,6 +832,10 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	if (discount_spec_parse(r, "discounts", true, &x->spec) != 0)
 		return -1;
 	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
+	/* a new subscription's: refused before its plan, as the create refuses them */
+	if (x->new_sub && x->automatic_tax && x->default_tax.present && x->default_tax.n > 0)
+		return req_fail(r, ERR_PARAM_BAD, names->default_tax_shown,
+				"You cannot use default_tax_rates together with automatic tax.");
 	if (param_present(r, "customer_details.address") &&
 	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
 		return -1;

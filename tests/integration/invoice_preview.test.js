@@ -841,3 +841,41 @@ test('a new subscription\'s refusals: Stripe\'s 400s for items the create refuse
     (e) => e.statusCode === 400 && e.param === 'invoice_items[0][currency]');
   assert.deepEqual(storeState(), stored, 'refusals write nothing');
 });
+
+test('a new subscription taxed by Stripe Tax (automatic_tax, customer_details[address]) in another `currency`: previewed as the create then bills it', async () => {
+  await stripe.tax.settings.update({
+    defaults: { tax_behavior: 'exclusive' }, head_office: { address: { country: 'DE', city: 'Berlin', postal_code: '10117' } },
+  });
+  await stripe.tax.registrations.create({ country: 'DE', country_options: { de: { type: 'standard' } }, active_from: 'now' });
+  // a clock a day ahead of the registration
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) + DAY });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, address: { line1: 'Unter den Linden 1', city: 'Berlin', postal_code: '10117', country: 'DE' },
+    payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const multi = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, currency_options: { eur: { unit_amount: 1800 } }, recurring: { interval: 'month' }, product,
+  });
+  const params = { customer: customer.id, currency: 'eur', automatic_tax: { enabled: true } };
+  const items = [{ price: multi.id, quantity: 3 }];
+  const txr = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const stored = storeState();
+  const prev = await stripe.invoices.createPreview({ ...params, subscription_details: { items } });
+  shape(prev);
+  assert.deepEqual([prev.currency, prev.subtotal, prev.automatic_tax.enabled], ['eur', 5400, true]);
+  assert.deepEqual([prev.tax, prev.total], [1026, 6426]); // 19 % of 54.00
+  const old = await upcoming({ ...params, subscription_items: items });
+  assert.deepEqual([old.lines.data.map(lineKey), old.total], [prev.lines.data.map(lineKey), prev.total]);
+  // placed by customer_details[address] where nothing is registered: untaxed
+  const elsewhere = await stripe.invoices.createPreview({
+    ...params, customer_details: { address: { line1: '1-1 Chiyoda', city: 'Tokyo', postal_code: '100-0001', country: 'JP' } },
+    subscription_details: { items },
+  });
+  assert.deepEqual([elsewhere.subtotal, elsewhere.total], [5400, 5400]);
+  // default_tax_rates with automatic tax: refused, as the create refuses it
+  await assert.rejects(stripe.invoices.createPreview({ ...params, subscription_details: { items, default_tax_rates: [txr.id] } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[default_tax_rates]');
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  const sub = await stripe.subscriptions.create({ ...params, items });
+  await sameFirstInvoice(prev, sub);
+});
