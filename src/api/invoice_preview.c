@@ -52,11 +52,23 @@
  * schedule: an active schedule's subscription's next invoice, with the items of the phase in
  * force at its renewal (subscription_schedule_phase_at), changed at the phase's start.
  *
- * Not taken (parameter_unknown): schedule_details, subscription_start_date /
- * subscription_details[start_date] (previews of a subscription to be created: a
- * subscription is required), customer_details other than address and shipping,
- * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and
- * price_data.
+ * A subscription still to be created: a `customer` with items (subscription_details[items],
+ * subscription_items) and no `subscription` previews the first invoice POST /v1/subscriptions
+ * with those parameters would make now (subscription_new_preview): the create's own parsing of
+ * its items, its read of prices and customer, its plan (create_plan: currency and interval,
+ * trial, anchor, backdating) and its first invoice's build, so that the two cannot disagree.
+ * start_date later than now: the create made then (the invoice at that time); earlier: as
+ * backdate_start_date. trial_end (trial_from_plan on the upcoming endpoint): the trial's 0
+ * invoice. billing_cycle_anchor a timestamp: the prorated first period up to it
+ * (proration_behavior=none: 0). default_tax_rates, the items' tax_rates, automatic_tax,
+ * `currency` and `discounts` (else the customer's discount) as the create takes them;
+ * invoice_items[] beside them. The invoice and its lines name no subscription or item (none
+ * exists). An item's id, deleted or clear_usage, proration_date and resume_at are an existing
+ * subscription's (400); price_data is not taken there (400).
+ *
+ * Not taken (parameter_unknown): schedule_details, customer_details other than address and
+ * shipping, invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts
+ * and price_data. A new subscription needs a `customer` (customer_details alone is refused).
  */
 #include <jansson.h>
 #include <stdio.h>
