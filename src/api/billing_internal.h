@@ -950,6 +950,10 @@ struct sub_new_preview_req {
 	const char *tax_address;	  /* Stripe Tax's place (NULL: the customer's) */
 	const struct discount_spec *spec; /* `discounts` (NULL: none given) */
 	const char *invoice_id;		  /* the preview's id */
+	/* create_preview's schedule_details[phases]: the first phase of a new schedule, as the
+	 * subscription it makes (subscription_schedule_new_preview); the fields above but
+	 * customer, tax_address and invoice_id are then not read */
+	bool schedule;
 };
 /* Inside a read: the first invoice q's subscription would make if it were created now (or at
  * q->start_date), through the create's own planning and its first invoice's build; ds

@@ -77,6 +77,7 @@
 
 #include "api/billing_internal.h"
 #include "api/common.h"
+#include "api/subscription_schedules.h"
 #include "core/parse.h"
 #include "core/str.h"
 #include "http/form.h"
@@ -709,6 +710,48 @@ static int new_sub_parse(struct req *r, struct preview_ctx *x)
 	return 0;
 }
 
+/* schedule_details[phases] (create_preview) of a new schedule for `customer`: its first
+ * phase as the subscription the schedule makes (subscription_new_preview's schedule), read
+ * and previewed. A change of an existing schedule, subscription_details and discounts beside
+ * it (a phase's discounts are its own) are refused. 0, or -1 with r->err. */
+static int new_schedule_parse(struct req *r, struct preview_ctx *x)
+{
+	if (x->schedule || x->subscription)
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details",
+				"Tender previews schedule_details of a new schedule: it cannot be "
+				"used with `%s`.",
+				x->schedule ? "schedule" : "subscription");
+	if (!x->customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	if (param_present(r, "subscription_details"))
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details",
+				"schedule_details cannot be used with subscription_details.");
+	if (param_present(r, "discounts"))
+		return req_fail(r, ERR_PARAM_BAD, "discounts",
+				"A new schedule's discounts are its phases' "
+				"(schedule_details[phases][n][discounts]).");
+	if (!param_present(r, "schedule_details.phases"))
+		return req_fail(r, ERR_PARAM_MISSING, "schedule_details[phases]",
+				"schedule_details[phases]");
+	struct sub_new_preview_req *q = arena_alloc(&r->arena, sizeof(*q));
+	if (!q)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(q, 0, sizeof(*q));
+	q->customer = x->customer;
+	q->schedule = true;
+	x->new_sub = q;
+	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
+	if (param_present(r, "customer_details.address") &&
+	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
+		return -1;
+	if (!x->tax_address && param_present(r, "customer_details.shipping.address") &&
+	    address_from_params(r, "customer_details.shipping.address", &x->tax_address) != 0)
+		return -1;
+	if (extra_items_parse(r, x) != 0)
+		return -1;
+	return req_read(r, preview_fn, x);
+}
+
 static int preview(struct req *r, const struct preview_names *names, bool lines_only)
 {
 	struct preview_ctx *x = arena_alloc(&r->arena, sizeof(*x));
@@ -750,6 +793,9 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 		    "schedule cannot be used with subscription or subscription fields.");
 	if (!x->customer && !x->subscription && !x->schedule)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	/* schedule_details: a new schedule's first invoice (its first phase's subscription) */
+	if (param_present(r, "schedule_details"))
+		return new_schedule_parse(r, x);
 	/* items without a subscription: the first invoice of a new one with them */
 	bool new_sub = !x->subscription && !x->schedule && param_present(r, names->items);
 	if (new_sub && new_sub_parse(r, x) != 0)
@@ -921,6 +967,12 @@ static const struct param_spec preview_item_children[] = {
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec schedule_details_children[] = {
+    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, subscription_schedule_phase_params},
+    {"end_behavior", PT_ENUM, 0, 0, (const char *const[]){"cancel", "release", NULL}, NULL},
+    {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_preview_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},
     {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},
@@ -931,6 +983,7 @@ static const struct param_spec create_preview_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"preview_mode", PT_ENUM, 0, 0, (const char *const[]){"next", "recurring", NULL}, NULL},
     {"subscription_details", PT_OBJECT, 0, 0, NULL, sub_details_children},
+    {"schedule_details", PT_OBJECT, 0, 0, NULL, schedule_details_children},
     {"invoice_items", PT_OBJECT_ARRAY, 0, INVOICE_ITEMS_MAX, NULL, preview_item_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };

@@ -3450,12 +3450,11 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	return create_run(r, c);
 }
 
-int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
+/* c (zeroed) as the create of schedule x's subscription: its first phase's items, trial,
+ * payment method, discounts and settings (a preview of a new schedule plans it the same way).
+ * 0, or -1 with r->err. */
+static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct create_ctx *c)
 {
-	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
-	if (!c)
-		return req_fail(r, ERR_API, NULL, NULL);
-	memset(c, 0, sizeof(*c));
 	c->r = r;
 	c->sc = x;
 	c->behavior = "allow_incomplete";
@@ -3501,6 +3500,17 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
 	s->default_tax = spec_of_ids(&c->default_tax, x->default_tax_rates, x->n_default_tax_rates,
 				     "default_tax_rates");
+	return 0;
+}
+
+int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
+{
+	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	if (for_schedule_ctx(r, x, c) != 0)
+		return -1;
 	return create_run(r, c);
 }
 
@@ -5498,6 +5508,10 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
  * its write builds it (period_invoice_build), in the read of the preview; nothing is written.
  * Its items have fixed ids (si_new_00 …), so that a preview's lines page; neither they nor the
  * subscription exist, so its lines name neither. */
+static int new_preview_build(struct req *r, struct db *db, struct create_ctx *c,
+			     const struct sub_new_preview_req *q, struct invoice_preview *ret,
+			     struct discount *ds, int *ret_n_ds);
+
 int subscription_new_preview(struct req *r, struct db *db, const struct sub_new_preview_req *q,
 			     struct invoice_preview *ret, struct discount *ds, int *ret_n_ds)
 {
@@ -5507,6 +5521,24 @@ int subscription_new_preview(struct req *r, struct db *db, const struct sub_new_
 	memset(c, 0, sizeof(*c));
 	c->r = r;
 	struct subscription *s = &c->s;
+	if (q->schedule) {
+		/* a new schedule's first phase: the subscription it makes at its start */
+		struct sub_for_schedule *x = arena_alloc(&r->arena, sizeof(*x));
+		int64_t start = 0;
+		if (!x)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (subscription_schedule_new_preview(r, db, q->customer, x, &start) != 0 ||
+		    for_schedule_ctx(r, x, c) != 0)
+			return -1;
+		for (int i = 0; i < s->n_items; i++)
+			snprintf(s->items[i].id, sizeof(s->items[i].id), "si_new_%02d", i);
+		s->auto_tax_address = q->tax_address;
+		if (create_read_fn(db, c) != 0)
+			return -1;
+		if (start > c->t0)
+			c->t0 = start;
+		return new_preview_build(r, db, c, q, ret, ds, ret_n_ds);
+	}
 	s->customer = q->customer;
 	if (q->currency)
 		str_copy(s->currency, sizeof(s->currency), q->currency);
@@ -5544,6 +5576,16 @@ int subscription_new_preview(struct req *r, struct db *db, const struct sub_new_
 		c->t0 = q->start_date;
 	else if (q->start_date && q->start_date < c->t0)
 		c->backdate = q->start_date;
+	return new_preview_build(r, db, c, q, ret, ds, ret_n_ds);
+}
+
+/* The rest of subscription_new_preview, c read (create_read_fn) and its start set: the
+ * create's plan, its discounts, and its first invoice as its write builds it. */
+static int new_preview_build(struct req *r, struct db *db, struct create_ctx *c,
+			     const struct sub_new_preview_req *q, struct invoice_preview *ret,
+			     struct discount *ds, int *ret_n_ds)
+{
+	struct subscription *s = &c->s;
 	if (create_plan(r, c) != 0)
 		return -1;
 	c->due = c->trial ? 0 : c->total;

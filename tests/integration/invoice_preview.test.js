@@ -879,3 +879,52 @@ test('a new subscription taxed by Stripe Tax (automatic_tax, customer_details[ad
   const sub = await stripe.subscriptions.create({ ...params, items });
   await sameFirstInvoice(prev, sub);
 });
+
+test('schedule_details: a new schedule\'s first phase (its coupon, a trial, a later start) previewed as the schedule then invoices it', async () => {
+  const { clock, customer } = await setup();
+  const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+  const phases = [
+    { items: [{ price: monthly.id, quantity: 2 }], discounts: [{ coupon: coupon.id }], iterations: 1 },
+    { items: [{ price: pro.id }], iterations: 1 },
+  ];
+  const TE = T0 + 7 * DAY;
+  const trialPhases = [{ items: [{ price: monthly.id }], trial_end: TE, iterations: 1 }];
+  const LATER = T0 + 2 * DAY;
+  const laterPhases = [{ items: [{ price: pro.id }], iterations: 1 }];
+  const stored = storeState();
+  const prev = await stripe.invoices.createPreview({ customer: customer.id, schedule_details: { phases, end_behavior: 'release' } });
+  shape(prev);
+  assert.deepEqual([prev.billing_reason, prev.subscription, prev.created, prev.subtotal, prev.total], ['subscription_create', null, T0, 6000, 5400]);
+  const trial = await stripe.invoices.createPreview({ customer: customer.id, schedule_details: { phases: trialPhases } });
+  assert.deepEqual(trial.lines.data.map((l) => [l.amount, l.period.end]), [[0, TE]]);
+  const later = await stripe.invoices.createPreview({
+    customer: customer.id, schedule_details: { phases: [{ ...laterPhases[0], start_date: LATER }] },
+  });
+  assert.deepEqual([later.created, later.total], [LATER, 5000]);
+  for (const [params, status, param] of [
+    [{ schedule_details: { phases }, discounts: [{ coupon: coupon.id }] }, 400, 'discounts'],
+    [{ schedule_details: { phases }, subscription_details: { items: [{ price: pro.id }] } }, 400, 'schedule_details'],
+    [{ schedule_details: { phases: [{ items: [{ price: 'price_nope' }] }] } }, 404, 'schedule_details[phases][0][items][0][price]'],
+    [{ schedule_details: { phases: [{ items: [{ price: monthly.id }], start_date: T0 - DAY }] } }, 400, 'schedule_details[phases][0][start_date]'],
+    [{ schedule_details: { end_behavior: 'release' } }, 400, 'schedule_details[phases]'],
+  ]) {
+    await assert.rejects(stripe.invoices.createPreview({ customer: customer.id, ...params }),
+      (e) => e.statusCode === status && e.param === param, JSON.stringify(params));
+  }
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+
+  const sched = await stripe.subscriptionSchedules.create({ customer: customer.id, phases, end_behavior: 'release' });
+  await sameFirstInvoice(prev, await stripe.subscriptions.retrieve(sched.subscription));
+  const withTrial = await stripe.subscriptionSchedules.create({ customer: customer.id, phases: trialPhases });
+  await sameFirstInvoice(trial, await stripe.subscriptions.retrieve(withTrial.subscription));
+  const starting = await stripe.subscriptionSchedules.create({ customer: customer.id, start_date: LATER, phases: laterPhases });
+  await clockAdvance(stripe, clock, LATER);
+  let started;
+  for (const deadline = Date.now() + 30000; Date.now() < deadline;) {
+    started = await stripe.subscriptionSchedules.retrieve(starting.id);
+    if (started.subscription) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.ok(started.subscription, 'the schedule started');
+  await sameFirstInvoice(later, await stripe.subscriptions.retrieve(started.subscription));
+});
