@@ -66,9 +66,17 @@
  * exists). An item's id, deleted or clear_usage, proration_date and resume_at are an existing
  * subscription's (400); price_data is not taken there (400).
  *
- * Not taken (parameter_unknown): schedule_details, customer_details other than address and
- * shipping, invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts
- * and price_data. A new subscription needs a `customer` (customer_details alone is refused).
+ * schedule_details (create_preview) of a new schedule: its phases parsed and checked as
+ * POST /v1/subscription_schedules does (subscription_schedule_new_preview), its first phase
+ * previewed as the subscription the schedule makes at its start (phases[0][start_date], else
+ * now) through the same create (subscription_new_preview: items, trial_end, coupons,
+ * collection and automatic tax of the phase); end_behavior and proration_behavior taken as
+ * given (they change no first invoice). Not with `schedule` (a change of an existing
+ * schedule), `subscription`, subscription_details or `discounts` (400).
+ *
+ * Not taken (parameter_unknown): customer_details other than address and shipping,
+ * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and price_data.
+ * A new subscription needs a `customer` (customer_details alone is refused).
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -74,6 +74,11 @@
  * (sub_for_schedule.currency) and keeps it, so its phase changes and renewals bill in it;
  * from_subscription's phase takes the subscription's currency.
  *
+ * Previews. create_preview's schedule_details[phases] of a new schedule are parsed and checked
+ * as a create's (phases_parse under that name, phases_check) and its first phase handed to
+ * subscriptions.c as the subscription it would make (subscription_schedule_new_preview), which
+ * previews that subscription's first invoice; nothing is written.
+ *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
