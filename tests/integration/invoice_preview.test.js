@@ -2,8 +2,10 @@
 // Previews of an invoice to come, through stripe-node: invoices.createPreview (POST
 // /v1/invoices/create_preview) and the older GET /v1/invoices/upcoming and …/upcoming/lines
 // (rawRequest). A renewal's preview is compared with the renewal the test clock then makes, a
-// change's with the update made afterwards with the same proration_date, and previews are
-// checked to write nothing (invoices, events, invoice items, coupon redemptions, idempotency).
+// change's with the update made afterwards with the same proration_date, a new subscription's
+// (items without `subscription`) and a new schedule's (schedule_details) with the first invoice
+// of the subscription then created with the same parameters, and previews are checked to write
+// nothing (invoices, events, invoice items, coupon redemptions, idempotency).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, storeSql } = require('./helpers');
