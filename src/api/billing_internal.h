@@ -943,6 +943,38 @@ int subscription_schedule_phase_at(struct req *r, struct db *db, const char *id,
 int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
 			 struct invoice_preview *ret);
 
+/* A preview of a subscription still to be made (subscription_details[items] or
+ * subscription_items without `subscription`): its parameters as the create takes them, each
+ * named by the preview's own parameter in errors (*_shown). */
+struct sub_new_preview_req {
+	const char *customer;
+	const char *currency;		 /* NULL: its items' */
+	const char *items, *items_shown; /* the items' parameter: dotted, and as errors name it */
+	int64_t start_date;		 /* 0: now; later: made then; earlier: backdated */
+	const char *start_shown;
+	const char *trial_end; /* "now" or a timestamp (NULL: none) */
+	const char *trial_end_shown;
+	bool trial_from_plan;
+	int64_t anchor; /* billing_cycle_anchor (0: none) */
+	const char *anchor_shown;
+	bool prorate_none; /* proration_behavior=none: a partial first period bills nothing */
+	const struct tax_rate_spec *default_tax; /* NULL or not present: none */
+	bool automatic_tax;
+	const char *tax_address;	  /* Stripe Tax's place (NULL: the customer's) */
+	const struct discount_spec *spec; /* `discounts` (NULL: none given) */
+	const char *invoice_id;		  /* the preview's id */
+	/* create_preview's schedule_details[phases]: the first phase of a new schedule, as the
+	 * subscription it makes (subscription_schedule_new_preview); the fields above but
+	 * customer, tax_address and invoice_id are then not read */
+	bool schedule;
+};
+/* Inside a read: the first invoice q's subscription would make if it were created now (or at
+ * q->start_date), through the create's own planning and its first invoice's build; ds
+ * (DISCOUNTS_MAX entries) and *ret_n_ds the discounts it takes. Nothing is written. 0, or -1
+ * with r->err (the create's refusals). */
+int subscription_new_preview(struct req *r, struct db *db, const struct sub_new_preview_req *q,
+			     struct invoice_preview *ret, struct discount *ds, int *ret_n_ds);
+
 /* An active subscription schedule's cancel with `prorate` / `invoice_now` (Stripe's defaults for
  * it: true): its subscription `sub` canceled as DELETE /v1/subscriptions/{id} cancels it with
  * them (the credit, the final invoice and its payment), the schedule `schedule` canceled in the

@@ -52,11 +52,31 @@
  * schedule: an active schedule's subscription's next invoice, with the items of the phase in
  * force at its renewal (subscription_schedule_phase_at), changed at the phase's start.
  *
- * Not taken (parameter_unknown): schedule_details, subscription_start_date /
- * subscription_details[start_date] (previews of a subscription to be created: a
- * subscription is required), customer_details other than address and shipping,
- * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and
- * price_data.
+ * A subscription still to be created: a `customer` with items (subscription_details[items],
+ * subscription_items) and no `subscription` previews the first invoice POST /v1/subscriptions
+ * with those parameters would make now (subscription_new_preview): the create's own parsing of
+ * its items, its read of prices and customer, its plan (create_plan: currency and interval,
+ * trial, anchor, backdating) and its first invoice's build, so that the two cannot disagree.
+ * start_date later than now: the create made then (the invoice at that time); earlier: as
+ * backdate_start_date. trial_end (trial_from_plan on the upcoming endpoint): the trial's 0
+ * invoice. billing_cycle_anchor a timestamp: the prorated first period up to it
+ * (proration_behavior=none: 0). default_tax_rates, the items' tax_rates, automatic_tax,
+ * `currency` and `discounts` (else the customer's discount) as the create takes them;
+ * invoice_items[] beside them. The invoice and its lines name no subscription or item (none
+ * exists). An item's id, deleted or clear_usage, proration_date and resume_at are an existing
+ * subscription's (400); price_data is not taken there (400).
+ *
+ * schedule_details (create_preview) of a new schedule: its phases parsed and checked as
+ * POST /v1/subscription_schedules does (subscription_schedule_new_preview), its first phase
+ * previewed as the subscription the schedule makes at its start (phases[0][start_date], else
+ * now) through the same create (subscription_new_preview: items, trial_end, coupons,
+ * collection and automatic tax of the phase); end_behavior and proration_behavior taken as
+ * given (they change no first invoice). Not with `schedule` (a change of an existing
+ * schedule), `subscription`, subscription_details or `discounts` (400).
+ *
+ * Not taken (parameter_unknown): customer_details other than address and shipping,
+ * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and price_data.
+ * A new subscription needs a `customer` (customer_details alone is refused).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -65,6 +85,8 @@
 
 #include "api/billing_internal.h"
 #include "api/common.h"
+#include "api/subscription_schedules.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "http/form.h"
 #include "billing/tiers.h"
@@ -81,6 +103,7 @@ struct preview_names {
 	struct sub_trial_names trial; /* trial_end, trial_from_plan, billing_cycle_anchor */
 	const char *default_tax, *default_tax_shown, *resume_at, *resume_at_shown;
 	const char *cancel_at, *cancel_at_shown;
+	const char *start_date, *start_date_shown; /* a new subscription's */
 };
 static const struct preview_names NEW_NAMES = {
     "subscription_details.items",
@@ -98,7 +121,9 @@ static const struct preview_names NEW_NAMES = {
     "subscription_details.resume_at",
     "subscription_details[resume_at]",
     "subscription_details.cancel_at",
-    "subscription_details[cancel_at]"};
+    "subscription_details[cancel_at]",
+    "subscription_details.start_date",
+    "subscription_details[start_date]"};
 static const struct preview_names OLD_NAMES = {
     "subscription_items",
     "subscription_items",
@@ -114,7 +139,9 @@ static const struct preview_names OLD_NAMES = {
     "subscription_resume_at",
     "subscription_resume_at",
     "subscription_cancel_at",
-    "subscription_cancel_at"};
+    "subscription_cancel_at",
+    "subscription_start_date",
+    "subscription_start_date"};
 
 struct preview_ctx {
 	struct req *r;
@@ -123,7 +150,10 @@ struct preview_ctx {
 	const char *schedule; /* `schedule`: its subscription's, found in the read */
 	bool recurring;
 	struct sub_change *change; /* NULL: none asked */
-	int cancel_at_period_end;  /* -1: not asked */
+	/* a subscription still to be made (items without `subscription`): as the create takes
+	 * it (NULL: none) */
+	struct sub_new_preview_req *new_sub;
+	int cancel_at_period_end; /* -1: not asked */
 	bool cancel_now;
 	/* subscription_cancel_at: given (0: unset), prorated unless proration_behavior=none */
 	bool cancel_at_set, cancel_at_prorate;
@@ -434,6 +464,25 @@ static int sub_preview(struct preview_ctx *x, struct db *db, struct discount *ds
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* A new subscription's preview: the first invoice its create would make (subscription_new_preview),
+ * with the discounts it takes. */
+static int new_sub_preview(struct preview_ctx *x, struct db *db, struct discount *ds, int *n_ds)
+{
+	/* its id outlives the preview's header, which the build makes anew */
+	char *id = arena_strdup(&x->r->arena, x->p.in.id);
+	if (!id)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	x->new_sub->invoice_id = id;
+	x->new_sub->tax_address = x->tax_address;
+	x->new_sub->automatic_tax = x->automatic_tax;
+	if (subscription_new_preview(x->r, db, x->new_sub, &x->p, ds, n_ds) != 0)
+		return -1;
+	/* made finalized and attempted at once, as the create makes it */
+	x->p.in.auto_advance = true;
+	x->p.in.next_payment_attempt = 0;
+	return 0;
+}
+
 /* A customer's preview: its pending items of no subscription, as a one-off invoice takes them. */
 static int customer_preview(struct preview_ctx *x, struct db *db, struct discount *ds, int *n_ds)
 {
@@ -545,8 +594,9 @@ static int preview_fn(struct db *db, void *ctx)
 			return req_fail(r, ERR_API, NULL, NULL);
 		x->subscription = sub;
 	}
-	int rc =
-	    x->subscription ? sub_preview(x, db, ds, &n_ds) : customer_preview(x, db, ds, &n_ds);
+	int rc = x->subscription ? sub_preview(x, db, ds, &n_ds)
+		 : x->new_sub	 ? new_sub_preview(x, db, ds, &n_ds)
+				 : customer_preview(x, db, ds, &n_ds);
 	if (rc != 0 || extra_items_add(r, db, x) != 0)
 		return -1;
 	if (x->default_tax.present && x->default_tax.n > 0 && x->p.in.automatic_tax)
@@ -576,6 +626,138 @@ static int preview_fn(struct db *db, void *ctx)
 	return invoice_render(r, db, &x->p.in, NULL, req_json(r)) == 0
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* "a[b][c]" of dotted "a.b.c", in r's arena (NULL: out of memory) */
+static const char *shown_of(struct req *r, const char *dotted)
+{
+	const char *dot = strchr(dotted, '.');
+	if (!dot)
+		return dotted;
+	struct buf b;
+	buf_init(&b, 256);
+	buf_append(&b, dotted, (size_t)(dot - dotted));
+	for (const char *p = dot; p && *p;) {
+		const char *next = strchr(p + 1, '.');
+		size_t len = next ? (size_t)(next - p - 1) : strlen(p + 1);
+		buf_append(&b, "[", 1);
+		buf_append(&b, p + 1, len);
+		buf_append(&b, "]", 1);
+		p = next;
+	}
+	const char *ret = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return ret;
+}
+
+/* A new subscription's parameters (before its read): its items as the create takes them
+ * (nothing of an existing one's: no id, deleted or clear_usage), start_date, trial_end (and
+ * trial_from_plan), a billing_cycle_anchor timestamp and proration_behavior; its
+ * default_tax_rates and discounts are the preview's own (parsed after). 0, or -1 with r->err. */
+static int new_sub_parse(struct req *r, struct preview_ctx *x)
+{
+	const struct preview_names *nm = x->names;
+	const struct form_node *n = param_node(r, nm->items);
+	int i = 0;
+	for (const struct form_node *it = n ? n->first_child : NULL; it; it = it->next, i++) {
+		static const char *const existing[] = {"id", "deleted", "clear_usage"};
+		for (size_t k = 0; k < sizeof(existing) / sizeof(existing[0]); k++) {
+			char path[128];
+			snprintf(path, sizeof(path), "%s.%s.%s", nm->items, it->key, existing[k]);
+			if (!param_present(r, path))
+				continue;
+			const char *shown =
+			    arena_printf(&r->arena, "%s[%d][%s]", nm->items_shown, i, existing[k]);
+			return req_fail(
+			    r, ERR_PARAM_BAD, shown ? shown : nm->items_shown,
+			    "%s is about an item of an existing subscription: name the "
+			    "subscription in `subscription`, or leave it out to preview "
+			    "a new one.",
+			    shown ? shown : nm->items_shown);
+		}
+	}
+	/* what only an existing subscription has */
+	const char *only_existing[] = {nm->proration_date, nm->resume_at};
+	for (size_t k = 0; k < sizeof(only_existing) / sizeof(only_existing[0]); k++)
+		if (param_present(r, only_existing[k])) {
+			const char *shown = shown_of(r, only_existing[k]);
+			return req_fail(r, ERR_PARAM_BAD, shown ? shown : only_existing[k],
+					"%s applies to an existing subscription: name it in "
+					"`subscription`.",
+					shown ? shown : only_existing[k]);
+		}
+	struct sub_new_preview_req *q = arena_alloc(&r->arena, sizeof(*q));
+	if (!q)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(q, 0, sizeof(*q));
+	q->customer = x->customer;
+	q->currency = x->currency;
+	q->items = nm->items;
+	q->items_shown = nm->items_shown;
+	param_int(r, nm->start_date, &q->start_date);
+	q->start_shown = nm->start_date_shown;
+	const char *te = param_str(r, nm->trial.trial_end);
+	q->trial_end = te && *te ? te : NULL;
+	q->trial_end_shown = nm->trial.trial_end_shown;
+	param_bool(r, nm->trial.from_plan, &q->trial_from_plan);
+	if (q->trial_from_plan && q->trial_end)
+		return req_fail(r, ERR_PARAM_BAD, nm->trial.from_plan_shown,
+				"%s cannot be combined with %s.", nm->trial.from_plan_shown,
+				nm->trial.trial_end_shown);
+	/* a new subscription's anchor is a time (now and unchanged are an existing one's) */
+	const char *anchor = param_str(r, nm->trial.anchor);
+	q->anchor_shown = nm->trial.anchor_shown;
+	if (anchor && *anchor && parse_i64(anchor, &q->anchor) != 0)
+		return req_fail(r, ERR_PARAM_BAD, nm->trial.anchor_shown,
+				"For new subscriptions, %s must be a future timestamp.",
+				nm->trial.anchor_shown);
+	q->prorate_none = str_eq(param_str(r, nm->proration_behavior), "none");
+	q->default_tax = &x->default_tax;
+	q->spec = &x->spec;
+	x->new_sub = q;
+	return 0;
+}
+
+/* schedule_details[phases] (create_preview) of a new schedule for `customer`: its first
+ * phase as the subscription the schedule makes (subscription_new_preview's schedule), read
+ * and previewed. A change of an existing schedule, subscription_details and discounts beside
+ * it (a phase's discounts are its own) are refused. 0, or -1 with r->err. */
+static int new_schedule_parse(struct req *r, struct preview_ctx *x)
+{
+	if (x->schedule || x->subscription)
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details",
+				"Tender previews schedule_details of a new schedule: it cannot be "
+				"used with `%s`.",
+				x->schedule ? "schedule" : "subscription");
+	if (!x->customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	if (param_present(r, "subscription_details"))
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details",
+				"schedule_details cannot be used with subscription_details.");
+	if (param_present(r, "discounts"))
+		return req_fail(r, ERR_PARAM_BAD, "discounts",
+				"A new schedule's discounts are its phases' "
+				"(schedule_details[phases][n][discounts]).");
+	if (!param_present(r, "schedule_details.phases"))
+		return req_fail(r, ERR_PARAM_MISSING, "schedule_details[phases]",
+				"schedule_details[phases]");
+	struct sub_new_preview_req *q = arena_alloc(&r->arena, sizeof(*q));
+	if (!q)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(q, 0, sizeof(*q));
+	q->customer = x->customer;
+	q->schedule = true;
+	x->new_sub = q;
+	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
+	if (param_present(r, "customer_details.address") &&
+	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
+		return -1;
+	if (!x->tax_address && param_present(r, "customer_details.shipping.address") &&
+	    address_from_params(r, "customer_details.shipping.address", &x->tax_address) != 0)
+		return -1;
+	if (extra_items_parse(r, x) != 0)
+		return -1;
+	return req_read(r, preview_fn, x);
 }
 
 static int preview(struct req *r, const struct preview_names *names, bool lines_only)
@@ -612,12 +794,27 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	     param_present(r, names->cancel_at_period_end) || param_present(r, names->cancel_now) ||
 	     param_present(r, names->trial.trial_end) || param_present(r, names->trial.from_plan) ||
 	     param_present(r, names->trial.anchor) || param_present(r, names->default_tax) ||
-	     param_present(r, names->resume_at) || param_present(r, names->cancel_at)))
+	     param_present(r, names->resume_at) || param_present(r, names->cancel_at) ||
+	     param_present(r, names->start_date)))
 		return req_fail(
 		    r, ERR_PARAM_BAD, "schedule",
 		    "schedule cannot be used with subscription or subscription fields.");
 	if (!x->customer && !x->subscription && !x->schedule)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	/* schedule_details: a new schedule's first invoice (its first phase's subscription) */
+	if (param_present(r, "schedule_details"))
+		return new_schedule_parse(r, x);
+	/* items without a subscription: the first invoice of a new one with them */
+	bool new_sub = !x->subscription && !x->schedule && param_present(r, names->items);
+	if (new_sub && new_sub_parse(r, x) != 0)
+		return -1;
+	if (!new_sub && param_present(r, names->start_date))
+		return req_fail(r, ERR_PARAM_BAD, names->start_date_shown,
+				x->subscription
+				    ? "%s applies to a subscription still to be created: "
+				      "it cannot be used with `subscription`."
+				    : "%s needs the new subscription's items in %s.",
+				names->start_date_shown, names->items_shown);
 	/* trial_end, trial_from_plan and billing_cycle_anchor are read by the change as the
 	 * update reads its own (trial_params); resume_at as POST …/resume is */
 	bool trial = param_present(r, names->trial.trial_end) ||
@@ -630,14 +827,15 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	    (!param_present(r, names->cancel_at) && (param_present(r, names->proration_behavior) ||
 						     param_present(r, names->proration_date))) ||
 	    trial || resume;
-	if ((changes || param_present(r, names->default_tax)) && !x->subscription)
+	if (!new_sub && (changes || param_present(r, names->default_tax)) && !x->subscription)
 		return req_fail(r, ERR_PARAM_BAD, "subscription",
-				"Tender previews changes of an existing subscription: name it in "
-				"`subscription`.");
+				"Previewing changes needs `subscription`, or the items of a new "
+				"subscription in %s.",
+				names->items_shown);
 	/* an existing subscription's anchor is now or unchanged (a timestamp anchors a new
 	 * one's) */
 	const char *anchor = param_str(r, names->trial.anchor);
-	if (anchor && !str_eq(anchor, "now") && !str_eq(anchor, "unchanged"))
+	if (!new_sub && anchor && !str_eq(anchor, "now") && !str_eq(anchor, "unchanged"))
 		return req_fail(r, ERR_PARAM_BAD, names->trial.anchor_shown,
 				"For existing subscriptions, %s can only be set to `now` or "
 				"`unchanged`.",
@@ -648,7 +846,7 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 				"%s previews a resume of the subscription as it is: it cannot be "
 				"combined with changes of its items or trial.",
 				names->resume_at_shown);
-	if (changes) {
+	if (changes && !new_sub) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 		if (!c)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -700,6 +898,10 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	if (discount_spec_parse(r, "discounts", true, &x->spec) != 0)
 		return -1;
 	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
+	/* a new subscription's: refused before its plan, as the create refuses them */
+	if (x->new_sub && x->automatic_tax && x->default_tax.present && x->default_tax.n > 0)
+		return req_fail(r, ERR_PARAM_BAD, names->default_tax_shown,
+				"You cannot use default_tax_rates together with automatic tax.");
 	if (param_present(r, "customer_details.address") &&
 	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
 		return -1;
@@ -741,6 +943,7 @@ static const struct param_spec sub_details_children[] = {
     {"resume_at", PT_ENUM, 0, 0, (const char *const[]){"now", NULL}, NULL},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"start_date", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec preview_automatic_tax_children[] = {
@@ -772,6 +975,12 @@ static const struct param_spec preview_item_children[] = {
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec schedule_details_children[] = {
+    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, subscription_schedule_phase_params},
+    {"end_behavior", PT_ENUM, 0, 0, (const char *const[]){"cancel", "release", NULL}, NULL},
+    {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_preview_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},
     {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},
@@ -782,6 +991,7 @@ static const struct param_spec create_preview_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"preview_mode", PT_ENUM, 0, 0, (const char *const[]){"next", "recurring", NULL}, NULL},
     {"subscription_details", PT_OBJECT, 0, 0, NULL, sub_details_children},
+    {"schedule_details", PT_OBJECT, 0, 0, NULL, schedule_details_children},
     {"invoice_items", PT_OBJECT_ARRAY, 0, INVOICE_ITEMS_MAX, NULL, preview_item_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -806,6 +1016,7 @@ static const struct param_spec create_preview_params[] = {
 	    {"subscription_trial_end", PT_STRING, 0, 20, NULL, NULL},                              \
 	    {"subscription_trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},                           \
 	    {"subscription_cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                       \
+	    {"subscription_start_date", PT_INT, 0, 0, NULL, NULL},                                 \
 	    {"schedule", PT_STRING, 0, 255, NULL, NULL},                                           \
 	    {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},              \
 	    {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},        \

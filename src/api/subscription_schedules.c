@@ -74,6 +74,11 @@
  * (sub_for_schedule.currency) and keeps it, so its phase changes and renewals bill in it;
  * from_subscription's phase takes the subscription's currency.
  *
+ * Previews. create_preview's schedule_details[phases] of a new schedule are parsed and checked
+ * as a create's (phases_parse under that name, phases_check) and its first phase handed to
+ * subscriptions.c as the subscription it would make (subscription_schedule_new_preview), which
+ * previews that subscription's first invoice; nothing is written.
+ *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
@@ -139,6 +144,9 @@ struct schedule {
 	bool has_days;
 	int64_t days;
 	bool auto_tax; /* default_settings[automatic_tax][enabled] */
+	/* its phases' parameter, dotted and as errors name it (NULL: phases; an invoice
+	 * preview's schedule_details[phases]) */
+	const char *phases_param, *phases_shown;
 	int n_phases;
 	struct sched_phase phases[SCHEDULE_PHASES_MAX];
 };
@@ -997,38 +1005,40 @@ static int collection_check(struct req *r, const struct schedule *sc, int first)
  * 0, or -1 with r->err. */
 static int phases_parse(struct req *r, struct schedule *sc)
 {
-	const struct form_node *phases = param_node(r, "phases");
+	const char *pp = sc->phases_param ? sc->phases_param : "phases";
+	const char *pshown = sc->phases_shown ? sc->phases_shown : "phases";
+	const struct form_node *phases = param_node(r, pp);
 	int n = 0;
 	char path[96];
 	for (const struct form_node *x = phases ? phases->first_child : NULL; x; x = x->next) {
 		if (n == SCHEDULE_PHASES_MAX)
-			return req_fail(r, ERR_PARAM_BAD, "phases",
+			return req_fail(r, ERR_PARAM_BAD, pshown,
 					"A subscription schedule can have at most %d phases.",
 					SCHEDULE_PHASES_MAX);
 		struct sched_phase *p = &sc->phases[n];
 		memset(p, 0, sizeof(*p));
-		const char *shown = arena_printf(&r->arena, "phases[%d]", n);
+		const char *shown = arena_printf(&r->arena, "%s[%d]", pshown, n);
 		bool at = false;
-		snprintf(path, sizeof(path), "phases.%d.automatic_tax.enabled", n);
+		snprintf(path, sizeof(path), "%s.%d.automatic_tax.enabled", pp, n);
 		p->auto_tax = param_bool(r, path, &at) == 1 ? (at ? 1 : 0) : -1;
-		snprintf(path, sizeof(path), "phases.%d.proration_behavior", n);
+		snprintf(path, sizeof(path), "%s.%d.proration_behavior", pp, n);
 		p->proration_behavior = param_str(r, path);
 		if (!p->proration_behavior)
 			p->proration_behavior = "create_prorations";
-		snprintf(path, sizeof(path), "phases.%d.default_payment_method", n);
+		snprintf(path, sizeof(path), "%s.%d.default_payment_method", pp, n);
 		p->pm = param_str(r, path);
 		if (p->pm && !*p->pm)
 			p->pm = NULL;
-		snprintf(path, sizeof(path), "phases.%d.description", n);
+		snprintf(path, sizeof(path), "%s.%d.description", pp, n);
 		p->description = param_str(r, path);
 		if (p->description && !*p->description)
 			p->description = NULL;
-		snprintf(path, sizeof(path), "phases.%d.metadata", n);
+		snprintf(path, sizeof(path), "%s.%d.metadata", pp, n);
 		if (param_present(r, path) && metadata_apply(r, NULL, path, &p->metadata) != 0)
 			return -1;
-		snprintf(path, sizeof(path), "phases.%d.collection_method", n);
+		snprintf(path, sizeof(path), "%s.%d.collection_method", pp, n);
 		p->cm = param_str(r, path);
-		snprintf(path, sizeof(path), "phases.%d.invoice_settings.days_until_due", n);
+		snprintf(path, sizeof(path), "%s.%d.invoice_settings.days_until_due", pp, n);
 		if (param_int(r, path, &p->days) == 1) {
 			if (p->days < 0 || p->days > INVOICE_DAYS_UNTIL_DUE_MAX)
 				return req_fail(r, ERR_PARAM_BAD,
@@ -1039,22 +1049,22 @@ static int phases_parse(struct req *r, struct schedule *sc)
 						INVOICE_DAYS_UNTIL_DUE_MAX);
 			p->has_days = true;
 		}
-		snprintf(path, sizeof(path), "phases.%d.currency", n);
+		snprintf(path, sizeof(path), "%s.%d.currency", pp, n);
 		const char *cur = param_str(r, path);
 		for (int k = 0; cur && k < 3 && cur[k]; k++)
 			p->currency[k] =
 			    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a' : cur[k]);
-		snprintf(path, sizeof(path), "phases.%d.start_date", n);
+		snprintf(path, sizeof(path), "%s.%d.start_date", pp, n);
 		const char *sd = param_str(r, path);
 		if (sd && *sd && (parse_i64(sd, &p->start) != 0 || p->start <= 0))
 			return req_fail(r, ERR_PARAM_INVALID_INTEGER,
 					arena_printf(&r->arena, "%s[start_date]", shown), "%s", sd);
-		snprintf(path, sizeof(path), "phases.%d.end_date", n);
+		snprintf(path, sizeof(path), "%s.%d.end_date", pp, n);
 		const char *ed = param_str(r, path);
 		if (ed && *ed && (parse_i64(ed, &p->end) != 0 || p->end <= 0))
 			return req_fail(r, ERR_PARAM_INVALID_INTEGER,
 					arena_printf(&r->arena, "%s[end_date]", shown), "%s", ed);
-		snprintf(path, sizeof(path), "phases.%d.iterations", n);
+		snprintf(path, sizeof(path), "%s.%d.iterations", pp, n);
 		if (param_int(r, path, &p->iterations) == 1) {
 			if (p->iterations < 1 || p->iterations > ITERATIONS_MAX)
 				return req_fail(r, ERR_PARAM_BAD,
@@ -1068,9 +1078,9 @@ static int phases_parse(struct req *r, struct schedule *sc)
 						"iterations.");
 		}
 		bool trial = false;
-		snprintf(path, sizeof(path), "phases.%d.trial", n);
+		snprintf(path, sizeof(path), "%s.%d.trial", pp, n);
 		param_bool(r, path, &trial);
-		snprintf(path, sizeof(path), "phases.%d.trial_end", n);
+		snprintf(path, sizeof(path), "%s.%d.trial_end", pp, n);
 		const char *te = param_str(r, path);
 		if (te && *te) {
 			if (parse_i64(te, &p->trial_end) != 0 || p->trial_end <= 0)
@@ -1088,7 +1098,7 @@ static int phases_parse(struct req *r, struct schedule *sc)
 			return req_fail(r, ERR_PARAM_BAD,
 					arena_printf(&r->arena, "%s[trial_end]", shown),
 					"Tender schedules take a trial in their first phase only.");
-		snprintf(path, sizeof(path), "phases.%d.items", n);
+		snprintf(path, sizeof(path), "%s.%d.items", pp, n);
 		const struct form_node *items = param_node(r, path);
 		for (const struct form_node *y = items ? items->first_child : NULL; y;
 		     y = y->next) {
@@ -1098,7 +1108,7 @@ static int phases_parse(struct req *r, struct schedule *sc)
 				    "A phase can have at most %d items.", SCHEDULE_ITEMS_MAX);
 			int k = p->n_items;
 			struct sched_item *it = &p->items[p->n_items++];
-			snprintf(path, sizeof(path), "phases.%d.items.%d.price", n, k);
+			snprintf(path, sizeof(path), "%s.%d.items.%d.price", pp, n, k);
 			it->price = param_str(r, path);
 			if (!it->price || !*it->price)
 				return req_fail(
@@ -1106,7 +1116,7 @@ static int phases_parse(struct req *r, struct schedule *sc)
 				    arena_printf(&r->arena, "%s[items][%d][price]", shown, k),
 				    "%s[items][%d][price]", shown, k);
 			it->quantity = 1;
-			snprintf(path, sizeof(path), "phases.%d.items.%d.quantity", n, k);
+			snprintf(path, sizeof(path), "%s.%d.items.%d.quantity", pp, n, k);
 			it->quantity_given = param_int(r, path, &it->quantity) == 1;
 			if (it->quantity_given &&
 			    (it->quantity < 1 || it->quantity > BILLING_QUANTITY_MAX))
@@ -1116,7 +1126,7 @@ static int phases_parse(struct req *r, struct schedule *sc)
 				    "Invalid quantity: must be between 1 and %d.",
 				    BILLING_QUANTITY_MAX);
 			it->metadata = "{}";
-			snprintf(path, sizeof(path), "phases.%d.items.%d.metadata", n, k);
+			snprintf(path, sizeof(path), "%s.%d.items.%d.metadata", pp, n, k);
 			if (metadata_apply(r, NULL, path, &it->metadata) != 0)
 				return -1;
 			for (int m = 0; m < k; m++)
@@ -1129,7 +1139,7 @@ static int phases_parse(struct req *r, struct schedule *sc)
 					    "price: %s.",
 					    it->price);
 		}
-		snprintf(path, sizeof(path), "phases.%d.discounts", n);
+		snprintf(path, sizeof(path), "%s.%d.discounts", pp, n);
 		const struct form_node *dn = param_node(r, path);
 		for (const struct form_node *y = dn ? dn->first_child : NULL; y; y = y->next) {
 			int k = p->n_coupons;
@@ -1140,11 +1150,11 @@ static int phases_parse(struct req *r, struct schedule *sc)
 						DISCOUNTS_MAX);
 			const char *dshown =
 			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
-			snprintf(path, sizeof(path), "phases.%d.discounts.%d.coupon", n, k);
+			snprintf(path, sizeof(path), "%s.%d.discounts.%d.coupon", pp, n, k);
 			const char *cp = param_str(r, path);
-			snprintf(path, sizeof(path), "phases.%d.discounts.%d.promotion_code", n, k);
+			snprintf(path, sizeof(path), "%s.%d.discounts.%d.promotion_code", pp, n, k);
 			bool other = param_present(r, path);
-			snprintf(path, sizeof(path), "phases.%d.discounts.%d.discount", n, k);
+			snprintf(path, sizeof(path), "%s.%d.discounts.%d.discount", pp, n, k);
 			other = other || param_present(r, path);
 			if (other)
 				return req_fail(
@@ -1167,7 +1177,7 @@ static int phases_parse(struct req *r, struct schedule *sc)
 		n++;
 	}
 	if (n == 0)
-		return req_fail(r, ERR_PARAM_MISSING, "phases", "phases");
+		return req_fail(r, ERR_PARAM_MISSING, pshown, "%s", pshown);
 	sc->n_phases = n;
 	return 0;
 }
@@ -1207,7 +1217,8 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 	int64_t prev_count = 0;
 	for (int i = 0; i < sc->n_phases; i++) {
 		struct sched_phase *p = &sc->phases[i];
-		const char *shown = arena_printf(&r->arena, "phases[%d]", i);
+		const char *shown = arena_printf(&r->arena, "%s[%d]",
+						 sc->phases_shown ? sc->phases_shown : "phases", i);
 		char interval[8] = "";
 		int64_t interval_count = 0;
 		bool metered_here = false;
@@ -1692,6 +1703,45 @@ static int h_create(struct req *r)
 	c->x.answer = create_answer;
 	c->x.ctx = c;
 	return subscription_create_for_schedule(r, &c->x);
+}
+
+/* A new schedule previewed (invoice_preview.c: create_preview's schedule_details without
+ * `schedule`): schedule_details[phases] parsed as a create's phases (phases_parse), checked
+ * from their start (phases[0][start_date], else now) as the create checks them in its read
+ * (phases_check), and the first phase as the subscription the schedule makes then
+ * (first_phase_sub) into x, *ret_start its start. Inside the preview's read; nothing is
+ * written. 0, or -1 with r->err. */
+int subscription_schedule_new_preview(struct req *r, struct db *db, const char *customer,
+				      struct sub_for_schedule *x, int64_t *ret_start)
+{
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	if (!sc)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(sc, 0, sizeof(*sc));
+	sc->customer = customer;
+	sc->metadata = "{}";
+	sc->phases_param = "schedule_details.phases";
+	sc->phases_shown = "schedule_details[phases]";
+	int64_t now;
+	if (phases_parse(r, sc) != 0 || collection_check(r, sc, 0) != 0 ||
+	    customer_time(r, db, sc, &now) != 0)
+		return -1;
+	/* as the create's start_date: now (a few seconds of skew included) or later */
+	int64_t start = sc->phases[0].start ? sc->phases[0].start : now;
+	if (start < now - 60)
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details[phases][0][start_date]",
+				"Tender does not backdate schedules: start_date must be now or in "
+				"the future.");
+	if (start <= now) {
+		start = now;
+		sc->phases[0].start = 0;
+	}
+	if (phases_check(r, db, sc, start, NULL) != 0)
+		return -1;
+	memset(x, 0, sizeof(*x));
+	first_phase_sub(sc, x);
+	*ret_start = start;
+	return 0;
 }
 
 /* ---- retrieve, list ---- */
@@ -2540,7 +2590,7 @@ static const struct param_spec automatic_tax_children[] = {
     {"liability", PT_OBJECT, 0, 0, NULL, auto_tax_liability_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec phase_children[] = {
+const struct param_spec subscription_schedule_phase_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
@@ -2572,14 +2622,14 @@ static const struct param_spec create_params[] = {
     {"from_subscription", PT_STRING, 0, 255, NULL, NULL},
     {"start_date", PT_STRING, 0, 20, NULL, NULL},
     {"end_behavior", PT_ENUM, 0, 0, end_behaviors, NULL},
-    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, phase_children},
+    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, subscription_schedule_phase_params},
     {"default_settings", PT_OBJECT, 0, 0, NULL, default_settings_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
     {"end_behavior", PT_ENUM, 0, 0, end_behaviors, NULL},
-    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, phase_children},
+    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, subscription_schedule_phase_params},
     {"default_settings", PT_OBJECT, 0, 0, NULL, default_settings_children},
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},

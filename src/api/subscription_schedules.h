@@ -55,6 +55,15 @@ struct sub_for_schedule {
 };
 /* 0, or -1 with r->err. */
 int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x);
+/* A schedule's phases[n] (POST /v1/subscription_schedules'; create_preview's
+ * schedule_details[phases]). */
+extern const struct param_spec subscription_schedule_phase_params[];
+/* Inside a read: the first phase of the new schedule create_preview's schedule_details[phases]
+ * describe, for customer, as the subscription it would make (x) and when (*ret_start), parsed
+ * and checked as POST /v1/subscription_schedules does; nothing is written. 0, or -1 with
+ * r->err. */
+int subscription_schedule_new_preview(struct req *r, struct db *db, const char *customer,
+				      struct sub_for_schedule *x, int64_t *ret_start);
 
 /* Inside a write: subscription `id` canceled now (its schedule's cancel). 0, or -1 with r->err
  * (DB_NOTFOUND-like states: a subscription already ended is left as it is). */

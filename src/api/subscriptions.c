@@ -1483,8 +1483,10 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_obj_open(&j);
 		json_kv_null(&j, "credited_items");
 		json_obj_close(&j);
-		json_kv_str(&j, "subscription", s->id);
-		json_kv_str(&j, "subscription_item", it->id);
+		/* a preview of a subscription still to be made (subscription_new_preview, its id
+		 * ""): neither it nor its items exist */
+		json_kv_str_or_null(&j, "subscription", s->id[0] ? s->id : NULL);
+		json_kv_str_or_null(&j, "subscription_item", s->id[0] ? it->id : NULL);
 		json_obj_close(&j);
 		json_kv_str(&j, "type", "subscription_item_details");
 		json_obj_close(&j);
@@ -1513,7 +1515,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 				: (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
 		json_obj_close(&j);
 		json_kv_int(&j, "quantity", qty);
-		json_kv_str(&j, "subscription", s->id);
+		json_kv_str_or_null(&j, "subscription", s->id[0] ? s->id : NULL);
 		json_kv_int(&j, "subtotal", amounts[i]);
 		json_kv_raw(&j, "taxes", "[]", 2);
 		json_obj_close(&j);
@@ -2414,7 +2416,22 @@ struct create_ctx {
 	struct add_items add;
 	struct invoice_item add_ii[SUB_ADD_ITEMS_MAX];
 	int64_t add_sum;
+	/* its items' parameter, dotted and as errors name it (NULL: items; a preview's
+	 * subscription_details[items] or subscription_items) */
+	const char *items_param, *items_shown;
+	/* trial_end, billing_cycle_anchor and backdate_start_date as a preview's errors name them
+	 * (NULL: the create's names) */
+	const char *trial_end_shown, *anchor_shown, *backdate_shown;
 };
+#define NAME_OR(name, dflt) ((name) ? (name) : (dflt))
+
+/* items[i] with suffix ("[price]"), as c's errors name it */
+static const char *item_shown(struct req *r, const struct create_ctx *c, int i, const char *suffix)
+{
+	const char *s = arena_printf(&r->arena, "%s[%d]%s",
+				     c->items_shown ? c->items_shown : "items", i, suffix);
+	return s ? s : "items";
+}
 
 static int add_items_read(struct req *r, struct db *db, struct add_items *a, const char *currency);
 static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
@@ -2459,34 +2476,31 @@ static int create_read_fn(struct db *db, void *p)
 			continue;
 		/* `currency` given (s->currency set before): the price's amounts in it */
 		int rc = price_facts_in(r, db, it->price, s->currency, &it->pf);
-		char shown[48];
-		snprintf(shown, sizeof(shown), "items[%d][price]", i);
+		const char *shown = item_shown(r, c, i, "[price]");
 		if (rc == DB_NOTFOUND)
-			return req_fail_missing(r, "price", it->price,
-						arena_strdup(&r->arena, shown));
+			return req_fail_missing(r, "price", it->price, shown);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		/* a Checkout Session's prices were checked when it was made, and those it made
 		 * from price_data are inactive, as Stripe makes them: what it shows is sold */
 		if (!c->co && (!it->pf.active || !it->pf.product_active))
-			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+			return req_fail(r, ERR_PARAM_BAD, shown,
 					"The price specified (%s) is inactive. This field only "
 					"accepts active prices.",
 					it->price);
 		if (!it->pf.recurring)
-			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+			return req_fail(r, ERR_PARAM_BAD, shown,
 					"The price specified (%s) is a one-time price. A "
 					"subscription's items need recurring prices.",
 					it->price);
-		if (item_price_check(r, &it->pf, it->price, arena_strdup(&r->arena, shown)) != 0)
+		if (item_price_check(r, &it->pf, it->price, shown) != 0)
 			return -1;
 		if (item_metered(it)) {
 			if (it->quantity_given)
-				return req_fail(r, ERR_PARAM_BAD,
-						arena_printf(&r->arena, "items[%d][quantity]", i),
+				return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, i, "[quantity]"),
 						"Quantity should not be specified where usage_type "
-						"is `metered`. Remove quantity from `items[%d]`.",
-						i);
+						"is `metered`. Remove quantity from `%s`.",
+						item_shown(r, c, i, ""));
 			it->quantity = 0; /* its usage is its quantity, period by period */
 		}
 		if (c->trial_from_plan && it->pf.trial_period_days > c->trial_days)
@@ -3064,48 +3078,54 @@ static int item_price_data(struct req *r, int n, struct price_facts *pf)
 static int parse_items(struct req *r, struct create_ctx *c)
 {
 	struct subscription *s = &c->s;
-	const struct form_node *items = param_node(r, "items");
+	/* the create's items[], or a preview's (subscription_details[items], subscription_items) */
+	const char *param = c->items_param ? c->items_param : "items";
+	const char *shown = c->items_shown ? c->items_shown : "items";
+	const struct form_node *items = param_node(r, param);
 	int n = 0;
 	for (const struct form_node *x = items ? items->first_child : NULL; x; x = x->next) {
 		if (n == SUB_ITEMS_MAX)
-			return req_fail(r, ERR_PARAM_BAD, "items",
+			return req_fail(r, ERR_PARAM_BAD, shown,
 					"A subscription can have at most %d items.", SUB_ITEMS_MAX);
 		struct sub_item *it = &s->items[n];
 		memset(it, 0, sizeof(*it));
 		it->data = -1;
 		id_new_at(it->id, "si_", r->now);
-		char path[64];
-		snprintf(path, sizeof(path), "items.%d.tax_rates", n);
-		if (tax_rate_spec_parse(r, path, arena_printf(&r->arena, "items[%d][tax_rates]", n),
+		char path[96];
+		snprintf(path, sizeof(path), "%s.%d.tax_rates", param, n);
+		if (tax_rate_spec_parse(r, path, item_shown(r, c, n, "[tax_rates]"),
 					&c->item_tax[n]) != 0)
 			return -1;
 		it->tax = &c->item_tax[n];
-		snprintf(path, sizeof(path), "items.%d", n);
-		if (param_price_or_plan(r, path, arena_printf(&r->arena, "items[%d]", n),
-					&it->price) != 0)
+		snprintf(path, sizeof(path), "%s.%d", param, n);
+		if (param_price_or_plan(r, path, item_shown(r, c, n, ""), &it->price) != 0)
 			return -1;
-		snprintf(path, sizeof(path), "items.%d.price_data", n);
+		snprintf(path, sizeof(path), "%s.%d.price_data", param, n);
 		bool data = param_present(r, path);
 		if ((it->price && *it->price) == data)
-			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d]", n),
+			return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, n, ""),
 					"Each item needs exactly one of price and price_data.");
 		it->quantity = 1;
-		snprintf(path, sizeof(path), "items.%d.quantity", n);
+		snprintf(path, sizeof(path), "%s.%d.quantity", param, n);
 		it->quantity_given = param_int(r, path, &it->quantity) == 1;
 		if (it->quantity_given && (it->quantity < 1 || it->quantity > QUANTITY_MAX))
-			return req_fail(
-			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][quantity]", n),
-			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
+			return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, n, "[quantity]"),
+					"Invalid quantity: must be between 1 and %d.",
+					QUANTITY_MAX);
 		it->metadata = "{}";
-		snprintf(path, sizeof(path), "items.%d.metadata", n);
+		snprintf(path, sizeof(path), "%s.%d.metadata", param, n);
 		if (metadata_apply(r, NULL, path, &it->metadata) != 0)
 			return -1;
 		bool th;
-		snprintf(path, sizeof(path), "items.%d.billing_thresholds", n);
-		if (subscription_item_thresholds_param(
-			r, path, arena_printf(&r->arena, "items[%d][billing_thresholds]", n),
-			&it->thresholds, &th) != 0)
+		snprintf(path, sizeof(path), "%s.%d.billing_thresholds", param, n);
+		if (subscription_item_thresholds_param(r, path,
+						       item_shown(r, c, n, "[billing_thresholds]"),
+						       &it->thresholds, &th) != 0)
 			return -1;
+		if (data && c->items_param)
+			return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, n, "[price_data]"),
+					"Tender previews a new subscription's items by their "
+					"price: price_data is not taken there.");
 		if (data) {
 			it->data = n;
 			if (item_price_data(r, n, &it->pf) != 0)
@@ -3114,14 +3134,13 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		n++;
 	}
 	if (n == 0)
-		return req_fail(r, ERR_PARAM_MISSING, "items", "items");
+		return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
 	s->n_items = n;
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < i; k++)
 			if (s->items[i].price && s->items[k].price &&
 			    strcmp(s->items[i].price, s->items[k].price) == 0)
-				return req_fail(r, ERR_PARAM_BAD,
-						arena_printf(&r->arena, "items[%d][price]", i),
+				return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, i, "[price]"),
 						"Cannot add multiple subscription items with the "
 						"same price: %s.",
 						s->items[i].price);
@@ -3433,12 +3452,11 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	return create_run(r, c);
 }
 
-int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
+/* c (zeroed) as the create of schedule x's subscription: its first phase's items, trial,
+ * payment method, discounts and settings (a preview of a new schedule plans it the same way).
+ * 0, or -1 with r->err. */
+static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct create_ctx *c)
 {
-	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
-	if (!c)
-		return req_fail(r, ERR_API, NULL, NULL);
-	memset(c, 0, sizeof(*c));
 	c->r = r;
 	c->sc = x;
 	c->behavior = "allow_incomplete";
@@ -3484,6 +3502,17 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
 	s->default_tax = spec_of_ids(&c->default_tax, x->default_tax_rates, x->n_default_tax_rates,
 				     "default_tax_rates");
+	return 0;
+}
+
+int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
+{
+	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	if (for_schedule_ctx(r, x, c) != 0)
+		return -1;
 	return create_run(r, c);
 }
 
@@ -3497,8 +3526,9 @@ static int create_due_fn(struct db *db, void *p)
 
 /* A create's `currency` (s->currency, set before the read): every item's price in it, its own
  * or a currency_options entry for it (price_facts_in read it so). 0, or -1 with r->err. */
-static int currency_check(struct req *r, const struct subscription *s)
+static int currency_check(struct req *r, const struct create_ctx *c)
 {
+	const struct subscription *s = &c->s;
 	for (int i = 0; i < s->n_items; i++) {
 		const struct sub_item *it = &s->items[i];
 		if (str_eq(it->pf.currency, s->currency))
@@ -3511,7 +3541,7 @@ static int currency_check(struct req *r, const struct subscription *s)
 			    "(%s).",
 			    it->pf.currency, s->currency);
 		return req_fail(
-		    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][price]", i),
+		    r, ERR_PARAM_BAD, item_shown(r, c, i, "[price]"),
 		    "The price specified (%s) is in %s and has no currency_options entry "
 		    "for %s, the subscription's `currency`.",
 		    it->price, it->pf.currency, s->currency);
@@ -3528,7 +3558,8 @@ static int currency_check(struct req *r, const struct subscription *s)
 static int trial_anchor_get(struct req *r, struct create_ctx *c, enum billing_interval iv,
 			    int64_t trial_end, int64_t *ret)
 {
-	const char *param = c->anchor_day ? "billing_cycle_anchor_config" : "billing_cycle_anchor";
+	const char *param = c->anchor_day ? "billing_cycle_anchor_config"
+					  : NAME_OR(c->anchor_shown, "billing_cycle_anchor");
 	int64_t anchor = c->anchor_at, full_end;
 	if (billing_period_end(trial_end, iv, c->s.interval_count, 1, &full_end) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
@@ -3559,17 +3590,16 @@ static int trial_anchor_get(struct req *r, struct create_ctx *c, enum billing_in
 	return 0;
 }
 
-/* The create after its parameters (the API's, or a Checkout Session's): prices and customer
- * read, the timeline in the subscription's own time, then its rows with the first invoice's
- * payment (or without one: a trial, a free first period). */
-static int create_run(struct req *r, struct create_ctx *c)
+/* The create's plan after its read (create_read_fn): its items' one currency and interval, and
+ * its timeline in its own time from c->t0 (trial, anchor, backdating) into c->s, its period's
+ * total (c->total) and its add_invoice_items (c->add_ii). Nothing read or written: a preview of
+ * the create (subscription_new_preview) plans it the same way. 0, or -1 with r->err. */
+static int create_plan(struct req *r, struct create_ctx *c)
 {
 	struct subscription *s = &c->s;
-	if (req_read(r, create_read_fn, c) != 0)
-		return -1;
 	for (int i = 0; i < s->n_items; i++)
 		s->items[i].created = c->t0;
-	if (s->currency[0] && currency_check(r, s) != 0)
+	if (s->currency[0] && currency_check(r, c) != 0)
 		return -1;
 	/* one currency and one billing interval for every item, as Stripe requires */
 	for (int i = 0; i < s->n_items; i++) {
@@ -3577,7 +3607,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 		/* usage thresholds count a metered item's usage */
 		if (s->items[i].thresholds && !item_metered(&s->items[i]))
 			return req_fail(r, ERR_PARAM_BAD,
-					arena_printf(&r->arena, "items[%d][billing_thresholds]", i),
+					item_shown(r, c, i, "[billing_thresholds]"),
 					"Usage thresholds can only be set on items with a metered "
 					"price.");
 		enum billing_interval iv;
@@ -3592,13 +3622,13 @@ static int create_run(struct req *r, struct create_ctx *c)
 			str_copy(s->interval, sizeof(s->interval), pf->interval);
 			s->interval_count = pf->interval_count;
 		} else if (strcmp(pf->currency, s->currency) != 0) {
-			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d]", i),
+			return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, i, ""),
 					"All of a subscription's prices must be in the same "
 					"currency (%s).",
 					s->currency);
 		} else if (strcmp(pf->interval, s->interval) != 0 ||
 			   pf->interval_count != s->interval_count) {
-			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d]", i),
+			return req_fail(r, ERR_PARAM_BAD, item_shown(r, c, i, ""),
 					"All of a subscription's prices must have the same billing "
 					"interval (every %lld %s).",
 					(long long)s->interval_count, s->interval);
@@ -3621,7 +3651,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 			    : c->trial_days ? t0 + c->trial_days * 86400
 					    : 0;
 	if (trial_end && (trial_end <= t0 || trial_end > t0 + TRIAL_DAYS_MAX * 86400LL))
-		return req_fail(r, ERR_PARAM_BAD, "trial_end",
+		return req_fail(r, ERR_PARAM_BAD, NAME_OR(c->trial_end_shown, "trial_end"),
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
@@ -3646,11 +3676,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 	if (c->backdate) {
 		if (c->backdate >= t0)
 			return req_fail(
-			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    r, ERR_PARAM_BAD, NAME_OR(c->backdate_shown, "backdate_start_date"),
 			    "Invalid timestamp: backdate_start_date must be in the past.");
 		if (trial_end)
 			return req_fail(
-			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    r, ERR_PARAM_BAD, NAME_OR(c->backdate_shown, "backdate_start_date"),
 			    "Tender does not combine backdate_start_date with a trial.");
 		start = s->start_date = c->backdate;
 	}
@@ -3702,7 +3732,8 @@ static int create_run(struct req *r, struct create_ctx *c)
 		if (rcp == 0 && (anchor <= t0 || anchor > full_end))
 			return req_fail(
 			    r, ERR_PARAM_BAD,
-			    c->anchor_day ? "billing_cycle_anchor_config" : "billing_cycle_anchor",
+			    c->anchor_day ? "billing_cycle_anchor_config"
+					  : NAME_OR(c->anchor_shown, "billing_cycle_anchor"),
 			    "The billing cycle anchor must be in the future and no later "
 			    "than one full billing period after the subscription starts.");
 		if (rcp == 0)
@@ -3714,7 +3745,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->partial_period = c->prorate_none ? 0 : anchor - prev;
 		if (rcp == 0 && c->backdate && s->partial_remaining > anchor - prev)
 			return req_fail(
-			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    r, ERR_PARAM_BAD, NAME_OR(c->backdate_shown, "backdate_start_date"),
 			    "backdate_start_date can be at most one billing period before "
 			    "the billing cycle anchor.");
 		if (rcp == 0 && !c->prorate_none && s->partial_remaining > s->partial_period)
@@ -3727,7 +3758,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 		/* backdated: its first period, billed in full, still runs now */
 		if (rcp == 0 && c->backdate && s->period_end <= t0)
 			return req_fail(
-			    r, ERR_PARAM_BAD, "backdate_start_date",
+			    r, ERR_PARAM_BAD, NAME_OR(c->backdate_shown, "backdate_start_date"),
 			    "backdate_start_date can be at most one billing period in the "
 			    "past (without a billing_cycle_anchor).");
 	}
@@ -3744,8 +3775,18 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
 	/* add_invoice_items: invoice items of the first invoice, in the subscription's currency */
-	if (add_items_build(r, &c->add, s, t0, c->add_ii, &c->add_sum) != 0)
+	return add_items_build(r, &c->add, s, t0, c->add_ii, &c->add_sum);
+}
+
+/* The create after its parameters (the API's, or a Checkout Session's): prices and customer
+ * read, the timeline in the subscription's own time, then its rows with the first invoice's
+ * payment (or without one: a trial, a free first period). */
+static int create_run(struct req *r, struct create_ctx *c)
+{
+	struct subscription *s = &c->s;
+	if (req_read(r, create_read_fn, c) != 0 || create_plan(r, c) != 0)
 		return -1;
+	int64_t t0 = c->t0;
 	/* the first invoice's discounts (its own, else its customer's), and so what it asks
 	 * for; with the customer's balance, what it charges: an amount below the minimum charge
 	 * is not charged (invoice_too_small, invoices.c) */
@@ -5473,6 +5514,119 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 	if (!ret->period)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return period ? period_inv_lines(r, db, n, trial, ret->period) : 0;
+}
+
+/* A subscription still to be made (invoice_preview.c): its first invoice, planned as the
+ * create plans it (parse_items, create_read_fn, create_plan, create_discounts_fn) and built as
+ * its write builds it (period_invoice_build), in the read of the preview; nothing is written.
+ * Its items have fixed ids (si_new_00 …), so that a preview's lines page; neither they nor the
+ * subscription exist, so its lines name neither. */
+static int new_preview_build(struct req *r, struct db *db, struct create_ctx *c,
+			     const struct sub_new_preview_req *q, struct invoice_preview *ret,
+			     struct discount *ds, int *ret_n_ds);
+
+int subscription_new_preview(struct req *r, struct db *db, const struct sub_new_preview_req *q,
+			     struct invoice_preview *ret, struct discount *ds, int *ret_n_ds)
+{
+	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	struct subscription *s = &c->s;
+	if (q->schedule) {
+		/* a new schedule's first phase: the subscription it makes at its start */
+		struct sub_for_schedule *x = arena_alloc(&r->arena, sizeof(*x));
+		int64_t start = 0;
+		if (!x)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (subscription_schedule_new_preview(r, db, q->customer, x, &start) != 0 ||
+		    for_schedule_ctx(r, x, c) != 0)
+			return -1;
+		for (int i = 0; i < s->n_items; i++)
+			snprintf(s->items[i].id, sizeof(s->items[i].id), "si_new_%02d", i);
+		s->auto_tax_address = q->tax_address;
+		if (create_read_fn(db, c) != 0)
+			return -1;
+		if (start > c->t0)
+			c->t0 = start;
+		return new_preview_build(r, db, c, q, ret, ds, ret_n_ds);
+	}
+	s->customer = q->customer;
+	if (q->currency)
+		str_copy(s->currency, sizeof(s->currency), q->currency);
+	c->items_param = q->items;
+	c->items_shown = q->items_shown;
+	c->trial_end_shown = q->trial_end_shown;
+	c->anchor_shown = q->anchor_shown;
+	c->backdate_shown = q->start_shown;
+	c->behavior = "allow_incomplete";
+	if (parse_items(r, c) != 0)
+		return -1;
+	for (int i = 0; i < s->n_items; i++)
+		snprintf(s->items[i].id, sizeof(s->items[i].id), "si_new_%02d", i);
+	/* trial_end as the create reads it ("now": none), or trial_from_plan */
+	if (q->trial_end && !str_eq(q->trial_end, "now") &&
+	    parse_i64(q->trial_end, &c->trial_end_at) != 0)
+		return req_fail(r, ERR_PARAM_INVALID_INTEGER, q->trial_end_shown, "%s",
+				q->trial_end);
+	c->trial_from_plan = q->trial_from_plan;
+	c->anchor_at = q->anchor;
+	c->prorate_none = q->prorate_none;
+	s->metadata = "{}";
+	if (q->default_tax)
+		c->default_tax = *q->default_tax;
+	s->default_tax = &c->default_tax;
+	s->automatic_tax = q->automatic_tax;
+	s->auto_tax_address = q->tax_address;
+	s->trial_missing_pm = "create_invoice";
+	if (q->spec)
+		c->spec = *q->spec;
+	if (create_read_fn(db, c) != 0)
+		return -1;
+	/* start_date: later, the create made then; earlier, backdate_start_date's */
+	if (q->start_date > c->t0)
+		c->t0 = q->start_date;
+	else if (q->start_date && q->start_date < c->t0)
+		c->backdate = q->start_date;
+	return new_preview_build(r, db, c, q, ret, ds, ret_n_ds);
+}
+
+/* The rest of subscription_new_preview, c read (create_read_fn) and its start set: the
+ * create's plan, its discounts, and its first invoice as its write builds it. */
+static int new_preview_build(struct req *r, struct db *db, struct create_ctx *c,
+			     const struct sub_new_preview_req *q, struct invoice_preview *ret,
+			     struct discount *ds, int *ret_n_ds)
+{
+	struct subscription *s = &c->s;
+	if (create_plan(r, c) != 0)
+		return -1;
+	c->due = c->trial ? 0 : c->total;
+	if (create_discounts_fn(db, c) != 0)
+		return -1;
+	/* the discounts its invoice takes: the ones it would make, else the customer's */
+	int n_ds = c->n_ds;
+	if (n_ds)
+		memcpy(ds, c->ds, (size_t)n_ds * sizeof(*ds));
+	if (!c->spec.n) {
+		int rc = customer_discount_get(r, db, s->customer, c->t0, &ds[0]);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		n_ds = rc == DB_OK;
+	}
+	*ret_n_ds = n_ds;
+	s->id[0] = '\0'; /* not made: its invoice and lines name none */
+	memset(ret, 0, sizeof(*ret));
+	ret->t = c->t0;
+	if (period_invoice_build(r, db, s, c->t0, q->invoice_id, "subscription_create", c->trial,
+				 c->add_sum, true, &ret->in) != 0)
+		return -1;
+	ret->in.subscription = NULL;
+	ret->n_period = s->n_items;
+	ret->period = arena_alloc(&r->arena, SUB_ITEMS_MAX * sizeof(*ret->period));
+	if (!ret->period)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return period_inv_lines(r, db, s, c->trial, ret->period);
 }
 
 /* ---- resume ----

@@ -2,8 +2,10 @@
 // Previews of an invoice to come, through stripe-node: invoices.createPreview (POST
 // /v1/invoices/create_preview) and the older GET /v1/invoices/upcoming and …/upcoming/lines
 // (rawRequest). A renewal's preview is compared with the renewal the test clock then makes, a
-// change's with the update made afterwards with the same proration_date, and previews are
-// checked to write nothing (invoices, events, invoice items, coupon redemptions, idempotency).
+// change's with the update made afterwards with the same proration_date, a new subscription's
+// (items without `subscription`) and a new schedule's (schedule_details) with the first invoice
+// of the subscription then created with the same parameters, and previews are checked to write
+// nothing (invoices, events, invoice items, coupon redemptions, idempotency).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, storeSql } = require('./helpers');
@@ -399,17 +401,19 @@ test("another merchant's objects are 404; unknown and wrong parameters are 400; 
   await assert.rejects(upcoming({ subscription: sub.id }, other),
     (e) => e.statusCode === 404 && e.code === 'resource_missing');
   for (const params of [
-    { subscription: sub.id, subscription_details: { start_date: T0 + 40 * DAY } },
     { customer: customer.id, customer_details: { tax_exempt: 'none' } },
     { customer: customer.id, invoice_items: [{ invoiceitem: 'ii_x', amount: 100, currency: 'usd' }] },
   ]) {
     await assert.rejects(stripe.invoices.createPreview(params),
       (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
   }
-  for (const params of [{ subscription_start_date: T0 + 40 * DAY }, { subscription_details: { start_date: T0 } }]) {
-    await assert.rejects(upcoming({ subscription: sub.id, ...params }),
-      (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
-  }
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_details: { start_date: T0 } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  // a start date is a new subscription's
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_start_date: T0 + 40 * DAY }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_start_date');
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { start_date: T0 + 40 * DAY } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[start_date]');
   await assert.rejects(stripe.invoices.createPreview({}),
     (e) => e.statusCode === 400 && e.code === 'parameter_missing');
   const { customer: c2 } = await setup();
@@ -690,4 +694,239 @@ test('schedule: its subscription\'s next invoice with the phase in force then, a
   const ml = (await stripe.invoices.listLineItems(minv.id, { limit: 100 })).data;
   assert.deepEqual(ml.map(lineKey).sort(), mp.lines.data.map(lineKey).sort());
   for (const k of ['subtotal', 'total', 'period_start', 'period_end', 'created']) assert.equal(minv[k], mp[k], k);
+});
+
+// ---- a subscription still to be created: its first invoice, as the create then makes it ----
+
+// the preview of a new subscription and the first invoice of the one then created alike: total,
+// lines (amounts, periods, descriptions, quantities, discounts), taxes
+async function sameFirstInvoice(prev, sub) {
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(prev.lines.data.map(lineKey), lines.map(lineKey));
+  assert.deepEqual(prev.lines.data.map((l) => l.tax_amounts.map((t) => [t.amount, t.tax_rate])),
+    lines.map((l) => l.tax_amounts.map((t) => [t.amount, t.tax_rate])));
+  for (const k of ['subtotal', 'total', 'tax', 'currency', 'billing_reason', 'period_start', 'period_end', 'created']) {
+    assert.deepEqual(prev[k], inv[k], k);
+  }
+  assert.deepEqual(prev.total_tax_amounts, inv.total_tax_amounts);
+  assert.deepEqual(prev.total_discount_amounts.map((d) => d.amount), inv.total_discount_amounts.map((d) => d.amount));
+  return inv;
+}
+
+test('a new subscription: its items, discounts, default_tax_rates and items\' tax_rates previewed (createPreview, upcoming, its lines) as the create then bills them; nothing written', async () => {
+  const { customer } = await setup();
+  const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const reduced = await stripe.taxRates.create({ display_name: 'Reduced', percentage: 5, inclusive: false });
+  const coupon = await stripe.coupons.create({ percent_off: 20, duration: 'forever' });
+  const items = [{ price: monthly.id, quantity: 2 }, { price: pro.id, tax_rates: [reduced.id] }];
+  const before = await snapshot(customer.id, [coupon.id]);
+  const stored = storeState();
+
+  const prev = await stripe.invoices.createPreview({
+    customer: customer.id, discounts: [{ coupon: coupon.id }],
+    subscription_details: { items, default_tax_rates: [vat.id] },
+  });
+  shape(prev);
+  assert.match(prev.id, /^upcoming_in_/);
+  assert.deepEqual([prev.status, prev.billing_reason, prev.subscription, prev.customer], ['draft', 'subscription_create', null, customer.id]);
+  assert.equal(prev.created, T0);
+  assert.deepEqual(prev.lines.data.map((l) => [l.amount, l.quantity, l.period.start, l.period.end]),
+    [[6000, 2, T0, APR1], [5000, 1, T0, APR1]]);
+  assert.deepEqual(prev.lines.data.map((l) => l.discount_amounts.map((d) => d.amount)), [[1200], [1000]]);
+  assert.equal(prev.subtotal, 11000);
+  // 10 % of 48.00 and 5 % of 40.00, after the coupon
+  assert.deepEqual(prev.lines.data.map((l) => l.tax_amounts.map((t) => [t.amount, t.tax_rate])),
+    [[[480, vat.id]], [[200, reduced.id]]]);
+  assert.equal(prev.total, 11000 - 2200 + 680);
+  // the older endpoint's flat names, and its lines paged
+  const up = { customer: customer.id, discounts: [{ coupon: coupon.id }], subscription_items: items, subscription_default_tax_rates: [vat.id] };
+  const old = await upcoming(up);
+  shape(old);
+  assert.deepEqual(old.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  assert.equal(old.total, prev.total);
+  const first = await upcomingLines({ ...up, limit: 1 });
+  assert.deepEqual([first.data.length, first.has_more], [1, true]);
+  const second = await upcomingLines({ ...up, limit: 1, starting_after: first.data[0].id });
+  assert.deepEqual([...first.data, ...second.data].map(lineKey), prev.lines.data.map(lineKey));
+  // invoice_items beside them: added to its first invoice
+  const withItem = await stripe.invoices.createPreview({
+    customer: customer.id, subscription_details: { items }, invoice_items: [{ amount: 700, currency: 'usd', description: 'Setup' }],
+  });
+  shape(withItem);
+  assert.deepEqual([withItem.subtotal, withItem.total], [11000 + 700, 11000 + 700 + 250]); // pro's 5 %
+  assert.ok(withItem.lines.data.some((l) => l.description === 'Setup' && l.amount === 700));
+  assert.deepEqual(await snapshot(customer.id, [coupon.id]), before, 'a preview writes nothing');
+  assert.deepEqual(storeState(), stored, 'the store is as it was');
+
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items, default_tax_rates: [vat.id], discounts: [{ coupon: coupon.id }],
+  });
+  assert.equal(sub.status, 'active');
+  const inv = await sameFirstInvoice(prev, sub);
+  assert.equal(inv.total, 11000 - 2200 + 680);
+});
+
+test('a new subscription\'s trial_end, billing_cycle_anchor and start_date (later, earlier): previewed as the create then invoices them', async () => {
+  const { clock, customer } = await setup();
+  const items = [{ price: monthly.id }];
+  const stored = storeState();
+  // a trial: its 0 invoice
+  const TE = T0 + 14 * DAY;
+  const trial = await stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items, trial_end: TE } });
+  shape(trial);
+  assert.deepEqual([trial.total, trial.created], [0, T0]);
+  assert.deepEqual(trial.lines.data.map((l) => [l.amount, l.description, l.period.end]), [[0, 'Trial period for Team', TE]]);
+  assert.equal((await upcoming({ customer: customer.id, subscription_items: items, subscription_trial_end: TE })).total, 0);
+  // a later anchor: the prorated first period up to it (proration_behavior=none: nothing)
+  const AN = T0 + 10 * DAY;
+  const anchored = await stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items, billing_cycle_anchor: AN } });
+  shape(anchored);
+  assert.deepEqual(anchored.lines.data.map((l) => [l.amount, l.period.start, l.period.end]), [[prorate(3000, 10 * DAY, 28 * DAY), T0, AN]]);
+  const none = await upcoming({ customer: customer.id, subscription_items: items, subscription_billing_cycle_anchor: AN, subscription_proration_behavior: 'none' });
+  assert.equal(none.total, 0);
+  // started 5 days ago: backdated, as backdate_start_date bills it
+  const past = await stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items, start_date: T0 - 5 * DAY } });
+  shape(past);
+  assert.deepEqual(past.lines.data.map((l) => [l.amount, l.period.start]), [[3000, T0 - 5 * DAY]]);
+  // a trial with a backdated start, as the create refuses it
+  await assert.rejects(stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items, start_date: T0 - DAY, trial_end: TE } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[start_date]');
+  // starting in 3 days: its first invoice then
+  const LATER = T0 + 3 * DAY;
+  const future = await upcoming({ customer: customer.id, subscription_items: items, subscription_start_date: LATER });
+  shape(future);
+  assert.deepEqual([future.created, future.total], [LATER, 3000]);
+  assert.deepEqual(future.lines.data.map((l) => [l.period.start, l.period.end]), [[LATER, LATER + 31 * DAY]]);
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+
+  await sameFirstInvoice(trial, await stripe.subscriptions.create({ customer: customer.id, items, trial_end: TE }));
+  await sameFirstInvoice(anchored, await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], billing_cycle_anchor: AN }));
+  await sameFirstInvoice(none, await stripe.subscriptions.create({ customer: customer.id, items, billing_cycle_anchor: AN, proration_behavior: 'none' }));
+  await sameFirstInvoice(past, await stripe.subscriptions.create({ customer: customer.id, items, backdate_start_date: T0 - 5 * DAY }));
+  await clockAdvance(stripe, clock, LATER);
+  await sameFirstInvoice(future, await stripe.subscriptions.create({ customer: customer.id, items }));
+});
+
+test('a new subscription\'s refusals: Stripe\'s 400s for items the create refuses or that name an existing subscription, and nothing written', async () => {
+  const { customer } = await setup();
+  const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product });
+  const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
+  const once = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product });
+  const old = await stripe.prices.create({ currency: 'usd', unit_amount: 800, recurring: { interval: 'month' }, product });
+  await stripe.prices.update(old.id, { active: false });
+  const stored = storeState();
+  const sd = (details) => stripe.invoices.createPreview({ customer: customer.id, subscription_details: details });
+  for (const [details, param] of [
+    [{ items: [{ quantity: 2 }] }, 'subscription_details[items][0]'],
+    [{ items: [{ price: monthly.id }, { price: eur.id }] }, 'subscription_details[items][1]'],
+    [{ items: [{ price: monthly.id }, { price: yearly.id }] }, 'subscription_details[items][1]'],
+    [{ items: [{ price: once.id }] }, 'subscription_details[items][0][price]'],
+    [{ items: [{ price: old.id }] }, 'subscription_details[items][0][price]'],
+    [{ items: [{ id: 'si_x', price: monthly.id }] }, 'subscription_details[items][0][id]'],
+    [{ items: [{ price: monthly.id, deleted: true }] }, 'subscription_details[items][0][deleted]'],
+    [{ items: [{ price: monthly.id }], proration_date: T0 }, 'subscription_details[proration_date]'],
+    [{ items: [{ price: monthly.id }], billing_cycle_anchor: 'now' }, 'subscription_details[billing_cycle_anchor]'],
+    [{ items: [{ price: monthly.id }], billing_cycle_anchor: T0 + 40 * DAY }, 'subscription_details[billing_cycle_anchor]'],
+    [{ items: [{ price: monthly.id }], trial_end: T0 - 1 }, 'subscription_details[trial_end]'],
+    [{ trial_end: T0 + DAY }, 'subscription'],
+  ]) {
+    await assert.rejects(sd(details), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(details));
+  }
+  await assert.rejects(upcoming({ customer: customer.id, subscription_items: [{ price: 'price_nope' }] }),
+    (e) => e.statusCode === 404 && e.param === 'subscription_items[0][price]');
+  await assert.rejects(upcoming({ customer: customer.id, subscription_start_date: T0 + DAY }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_start_date');
+  await assert.rejects(upcoming({ customer: customer.id, currency: 'eur', subscription_items: [{ price: monthly.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_items[0][price]');
+  await assert.rejects(stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items: [{ price: monthly.id }] }, invoice_items: [{ amount: 100, currency: 'eur' }] }),
+    (e) => e.statusCode === 400 && e.param === 'invoice_items[0][currency]');
+  assert.deepEqual(storeState(), stored, 'refusals write nothing');
+});
+
+test('a new subscription taxed by Stripe Tax (automatic_tax, customer_details[address]) in another `currency`: previewed as the create then bills it', async () => {
+  await stripe.tax.settings.update({
+    defaults: { tax_behavior: 'exclusive' }, head_office: { address: { country: 'DE', city: 'Berlin', postal_code: '10117' } },
+  });
+  await stripe.tax.registrations.create({ country: 'DE', country_options: { de: { type: 'standard' } }, active_from: 'now' });
+  // a clock a day ahead of the registration
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) + DAY });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, address: { line1: 'Unter den Linden 1', city: 'Berlin', postal_code: '10117', country: 'DE' },
+    payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const multi = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, currency_options: { eur: { unit_amount: 1800 } }, recurring: { interval: 'month' }, product,
+  });
+  const params = { customer: customer.id, currency: 'eur', automatic_tax: { enabled: true } };
+  const items = [{ price: multi.id, quantity: 3 }];
+  const txr = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const stored = storeState();
+  const prev = await stripe.invoices.createPreview({ ...params, subscription_details: { items } });
+  shape(prev);
+  assert.deepEqual([prev.currency, prev.subtotal, prev.automatic_tax.enabled], ['eur', 5400, true]);
+  assert.deepEqual([prev.tax, prev.total], [1026, 6426]); // 19 % of 54.00
+  const old = await upcoming({ ...params, subscription_items: items });
+  assert.deepEqual([old.lines.data.map(lineKey), old.total], [prev.lines.data.map(lineKey), prev.total]);
+  // placed by customer_details[address] where nothing is registered: untaxed
+  const elsewhere = await stripe.invoices.createPreview({
+    ...params, customer_details: { address: { line1: '1-1 Chiyoda', city: 'Tokyo', postal_code: '100-0001', country: 'JP' } },
+    subscription_details: { items },
+  });
+  assert.deepEqual([elsewhere.subtotal, elsewhere.total], [5400, 5400]);
+  // default_tax_rates with automatic tax: refused, as the create refuses it
+  await assert.rejects(stripe.invoices.createPreview({ ...params, subscription_details: { items, default_tax_rates: [txr.id] } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_details[default_tax_rates]');
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+  const sub = await stripe.subscriptions.create({ ...params, items });
+  await sameFirstInvoice(prev, sub);
+});
+
+test('schedule_details: a new schedule\'s first phase (its coupon, a trial, a later start) previewed as the schedule then invoices it', async () => {
+  const { clock, customer } = await setup();
+  const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+  const phases = [
+    { items: [{ price: monthly.id, quantity: 2 }], discounts: [{ coupon: coupon.id }], iterations: 1 },
+    { items: [{ price: pro.id }], iterations: 1 },
+  ];
+  const TE = T0 + 7 * DAY;
+  const trialPhases = [{ items: [{ price: monthly.id }], trial_end: TE, iterations: 1 }];
+  const LATER = T0 + 2 * DAY;
+  const laterPhases = [{ items: [{ price: pro.id }], iterations: 1 }];
+  const stored = storeState();
+  const prev = await stripe.invoices.createPreview({ customer: customer.id, schedule_details: { phases, end_behavior: 'release' } });
+  shape(prev);
+  assert.deepEqual([prev.billing_reason, prev.subscription, prev.created, prev.subtotal, prev.total], ['subscription_create', null, T0, 6000, 5400]);
+  const trial = await stripe.invoices.createPreview({ customer: customer.id, schedule_details: { phases: trialPhases } });
+  assert.deepEqual(trial.lines.data.map((l) => [l.amount, l.period.end]), [[0, TE]]);
+  const later = await stripe.invoices.createPreview({
+    customer: customer.id, schedule_details: { phases: [{ ...laterPhases[0], start_date: LATER }] },
+  });
+  assert.deepEqual([later.created, later.total], [LATER, 5000]);
+  for (const [params, status, param] of [
+    [{ schedule_details: { phases }, discounts: [{ coupon: coupon.id }] }, 400, 'discounts'],
+    [{ schedule_details: { phases }, subscription_details: { items: [{ price: pro.id }] } }, 400, 'schedule_details'],
+    [{ schedule_details: { phases: [{ items: [{ price: 'price_nope' }] }] } }, 404, 'schedule_details[phases][0][items][0][price]'],
+    [{ schedule_details: { phases: [{ items: [{ price: monthly.id }], start_date: T0 - DAY }] } }, 400, 'schedule_details[phases][0][start_date]'],
+    [{ schedule_details: { end_behavior: 'release' } }, 400, 'schedule_details[phases]'],
+  ]) {
+    await assert.rejects(stripe.invoices.createPreview({ customer: customer.id, ...params }),
+      (e) => e.statusCode === status && e.param === param, JSON.stringify(params));
+  }
+  assert.deepEqual(storeState(), stored, 'previews write nothing');
+
+  const sched = await stripe.subscriptionSchedules.create({ customer: customer.id, phases, end_behavior: 'release' });
+  await sameFirstInvoice(prev, await stripe.subscriptions.retrieve(sched.subscription));
+  const withTrial = await stripe.subscriptionSchedules.create({ customer: customer.id, phases: trialPhases });
+  await sameFirstInvoice(trial, await stripe.subscriptions.retrieve(withTrial.subscription));
+  const starting = await stripe.subscriptionSchedules.create({ customer: customer.id, start_date: LATER, phases: laterPhases });
+  await clockAdvance(stripe, clock, LATER);
+  let started;
+  for (const deadline = Date.now() + 30000; Date.now() < deadline;) {
+    started = await stripe.subscriptionSchedules.retrieve(starting.id);
+    if (started.subscription) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.ok(started.subscription, 'the schedule started');
+  await sameFirstInvoice(later, await stripe.subscriptions.retrieve(started.subscription));
 });
