@@ -334,7 +334,8 @@ test('currency: lines priced through the prices\' currency_options; totals, PDF,
   // accepted: a draft invoice in eur whose items are the options' amounts, paid by the card
   const acc = await stripe.quotes.accept(q.id);
   quoteShape(acc);
-  const inv = await stripe.invoices.finalizeInvoice(acc.invoice);
+  // auto_advance off: the scheduler would otherwise charge it at once, racing the pay below
+  const inv = await stripe.invoices.finalizeInvoice(acc.invoice, { auto_advance: false });
   assert.deepEqual([inv.currency, inv.subtotal, inv.total], ['eur', 2930, 2637]);
   assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.currency]).sort((a, b) => a[0] - b[0]), [[230, 'eur'], [2700, 'eur']]);
   const paid = await stripe.invoices.pay(inv.id);
