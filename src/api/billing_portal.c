@@ -71,15 +71,15 @@
  * change, its item the subscription's, its price and quantity allowed) and keeps the flow as the
  * session renders it (`flow`). The flow completes through the page's own code (the card post,
  * the cancel post, the plan change's apply) and flow_done is set in the write that makes the
- * change (a plan change's in the write right after it: subscription_change makes its own write
- * and payment); the answer then follows after_completion: a 303 to redirect[return_url], a
- * confirmation page (hosted_confirmation's custom_message, else what was done), or the whole
- * portal (portal_homepage, the default). subscription_update_confirm's discounts are refused
- * (the page takes no discount yet). A cancel flow's retention offer (subscription_cancel[retention]
- * [coupon_offer][coupon]: a coupon the subscription can take, checked at create as an update's
- * discounts[] would check it) is shown above the cancel; accepting it adds the coupon to the
- * subscription's discounts through subscription_portal_coupon (subscriptions.c:
- * customer.subscription.updated) and completes the flow; canceling instead declines it.
+ * change (a plan change's through subscription_change's in_write hook); the answer then follows
+ * after_completion: a 303 to redirect[return_url], a confirmation page (hosted_confirmation's
+ * custom_message, else what was done), or the whole portal (portal_homepage, the default).
+ * subscription_update_confirm's discounts are refused (the page takes no discount yet). A cancel
+ * flow's retention offer (subscription_cancel[retention][coupon_offer][coupon]: a coupon the
+ * subscription can take, checked at create as an update's discounts[] would check it) is shown
+ * above the cancel; accepting it adds the coupon to the subscription's discounts through
+ * subscription_portal_coupon (subscriptions.c: customer.subscription.updated) and completes the
+ * flow; canceling instead declines it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -2246,10 +2246,11 @@ static int update_touch_fn(struct db *db, void *p)
 	return rc;
 }
 
-static int update_done_fn(struct db *db, void *p)
+/* in the change's write: a flow's plan change completes it */
+static int update_done(struct req *r, struct db *db, void *p)
 {
 	struct page_ctx *x = p;
-	return flow_complete(x->r, db, x);
+	return flow_pending(x) ? flow_complete(r, db, x) : 0;
 }
 
 static int update_post(struct req *r, int step)
@@ -2281,7 +2282,7 @@ static int update_post(struct req *r, int step)
 		x.view_qty = u.qty;
 		return portal_page(r, &x, 200, NULL);
 	}
-	rc = portal_update_apply(r, u.f, &u.plan, u.price, u.qty);
+	rc = portal_update_apply(r, u.f, &u.plan, u.price, u.qty, update_done, &x);
 	json_decref(u.f);
 	if (rc != 0) {
 		/* the change undone (a declined payment, the subscription changed meanwhile) */
@@ -2290,8 +2291,6 @@ static int update_post(struct req *r, int step)
 		r->err.set = false;
 		return portal_page(r, &x, status, msg);
 	}
-	if (flow_pending(&x) && req_write(r, update_done_fn, &x) != 0)
-		return -1;
 	x.view = VIEW_HOME;
 	x.notice = "Your plan was updated.";
 	return x.flow_completed ? flow_finish(r, &x) : portal_page(r, &x, 200, NULL);

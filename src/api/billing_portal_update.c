@@ -537,11 +537,13 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 }
 
 int portal_update_apply(struct req *r, json_t *f, const struct portal_plan *p, const char *price,
-			int64_t qty)
+			int64_t qty, int (*in_write)(struct req *, struct db *, void *), void *ctx)
 {
 	struct sub_change *c = change_of(r, f, p, price, qty);
 	if (!c)
 		return req_fail(r, ERR_API, NULL, NULL);
+	c->in_write = in_write;
+	c->in_write_ctx = ctx;
 	int rc = subscription_change(r, c);
 	/* the page answers, not the subscription's JSON */
 	buf_reset(&r->out);

@@ -58,9 +58,10 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 /* Outside a transaction: p's change made through the subscription update's own code
  * (subscription_change: its events, prorations, and its invoice paid at once for
  * always_invoice), with the configuration's proration_behavior; a payment that fails undoes
- * it. Its JSON answer is dropped (the page answers). 0, or -1 with r->err. */
+ * it. in_write (NULL: none) runs in the change's write, with ctx. Its JSON answer is dropped
+ * (the page answers). 0, or -1 with r->err. */
 int portal_update_apply(struct req *r, json_t *f, const struct portal_plan *p, const char *price,
-			int64_t qty);
+			int64_t qty, int (*in_write)(struct req *, struct db *, void *), void *ctx);
 
 /* Inside a session's write: flow_data[subscription_update] or
  * [subscription_update_confirm] (type) of plan p checked as Stripe checks them, rendered as

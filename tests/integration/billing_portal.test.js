@@ -1040,4 +1040,28 @@ test('flow subscription_update_confirm: checked at create; the link confirms tha
   const inv = await stripe.invoices.retrieve(after.latest_invoice);
   assert.equal(inv.status, 'paid');
   assert.equal(inv.amount_paid, preview.amount_due);
+  assert.match(String(storeSql(env.dataDir, `SELECT flow_done FROM billing_portal_sessions WHERE id = '${s.id}'`)), /1/);
+
+  // a declined payment undoes the change: the page says why, and the link's flow stays open
+  const { customer: c2, sub: s2 } = await onClock(basic);
+  const declining = await stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: c2.id });
+  await stripe.customers.update(c2.id, { invoice_settings: { default_payment_method: declining.id } });
+  const d = await stripe.billingPortal.sessions.create({
+    customer: c2.id, configuration: conf.id, return_url: back(),
+    flow_data: { type: 'subscription_update_confirm', subscription_update_confirm: { subscription: s2.id, items: [{ id: s2.items.data[0].id, price: pro.id }] } },
+  });
+  const p2 = await browser.newPage();
+  await p2.goto(d.url);
+  const [res] = await Promise.all([p2.waitForResponse((r) => r.request().method() === 'POST'), p2.getByRole('button', { name: 'Confirm' }).click()]);
+  assert.equal(res.status(), 402);
+  await p2.waitForSelector('#error');
+  assert.match(await p2.locator('#error').textContent(), /declined/);
+  assert.equal(await p2.locator('#flow').getAttribute('class'), 'subscription_update_confirm');
+  await p2.close();
+  const kept = await stripe.subscriptions.retrieve(s2.id);
+  assert.equal(kept.items.data[0].price.id, basic.id);
+  assert.equal(kept.latest_invoice, s2.latest_invoice);
+  assert.equal((await stripe.invoices.list({ subscription: s2.id })).data.length, 1);
+  assert.equal((await stripe.invoiceItems.list({ customer: c2.id, pending: true })).data.length, 0);
+  assert.match(String(storeSql(env.dataDir, `SELECT flow_done FROM billing_portal_sessions WHERE id = '${d.id}'`)), /^0$/m);
 });
