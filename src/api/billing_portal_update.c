@@ -457,6 +457,7 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 				"The plan would cost too much.");
 	struct sub_change *c = change_of(r, f, p, price, qty);
 	struct invoice_preview pv;
+	memset(&pv, 0, sizeof(pv));
 	char id[ID_MAX];
 	id_new(id, "upcoming_in_");
 	struct sub_preview_req q = {
@@ -468,7 +469,7 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 		return -1;
 	/* the invoice it shows: made now (always_invoice, a new interval), else the next one */
 	bool now = rc == 0 && str_eq(pv.in.billing_reason, "subscription_update");
-	int64_t total = 0, due = 0, pr_sum = 0;
+	int64_t due = 0, pr_sum = 0;
 	for (int k = 0; rc == 0 && k < pv.n_pr; k++)
 		if (__builtin_add_overflow(pr_sum, pv.pr[k].amount, &pr_sum))
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -488,7 +489,6 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 		    invoice_discounts_compute(r, p->currency, lines, n, ds, n_ds, &res) != 0 ||
 		    invoice_planned_due(r, db, p->customer, p->currency, res.total, &due) != 0)
 			return -1;
-		total = res.total;
 	}
 	buf_puts(b, "<section id=\"update-confirm\"><h2>Confirm your new plan</h2>"
 		    "<p id=\"new-plan\">");
@@ -498,7 +498,7 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 	buf_puts(b, ": <span id=\"new-amount\">");
 	per_interval(b, per, &pf);
 	buf_puts(b, "</span></p>");
-	if (pv.n_pr > 0 && rc == 0) {
+	if (rc == 0 && pv.n_pr > 0) {
 		buf_puts(b, "<ul id=\"prorations\">");
 		for (int k = 0; k < pv.n_pr; k++) {
 			buf_puts(b, "<li>");
@@ -524,7 +524,6 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 		html_amount(b, due, p->currency);
 		buf_puts(b, "</span></p>");
 	}
-	(void)total;
 	buf_puts(b, "<form method=\"post\" action=\"");
 	html_escape(b, action);
 	buf_puts(b, "\">");
