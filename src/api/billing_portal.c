@@ -1569,6 +1569,11 @@ static int section_update(struct req *r, struct db *db, struct page_ctx *x, json
 	    flow ? str_eq(x->flow_type, "subscription_update_confirm") : x->view == VIEW_CONFIRM;
 	const char *price = flow ? x->flow_price : x->view_price;
 	int64_t qty = flow ? x->flow_qty : x->view_qty;
+	/* the configuration changed since the link was made */
+	if (!feature_on(f, "subscription_update")) {
+		buf_puts(b, "<p id=\"not-updatable\">Changing plans is not offered here.</p>");
+		return DB_OK;
+	}
 	struct portal_plan plan;
 	int rc = portal_plan_load(r, db, f, sub, &plan);
 	if (rc == DB_NOTFOUND || (rc == DB_OK && !str_eq(plan.customer, x->customer))) {
@@ -1855,7 +1860,9 @@ static int portal_fn(struct db *db, void *p)
 		buf_puts(b, "</p>");
 	}
 	int rc = DB_OK;
-	if (bc.found && (x->view != VIEW_HOME || (flow_pending(x) && update_flow(x)))) {
+	/* a plan change's page (not inside another flow: a refused post there shows that flow) */
+	bool update_view = x->view != VIEW_HOME && (!flow_pending(x) || update_flow(x));
+	if (bc.found && (update_view || (flow_pending(x) && update_flow(x)))) {
 		/* a plan change: its choice or confirmation alone */
 		if (flow_pending(x)) {
 			buf_puts(b, "<p id=\"flow\" class=\"");
