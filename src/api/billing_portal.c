@@ -527,6 +527,18 @@ static int conf_create_fn(struct db *db, void *p)
 
 static int h_conf_create(struct req *r)
 {
+	/* the create's features[subscription_update] is whole, as Stripe's spec requires it (an
+	 * update changes what it names) */
+	static const char *const whole[] = {"enabled", "default_allowed_updates", "products"};
+	for (size_t i = 0; param_present(r, "features.subscription_update") && i < 3; i++) {
+		char path[80];
+		snprintf(path, sizeof(path), "features.subscription_update.%s", whole[i]);
+		if (!param_present(r, path)) {
+			const char *shown =
+			    arena_printf(&r->arena, "features[subscription_update][%s]", whole[i]);
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+		}
+	}
 	struct conf_ctx x = {.r = r};
 	return req_write(r, conf_create_fn, &x);
 }

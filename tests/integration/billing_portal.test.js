@@ -750,6 +750,8 @@ test('plan changes: features[subscription_update] checked as Stripe checks it, s
   await bad({ ...good, default_allowed_updates: ['downgrade'] }, (e) => e.statusCode === 400);
   await bad({ ...good, proration_behavior: 'sometimes' }, (e) => e.statusCode === 400 && e.param === 'features[subscription_update][proration_behavior]');
   await bad({ ...good, schedule_at_period_end: { conditions: [{ type: 'decreasing_item_amount' }] } }, (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  await bad({ products: good.products }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'features[subscription_update][default_allowed_updates]');
+  await bad({ default_allowed_updates: ['price'] }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'features[subscription_update][products]');
   const before = (await stripe.billingPortal.configurations.list({ limit: 100 })).data.length;
 
   const conf = await updateConf({ ...good, proration_behavior: 'always_invoice' });
