@@ -414,6 +414,10 @@ struct sub_change {
 	bool phase_preview;
 	enum sub_change_answer answer;
 	char item[ID_MAX]; /* the item answered; a new item's id is set here */
+	/* run in the change's write once its rows are stored (NULL: nothing): the customer
+	 * portal's plan change marks its session's flow done there (billing_portal.c) */
+	int (*in_write)(struct req *r, struct db *db, void *ctx);
+	void *in_write_ctx;
 };
 /* Reads the changes of items `param` (items, subscription_details.items, subscription_items)
  * into c (n and ch[]); shown: their name in errors ("items"). 0, or -1 with r->err. */

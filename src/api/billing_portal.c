@@ -5,15 +5,16 @@
  * Configurations. A configuration says what the portal offers: invoice_history, a card update
  * (payment_method_update), a cancel (subscription_cancel: at_period_end or immediately, with
  * the cancellation reasons to choose from), the customer's details it may edit
- * (customer_update: email, name, phone, address, tax_id), its business_profile and
- * default_return_url. Its features and business_profile are kept as the JSON objects the API
- * renders (every field filled in when it is made), and an update edits them in place. Tender's
- * portal does not offer what Stripe's also can (changing a plan, pausing, shipping details, the
- * login page): a configuration that enables subscription_update, subscription_pause or
- * login_page, or allows shipping updates, is refused with a message that says so, rather than
- * accepted and ignored; and subscription_cancel's proration_behavior is `none` only (a cancel
- * does not prorate, as the API's DELETE). Settings of features that stay disabled are kept and
- * shown as given.
+ * (customer_update: email, name, phone, address, tax_id), plan changes (subscription_update:
+ * price and quantity among its products' prices, checked in billing_portal_update.c), its
+ * business_profile and default_return_url. Its features and business_profile are kept as the
+ * JSON objects the API renders (every field filled in when it is made), and an update edits
+ * them in place. Tender's portal does not offer what Stripe's also can (pausing, shipping
+ * details, the login page, promotion codes on a plan change): a configuration that enables
+ * subscription_pause or login_page, allows shipping updates or promotion_code, is refused with a
+ * message that says so, rather than accepted and ignored; and subscription_cancel's
+ * proration_behavior is `none` only (a cancel does not prorate, as the API's DELETE). Settings
+ * of features that stay disabled are kept and shown as given.
  *
  * The default configuration. On Stripe a test-mode session needs the portal to have been saved
  * in the dashboard first. Tender has no dashboard, so the first session that names no
@@ -41,6 +42,10 @@
  * and interval, the next renewal or the date it ends), the default card (brand, last four) with
  * a form for a new one, the invoice history, and a link back to return_url. What it changes goes
  * through the API's own code, so the events, invoices and state are the same:
+ *  - a plan change (billing_portal_update.c): an "Update plan" form on each subscription the
+ *    configuration lets change, then three posts (/update: the plan choice; /update/confirm: what
+ *    the change costs, previewed by the update's own code; /update/apply: subscription_change
+ *    with the configuration's proration_behavior), each checking again what it allows;
  *  - cancel: subscription_portal_cancel (subscriptions.c) in the write that checks the form's
  *    one-time value, and the subscription is the session's customer's (another's is not found);
  *  - details: the form's fields carry the customer update's own parameter names (email, name,
@@ -57,21 +62,24 @@
  * The page is English whatever the session's locale.
  *
  * Deep links (flow_data). A session may open the portal at one flow: payment_method_update
- * (the card form alone) or subscription_cancel (that subscription's cancel alone); the rest of
- * the portal is hidden, and posts of other changes are refused, until the flow is completed.
- * The create checks what Stripe checks (the subscription is the customer's, one the page lists
- * and not already ending; the configuration enables the feature) and keeps the flow as the
+ * (the card form alone), subscription_cancel (that subscription's cancel alone),
+ * subscription_update (that subscription's plan choice) or subscription_update_confirm (the
+ * confirmation of that exact change: items[0][id, price, quantity]); the rest of the portal is
+ * hidden, and posts of other changes are refused, until the flow is completed. The create checks
+ * what Stripe checks (the subscription is the customer's, one the page lists and not already
+ * ending; the configuration enables the feature; a plan change's subscription one it lets
+ * change, its item the subscription's, its price and quantity allowed) and keeps the flow as the
  * session renders it (`flow`). The flow completes through the page's own code (the card post,
- * the cancel post) and flow_done is set in the write that makes the change; the answer then
- * follows after_completion: a 303 to redirect[return_url], a confirmation page
- * (hosted_confirmation's custom_message, else what was done), or the whole portal
- * (portal_homepage, the default). subscription_update and subscription_update_confirm need
- * features[subscription_update], which no Tender configuration enables (above): they are
- * refused at create. A cancel flow's retention offer (subscription_cancel[retention]
- * [coupon_offer][coupon]: a coupon the subscription can take, checked at create as an update's
- * discounts[] would check it) is shown above the cancel; accepting it adds the coupon to the
- * subscription's discounts through subscription_portal_coupon (subscriptions.c:
- * customer.subscription.updated) and completes the flow; canceling instead declines it.
+ * the cancel post, the plan change's apply) and flow_done is set in the write that makes the
+ * change (a plan change's through subscription_change's in_write hook); the answer then follows
+ * after_completion: a 303 to redirect[return_url], a confirmation page (hosted_confirmation's
+ * custom_message, else what was done), or the whole portal (portal_homepage, the default).
+ * subscription_update_confirm's discounts are refused (the page takes no discount yet). A cancel
+ * flow's retention offer (subscription_cancel[retention][coupon_offer][coupon]: a coupon the
+ * subscription can take, checked at create as an update's discounts[] would check it) is shown
+ * above the cancel; accepting it adds the coupon to the subscription's discounts through
+ * subscription_portal_coupon (subscriptions.c: customer.subscription.updated) and completes the
+ * flow; canceling instead declines it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -80,6 +88,7 @@
 
 #include "api/accounts.h"
 #include "api/billing_internal.h"
+#include "api/billing_portal_update.h"
 #include "api/catalog.h"
 #include "api/challenge.h"
 #include "api/common.h"
@@ -407,12 +416,6 @@ static int features_apply(struct req *r, const char *old, const char **ret)
 			}
 		}
 	}
-	if (json_is_true(json_object_get(su, "enabled"))) {
-		req_fail(r, ERR_PARAM_BAD, "features[subscription_update][enabled]",
-			 "Tender's customer portal does not offer plan changes yet: "
-			 "features[subscription_update][enabled] must be false.");
-		goto out;
-	}
 	if (json_is_true(json_object_get(sub_obj(f, "subscription_pause"), "enabled"))) {
 		req_fail(r, ERR_PARAM_BAD, "features[subscription_pause][enabled]",
 			 "Tender's customer portal does not offer pausing yet: "
@@ -488,52 +491,14 @@ static int conf_params(struct req *r, struct conf *c)
 
 /* ---- /v1/billing_portal/configurations ---- */
 
-/* The products and prices the request's features[subscription_update][products] names must be
- * this merchant's, each price of its product, as Stripe checks: stored unchecked, another
- * merchant's ids were kept and shown back. Inside the write. 0, or -1 with r->err. */
-static int products_check(struct req *r, struct db *db)
+/* features[subscription_update] as the request leaves it, checked when the request sets any of
+ * it (billing_portal_update.c): products and prices the merchant's, active, recurring. Inside
+ * the write. 0, or -1 with r->err. */
+static int conf_update_check(struct req *r, struct db *db, const struct conf *c)
 {
-	const char *base = "features.subscription_update.products";
-	const struct form_node *n = param_node(r, base);
-	for (int i = 0; n && n->kind == FORM_ARRAY && i < 10; i++) {
-		char path[96], shown[112];
-		snprintf(path, sizeof(path), "%s.%d.product", base, i);
-		const char *product = param_str(r, path);
-		if (!product)
-			break;
-		struct product pr;
-		int rc = product_load(r, db, product, &pr);
-		snprintf(shown, sizeof(shown),
-			 "features[subscription_update][products][%d][product]", i);
-		if (rc == DB_NOTFOUND)
-			return req_fail(r, ERR_RESOURCE_MISSING, shown, "No such product: '%s'",
-					product);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		snprintf(path, sizeof(path), "%s.%d.prices", base, i);
-		const struct form_node *prices = param_node(r, path);
-		int k = 0;
-		for (const struct form_node *c = prices ? prices->first_child : NULL; c;
-		     c = c->next, k++) {
-			const char *id = c->kind == FORM_SCALAR ? c->value : NULL;
-			if (!id)
-				continue;
-			struct price p;
-			rc = price_load(r, db, id, &p);
-			snprintf(shown, sizeof(shown),
-				 "features[subscription_update][products][%d][prices][%d]", i, k);
-			if (rc == DB_NOTFOUND)
-				return req_fail(r, ERR_RESOURCE_MISSING, shown,
-						"No such price: '%s'", id);
-			if (rc != DB_OK)
-				return req_fail(r, ERR_API, NULL, NULL);
-			if (!p.product || strcmp(p.product, product) != 0)
-				return req_fail(r, ERR_PARAM_BAD, shown,
-						"The price %s does not belong to product %s.", id,
-						product);
-		}
-	}
-	return 0;
+	if (!param_present(r, "features.subscription_update"))
+		return 0;
+	return portal_update_conf_check(r, db, c->features);
 }
 
 struct conf_ctx {
@@ -554,13 +519,26 @@ static int conf_create_fn(struct db *db, void *p)
 	c->features = FEATURES_BASE;
 	c->business_profile = PROFILE_EMPTY;
 	c->metadata = "{}";
-	if (conf_params(r, c) != 0 || products_check(r, db) != 0 || conf_insert(r, db, c) != 0)
+	if (conf_params(r, c) != 0 || conf_update_check(r, db, c) != 0 ||
+	    conf_insert(r, db, c) != 0)
 		return -1;
 	return conf_emit(r, db, c, "billing_portal.configuration.created", NULL, true);
 }
 
 static int h_conf_create(struct req *r)
 {
+	/* the create's features[subscription_update] is whole, as Stripe's spec requires it (an
+	 * update changes what it names) */
+	static const char *const whole[] = {"enabled", "default_allowed_updates", "products"};
+	for (size_t i = 0; param_present(r, "features.subscription_update") && i < 3; i++) {
+		char path[80];
+		snprintf(path, sizeof(path), "features.subscription_update.%s", whole[i]);
+		if (!param_present(r, path)) {
+			const char *shown =
+			    arena_printf(&r->arena, "features[subscription_update][%s]", whole[i]);
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+		}
+	}
 	struct conf_ctx x = {.r = r};
 	return req_write(r, conf_create_fn, &x);
 }
@@ -604,7 +582,7 @@ static int conf_update_fn(struct db *db, void *p)
 					"The default configuration cannot be deactivated.");
 		c->active = active;
 	}
-	if (conf_params(r, c) != 0 || products_check(r, db) != 0)
+	if (conf_params(r, c) != 0 || conf_update_check(r, db, c) != 0)
 		return -1;
 	c->updated = r->now;
 	struct db_stmt *st = db_prepare(db, SQL_CONF_UPDATE);
@@ -912,17 +890,26 @@ static int flow_build(struct req *r, struct db *db, const char *customer, const 
 	const char *feature =
 	    str_eq(type, "subscription_update_confirm") ? "subscription_update" : type;
 	bool on = feature_on(f, feature);
-	json_decref(f);
-	if (!on && str_eq(feature, "subscription_update"))
-		return req_fail(r, ERR_PARAM_BAD, "flow_data[type]",
-				"The %s flow needs features[subscription_update] enabled on the "
-				"configuration %s, and Tender's customer portal does not change "
-				"plans yet.",
-				type, c->id);
-	if (!on)
+	if (!on) {
+		json_decref(f);
 		return req_fail(r, ERR_PARAM_BAD, "flow_data[type]",
 				"The configuration %s does not have features[%s] enabled.", c->id,
 				feature);
+	}
+	/* a plan change: the subscription one the configuration lets change, and the confirm's
+	 * item, price and quantity (billing_portal_update.c) */
+	const char *upd = NULL, *confirm = NULL;
+	if (str_eq(feature, "subscription_update")) {
+		struct portal_plan plan;
+		int prc = portal_plan_load(r, db, f, sub, &plan);
+		int frc = prc == DB_OK ? portal_update_flow(r, db, f, type, &plan, &upd, &confirm)
+				       : req_fail(r, ERR_API, NULL, NULL);
+		if (frc != 0) {
+			json_decref(f);
+			return -1;
+		}
+	}
+	json_decref(f);
 	struct buf b;
 	struct json j;
 	buf_init(&b, 16 * 1024);
@@ -950,9 +937,16 @@ static int flow_build(struct req *r, struct db *db, const char *customer, const 
 		} else {
 			json_nil(&j);
 		}
-		/* the update flows are refused above (see the top of this file) */
-		json_kv_null(&j, "subscription_update");
-		json_kv_null(&j, "subscription_update_confirm");
+		json_key(&j, "subscription_update");
+		if (upd)
+			json_raw(&j, upd, strlen(upd));
+		else
+			json_nil(&j);
+		json_key(&j, "subscription_update_confirm");
+		if (confirm)
+			json_raw(&j, confirm, strlen(confirm));
+		else
+			json_nil(&j);
 		json_kv_str(&j, "type", type);
 		json_obj_close(&j);
 		*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
@@ -1117,6 +1111,15 @@ struct page_ctx {
 	    *offer_coupon;   /* subscription_cancel[retention][coupon_offer][coupon], or NULL */
 	bool flow_done;	     /* completed: the page is the home page */
 	bool flow_completed; /* by this post: after_completion follows */
+	/* subscription_update_confirm's change: its price and quantity */
+	char flow_price[ID_MAX];
+	int64_t flow_qty;
+	/* a plan change's page (VIEW_HOME: the portal, or the flow's own): the plan choice or the
+	 * confirmation of subscription view_sub's change to view_price / view_qty */
+	enum { VIEW_HOME, VIEW_CHOOSE, VIEW_CONFIRM } view;
+	char view_sub[ID_MAX];
+	const char *view_price;
+	int64_t view_qty;
 };
 
 struct portal_session {
@@ -1163,7 +1166,8 @@ static void page_take(struct page_ctx *x, const struct portal_session *s)
 	str_copy(x->customer, sizeof(x->customer), s->customer);
 	str_copy(x->conf, sizeof(x->conf), s->conf);
 	x->return_url = s->return_url;
-	x->flow_type[0] = x->flow_sub[0] = x->after_type[0] = '\0';
+	x->flow_type[0] = x->flow_sub[0] = x->after_type[0] = x->flow_price[0] = '\0';
+	x->flow_qty = 0;
 	x->after_url = x->after_message = x->offer_coupon = NULL;
 	x->flow_done = s->flow_done;
 	if (!s->flow)
@@ -1172,9 +1176,18 @@ static void page_take(struct page_ctx *x, const struct portal_session *s)
 	json_t *f = json_loads(s->flow, 0, &e);
 	json_t *ac = json_object_get(f, "after_completion");
 	str_copy(x->flow_type, sizeof(x->flow_type), json_string_value(json_object_get(f, "type")));
-	str_copy(x->flow_sub, sizeof(x->flow_sub),
-		 json_string_value(
-		     json_object_get(json_object_get(f, "subscription_cancel"), "subscription")));
+	/* the flow's subscription: its cancel's, or its plan change's */
+	static const char *const subs[] = {"subscription_cancel", "subscription_update",
+					   "subscription_update_confirm"};
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]) && !x->flow_sub[0]; i++)
+		str_copy(x->flow_sub, sizeof(x->flow_sub),
+			 json_string_value(
+			     json_object_get(json_object_get(f, subs[i]), "subscription")));
+	json_t *item = json_array_get(
+	    json_object_get(json_object_get(f, "subscription_update_confirm"), "items"), 0);
+	str_copy(x->flow_price, sizeof(x->flow_price),
+		 json_string_value(json_object_get(item, "price")));
+	x->flow_qty = json_integer_value(json_object_get(item, "quantity"));
 	str_copy(x->after_type, sizeof(x->after_type),
 		 json_string_value(json_object_get(ac, "type")));
 	const char *u =
@@ -1522,12 +1535,90 @@ static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *
 					: "<p><button type=\"submit\">Cancel plan</button></p>");
 			buf_puts(b, "</form>");
 		}
+		/* a plan the configuration lets the customer change (billing_portal_update.c) */
+		if (!flow_pending(x) && feature_on(f, "subscription_update")) {
+			struct portal_plan plan;
+			rc = portal_plan_load(r, db, f, s->id, &plan);
+			if (rc != DB_OK)
+				return rc;
+			if (!plan.why) {
+				buf_puts(b, "<form method=\"post\" action=\"");
+				html_escape(b, x->base);
+				buf_puts(b, "/update\">");
+				hidden_nonce(b, x);
+				buf_puts(b,
+					 "<input type=\"hidden\" name=\"subscription\" value=\"");
+				html_escape(b, s->id);
+				buf_puts(b, "\"><p><button type=\"submit\">Update "
+					    "plan</button></p></form>");
+			}
+		}
 		buf_puts(b, "</section>");
 	}
 	/* the flow's subscription ended since the link was made */
 	if (shown == 0)
 		buf_puts(b, "<p id=\"no-subscriptions\">This plan is no longer active.</p>");
 	return DB_OK;
+}
+
+static bool update_flow(const struct page_ctx *x)
+{
+	return str_eq(x->flow_type, "subscription_update") ||
+	       str_eq(x->flow_type, "subscription_update_confirm");
+}
+
+/* A plan change's page: the plan choice, or the confirmation of the change chosen (the flow's
+ * own when a deep link opened it). A confirmation that cannot be previewed shows why, and the
+ * plan choice when the customer may choose again. DB_OK or < 0 (r->err not set). */
+static int section_update(struct req *r, struct db *db, struct page_ctx *x, json_t *f)
+{
+	struct buf *b = &x->body;
+	/* a confirm link shows its own change whatever was posted */
+	bool flow = x->view == VIEW_HOME ||
+		    (flow_pending(x) && str_eq(x->flow_type, "subscription_update_confirm"));
+	const char *sub = flow ? x->flow_sub : x->view_sub;
+	bool confirm =
+	    flow ? str_eq(x->flow_type, "subscription_update_confirm") : x->view == VIEW_CONFIRM;
+	const char *price = flow ? x->flow_price : x->view_price;
+	int64_t qty = flow ? x->flow_qty : x->view_qty;
+	/* the configuration changed since the link was made */
+	if (!feature_on(f, "subscription_update")) {
+		buf_puts(b, "<p id=\"not-updatable\">Changing plans is not offered here.</p>");
+		return DB_OK;
+	}
+	struct portal_plan plan;
+	int rc = portal_plan_load(r, db, f, sub, &plan);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && !str_eq(plan.customer, x->customer))) {
+		buf_puts(b, "<p id=\"no-subscriptions\">This plan is no longer active.</p>");
+		return DB_OK;
+	}
+	if (rc != DB_OK)
+		return rc;
+	const char *action =
+	    arena_printf(&r->arena, "%s/update/%s", x->base, confirm ? "apply" : "confirm");
+	if (!action)
+		return DB_ERR;
+	if (confirm) {
+		struct buf cb;
+		buf_init(&cb, 256 * 1024);
+		rc = portal_update_confirm_html(r, db, f, &plan, price, qty, &cb, action, x->nonce);
+		if (rc == 0 && !cb.failed)
+			buf_append(b, cb.data, cb.len);
+		buf_release(&cb);
+		if (rc == 0)
+			return DB_OK;
+		/* why, then the choice again (a deep link's confirmation: why alone) */
+		buf_puts(b, "<p class=\"error\" id=\"error\" role=\"alert\">");
+		html_escape(b, req_error_message(r));
+		buf_puts(b, "</p>");
+		r->err.set = false;
+		if (flow)
+			return DB_OK;
+		action = arena_printf(&r->arena, "%s/update/confirm", x->base);
+		if (!action)
+			return DB_ERR;
+	}
+	return portal_update_choose_html(r, db, f, &plan, b, action, x->nonce);
 }
 
 static int section_payment_method(struct db *db, struct page_ctx *x, const char *default_pm,
@@ -1781,6 +1872,18 @@ static int portal_fn(struct db *db, void *p)
 		buf_puts(b, "</p>");
 	}
 	int rc = DB_OK;
+	/* a plan change's page (not inside another flow: a refused post there shows that flow) */
+	bool update_view = x->view != VIEW_HOME && (!flow_pending(x) || update_flow(x));
+	if (bc.found && (update_view || (flow_pending(x) && update_flow(x)))) {
+		/* a plan change: its choice or confirmation alone */
+		if (flow_pending(x)) {
+			buf_puts(b, "<p id=\"flow\" class=\"");
+			html_escape(b, x->flow_type);
+			buf_puts(b, "\">Update your plan</p>");
+		}
+		rc = section_update(r, db, x, f);
+		goto links;
+	}
 	if (flow_pending(x)) {
 		/* a deep link: that flow's section only (Stripe hides the rest of the portal) */
 		bool cancel = str_eq(x->flow_type, "subscription_cancel");
@@ -2095,6 +2198,136 @@ static int h_retention(struct req *r)
 		return rc;
 	x.notice = "The offer was applied to your plan.";
 	return flow_finish(r, &x);
+}
+
+/* ---- the page's plan change (billing_portal_update.c) ----
+ *
+ * Three posts, each with the form's one-time value: /update (a subscription: its plan choice),
+ * /update/confirm (the price and quantity chosen: the confirmation with what it costs) and
+ * /update/apply (the change, through the subscription update's own code). Each checks again
+ * what the configuration allows, on the session's customer's subscription alone; a deep link's
+ * flow takes its own subscription (subscription_update) or its exact change
+ * (subscription_update_confirm) only. */
+
+enum { STEP_CHOOSE, STEP_CONFIRM, STEP_APPLY };
+
+struct update_ctx {
+	struct page_ctx *x;
+	int step;
+	const char *sub, *price;
+	int64_t qty;
+	json_t *f; /* STEP_APPLY: the configuration's features, for the change after the write */
+	struct portal_plan plan;
+};
+
+static int update_check(struct req *r, struct db *db, struct update_ctx *u, json_t *f)
+{
+	struct page_ctx *x = u->x;
+	if (!feature_on(f, "subscription_update"))
+		return req_fail(r, ERR_PARAM_BAD, NULL, "Changing plans is not offered here.");
+	if (flow_pending(x) && (!update_flow(x) || !str_eq(u->sub, x->flow_sub)))
+		return req_fail(r, ERR_PARAM_BAD, NULL, "This link is for another change.");
+	/* a confirm link takes its own change, as it was made, and nothing else */
+	if (flow_pending(x) && str_eq(x->flow_type, "subscription_update_confirm") &&
+	    (u->step != STEP_APPLY || !str_eq(u->price, x->flow_price) || u->qty != x->flow_qty))
+		return req_fail(r, ERR_PARAM_BAD, NULL, "This link is for another change.");
+	int rc = portal_plan_load(r, db, f, u->sub, &u->plan);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && !str_eq(u->plan.customer, x->customer)))
+		return req_fail(r, ERR_RESOURCE_MISSING, "subscription",
+				"No such subscription: '%s'", u->sub);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (u->plan.why)
+		return req_fail(r, ERR_PARAM_BAD, "subscription",
+				"This plan cannot be changed here: %s.", u->plan.why);
+	if (u->step == STEP_CHOOSE)
+		return 0;
+	return portal_update_choice_check(r, db, f, &u->plan, u->price, u->qty, "price",
+					  "quantity");
+}
+
+static int update_touch_fn(struct db *db, void *p)
+{
+	struct update_ctx *u = p;
+	struct page_ctx *x = u->x;
+	struct req *r = x->r;
+	json_decref(u->f); /* a write run again */
+	u->f = NULL;
+	json_t *f = NULL;
+	int go = post_begin(r, db, x, &f);
+	if (go <= 0)
+		return go;
+	int rc = update_check(r, db, u, f);
+	if (rc == 0 && u->step == STEP_APPLY)
+		u->f = f;
+	else
+		json_decref(f);
+	return rc;
+}
+
+/* in the change's write: a flow's plan change completes it */
+static int update_done(struct req *r, struct db *db, void *p)
+{
+	struct page_ctx *x = p;
+	return flow_pending(x) ? flow_complete(r, db, x) : 0;
+}
+
+static int update_post(struct req *r, int step)
+{
+	struct page_ctx x;
+	int rc = page_init(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : not_found_page(r);
+	struct update_ctx u = {.x = &x, .step = step, .sub = param_str(r, "subscription")};
+	u.price = param_str(r, "price");
+	param_int(r, "quantity", &u.qty);
+	/* a refusal shows the portal (a choice's) or the plan choice again (a confirmation's) */
+	if (step != STEP_CHOOSE) {
+		x.view = VIEW_CHOOSE;
+		str_copy(x.view_sub, sizeof(x.view_sub), u.sub);
+	}
+	if (!post_write(r, &x, update_touch_fn, &u, &rc)) {
+		json_decref(u.f);
+		return rc;
+	}
+	str_copy(x.view_sub, sizeof(x.view_sub), u.sub);
+	if (step == STEP_CHOOSE) {
+		x.view = VIEW_CHOOSE;
+		return portal_page(r, &x, 200, NULL);
+	}
+	if (step == STEP_CONFIRM) {
+		x.view = VIEW_CONFIRM;
+		x.view_price = u.price;
+		x.view_qty = u.qty;
+		return portal_page(r, &x, 200, NULL);
+	}
+	rc = portal_update_apply(r, u.f, &u.plan, u.price, u.qty, update_done, &x);
+	json_decref(u.f);
+	if (rc != 0) {
+		/* the change undone (a declined payment, the subscription changed meanwhile) */
+		const char *msg = arena_strdup(&r->arena, req_error_message(r));
+		int status = r->err.decline_code[0] ? 402 : 400;
+		r->err.set = false;
+		return portal_page(r, &x, status, msg);
+	}
+	x.view = VIEW_HOME;
+	x.notice = "Your plan was updated.";
+	return x.flow_completed ? flow_finish(r, &x) : portal_page(r, &x, 200, NULL);
+}
+
+static int h_update(struct req *r)
+{
+	return update_post(r, STEP_CHOOSE);
+}
+
+static int h_update_confirm(struct req *r)
+{
+	return update_post(r, STEP_CONFIRM);
+}
+
+static int h_update_apply(struct req *r)
+{
+	return update_post(r, STEP_APPLY);
 }
 
 /* ---- the page's new card ---- */
@@ -2412,6 +2645,18 @@ static const struct param_spec details_params[] = {
     {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, tax_id_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec update_params[] = {
+    {"nonce", PT_STRING, 0, 64, NULL, NULL},
+    {"subscription", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_confirm_params[] = {
+    {"nonce", PT_STRING, 0, 64, NULL, NULL},
+    {"subscription", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 const struct route billing_portal_routes[] = {
@@ -2428,6 +2673,12 @@ const struct route billing_portal_routes[] = {
     {"POST", "/billing_portal/{acct}/{key}/details", h_details, details_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/billing_portal/{acct}/{key}/retention", h_retention, retention_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/billing_portal/{acct}/{key}/update", h_update, update_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/billing_portal/{acct}/{key}/update/confirm", h_update_confirm, update_confirm_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/billing_portal/{acct}/{key}/update/apply", h_update_apply, update_confirm_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

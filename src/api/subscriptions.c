@@ -5201,11 +5201,17 @@ static int change_respond(struct req *r, struct db *db, struct change_ctx *x)
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* the caller's own rows in the change's write (sub_change.in_write) */
+static int change_also(struct req *r, struct db *db, struct change_ctx *x)
+{
+	return x->c->in_write ? x->c->in_write(r, db, x->c->in_write_ctx) : 0;
+}
+
 static int change_fn(struct db *db, void *p)
 {
 	struct change_ctx *x = p;
 	x->pi_id[0] = '\0';
-	if (change_rows(x->r, db, x) != 0)
+	if (change_rows(x->r, db, x) != 0 || change_also(x->r, db, x) != 0)
 		return -1;
 	/* a send_invoice one paid by bank transfer: the change's invoice gets its intent, paid
 	 * now when the customer's cash covers it (invoices.c), after the change's own rows */
@@ -5221,7 +5227,7 @@ static int change_fn(struct db *db, void *p)
 
 static int change_before(struct req *r, struct db *db, void *p)
 {
-	return change_rows(r, db, p);
+	return change_rows(r, db, p) != 0 ? -1 : change_also(r, db, p);
 }
 
 static int change_answer(struct req *r, struct db *db, void *p, int rc)

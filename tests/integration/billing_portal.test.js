@@ -2,7 +2,10 @@
 // The customer portal through stripe-node: configurations (create, retrieve, update, list, the
 // default one made on the first session, Stripe's spec), sessions (validation, another
 // merchant's customer or configuration, deep links: flow_data checked at create, each flow
-// completed in the page and its after_completion followed), and the portal page in headless Chromium (Debian's
+// completed in the page and its after_completion followed; plan changes: features[subscription_update]
+// checked, the plan choice and its confirmation with the update's own preview, the change through the
+// subscription update's code, the subscription_update and subscription_update_confirm deep links),
+// and the portal page in headless Chromium (Debian's
 // chromium + playwright-core): the customer's subscription and invoices, a cancel at the
 // period's end or at once through the subscription's own code, a new card that becomes the
 // default, single-use and expiring links, tenants. No card number reaches the store or the log.
@@ -10,6 +13,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { startTender, stopAll, assertStripeShape, storeSql, readStoreFiles, request, launchChromium, startShop } = require('./helpers');
+const { billingShape } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -117,7 +121,8 @@ test('configurations: create, retrieve, update, list, Stripe\'s shape, events, r
   assert.ok(!active.data.some((c) => c.id === conf.id));
   for (const c of (await stripe.billingPortal.configurations.list()).data) assertStripeShape(c, 'billing_portal.configuration');
 
-  // what Tender's portal does not offer is refused, not ignored
+  // what Tender's portal does not offer is refused, not ignored (an empty products list:
+  // enabling plan changes needs a product, as on Stripe)
   for (const features of [
     { subscription_update: { enabled: true, default_allowed_updates: ['price'], products: [] } },
     { customer_update: { enabled: true, allowed_updates: ['email', 'shipping'] } },
@@ -681,4 +686,384 @@ test('flow subscription_cancel with a retention coupon offer: accepting it disco
   assert.equal(gone.cancel_at_period_end, true);
   assert.deepEqual(gone.discounts, []);
   assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, 1);
+});
+
+// ---- plan changes (features[subscription_update]) ----
+
+let team; // a product with three monthly prices (10.00, 50.00 usd; 1000 jpy) and a yearly one
+async function teamPlans() {
+  if (team) return team;
+  const product = await stripe.products.create({ name: 'Team plan' });
+  const price = (unit_amount, recurring, currency = 'usd') => stripe.prices.create({ product: product.id, currency, unit_amount, recurring });
+  team = {
+    product,
+    basic: await price(1000, { interval: 'month' }),
+    pro: await price(5000, { interval: 'month' }),
+    yearly: await price(50000, { interval: 'year' }),
+    yen: await price(1000, { interval: 'month' }, 'jpy'),
+  };
+  return team;
+}
+
+// A subscription to `price` of a customer on a test clock frozen now: the page's preview and
+// the change then run at the same instant, and their prorations are equal to the unit.
+async function onClock(price, quantity = 1) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, email: 'team@example.com', payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity }] });
+  assert.equal(sub.status, 'active');
+  return { customer, sub };
+}
+
+const usd = (n) => `${n < 0 ? '-' : ''}${Math.floor(Math.abs(n) / 100)}.${String(Math.abs(n) % 100).padStart(2, '0')} USD`;
+
+function updateConf(su, extra = {}) {
+  return stripe.billingPortal.configurations.create({ features: { subscription_update: { enabled: true, ...su } }, ...extra });
+}
+
+test('plan changes: features[subscription_update] checked as Stripe checks it, shown on create and update', async () => {
+  const { product, basic, pro } = await teamPlans();
+  const oneTime = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 700 });
+  const metered = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 5, recurring: { interval: 'month', usage_type: 'metered' } });
+  const retired = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' } });
+  await stripe.prices.update(retired.id, { active: false });
+  const oldProduct = await stripe.products.create({ name: 'Old plan', active: false });
+  const theirs = await stripeB.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'B plan' } });
+  const good = { default_allowed_updates: ['price', 'quantity'], products: [{ product: product.id, prices: [basic.id, pro.id] }] };
+  const bad = async (su, check) => assert.rejects(updateConf(su), check, JSON.stringify(su));
+  const P = 'features[subscription_update][products]';
+  await bad({ ...good, products: [{ product: 'prod_nope', prices: [basic.id] }] }, (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === `${P}[0][product]`);
+  await bad({ ...good, products: [{ product: product.id, prices: ['price_nope'] }] }, (e) => e.statusCode === 404 && e.param === `${P}[0][prices][0]`);
+  await bad({ ...good, products: [{ product: product.id, prices: [basic.id, theirs.id] }] }, (e) => e.statusCode === 404 && e.param === `${P}[0][prices][1]`);
+  await bad({ ...good, products: [{ product: theirs.product, prices: [theirs.id] }] }, (e) => e.statusCode === 404 && e.param === `${P}[0][product]`);
+  await bad({ ...good, products: [{ product: product.id, prices: [monthly.id] }] }, (e) => e.statusCode === 400 && /does not belong/.test(e.message));
+  await bad({ ...good, products: [{ product: product.id, prices: [oneTime.id] }] }, (e) => e.statusCode === 400 && /not recurring/.test(e.message));
+  await bad({ ...good, products: [{ product: product.id, prices: [metered.id] }] }, (e) => e.statusCode === 400 && /metered/.test(e.message));
+  await bad({ ...good, products: [{ product: product.id, prices: [retired.id] }] }, (e) => e.statusCode === 400 && /not active/.test(e.message));
+  await bad({ ...good, products: [{ product: oldProduct.id, prices: [] }] }, (e) => e.statusCode === 400 && e.param.startsWith(`${P}[0]`));
+  await bad({ ...good, products: [{ product: product.id, prices: [basic.id] }, { product: product.id, prices: [pro.id] }] }, (e) => e.statusCode === 400 && e.param === `${P}[1][product]`);
+  await bad({ ...good, products: '' }, (e) => e.statusCode === 400 && e.param === P);
+  await bad({ ...good, default_allowed_updates: ['price', 'promotion_code'] }, (e) => e.statusCode === 400 && e.param === 'features[subscription_update][default_allowed_updates]');
+  await bad({ ...good, default_allowed_updates: ['downgrade'] }, (e) => e.statusCode === 400);
+  await bad({ ...good, proration_behavior: 'sometimes' }, (e) => e.statusCode === 400 && e.param === 'features[subscription_update][proration_behavior]');
+  await bad({ ...good, schedule_at_period_end: { conditions: [{ type: 'decreasing_item_amount' }] } }, (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  await bad({ products: good.products }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'features[subscription_update][default_allowed_updates]');
+  await bad({ default_allowed_updates: ['price'] }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'features[subscription_update][products]');
+  const before = (await stripe.billingPortal.configurations.list({ limit: 100 })).data.length;
+
+  const conf = await updateConf({ ...good, proration_behavior: 'always_invoice' });
+  assertStripeShape(conf, 'billing_portal.configuration');
+  assert.deepEqual(conf.features.subscription_update, {
+    default_allowed_updates: ['price', 'quantity'], enabled: true,
+    products: [{ prices: [basic.id, pro.id], product: product.id }], proration_behavior: 'always_invoice',
+  });
+  assert.equal((await stripe.billingPortal.configurations.list({ limit: 100 })).data.length, before + 1);
+  assert.deepEqual(await stripe.billingPortal.configurations.retrieve(conf.id), conf);
+  // an update: its checks too, and nothing kept of a refused one
+  await assert.rejects(stripe.billingPortal.configurations.update(conf.id, { features: { subscription_update: { products: [{ product: product.id, prices: [oneTime.id] }] } } }),
+    (e) => e.statusCode === 400 && e.param === `${P}[0][prices][0]`);
+  assert.deepEqual(await stripe.billingPortal.configurations.retrieve(conf.id), conf);
+  const up = await stripe.billingPortal.configurations.update(conf.id, { features: { subscription_update: { default_allowed_updates: ['quantity'], proration_behavior: 'create_prorations' } } });
+  assertStripeShape(up, 'billing_portal.configuration');
+  assert.deepEqual(up.features.subscription_update, {
+    default_allowed_updates: ['quantity'], enabled: true,
+    products: [{ prices: [basic.id, pro.id], product: product.id }], proration_behavior: 'create_prorations',
+  });
+  const ev = (await eventsOf('billing_portal.configuration.updated')).find((e) => e.data.object.id === conf.id);
+  assert.deepEqual(ev.data.object, up);
+  assert.equal(ev.data.previous_attributes.features.subscription_update.proration_behavior, 'always_invoice');
+  const off = await stripe.billingPortal.configurations.update(conf.id, { features: { subscription_update: { enabled: false } } });
+  assert.equal(off.features.subscription_update.enabled, false);
+  assert.deepEqual(off.features.subscription_update.products, up.features.subscription_update.products);
+});
+
+test('the page: a plan chosen and confirmed, changed through the subscription update (always_invoice: its invoice paid at once)', async () => {
+  const { product, basic, pro, yearly, yen: yenTeam } = await teamPlans();
+  const conf = await updateConf({
+    default_allowed_updates: ['price', 'quantity'], proration_behavior: 'always_invoice',
+    products: [{ product: product.id, prices: [basic.id, pro.id, yearly.id, yenTeam.id] }],
+  });
+  const { customer, sub } = await onClock(basic);
+  const item = sub.items.data[0].id;
+  const other = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: conf.id, return_url: back() });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  // a subscription whose price is not among the configuration's products cannot be changed
+  assert.equal(await page.locator(`section[id="${other.id}"] form[action$="/update"]`).count(), 0);
+  await page.locator(`section[id="${sub.id}"]`).getByRole('button', { name: 'Update plan' }).click();
+  await page.waitForSelector('#update-plan');
+  const choice = await page.locator('#update-plan').textContent();
+  assert.match(choice, /Team plan: 10\.00 USD per month \(current\)/);
+  assert.match(choice, /Team plan: 50\.00 USD per month/);
+  assert.match(choice, /Team plan: 500\.00 USD per year/);
+  // the yen price is not in the subscription's currency
+  assert.equal(await page.locator(`[id="price-${yenTeam.id}"]`).count(), 0);
+  assert.equal(await page.locator(`[id="price-${basic.id}"]`).isChecked(), true);
+  assert.equal(await page.locator('script').count(), 0);
+  await page.check(`[id="price-${pro.id}"]`);
+  await page.fill('#quantity', '2');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForSelector('#update-confirm');
+  assert.equal(await page.locator('#new-amount').textContent(), '100.00 USD per month');
+  // what the API's preview of the same change says, at the same (frozen) time
+  const preview = await stripe.invoices.createPreview({
+    customer: customer.id, subscription: sub.id,
+    subscription_details: { items: [{ id: item, price: pro.id, quantity: 2 }], proration_behavior: 'always_invoice' },
+  });
+  assert.equal(preview.amount_due, 9000); // 2 × 50.00 for the whole period, less the unused 10.00
+  assert.equal(await page.locator('#due-today .amt').textContent(), usd(preview.amount_due));
+  assert.equal(await page.locator('#proration-total').textContent(), `Prorations: ${usd(preview.total)}`);
+  assert.equal(await page.locator('#prorations li').count(), 2);
+  // writes nothing until confirmed
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).items.data[0].price.id, basic.id);
+  const staleNonce = await page.locator('#update-confirm input[name="nonce"]').getAttribute('value');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.waitForSelector('#notice');
+  assert.equal(await page.locator('#notice').textContent(), 'Your plan was updated.');
+  assert.equal(await page.locator(`[id="amount-${sub.id}"]`).textContent(), '100.00 USD per month');
+
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  billingShape(after, 'subscription');
+  assert.equal(after.items.data[0].id, item);
+  assert.equal(after.items.data[0].price.id, pro.id);
+  assert.equal(after.items.data[0].quantity, 2);
+  assert.notEqual(after.latest_invoice, sub.latest_invoice);
+  const inv = await stripe.invoices.retrieve(after.latest_invoice);
+  billingShape(inv, 'invoice');
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, preview.amount_due);
+  assert.equal(inv.total, preview.total);
+  assert.ok(inv.lines.data.every((l) => l.parent?.subscription_item_details?.proration ?? l.proration ?? true));
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  // (its creation's own update, incomplete to active, aside)
+  const changes = async () => (await eventsOf('customer.subscription.updated')).filter((e) => e.data.object.id === sub.id && e.data.previous_attributes.items);
+  const updated = await changes();
+  assert.equal(updated.length, 1);
+  assert.equal(updated[0].data.previous_attributes.items.data[0].price.id, basic.id);
+  billingShape(updated[0].data.object, 'subscription');
+  assert.ok((await eventsOf('invoice.paid')).some((e) => e.data.object.id === inv.id));
+  // the confirmation's form posted again (a double click, a replay) changes nothing more
+  const replay = await request({ port: env.port, method: 'POST', path: `${new URL(s.url).pathname}/update/apply`,
+    body: `nonce=${staleNonce}&subscription=${sub.id}&price=${pro.id}&quantity=2` });
+  assert.equal(replay.status, 410);
+  assert.equal((await changes()).length, 1);
+
+  // a new interval starts a new period, invoiced at once in full, the unused time credited
+  await page.locator(`section[id="${sub.id}"]`).getByRole('button', { name: 'Update plan' }).click();
+  await page.check(`[id="price-${yearly.id}"]`);
+  await page.fill('#quantity', '1');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForSelector('#update-confirm');
+  const yPreview = await stripe.invoices.createPreview({
+    customer: customer.id, subscription: sub.id,
+    subscription_details: { items: [{ id: item, price: yearly.id, quantity: 1 }], proration_behavior: 'always_invoice' },
+  });
+  assert.equal(await page.locator('#due-today .amt').textContent(), usd(yPreview.amount_due));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.waitForSelector('#notice');
+  const yearlySub = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(yearlySub.items.data[0].price.id, yearly.id);
+  assert.equal((await stripe.invoices.retrieve(yearlySub.latest_invoice)).amount_paid, yPreview.amount_due);
+  await page.close();
+});
+
+test('the page: quantity alone with create_prorations: pending prorations for the next invoice; what is not allowed is refused', async () => {
+  const { product, basic, pro } = await teamPlans();
+  const conf = await updateConf({
+    default_allowed_updates: ['quantity'], proration_behavior: 'create_prorations',
+    products: [{ product: product.id, prices: [basic.id, pro.id] }],
+  });
+  const { customer, sub } = await onClock(basic, 2);
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: conf.id, return_url: back() });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await page.getByRole('button', { name: 'Update plan' }).click();
+  await page.waitForSelector('#update-plan');
+  // price changes are not allowed: the current price alone
+  assert.equal(await page.locator('input[name="price"]').count(), 1);
+  assert.equal(await page.locator('#quantity').inputValue(), '2');
+  // a price posted anyway is refused, and the choice shown again with why
+  const path = new URL(s.url).pathname;
+  const nonce = await page.locator('#update-plan input[name="nonce"]').getAttribute('value');
+  const forged = await request({ port: env.port, method: 'POST', path: `${path}/update/confirm`, body: `nonce=${nonce}&subscription=${sub.id}&price=${pro.id}&quantity=2` });
+  assert.equal(forged.status, 400);
+  assert.match(forged.body, /does not allow price changes/);
+  // the same quantity is no change
+  const same = await request({ port: env.port, method: 'POST', path: `${path}/update/confirm`, body: `nonce=${nonce}&subscription=${sub.id}&price=${basic.id}&quantity=2` });
+  assert.equal(same.status, 400);
+  assert.match(same.body, /current plan/);
+  await page.fill('#quantity', '5');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForSelector('#update-confirm');
+  assert.equal(await page.locator('#new-amount').textContent(), '50.00 USD per month');
+  assert.equal(await page.locator('#due-today').count(), 0);
+  const preview = await stripe.invoices.createPreview({
+    customer: customer.id, subscription: sub.id,
+    subscription_details: { items: [{ id: sub.items.data[0].id, quantity: 5 }], proration_behavior: 'create_prorations' },
+  });
+  assert.match(await page.locator('#next-invoice').textContent(), new RegExp(`${new Date(preview.period_end * 1000).toISOString().slice(0, 10)}|${new Date(sub.items.data[0].current_period_end * 1000).toISOString().slice(0, 10)}`));
+  assert.equal(await page.locator('#next-invoice .amt').textContent(), usd(preview.amount_due));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.waitForSelector('#notice');
+  await page.close();
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.items.data[0].quantity, 5);
+  assert.equal(after.items.data[0].price.id, basic.id);
+  assert.equal(after.latest_invoice, sub.latest_invoice);
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.equal(pending.length, 2);
+  assert.ok(pending.every((ii) => ii.proration));
+  const prorated = pending.reduce((t, ii) => t + ii.amount, 0);
+  assert.equal(prorated, 3000); // 3 more seats for the whole period
+  assert.equal((await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id })).amount_due, preview.amount_due);
+});
+
+test('flow subscription_update: checked at create; the link opens that subscription\'s plan choice; the redirect after', async () => {
+  const { product, basic, pro } = await teamPlans();
+  const conf = await updateConf({
+    default_allowed_updates: ['price'], proration_behavior: 'none',
+    products: [{ product: product.id, prices: [basic.id, pro.id] }],
+  });
+  const { customer, sub } = await onClock(basic);
+  const untouched = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const { sub: othersSub } = await onClock(basic);
+  const mk = (flow_data, configuration = conf.id) => stripe.billingPortal.sessions.create({ customer: customer.id, configuration, return_url: back(), flow_data });
+  const bad = (flow_data, check, configuration) => assert.rejects(mk(flow_data, configuration), check, JSON.stringify(flow_data));
+  const S = 'flow_data[subscription_update][subscription]';
+  await bad({ type: 'subscription_update' }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'flow_data[subscription_update]');
+  await bad({ type: 'subscription_update', subscription_update: { subscription: othersSub.id } }, (e) => e.statusCode === 400 && e.param === S && /does not belong/.test(e.message));
+  await bad({ type: 'subscription_update', subscription_update: { subscription: untouched.id } }, (e) => e.statusCode === 400 && e.param === S && /not among/.test(e.message));
+  const noUpdates = await stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } });
+  await bad({ type: 'subscription_update', subscription_update: { subscription: sub.id } }, (e) => e.statusCode === 400 && e.param === 'flow_data[type]', noUpdates.id);
+
+  const s = await mk({
+    type: 'subscription_update', subscription_update: { subscription: sub.id },
+    after_completion: { type: 'redirect', redirect: { return_url: `${back()}?plan=1` } },
+  });
+  assertStripeShape(s, 'billing_portal.session');
+  assert.deepEqual(s.flow, {
+    after_completion: { hosted_confirmation: null, redirect: { return_url: `${back()}?plan=1` }, type: 'redirect' },
+    subscription_cancel: null, subscription_update: { subscription: sub.id }, subscription_update_confirm: null, type: 'subscription_update',
+  });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.locator('#flow').getAttribute('class'), 'subscription_update');
+  assert.equal(await page.locator('#update-plan').count(), 1);
+  assert.equal(await page.locator('#quantity').count(), 0);
+  // the rest of the portal is hidden, and its changes refused, until the flow is done
+  assert.equal(await page.locator('section.subscription').count(), 0);
+  assert.equal(await page.locator('#invoices').count(), 0);
+  const path = new URL(s.url).pathname;
+  const nonce = await page.locator('input[name="nonce"]').first().getAttribute('value');
+  const details = await request({ port: env.port, method: 'POST', path: `${path}/details`, body: `nonce=${nonce}&email=x%40example.com` });
+  assert.equal(details.status, 400);
+  assert.match(details.body, /another change/);
+  assert.equal((await stripe.customers.retrieve(customer.id)).email, 'team@example.com');
+  const elsewhere = await request({ port: env.port, method: 'POST', path: `${path}/update`, body: `nonce=${nonce}&subscription=${untouched.id}` });
+  assert.equal(elsewhere.status, 400);
+  assert.match(elsewhere.body, /another change/);
+  await page.check(`[id="price-${pro.id}"]`);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForSelector('#update-confirm');
+  // proration_behavior none: nothing for the current period
+  assert.equal(await page.locator('#no-proration').count(), 1);
+  await Promise.all([page.waitForURL(/\/account\?plan=1$/), page.getByRole('button', { name: 'Confirm' }).click()]);
+  await page.close();
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.items.data[0].price.id, pro.id);
+  assert.equal(after.latest_invoice, sub.latest_invoice);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  assert.equal((await stripe.subscriptions.retrieve(untouched.id)).items.data[0].price.id, monthly.id);
+  assert.match(String(storeSql(env.dataDir, `SELECT flow_done FROM billing_portal_sessions WHERE id = '${s.id}'`)), /1/);
+});
+
+test('flow subscription_update_confirm: checked at create; the link confirms that exact change; hosted confirmation', async () => {
+  const { product, basic, pro } = await teamPlans();
+  const conf = await updateConf({
+    default_allowed_updates: ['price', 'quantity'], proration_behavior: 'always_invoice',
+    products: [{ product: product.id, prices: [basic.id, pro.id] }],
+  });
+  const priceOnly = await updateConf({ default_allowed_updates: ['price'], products: [{ product: product.id, prices: [basic.id, pro.id] }] });
+  const { customer, sub } = await onClock(basic);
+  const { sub: othersSub } = await onClock(basic);
+  const item = sub.items.data[0].id;
+  const mk = (flow_data, configuration = conf.id) => stripe.billingPortal.sessions.create({ customer: customer.id, configuration, return_url: back(), flow_data });
+  const C = 'flow_data[subscription_update_confirm]';
+  const bad = (suc, check, configuration) => assert.rejects(mk({ type: 'subscription_update_confirm', subscription_update_confirm: suc }, configuration), check, JSON.stringify(suc));
+  await bad({ subscription: sub.id }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === `${C}[items]`);
+  await bad({ subscription: sub.id, items: [{ id: othersSub.items.data[0].id, price: pro.id }] }, (e) => e.statusCode === 400 && e.param === `${C}[items][0][id]`);
+  await bad({ subscription: othersSub.id, items: [{ id: othersSub.items.data[0].id, price: pro.id }] }, (e) => e.statusCode === 400 && e.param === `${C}[subscription]`);
+  await bad({ subscription: sub.id, items: [{ id: item, price: monthly.id }] }, (e) => e.statusCode === 400 && e.param === `${C}[items][0][price]`);
+  await bad({ subscription: sub.id, items: [{ id: item, quantity: 3 }] }, (e) => e.statusCode === 400 && e.param === `${C}[items][0][quantity]`, priceOnly.id);
+  await bad({ subscription: sub.id, items: [{ id: item, price: basic.id }] }, (e) => e.statusCode === 400 && /current plan/.test(e.message));
+  await bad({ subscription: sub.id, items: [{ id: item, price: pro.id }, { id: item, quantity: 2 }] }, (e) => e.statusCode === 400);
+  await bad({ subscription: sub.id, items: [{ id: item, price: pro.id }], discounts: [{ coupon: 'x' }] }, (e) => e.statusCode === 400 && e.param === `${C}[discounts]`);
+  assert.ok(!(await eventsOf('billing_portal.session.created')).some((e) => e.data.object.customer === customer.id));
+
+  const s = await mk({
+    type: 'subscription_update_confirm',
+    subscription_update_confirm: { subscription: sub.id, items: [{ id: item, price: pro.id, quantity: 3 }] },
+    after_completion: { type: 'hosted_confirmation', hosted_confirmation: { custom_message: 'Welcome to Pro.' } },
+  });
+  assertStripeShape(s, 'billing_portal.session');
+  assert.deepEqual(s.flow.subscription_update_confirm, { discounts: null, items: [{ id: item, price: pro.id, quantity: 3 }], subscription: sub.id });
+  assert.equal(s.flow.subscription_update, null);
+  const ev = (await eventsOf('billing_portal.session.created')).find((e) => e.data.object.id === s.id);
+  assert.deepEqual(ev.data.object.flow, s.flow);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.locator('#flow').getAttribute('class'), 'subscription_update_confirm');
+  assert.equal(await page.locator('#update-plan').count(), 0);
+  assert.equal(await page.locator('#new-amount').textContent(), '150.00 USD per month');
+  const preview = await stripe.invoices.createPreview({
+    customer: customer.id, subscription: sub.id,
+    subscription_details: { items: [{ id: item, price: pro.id, quantity: 3 }], proration_behavior: 'always_invoice' },
+  });
+  assert.equal(await page.locator('#due-today .amt').textContent(), usd(preview.amount_due));
+  // another change posted on this link is refused
+  const path = new URL(s.url).pathname;
+  const nonce = await page.locator('input[name="nonce"]').first().getAttribute('value');
+  const other = await request({ port: env.port, method: 'POST', path: `${path}/update/apply`, body: `nonce=${nonce}&subscription=${sub.id}&price=${pro.id}&quantity=1` });
+  assert.equal(other.status, 400);
+  assert.match(other.body, /another change/);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).items.data[0].price.id, basic.id);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.waitForSelector('#confirmation');
+  assert.equal(await page.locator('#confirmation').textContent(), 'Welcome to Pro.');
+  await page.close();
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.items.data[0].price.id, pro.id);
+  assert.equal(after.items.data[0].quantity, 3);
+  const inv = await stripe.invoices.retrieve(after.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, preview.amount_due);
+  assert.match(String(storeSql(env.dataDir, `SELECT flow_done FROM billing_portal_sessions WHERE id = '${s.id}'`)), /1/);
+
+  // a declined payment undoes the change: the page says why, and the link's flow stays open
+  const { customer: c2, sub: s2 } = await onClock(basic);
+  const declining = await stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: c2.id });
+  await stripe.customers.update(c2.id, { invoice_settings: { default_payment_method: declining.id } });
+  const d = await stripe.billingPortal.sessions.create({
+    customer: c2.id, configuration: conf.id, return_url: back(),
+    flow_data: { type: 'subscription_update_confirm', subscription_update_confirm: { subscription: s2.id, items: [{ id: s2.items.data[0].id, price: pro.id }] } },
+  });
+  const p2 = await browser.newPage();
+  await p2.goto(d.url);
+  const [res] = await Promise.all([p2.waitForResponse((r) => r.request().method() === 'POST'), p2.getByRole('button', { name: 'Confirm' }).click()]);
+  assert.equal(res.status(), 402);
+  await p2.waitForSelector('#error');
+  assert.match(await p2.locator('#error').textContent(), /declined/);
+  assert.equal(await p2.locator('#flow').getAttribute('class'), 'subscription_update_confirm');
+  await p2.close();
+  const kept = await stripe.subscriptions.retrieve(s2.id);
+  assert.equal(kept.items.data[0].price.id, basic.id);
+  assert.equal(kept.latest_invoice, s2.latest_invoice);
+  assert.equal((await stripe.invoices.list({ subscription: s2.id })).data.length, 1);
+  assert.equal((await stripe.invoiceItems.list({ customer: c2.id, pending: true })).data.length, 0);
+  assert.match(String(storeSql(env.dataDir, `SELECT flow_done FROM billing_portal_sessions WHERE id = '${d.id}'`)), /^0$/m);
 });
