@@ -26,7 +26,15 @@
  * or failed (the decline's code and message) in that same write, with its event. A
  * process_setup_intent action's SetupIntent is confirmed the same way through the card setup
  * path (setup_intents_present): the reusable card generated from the reader's card is saved
- * (Stripe's generated_card, which the action then names). The amounts
+ * (Stripe's generated_card, which the action then names).
+ *
+ * Stripe's two-step flow goes through the same code: collect_payment_method is the process step
+ * without the confirm (the reader waits in_progress; the card presented is stored the same way
+ * and attached to the PaymentIntent, which stays requires_confirmation with nothing authorized;
+ * the action succeeds showing the PaymentMethod), and confirm_payment_intent confirms the intent
+ * with the card the reader collected for it through the same confirm path, the simulated reader
+ * confirming at once (the action succeeded, or failed with the decline). cancel_action clears a
+ * collect still waiting for its card. The amounts
  * Stripe's Terminal testing guide declines (ending in 01, 05, 55, 65, 75) are declined by the
  * card path (api/payments_common.c, terminal_test_amount_decline).
  */
@@ -184,6 +192,18 @@ static bool action_in_progress(const struct reader *rd)
 	return rd->action && strstr(rd->action, "\"status\":\"in_progress\"") != NULL;
 }
 
+/* Is the reader's action (any status) of type? action_json ends every action with its type. */
+static bool action_is(const struct reader *rd, const char *type)
+{
+	if (!rd->action)
+		return false;
+	char tail[64];
+	int n = snprintf(tail, sizeof(tail), "\"type\":\"%s\"}", type);
+	size_t len = strlen(rd->action);
+	return n > 0 && (size_t)n < sizeof(tail) && len >= (size_t)n &&
+	       strcmp(rd->action + len - (size_t)n, tail) == 0;
+}
+
 /* ---- parameters ---- */
 
 static const struct param_spec register_params[] = {
@@ -221,6 +241,28 @@ static const struct param_spec process_config_children[] = {
 static const struct param_spec process_pi_params[] = {
     {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
     {"process_config", PT_OBJECT, 0, 0, NULL, process_config_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec collect_config_children[] = {
+    {"allow_redisplay", PT_ENUM, 0, 0,
+     (const char *const[]){"always", "limited", "unspecified", NULL}, NULL},
+    {"enable_customer_cancellation", PT_BOOL, 0, 0, NULL, NULL},
+    {"skip_tipping", PT_BOOL, 0, 0, NULL, NULL},
+    {"tipping", PT_OBJECT, 0, 0, NULL, tipping_config_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec collect_pm_params[] = {
+    {"collect_config", PT_OBJECT, 0, 0, NULL, collect_config_children},
+    {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec confirm_config_children[] = {
+    {"return_url", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec confirm_pi_params[] = {
+    {"confirm_config", PT_OBJECT, 0, 0, NULL, confirm_config_children},
+    {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec process_si_params[] = {
@@ -494,7 +536,7 @@ static int set_action_fn(struct db *db, void *p)
 		return -1;
 	if (action_in_progress(&x->rd))
 		return busy(r);
-	if (x->object && strcmp(x->type, "process_payment_intent") == 0) {
+	if (x->object && strcmp(x->type, "process_setup_intent") != 0) {
 		struct payment_intent pi;
 		int rc = pi_load(db, &r->arena, r->merchant_id, x->object, &pi);
 		if (rc == DB_NOTFOUND)
@@ -574,6 +616,69 @@ static int h_process_payment_intent(struct req *r)
 	if (strchr(x.object, '"') || strchr(x.object, '\\'))
 		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_intent",
 				"No such payment_intent: '%s'", x.object);
+	return req_write(r, set_action_fn, &x);
+}
+
+/*
+ * collect_payment_method: the first step of Stripe's two-step flow. The reader waits for a card
+ * (in_progress) as process_payment_intent does; the card presented is stored the same way and
+ * attached to the intent, which stays requires_confirmation (nothing is authorized), and the
+ * action succeeds naming the collected PaymentMethod. confirm_payment_intent then confirms it.
+ */
+static int h_collect_payment_method(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0], .type = "collect_payment_method"};
+	x.object = param_str(r, "payment_intent");
+	if (!x.object || !*x.object)
+		return req_fail(r, ERR_PARAM_MISSING, "payment_intent", "payment_intent");
+	if (strchr(x.object, '"') || strchr(x.object, '\\'))
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_intent",
+				"No such payment_intent: '%s'", x.object);
+	/* Tender's PaymentMethods are always allow_redisplay unspecified: another value would
+	 * be answered and not kept */
+	const char *redisplay = param_str(r, "collect_config.allow_redisplay");
+	if (redisplay && strcmp(redisplay, "unspecified") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "collect_config[allow_redisplay]",
+				"collect_config[allow_redisplay] can only be `unspecified` on "
+				"Tender: a card read by a reader is not offered for redisplay.");
+	bool cancel = false, skip = false;
+	int64_t eligible = 0;
+	bool has_cancel =
+	    param_bool(r, "collect_config.enable_customer_cancellation", &cancel) == 1;
+	bool has_skip = param_bool(r, "collect_config.skip_tipping", &skip) == 1;
+	bool has_eligible = param_int(r, "collect_config.tipping.amount_eligible", &eligible) == 1;
+	if (has_eligible && eligible < 0)
+		return req_fail(r, ERR_PARAM_BAD, "collect_config[tipping][amount_eligible]",
+				"Invalid collect_config[tipping][amount_eligible]: it must not be "
+				"negative.");
+	/* collect_config as given, in the spec's key order (Stripe shows it when set) */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	if (has_cancel || has_skip || has_eligible) {
+		json_key(&j, "collect_config");
+		json_obj_open(&j);
+		if (has_cancel)
+			json_kv_bool(&j, "enable_customer_cancellation", cancel);
+		if (has_skip)
+			json_kv_bool(&j, "skip_tipping", skip);
+		if (has_eligible) {
+			json_key(&j, "tipping");
+			json_obj_open(&j);
+			json_kv_int(&j, "amount_eligible", eligible);
+			json_obj_close(&j);
+		}
+		json_obj_close(&j);
+	}
+	json_kv_str(&j, "payment_intent", x.object);
+	json_obj_close(&j);
+	x.inner = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!x.inner)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x.status = "in_progress";
 	return req_write(r, set_action_fn, &x);
 }
 
@@ -747,6 +852,32 @@ static int pm_store_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* The action's outcome saved on rd, inside the confirmation's write (rc: 0, or REQ_COMMIT_ERR
+ * for a decline whose error r->err holds, which becomes the action's failure_code and
+ * failure_message and no longer the request's answer), with its event; the reader answers. */
+static int outcome_save(struct req *r, struct db *db, struct reader *rd, const char *type,
+			const char *inner, const char *object, int rc)
+{
+	const char *code = NULL, *message = NULL;
+	if (rc == REQ_COMMIT_ERR) {
+		/* the decline, as the action shows it: the error's code and message */
+		const struct api_error_info *info = api_error_info(r->err.code);
+		code = info->code && *info->code ? info->code : "card_declined";
+		message = req_error_message(r);
+	}
+	const char *a = action_json(r, type, inner, code ? "failed" : "succeeded", code, message);
+	if (!a)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the intent stays named until the next action: a retried presentment of a declined
+	 * card is a new action (process_payment_intent again), as on Stripe */
+	if (action_save(r, db, rd, a, object) != 0)
+		return -1;
+	r->err.set = false;
+	buf_reset(&r->err.extra);
+	return emit_and_answer(
+	    r, db, rd, code ? "terminal.reader.action_failed" : "terminal.reader.action_succeeded");
+}
+
 /* Inside the confirmation's write, after the intent's outcome (rc: 0, or REQ_COMMIT_ERR for a
  * decline whose error r->err holds): the reader's action becomes succeeded or failed, with its
  * event, and the reader is the answer. A reader whose action changed since (canceled, another
@@ -770,29 +901,11 @@ static int action_outcome(struct req *r, struct db *db, struct present_ctx *c, i
 		? arena_printf(&r->arena, "{\"generated_card\":\"%s\",\"setup_intent\":\"%s\"}",
 			       generated_card, c->pi_id)
 		: arena_printf(&r->arena, "{\"setup_intent\":\"%s\"}", c->pi_id);
-	const char *code = NULL, *message = NULL;
-	if (rc == REQ_COMMIT_ERR) {
-		/* the decline, as the action shows it: the error's code and message */
-		const struct api_error_info *info = api_error_info(r->err.code);
-		code = info->code && *info->code ? info->code : "card_declined";
-		message = req_error_message(r);
-	}
-	const char *a =
-	    inner ? action_json(r, setup ? "process_setup_intent" : "process_payment_intent", inner,
-				code ? "failed" : "succeeded", code, message)
-		  : NULL;
-	if (!a)
+	if (!inner)
 		return req_fail(r, ERR_API, NULL, NULL);
-	/* the intent stays named until the next action: a retried presentment of a declined
-	 * card is a new action (process_payment_intent again), as on Stripe */
-	if (action_save(r, db, &x.rd, a, c->pi_id) != 0)
-		return -1;
-	r->err.set = false;
-	buf_reset(&r->err.extra);
 	c->answered = true;
-	return emit_and_answer(r, db, &x.rd,
-			       code ? "terminal.reader.action_failed"
-				    : "terminal.reader.action_succeeded");
+	return outcome_save(r, db, &x.rd, setup ? "process_setup_intent" : "process_payment_intent",
+			    inner, c->pi_id, rc);
 }
 
 static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
@@ -817,6 +930,170 @@ static int present_read_fn(struct db *db, void *p)
 	if (reader_of_path(&pr->x, db, false) != 0)
 		return -1;
 	return 0;
+}
+
+/* The in-progress collect_payment_method action's own hash (its collect_config and
+ * payment_intent), as action_json wrote it, in r's arena; NULL if the action is not one. */
+static const char *collect_inner(struct req *r, const struct reader *rd)
+{
+	static const char head[] =
+	    "{\"failure_code\":null,\"failure_message\":null,\"collect_payment_method\":";
+	static const char tail[] =
+	    ",\"status\":\"in_progress\",\"type\":\"collect_payment_method\"}";
+	size_t len = rd->action ? strlen(rd->action) : 0;
+	if (len < sizeof(head) + sizeof(tail) - 2 ||
+	    strncmp(rd->action, head, sizeof(head) - 1) != 0 ||
+	    strcmp(rd->action + len - (sizeof(tail) - 1), tail) != 0)
+		return NULL;
+	return arena_strndup(&r->arena, rd->action + sizeof(head) - 1,
+			     len - (sizeof(head) - 1) - (sizeof(tail) - 1));
+}
+
+/* The card presented to a collect_payment_method action, in one write: the PaymentIntent gets
+ * the card_present PaymentMethod and waits in requires_confirmation (nothing authorized), and
+ * the action succeeds showing the PaymentMethod, with its event. */
+static int collect_present_fn(struct db *db, void *p)
+{
+	struct present_ctx *c = p;
+	struct req *r = c->r;
+	struct id_ctx x = {.r = r, .id = c->reader};
+	if (reader_of_path(&x, db, false) != 0)
+		return -1;
+	const char *inner = collect_inner(r, &x.rd);
+	if (!inner || !action_in_progress(&x.rd) || !str_eq(x.rd.action_object, c->pi_id))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The reader's action changed while the card was presented.");
+	struct payment_intent pi;
+	int rc = pi_load(db, &r->arena, r->merchant_id, c->pi_id, &pi);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(pi.status, "requires_payment_method") != 0 &&
+	    strcmp(pi.status, "requires_confirmation") != 0)
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+				"This PaymentIntent's status is %s: a payment method can only be "
+				"collected for a PaymentIntent whose status is "
+				"requires_payment_method or requires_confirmation.",
+				pi.status);
+	pi.payment_method = c->pm_id;
+	pi.status = "requires_confirmation";
+	if (pi_update(db, r->merchant_id, &pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the action's hash: collect_config and payment_intent as set, and the PaymentMethod */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	buf_append(&b, inner, strlen(inner) - 1);
+	buf_puts(&b, ",\"payment_method\":");
+	rc = pm_render(db, r->merchant_id, c->pm_id, &j);
+	buf_puts(&b, "}");
+	const char *full = rc == DB_OK && !b.failed ? arena_strdup(&r->arena, buf_cstr(&b)) : NULL;
+	buf_release(&b);
+	if (!full)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->answered = true;
+	return outcome_save(r, db, &x.rd, "collect_payment_method", full, c->pi_id, 0);
+}
+
+/* confirm_payment_intent: the second step, the intent confirmed with the card the reader
+ * collected for it (the reader's last action, succeeded), through the confirm path every
+ * reader payment takes (payment_intents_invoice with `present`). A simulated reader confirms at
+ * once: the action is succeeded or failed (the decline) in the payment's own write. */
+struct confirm_rd {
+	struct present_ctx c;
+	const char *inner;   /* the confirm_payment_intent action's hash */
+	const char *collect; /* the collect action the confirmation started from */
+};
+
+static int confirm_answer(struct req *r, struct db *db, void *ctx, int rc)
+{
+	struct confirm_rd *cr = ctx;
+	if (rc < 0)
+		return rc;
+	struct id_ctx x = {.r = r, .id = cr->c.reader};
+	if (reader_of_path(&x, db, false) != 0)
+		return -1;
+	/* another action (or another confirmation) since the read: the payment rolls back */
+	if (!str_eq(x.rd.action, cr->collect))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The reader's action changed while the payment was confirmed.");
+	cr->c.answered = true;
+	return outcome_save(r, db, &x.rd, "confirm_payment_intent", cr->inner, cr->c.pi_id, rc);
+}
+
+static int confirm_read_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	return reader_of_path(x, db, false);
+}
+
+static int h_confirm_payment_intent(struct req *r)
+{
+	const char *pi = param_str(r, "payment_intent");
+	if (!pi || !*pi)
+		return req_fail(r, ERR_PARAM_MISSING, "payment_intent", "payment_intent");
+	if (strchr(pi, '"') || strchr(pi, '\\'))
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_intent",
+				"No such payment_intent: '%s'", pi);
+	const char *return_url = param_str(r, "confirm_config.return_url");
+	if (return_url && *return_url && strncmp(return_url, "https://", 8) != 0 &&
+	    strncmp(return_url, "http://", 7) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "confirm_config[return_url]",
+				"Invalid URL: confirm_config[return_url] must be an http or https "
+				"URL.");
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	if (req_read(r, confirm_read_fn, &x) != 0)
+		return -1;
+	struct reader *rd = &x.rd;
+	if (action_in_progress(rd))
+		return busy(r);
+	/* the card collected for this intent: the reader's last action, a succeeded collect */
+	const char *pm = NULL;
+	static const char mark[] = "\"payment_method\":{\"id\":\"";
+	if (rd->action && action_is(rd, "collect_payment_method") &&
+	    strstr(rd->action, "\"status\":\"succeeded\"") && str_eq(rd->action_object, pi)) {
+		const char *at = strstr(rd->action, mark);
+		if (at) {
+			at += sizeof(mark) - 1;
+			const char *end = strchr(at, '"');
+			pm = end ? arena_strndup(&r->arena, at, (size_t)(end - at)) : NULL;
+		}
+	}
+	if (!pm)
+		return req_fail(r, ERR_INVALID_STATE, "payment_intent",
+				"The reader has no payment method collected for PaymentIntent %s: "
+				"collect one with collect_payment_method first.",
+				pi);
+	struct confirm_rd cr = {.c = {.r = r, .reader = rd->id, .pi_id = pi},
+				.collect = rd->action};
+	{
+		/* the action's hash: confirm_config when given, and the intent */
+		struct buf b;
+		struct json j;
+		buf_init(&b, 16 * 1024);
+		json_init(&j, &b);
+		json_obj_open(&j);
+		if (return_url && *return_url) {
+			json_key(&j, "confirm_config");
+			json_obj_open(&j);
+			json_kv_str(&j, "return_url", return_url);
+			json_obj_close(&j);
+		}
+		json_kv_str(&j, "payment_intent", pi);
+		json_obj_close(&j);
+		cr.inner = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		buf_release(&b);
+		if (!cr.inner)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct pi_invoice pv = {
+	    .existing = pi,
+	    .pm_id = pm,
+	    .present = true,
+	    .answer = confirm_answer,
+	    .ctx = &cr,
+	};
+	return payment_intents_invoice(r, &pv) == 0 ? 0 : -1;
 }
 
 /* Stripe's simulated card's expiry: a year that has not passed (December, two years on). */
@@ -873,6 +1150,8 @@ static int h_present(struct req *r)
 		return -1;
 	if (wrc != 0)
 		return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL, NULL);
+	if (action_is(rd, "collect_payment_method"))
+		return req_write(r, collect_present_fn, &c);
 	if (strncmp(c.pi_id, "seti_", 5) == 0) {
 		struct si_present sp = {
 		    .existing = c.pi_id,
@@ -903,6 +1182,10 @@ const struct route terminal_readers_routes[] = {
     {"DELETE", "/v1/terminal/readers/{id}", h_delete, no_params, 0},
     {"POST", "/v1/terminal/readers/{id}/process_payment_intent", h_process_payment_intent,
      process_pi_params, 0},
+    {"POST", "/v1/terminal/readers/{id}/collect_payment_method", h_collect_payment_method,
+     collect_pm_params, 0},
+    {"POST", "/v1/terminal/readers/{id}/confirm_payment_intent", h_confirm_payment_intent,
+     confirm_pi_params, 0},
     {"POST", "/v1/terminal/readers/{id}/process_setup_intent", h_process_setup_intent,
      process_si_params, 0},
     {"POST", "/v1/terminal/readers/{id}/set_reader_display", h_set_reader_display, display_params,
