@@ -34,7 +34,13 @@
  * the action succeeds showing the PaymentMethod), and confirm_payment_intent confirms the intent
  * with the card the reader collected for it through the same confirm path, the simulated reader
  * confirming at once (the action succeeded, or failed with the decline). cancel_action clears a
- * collect still waiting for its card. The amounts
+ * collect still waiting for its card.
+ *
+ * collect_inputs shows forms (email, numeric, phone, selection, text, with toggles) and waits
+ * in_progress until the simulated reader's test helpers complete it: succeed_input_collection
+ * (the values Stripe's simulated reader collects; skip_non_required_inputs=all skips the
+ * optional ones) or timeout_input_collection (failed, collect_inputs_timeout). Signature inputs
+ * (a collected signature is a File) are refused. The amounts
  * Stripe's Terminal testing guide declines (ending in 01, 05, 55, 65, 75) are declined by the
  * card path (api/payments_common.c, terminal_test_amount_decline).
  */
@@ -57,6 +63,10 @@
 /* the card a reader reads when the test helper names none: Stripe's Visa test card */
 #define DEFAULT_TEST_CARD "visa"
 #define CART_ITEMS_MAX 100
+/* the most inputs, choices and toggles a collect_inputs action takes */
+#define INPUTS_MAX 20
+#define INPUT_CHOICES_MAX 20
+#define INPUT_TOGGLES_MAX 20
 
 struct reader {
 	char id[ID_MAX];
@@ -65,18 +75,23 @@ struct reader {
 	const char *device_type, *label, *location, *serial_number, *metadata;
 	const char *action;	   /* JSON, or NULL */
 	const char *action_object; /* the intent the action names, or NULL */
+	/* a collect_inputs action's inputs as the test helper completes them: every value
+	 * collected, or every optional input skipped (NULL for any other action) */
+	const char *action_collected, *action_skipped;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, deleted, device_type, label, location, serial_number, metadata, action,"
-    " action_object FROM terminal_readers WHERE merchant_id = $1 AND id = $2";
+    " action_object, action_collected, action_skipped FROM terminal_readers"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO terminal_readers (merchant_id, id, created, device_type, label, location,"
     " serial_number, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char SQL_UPDATE[] = "UPDATE terminal_readers SET label = $3, metadata = $4"
 				 " WHERE merchant_id = $1 AND id = $2";
-static const char SQL_ACTION[] = "UPDATE terminal_readers SET action = $3, action_object = $4"
-				 " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_ACTION[] =
+    "UPDATE terminal_readers SET action = $3, action_object = $4, action_collected = $5,"
+    " action_skipped = $6 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DELETE[] =
     "UPDATE terminal_readers SET deleted = 1 WHERE merchant_id = $1 AND id = $2";
 
@@ -100,6 +115,8 @@ static int reader_load(struct req *r, struct db *db, const char *id, struct read
 		rd->metadata = col_text_dup(&r->arena, st, 7);
 		rd->action = col_text_dup(&r->arena, st, 8);
 		rd->action_object = col_text_dup(&r->arena, st, 9);
+		rd->action_collected = col_text_dup(&r->arena, st, 10);
+		rd->action_skipped = col_text_dup(&r->arena, st, 11);
 		if (!rd->device_type || !rd->label || !rd->serial_number || !rd->metadata)
 			rc = DB_ERR;
 	}
@@ -155,11 +172,14 @@ static const char *action_json(struct req *r, const char *type, const char *inne
 	return s;
 }
 
+/* collected, skipped: a collect_inputs action's outcomes (struct reader), else NULL */
 static int action_save(struct req *r, struct db *db, struct reader *rd, const char *action,
-		       const char *object)
+		       const char *object, const char *collected, const char *skipped)
 {
 	rd->action = action;
 	rd->action_object = object;
+	rd->action_collected = collected;
+	rd->action_skipped = skipped;
 	struct db_stmt *st = db_prepare(db, SQL_ACTION);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -167,6 +187,8 @@ static int action_save(struct req *r, struct db *db, struct reader *rd, const ch
 	db_bind_text(st, 2, rd->id, -1);
 	db_bind_text(st, 3, action, -1);
 	db_bind_text(st, 4, object, -1);
+	db_bind_text(st, 5, collected, -1);
+	db_bind_text(st, 6, skipped, -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -263,6 +285,48 @@ static const struct param_spec confirm_config_children[] = {
 static const struct param_spec confirm_pi_params[] = {
     {"confirm_config", PT_OBJECT, 0, 0, NULL, confirm_config_children},
     {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_text_children[] = {
+    {"description", PT_STRING, 0, 500, NULL, NULL},
+    {"skip_button", PT_STRING, 0, 14, NULL, NULL},
+    {"submit_button", PT_STRING, 0, 30, NULL, NULL},
+    {"title", PT_STRING, PF_REQUIRED, 40, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec choice_children[] = {
+    {"id", PT_STRING, PF_REQUIRED, 50, NULL, NULL},
+    {"style", PT_ENUM, 0, 0, (const char *const[]){"primary", "secondary", NULL}, NULL},
+    {"text", PT_STRING, PF_REQUIRED, 30, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec selection_children[] = {
+    {"choices", PT_OBJECT_ARRAY, PF_REQUIRED, INPUT_CHOICES_MAX, NULL, choice_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec toggle_children[] = {
+    {"default_value", PT_ENUM, 0, 0, (const char *const[]){"disabled", "enabled", NULL}, NULL},
+    {"description", PT_STRING, 0, 50, NULL, NULL},
+    {"title", PT_STRING, 0, 50, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec input_children[] = {
+    {"custom_text", PT_OBJECT, PF_REQUIRED, 0, NULL, custom_text_children},
+    {"required", PT_BOOL, 0, 0, NULL, NULL},
+    {"selection", PT_OBJECT, 0, 0, NULL, selection_children},
+    {"toggles", PT_OBJECT_ARRAY, 0, INPUT_TOGGLES_MAX, NULL, toggle_children},
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"email", "numeric", "phone", "selection", "signature", "text", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec collect_inputs_params[] = {
+    {"inputs", PT_OBJECT_ARRAY, PF_REQUIRED, INPUTS_MAX, NULL, input_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec succeed_inputs_params[] = {
+    {"skip_non_required_inputs", PT_ENUM, 0, 0, (const char *const[]){"all", "none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec process_si_params[] = {
@@ -384,6 +448,7 @@ struct id_ctx {
 	struct reader rd;
 	/* the action to set (handlers below): its type, inner JSON, status and intent */
 	const char *type, *inner, *status, *object;
+	const char *collected, *skipped; /* collect_inputs' outcomes */
 };
 
 /* The reader of the path (not deleted unless deleted_ok). 0, or -1 with Stripe's 404. */
@@ -574,7 +639,7 @@ static int set_action_fn(struct db *db, void *p)
 	const char *a = action_json(r, x->type, x->inner, x->status, NULL, NULL);
 	if (!a)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (action_save(r, db, &x->rd, a, x->object) != 0)
+	if (action_save(r, db, &x->rd, a, x->object, x->collected, x->skipped) != 0)
 		return -1;
 	if (strcmp(x->status, "succeeded") == 0)
 		return emit_and_answer(r, db, &x->rd, "terminal.reader.action_succeeded");
@@ -704,6 +769,276 @@ static int h_process_setup_intent(struct req *r)
 	return req_write(r, set_action_fn, &x);
 }
 
+/* ---- collect_inputs: forms on the reader ---- */
+
+/* What a simulated reader collects for each input type, as Stripe's Terminal SDKs document
+ * their simulated reader's predefined values (a selection: its first choice; a toggle: its
+ * default value). */
+static const char *simulated_value(const char *type)
+{
+	if (strcmp(type, "email") == 0)
+		return "someone@example.com";
+	if (strcmp(type, "phone") == 0)
+		return "+15555551234";
+	if (strcmp(type, "numeric") == 0)
+		return "2907981236";
+	return "Jane Doe"; /* text */
+}
+
+enum inputs_mode { INPUTS_PENDING, INPUTS_COLLECTED, INPUTS_SKIPPED };
+
+/* The request's inputs (checked by the parameter specs) as the action shows them, in Stripe's
+ * key order: pending (every value null), collected (every value the simulated reader's), or
+ * with every optional input skipped (value null, skipped true; required ones collected). */
+static void inputs_render(struct req *r, enum inputs_mode mode, struct json *j)
+{
+	const struct form_node *inputs = param_node(r, "inputs");
+	json_arr_open(j);
+	for (const struct form_node *in = inputs ? inputs->first_child : NULL; in; in = in->next) {
+		char p[96];
+#define INPUT_PARAM(name) (snprintf(p, sizeof(p), "inputs.%s." name, in->key), p)
+		const char *type = param_str(r, INPUT_PARAM("type"));
+		bool required = false;
+		bool has_required = param_bool(r, INPUT_PARAM("required"), &required) == 1;
+		bool skipped = mode == INPUTS_SKIPPED && !required;
+		bool collected = mode != INPUTS_PENDING && !skipped;
+		json_obj_open(j);
+		json_key(j, "custom_text");
+		json_obj_open(j);
+		json_kv_str_or_null(j, "description",
+				    param_str(r, INPUT_PARAM("custom_text.description")));
+		json_kv_str_or_null(j, "skip_button",
+				    param_str(r, INPUT_PARAM("custom_text.skip_button")));
+		json_kv_str_or_null(j, "submit_button",
+				    param_str(r, INPUT_PARAM("custom_text.submit_button")));
+		json_kv_str_or_null(j, "title", param_str(r, INPUT_PARAM("custom_text.title")));
+		json_obj_close(j);
+		bool sel = strcmp(type, "selection") == 0;
+		/* email, numeric, phone sort before required; text after skipped */
+		bool early = strcmp(type, "text") != 0 && !sel;
+		if (early) {
+			json_key(j, type);
+			json_obj_open(j);
+			json_kv_str_or_null(j, "value", collected ? simulated_value(type) : NULL);
+			json_obj_close(j);
+		}
+		if (has_required)
+			json_kv_bool(j, "required", required);
+		else
+			json_kv_null(j, "required");
+		if (sel) {
+			json_key(j, "selection");
+			json_obj_open(j);
+			json_key(j, "choices");
+			json_arr_open(j);
+			const struct form_node *choices =
+			    param_node(r, INPUT_PARAM("selection.choices"));
+			const char *first_id = NULL, *first_text = NULL;
+			for (const struct form_node *c = choices ? choices->first_child : NULL; c;
+			     c = c->next) {
+				char q[160];
+				snprintf(q, sizeof(q), "inputs.%s.selection.choices.%s.id", in->key,
+					 c->key);
+				const char *id = param_str(r, q);
+				snprintf(q, sizeof(q), "inputs.%s.selection.choices.%s.style",
+					 in->key, c->key);
+				const char *style = param_str(r, q);
+				snprintf(q, sizeof(q), "inputs.%s.selection.choices.%s.text",
+					 in->key, c->key);
+				const char *text = param_str(r, q);
+				if (!first_id)
+					first_id = id, first_text = text;
+				json_obj_open(j);
+				json_kv_str_or_null(j, "id", id);
+				json_kv_str_or_null(j, "style", style);
+				json_kv_str(j, "text", text ? text : "");
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+			json_kv_str_or_null(j, "id", collected ? first_id : NULL);
+			json_kv_str_or_null(j, "text", collected ? first_text : NULL);
+			json_obj_close(j);
+		}
+		if (mode != INPUTS_PENDING)
+			json_kv_bool(j, "skipped", skipped);
+		if (!early && !sel) {
+			json_key(j, "text");
+			json_obj_open(j);
+			json_kv_str_or_null(j, "value", collected ? simulated_value(type) : NULL);
+			json_obj_close(j);
+		}
+		const struct form_node *toggles = param_node(r, INPUT_PARAM("toggles"));
+		if (toggles && toggles->first_child) {
+			json_key(j, "toggles");
+			json_arr_open(j);
+			for (const struct form_node *t = toggles->first_child; t; t = t->next) {
+				char q[160];
+				snprintf(q, sizeof(q), "inputs.%s.toggles.%s.default_value",
+					 in->key, t->key);
+				const char *dflt = param_str(r, q);
+				json_obj_open(j);
+				json_kv_str_or_null(j, "default_value", dflt);
+				snprintf(q, sizeof(q), "inputs.%s.toggles.%s.description", in->key,
+					 t->key);
+				json_kv_str_or_null(j, "description", param_str(r, q));
+				snprintf(q, sizeof(q), "inputs.%s.toggles.%s.title", in->key,
+					 t->key);
+				json_kv_str_or_null(j, "title", param_str(r, q));
+				/* a toggle left as it was shown: its default (disabled unless set)
+				 */
+				json_kv_str_or_null(j, "value",
+						    collected ? (dflt ? dflt : "disabled") : NULL);
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+		} else {
+			json_kv_null(j, "toggles");
+		}
+		json_kv_str(j, "type", type);
+		json_obj_close(j);
+#undef INPUT_PARAM
+	}
+	json_arr_close(j);
+}
+
+/* The collect_inputs action's hash: {inputs, metadata} (metadata null when none was given). */
+static const char *inputs_inner(struct req *r, enum inputs_mode mode, const char *metadata)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "inputs");
+	inputs_render(r, mode, &j);
+	json_kv_raw_or_null(&j, "metadata", metadata);
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return s;
+}
+
+/*
+ * collect_inputs: forms shown on the reader (email, numeric, phone, selection, text), the
+ * action in_progress until the simulated reader's test helpers complete it:
+ * succeed_input_collection (every value collected, or with skip_non_required_inputs=all every
+ * optional input skipped) or timeout_input_collection (failed, collect_inputs_timeout). Both
+ * outcomes are rendered now, from the request, and kept with the action.
+ */
+static int h_collect_inputs(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0], .type = "collect_inputs"};
+	const struct form_node *inputs = param_node(r, "inputs");
+	if (!inputs || !inputs->first_child)
+		return req_fail(r, ERR_PARAM_MISSING, "inputs", "inputs");
+	int n = 0;
+	for (const struct form_node *in = inputs->first_child; in; in = in->next, n++) {
+		char p[96], shown[64];
+		snprintf(p, sizeof(p), "inputs.%s.type", in->key);
+		const char *type = param_str(r, p);
+		snprintf(p, sizeof(p), "inputs.%s.selection", in->key);
+		bool has_sel = param_present(r, p);
+		if (type && strcmp(type, "signature") == 0) {
+			snprintf(shown, sizeof(shown), "inputs[%d][type]", n);
+			return req_fail(
+			    r, ERR_PARAM_BAD, shown,
+			    "Signature inputs are not supported by Tender's simulated "
+			    "readers: a collected signature is a File, which they do not "
+			    "make.");
+		}
+		if (type && strcmp(type, "selection") == 0 && !has_sel) {
+			snprintf(shown, sizeof(shown), "inputs[%d][selection]", n);
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+		}
+		if (type && strcmp(type, "selection") != 0 && has_sel) {
+			snprintf(shown, sizeof(shown), "inputs[%d][selection]", n);
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"%s can only be given for an input of type selection.",
+					shown);
+		}
+	}
+	const char *metadata = NULL;
+	if (param_present(r, "metadata") && metadata_apply(r, NULL, "metadata", &metadata) != 0)
+		return -1;
+	x.inner = inputs_inner(r, INPUTS_PENDING, metadata);
+	const char *collected = inputs_inner(r, INPUTS_COLLECTED, metadata);
+	const char *skipped = inputs_inner(r, INPUTS_SKIPPED, metadata);
+	x.collected = collected;
+	x.skipped = skipped;
+	if (!x.inner || !collected || !skipped)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x.status = "in_progress";
+	return req_write(r, set_action_fn, &x);
+}
+
+struct inputs_done {
+	struct id_ctx x;
+	bool timeout, skip;
+};
+
+static int inputs_done_fn(struct db *db, void *p)
+{
+	struct inputs_done *d = p;
+	struct req *r = d->x.r;
+	if (reader_of_path(&d->x, db, false) != 0)
+		return -1;
+	struct reader *rd = &d->x.rd;
+	if (!action_in_progress(rd) || !action_is(rd, "collect_inputs") || !rd->action_collected ||
+	    !rd->action_skipped)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"This reader has no collect_inputs action in progress: start one "
+				"with collect_inputs first.");
+	const char *inner = d->timeout ? NULL : d->skip ? rd->action_skipped : rd->action_collected;
+	const char *a;
+	if (d->timeout) {
+		/* the forms as they were shown, nothing collected */
+		const char *pending = rd->action;
+		static const char head[] =
+		    "{\"failure_code\":null,\"failure_message\":null,\"collect_inputs\":";
+		static const char tail[] =
+		    ",\"status\":\"in_progress\",\"type\":\"collect_inputs\"}";
+		size_t len = strlen(pending);
+		if (len < sizeof(head) + sizeof(tail) - 2 ||
+		    strncmp(pending, head, sizeof(head) - 1) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		inner = arena_strndup(&r->arena, pending + sizeof(head) - 1,
+				      len - (sizeof(head) - 1) - (sizeof(tail) - 1));
+		a = inner ? action_json(r, "collect_inputs", inner, "failed",
+					"collect_inputs_timeout", "collect inputs was timed out")
+			  : NULL;
+	} else {
+		a = action_json(r, "collect_inputs", inner, "succeeded", NULL, NULL);
+	}
+	if (!a)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (action_save(r, db, rd, a, NULL, NULL, NULL) != 0)
+		return -1;
+	return emit_and_answer(r, db, rd,
+			       d->timeout ? "terminal.reader.action_failed"
+					  : "terminal.reader.action_succeeded");
+}
+
+static int inputs_done(struct req *r, bool timeout)
+{
+	if (r->livemode)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Test helpers can only be used with a test mode key.");
+	struct inputs_done d = {.x = {.r = r, .id = r->args[0]}, .timeout = timeout};
+	const char *skip = param_str(r, "skip_non_required_inputs");
+	d.skip = skip && strcmp(skip, "all") == 0;
+	return req_write(r, inputs_done_fn, &d);
+}
+
+static int h_succeed_inputs(struct req *r)
+{
+	return inputs_done(r, false);
+}
+
+static int h_timeout_inputs(struct req *r)
+{
+	return inputs_done(r, true);
+}
+
 /* set_reader_display: the cart {currency, line_items, tax, total} as the action shows it. */
 static int h_set_reader_display(struct req *r)
 {
@@ -787,7 +1122,7 @@ static int cancel_fn(struct db *db, void *p)
 	if (!action_in_progress(&x->rd))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"This reader has no action in progress to cancel.");
-	if (action_save(r, db, &x->rd, NULL, NULL) != 0)
+	if (action_save(r, db, &x->rd, NULL, NULL, NULL, NULL) != 0)
 		return -1;
 	reader_render(r, &x->rd, req_json(r));
 	return 0;
@@ -870,7 +1205,7 @@ static int outcome_save(struct req *r, struct db *db, struct reader *rd, const c
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the intent stays named until the next action: a retried presentment of a declined
 	 * card is a new action (process_payment_intent again), as on Stripe */
-	if (action_save(r, db, rd, a, object) != 0)
+	if (action_save(r, db, rd, a, object, NULL, NULL) != 0)
 		return -1;
 	r->err.set = false;
 	buf_reset(&r->err.extra);
@@ -1125,7 +1460,7 @@ static int h_present(struct req *r)
 	if (req_read(r, present_read_fn, &pr) != 0)
 		return -1;
 	struct reader *rd = &pr.x.rd;
-	if (!action_in_progress(rd) || !rd->action_object)
+	if (!action_in_progress(rd) || !rd->action_object || action_is(rd, "collect_inputs"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"This reader has no action in progress waiting for a payment "
 				"method: start one with process_payment_intent first.");
@@ -1186,6 +1521,8 @@ const struct route terminal_readers_routes[] = {
      collect_pm_params, 0},
     {"POST", "/v1/terminal/readers/{id}/confirm_payment_intent", h_confirm_payment_intent,
      confirm_pi_params, 0},
+    {"POST", "/v1/terminal/readers/{id}/collect_inputs", h_collect_inputs, collect_inputs_params,
+     0},
     {"POST", "/v1/terminal/readers/{id}/process_setup_intent", h_process_setup_intent,
      process_si_params, 0},
     {"POST", "/v1/terminal/readers/{id}/set_reader_display", h_set_reader_display, display_params,
@@ -1194,5 +1531,9 @@ const struct route terminal_readers_routes[] = {
     {"POST", "/v1/terminal/readers/{id}/refund_payment", h_refund_payment, refund_params, 0},
     {"POST", "/v1/test_helpers/terminal/readers/{id}/present_payment_method", h_present,
      present_params, 0},
+    {"POST", "/v1/test_helpers/terminal/readers/{id}/succeed_input_collection", h_succeed_inputs,
+     succeed_inputs_params, 0},
+    {"POST", "/v1/test_helpers/terminal/readers/{id}/timeout_input_collection", h_timeout_inputs,
+     no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

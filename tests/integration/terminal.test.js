@@ -5,7 +5,8 @@
 // test helper that presents a card: a card_present PaymentMethod, the PaymentIntent confirmed
 // through the payment path every charge takes (automatic and manual capture; a declined test
 // amount fails the action), the two-step flow (collect_payment_method, then
-// confirm_payment_intent, declined at confirm, a collect canceled), the charge's card_present
+// confirm_payment_intent, declined at confirm, a collect canceled), collect_inputs' forms and
+// their test helpers, the charge's card_present
 // details and balance transaction, the
 // reader's events, idempotent replays, and another merchant's key answering 404.
 const { test, before, after } = require('node:test');
@@ -35,11 +36,12 @@ async function rejects(p, status, code, param) {
   });
 }
 
-// The spec Tender validates against (2023-08) predates the two-step reader actions: its action
-// type enum is marked x-stripeBypassValidation (Stripe adds values to it), so that one finding,
-// for those two types only, is set aside; the rest of the reader is checked --complete.
+// The spec Tender validates against (2023-08) predates the newer reader actions (collect_inputs,
+// the two-step flow's): its action type enum is marked x-stripeBypassValidation (Stripe adds
+// values to it), so that one finding, for those types only, is set aside; the rest of the reader
+// is checked --complete.
 const validator = require(path.join(process.env.TENDER_SHARED || '/work/shared', 'tools', 'stripe-openapi-validate.js'));
-const NEWER_TYPE = /^\$\.action\.type: "(collect_payment_method|confirm_payment_intent)" is not one of the allowed values .*x-stripeBypassValidation/;
+const NEWER_TYPE = /^\$\.action\.type: "(collect_inputs|collect_payment_method|confirm_payment_intent)" is not one of the allowed values .*x-stripeBypassValidation/;
 function assertReaderShape(rd) {
   const problems = validator.validate(JSON.stringify(rd), 'terminal.reader', { complete: true }).filter((p) => !NEWER_TYPE.test(p));
   assert.deepEqual(problems, [], `terminal.reader does not match Stripe's spec:\n${problems.join('\n')}`);
@@ -514,6 +516,76 @@ test('terminal: a two-step payment declined at confirm, a collect canceled, refu
   await rejects(stripe.terminal.readers.collectPaymentMethod(reader.id, { payment_intent: pi.id, collect_config: { allow_redisplay: 'always' } }), 400, undefined, 'collect_config[allow_redisplay]');
   await rejects(stripe.terminal.readers.collectPaymentMethod(reader.id, { payment_intent: pi.id, collect_config: { colour: 'red' } }), 400, 'parameter_unknown');
   await rejects(stripe.terminal.readers.confirmPaymentIntent(reader.id, {}), 400, 'parameter_missing', 'payment_intent');
+  assert.equal((await stripe.terminal.readers.retrieve(reader.id)).action, null);
+});
+
+test('terminal: collect_inputs shows forms on the reader, completed or timed out by the test helpers', async () => {
+  const inputs = [
+    { type: 'email', custom_text: { title: 'Email', description: 'For your receipt', submit_button: 'Send', skip_button: 'Skip' }, required: false },
+    { type: 'selection', custom_text: { title: 'Size' }, required: true, selection: { choices: [{ id: 's', style: 'primary', text: 'Small' }, { id: 'l', text: 'Large' }] } },
+    { type: 'text', custom_text: { title: 'Name' }, toggles: [{ title: 'Newsletter', default_value: 'enabled' }] },
+  ];
+  const shown = await stripe.terminal.readers.collectInputs(reader.id, { inputs, metadata: { order: '42' } });
+  assert.equal(shown.action.type, 'collect_inputs');
+  assert.equal(shown.action.status, 'in_progress');
+  assert.deepEqual(shown.action.collect_inputs, {
+    inputs: [
+      { custom_text: { description: 'For your receipt', skip_button: 'Skip', submit_button: 'Send', title: 'Email' }, email: { value: null }, required: false, toggles: null, type: 'email' },
+      { custom_text: { description: null, skip_button: null, submit_button: null, title: 'Size' }, required: true,
+        selection: { choices: [{ id: 's', style: 'primary', text: 'Small' }, { id: 'l', style: null, text: 'Large' }], id: null, text: null }, toggles: null, type: 'selection' },
+      { custom_text: { description: null, skip_button: null, submit_button: null, title: 'Name' }, required: null, text: { value: null },
+        toggles: [{ default_value: 'enabled', description: null, title: 'Newsletter', value: null }], type: 'text' },
+    ],
+    metadata: { order: '42' },
+  });
+  assertReaderShape(shown);
+  await rejects(stripe.terminal.readers.setReaderDisplay(reader.id, { type: 'cart', cart: { currency: 'usd', line_items: [{ amount: 1, description: 'x', quantity: 1 }], total: 1 } }), 400, 'terminal_reader_busy');
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400);
+
+  // the simulated reader's documented values; a toggle keeps its default
+  const done = await stripe.testHelpers.terminal.readers.succeedInputCollection(reader.id);
+  assert.equal(done.action.status, 'succeeded');
+  assertReaderShape(done);
+  const [email, size, name] = done.action.collect_inputs.inputs;
+  assert.deepEqual(email.email, { value: 'someone@example.com' });
+  assert.equal(email.skipped, false);
+  assert.equal(size.selection.id, 's');
+  assert.equal(size.selection.text, 'Small');
+  assert.deepEqual(name.text, { value: 'Jane Doe' });
+  assert.equal(name.toggles[0].value, 'enabled');
+  assert.deepEqual(done.action.collect_inputs.metadata, { order: '42' });
+  await rejects(stripe.testHelpers.terminal.readers.succeedInputCollection(reader.id), 400);
+  assert.equal((await eventsOf(reader.id, 'terminal.reader.action_succeeded'))[0].data.object.action.type, 'collect_inputs');
+
+  // every optional input skipped: only the required one is collected
+  await stripe.terminal.readers.collectInputs(reader.id, { inputs });
+  const some = await stripe.testHelpers.terminal.readers.succeedInputCollection(reader.id, { skip_non_required_inputs: 'all' });
+  const [e2, s2, n2] = some.action.collect_inputs.inputs;
+  assert.equal(some.action.collect_inputs.metadata, null);
+  assert.deepEqual([e2.skipped, s2.skipped, n2.skipped], [true, false, true]);
+  assert.deepEqual(e2.email, { value: null });
+  assert.equal(s2.selection.id, 's');
+  assert.deepEqual(n2.text, { value: null });
+
+  // timed out: failed, nothing collected; canceled: cleared
+  await stripe.terminal.readers.collectInputs(reader.id, { inputs: [inputs[0]] });
+  const late = await stripe.testHelpers.terminal.readers.timeoutInputCollection(reader.id);
+  assert.equal(late.action.status, 'failed');
+  assert.equal(late.action.failure_code, 'collect_inputs_timeout');
+  assertReaderShape(late);
+  assert.deepEqual(late.action.collect_inputs.inputs[0].email, { value: null });
+  assert.equal((await eventsOf(reader.id, 'terminal.reader.action_failed'))[0].data.object.action.type, 'collect_inputs');
+  await stripe.terminal.readers.collectInputs(reader.id, { inputs: [inputs[0]] });
+  assert.equal((await stripe.terminal.readers.cancelAction(reader.id)).action, null);
+  await rejects(stripe.testHelpers.terminal.readers.timeoutInputCollection(reader.id), 400);
+
+  // refused input changes nothing
+  await rejects(stripe.terminal.readers.collectInputs(reader.id, {}), 400, 'parameter_missing', 'inputs');
+  await rejects(stripe.terminal.readers.collectInputs(reader.id, { inputs: [{ type: 'selection', custom_text: { title: 'x' } }] }), 400, 'parameter_missing', 'inputs[0][selection]');
+  await rejects(stripe.terminal.readers.collectInputs(reader.id, { inputs: [{ type: 'email', custom_text: { title: 'x' }, selection: { choices: [{ id: 'a', text: 'A' }] } }] }), 400, undefined, 'inputs[0][selection]');
+  await rejects(stripe.terminal.readers.collectInputs(reader.id, { inputs: [{ type: 'signature', custom_text: { title: 'Sign' } }] }), 400, undefined, 'inputs[0][type]');
+  await rejects(stripe.terminal.readers.collectInputs(reader.id, { inputs: [{ type: 'email' }] }), 400, 'parameter_missing');
+  await rejects(stripe.terminal.readers.collectInputs(reader.id, { inputs: [{ type: 'color', custom_text: { title: 'x' } }] }), 400);
   assert.equal((await stripe.terminal.readers.retrieve(reader.id)).action, null);
 });
 
