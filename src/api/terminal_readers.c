@@ -158,7 +158,7 @@ static const char *action_json(struct req *r, const char *type, const char *inne
 {
 	struct buf b;
 	struct json j;
-	buf_init(&b, 16 * 1024);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	json_obj_open(&j);
 	json_kv_str_or_null(&j, "failure_code", failure_code);
@@ -197,7 +197,7 @@ static int emit_and_answer(struct req *r, struct db *db, const struct reader *rd
 {
 	struct buf b;
 	struct json j;
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	reader_render(r, rd, &j);
 	const char *js;
@@ -719,7 +719,7 @@ static int h_collect_payment_method(struct req *r)
 	/* collect_config as given, in the spec's key order (Stripe shows it when set) */
 	struct buf b;
 	struct json j;
-	buf_init(&b, 4096);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	json_obj_open(&j);
 	if (has_cancel || has_skip || has_eligible) {
@@ -906,7 +906,7 @@ static const char *inputs_inner(struct req *r, enum inputs_mode mode, const char
 {
 	struct buf b;
 	struct json j;
-	buf_init(&b, 256 * 1024);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	json_obj_open(&j);
 	json_key(&j, "inputs");
@@ -1316,7 +1316,7 @@ static int collect_present_fn(struct db *db, void *p)
 	/* the action's hash: collect_config and payment_intent as set, and the PaymentMethod */
 	struct buf b;
 	struct json j;
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	buf_append(&b, inner, strlen(inner) - 1);
 	buf_puts(&b, ",\"payment_method\":");
@@ -1405,7 +1405,7 @@ static int h_confirm_payment_intent(struct req *r)
 		/* the action's hash: confirm_config when given, and the intent */
 		struct buf b;
 		struct json j;
-		buf_init(&b, 16 * 1024);
+		buf_init(&b, BUF_MAX_DEFAULT);
 		json_init(&j, &b);
 		json_obj_open(&j);
 		if (return_url && *return_url) {
