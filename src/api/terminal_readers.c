@@ -26,7 +26,21 @@
  * or failed (the decline's code and message) in that same write, with its event. A
  * process_setup_intent action's SetupIntent is confirmed the same way through the card setup
  * path (setup_intents_present): the reusable card generated from the reader's card is saved
- * (Stripe's generated_card, which the action then names). The amounts
+ * (Stripe's generated_card, which the action then names).
+ *
+ * Stripe's two-step flow goes through the same code: collect_payment_method is the process step
+ * without the confirm (the reader waits in_progress; the card presented is stored the same way
+ * and attached to the PaymentIntent, which stays requires_confirmation with nothing authorized;
+ * the action succeeds showing the PaymentMethod), and confirm_payment_intent confirms the intent
+ * with the card the reader collected for it through the same confirm path, the simulated reader
+ * confirming at once (the action succeeded, or failed with the decline). cancel_action clears a
+ * collect still waiting for its card.
+ *
+ * collect_inputs shows forms (email, numeric, phone, selection, text, with toggles) and waits
+ * in_progress until the simulated reader's test helpers complete it: succeed_input_collection
+ * (the values Stripe's simulated reader collects; skip_non_required_inputs=all skips the
+ * optional ones) or timeout_input_collection (failed, collect_inputs_timeout). Signature inputs
+ * (a collected signature is a File) are refused. The amounts
  * Stripe's Terminal testing guide declines (ending in 01, 05, 55, 65, 75) are declined by the
  * card path (api/payments_common.c, terminal_test_amount_decline).
  */
@@ -49,6 +63,10 @@
 /* the card a reader reads when the test helper names none: Stripe's Visa test card */
 #define DEFAULT_TEST_CARD "visa"
 #define CART_ITEMS_MAX 100
+/* the most inputs, choices and toggles a collect_inputs action takes */
+#define INPUTS_MAX 20
+#define INPUT_CHOICES_MAX 20
+#define INPUT_TOGGLES_MAX 20
 
 struct reader {
 	char id[ID_MAX];
@@ -57,18 +75,23 @@ struct reader {
 	const char *device_type, *label, *location, *serial_number, *metadata;
 	const char *action;	   /* JSON, or NULL */
 	const char *action_object; /* the intent the action names, or NULL */
+	/* a collect_inputs action's inputs as the test helper completes them: every value
+	 * collected, or every optional input skipped (NULL for any other action) */
+	const char *action_collected, *action_skipped;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, deleted, device_type, label, location, serial_number, metadata, action,"
-    " action_object FROM terminal_readers WHERE merchant_id = $1 AND id = $2";
+    " action_object, action_collected, action_skipped FROM terminal_readers"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO terminal_readers (merchant_id, id, created, device_type, label, location,"
     " serial_number, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char SQL_UPDATE[] = "UPDATE terminal_readers SET label = $3, metadata = $4"
 				 " WHERE merchant_id = $1 AND id = $2";
-static const char SQL_ACTION[] = "UPDATE terminal_readers SET action = $3, action_object = $4"
-				 " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_ACTION[] =
+    "UPDATE terminal_readers SET action = $3, action_object = $4, action_collected = $5,"
+    " action_skipped = $6 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DELETE[] =
     "UPDATE terminal_readers SET deleted = 1 WHERE merchant_id = $1 AND id = $2";
 
@@ -92,6 +115,8 @@ static int reader_load(struct req *r, struct db *db, const char *id, struct read
 		rd->metadata = col_text_dup(&r->arena, st, 7);
 		rd->action = col_text_dup(&r->arena, st, 8);
 		rd->action_object = col_text_dup(&r->arena, st, 9);
+		rd->action_collected = col_text_dup(&r->arena, st, 10);
+		rd->action_skipped = col_text_dup(&r->arena, st, 11);
 		if (!rd->device_type || !rd->label || !rd->serial_number || !rd->metadata)
 			rc = DB_ERR;
 	}
@@ -133,7 +158,7 @@ static const char *action_json(struct req *r, const char *type, const char *inne
 {
 	struct buf b;
 	struct json j;
-	buf_init(&b, 16 * 1024);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	json_obj_open(&j);
 	json_kv_str_or_null(&j, "failure_code", failure_code);
@@ -147,11 +172,14 @@ static const char *action_json(struct req *r, const char *type, const char *inne
 	return s;
 }
 
+/* collected, skipped: a collect_inputs action's outcomes (struct reader), else NULL */
 static int action_save(struct req *r, struct db *db, struct reader *rd, const char *action,
-		       const char *object)
+		       const char *object, const char *collected, const char *skipped)
 {
 	rd->action = action;
 	rd->action_object = object;
+	rd->action_collected = collected;
+	rd->action_skipped = skipped;
 	struct db_stmt *st = db_prepare(db, SQL_ACTION);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -159,6 +187,8 @@ static int action_save(struct req *r, struct db *db, struct reader *rd, const ch
 	db_bind_text(st, 2, rd->id, -1);
 	db_bind_text(st, 3, action, -1);
 	db_bind_text(st, 4, object, -1);
+	db_bind_text(st, 5, collected, -1);
+	db_bind_text(st, 6, skipped, -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -167,7 +197,7 @@ static int emit_and_answer(struct req *r, struct db *db, const struct reader *rd
 {
 	struct buf b;
 	struct json j;
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	reader_render(r, rd, &j);
 	const char *js;
@@ -182,6 +212,18 @@ static int emit_and_answer(struct req *r, struct db *db, const struct reader *rd
 static bool action_in_progress(const struct reader *rd)
 {
 	return rd->action && strstr(rd->action, "\"status\":\"in_progress\"") != NULL;
+}
+
+/* Is the reader's action (any status) of type? action_json ends every action with its type. */
+static bool action_is(const struct reader *rd, const char *type)
+{
+	if (!rd->action)
+		return false;
+	char tail[64];
+	int n = snprintf(tail, sizeof(tail), "\"type\":\"%s\"}", type);
+	size_t len = strlen(rd->action);
+	return n > 0 && (size_t)n < sizeof(tail) && len >= (size_t)n &&
+	       strcmp(rd->action + len - (size_t)n, tail) == 0;
 }
 
 /* ---- parameters ---- */
@@ -221,6 +263,70 @@ static const struct param_spec process_config_children[] = {
 static const struct param_spec process_pi_params[] = {
     {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
     {"process_config", PT_OBJECT, 0, 0, NULL, process_config_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec collect_config_children[] = {
+    {"allow_redisplay", PT_ENUM, 0, 0,
+     (const char *const[]){"always", "limited", "unspecified", NULL}, NULL},
+    {"enable_customer_cancellation", PT_BOOL, 0, 0, NULL, NULL},
+    {"skip_tipping", PT_BOOL, 0, 0, NULL, NULL},
+    {"tipping", PT_OBJECT, 0, 0, NULL, tipping_config_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec collect_pm_params[] = {
+    {"collect_config", PT_OBJECT, 0, 0, NULL, collect_config_children},
+    {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec confirm_config_children[] = {
+    {"return_url", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec confirm_pi_params[] = {
+    {"confirm_config", PT_OBJECT, 0, 0, NULL, confirm_config_children},
+    {"payment_intent", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_text_children[] = {
+    {"description", PT_STRING, 0, 500, NULL, NULL},
+    {"skip_button", PT_STRING, 0, 14, NULL, NULL},
+    {"submit_button", PT_STRING, 0, 30, NULL, NULL},
+    {"title", PT_STRING, PF_REQUIRED, 40, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec choice_children[] = {
+    {"id", PT_STRING, PF_REQUIRED, 50, NULL, NULL},
+    {"style", PT_ENUM, 0, 0, (const char *const[]){"primary", "secondary", NULL}, NULL},
+    {"text", PT_STRING, PF_REQUIRED, 30, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec selection_children[] = {
+    {"choices", PT_OBJECT_ARRAY, PF_REQUIRED, INPUT_CHOICES_MAX, NULL, choice_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec toggle_children[] = {
+    {"default_value", PT_ENUM, 0, 0, (const char *const[]){"disabled", "enabled", NULL}, NULL},
+    {"description", PT_STRING, 0, 50, NULL, NULL},
+    {"title", PT_STRING, 0, 50, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec input_children[] = {
+    {"custom_text", PT_OBJECT, PF_REQUIRED, 0, NULL, custom_text_children},
+    {"required", PT_BOOL, 0, 0, NULL, NULL},
+    {"selection", PT_OBJECT, 0, 0, NULL, selection_children},
+    {"toggles", PT_OBJECT_ARRAY, 0, INPUT_TOGGLES_MAX, NULL, toggle_children},
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"email", "numeric", "phone", "selection", "signature", "text", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec collect_inputs_params[] = {
+    {"inputs", PT_OBJECT_ARRAY, PF_REQUIRED, INPUTS_MAX, NULL, input_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec succeed_inputs_params[] = {
+    {"skip_non_required_inputs", PT_ENUM, 0, 0, (const char *const[]){"all", "none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec process_si_params[] = {
@@ -342,6 +448,7 @@ struct id_ctx {
 	struct reader rd;
 	/* the action to set (handlers below): its type, inner JSON, status and intent */
 	const char *type, *inner, *status, *object;
+	const char *collected, *skipped; /* collect_inputs' outcomes */
 };
 
 /* The reader of the path (not deleted unless deleted_ok). 0, or -1 with Stripe's 404. */
@@ -494,7 +601,7 @@ static int set_action_fn(struct db *db, void *p)
 		return -1;
 	if (action_in_progress(&x->rd))
 		return busy(r);
-	if (x->object && strcmp(x->type, "process_payment_intent") == 0) {
+	if (x->object && strcmp(x->type, "process_setup_intent") != 0) {
 		struct payment_intent pi;
 		int rc = pi_load(db, &r->arena, r->merchant_id, x->object, &pi);
 		if (rc == DB_NOTFOUND)
@@ -532,7 +639,7 @@ static int set_action_fn(struct db *db, void *p)
 	const char *a = action_json(r, x->type, x->inner, x->status, NULL, NULL);
 	if (!a)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (action_save(r, db, &x->rd, a, x->object) != 0)
+	if (action_save(r, db, &x->rd, a, x->object, x->collected, x->skipped) != 0)
 		return -1;
 	if (strcmp(x->status, "succeeded") == 0)
 		return emit_and_answer(r, db, &x->rd, "terminal.reader.action_succeeded");
@@ -577,6 +684,69 @@ static int h_process_payment_intent(struct req *r)
 	return req_write(r, set_action_fn, &x);
 }
 
+/*
+ * collect_payment_method: the first step of Stripe's two-step flow. The reader waits for a card
+ * (in_progress) as process_payment_intent does; the card presented is stored the same way and
+ * attached to the intent, which stays requires_confirmation (nothing is authorized), and the
+ * action succeeds naming the collected PaymentMethod. confirm_payment_intent then confirms it.
+ */
+static int h_collect_payment_method(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0], .type = "collect_payment_method"};
+	x.object = param_str(r, "payment_intent");
+	if (!x.object || !*x.object)
+		return req_fail(r, ERR_PARAM_MISSING, "payment_intent", "payment_intent");
+	if (strchr(x.object, '"') || strchr(x.object, '\\'))
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_intent",
+				"No such payment_intent: '%s'", x.object);
+	/* Tender's PaymentMethods are always allow_redisplay unspecified: another value would
+	 * be answered and not kept */
+	const char *redisplay = param_str(r, "collect_config.allow_redisplay");
+	if (redisplay && strcmp(redisplay, "unspecified") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "collect_config[allow_redisplay]",
+				"collect_config[allow_redisplay] can only be `unspecified` on "
+				"Tender: a card read by a reader is not offered for redisplay.");
+	bool cancel = false, skip = false;
+	int64_t eligible = 0;
+	bool has_cancel =
+	    param_bool(r, "collect_config.enable_customer_cancellation", &cancel) == 1;
+	bool has_skip = param_bool(r, "collect_config.skip_tipping", &skip) == 1;
+	bool has_eligible = param_int(r, "collect_config.tipping.amount_eligible", &eligible) == 1;
+	if (has_eligible && eligible < 0)
+		return req_fail(r, ERR_PARAM_BAD, "collect_config[tipping][amount_eligible]",
+				"Invalid collect_config[tipping][amount_eligible]: it must not be "
+				"negative.");
+	/* collect_config as given, in the spec's key order (Stripe shows it when set) */
+	struct buf b;
+	struct json j;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	if (has_cancel || has_skip || has_eligible) {
+		json_key(&j, "collect_config");
+		json_obj_open(&j);
+		if (has_cancel)
+			json_kv_bool(&j, "enable_customer_cancellation", cancel);
+		if (has_skip)
+			json_kv_bool(&j, "skip_tipping", skip);
+		if (has_eligible) {
+			json_key(&j, "tipping");
+			json_obj_open(&j);
+			json_kv_int(&j, "amount_eligible", eligible);
+			json_obj_close(&j);
+		}
+		json_obj_close(&j);
+	}
+	json_kv_str(&j, "payment_intent", x.object);
+	json_obj_close(&j);
+	x.inner = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!x.inner)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x.status = "in_progress";
+	return req_write(r, set_action_fn, &x);
+}
+
 static int h_process_setup_intent(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0], .type = "process_setup_intent"};
@@ -597,6 +767,276 @@ static int h_process_setup_intent(struct req *r)
 	if (!x.inner)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return req_write(r, set_action_fn, &x);
+}
+
+/* ---- collect_inputs: forms on the reader ---- */
+
+/* What a simulated reader collects for each input type, as Stripe's Terminal SDKs document
+ * their simulated reader's predefined values (a selection: its first choice; a toggle: its
+ * default value). */
+static const char *simulated_value(const char *type)
+{
+	if (strcmp(type, "email") == 0)
+		return "someone@example.com";
+	if (strcmp(type, "phone") == 0)
+		return "+15555551234";
+	if (strcmp(type, "numeric") == 0)
+		return "2907981236";
+	return "Jane Doe"; /* text */
+}
+
+enum inputs_mode { INPUTS_PENDING, INPUTS_COLLECTED, INPUTS_SKIPPED };
+
+/* The request's inputs (checked by the parameter specs) as the action shows them, in Stripe's
+ * key order: pending (every value null), collected (every value the simulated reader's), or
+ * with every optional input skipped (value null, skipped true; required ones collected). */
+static void inputs_render(struct req *r, enum inputs_mode mode, struct json *j)
+{
+	const struct form_node *inputs = param_node(r, "inputs");
+	json_arr_open(j);
+	for (const struct form_node *in = inputs ? inputs->first_child : NULL; in; in = in->next) {
+		char p[96];
+#define INPUT_PARAM(name) (snprintf(p, sizeof(p), "inputs.%s." name, in->key), p)
+		const char *type = param_str(r, INPUT_PARAM("type"));
+		bool required = false;
+		bool has_required = param_bool(r, INPUT_PARAM("required"), &required) == 1;
+		bool skipped = mode == INPUTS_SKIPPED && !required;
+		bool collected = mode != INPUTS_PENDING && !skipped;
+		json_obj_open(j);
+		json_key(j, "custom_text");
+		json_obj_open(j);
+		json_kv_str_or_null(j, "description",
+				    param_str(r, INPUT_PARAM("custom_text.description")));
+		json_kv_str_or_null(j, "skip_button",
+				    param_str(r, INPUT_PARAM("custom_text.skip_button")));
+		json_kv_str_or_null(j, "submit_button",
+				    param_str(r, INPUT_PARAM("custom_text.submit_button")));
+		json_kv_str_or_null(j, "title", param_str(r, INPUT_PARAM("custom_text.title")));
+		json_obj_close(j);
+		bool sel = strcmp(type, "selection") == 0;
+		/* email, numeric, phone sort before required; text after skipped */
+		bool early = strcmp(type, "text") != 0 && !sel;
+		if (early) {
+			json_key(j, type);
+			json_obj_open(j);
+			json_kv_str_or_null(j, "value", collected ? simulated_value(type) : NULL);
+			json_obj_close(j);
+		}
+		if (has_required)
+			json_kv_bool(j, "required", required);
+		else
+			json_kv_null(j, "required");
+		if (sel) {
+			json_key(j, "selection");
+			json_obj_open(j);
+			json_key(j, "choices");
+			json_arr_open(j);
+			const struct form_node *choices =
+			    param_node(r, INPUT_PARAM("selection.choices"));
+			const char *first_id = NULL, *first_text = NULL;
+			for (const struct form_node *c = choices ? choices->first_child : NULL; c;
+			     c = c->next) {
+				char q[160];
+				snprintf(q, sizeof(q), "inputs.%s.selection.choices.%s.id", in->key,
+					 c->key);
+				const char *id = param_str(r, q);
+				snprintf(q, sizeof(q), "inputs.%s.selection.choices.%s.style",
+					 in->key, c->key);
+				const char *style = param_str(r, q);
+				snprintf(q, sizeof(q), "inputs.%s.selection.choices.%s.text",
+					 in->key, c->key);
+				const char *text = param_str(r, q);
+				if (!first_id)
+					first_id = id, first_text = text;
+				json_obj_open(j);
+				json_kv_str_or_null(j, "id", id);
+				json_kv_str_or_null(j, "style", style);
+				json_kv_str(j, "text", text ? text : "");
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+			json_kv_str_or_null(j, "id", collected ? first_id : NULL);
+			json_kv_str_or_null(j, "text", collected ? first_text : NULL);
+			json_obj_close(j);
+		}
+		if (mode != INPUTS_PENDING)
+			json_kv_bool(j, "skipped", skipped);
+		if (!early && !sel) {
+			json_key(j, "text");
+			json_obj_open(j);
+			json_kv_str_or_null(j, "value", collected ? simulated_value(type) : NULL);
+			json_obj_close(j);
+		}
+		const struct form_node *toggles = param_node(r, INPUT_PARAM("toggles"));
+		if (toggles && toggles->first_child) {
+			json_key(j, "toggles");
+			json_arr_open(j);
+			for (const struct form_node *t = toggles->first_child; t; t = t->next) {
+				char q[160];
+				snprintf(q, sizeof(q), "inputs.%s.toggles.%s.default_value",
+					 in->key, t->key);
+				const char *dflt = param_str(r, q);
+				json_obj_open(j);
+				json_kv_str_or_null(j, "default_value", dflt);
+				snprintf(q, sizeof(q), "inputs.%s.toggles.%s.description", in->key,
+					 t->key);
+				json_kv_str_or_null(j, "description", param_str(r, q));
+				snprintf(q, sizeof(q), "inputs.%s.toggles.%s.title", in->key,
+					 t->key);
+				json_kv_str_or_null(j, "title", param_str(r, q));
+				/* a toggle left as it was shown: its default (disabled unless set)
+				 */
+				json_kv_str_or_null(j, "value",
+						    collected ? (dflt ? dflt : "disabled") : NULL);
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+		} else {
+			json_kv_null(j, "toggles");
+		}
+		json_kv_str(j, "type", type);
+		json_obj_close(j);
+#undef INPUT_PARAM
+	}
+	json_arr_close(j);
+}
+
+/* The collect_inputs action's hash: {inputs, metadata} (metadata null when none was given). */
+static const char *inputs_inner(struct req *r, enum inputs_mode mode, const char *metadata)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "inputs");
+	inputs_render(r, mode, &j);
+	json_kv_raw_or_null(&j, "metadata", metadata);
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return s;
+}
+
+/*
+ * collect_inputs: forms shown on the reader (email, numeric, phone, selection, text), the
+ * action in_progress until the simulated reader's test helpers complete it:
+ * succeed_input_collection (every value collected, or with skip_non_required_inputs=all every
+ * optional input skipped) or timeout_input_collection (failed, collect_inputs_timeout). Both
+ * outcomes are rendered now, from the request, and kept with the action.
+ */
+static int h_collect_inputs(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0], .type = "collect_inputs"};
+	const struct form_node *inputs = param_node(r, "inputs");
+	if (!inputs || !inputs->first_child)
+		return req_fail(r, ERR_PARAM_MISSING, "inputs", "inputs");
+	int n = 0;
+	for (const struct form_node *in = inputs->first_child; in; in = in->next, n++) {
+		char p[96], shown[64];
+		snprintf(p, sizeof(p), "inputs.%s.type", in->key);
+		const char *type = param_str(r, p);
+		snprintf(p, sizeof(p), "inputs.%s.selection", in->key);
+		bool has_sel = param_present(r, p);
+		if (type && strcmp(type, "signature") == 0) {
+			snprintf(shown, sizeof(shown), "inputs[%d][type]", n);
+			return req_fail(
+			    r, ERR_PARAM_BAD, shown,
+			    "Signature inputs are not supported by Tender's simulated "
+			    "readers: a collected signature is a File, which they do not "
+			    "make.");
+		}
+		if (type && strcmp(type, "selection") == 0 && !has_sel) {
+			snprintf(shown, sizeof(shown), "inputs[%d][selection]", n);
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+		}
+		if (type && strcmp(type, "selection") != 0 && has_sel) {
+			snprintf(shown, sizeof(shown), "inputs[%d][selection]", n);
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"%s can only be given for an input of type selection.",
+					shown);
+		}
+	}
+	const char *metadata = NULL;
+	if (param_present(r, "metadata") && metadata_apply(r, NULL, "metadata", &metadata) != 0)
+		return -1;
+	x.inner = inputs_inner(r, INPUTS_PENDING, metadata);
+	const char *collected = inputs_inner(r, INPUTS_COLLECTED, metadata);
+	const char *skipped = inputs_inner(r, INPUTS_SKIPPED, metadata);
+	x.collected = collected;
+	x.skipped = skipped;
+	if (!x.inner || !collected || !skipped)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x.status = "in_progress";
+	return req_write(r, set_action_fn, &x);
+}
+
+struct inputs_done {
+	struct id_ctx x;
+	bool timeout, skip;
+};
+
+static int inputs_done_fn(struct db *db, void *p)
+{
+	struct inputs_done *d = p;
+	struct req *r = d->x.r;
+	if (reader_of_path(&d->x, db, false) != 0)
+		return -1;
+	struct reader *rd = &d->x.rd;
+	if (!action_in_progress(rd) || !action_is(rd, "collect_inputs") || !rd->action_collected ||
+	    !rd->action_skipped)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"This reader has no collect_inputs action in progress: start one "
+				"with collect_inputs first.");
+	const char *inner = d->timeout ? NULL : d->skip ? rd->action_skipped : rd->action_collected;
+	const char *a;
+	if (d->timeout) {
+		/* the forms as they were shown, nothing collected */
+		const char *pending = rd->action;
+		static const char head[] =
+		    "{\"failure_code\":null,\"failure_message\":null,\"collect_inputs\":";
+		static const char tail[] =
+		    ",\"status\":\"in_progress\",\"type\":\"collect_inputs\"}";
+		size_t len = strlen(pending);
+		if (len < sizeof(head) + sizeof(tail) - 2 ||
+		    strncmp(pending, head, sizeof(head) - 1) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		inner = arena_strndup(&r->arena, pending + sizeof(head) - 1,
+				      len - (sizeof(head) - 1) - (sizeof(tail) - 1));
+		a = inner ? action_json(r, "collect_inputs", inner, "failed",
+					"collect_inputs_timeout", "collect inputs was timed out")
+			  : NULL;
+	} else {
+		a = action_json(r, "collect_inputs", inner, "succeeded", NULL, NULL);
+	}
+	if (!a)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (action_save(r, db, rd, a, NULL, NULL, NULL) != 0)
+		return -1;
+	return emit_and_answer(r, db, rd,
+			       d->timeout ? "terminal.reader.action_failed"
+					  : "terminal.reader.action_succeeded");
+}
+
+static int inputs_done(struct req *r, bool timeout)
+{
+	if (r->livemode)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Test helpers can only be used with a test mode key.");
+	struct inputs_done d = {.x = {.r = r, .id = r->args[0]}, .timeout = timeout};
+	const char *skip = param_str(r, "skip_non_required_inputs");
+	d.skip = skip && strcmp(skip, "all") == 0;
+	return req_write(r, inputs_done_fn, &d);
+}
+
+static int h_succeed_inputs(struct req *r)
+{
+	return inputs_done(r, false);
+}
+
+static int h_timeout_inputs(struct req *r)
+{
+	return inputs_done(r, true);
 }
 
 /* set_reader_display: the cart {currency, line_items, tax, total} as the action shows it. */
@@ -682,7 +1122,7 @@ static int cancel_fn(struct db *db, void *p)
 	if (!action_in_progress(&x->rd))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"This reader has no action in progress to cancel.");
-	if (action_save(r, db, &x->rd, NULL, NULL) != 0)
+	if (action_save(r, db, &x->rd, NULL, NULL, NULL, NULL) != 0)
 		return -1;
 	reader_render(r, &x->rd, req_json(r));
 	return 0;
@@ -747,6 +1187,32 @@ static int pm_store_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* The action's outcome saved on rd, inside the confirmation's write (rc: 0, or REQ_COMMIT_ERR
+ * for a decline whose error r->err holds, which becomes the action's failure_code and
+ * failure_message and no longer the request's answer), with its event; the reader answers. */
+static int outcome_save(struct req *r, struct db *db, struct reader *rd, const char *type,
+			const char *inner, const char *object, int rc)
+{
+	const char *code = NULL, *message = NULL;
+	if (rc == REQ_COMMIT_ERR) {
+		/* the decline, as the action shows it: the error's code and message */
+		const struct api_error_info *info = api_error_info(r->err.code);
+		code = info->code && *info->code ? info->code : "card_declined";
+		message = req_error_message(r);
+	}
+	const char *a = action_json(r, type, inner, code ? "failed" : "succeeded", code, message);
+	if (!a)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the intent stays named until the next action: a retried presentment of a declined
+	 * card is a new action (process_payment_intent again), as on Stripe */
+	if (action_save(r, db, rd, a, object, NULL, NULL) != 0)
+		return -1;
+	r->err.set = false;
+	buf_reset(&r->err.extra);
+	return emit_and_answer(
+	    r, db, rd, code ? "terminal.reader.action_failed" : "terminal.reader.action_succeeded");
+}
+
 /* Inside the confirmation's write, after the intent's outcome (rc: 0, or REQ_COMMIT_ERR for a
  * decline whose error r->err holds): the reader's action becomes succeeded or failed, with its
  * event, and the reader is the answer. A reader whose action changed since (canceled, another
@@ -770,29 +1236,11 @@ static int action_outcome(struct req *r, struct db *db, struct present_ctx *c, i
 		? arena_printf(&r->arena, "{\"generated_card\":\"%s\",\"setup_intent\":\"%s\"}",
 			       generated_card, c->pi_id)
 		: arena_printf(&r->arena, "{\"setup_intent\":\"%s\"}", c->pi_id);
-	const char *code = NULL, *message = NULL;
-	if (rc == REQ_COMMIT_ERR) {
-		/* the decline, as the action shows it: the error's code and message */
-		const struct api_error_info *info = api_error_info(r->err.code);
-		code = info->code && *info->code ? info->code : "card_declined";
-		message = req_error_message(r);
-	}
-	const char *a =
-	    inner ? action_json(r, setup ? "process_setup_intent" : "process_payment_intent", inner,
-				code ? "failed" : "succeeded", code, message)
-		  : NULL;
-	if (!a)
+	if (!inner)
 		return req_fail(r, ERR_API, NULL, NULL);
-	/* the intent stays named until the next action: a retried presentment of a declined
-	 * card is a new action (process_payment_intent again), as on Stripe */
-	if (action_save(r, db, &x.rd, a, c->pi_id) != 0)
-		return -1;
-	r->err.set = false;
-	buf_reset(&r->err.extra);
 	c->answered = true;
-	return emit_and_answer(r, db, &x.rd,
-			       code ? "terminal.reader.action_failed"
-				    : "terminal.reader.action_succeeded");
+	return outcome_save(r, db, &x.rd, setup ? "process_setup_intent" : "process_payment_intent",
+			    inner, c->pi_id, rc);
 }
 
 static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
@@ -817,6 +1265,170 @@ static int present_read_fn(struct db *db, void *p)
 	if (reader_of_path(&pr->x, db, false) != 0)
 		return -1;
 	return 0;
+}
+
+/* The in-progress collect_payment_method action's own hash (its collect_config and
+ * payment_intent), as action_json wrote it, in r's arena; NULL if the action is not one. */
+static const char *collect_inner(struct req *r, const struct reader *rd)
+{
+	static const char head[] =
+	    "{\"failure_code\":null,\"failure_message\":null,\"collect_payment_method\":";
+	static const char tail[] =
+	    ",\"status\":\"in_progress\",\"type\":\"collect_payment_method\"}";
+	size_t len = rd->action ? strlen(rd->action) : 0;
+	if (len < sizeof(head) + sizeof(tail) - 2 ||
+	    strncmp(rd->action, head, sizeof(head) - 1) != 0 ||
+	    strcmp(rd->action + len - (sizeof(tail) - 1), tail) != 0)
+		return NULL;
+	return arena_strndup(&r->arena, rd->action + sizeof(head) - 1,
+			     len - (sizeof(head) - 1) - (sizeof(tail) - 1));
+}
+
+/* The card presented to a collect_payment_method action, in one write: the PaymentIntent gets
+ * the card_present PaymentMethod and waits in requires_confirmation (nothing authorized), and
+ * the action succeeds showing the PaymentMethod, with its event. */
+static int collect_present_fn(struct db *db, void *p)
+{
+	struct present_ctx *c = p;
+	struct req *r = c->r;
+	struct id_ctx x = {.r = r, .id = c->reader};
+	if (reader_of_path(&x, db, false) != 0)
+		return -1;
+	const char *inner = collect_inner(r, &x.rd);
+	if (!inner || !action_in_progress(&x.rd) || !str_eq(x.rd.action_object, c->pi_id))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The reader's action changed while the card was presented.");
+	struct payment_intent pi;
+	int rc = pi_load(db, &r->arena, r->merchant_id, c->pi_id, &pi);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(pi.status, "requires_payment_method") != 0 &&
+	    strcmp(pi.status, "requires_confirmation") != 0)
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+				"This PaymentIntent's status is %s: a payment method can only be "
+				"collected for a PaymentIntent whose status is "
+				"requires_payment_method or requires_confirmation.",
+				pi.status);
+	pi.payment_method = c->pm_id;
+	pi.status = "requires_confirmation";
+	if (pi_update(db, r->merchant_id, &pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the action's hash: collect_config and payment_intent as set, and the PaymentMethod */
+	struct buf b;
+	struct json j;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_init(&j, &b);
+	buf_append(&b, inner, strlen(inner) - 1);
+	buf_puts(&b, ",\"payment_method\":");
+	rc = pm_render(db, r->merchant_id, c->pm_id, &j);
+	buf_puts(&b, "}");
+	const char *full = rc == DB_OK && !b.failed ? arena_strdup(&r->arena, buf_cstr(&b)) : NULL;
+	buf_release(&b);
+	if (!full)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->answered = true;
+	return outcome_save(r, db, &x.rd, "collect_payment_method", full, c->pi_id, 0);
+}
+
+/* confirm_payment_intent: the second step, the intent confirmed with the card the reader
+ * collected for it (the reader's last action, succeeded), through the confirm path every
+ * reader payment takes (payment_intents_invoice with `present`). A simulated reader confirms at
+ * once: the action is succeeded or failed (the decline) in the payment's own write. */
+struct confirm_rd {
+	struct present_ctx c;
+	const char *inner;   /* the confirm_payment_intent action's hash */
+	const char *collect; /* the collect action the confirmation started from */
+};
+
+static int confirm_answer(struct req *r, struct db *db, void *ctx, int rc)
+{
+	struct confirm_rd *cr = ctx;
+	if (rc < 0)
+		return rc;
+	struct id_ctx x = {.r = r, .id = cr->c.reader};
+	if (reader_of_path(&x, db, false) != 0)
+		return -1;
+	/* another action (or another confirmation) since the read: the payment rolls back */
+	if (!str_eq(x.rd.action, cr->collect))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The reader's action changed while the payment was confirmed.");
+	cr->c.answered = true;
+	return outcome_save(r, db, &x.rd, "confirm_payment_intent", cr->inner, cr->c.pi_id, rc);
+}
+
+static int confirm_read_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	return reader_of_path(x, db, false);
+}
+
+static int h_confirm_payment_intent(struct req *r)
+{
+	const char *pi = param_str(r, "payment_intent");
+	if (!pi || !*pi)
+		return req_fail(r, ERR_PARAM_MISSING, "payment_intent", "payment_intent");
+	if (strchr(pi, '"') || strchr(pi, '\\'))
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_intent",
+				"No such payment_intent: '%s'", pi);
+	const char *return_url = param_str(r, "confirm_config.return_url");
+	if (return_url && *return_url && strncmp(return_url, "https://", 8) != 0 &&
+	    strncmp(return_url, "http://", 7) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "confirm_config[return_url]",
+				"Invalid URL: confirm_config[return_url] must be an http or https "
+				"URL.");
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	if (req_read(r, confirm_read_fn, &x) != 0)
+		return -1;
+	struct reader *rd = &x.rd;
+	if (action_in_progress(rd))
+		return busy(r);
+	/* the card collected for this intent: the reader's last action, a succeeded collect */
+	const char *pm = NULL;
+	static const char mark[] = "\"payment_method\":{\"id\":\"";
+	if (rd->action && action_is(rd, "collect_payment_method") &&
+	    strstr(rd->action, "\"status\":\"succeeded\"") && str_eq(rd->action_object, pi)) {
+		const char *at = strstr(rd->action, mark);
+		if (at) {
+			at += sizeof(mark) - 1;
+			const char *end = strchr(at, '"');
+			pm = end ? arena_strndup(&r->arena, at, (size_t)(end - at)) : NULL;
+		}
+	}
+	if (!pm)
+		return req_fail(r, ERR_INVALID_STATE, "payment_intent",
+				"The reader has no payment method collected for PaymentIntent %s: "
+				"collect one with collect_payment_method first.",
+				pi);
+	struct confirm_rd cr = {.c = {.r = r, .reader = rd->id, .pi_id = pi},
+				.collect = rd->action};
+	{
+		/* the action's hash: confirm_config when given, and the intent */
+		struct buf b;
+		struct json j;
+		buf_init(&b, BUF_MAX_DEFAULT);
+		json_init(&j, &b);
+		json_obj_open(&j);
+		if (return_url && *return_url) {
+			json_key(&j, "confirm_config");
+			json_obj_open(&j);
+			json_kv_str(&j, "return_url", return_url);
+			json_obj_close(&j);
+		}
+		json_kv_str(&j, "payment_intent", pi);
+		json_obj_close(&j);
+		cr.inner = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		buf_release(&b);
+		if (!cr.inner)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct pi_invoice pv = {
+	    .existing = pi,
+	    .pm_id = pm,
+	    .present = true,
+	    .answer = confirm_answer,
+	    .ctx = &cr,
+	};
+	return payment_intents_invoice(r, &pv) == 0 ? 0 : -1;
 }
 
 /* Stripe's simulated card's expiry: a year that has not passed (December, two years on). */
@@ -848,7 +1460,7 @@ static int h_present(struct req *r)
 	if (req_read(r, present_read_fn, &pr) != 0)
 		return -1;
 	struct reader *rd = &pr.x.rd;
-	if (!action_in_progress(rd) || !rd->action_object)
+	if (!action_in_progress(rd) || !rd->action_object || action_is(rd, "collect_inputs"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"This reader has no action in progress waiting for a payment "
 				"method: start one with process_payment_intent first.");
@@ -873,6 +1485,8 @@ static int h_present(struct req *r)
 		return -1;
 	if (wrc != 0)
 		return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL, NULL);
+	if (action_is(rd, "collect_payment_method"))
+		return req_write(r, collect_present_fn, &c);
 	if (strncmp(c.pi_id, "seti_", 5) == 0) {
 		struct si_present sp = {
 		    .existing = c.pi_id,
@@ -903,6 +1517,12 @@ const struct route terminal_readers_routes[] = {
     {"DELETE", "/v1/terminal/readers/{id}", h_delete, no_params, 0},
     {"POST", "/v1/terminal/readers/{id}/process_payment_intent", h_process_payment_intent,
      process_pi_params, 0},
+    {"POST", "/v1/terminal/readers/{id}/collect_payment_method", h_collect_payment_method,
+     collect_pm_params, 0},
+    {"POST", "/v1/terminal/readers/{id}/confirm_payment_intent", h_confirm_payment_intent,
+     confirm_pi_params, 0},
+    {"POST", "/v1/terminal/readers/{id}/collect_inputs", h_collect_inputs, collect_inputs_params,
+     0},
     {"POST", "/v1/terminal/readers/{id}/process_setup_intent", h_process_setup_intent,
      process_si_params, 0},
     {"POST", "/v1/terminal/readers/{id}/set_reader_display", h_set_reader_display, display_params,
@@ -911,5 +1531,9 @@ const struct route terminal_readers_routes[] = {
     {"POST", "/v1/terminal/readers/{id}/refund_payment", h_refund_payment, refund_params, 0},
     {"POST", "/v1/test_helpers/terminal/readers/{id}/present_payment_method", h_present,
      present_params, 0},
+    {"POST", "/v1/test_helpers/terminal/readers/{id}/succeed_input_collection", h_succeed_inputs,
+     succeed_inputs_params, 0},
+    {"POST", "/v1/test_helpers/terminal/readers/{id}/timeout_input_collection", h_timeout_inputs,
+     no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -299,7 +299,18 @@ static int fa_render(struct req *r, struct db *db, const struct treasury_fa *f,
 	json_kv_str(j, "status", f->status);
 	json_key(j, "status_details");
 	json_obj_open(j);
-	json_kv_null(j, "closed");
+	if (strcmp(f->status, "closed") == 0) {
+		/* the one way an account closes in Tender: the platform's POST …/close */
+		json_key(j, "closed");
+		json_obj_open(j);
+		json_key(j, "reasons");
+		json_arr_open(j);
+		json_str(j, "closed_by_platform");
+		json_arr_close(j);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "closed");
+	}
 	json_obj_close(j);
 	json_kv_raw(j, "supported_currencies", f->supported_currencies,
 		    strlen(f->supported_currencies));
@@ -533,6 +544,16 @@ static int fa_save(struct req *r, struct db *db, const struct treasury_fa *f, un
 	return fa_emit(r, db, f, "treasury.financial_account.features_status_updated", prev);
 }
 
+/* A closed account's features are over: Stripe refuses to change them. 0, or -1 with r->err. */
+static int closed_refuse(struct req *r, const struct treasury_fa *f, const char *param)
+{
+	if (strcmp(f->status, "closed") != 0)
+		return 0;
+	return req_fail(r, ERR_INVALID_STATE, param,
+			"The financial account %s is closed: its features cannot be changed.",
+			f->id);
+}
+
 static int fa_update_fn(struct db *db, void *arg)
 {
 	struct fa_ctx *x = arg;
@@ -541,6 +562,8 @@ static int fa_update_fn(struct db *db, void *arg)
 		return -1;
 	struct treasury_fa *f = &x->f;
 	unsigned old = f->features;
+	if (param_present(r, "features") && closed_refuse(r, f, "features") != 0)
+		return -1;
 	f->features = features_apply(r, "features.", f->features);
 	if (restrictions_json(r, f->platform_restrictions, &f->platform_restrictions) != 0 ||
 	    metadata_apply(r, f->metadata, "metadata", &f->metadata) != 0)
@@ -579,6 +602,8 @@ static int features_update_fn(struct db *db, void *arg)
 		return -1;
 	struct treasury_fa *f = &x->f;
 	unsigned old = f->features;
+	if (closed_refuse(r, f, NULL) != 0)
+		return -1;
 	f->features = features_apply(r, "", f->features);
 	if (fa_save(r, db, f, old) != 0)
 		return -1;
@@ -590,6 +615,88 @@ static int h_features_update(struct req *r)
 {
 	struct fa_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, features_update_fn, &x);
+}
+
+/* ---- close ---- */
+
+static const char SQL_FA_CLOSE[] = "UPDATE treasury_financial_accounts SET status = 'closed'"
+				   " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+static const char SQL_FA_PENDING_IBT[] =
+    "SELECT COUNT(*) FROM treasury_flows WHERE merchant_id = $1 AND financial_account = $2"
+    " AND kind = 'inbound_transfer' AND status = 'processing'";
+
+/*
+ * POST /v1/treasury/financial_accounts/{id}/close: Stripe closes an account only with a zero
+ * balance (cash, inbound_pending and outbound_pending all 0) and no pending InboundTransfer (and
+ * no Issuing card attached: Tender attaches none to financial accounts). The account then shows
+ * status closed with status_details.closed.reasons [closed_by_platform], and
+ * treasury.financial_account.closed is appended in the same write. What comes after is refused
+ * as Stripe refuses it: received credits and debits fail with account_closed, outbound flows and
+ * inbound transfers are 400s (treasury_fa_for_movement), its features no longer change.
+ */
+static int fa_close_fn(struct db *db, void *arg)
+{
+	struct fa_ctx *x = arg;
+	struct req *r = x->r;
+	if (fa_load_fn(db, arg) != 0)
+		return -1;
+	struct treasury_fa *f = &x->f;
+	if (strcmp(f->status, "open") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The financial account %s is already closed.", f->id);
+	/* the movement lock: no flow can change the balance between this check and the close */
+	if (db_run_by_id(db, SQL_FA_LOCK, r->merchant_id, f->id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct treasury_impact bal;
+	if (treasury_fa_balance(db, r->merchant_id, f->id, "usd", &bal) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_FA_PENDING_IBT, r->merchant_id, f->id, &st);
+	int64_t pending = 0;
+	if (rc == DB_OK) {
+		pending = db_col_int64(st, 0);
+		db_reset(st);
+	} else if (rc != DB_NOTFOUND) {
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (pending > 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The financial account %s has pending InboundTransfers: it can be "
+				"closed once they have settled or been canceled.",
+				f->id);
+	if (bal.cash != 0 || bal.inbound_pending != 0 || bal.outbound_pending != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The financial account %s has a non-zero balance: move its funds "
+				"out (and let pending flows settle) before closing it.",
+				f->id);
+	if (db_run_by_id(db, SQL_FA_CLOSE, r->merchant_id, f->id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	f->status = "closed";
+	if (fa_emit(r, db, f, "treasury.financial_account.closed",
+		    "{\"status\":\"open\",\"status_details\":{\"closed\":null}}") != 0)
+		return -1;
+	return fa_respond(r, db, f, NULL);
+}
+
+static int h_fa_close(struct req *r)
+{
+	/* forwarding_settings names where money arriving after the close goes (another financial
+	 * account, or a verified bank account). Tender keeps no forwarding rule for a closed
+	 * account (a received credit to it fails with account_closed), so a request asking for
+	 * one is refused rather than answered with a setting that would not be honored. */
+	if (param_present(r, "forwarding_settings")) {
+		const char *type = with_param(r, "forwarding_settings.type");
+		if (!type)
+			return req_fail(r, ERR_PARAM_MISSING, "forwarding_settings[type]",
+					"forwarding_settings[type]");
+		return req_fail(r, ERR_PARAM_BAD, "forwarding_settings",
+				"forwarding_settings is not supported by Tender: funds that "
+				"arrive at a closed financial account are refused "
+				"(account_closed), not forwarded. Move the balance out before "
+				"closing the account.");
+	}
+	struct fa_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, fa_close_fn, &x);
 }
 
 static const char SQL_FA_CURSOR[] =
@@ -1256,11 +1363,23 @@ static int rcv_create_fn(struct db *db, void *arg)
 	struct req *r = x->r;
 	struct received *v = &x->v;
 	struct treasury_fa f;
-	if (treasury_fa_for_movement(r, db, v->financial_account, "financial_account", NULL, &f) !=
-	    0)
+	int lrc = fa_load(db, &r->arena, r->merchant_id, v->financial_account, &f);
+	if (lrc == DB_NOTFOUND)
+		return req_fail_missing(r, "treasury.financial_account", v->financial_account,
+					"financial_account");
+	if (lrc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool closed = strcmp(f.status, "closed") == 0;
+	if (!closed && treasury_fa_for_movement(r, db, v->financial_account, "financial_account",
+						NULL, &f) != 0)
 		return -1;
 	struct treasury_impact impact = {0};
-	if (treasury_fa_restricted(&f, v->debit ? "outbound_flows" : "inbound_flows")) {
+	if (closed) {
+		/* the bank's money reaches an account that no longer exists: refused, as Stripe
+		 * fails it (account_closed), nothing moves */
+		v->status = "failed";
+		v->failure_code = "account_closed";
+	} else if (treasury_fa_restricted(&f, v->debit ? "outbound_flows" : "inbound_flows")) {
 		/* the platform froze that direction: the bank's money is refused, nothing moves */
 		v->status = "failed";
 		v->failure_code = "account_frozen";
@@ -1815,6 +1934,17 @@ static const struct param_spec fa_update_params[] = {
     {"platform_restrictions", PT_OBJECT, 0, 0, NULL, restrictions_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec forwarding_children[] = {
+    {"financial_account", PT_STRING, 0, 5000, NULL, NULL},
+    {"payment_method", PT_STRING, 0, 5000, NULL, NULL},
+    {"type", PT_ENUM, 0, 0, (const char *const[]){"financial_account", "payment_method", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec fa_close_params[] = {
+    {"forwarding_settings", PT_OBJECT, 0, 0, NULL, forwarding_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec us_bank_children[] = {
     {"account_holder_name", PT_STRING, 0, 5000, NULL, NULL},
     {"account_number", PT_STRING, 0, 64, NULL, NULL},
@@ -1892,6 +2022,7 @@ const struct route treasury_routes[] = {
     {"GET", "/v1/treasury/financial_accounts", h_fa_list, no_params, ROUTE_LIST},
     {"GET", "/v1/treasury/financial_accounts/{id}", h_fa_retrieve, no_params, 0},
     {"POST", "/v1/treasury/financial_accounts/{id}", h_fa_update, fa_update_params, 0},
+    {"POST", "/v1/treasury/financial_accounts/{id}/close", h_fa_close, fa_close_params, 0},
     {"GET", "/v1/treasury/financial_accounts/{id}/features", h_features_retrieve, no_params, 0},
     {"POST", "/v1/treasury/financial_accounts/{id}/features", h_features_update, features_params,
      0},

@@ -460,6 +460,70 @@ test('outbound transfers and payments, inbound transfers, with their test helper
   assert.equal(all.data.reduce((s, e) => s + e.balance_impact.cash, 0), 46000);
 });
 
+test('closing a financial account: only at a zero balance with nothing pending; what comes after is refused', async () => {
+  const helpers = stripe.testHelpers.treasury;
+  const fa = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'], features: allFeatures }, as(acct2));
+  await helpers.receivedCredits.create({ financial_account: fa.id, amount: 1000, currency: 'usd', network: 'ach' }, as(acct2));
+  const pm = await stripe.paymentMethods.create({
+    type: 'us_bank_account', billing_details: { name: 'Owner' },
+    us_bank_account: { routing_number: '110000000', account_number: '000999888777', account_holder_type: 'individual', account_type: 'checking' },
+  }, as(acct2));
+  revealed.push('000999888777');
+  const refusedClose = async (param) => assert.rejects(stripe.treasury.financialAccounts.close(fa.id, param ? { forwarding_settings: param } : {}, as(acct2)),
+    (e) => e.statusCode === 400 && e.rawType === 'invalid_request_error');
+  // a pending InboundTransfer, then a balance left: refused, nothing changes
+  const ibt = await stripe.treasury.inboundTransfers.create({ financial_account: fa.id, amount: 500, currency: 'usd', origin_payment_method: pm.id }, as(acct2));
+  await refusedClose();
+  await helpers.inboundTransfers.succeed(ibt.id, {}, as(acct2));
+  await refusedClose();
+  // the cash leaves through an outbound transfer; while it is processing the account is not at zero
+  const obt = await stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 1500, currency: 'usd', destination_payment_method: pm.id }, as(acct2));
+  await refusedClose();
+  await helpers.outboundTransfers.post(obt.id, {}, as(acct2));
+  // forwarding_settings: checked, then refused (Tender does not forward), the account still open
+  await assert.rejects(stripe.treasury.financialAccounts.close(fa.id, { forwarding_settings: { type: 'elsewhere' } }, as(acct2)),
+    (e) => e.statusCode === 400 && e.param === 'forwarding_settings[type]');
+  await assert.rejects(stripe.treasury.financialAccounts.close(fa.id, { forwarding_settings: { type: 'payment_method', payment_method: pm.id } }, as(acct2)),
+    (e) => e.statusCode === 400 && e.param === 'forwarding_settings');
+  assert.equal((await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct2))).status, 'open');
+  await assert.rejects(stripe.treasury.financialAccounts.close(fa.id, {}, as(acct)), (e) => e.statusCode === 404);
+
+  const closed = await stripe.treasury.financialAccounts.close(fa.id, {}, as(acct2));
+  assert.equal(closed.status, 'closed');
+  assert.deepEqual(closed.status_details, { closed: { reasons: ['closed_by_platform'] } });
+  assert.deepEqual(closed.balance, { cash: { usd: 0 }, inbound_pending: { usd: 0 }, outbound_pending: { usd: 0 } });
+  assertStripeShape(closed, 'treasury.financial_account');
+  assert.deepEqual(await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct2)), closed);
+  const ev = (await stripe.events.list({ type: 'treasury.financial_account.closed', limit: 10 }, as(acct2))).data.filter((e) => e.data.object.id === fa.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.status, 'closed');
+  assert.deepEqual(ev[0].data.previous_attributes, { status: 'open', status_details: { closed: null } });
+  await refusedClose();
+
+  // money the bank sends or pulls fails with account_closed and moves nothing
+  const rc = await helpers.receivedCredits.create({ financial_account: fa.id, amount: 200, currency: 'usd', network: 'ach' }, as(acct2));
+  assert.equal(rc.status, 'failed');
+  assert.equal(rc.failure_code, 'account_closed');
+  assert.equal(rc.transaction, null);
+  assertStripeShape(rc, 'treasury.received_credit');
+  const rd = await helpers.receivedDebits.create({ financial_account: fa.id, amount: 200, currency: 'usd', network: 'ach' }, as(acct2));
+  assert.equal(rd.status, 'failed');
+  assert.equal(rd.failure_code, 'account_closed');
+  // nothing goes out or comes in through the API, and the features stay as they were
+  await assert.rejects(stripe.treasury.outboundPayments.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: pm.id }, as(acct2)),
+    (e) => e.statusCode === 400 && e.param === 'financial_account');
+  await assert.rejects(stripe.treasury.outboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', destination_payment_method: pm.id }, as(acct2)),
+    (e) => e.statusCode === 400 && e.param === 'financial_account');
+  await assert.rejects(stripe.treasury.inboundTransfers.create({ financial_account: fa.id, amount: 10, currency: 'usd', origin_payment_method: pm.id }, as(acct2)),
+    (e) => e.statusCode === 400 && e.param === 'financial_account');
+  await assert.rejects(stripe.treasury.financialAccounts.updateFeatures(fa.id, { card_issuing: { requested: false } }, as(acct2)), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.treasury.financialAccounts.update(fa.id, { features: { card_issuing: { requested: false } } }, as(acct2)),
+    (e) => e.statusCode === 400 && e.param === 'features');
+  const after = await stripe.treasury.financialAccounts.retrieve(fa.id, {}, as(acct2));
+  assert.deepEqual(after.active_features, closed.active_features);
+  assert.deepEqual(after.balance, closed.balance);
+});
+
 test('concurrent debits of one account never take more than its cash', async () => {
   const fa = await stripe.treasury.financialAccounts.create({ supported_currencies: ['usd'], features: allFeatures }, as(acct2));
   const helpers = stripe.testHelpers.treasury;
