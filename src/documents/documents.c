@@ -193,6 +193,8 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_t *in = json_loads(invoice_json, 0, &e);
 	json_t *cus = c && c->customer_json ? json_loads(c->customer_json, 0, &e) : NULL;
 	json_t *labels = c && c->tax_labels_json ? json_loads(c->tax_labels_json, 0, &e) : NULL;
+	json_t *atx =
+	    c && c->account_tax_ids_json ? json_loads(c->account_tax_ids_json, 0, &e) : NULL;
 	char(*scratch)[256] = calloc(PDF_TOTALS_MAX, 256);
 	const char *status = str_of(in, "status");
 	int rc = PDF_ERR_INVALID;
@@ -234,6 +236,11 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	d.issuer.name = c ? c->merchant_name : NULL;
 	if (!d.issuer.name)
 		d.issuer.name = str_of(in, "account_name");
+	/* its account_tax_ids, each a row under the issuer's name (as Stripe's PDF shows them) */
+	size_t atx_n = 0;
+	for (size_t k = 0; k < json_array_size(atx) && atx_n + 1 < PDF_ADDRESS_MAX; k++)
+		if (json_string_value(json_array_get(atx, k)))
+			d.issuer.address[atx_n++] = json_string_value(json_array_get(atx, k));
 	d.customer.name = str_of(in, "customer_name");
 	d.customer.email = str_of(in, "customer_email");
 	if (!d.customer.name)
@@ -283,6 +290,7 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	d.footer = str_of(in, "footer");
 	rc = render(&d, lines, out);
 done:
+	json_decref(atx);
 	json_decref(in);
 	json_decref(cus);
 	json_decref(labels);
