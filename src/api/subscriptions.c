@@ -3484,6 +3484,7 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
 	s->automatic_tax = x->automatic_tax;
+	s->account_tax_ids = x->account_tax_ids;
 	/* a quote's Connect terms, as POST /v1/subscriptions takes them (settings_params) */
 	s->fee_set = x->fee_set;
 	s->fee_e4 = x->fee_e4;
@@ -5797,7 +5798,7 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
 				const char *metadata, bool sends, int64_t days_until_due,
-				bool automatic_tax)
+				bool automatic_tax, const char *account_tax_ids)
 {
 	struct subscription s;
 	int rc = sub_load(r, db, id, true, &s);
@@ -5815,7 +5816,9 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	int64_t days = sends ? days_until_due : 0;
 	bool cm_changes = sends != s.sends || days != s.days_until_due;
 	bool at_changes = automatic_tax != s.automatic_tax;
-	if (!pm_changes && !md_changes && !cm_changes && !at_changes)
+	bool atx_changes = !str_eq(account_tax_ids ? account_tax_ids : "",
+				   s.account_tax_ids ? s.account_tax_ids : "");
+	if (!pm_changes && !md_changes && !cm_changes && !at_changes && !atx_changes)
 		return 0;
 	struct buf pb;
 	struct json pj;
@@ -5839,6 +5842,12 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 		json_kv_int(&pj, "days_until_due", s.days_until_due);
 	else if (cm_changes)
 		json_kv_null(&pj, "days_until_due");
+	if (atx_changes) {
+		json_key(&pj, "invoice_settings");
+		json_obj_open(&pj);
+		json_kv_raw_or_null(&pj, "account_tax_ids", s.account_tax_ids);
+		json_obj_close(&pj);
+	}
 	json_obj_close(&pj);
 	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
 	buf_release(&pb);
@@ -5850,6 +5859,7 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	s.sends = sends;
 	s.days_until_due = days;
 	s.automatic_tax = automatic_tax;
+	s.account_tax_ids = account_tax_ids;
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	return sub_emit(r, db, &s, "customer.subscription.updated", prev);

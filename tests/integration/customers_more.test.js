@@ -780,6 +780,24 @@ test("an invoice's account_tax_ids: the merchant's own, expandable, on its PDF a
   assert.equal(cleared.invoice_settings.account_tax_ids, null);
   const ev = (await eventsOf('customer.subscription.updated', sub.id)).pop();
   assert.deepEqual(ev.data.previous_attributes.invoice_settings, { account_tax_ids: [ein.id] });
+
+  // a schedule's: its default settings', a phase's own, carried to the subscription it makes
+  const ch = await stripe.taxIds.create({ type: 'ch_vat', value: 'CHE-123.456.789 MWST' });
+  const phases = (own) => [{ items: [{ price: price.id }], iterations: 1, invoice_settings: { account_tax_ids: own } }, { items: [{ price: price.id }], iterations: 1 }];
+  const defaults = { collection_method: 'send_invoice', invoice_settings: { days_until_due: 7, account_tax_ids: [ein.id] } };
+  await assert.rejects(stripe.subscriptionSchedules.create({ customer: c.id, start_date: 'now', default_settings: defaults, phases: phases([theirs.id]) }),
+    (e) => e.statusCode === 400 && e.param === 'phases[0][invoice_settings][account_tax_ids]');
+  const sched = await stripe.subscriptionSchedules.create({ customer: c.id, start_date: 'now', default_settings: defaults, phases: phases([ch.id]) });
+  billingShape(sched, 'subscription_schedule');
+  assert.deepEqual(sched.default_settings.invoice_settings.account_tax_ids, [ein.id]);
+  assert.deepEqual(sched.phases[0].invoice_settings.account_tax_ids, [ch.id]);
+  const made = await stripe.subscriptions.retrieve(sched.subscription, { expand: ['latest_invoice'] });
+  assert.deepEqual(made.invoice_settings.account_tax_ids, [ch.id]);
+  assert.deepEqual(made.latest_invoice.account_tax_ids, [ch.id]);
+  const upd = await stripe.subscriptionSchedules.update(sched.id, { default_settings: { invoice_settings: { account_tax_ids: '' } } });
+  assert.equal(upd.default_settings.invoice_settings.account_tax_ids, null);
+  const sev = (await eventsOf('subscription_schedule.updated', sched.id)).pop();
+  assert.deepEqual(sev.data.previous_attributes.default_settings.invoice_settings.account_tax_ids, [ein.id]);
 });
 
 test('customer create takes tax_id_data; tax_exempt, preferred_locales, invoice_prefix, shipping', async () => {

@@ -31,3 +31,6 @@ CREATE INDEX tax_ids_owner ON tax_ids (merchant_id, owner_type, owner_account, i
 -- a subscription's invoice_settings[account_tax_ids] (api/subscriptions.c): a JSON array of
 -- the merchant's own tax ids each of its invoices carries (NULL: none)
 ALTER TABLE subscriptions ADD COLUMN account_tax_ids TEXT;
+-- a subscription schedule's default_settings[invoice_settings][account_tax_ids] (api/
+-- subscription_schedules.c; its phases' are in their JSON): a JSON array, NULL: none
+ALTER TABLE subscription_schedules ADD COLUMN account_tax_ids TEXT;
