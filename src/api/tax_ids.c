@@ -568,6 +568,17 @@ int tax_ids_render_account(struct req *r, struct db *db, const char *ids, bool e
 	return rc == DB_NOTFOUND ? DB_ERR : rc;
 }
 
+void tax_id_label(const char *type, const char *value, char *out, size_t n)
+{
+	if (!n)
+		return;
+	size_t k = 0;
+	for (const char *t = type; *t && k + 1 < n; t++)
+		out[k++] = *t == '_' ? ' ' : (char)(*t >= 'a' && *t <= 'z' ? *t - 'a' + 'A' : *t);
+	out[k] = '\0';
+	snprintf(out + k, n - k, " %s", value);
+}
+
 int tax_ids_labels(struct req *r, struct db *db, const char *ids, const char **ret)
 {
 	*ret = NULL;
@@ -588,16 +599,9 @@ int tax_ids_labels(struct req *r, struct db *db, const char *ids, const char **r
 			rc = -1;
 			break;
 		}
-		/* as Stripe's documents name them: "EU VAT DE123456789" (the type upper-cased)
-		 * — a tax id deleted after the invoice named it still shows, as it was issued */
-		char label[128];
-		size_t k = 0;
-		for (const char *t = row.type; *t && k + 1 < sizeof(label); t++)
-			label[k++] =
-			    *t == '_' ? ' ' : (char)(*t >= 'a' && *t <= 'z' ? *t - 32 : *t);
-		label[k] = '\0';
+		/* a tax id deleted after the invoice named it still shows, as it was issued */
 		char line[256];
-		snprintf(line, sizeof(line), "%s %s", label, row.value);
+		tax_id_label(row.type, row.value, line, sizeof(line));
 		json_array_append_new(out, json_string(line));
 	}
 	if (rc == 0) {

@@ -51,6 +51,9 @@ int tax_ids_account_param(struct req *r, struct db *db, const char *param, const
  * with expand as tax_id objects (one deleted since: Stripe's deleted_tax_id). DB_OK or < 0. */
 int tax_ids_render_account(struct req *r, struct db *db, const char *ids, bool expand,
 			   struct json *j);
+/* How documents name a tax id, as Stripe's do: the type upper-cased, its underscores spaces,
+ * then the value ("EU VAT DE123456789"), into out (n bytes, cut to fit). */
+void tax_id_label(const char *type, const char *value, char *out, size_t n);
 /* The lines a document shows for the tax ids ids names (a JSON array of ids), as a JSON array
  * of strings ("EU VAT DE123456789") in r's arena; *ret NULL when none. 0 or -1. */
 int tax_ids_labels(struct req *r, struct db *db, const char *ids, const char **ret);

@@ -88,6 +88,32 @@ Test(documents, invoice_json_to_pdf)
 	buf_release(&b);
 }
 
+/* an invoice's account_tax_ids: rows under the issuer's name, as many as its address rows */
+Test(documents, account_tax_ids_under_the_issuer)
+{
+	struct documents_context c = {
+	    .merchant_name = "Babbage & Co",
+	    .account_tax_ids_json = "[\"EU VAT DE123456789\",\"US EIN 12-3456789\",\"A\",\"B\","
+				    "\"C\",\"GB VAT GB999999999\"]",
+	};
+	struct buf b;
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(documents_invoice_pdf(INVOICE, &c, &b), 0);
+	char *t = text_of(&b);
+	cr_assert(strstr(t, "EU VAT DE123456789"), "%s", t);
+	cr_assert(strstr(t, "US EIN 12-3456789"));
+	cr_assert(!strstr(t, "GB VAT GB999999999"), "past the issuer's rows: left out");
+	free(t);
+	buf_release(&b);
+	c.account_tax_ids_json = NULL; /* none: nothing under the name */
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(documents_invoice_pdf(INVOICE, &c, &b), 0);
+	t = text_of(&b);
+	cr_assert(!strstr(t, "EU VAT"));
+	free(t);
+	buf_release(&b);
+}
+
 Test(documents, drafts_and_garbage_have_no_pdf)
 {
 	struct buf b;
