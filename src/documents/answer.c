@@ -326,6 +326,7 @@ int documents_h_credit_note_pdf(struct req *r)
 	    .customer_json = x.customer_json,
 	    .invoice_json = x.invoice_json,
 	    .tax_labels_json = x.tax_labels_json,
+	    .account_tax_ids_json = x.account_tax_ids_json, /* its invoice's */
 	};
 	struct buf pdf;
 	buf_init(&pdf, PDF_BYTES_MAX);

@@ -749,17 +749,21 @@ test("an invoice's account_tax_ids: the merchant's own, expandable, on its PDF a
   await assert.rejects(stripe.invoices.update(inv.id, { account_tax_ids: [ein.id] }), (e) => e.statusCode === 400);
   const page = await (await fetch(fin.hosted_invoice_url)).text();
   assert.match(page, /<p id="account_tax_ids">EU VAT DE123456789<\/p>/);
-  const pdf = Buffer.from(await (await fetch(fin.invoice_pdf)).arrayBuffer());
-  const os = require('node:os');
-  const f = path.join(os.tmpdir(), `tender-atx-${process.pid}.pdf`);
-  fs.writeFileSync(f, pdf);
-  try {
-    const text = require('node:child_process').execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
-    assert.match(text, /EU VAT DE123456789/);
-    assert.doesNotMatch(text, /US EIN/);
-  } finally {
-    fs.unlinkSync(f);
-  }
+  const pdfText = async (url) => {
+    const f = path.join(require('node:os').tmpdir(), `tender-atx-${process.pid}-${Math.random().toString(36).slice(2)}.pdf`);
+    fs.writeFileSync(f, Buffer.from(await (await fetch(url)).arrayBuffer()));
+    try {
+      return require('node:child_process').execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
+    } finally {
+      fs.unlinkSync(f);
+    }
+  };
+  const text = await pdfText(fin.invoice_pdf);
+  assert.match(text, /EU VAT DE123456789/);
+  assert.doesNotMatch(text, /US EIN/);
+  // a credit note's PDF shows its invoice's
+  const cn = await stripe.creditNotes.create({ invoice: inv.id, lines: [{ type: 'custom_line_item', description: 'Goodwill', quantity: 1, unit_amount: 100 }] });
+  assert.match(await pdfText(cn.pdf), /EU VAT DE123456789/);
   // deleted later, the finalized invoice still names it: Stripe's deleted_tax_id when expanded
   await stripe.taxIds.del(vat.id);
   const after = await stripe.invoices.retrieve(inv.id, { expand: ['account_tax_ids'] });

@@ -155,12 +155,14 @@ Test(documents, quote_and_credit_note)
 	    "\"invoice\":\"in_1\",\"lines\":{\"data\":[{\"description\":\"Returned\","
 	    "\"quantity\":1,\"unit_amount\":700,\"amount\":700}]},\"subtotal\":700,"
 	    "\"total\":700,\"refunds\":[{\"amount_refunded\":700}],\"memo\":\"Sorry\"}";
-	struct documents_context c = {.invoice_json = INVOICE};
+	/* its invoice's account_tax_ids under the issuer, as on the invoice */
+	struct documents_context c = {.invoice_json = INVOICE,
+				      .account_tax_ids_json = "[\"EU VAT DE123456789\"]"};
 	cr_assert_eq(documents_credit_note_pdf(cn, &c, &b), 0);
 	t = text_of(&b);
 	cr_assert(strstr(t, "ZX-0042-CN-01") && strstr(t, "Returned") && strstr(t, "Void") &&
 		      strstr(t, "Refunded to the payment method") && strstr(t, "Ada Lovelace") &&
-		      strstr(t, "Sorry"),
+		      strstr(t, "Sorry") && strstr(t, "EU VAT DE123456789"),
 		  "%s", t);
 	free(t);
 	buf_release(&b);
