@@ -7,7 +7,7 @@
  * as on Stripe). invoices.c renders them, pays with default_payment_method (else default_source)
  * before its subscription's or customer's defaults, and the hosted page (invoice_page.c) and
  * the PDF (documents/documents.c, from the rendered invoice) show the footer, custom fields,
- * shipping details and effective_at.
+ * shipping details, effective_at and the account tax ids (under the merchant's name).
  *
  * As on Stripe, a draft takes every one of them; a finalized invoice that can still be paid
  * (open, uncollectible) takes those that change neither its amounts nor the date it is in
