@@ -1887,9 +1887,16 @@ static int session_invoice(struct req *r, struct db *db, struct session *s)
 	in.metadata = md ? arena_strdup(&r->arena, md) : "{}";
 	in.description = desc ? arena_strdup(&r->arena, desc) : NULL;
 	free(md);
+	/* its account_tax_ids: the invoice's own (invoice_settings.c) */
+	json_t *atx = json_object_get(idata, "account_tax_ids");
+	char *atxs = json_array_size(atx) ? json_dumps(atx, JSON_COMPACT) : NULL;
+	const char *settings =
+	    atxs ? arena_printf(&r->arena, "{\"account_tax_ids\":%s}", atxs) : NULL;
+	free(atxs);
 	json_decref(c);
 	if (invoice_oneoff_head(r, db, s->currency, &in, &now) != 0)
 		return -1;
+	in.settings = settings;
 	json_t *items = json_loads(s->line_items, 0, NULL);
 	size_t i;
 	json_t *it;
@@ -2559,6 +2566,22 @@ const struct param_spec checkout_invoice_creation_params[] = {
     {"invoice_data", PT_OBJECT, 0, 0, NULL, invoice_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* a session's own invoice_data also takes account_tax_ids: the merchant's own tax ids the
+ * invoice names (api/tax_ids.c; checked in the create's write) */
+static const struct param_spec session_invoice_data_children[] = {
+    {"account_tax_ids", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"description", PT_STRING, 0, 1500, NULL, NULL},
+    {"footer", PT_STRING, 0, 5000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, 4, NULL, inv_custom_field_children},
+    {"rendering_options", PT_OBJECT, 0, 0, NULL, inv_rendering_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec session_invoice_creation_params[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"invoice_data", PT_OBJECT, 0, 0, NULL, session_invoice_data_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec setup_intent_data_children[] = {
     {"description", PT_STRING, 0, 1000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -2624,7 +2647,7 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"always", "if_required", NULL}, NULL},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
-    {"invoice_creation", PT_OBJECT, 0, 0, NULL, checkout_invoice_creation_params},
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, session_invoice_creation_params},
     {"consent_collection", PT_OBJECT, 0, 0, NULL, checkout_consent_collection_params},
     {"tax_id_collection", PT_OBJECT, 0, 0, NULL, checkout_tax_id_collection_params},
     {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, checkout_custom_field_params},
@@ -2823,10 +2846,20 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	json_t *ro = param_present(r, "invoice_creation.invoice_data.rendering_options")
 			 ? json_pack("{s:s?}", "amount_tax_display", atd && *atd ? atd : NULL)
 			 : json_null();
+	/* its account_tax_ids as given (each checked in the create's write) */
+	const char *atx = NULL;
+	if (string_array_json(r, "invoice_creation.invoice_data.account_tax_ids", &atx) != 0) {
+		json_decref(md);
+		json_decref(cf);
+		json_decref(ro);
+		return -1;
+	}
+	json_t *atj = atx && strcmp(atx, "[]") != 0 ? json_loads(atx, 0, NULL) : NULL;
 	json_object_set_new(o, "invoice_creation",
-			    json_pack("{s:b,s:{s:n,s:o,s:s?,s:s?,s:n,s:o,s:o}}", "enabled", en,
-				      "invoice_data", "account_tax_ids", "custom_fields", cf,
-				      "description", desc && *desc ? desc : NULL, "footer",
+			    json_pack("{s:b,s:{s:o,s:o,s:s?,s:s?,s:n,s:o,s:o}}", "enabled", en,
+				      "invoice_data", "account_tax_ids", atj ? atj : json_null(),
+				      "custom_fields", cf, "description",
+				      desc && *desc ? desc : NULL, "footer",
 				      footer && *footer ? footer : NULL, "issuer", "metadata",
 				      md ? md : json_object(), "rendering_options", ro));
 	return 0;
@@ -3458,6 +3491,12 @@ static int create_fn(struct db *db, void *arg)
 	struct req *r = c->r;
 	struct session *s = &c->s;
 	if (s->customer && customer_check(r, db, s->customer) != 0)
+		return -1;
+	/* invoice_creation[invoice_data][account_tax_ids]: the merchant's own tax ids */
+	const char *atx = NULL;
+	if (param_present(r, "invoice_creation.invoice_data.account_tax_ids") &&
+	    tax_ids_account_param(r, db, "invoice_creation.invoice_data.account_tax_ids",
+				  "invoice_creation[invoice_data][account_tax_ids]", &atx) != 0)
 		return -1;
 	bool sub = strcmp(s->mode, "subscription") == 0;
 	if ((sub || strcmp(s->mode, "payment") == 0) &&

@@ -34,6 +34,7 @@
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/resources.h"
+#include "api/tax_ids.h"
 #include "core/digest.h"
 #include "core/str.h"
 #include "documents/answer.h"
@@ -91,6 +92,8 @@ struct page_ctx {
 	/* its PaymentIntent's next_action while it waits for a bank transfer (customer_balance),
 	 * else NULL: the page shows the transfer's instructions instead of a card form */
 	const char *transfer;
+	/* ["EU VAT DE123456789", …]: the merchant's own tax ids it names (NULL: none) */
+	const char *account_tax_ids;
 };
 
 static int load_fn(struct db *db, void *p)
@@ -115,6 +118,9 @@ static int load_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (billing_now(r, db, x->in.test_clock, &x->now) != 0)
 		return -1;
+	if (tax_ids_labels(r, db, invoice_setting(r, &x->in, "account_tax_ids"),
+			   &x->account_tax_ids) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (x->in.payment_intent) {
 		struct payment_intent pi;
 		int prc = pi_load(db, &r->arena, x->acct, x->in.payment_intent, &pi);
@@ -230,7 +236,20 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	buf_init(&b, 256 * 1024);
 	buf_puts(&b, "<h1>");
 	html_escape(&b, x->merchant_name[0] ? x->merchant_name : "Invoice");
-	buf_puts(&b, "</h1><p>Invoice <strong id=\"invoice_number\">");
+	buf_puts(&b, "</h1>");
+	/* the merchant's tax ids it names, under its name (as on the PDF) */
+	json_t *atx = x->account_tax_ids ? json_loads(x->account_tax_ids, 0, NULL) : NULL;
+	if (json_array_size(atx)) {
+		buf_puts(&b, "<p id=\"account_tax_ids\">");
+		for (size_t k = 0; k < json_array_size(atx); k++) {
+			if (k)
+				buf_puts(&b, "<br>");
+			html_escape(&b, json_string_value(json_array_get(atx, k)));
+		}
+		buf_puts(&b, "</p>");
+	}
+	json_decref(atx);
+	buf_puts(&b, "<p>Invoice <strong id=\"invoice_number\">");
 	html_escape(&b, in->number ? in->number : "");
 	buf_puts(&b, "</strong> · <span id=\"status\" data-status=\"");
 	html_escape(&b, in->status);

@@ -2,11 +2,12 @@
  * An invoice's own settings (invoices.settings, a JSON object; NULL: none set): what Stripe's
  * invoice create and update take that is not money and that the invoice shows as it was given —
  * footer, custom_fields, statement_descriptor, shipping_details, rendering (the API's
- * rendering_options and its newer name rendering), default_payment_method, default_source and
- * effective_at. invoices.c renders them, pays with default_payment_method (else default_source)
+ * rendering_options and its newer name rendering), default_payment_method, default_source,
+ * effective_at and account_tax_ids (the merchant's own tax ids, api/tax_ids.c; a draft's only,
+ * as on Stripe). invoices.c renders them, pays with default_payment_method (else default_source)
  * before its subscription's or customer's defaults, and the hosted page (invoice_page.c) and
  * the PDF (documents/documents.c, from the rendered invoice) show the footer, custom fields,
- * shipping details and effective_at.
+ * shipping details, effective_at and the account tax ids (under the merchant's name).
  *
  * As on Stripe, a draft takes every one of them; a finalized invoice that can still be paid
  * (open, uncollectible) takes those that change neither its amounts nor the date it is in
@@ -21,6 +22,7 @@
 #include "api/common.h"
 #include "api/resources.h"
 #include "api/sources.h"
+#include "api/tax_ids.h"
 #include "core/json.h"
 #include "core/str.h"
 #include "http/form.h"
@@ -393,9 +395,13 @@ int64_t invoice_shipping_amount(const struct invoice *in)
 
 int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 {
-	static const char *const draft_only[] = {"effective_at",	   "shipping_cost",
-						 "on_behalf_of",	   "transfer_data",
-						 "application_fee_amount", NULL};
+	static const char *const draft_only[] = {"effective_at",
+						 "shipping_cost",
+						 "on_behalf_of",
+						 "transfer_data",
+						 "application_fee_amount",
+						 "account_tax_ids",
+						 NULL};
 	static const char *const any[] = {
 	    "footer",	 "custom_fields",     "statement_descriptor",	"shipping_details",
 	    "rendering", "rendering_options", "default_payment_method", "default_source",
@@ -470,6 +476,17 @@ int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 	     param_present(r, "application_fee_amount")) &&
 	    (rc = connect_set(r, db, o)) != 0)
 		goto out;
+	if (param_present(r, "account_tax_ids")) {
+		/* the merchant's own tax ids (api/tax_ids.c), shown with its details */
+		const char *ids = NULL;
+		if ((rc = tax_ids_account_param(r, db, "account_tax_ids", "account_tax_ids",
+						&ids)) != 0)
+			goto out;
+		if (set_raw(o, "account_tax_ids", ids && *ids ? ids : NULL) != 0) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			goto out;
+		}
+	}
 	int64_t t = 0;
 	if (param_present(r, "effective_at")) {
 		if (param_int(r, "effective_at", &t) == 1 && t <= 0) {

@@ -1035,7 +1035,12 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_str(j, "object", "invoice");
 	json_kv_str(j, "account_country", "US");
 	json_kv_null(j, "account_name");
-	json_kv_null(j, "account_tax_ids");
+	/* the merchant's own tax ids it names (invoice_settings.c), expandable */
+	json_key(j, "account_tax_ids");
+	snprintf(path, sizeof(path), "%saccount_tax_ids", prefix ? prefix : "");
+	if (tax_ids_render_account(r, db, invoice_setting(r, in, "account_tax_ids"),
+				   prefix && req_expand_has(r, path), j) != DB_OK)
+		return -1;
 	json_kv_int(j, "amount_due", due);
 	json_kv_int(j, "amount_overpaid", 0);
 	json_kv_int(j, "amount_paid", in->amount_paid);
@@ -3202,6 +3207,7 @@ static const struct param_spec payment_settings_children[] = {
 /* invoice_settings.c's: the same on create and update */
 #define INVOICE_SETTINGS_PARAMS                                                                      \
 	{"footer", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                       \
+	    {"account_tax_ids", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                       \
 	    {"custom_fields",                                                                        \
 	     PT_OBJECT_ARRAY,                                                                        \
 	     PF_EMPTYABLE,                                                                           \

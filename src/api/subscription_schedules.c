@@ -91,6 +91,7 @@
 
 #include "api/common.h"
 #include "api/list.h"
+#include "api/tax_ids.h"
 #include "app.h"
 #include "billing/billing.h"
 #include "core/log.h"
@@ -129,6 +130,9 @@ struct sched_phase {
 	bool has_days;
 	int64_t days;
 	int auto_tax; /* automatic_tax[enabled]: 1, 0, or -1 (not given: the default settings') */
+	/* invoice_settings[account_tax_ids]: a JSON array ("[]": none), NULL: the default
+	 * settings' */
+	const char *atx;
 };
 
 struct schedule {
@@ -147,6 +151,8 @@ struct schedule {
 	/* its phases' parameter, dotted and as errors name it (NULL: phases; an invoice
 	 * preview's schedule_details[phases]) */
 	const char *phases_param, *phases_shown;
+	/* default_settings[invoice_settings][account_tax_ids]: a JSON array, NULL: none */
+	const char *atx;
 	int n_phases;
 	struct sched_phase phases[SCHEDULE_PHASES_MAX];
 };
@@ -155,25 +161,29 @@ static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, subscription, released_subscription,"
     " end_behavior, current_phase, phases, default_payment_method, metadata, test_clock,"
     " next_action_at, canceled_at, completed_at, released_at, collection_method, days_until_due,"
-    " automatic_tax FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, account_tax_ids FROM subscription_schedules"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscription_schedules (merchant_id, id, created, version, customer, status,"
     " subscription, released_subscription, end_behavior, current_phase, phases,"
     " default_payment_method, metadata, test_clock, next_action_at, canceled_at, completed_at,"
-    " released_at, collection_method, days_until_due, automatic_tax) VALUES ($1, $2, $3, $4, $5,"
-    " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+    " released_at, collection_method, days_until_due, automatic_tax, account_tax_ids) VALUES ($1,"
+    " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
+    " $22)";
 static const char SQL_UPDATE[] =
     "UPDATE subscription_schedules SET version = $3 + 1, status = $4, subscription = $5,"
     " released_subscription = $6, end_behavior = $7, current_phase = $8, phases = $9,"
     " default_payment_method = $10, metadata = $11, next_action_at = $12, canceled_at = $13,"
     " completed_at = $14, released_at = $15, collection_method = $16, days_until_due = $17,"
-    " automatic_tax = $18 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " automatic_tax = $18, account_tax_ids = $19"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_OF_SUB[] =
     "SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND subscription = $2"
     " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT 1";
 static const char SQL_SUB_FACTS[] =
     "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock,"
-    " collection_method, days_until_due, automatic_tax, currency FROM subscriptions"
+    " collection_method, days_until_due, automatic_tax, currency, account_tax_ids"
+    " FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_SUB_ITEMS[] =
     "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
@@ -208,6 +218,8 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 			json_kv_null(&j, "dd");
 		if (p->auto_tax >= 0)
 			json_kv_int(&j, "at", p->auto_tax);
+		if (p->atx)
+			json_kv_raw(&j, "tx", p->atx, strlen(p->atx));
 		json_key(&j, "dc");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_coupons; k++)
@@ -270,6 +282,14 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		p->days = p->has_days ? json_integer_value(dd) : 0;
 		json_t *at = json_object_get(o, "at");
 		p->auto_tax = json_is_integer(at) ? (json_integer_value(at) != 0) : -1;
+		json_t *tx = json_object_get(o, "tx");
+		if (json_is_array(tx)) {
+			char *t = json_dumps(tx, JSON_COMPACT);
+			p->atx = t ? arena_strdup(&r->arena, t) : NULL;
+			free(t);
+			if (!p->atx)
+				rc = DB_ERR;
+		}
 		size_t k;
 		json_t *it;
 		json_array_foreach(json_object_get(o, "dc"), k, it)
@@ -335,6 +355,7 @@ static int sched_load(struct req *r, struct db *db, const char *id, struct sched
 		sc->has_days = !db_col_is_null(st, 18);
 		sc->days = db_col_int64_or0(st, 18);
 		sc->auto_tax = db_col_int64_or0(st, 19) != 0;
+		sc->atx = col_text_dup(a, st, 20);
 		if (!sc->customer || !sc->status || !sc->end_behavior || !phases || !sc->metadata)
 			rc = DB_ERR;
 	}
@@ -373,6 +394,7 @@ static int bind_row(struct req *r, struct db_stmt *st, const struct schedule *sc
 	else
 		db_bind_null(st, 20);
 	db_bind_int64(st, 21, sc->auto_tax ? 1 : 0);
+	db_bind_text(st, 22, sc->atx, -1);
 	return 0;
 }
 
@@ -415,6 +437,7 @@ static int sched_save(struct req *r, struct db *db, const struct schedule *sc)
 	else
 		db_bind_null(st, 17);
 	db_bind_int64(st, 18, sc->auto_tax ? 1 : 0);
+	db_bind_text(st, 19, sc->atx, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -491,10 +514,13 @@ static void phase_render(const struct schedule *sc, const struct sched_phase *p,
 	json_arr_close(j);
 	json_kv_int(j, "end_date", p->end);
 	json_key(j, "invoice_settings");
-	if (p->has_days) {
+	if (p->has_days || p->atx) {
 		json_obj_open(j);
-		json_kv_null(j, "account_tax_ids");
-		json_kv_int(j, "days_until_due", p->days);
+		json_kv_raw_or_null(j, "account_tax_ids", p->atx);
+		if (p->has_days)
+			json_kv_int(j, "days_until_due", p->days);
+		else
+			json_kv_null(j, "days_until_due");
 		json_kv_null(j, "issuer");
 		json_obj_close(j);
 	} else {
@@ -596,7 +622,7 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	json_kv_null(j, "description");
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
-	json_kv_null(j, "account_tax_ids");
+	json_kv_raw_or_null(j, "account_tax_ids", sc->atx);
 	if (sc->has_days)
 		json_kv_int(j, "days_until_due", sc->days);
 	else
@@ -660,7 +686,9 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 				  sc->cm ? sc->cm : "charge_automatically");
 	bool days_changed = old->has_days != sc->has_days || old->days != sc->days;
 	bool at_changed = old->auto_tax != sc->auto_tax;
-	if (!same(old->default_pm, sc->default_pm) || cm_changed || days_changed || at_changed) {
+	bool atx_changed = !same(old->atx, sc->atx);
+	if (!same(old->default_pm, sc->default_pm) || cm_changed || days_changed || at_changed ||
+	    atx_changed) {
 		json_key(j, "default_settings");
 		json_obj_open(j);
 		if (at_changed)
@@ -670,12 +698,14 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 				    old->cm ? old->cm : "charge_automatically");
 		if (!same(old->default_pm, sc->default_pm))
 			json_kv_str_or_null(j, "default_payment_method", old->default_pm);
-		if (days_changed) {
+		if (days_changed || atx_changed) {
 			json_key(j, "invoice_settings");
 			json_obj_open(j);
-			if (old->has_days)
+			if (atx_changed)
+				json_kv_raw_or_null(j, "account_tax_ids", old->atx);
+			if (days_changed && old->has_days)
 				json_kv_int(j, "days_until_due", old->days);
-			else
+			else if (days_changed)
 				json_kv_null(j, "days_until_due");
 			json_obj_close(j);
 		}
@@ -883,6 +913,13 @@ static int64_t phase_days(const struct schedule *sc, const struct sched_phase *p
 	return p->has_days ? p->days : sc->has_days ? sc->days : 0;
 }
 
+/* A phase's account_tax_ids (a JSON array; NULL: none): its own, else the default settings' */
+static const char *phase_atx(const struct schedule *sc, const struct sched_phase *p)
+{
+	const char *a = p->atx ? p->atx : sc->atx;
+	return a && strcmp(a, "[]") != 0 ? a : NULL;
+}
+
 /* Inside a write: phase `to` entered (from phase `from`, or -1 when it is the same phase
  * changed by an update): its payment method, metadata, collection method and discounts on
  * the subscription. */
@@ -893,7 +930,7 @@ static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
 		return 0;
 	if (subscription_phase_settings(r, db, sc->subscription, to->pm, to->metadata,
 					phase_sends(sc, to), phase_days(sc, to),
-					phase_auto_tax(sc, to)) != 0)
+					phase_auto_tax(sc, to), phase_atx(sc, to)) != 0)
 		return -1;
 	if (from && coupons_same(from, to))
 		return 0;
@@ -967,6 +1004,38 @@ static int default_collection_parse(struct req *r, struct schedule *sc)
 		sc->days = v;
 	}
 	param_bool(r, "default_settings.automatic_tax.enabled", &sc->auto_tax);
+	/* checked against the store by atx_check */
+	if (param_present(r, "default_settings.invoice_settings.account_tax_ids")) {
+		const char *t = NULL;
+		if (string_array_json(r, "default_settings.invoice_settings.account_tax_ids", &t) !=
+		    0)
+			return -1;
+		sc->atx = t && strcmp(t, "[]") != 0 ? t : NULL;
+	}
+	return 0;
+}
+
+/* Inside a transaction: the request's default_settings[invoice_settings][account_tax_ids] and
+ * phases[n][invoice_settings][account_tax_ids] name the merchant's own tax ids (api/tax_ids.c).
+ * 0, or -1 with r->err. */
+static int atx_check(struct req *r, struct db *db)
+{
+	const char *ids = NULL;
+	if (param_present(r, "default_settings.invoice_settings.account_tax_ids") &&
+	    tax_ids_account_param(r, db, "default_settings.invoice_settings.account_tax_ids",
+				  "default_settings[invoice_settings][account_tax_ids]", &ids) != 0)
+		return -1;
+	const struct form_node *phases = param_node(r, "phases");
+	int n = 0;
+	for (const struct form_node *x = phases ? phases->first_child : NULL; x; x = x->next, n++) {
+		char path[96], shown[96];
+		snprintf(path, sizeof(path), "phases.%d.invoice_settings.account_tax_ids", n);
+		if (!param_present(r, path))
+			continue;
+		snprintf(shown, sizeof(shown), "phases[%d][invoice_settings][account_tax_ids]", n);
+		if (tax_ids_account_param(r, db, path, shown, &ids) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1049,6 +1118,9 @@ static int phases_parse(struct req *r, struct schedule *sc)
 						INVOICE_DAYS_UNTIL_DUE_MAX);
 			p->has_days = true;
 		}
+		snprintf(path, sizeof(path), "%s.%d.invoice_settings.account_tax_ids", pp, n);
+		if (param_present(r, path) && string_array_json(r, path, &p->atx) != 0)
+			return -1;
 		snprintf(path, sizeof(path), "%s.%d.currency", pp, n);
 		const char *cur = param_str(r, path);
 		for (int k = 0; cur && k < 3 && cur[k]; k++)
@@ -1450,7 +1522,7 @@ static int create_read_fn(struct db *db, void *p)
 	struct req *r = c->r;
 	struct schedule *sc = c->sc;
 	int64_t now = 0;
-	if (customer_time(r, db, sc, &now) != 0)
+	if (customer_time(r, db, sc, &now) != 0 || atx_check(r, db) != 0)
 		return -1;
 	int64_t start = now;
 	c->start_now = true;
@@ -1541,6 +1613,7 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->sends = phase_sends(sc, p);
 	x->days_until_due = phase_days(sc, p);
 	x->automatic_tax = phase_auto_tax(sc, p);
+	x->account_tax_ids = phase_atx(sc, p);
 	x->currency = p->currency; /* its prices' own, or their currency_options' */
 	memset(&x->discounts, 0, sizeof(x->discounts));
 	x->discounts.present = p->n_coupons > 0;
@@ -1585,6 +1658,8 @@ static int from_sub_fn(struct db *db, void *p)
 		}
 		/* its automatic tax, the default settings' (the phase takes them) */
 		sc->auto_tax = db_col_int64_or0(st, 8) != 0;
+		/* its invoice_settings[account_tax_ids], likewise */
+		sc->atx = col_text_dup(&r->arena, st, 10);
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -2169,7 +2244,8 @@ static int update_read_fn(struct db *db, void *p)
 	struct update_ctx *u = p;
 	struct req *r = u->r;
 	struct one_ctx x = {.r = r, .id = u->id};
-	if (one_load(db, &x) != 0 || live_guard(r, db, x.sc, "update") != 0)
+	if (one_load(db, &x) != 0 || live_guard(r, db, x.sc, "update") != 0 ||
+	    atx_check(r, db) != 0)
 		return -1;
 	u->sc = x.sc;
 	u->version = x.sc->version;
@@ -2579,6 +2655,7 @@ static const struct param_spec discount_children[] = {
 static const char *const collection_methods[] = {"charge_automatically", "send_invoice", NULL};
 static const struct param_spec invoice_settings_children[] = {
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
+    {"account_tax_ids", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec auto_tax_liability_children[] = {

@@ -39,6 +39,9 @@ struct sub_for_schedule {
 	int64_t days_until_due;
 	/* automatic_tax[enabled] (a quote's): its invoices are taxed by Stripe Tax */
 	bool automatic_tax;
+	/* invoice_settings[account_tax_ids] (a schedule phase's): the merchant's own tax ids its
+	 * invoices carry, a JSON array (NULL: none) */
+	const char *account_tax_ids;
 	/* the currency its items bill in (their own or a currency_options entry); NULL: theirs */
 	const char *currency;
 	/* Connect terms (a quote's): application_fee_percent (when fee_set, percent_e4),
@@ -72,12 +75,12 @@ int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *i
 /* Inside a write: a schedule's new phase's settings on subscription `id`: its default payment
  * method (pm; NULL: unchanged), metadata (JSON text added to the subscription's, keys
  * replaced; NULL: unchanged), collection method (sends: send_invoice with days_until_due
- * days, else charge_automatically) and automatic_tax[enabled] (as POST /v1/subscriptions/{id}
- * would set them); customer.subscription.updated when something changed. 0, or -1 with
- * r->err. */
+ * days, else charge_automatically), automatic_tax[enabled] and invoice_settings[account_tax_ids]
+ * (a JSON array, NULL: none) (as POST /v1/subscriptions/{id} would set them);
+ * customer.subscription.updated when something changed. 0, or -1 with r->err. */
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
 				const char *metadata, bool sends, int64_t days_until_due,
-				bool automatic_tax);
+				bool automatic_tax, const char *account_tax_ids);
 /* old's keys with add's added or replaced (both JSON objects): *ret in r's arena. 0, or -1 with
  * r->err. */
 int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret);

@@ -156,6 +156,7 @@
 #include "api/sources.h"
 #include "api/payments_common.h"
 #include "api/subscription_schedules.h"
+#include "api/tax_ids.h"
 #include "app.h"
 #include "billing/entitlements.h"
 #include "billing/meter_usage.h"
@@ -260,6 +261,9 @@ struct subscription {
 	 * NULL: none); on_behalf_of and default_source (NULL: none) */
 	const char *billing_thresholds, *pending_interval, *transfer_data, *on_behalf_of,
 	    *default_source;
+	/* invoice_settings[account_tax_ids]: the merchant's own tax ids its invoices carry (a
+	 * JSON array; NULL: none) */
+	const char *account_tax_ids;
 	/* application_fee_percent in percent_e4 (billing/billing.h), when fee_set */
 	int64_t fee_e4;
 	bool fee_set;
@@ -384,7 +388,7 @@ static const char SQL_GET[] =
     " automatic_tax, payment_method_types, billing_cycle_anchor_config, pmo_customer_balance,"
     " cancel_at, cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
-    " next_pending_invoice_at FROM subscriptions"
+    " next_pending_invoice_at, account_tax_ids FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -397,10 +401,10 @@ static const char SQL_INSERT[] =
     " payment_method_types, billing_cycle_anchor_config, pmo_customer_balance, cancel_at,"
     " cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
-    " next_pending_invoice_at) VALUES ($1,"
+    " next_pending_invoice_at, account_tax_ids) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
     " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)";
+    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -414,8 +418,8 @@ static const char SQL_UPDATE[] =
     " automatic_tax = $31, payment_method_types = $32, pmo_customer_balance = $33,"
     " cancel_at = $34, cancel_at_prorate = $35, billing_thresholds = $36,"
     " pending_invoice_item_interval = $37, application_fee_percent = $38, transfer_data = $39,"
-    " on_behalf_of = $40, default_source = $41, next_pending_invoice_at = $42"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " on_behalf_of = $40, default_source = $41, next_pending_invoice_at = $42,"
+    " account_tax_ids = $43 WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
     " FROM subscription_items"
@@ -526,6 +530,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->on_behalf_of = col_text_dup(a, st, 47);
 		s->default_source = col_text_dup(a, st, 48);
 		s->next_pending_at = db_col_int64_or0(st, 49);
+		s->account_tax_ids = col_text_dup(a, st, 50);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -590,9 +595,10 @@ static void bind_extras(struct db_stmt *st, int first, const struct subscription
 	db_bind_text(st, first + 6, s->on_behalf_of, -1);
 	db_bind_text(st, first + 7, s->default_source, -1);
 	db_bind_int64_or_null(st, first + 8, s->next_pending_at);
+	db_bind_text(st, first + 9, s->account_tax_ids, -1);
 }
 
-/* SQL_INSERT's parameters (all 48: SQLite binds no gaps) */
+/* SQL_INSERT's parameters (all 49: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -1234,7 +1240,11 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	time_or_null(j, "ended_at", s->ended_at);
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
-	json_kv_null(j, "account_tax_ids");
+	json_key(j, "account_tax_ids");
+	snprintf(path, sizeof(path), "%sinvoice_settings.account_tax_ids", prefix ? prefix : "");
+	if (tax_ids_render_account(r, db, s->account_tax_ids, prefix && req_expand_has(r, path),
+				   j) != DB_OK)
+		return -1;
 	json_key(j, "issuer");
 	json_obj_open(j);
 	json_kv_str(j, "type", "self");
@@ -1585,6 +1595,10 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	in->metadata = "{}";
 	in->test_clock = s->test_clock;
 	in->finalized_at = t;
+	/* its invoice_settings[account_tax_ids], as the invoice's own (invoice_settings.c) */
+	if (s->account_tax_ids && !(in->settings = arena_printf(
+					&r->arena, "{\"account_tax_ids\":%s}", s->account_tax_ids)))
+		return req_fail(r, ERR_API, NULL, NULL);
 	/* the subscription's collection method as it is now: the invoice keeps it */
 	in->collection_method = s->sends ? "send_invoice" : "charge_automatically";
 	in->has_days_until_due = s->sends;
@@ -2240,6 +2254,12 @@ static int settings_check(struct req *r, struct db *db, const struct subscriptio
 				"Can only apply an application_fee_percent when the request is "
 				"made on behalf of another account (using an OAuth key or the "
 				"Stripe-Account header) or with transfer_data[destination].");
+	/* the merchant's own tax ids (api/tax_ids.c) */
+	const char *atx = NULL;
+	if (param_present(r, "invoice_settings.account_tax_ids") &&
+	    tax_ids_account_param(r, db, "invoice_settings.account_tax_ids",
+				  "invoice_settings[account_tax_ids]", &atx) != 0)
+		return -1;
 	if (s->default_source) {
 		int own = source_owned(r, db, s->customer, s->default_source);
 		if (own < 0)
@@ -2306,6 +2326,19 @@ static int settings_params(struct req *r, struct subscription *s, struct json *p
 		if (pj)
 			json_kv_str_or_null(pj, "default_source", s->default_source);
 		s->default_source = *v ? v : NULL;
+	}
+	/* invoice_settings[account_tax_ids] ("" or none: none), checked by settings_check */
+	if (param_present(r, "invoice_settings.account_tax_ids")) {
+		t = NULL;
+		if (string_array_json(r, "invoice_settings.account_tax_ids", &t) != 0)
+			return -1;
+		if (pj) {
+			json_key(pj, "invoice_settings");
+			json_obj_open(pj);
+			json_kv_raw_or_null(pj, "account_tax_ids", s->account_tax_ids);
+			json_obj_close(pj);
+		}
+		s->account_tax_ids = t && strcmp(t, "[]") != 0 ? t : NULL;
 	}
 	return 0;
 }
@@ -3471,6 +3504,7 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
 	s->automatic_tax = x->automatic_tax;
+	s->account_tax_ids = x->account_tax_ids;
 	/* a quote's Connect terms, as POST /v1/subscriptions takes them (settings_params) */
 	s->fee_set = x->fee_set;
 	s->fee_e4 = x->fee_e4;
@@ -5937,7 +5971,7 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
 				const char *metadata, bool sends, int64_t days_until_due,
-				bool automatic_tax)
+				bool automatic_tax, const char *account_tax_ids)
 {
 	struct subscription s;
 	int rc = sub_load(r, db, id, true, &s);
@@ -5955,7 +5989,9 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	int64_t days = sends ? days_until_due : 0;
 	bool cm_changes = sends != s.sends || days != s.days_until_due;
 	bool at_changes = automatic_tax != s.automatic_tax;
-	if (!pm_changes && !md_changes && !cm_changes && !at_changes)
+	bool atx_changes = !str_eq(account_tax_ids ? account_tax_ids : "",
+				   s.account_tax_ids ? s.account_tax_ids : "");
+	if (!pm_changes && !md_changes && !cm_changes && !at_changes && !atx_changes)
 		return 0;
 	struct buf pb;
 	struct json pj;
@@ -5979,6 +6015,12 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 		json_kv_int(&pj, "days_until_due", s.days_until_due);
 	else if (cm_changes)
 		json_kv_null(&pj, "days_until_due");
+	if (atx_changes) {
+		json_key(&pj, "invoice_settings");
+		json_obj_open(&pj);
+		json_kv_raw_or_null(&pj, "account_tax_ids", s.account_tax_ids);
+		json_obj_close(&pj);
+	}
 	json_obj_close(&pj);
 	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
 	buf_release(&pb);
@@ -5990,6 +6032,7 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	s.sends = sends;
 	s.days_until_due = days;
 	s.automatic_tax = automatic_tax;
+	s.account_tax_ids = account_tax_ids;
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	return sub_emit(r, db, &s, "customer.subscription.updated", prev);
@@ -7930,6 +7973,12 @@ static const struct param_spec pending_interval_children[] = {
     {"interval_count", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* invoice_settings: what its invoices carry (issuer: not taken, every invoice is the
+ * merchant's own) */
+static const struct param_spec sub_invoice_settings_children[] = {
+    {"account_tax_ids", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec transfer_data_children[] = {
     {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"amount_percent", PT_STRING, 0, 16, NULL, NULL},
@@ -7953,6 +8002,7 @@ static const struct param_spec create_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
+    {"invoice_settings", PT_OBJECT, 0, 0, NULL, sub_invoice_settings_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
@@ -8041,6 +8091,7 @@ static const struct param_spec update_params[] = {
     {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},
     {"pause_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, pause_collection_children},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
+    {"invoice_settings", PT_OBJECT, 0, 0, NULL, sub_invoice_settings_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},

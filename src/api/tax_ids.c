@@ -3,20 +3,28 @@
  * customer create; a customer's includable `tax_ids`. Events customer.tax_id.created and
  * customer.tax_id.deleted.
  *
+ * /v1/tax_ids: the same for every owner (owner[type]): `customer` is the very tax id the nested
+ * routes make and see (the same events), `self` the merchant's own (what its invoices'
+ * account_tax_ids name, shown on their PDFs and hosted pages), `account` one of its connected
+ * accounts' (the platform's view). Stripe sends no event for an account's own tax ids, so
+ * neither does Tender. `application` (a Connect application's own) is refused: Tender has no
+ * Connect applications.
+ *
  * A value is checked against its type's format when it is added (Stripe's tax_id_invalid
  * "Invalid value for eu_vat."), and the country the id implies is kept: for eu_vat the member
  * state its prefix names (EL is Greece, XI Northern Ireland), else the type's own. Stripe
  * verifies some types with the tax authority asynchronously; Tender answers with the verdict
  * Stripe's test mode gives (tax_id_verification_status) at once, so verification never changes
- * afterwards and customer.tax_id.updated is never sent. Stripe's top-level /v1/tax_ids (tax ids
- * of the account itself) is not in the API version Tender follows.
+ * afterwards and customer.tax_id.updated is never sent.
  *
  * Deleting keeps the row (deleted = 1): the event that said it existed still renders, and every
  * list leaves it out.
  */
 #include "api/tax_ids.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/common.h"
@@ -25,6 +33,7 @@
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "merchant/connect.h"
 
 /* Stripe's types for a customer's tax id (the create's enum) */
 static const char *const tax_id_types[] = {
@@ -211,22 +220,31 @@ const char *tax_id_verification_status(const char *type, const char *value)
 
 static const char SQL_INSERT[] =
     "INSERT INTO tax_ids (merchant_id, id, created, customer, type, value, country,"
-    " verification_status, verified_name, verified_address, deleted)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, 0)";
+    " verification_status, verified_name, verified_address, deleted, owner_type, owner_account)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, 0, $9, $10)";
 static const char SQL_GET[] =
     "SELECT id, created, customer, type, value, country, verification_status, verified_name,"
-    " verified_address, deleted FROM tax_ids WHERE merchant_id = $1 AND id = $2";
+    " verified_address, deleted, owner_type, owner_account FROM tax_ids"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DELETE[] = "UPDATE tax_ids SET deleted = 1"
-				 " WHERE merchant_id = $1 AND id = $2 AND customer = $3"
-				 " AND deleted = 0";
+				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+/* how many live tax ids one owner has (up to $5): a customer's, or the merchant's own or a
+ * connected account's (customer NULL, owner_account $4 or both NULL) */
 static const char SQL_COUNT[] =
-    "SELECT COUNT(*) FROM (SELECT 1 FROM tax_ids WHERE merchant_id = $1 AND customer = $2"
-    " AND deleted = 0 LIMIT $3) AS x";
+    "SELECT COUNT(*) FROM (SELECT 1 FROM tax_ids WHERE merchant_id = $1 AND owner_type = $2"
+    " AND COALESCE(customer, owner_account, '') = $3 AND deleted = 0 LIMIT $4) AS x";
+
+/* A tax id's row as tax_id_render reads it */
+struct tax_id_row {
+	const char *customer, *owner_type, *owner_account; /* NULL: none */
+	const char *type, *value;
+	bool deleted;
+};
 
 /* Renders tax id `id` of r's merchant; the customer shown expanded when expand[] asks at
- * prefix. DB_OK, DB_NOTFOUND or < 0; *ret_customer / *ret_deleted when not NULL. */
+ * prefix. DB_OK, DB_NOTFOUND or < 0; its row in *ret when not NULL. */
 static int tax_id_render(struct req *r, struct db *db, const char *id, const char *prefix,
-			 struct json *j, const char **ret_customer, bool *ret_deleted)
+			 struct json *j, struct tax_id_row *ret)
 {
 	struct db_stmt *st;
 	int rc = db_row_by_id(db, SQL_GET, r->merchant_id, id, &st);
@@ -242,13 +260,13 @@ static int tax_id_render(struct req *r, struct db *db, const char *id, const cha
 	const char *vname = col_text_dup(&r->arena, st, 7);
 	const char *vaddress = col_text_dup(&r->arena, st, 8);
 	bool deleted = db_col_int64(st, 9) != 0;
+	const char *otype = col_text_dup(&r->arena, st, 10);
+	const char *oaccount = col_text_dup(&r->arena, st, 11);
 	db_reset(st);
-	if (!tid || !customer || !type || !value)
+	if (!tid || !type || !value || !otype || (strcmp(otype, "customer") == 0 && !customer))
 		return DB_ERR;
-	if (ret_customer)
-		*ret_customer = customer;
-	if (ret_deleted)
-		*ret_deleted = deleted;
+	if (ret)
+		*ret = (struct tax_id_row){customer, otype, oaccount, type, value, deleted};
 	if (!j)
 		return DB_OK;
 	char path[64];
@@ -259,22 +277,24 @@ static int tax_id_render(struct req *r, struct db *db, const char *id, const cha
 	json_kv_str_or_null(j, "country", country);
 	json_kv_int(j, "created", created);
 	json_key(j, "customer");
-	if (req_expand_has(r, path)) {
+	if (customer && req_expand_has(r, path)) {
 		rc = customer_render_by_id(r, db, customer, j);
 		if (rc != DB_OK)
 			return rc;
 	} else {
-		json_str(j, customer);
+		json_str_or_null(j, customer);
 	}
 	json_kv_null(j, "customer_account");
 	json_kv_bool(j, "livemode", r->livemode);
+	/* Stripe's owner: who the id belongs to (a customer, the account itself, or one of its
+	 * connected accounts) */
 	json_key(j, "owner");
 	json_obj_open(j);
-	json_kv_null(j, "account");
+	json_kv_str_or_null(j, "account", oaccount);
 	json_kv_null(j, "application");
-	json_kv_str(j, "customer", customer);
+	json_kv_str_or_null(j, "customer", customer);
 	json_kv_null(j, "customer_account");
-	json_kv_str(j, "type", "customer");
+	json_kv_str(j, "type", otype);
 	json_obj_close(j);
 	json_kv_str(j, "type", type);
 	json_kv_str(j, "value", value);
@@ -298,7 +318,7 @@ static int tax_id_event(struct req *r, struct db *db, const char *type, const ch
 	struct json j;
 	buf_init(&b, 64 * 1024);
 	json_init(&j, &b);
-	int rc = tax_id_render(r, db, id, NULL, &j, NULL, NULL);
+	int rc = tax_id_render(r, db, id, NULL, &j, NULL);
 	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
 				 r->livemode};
 	if (rc == DB_OK && !b.failed)
@@ -310,26 +330,39 @@ static int tax_id_event(struct req *r, struct db *db, const char *type, const ch
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-/* Inside a write: customer (which exists) gets tax id `id` of type/value (checked already),
- * customer.tax_id.created. param: the request's name for the value, for the bound's error. 0,
- * or -1 with r->err. */
-static int tax_id_add(struct req *r, struct db *db, const char *customer, const char *id,
+/* Who a new tax id belongs to: owner_type "customer" (customer set), "self" or "account"
+ * (account set) */
+struct tax_id_owner {
+	const char *type, *customer, *account;
+};
+
+/* Inside a write: tax id `id` of type/value (checked already) for owner (who exists); a
+ * customer's with customer.tax_id.created (Stripe sends no event for an account's own).
+ * param: the request's name for the value, for the bound's error. 0, or -1 with r->err. */
+static int tax_id_add(struct req *r, struct db *db, const struct tax_id_owner *ow, const char *id,
 		      const char *type, const char *value, const char *param)
 {
+	bool customer = strcmp(ow->type, "customer") == 0;
+	const char *who = customer ? ow->customer : ow->account ? ow->account : "";
+	int max = customer ? TAX_IDS_PER_CUSTOMER_MAX : TAX_IDS_PER_ACCOUNT_MAX;
 	struct db_stmt *st = db_prepare(db, SQL_COUNT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, customer, -1);
-	db_bind_int64(st, 3, TAX_IDS_PER_CUSTOMER_MAX);
+	db_bind_text(st, 2, ow->type, -1);
+	db_bind_text(st, 3, who, -1);
+	db_bind_int64(st, 4, max);
 	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
 	db_reset(st);
 	if (n < 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (n >= TAX_IDS_PER_CUSTOMER_MAX)
+	if (n >= max && customer)
 		return req_fail(r, ERR_PARAM_BAD, param,
-				"Customer %s already has the maximum of %d tax IDs.", customer,
-				TAX_IDS_PER_CUSTOMER_MAX);
+				"Customer %s already has the maximum of %d tax IDs.", who, max);
+	if (n >= max)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The account %s already has the maximum of %d tax IDs.",
+				*who ? who : r->merchant_id, max);
 	char country[3];
 	if (tax_id_check(type, value, country) != 0) /* checked before; the row needs the country */
 		return req_fail(r, ERR_TAX_ID_INVALID, param, "Invalid value for %s.", type);
@@ -339,14 +372,16 @@ static int tax_id_add(struct req *r, struct db *db, const char *customer, const 
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, id, -1);
 	db_bind_int64(st, 3, r->now);
-	db_bind_text(st, 4, customer, -1);
+	db_bind_text(st, 4, customer ? ow->customer : NULL, -1);
 	db_bind_text(st, 5, type, -1);
 	db_bind_text(st, 6, value, -1);
 	db_bind_text(st, 7, country[0] ? country : NULL, -1);
 	db_bind_text(st, 8, tax_id_verification_status(type, value), -1);
+	db_bind_text(st, 9, ow->type, -1);
+	db_bind_text(st, 10, customer ? NULL : ow->account, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return tax_id_event(r, db, "customer.tax_id.created", id);
+	return customer ? tax_id_event(r, db, "customer.tax_id.created", id) : 0;
 }
 
 /* ---- tax_id_data on customer create ---- */
@@ -382,8 +417,9 @@ int tax_ids_create_from_data(struct req *r, struct db *db, const char *customer)
 		snprintf(tp, sizeof(tp), "tax_id_data.%zu.type", i);
 		snprintf(vp, sizeof(vp), "tax_id_data.%zu.value", i);
 		id_new_at(id, TAX_ID_PREFIX, r->now);
-		if (tax_id_add(r, db, customer, id, param_str(r, tp), param_str(r, vp),
-			       "tax_id_data") != 0)
+		const struct tax_id_owner ow = {"customer", customer, NULL};
+		if (tax_id_add(r, db, &ow, id, param_str(r, tp), param_str(r, vp), "tax_id_data") !=
+		    0)
 			return -1;
 	}
 	return 0;
@@ -424,7 +460,7 @@ int tax_ids_render_embedded(struct req *r, struct db *db, const char *customer, 
 	json_key(j, "data");
 	json_arr_open(j);
 	for (size_t i = 0; i < n; i++) {
-		rc = tax_id_render(r, db, ids[i], NULL, j, NULL, NULL);
+		rc = tax_id_render(r, db, ids[i], NULL, j, NULL);
 		if (rc != DB_OK)
 			return rc == DB_NOTFOUND ? DB_ERR : rc;
 	}
@@ -438,6 +474,148 @@ int tax_ids_render_embedded(struct req *r, struct db *db, const char *customer, 
 	return DB_OK;
 }
 
+/* ---- an invoice's account_tax_ids ---- */
+
+int tax_ids_account_param(struct req *r, struct db *db, const char *param, const char *shown,
+			  const char **ret)
+{
+	const char *ids = NULL;
+	if (string_array_json(r, param, &ids) != 0)
+		return -1;
+	if (!ids)
+		return 0;
+	json_t *a = json_loads(ids, 0, NULL);
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int rc = 0;
+	size_t n = json_array_size(a);
+	if (n > INVOICE_ACCOUNT_TAX_IDS_MAX) {
+		rc = req_fail(r, ERR_PARAM_BAD, shown,
+			      "You can pass at most %d account tax IDs; you passed %zu.",
+			      INVOICE_ACCOUNT_TAX_IDS_MAX, n);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *id = json_string_value(json_array_get(a, i));
+		struct tax_id_row row;
+		int k = id ? tax_id_render(r, db, id, NULL, NULL, &row) : DB_NOTFOUND;
+		if (k != DB_OK && k != DB_NOTFOUND) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+		} else if (k == DB_NOTFOUND || row.deleted) {
+			rc = req_fail(r, ERR_PARAM_RESOURCE_MISSING, shown, "No such tax ID: '%s'",
+				      id ? id : "");
+		} else if (strcmp(row.owner_type, "self") != 0) {
+			/* a customer's or a connected account's is not the issuer's */
+			rc = req_fail(r, ERR_PARAM_BAD, shown,
+				      "The tax ID %s is not one of your account's own tax IDs "
+				      "(owner[type]=self): an invoice's account_tax_ids name "
+				      "those only.",
+				      id);
+		}
+		for (size_t k2 = 0; k2 < i && rc == 0; k2++)
+			if (strcmp(id, json_string_value(json_array_get(a, k2))) == 0)
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "The tax ID %s is given more than once.", id);
+	}
+	if (rc == 0)
+		*ret = n ? ids : ""; /* "": none (the empty array, as "" unsets it) */
+out:
+	json_decref(a);
+	return rc;
+}
+
+int tax_ids_render_account(struct req *r, struct db *db, const char *ids, bool expand,
+			   struct json *j)
+{
+	json_t *a = ids ? json_loads(ids, 0, NULL) : NULL;
+	if (!json_is_array(a)) {
+		json_decref(a);
+		json_nil(j);
+		return DB_OK;
+	}
+	int rc = DB_OK;
+	size_t i;
+	json_t *v;
+	json_arr_open(j);
+	json_array_foreach(a, i, v)
+	{
+		const char *id = json_string_value(v);
+		if (!id)
+			continue;
+		if (!expand) {
+			json_str(j, id);
+			continue;
+		}
+		struct tax_id_row row;
+		rc = tax_id_render(r, db, id, NULL, NULL, &row);
+		if (rc == DB_OK && row.deleted) {
+			/* deleted since: Stripe's deleted_tax_id in its place */
+			json_obj_open(j);
+			json_kv_str(j, "id", id);
+			json_kv_str(j, "object", "tax_id");
+			json_kv_bool(j, "deleted", true);
+			json_obj_close(j);
+		} else if (rc == DB_OK) {
+			rc = tax_id_render(r, db, id, NULL, j, NULL);
+		}
+		if (rc != DB_OK)
+			break;
+	}
+	json_arr_close(j);
+	json_decref(a);
+	return rc == DB_NOTFOUND ? DB_ERR : rc;
+}
+
+void tax_id_label(const char *type, const char *value, char *out, size_t n)
+{
+	if (!n)
+		return;
+	size_t k = 0;
+	for (const char *t = type; *t && k + 1 < n; t++)
+		out[k++] = *t == '_' ? ' ' : (char)(*t >= 'a' && *t <= 'z' ? *t - 'a' + 'A' : *t);
+	out[k] = '\0';
+	snprintf(out + k, n - k, " %s", value);
+}
+
+int tax_ids_labels(struct req *r, struct db *db, const char *ids, const char **ret)
+{
+	*ret = NULL;
+	json_t *a = ids ? json_loads(ids, 0, NULL) : NULL;
+	if (!json_array_size(a)) {
+		json_decref(a);
+		return 0;
+	}
+	json_t *out = json_array();
+	int rc = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+	{
+		const char *id = json_string_value(v);
+		struct tax_id_row row;
+		if (!id || tax_id_render(r, db, id, NULL, NULL, &row) != DB_OK) {
+			rc = -1;
+			break;
+		}
+		/* a tax id deleted after the invoice named it still shows, as it was issued */
+		char line[256];
+		tax_id_label(row.type, row.value, line, sizeof(line));
+		json_array_append_new(out, json_string(line));
+	}
+	if (rc == 0) {
+		char *text = json_dumps(out, JSON_COMPACT);
+		*ret = text ? arena_strdup(&r->arena, text) : NULL;
+		free(text);
+		if (!*ret)
+			rc = -1;
+	}
+	json_decref(out);
+	json_decref(a);
+	return rc;
+}
+
 /* ---- the routes ---- */
 
 static const struct param_spec create_params[] = {
@@ -449,49 +627,74 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 struct ctx {
 	struct req *r;
-	const char *customer, *id;
+	const char *customer, *id; /* customer: the path's (NULL: the top-level routes) */
 	const char *type, *value;
+	struct tax_id_owner owner;
 };
 
 static int create_fn(struct db *db, void *p)
 {
 	struct ctx *x = p;
 	struct req *r = x->r;
-	if (customer_check(r, db, x->customer) != 0)
+	if (x->customer && customer_check(r, db, x->customer) != 0)
 		return -1;
-	if (tax_id_add(r, db, x->customer, x->id, x->type, x->value, "value") != 0)
+	if (!x->customer && strcmp(x->owner.type, "customer") == 0 &&
+	    customer_check(r, db, x->owner.customer) != 0) {
+		if (r->err.code != ERR_RESOURCE_MISSING)
+			return -1;
+		r->err.set = false;
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "owner[customer]",
+				"No such customer: '%s'", x->owner.customer);
+	}
+	if (strcmp(x->owner.type, "account") == 0) {
+		int rc = connect_account_check(db, r->merchant_id, x->owner.account, NULL);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "owner[account]",
+					"No such account: '%s'", x->owner.account);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (tax_id_add(r, db, &x->owner, x->id, x->type, x->value, "value") != 0)
 		return -1;
-	return tax_id_render(r, db, x->id, NULL, req_json(r), NULL, NULL) == DB_OK
+	return tax_id_render(r, db, x->id, NULL, req_json(r), NULL) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int create_run(struct req *r, struct ctx *x)
+{
+	x->type = param_str(r, "type");
+	x->value = param_str(r, "value");
+	char country[3];
+	if (tax_id_check(x->type, x->value, country) != 0)
+		return req_fail(r, ERR_TAX_ID_INVALID, "value", "Invalid value for %s.", x->type);
+	char *id = arena_zalloc(&r->arena, ID_MAX);
+	if (!id)
+		return req_fail(r, ERR_API, NULL, NULL);
+	id_new_at(id, TAX_ID_PREFIX, r->now);
+	x->id = id;
+	return req_write(r, create_fn, x);
 }
 
 static int h_create(struct req *r)
 {
 	struct ctx x = {.r = r, .customer = r->args[0]};
-	x.type = param_str(r, "type");
-	x.value = param_str(r, "value");
-	char country[3];
-	if (tax_id_check(x.type, x.value, country) != 0)
-		return req_fail(r, ERR_TAX_ID_INVALID, "value", "Invalid value for %s.", x.type);
-	char *id = arena_zalloc(&r->arena, ID_MAX);
-	if (!id)
-		return req_fail(r, ERR_API, NULL, NULL);
-	id_new_at(id, TAX_ID_PREFIX, r->now);
-	x.id = id;
-	return req_write(r, create_fn, &x);
+	x.owner = (struct tax_id_owner){"customer", r->args[0], NULL};
+	return create_run(r, &x);
 }
 
-/* The tax id in the path is one of the customer's (which exists), not deleted. */
-static int check_owned(struct db *db, struct ctx *x)
+/* The tax id in the path is live and, on a customer's nested route, that customer's (which
+ * exists). *ret: its row. */
+static int check_owned(struct db *db, struct ctx *x, struct tax_id_row *ret)
 {
 	struct req *r = x->r;
-	if (customer_check(r, db, x->customer) != 0)
+	if (x->customer && customer_check(r, db, x->customer) != 0)
 		return -1;
-	const char *owner = NULL;
-	bool deleted = false;
-	int rc = tax_id_render(r, db, x->id, NULL, NULL, &owner, &deleted);
-	if (rc == DB_NOTFOUND || (rc == DB_OK && (deleted || strcmp(owner, x->customer) != 0)))
+	int rc = tax_id_render(r, db, x->id, NULL, NULL, ret);
+	if (rc == DB_NOTFOUND ||
+	    (rc == DB_OK &&
+	     (ret->deleted ||
+	      (x->customer && (!ret->customer || strcmp(ret->customer, x->customer) != 0)))))
 		return req_fail_missing(r, "tax_id", x->id, "id");
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -499,9 +702,10 @@ static int check_owned(struct db *db, struct ctx *x)
 static int retrieve_fn(struct db *db, void *p)
 {
 	struct ctx *x = p;
-	if (check_owned(db, x) != 0)
+	struct tax_id_row row;
+	if (check_owned(db, x, &row) != 0)
 		return -1;
-	return tax_id_render(x->r, db, x->id, NULL, req_json(x->r), NULL, NULL) == DB_OK
+	return tax_id_render(x->r, db, x->id, NULL, req_json(x->r), NULL) == DB_OK
 		   ? 0
 		   : req_fail(x->r, ERR_API, NULL, NULL);
 }
@@ -516,19 +720,21 @@ static int delete_fn(struct db *db, void *p)
 {
 	struct ctx *x = p;
 	struct req *r = x->r;
-	if (check_owned(db, x) != 0)
+	struct tax_id_row row;
+	if (check_owned(db, x, &row) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_DELETE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, x->id, -1);
-	db_bind_text(st, 3, x->customer, -1);
 	int64_t changed = 0;
 	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
-	/* the event shows the tax id as it was */
-	if (tax_id_event(r, db, "customer.tax_id.deleted", x->id) != 0)
+	/* a customer's: the event shows the tax id as it was (Stripe sends none for an
+	 * account's own) */
+	if (strcmp(row.owner_type, "customer") == 0 &&
+	    tax_id_event(r, db, "customer.tax_id.deleted", x->id) != 0)
 		return -1;
 	struct json *j = req_json(r);
 	json_obj_open(j);
@@ -546,33 +752,32 @@ static int h_delete(struct req *r)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM tax_ids WHERE merchant_id = $1 AND id = $2";
+/* one owner's: $5 its type, $6 the customer or connected account ('' for the merchant's own) */
 static const char SQL_DESC[] =
-    "SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND customer = $5"
-    " AND deleted = 0 ORDER BY id DESC LIMIT $4";
+    "SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND owner_type = $5"
+    " AND COALESCE(customer, owner_account, '') = $6 AND deleted = 0 ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND customer = $5"
-    " AND deleted = 0 ORDER BY id ASC LIMIT $4";
+    "SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND owner_type = $5"
+    " AND COALESCE(customer, owner_account, '') = $6 AND deleted = 0 ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
-	(void)ctx;
-	db_bind_text(st, first, r->args[0], -1);
+	(void)r;
+	const struct tax_id_owner *ow = ctx;
+	const char *who = ow->customer ? ow->customer : ow->account ? ow->account : "";
+	db_bind_text(st, first, ow->type, -1);
+	db_bind_text(st, first + 1, who, -1);
 	return 0;
 }
 
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
-	return tax_id_render(r, db, id, "data", j, NULL, NULL);
+	return tax_id_render(r, db, id, "data", j, NULL);
 }
 
-static int h_list(struct req *r)
+static int list_owner(struct req *r, const char *url, struct tax_id_owner *ow)
 {
-	if (customer_check_read(r, r->args[0]) != 0)
-		return -1;
-	const char *url = arena_printf(&r->arena, "/v1/customers/%s/tax_ids", r->args[0]);
-	if (!url)
-		return req_fail(r, ERR_API, NULL, NULL);
 	const struct list_spec spec = {
 	    .url = url,
 	    .object_name = "tax_id",
@@ -582,8 +787,132 @@ static int h_list(struct req *r)
 	    .sql_asc = SQL_ASC,
 	    .bind_filters = list_bind,
 	    .render = list_render,
+	    .ctx = ow,
 	};
 	return list_respond(r, &spec);
+}
+
+static int h_list(struct req *r)
+{
+	if (customer_check_read(r, r->args[0]) != 0)
+		return -1;
+	const char *url = arena_printf(&r->arena, "/v1/customers/%s/tax_ids", r->args[0]);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct tax_id_owner ow = {"customer", r->args[0], NULL};
+	return list_owner(r, url, &ow);
+}
+
+/* ---- /v1/tax_ids: every owner's ---- */
+
+static const char *const owner_types[] = {"account", "application", "customer", "self", NULL};
+static const struct param_spec owner_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, owner_types, NULL},
+    {"account", PT_STRING, 0, 255, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec top_create_params[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, tax_id_types, NULL},
+    {"value", PT_STRING, PF_REQUIRED, 64, NULL, NULL},
+    {"owner", PT_OBJECT, 0, 0, NULL, owner_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec top_list_params[] = {
+    {"owner", PT_OBJECT, 0, 0, NULL, owner_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* owner[type, account, customer] of a create or a list (absent: the merchant's own, Stripe's
+ * default): account with type=account only and required there, customer likewise. Tender has
+ * no Connect applications, so owner[type]=application is refused. 0, or -1 with r->err. */
+static int owner_params(struct req *r, struct tax_id_owner *ow)
+{
+	const char *type = param_str(r, "owner.type");
+	const char *account = param_str(r, "owner.account");
+	const char *customer = param_str(r, "owner.customer");
+	*ow = (struct tax_id_owner){type ? type : "self", NULL, NULL};
+	if (strcmp(ow->type, "application") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "owner[type]",
+				"owner[type]=application is for the tax IDs of a Connect "
+				"application, and this account has none: use self, account or "
+				"customer.");
+	bool is_account = strcmp(ow->type, "account") == 0;
+	bool is_customer = strcmp(ow->type, "customer") == 0;
+	if (account && !is_account)
+		return req_fail(r, ERR_PARAM_BAD, "owner[account]",
+				"owner[account] can only be set when owner[type] is account.");
+	if (customer && !is_customer)
+		return req_fail(r, ERR_PARAM_BAD, "owner[customer]",
+				"owner[customer] can only be set when owner[type] is customer.");
+	if (is_account && (!account || !*account))
+		return req_fail(r, ERR_PARAM_MISSING, "owner[account]", "owner[account]");
+	if (is_customer && (!customer || !*customer))
+		return req_fail(r, ERR_PARAM_MISSING, "owner[customer]", "owner[customer]");
+	ow->account = is_account ? account : NULL;
+	ow->customer = is_customer ? customer : NULL;
+	return 0;
+}
+
+static int h_top_create(struct req *r)
+{
+	struct ctx x = {.r = r};
+	if (owner_params(r, &x.owner) != 0)
+		return -1;
+	return create_run(r, &x);
+}
+
+static int h_top_retrieve(struct req *r)
+{
+	struct ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int h_top_delete(struct req *r)
+{
+	struct ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_fn, &x);
+}
+
+struct owner_check_ctx {
+	struct req *r;
+	const struct tax_id_owner *ow;
+};
+
+/* the list's owner exists (a customer of the merchant's, one of its connected accounts) */
+static int owner_check_fn(struct db *db, void *p)
+{
+	struct owner_check_ctx *x = p;
+	struct req *r = x->r;
+	if (x->ow->customer) {
+		if (customer_check(r, db, x->ow->customer) == 0)
+			return 0;
+		if (r->err.code != ERR_RESOURCE_MISSING)
+			return -1;
+		r->err.set = false;
+		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "owner[customer]",
+				"No such customer: '%s'", x->ow->customer);
+	}
+	if (x->ow->account) {
+		int rc = connect_account_check(db, r->merchant_id, x->ow->account, NULL);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "owner[account]",
+					"No such account: '%s'", x->ow->account);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+static int h_top_list(struct req *r)
+{
+	struct tax_id_owner ow;
+	if (owner_params(r, &ow) != 0)
+		return -1;
+	struct owner_check_ctx x = {r, &ow};
+	if ((ow.customer || ow.account) && req_read(r, owner_check_fn, &x) != 0)
+		return -1;
+	return list_owner(r, "/v1/tax_ids", &ow);
 }
 
 const struct route tax_ids_routes[] = {
@@ -591,6 +920,10 @@ const struct route tax_ids_routes[] = {
     {"GET", "/v1/customers/{customer}/tax_ids", h_list, no_params, ROUTE_LIST},
     {"GET", "/v1/customers/{customer}/tax_ids/{id}", h_retrieve, no_params, 0},
     {"DELETE", "/v1/customers/{customer}/tax_ids/{id}", h_delete, no_params, 0},
+    {"POST", "/v1/tax_ids", h_top_create, top_create_params, 0},
+    {"GET", "/v1/tax_ids", h_top_list, top_list_params, ROUTE_LIST},
+    {"GET", "/v1/tax_ids/{id}", h_top_retrieve, no_params, 0},
+    {"DELETE", "/v1/tax_ids/{id}", h_top_delete, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/resources.h"
+#include "api/tax_ids.h"
 #include "app.h"
 #include "core/str.h"
 #include "documents/documents.h"
@@ -85,6 +87,7 @@ struct render_ctx {
 	const char *customer_id;
 	const char *tax_source; /* the document whose taxes are labeled (NULL: the invoice's) */
 	const char *invoice_json, *customer_json, *tax_labels_json;
+	const char *account_tax_ids_json; /* the invoice's account_tax_ids as lines (tax_ids.c) */
 	char merchant_name[256];
 };
 
@@ -157,7 +160,7 @@ static int render_fn(struct db *db, void *p)
 {
 	struct render_ctx *x = p;
 	struct req *r = x->r;
-	x->invoice_json = x->customer_json = x->tax_labels_json = NULL;
+	x->invoice_json = x->customer_json = x->tax_labels_json = x->account_tax_ids_json = NULL;
 	if (challenge_merchant_name(db, r->merchant_id, x->merchant_name,
 				    sizeof(x->merchant_name)) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -179,6 +182,10 @@ static int render_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		}
 		if (!(x->invoice_json = json_of(r, &b)))
+			return req_fail(r, ERR_API, NULL, NULL);
+		/* the merchant's own tax ids it names, next to the issuer's name */
+		if (tax_ids_labels(r, db, invoice_setting(r, in, "account_tax_ids"),
+				   &x->account_tax_ids_json) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (!x->customer_id)
 			x->customer_id = in->customer;
@@ -217,6 +224,7 @@ int documents_invoice_answer(struct req *r, const struct invoice *in)
 	    .merchant_name = x.merchant_name[0] ? x.merchant_name : NULL,
 	    .customer_json = x.customer_json,
 	    .tax_labels_json = x.tax_labels_json,
+	    .account_tax_ids_json = x.account_tax_ids_json,
 	};
 	struct buf pdf;
 	buf_init(&pdf, PDF_BYTES_MAX);
@@ -318,6 +326,7 @@ int documents_h_credit_note_pdf(struct req *r)
 	    .customer_json = x.customer_json,
 	    .invoice_json = x.invoice_json,
 	    .tax_labels_json = x.tax_labels_json,
+	    .account_tax_ids_json = x.account_tax_ids_json, /* its invoice's */
 	};
 	struct buf pdf;
 	buf_init(&pdf, PDF_BYTES_MAX);

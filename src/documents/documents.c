@@ -186,6 +186,16 @@ static int render(struct pdf_doc *d, struct pdf_line *lines, struct buf *out)
 	return rc;
 }
 
+/* The invoice's account_tax_ids (atx: a JSON array of their lines), each a row under the
+ * issuer's name, as Stripe's PDFs show them (as many as the issuer's rows hold). */
+static void issuer_tax_ids(struct pdf_doc *d, json_t *atx)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < json_array_size(atx) && n + 1 < PDF_ADDRESS_MAX; k++)
+		if (json_string_value(json_array_get(atx, k)))
+			d->issuer.address[n++] = json_string_value(json_array_get(atx, k));
+}
+
 int documents_invoice_pdf(const char *invoice_json, const struct documents_context *c,
 			  struct buf *out)
 {
@@ -193,6 +203,8 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_t *in = json_loads(invoice_json, 0, &e);
 	json_t *cus = c && c->customer_json ? json_loads(c->customer_json, 0, &e) : NULL;
 	json_t *labels = c && c->tax_labels_json ? json_loads(c->tax_labels_json, 0, &e) : NULL;
+	json_t *atx =
+	    c && c->account_tax_ids_json ? json_loads(c->account_tax_ids_json, 0, &e) : NULL;
 	char(*scratch)[256] = calloc(PDF_TOTALS_MAX, 256);
 	const char *status = str_of(in, "status");
 	int rc = PDF_ERR_INVALID;
@@ -234,6 +246,7 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	d.issuer.name = c ? c->merchant_name : NULL;
 	if (!d.issuer.name)
 		d.issuer.name = str_of(in, "account_name");
+	issuer_tax_ids(&d, atx);
 	d.customer.name = str_of(in, "customer_name");
 	d.customer.email = str_of(in, "customer_email");
 	if (!d.customer.name)
@@ -283,6 +296,7 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	d.footer = str_of(in, "footer");
 	rc = render(&d, lines, out);
 done:
+	json_decref(atx);
 	json_decref(in);
 	json_decref(cus);
 	json_decref(labels);
@@ -298,6 +312,8 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	json_t *in = c && c->invoice_json ? json_loads(c->invoice_json, 0, &e) : NULL;
 	json_t *cus = c && c->customer_json ? json_loads(c->customer_json, 0, &e) : NULL;
 	json_t *labels = c && c->tax_labels_json ? json_loads(c->tax_labels_json, 0, &e) : NULL;
+	json_t *atx =
+	    c && c->account_tax_ids_json ? json_loads(c->account_tax_ids_json, 0, &e) : NULL;
 	char(*scratch)[256] = calloc(PDF_TOTALS_MAX, 256);
 	int rc = PDF_ERR_INVALID;
 	if (!scratch || !json_is_object(cn) || !str_of(cn, "currency"))
@@ -315,6 +331,7 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	add_date(&d, "Date voided", int_or0(cn, "voided_at"), NULL);
 	add_date(&d, "Reason", 0, str_of(cn, "reason"));
 	d.issuer.name = c ? c->merchant_name : NULL;
+	issuer_tax_ids(&d, atx);
 	d.customer.name = str_of(in, "customer_name");
 	d.customer.email = str_of(in, "customer_email");
 	if (!d.customer.name)
@@ -355,6 +372,7 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	d.memo = str_of(cn, "memo");
 	rc = render(&d, lines, out);
 done:
+	json_decref(atx);
 	json_decref(cn);
 	json_decref(in);
 	json_decref(cus);

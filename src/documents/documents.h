@@ -24,6 +24,9 @@ struct documents_context {
 	const char *invoice_json;  /* a credit note's invoice: its number, customer name, email */
 	/* {"txr_…": "VAT (20%)", …}: how the tax rows name their rates ("Tax" otherwise) */
 	const char *tax_labels_json;
+	/* ["EU VAT DE123456789", …]: the issuer's tax ids an invoice names (its account_tax_ids;
+	 * a credit note's invoice's), shown under the issuer's name */
+	const char *account_tax_ids_json;
 };
 
 /* The PDF of an invoice (its JSON as GET /v1/invoices/{id} answers), appended to out. 0,

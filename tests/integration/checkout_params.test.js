@@ -509,10 +509,15 @@ test('invoice_creation: a paid invoice for the payment, named in the session', a
   await assert.rejects(stripe.checkout.sessions.create(sessionParams({ invoice_creation: { enabled: true }, discounts: [{ coupon: coupon.id }] })),
     (e) => e.statusCode === 400 && e.param === 'invoice_creation[enabled]');
 
+  // account_tax_ids: the merchant's own tax ids (owner[type]=self) only
+  const own = await stripe.taxIds.create({ type: 'eu_vat', value: 'DE123456789' });
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ invoice_creation: { enabled: true, invoice_data: { account_tax_ids: ['txi_missing'] } } })),
+    (e) => e.statusCode === 400 && e.param === 'invoice_creation[invoice_data][account_tax_ids]');
   const s = await stripe.checkout.sessions.create(sessionParams({
     invoice_creation: {
       enabled: true,
       invoice_data: {
+        account_tax_ids: [own.id],
         description: 'Your books', metadata: { order: '42' }, footer: 'Thank you',
         custom_fields: [{ name: 'PO', value: '7' }], rendering_options: { amount_tax_display: 'exclude_tax' },
       },
@@ -521,7 +526,7 @@ test('invoice_creation: a paid invoice for the payment, named in the session', a
   assert.deepEqual(s.invoice_creation, {
     enabled: true,
     invoice_data: {
-      account_tax_ids: null, custom_fields: [{ name: 'PO', value: '7' }], description: 'Your books', footer: 'Thank you',
+      account_tax_ids: [own.id], custom_fields: [{ name: 'PO', value: '7' }], description: 'Your books', footer: 'Thank you',
       issuer: null, metadata: { order: '42' }, rendering_options: { amount_tax_display: 'exclude_tax' },
     },
   });
@@ -547,6 +552,7 @@ test('invoice_creation: a paid invoice for the payment, named in the session', a
   assert.equal(inv.amount_remaining, 0);
   assert.equal(inv.description, 'Your books');
   assert.deepEqual(inv.metadata, { order: '42' });
+  assert.deepEqual(inv.account_tax_ids, [own.id]);
   assert.ok(inv.number);
   assert.equal(inv.currency, 'usd');
   // (the invoice is invoices.c's own object, rendered as every Tender invoice is)

@@ -620,6 +620,190 @@ test('tax ids: create with Stripe verification, list, retrieve, delete; formats 
   await assert.rejects(stripe.customers.createTaxId('cus_missing', { type: 'eu_vat', value: 'DE123456789' }), is404);
 });
 
+test('/v1/tax_ids: the merchant\'s own, a connected account\'s and a customer\'s (the nested routes see it); list by owner; delete; refusals', async () => {
+  const k = key('top-txi');
+  const own = await stripe.taxIds.create({ type: 'eu_vat', value: 'DE000000000' }, { idempotencyKey: k });
+  assert.deepEqual(await stripe.taxIds.create({ type: 'eu_vat', value: 'DE000000000' }, { idempotencyKey: k }), own);
+  assertStripeShape(own, 'tax_id');
+  assert.match(own.id, /^txi_/);
+  assert.equal(own.customer, null);
+  assert.deepEqual(own.owner, { account: null, application: null, customer: null, customer_account: null, type: 'self' });
+  assert.equal(own.country, 'DE');
+  assert.equal(own.verification.status, 'verified');
+  const own2 = await stripe.taxIds.create({ type: 'gb_vat', value: 'GB123456789', owner: { type: 'self' } });
+  assert.equal(own2.owner.type, 'self');
+
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const theirs = await stripe.taxIds.create({ type: 'us_ein', value: '12-3456789', owner: { type: 'account', account: acct.id } });
+  assertStripeShape(theirs, 'tax_id');
+  assert.deepEqual(theirs.owner, { account: acct.id, application: null, customer: null, customer_account: null, type: 'account' });
+  assert.equal(theirs.customer, null);
+
+  const c = await stripe.customers.create({ name: 'Top level' });
+  const cust = await stripe.taxIds.create({ type: 'eu_vat', value: 'FRAB123456789', owner: { type: 'customer', customer: c.id } });
+  assertStripeShape(cust, 'tax_id');
+  assert.equal(cust.customer, c.id);
+  assert.deepEqual(cust.owner, { account: null, application: null, customer: c.id, customer_account: null, type: 'customer' });
+  // the very tax id the nested routes make and see, with the customer's events
+  assert.deepEqual(await stripe.customers.retrieveTaxId(c.id, cust.id), cust);
+  const nested = await stripe.customers.createTaxId(c.id, { type: 'gb_vat', value: 'GB987654321' });
+  assert.deepEqual(await stripe.taxIds.retrieve(nested.id), nested);
+  assert.deepEqual((await stripe.customers.listTaxIds(c.id)).data.map((x) => x.id), [nested.id, cust.id]);
+  assert.equal((await eventsOf('customer.tax_id.created', cust.id)).length, 1);
+  // Stripe sends no event for an account's own tax ids
+  const all = [];
+  for await (const e of stripe.events.list({ limit: 100 })) all.push(e);
+  assert.ok(!all.some((e) => [own.id, own2.id, theirs.id].includes(e.data.object.id)));
+
+  // lists, by owner (self by default)
+  const ids = async (params) => (await stripe.taxIds.list(params)).data.map((x) => x.id);
+  assert.deepEqual(await ids({}), [own2.id, own.id]);
+  assert.deepEqual(await ids({ owner: { type: 'self' } }), [own2.id, own.id]);
+  assert.deepEqual(await ids({ owner: { type: 'account', account: acct.id } }), [theirs.id]);
+  assert.deepEqual(await ids({ owner: { type: 'customer', customer: c.id } }), [nested.id, cust.id]);
+  const paged = [];
+  for await (const x of stripe.taxIds.list({ limit: 1 })) paged.push(x.id);
+  assert.deepEqual(paged, [own2.id, own.id]);
+  const l = await stripe.taxIds.list({ limit: 1 });
+  assert.equal(l.url, '/v1/tax_ids');
+  assert.equal(l.has_more, true);
+  for (const x of l.data) assertStripeShape(x, 'tax_id');
+  // the nested routes see only the customer's
+  await assert.rejects(stripe.customers.retrieveTaxId(c.id, own.id), is404);
+  await assert.rejects(stripe.customers.deleteTaxId(c.id, theirs.id), is404);
+
+  // delete: a customer's through the top-level route is the customer's deletion (its event)
+  assert.deepEqual(await stripe.taxIds.del(cust.id), { id: cust.id, object: 'tax_id', deleted: true });
+  assert.equal((await eventsOf('customer.tax_id.deleted', cust.id)).length, 1);
+  await assert.rejects(stripe.customers.retrieveTaxId(c.id, cust.id), is404);
+  const del = await stripe.taxIds.del(own2.id);
+  assertStripeShape(del, 'deleted_tax_id');
+  await assert.rejects(stripe.taxIds.retrieve(own2.id), is404);
+  await assert.rejects(stripe.taxIds.del(own2.id), is404);
+  assert.deepEqual(await ids({}), [own.id]);
+
+  // refusals, each writing nothing
+  const bad = async (params, param, code) => {
+    const e = await stripe.taxIds.create(params).then(() => null, (x) => x);
+    assert.equal(e && e.statusCode, 400, JSON.stringify(params));
+    assert.equal(e.param, param, JSON.stringify(params));
+    if (code) assert.equal(e.code, code);
+  };
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'application' } }, 'owner[type]');
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'customer' } }, 'owner[customer]', 'parameter_missing');
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'account' } }, 'owner[account]', 'parameter_missing');
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'self', customer: c.id } }, 'owner[customer]');
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'customer', customer: 'cus_missing' } }, 'owner[customer]', 'resource_missing');
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'account', account: 'acct_missing' } }, 'owner[account]', 'resource_missing');
+  await bad({ type: 'eu_vat', value: 'DE12' }, 'value', 'tax_id_invalid');
+  await bad({ type: 'eu_vat', value: 'DE123456789', owner: { type: 'self', customer_account: 'x' } }, 'owner[customer_account]', 'parameter_unknown');
+  assert.deepEqual(await ids({}), [own.id]);
+  await assert.rejects(stripe.taxIds.list({ owner: { type: 'customer' } }), (e) => e.statusCode === 400 && e.param === 'owner[customer]');
+  // another merchant sees none of them
+  await assert.rejects(other.taxIds.retrieve(own.id), is404);
+  await assert.rejects(other.taxIds.del(theirs.id), is404);
+  assert.deepEqual((await other.taxIds.list()).data, []);
+  await assert.rejects(other.taxIds.create({ type: 'us_ein', value: '12-3456789', owner: { type: 'account', account: acct.id } }),
+    (e) => e.statusCode === 400 && e.param === 'owner[account]');
+  await stripe.taxIds.del(own.id);
+});
+
+test("an invoice's account_tax_ids: the merchant's own, expandable, on its PDF and hosted page; a subscription's carried to its invoices", async () => {
+  const { billingShape } = require('./billing_helpers');
+  const vat = await stripe.taxIds.create({ type: 'eu_vat', value: 'DE123456789' });
+  const ein = await stripe.taxIds.create({ type: 'us_ein', value: '12-3456789' });
+  const c = await stripe.customers.create({ name: 'Invoiced', email: 'inv@example.com' });
+  const theirs = await stripe.customers.createTaxId(c.id, { type: 'gb_vat', value: 'GB123456789' });
+  await stripe.invoiceItems.create({ customer: c.id, amount: 1500, currency: 'eur', description: 'Consulting' });
+  const inv = await stripe.invoices.create({ customer: c.id, collection_method: 'send_invoice', days_until_due: 30,
+    pending_invoice_items_behavior: 'include', account_tax_ids: [vat.id, ein.id] });
+  assert.deepEqual(inv.account_tax_ids, [vat.id, ein.id]);
+  billingShape(inv, 'invoice');
+  const expanded = await stripe.invoices.retrieve(inv.id, { expand: ['account_tax_ids'] });
+  assert.deepEqual(expanded.account_tax_ids.map((t) => [t.id, t.type, t.value, t.owner.type]),
+    [[vat.id, 'eu_vat', 'DE123456789', 'self'], [ein.id, 'us_ein', '12-3456789', 'self']]);
+  billingShape(expanded, 'invoice');
+  assert.equal((await stripe.invoices.update(inv.id, { account_tax_ids: '' })).account_tax_ids, null);
+  assert.deepEqual((await stripe.invoices.update(inv.id, { account_tax_ids: [vat.id] })).account_tax_ids, [vat.id]);
+
+  // refusals: a customer's tax id, one that does not exist or is deleted, one twice, too many
+  const refused = async (params, re) => {
+    const e = await stripe.invoices.update(inv.id, params).then(() => null, (x) => x);
+    assert.equal(e && e.statusCode, 400, JSON.stringify(params));
+    assert.equal(e.param, 'account_tax_ids');
+    assert.match(e.message, re);
+  };
+  await refused({ account_tax_ids: [theirs.id] }, /not one of your account's own/);
+  await refused({ account_tax_ids: ['txi_missing'] }, /No such tax ID/);
+  await refused({ account_tax_ids: [vat.id, vat.id] }, /more than once/);
+  await refused({ account_tax_ids: Array(26).fill(vat.id) }, /at most 25/);
+  const gone = await stripe.taxIds.create({ type: 'ch_vat', value: 'CHE-123.456.789 MWST' });
+  await stripe.taxIds.del(gone.id);
+  await refused({ account_tax_ids: [gone.id] }, /No such tax ID/);
+  await assert.rejects(stripe.invoices.create({ customer: c.id, account_tax_ids: ['txi_missing'] }), (e) => e.statusCode === 400 && e.param === 'account_tax_ids');
+  assert.deepEqual((await stripe.invoices.retrieve(inv.id)).account_tax_ids, [vat.id]);
+
+  // finalized: fixed, shown on the hosted page and the PDF under the merchant's name
+  const fin = await stripe.invoices.finalizeInvoice(inv.id);
+  assert.deepEqual(fin.account_tax_ids, [vat.id]);
+  await assert.rejects(stripe.invoices.update(inv.id, { account_tax_ids: [ein.id] }), (e) => e.statusCode === 400);
+  const page = await (await fetch(fin.hosted_invoice_url)).text();
+  assert.match(page, /<p id="account_tax_ids">EU VAT DE123456789<\/p>/);
+  const pdfText = async (url) => {
+    const f = path.join(require('node:os').tmpdir(), `tender-atx-${process.pid}-${Math.random().toString(36).slice(2)}.pdf`);
+    fs.writeFileSync(f, Buffer.from(await (await fetch(url)).arrayBuffer()));
+    try {
+      return require('node:child_process').execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
+    } finally {
+      fs.unlinkSync(f);
+    }
+  };
+  const text = await pdfText(fin.invoice_pdf);
+  assert.match(text, /EU VAT DE123456789/);
+  assert.doesNotMatch(text, /US EIN/);
+  // a credit note's PDF shows its invoice's
+  const cn = await stripe.creditNotes.create({ invoice: inv.id, lines: [{ type: 'custom_line_item', description: 'Goodwill', quantity: 1, unit_amount: 100 }] });
+  assert.match(await pdfText(cn.pdf), /EU VAT DE123456789/);
+  // deleted later, the finalized invoice still names it: Stripe's deleted_tax_id when expanded
+  await stripe.taxIds.del(vat.id);
+  const after = await stripe.invoices.retrieve(inv.id, { expand: ['account_tax_ids'] });
+  assert.deepEqual(after.account_tax_ids, [{ id: vat.id, object: 'tax_id', deleted: true }]);
+
+  // a subscription's invoice_settings[account_tax_ids], on every invoice it makes
+  const price = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  await assert.rejects(stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 7,
+    invoice_settings: { account_tax_ids: [theirs.id] } }), (e) => e.statusCode === 400 && e.param === 'invoice_settings[account_tax_ids]');
+  const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 7,
+    invoice_settings: { account_tax_ids: [ein.id] }, expand: ['latest_invoice'] });
+  assert.deepEqual(sub.invoice_settings.account_tax_ids, [ein.id]);
+  assert.deepEqual(sub.latest_invoice.account_tax_ids, [ein.id]);
+  billingShape(sub.latest_invoice, 'invoice');
+  const subX = await stripe.subscriptions.retrieve(sub.id, { expand: ['invoice_settings.account_tax_ids'] });
+  assert.equal(subX.invoice_settings.account_tax_ids[0].value, '12-3456789');
+  const cleared = await stripe.subscriptions.update(sub.id, { invoice_settings: { account_tax_ids: '' } });
+  assert.equal(cleared.invoice_settings.account_tax_ids, null);
+  const ev = (await eventsOf('customer.subscription.updated', sub.id)).pop();
+  assert.deepEqual(ev.data.previous_attributes.invoice_settings, { account_tax_ids: [ein.id] });
+
+  // a schedule's: its default settings', a phase's own, carried to the subscription it makes
+  const ch = await stripe.taxIds.create({ type: 'ch_vat', value: 'CHE-123.456.789 MWST' });
+  const phases = (own) => [{ items: [{ price: price.id }], iterations: 1, invoice_settings: { account_tax_ids: own } }, { items: [{ price: price.id }], iterations: 1 }];
+  const defaults = { collection_method: 'send_invoice', invoice_settings: { days_until_due: 7, account_tax_ids: [ein.id] } };
+  await assert.rejects(stripe.subscriptionSchedules.create({ customer: c.id, start_date: 'now', default_settings: defaults, phases: phases([theirs.id]) }),
+    (e) => e.statusCode === 400 && e.param === 'phases[0][invoice_settings][account_tax_ids]');
+  const sched = await stripe.subscriptionSchedules.create({ customer: c.id, start_date: 'now', default_settings: defaults, phases: phases([ch.id]) });
+  billingShape(sched, 'subscription_schedule');
+  assert.deepEqual(sched.default_settings.invoice_settings.account_tax_ids, [ein.id]);
+  assert.deepEqual(sched.phases[0].invoice_settings.account_tax_ids, [ch.id]);
+  const made = await stripe.subscriptions.retrieve(sched.subscription, { expand: ['latest_invoice'] });
+  assert.deepEqual(made.invoice_settings.account_tax_ids, [ch.id]);
+  assert.deepEqual(made.latest_invoice.account_tax_ids, [ch.id]);
+  const upd = await stripe.subscriptionSchedules.update(sched.id, { default_settings: { invoice_settings: { account_tax_ids: '' } } });
+  assert.equal(upd.default_settings.invoice_settings.account_tax_ids, null);
+  const sev = (await eventsOf('subscription_schedule.updated', sched.id)).pop();
+  assert.deepEqual(sev.data.previous_attributes.default_settings.invoice_settings.account_tax_ids, [ein.id]);
+});
+
 test('customer create takes tax_id_data; tax_exempt, preferred_locales, invoice_prefix, shipping', async () => {
   const c = await stripe.customers.create({
     email: 'vat@example.com',

@@ -88,3 +88,16 @@ Test(tax_ids, test_mode_verification)
 	cr_assert_str_eq(tax_id_verification_status("us_ein", "000000000"), "unavailable");
 	cr_assert_str_eq(tax_id_verification_status("ca_bn", "123456789"), "unavailable");
 }
+
+Test(tax_ids, document_labels)
+{
+	char out[64];
+	tax_id_label("eu_vat", "DE123456789", out, sizeof(out));
+	cr_assert_str_eq(out, "EU VAT DE123456789");
+	tax_id_label("ca_gst_hst", "123456789RT0001", out, sizeof(out));
+	cr_assert_str_eq(out, "CA GST HST 123456789RT0001");
+	tax_id_label("us_ein", "12-3456789", out, 10); /* cut to fit, terminated */
+	cr_assert_str_eq(out, "US EIN 12");
+	tax_id_label("eu_vat", "DE1", out, 4);
+	cr_assert_str_eq(out, "EU ");
+}

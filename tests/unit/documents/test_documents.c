@@ -88,6 +88,32 @@ Test(documents, invoice_json_to_pdf)
 	buf_release(&b);
 }
 
+/* an invoice's account_tax_ids: rows under the issuer's name, as many as its address rows */
+Test(documents, account_tax_ids_under_the_issuer)
+{
+	struct documents_context c = {
+	    .merchant_name = "Babbage & Co",
+	    .account_tax_ids_json = "[\"EU VAT DE123456789\",\"US EIN 12-3456789\",\"A\",\"B\","
+				    "\"C\",\"GB VAT GB999999999\"]",
+	};
+	struct buf b;
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(documents_invoice_pdf(INVOICE, &c, &b), 0);
+	char *t = text_of(&b);
+	cr_assert(strstr(t, "EU VAT DE123456789"), "%s", t);
+	cr_assert(strstr(t, "US EIN 12-3456789"));
+	cr_assert(!strstr(t, "GB VAT GB999999999"), "past the issuer's rows: left out");
+	free(t);
+	buf_release(&b);
+	c.account_tax_ids_json = NULL; /* none: nothing under the name */
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(documents_invoice_pdf(INVOICE, &c, &b), 0);
+	t = text_of(&b);
+	cr_assert(!strstr(t, "EU VAT"));
+	free(t);
+	buf_release(&b);
+}
+
 Test(documents, drafts_and_garbage_have_no_pdf)
 {
 	struct buf b;
@@ -129,12 +155,14 @@ Test(documents, quote_and_credit_note)
 	    "\"invoice\":\"in_1\",\"lines\":{\"data\":[{\"description\":\"Returned\","
 	    "\"quantity\":1,\"unit_amount\":700,\"amount\":700}]},\"subtotal\":700,"
 	    "\"total\":700,\"refunds\":[{\"amount_refunded\":700}],\"memo\":\"Sorry\"}";
-	struct documents_context c = {.invoice_json = INVOICE};
+	/* its invoice's account_tax_ids under the issuer, as on the invoice */
+	struct documents_context c = {.invoice_json = INVOICE,
+				      .account_tax_ids_json = "[\"EU VAT DE123456789\"]"};
 	cr_assert_eq(documents_credit_note_pdf(cn, &c, &b), 0);
 	t = text_of(&b);
 	cr_assert(strstr(t, "ZX-0042-CN-01") && strstr(t, "Returned") && strstr(t, "Void") &&
 		      strstr(t, "Refunded to the payment method") && strstr(t, "Ada Lovelace") &&
-		      strstr(t, "Sorry"),
+		      strstr(t, "Sorry") && strstr(t, "EU VAT DE123456789"),
 		  "%s", t);
 	free(t);
 	buf_release(&b);
