@@ -311,6 +311,22 @@ int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_
 int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct invoice_item *ii,
 				   bool discounted, const char *amounts,
 				   const struct invoice_tax_entry *e, int n, struct json *j);
+/* One line of a draft's bulk edit (invoice_lines_edit.c: add_lines, update_lines, remove_lines,
+ * a line's update), inside its write: POST /v1/invoiceitems' create and update reading the
+ * request's parameters at r->params as those endpoints read their own (the caller points
+ * r->params at the line, and gives a create its customer, currency and invoice), storing the
+ * item and appending its event. The draft's totals are the caller's, computed once every line
+ * is done (invoice_discounts_apply). *ret: the item as stored. 0, or -1 with r->err. */
+int invoice_item_create_step(struct req *r, struct db *db, struct invoice_item *ret);
+int invoice_item_update_step(struct req *r, struct db *db, const char *id,
+			     struct invoice_item *ret);
+/* Item id off its draft: deleted (invoiceitem.deleted), or with unassign pending again
+ * (invoiceitem.updated). */
+int invoice_item_remove_step(struct req *r, struct db *db, const char *id, bool unassign);
+/* Pending item id (of in's customer and currency; of no subscription or of in's) put on draft in
+ * (invoiceitem.updated); errors name `invoice_item`. */
+int invoice_item_assign_step(struct req *r, struct db *db, const char *id, const struct invoice *in,
+			     struct invoice_item *ret);
 /* Inside a write: a deleted draft's items are pending again. 0, or -1 with r->err. */
 int invoice_items_release(struct req *r, struct db *db, const char *invoice);
 /* Inside the write that finalizes invoice in with a total below zero, when its customer's

@@ -590,3 +590,79 @@ test('an open charge_automatically invoice\'s hosted page has the pay form: a re
   assert.equal(done.status, 'paid');
   assertPaidPage(await hostedPage(done), done);
 });
+
+// ---- editing a draft's lines: add_lines, update_lines, remove_lines, a line's update ----
+
+// A line checked on its own: the spec's age as in an invoice's lines (billing_helpers.js), without
+// the invoice's path in front (as tax_rates.test.js checks one).
+const lineShape = (l) => billingShape(l, 'line_item', [
+  /^\$\.(proration|type): missing required property$/,
+  /^\$\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
+]);
+// What a draft shows of its money and lines, to compare one edited through its lines with the
+// same one built through invoice items.
+const money = (inv) => [inv.subtotal, inv.total, inv.tax, inv.amount_due,
+  inv.total_discount_amounts.map((d) => d.amount), inv.lines.data.map((l) => l.amount).sort((a, b) => a - b)];
+// The invoice item behind a line.
+const itemOf = (l) => l.parent.invoice_item_details.invoice_item;
+
+async function linesSetup() {
+  const customer = await stripe.customers.create({ email: 'lines@example.com' });
+  const product = await stripe.products.create({ name: 'Widget' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 400 });
+  const rate = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'once' });
+  return { customer, product, price, rate, coupon };
+}
+
+test('add_lines: new lines by amount, pricing[price], price_data, and a pending item assigned; the same totals as through invoice items; events; idempotent', async () => {
+  const { customer, product, price, rate, coupon } = await linesSetup();
+  const pending = await stripe.invoiceItems.create({ customer: customer.id, currency: 'usd', amount: 700, description: 'Pending' });
+  const draft = await stripe.invoices.create({ customer: customer.id });
+  assert.equal(draft.lines.data.length, 0);
+  const key = `add-lines-${draft.id}`;
+  const params = {
+    lines: [
+      { amount: 1000, description: 'Setup', metadata: { k: 'v' } },
+      { pricing: { price: price.id }, quantity: 3, tax_rates: [rate.id] },
+      { price_data: { currency: 'usd', product_data: { name: 'Inline' }, unit_amount: 250 }, quantity: 2, discounts: [{ coupon: coupon.id }] },
+      { invoice_item: pending.id },
+    ],
+    invoice_metadata: { batch: '1' },
+  };
+  const a = await stripe.invoices.addLines(draft.id, params, { idempotencyKey: key });
+  shape(a, 'invoice');
+  assert.equal(a.status, 'draft');
+  assert.deepEqual(a.metadata, { batch: '1' });
+  assert.equal(a.lines.data.length, 4);
+  a.lines.data.forEach(lineShape);
+  const byDesc = Object.fromEntries(a.lines.data.map((l) => [l.description, l]));
+  assert.deepEqual([byDesc.Setup.amount, byDesc.Setup.metadata], [1000, { k: 'v' }]);
+  assert.equal(itemOf(byDesc.Pending), pending.id, 'the pending item is the line');
+  assert.equal((await stripe.invoiceItems.retrieve(pending.id)).invoice, draft.id);
+  const priced = a.lines.data.find((l) => l.pricing.price_details && l.pricing.price_details.price === price.id);
+  assert.deepEqual([priced.amount, priced.quantity, priced.tax_rates.map((t) => t.id)], [1200, 3, [rate.id]]);
+  // the same invoice built through invoice items
+  const other = await stripe.customers.create({ email: 'lines-b@example.com' });
+  const b = await stripe.invoices.create({ customer: other.id });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 1000, description: 'Setup' });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, price: price.id, quantity: 3, tax_rates: [rate.id] });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, price_data: { currency: 'usd', product: product.id, unit_amount: 250 }, quantity: 2, discounts: [{ coupon: coupon.id }] });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 700 });
+  const bb = await stripe.invoices.retrieve(b.id);
+  assert.deepEqual(money(a), money(bb));
+  assert.deepEqual(money(a), [3400, 3395, 120, 3395, [125], [500, 700, 1000, 1200]]);
+  // events: each item's, then the invoice's
+  const created = (await stripe.events.list({ type: 'invoiceitem.created', limit: 10 })).data.filter((e) => e.data.object.invoice === draft.id);
+  assert.equal(created.length, 3);
+  const assigned = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 10 })).data.find((e) => e.data.object.id === pending.id);
+  assert.deepEqual([assigned.data.object.invoice, assigned.data.previous_attributes], [draft.id, { invoice: null }]);
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created', 'invoice.updated']);
+  // the same request again: its answer replayed, nothing added twice
+  const again = await stripe.invoices.addLines(draft.id, params, { idempotencyKey: key });
+  assert.equal(again.lines.data.length, 4);
+  assert.equal((await stripe.invoices.retrieve(draft.id)).lines.data.length, 4);
+  // finalized as any draft: its total charged
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([fin.status, fin.total, fin.amount_due], ['open', 3395, 3395]);
+});
