@@ -666,3 +666,73 @@ test('add_lines: new lines by amount, pricing[price], price_data, and a pending 
   const fin = await stripe.invoices.finalizeInvoice(draft.id);
   assert.deepEqual([fin.status, fin.total, fin.amount_due], ['open', 3395, 3395]);
 });
+
+test('update_lines and a line\'s update: amount, price, quantity, metadata (merged), discounts, tax rates, period; the same totals as invoice items\' updates; the line answered', async () => {
+  const { customer, price, rate, coupon } = await linesSetup();
+  const other = await stripe.customers.create({ email: 'lines-c@example.com' });
+  const made = async (cust) => {
+    const inv = await stripe.invoices.create({ customer: cust.id });
+    const one = await stripe.invoiceItems.create({ customer: cust.id, invoice: inv.id, currency: 'usd', amount: 1000, metadata: { a: '1' } });
+    const two = await stripe.invoiceItems.create({ customer: cust.id, invoice: inv.id, price: price.id, quantity: 2 });
+    return { inv, one, two };
+  };
+  const A = await made(customer);
+  const B = await made(other);
+  const lineId = (ii) => `il_${ii.id.slice(3)}`;
+  const lines = (await stripe.invoices.retrieve(A.inv.id)).lines.data;
+  assert.deepEqual(lines.map((l) => l.id).sort(), [lineId(A.one), lineId(A.two)].sort(), 'a line is named after its item');
+  const u = await stripe.invoices.updateLines(A.inv.id, {
+    lines: [
+      { id: lineId(A.one), amount: 1500, metadata: { b: '2' }, period: { start: 1700000000, end: 1702592000 } },
+      { id: lineId(A.two), quantity: 5, tax_rates: [rate.id], discounts: [{ coupon: coupon.id }] },
+    ],
+    invoice_metadata: { edited: 'yes' },
+  });
+  shape(u, 'invoice');
+  assert.deepEqual(u.metadata, { edited: 'yes' });
+  const one = u.lines.data.find((l) => l.id === lineId(A.one));
+  assert.deepEqual([one.amount, one.metadata, one.period], [1500, { a: '1', b: '2' }, { start: 1700000000, end: 1702592000 }]);
+  await stripe.invoiceItems.update(B.one.id, { amount: 1500, metadata: { b: '2' }, period: { start: 1700000000, end: 1702592000 } });
+  await stripe.invoiceItems.update(B.two.id, { quantity: 5, tax_rates: [rate.id], discounts: [{ coupon: coupon.id }] });
+  assert.deepEqual(money(u), money(await stripe.invoices.retrieve(B.inv.id)));
+  // 1500 + 5 × 400 = 3500; 25 % off 2000 = 500; 10 % of 1500 = 150
+  assert.deepEqual(money(u), [3500, 3150, 150, 3150, [500], [1500, 2000]]);
+  const upd = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 5 })).data.find((e) => e.data.object.id === A.one.id);
+  assert.deepEqual([upd.data.object.amount, upd.data.previous_attributes.amount], [1500, 1000]);
+  // a line's update: the line answered, the invoice's total following
+  const l = await stripe.invoices.updateLineItem(A.inv.id, lineId(A.one), { description: 'Renamed', pricing: { price: price.id } });
+  lineShape(l);
+  assert.deepEqual([l.id, l.object, l.description, l.amount, l.pricing.price_details.price, l.invoice], [lineId(A.one), 'line_item', 'Renamed', 400, price.id, A.inv.id]);
+  const after = await stripe.invoices.retrieve(A.inv.id);
+  assert.deepEqual([after.subtotal, after.total], [2400, 2400 - 500 + 150]);
+  await stripe.invoiceItems.update(B.one.id, { description: 'Renamed', price: price.id });
+  assert.deepEqual(money(after), money(await stripe.invoices.retrieve(B.inv.id)));
+  assert.deepEqual((await eventTypes(A.inv.id)).filter((t) => t === 'invoice.updated').length, 4, 'two item creates, update_lines, the line\'s update');
+});
+
+test('remove_lines: behavior=delete deletes the item, unassign makes it pending again (the next invoice takes it); the totals follow', async () => {
+  const { customer, price } = await linesSetup();
+  const inv = await stripe.invoices.create({ customer: customer.id });
+  const a = await stripe.invoices.addLines(inv.id, { lines: [{ amount: 1000, description: 'Keep' }, { amount: 300, description: 'Drop' }, { pricing: { price: price.id }, description: 'Later' }] });
+  assert.equal(a.total, 1700);
+  const by = Object.fromEntries(a.lines.data.map((l) => [l.description, l]));
+  const r = await stripe.invoices.removeLines(inv.id, { lines: [{ id: by.Drop.id, behavior: 'delete' }, { id: by.Later.id, behavior: 'unassign' }] });
+  shape(r, 'invoice');
+  assert.deepEqual([r.subtotal, r.total, r.lines.data.map((l) => l.description)], [1000, 1000, ['Keep']]);
+  await assert.rejects(stripe.invoiceItems.retrieve(itemOf(by.Drop)), (err) => err.statusCode === 404);
+  const later = await stripe.invoiceItems.retrieve(itemOf(by.Later));
+  assert.equal(later.invoice, null, 'pending again');
+  const pend = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+  assert.deepEqual(pend.data.map((i) => i.id), [later.id]);
+  const del = (await stripe.events.list({ type: 'invoiceitem.deleted', limit: 5 })).data.find((e) => e.data.object.id === itemOf(by.Drop));
+  assert.ok(del, 'invoiceitem.deleted');
+  const un = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 5 })).data.find((e) => e.data.object.id === later.id);
+  assert.deepEqual(un.data.previous_attributes, { invoice: inv.id });
+  // the customer's next invoice takes it
+  const next = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([next.total, next.lines.data.map((l) => itemOf(l))], [400, [later.id]]);
+  // and it can be assigned back by add_lines
+  await stripe.invoices.removeLines(next.id, { lines: [{ id: next.lines.data[0].id, behavior: 'unassign' }] });
+  const back = await stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: later.id, description: 'Back' }] });
+  assert.deepEqual([back.total, back.lines.data.find((l) => itemOf(l) === later.id).description], [1400, 'Back']);
+});
