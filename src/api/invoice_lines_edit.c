@@ -59,7 +59,7 @@ static int line_item(struct req *r, struct db *db, const struct invoice *in, con
 		char iid[ID_MAX];
 		snprintf(iid, sizeof(iid), "ii_%s", lid + 3);
 		int rc = invoice_item_load(r, db, iid, ret);
-		if (rc < 0)
+		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (rc == DB_OK && !ret->deleted && str_eq(ret->invoice, in->id))
 			return 0;

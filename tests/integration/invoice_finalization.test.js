@@ -736,3 +736,58 @@ test('remove_lines: behavior=delete deletes the item, unassign makes it pending 
   const back = await stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: later.id, description: 'Back' }] });
   assert.deepEqual([back.total, back.lines.data.find((l) => itemOf(l) === later.id).description], [1400, 'Back']);
 });
+
+test('editing lines: Stripe\'s refusals (not a draft, a subscription\'s line, a line of another invoice, an item not pending or of another customer, bad lines); one line refused changes nothing; a renewal draft takes new lines', async () => {
+  const { customer, price } = await linesSetup();
+  const inv = await stripe.invoices.create({ customer: customer.id });
+  const a = await stripe.invoices.addLines(inv.id, { lines: [{ amount: 1000, description: 'One' }] });
+  const line = a.lines.data[0];
+  const refuse = (p, param, status = 400) => assert.rejects(p, (err) => err.statusCode === status && err.raw.param === param);
+  // bad lines: nothing of the request is kept, the good line before the bad one neither
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { amount: 5, pricing: { price: price.id } }] }), 'lines[1][amount]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { pricing: { price: 'price_nope' } }] }), 'lines[1][pricing][price]', 404);
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { amount: 5, period: { start: 10 } }] }), 'lines[1][period][end]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50, tax_amounts: [{ amount: 5, taxable_amount: 50, tax_rate_data: { display_name: 'VAT', inclusive: false, percentage: 10 } }] }] }), 'lines[0][tax_amounts]');
+  await refuse(stripe.invoices.updateLines(inv.id, { lines: [{ id: line.id, amount: 70 }, { id: 'il_nope', amount: 1 }] }), 'lines[1][id]', 404);
+  await refuse(stripe.invoices.removeLines(inv.id, { lines: [{ id: line.id, behavior: 'forget' }] }), 'lines[0][behavior]');
+  await refuse(stripe.invoices.updateLineItem(inv.id, line.id, { pricing: { price: price.id }, amount: 5 }), 'pricing[price]');
+  await refuse(stripe.invoices.updateLineItem(inv.id, 'il_nope', { amount: 5 }), 'id', 404);
+  // invoice items: one of another customer, one on another invoice
+  const stranger = await stripe.customers.create({});
+  const theirs = await stripe.invoiceItems.create({ customer: stranger.id, currency: 'usd', amount: 10 });
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: theirs.id }] }), 'lines[0][invoice_item]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: itemOf(line) }] }), 'lines[0][invoice_item]');
+  const eur = await stripe.invoiceItems.create({ customer: customer.id, currency: 'eur', amount: 10 });
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: eur.id }] }), 'lines[0][invoice_item]');
+  const same = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([same.total, same.lines.data.map((l) => [l.id, l.amount])], [1000, [[line.id, 1000]]]);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 2, 'no item made by a refused request');
+  assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.updated']);
+  // another invoice's line is not this one's
+  const inv2 = await stripe.invoices.create({ customer: customer.id });
+  await refuse(stripe.invoices.updateLines(inv2.id, { lines: [{ id: line.id, amount: 1 }] }), 'lines[0][id]', 404);
+  await refuse(stripe.invoices.addLines('in_nope', { lines: [{ amount: 1 }] }), 'id', 404);
+  // not a draft
+  await stripe.invoices.finalizeInvoice(inv.id);
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 1 }] }), undefined);
+  await refuse(stripe.invoices.removeLines(inv.id, { lines: [{ id: line.id, behavior: 'delete' }] }), undefined);
+  await refuse(stripe.invoices.updateLineItem(inv.id, line.id, { description: 'x' }), undefined);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).total, 1000);
+  // a renewal draft: a subscription's line is changed through the subscription only; new lines
+  // are taken and the draft's total follows
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 2500, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  const { clock, customer: subCustomer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: subCustomer.id, items: [{ price: plan.id }] });
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const draft = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(draft.status, 'draft');
+  const subLine = draft.lines.data[0];
+  assert.equal(subLine.parent.type, 'subscription_item_details');
+  await refuse(stripe.invoices.updateLines(draft.id, { lines: [{ id: subLine.id, amount: 10 }] }), 'lines[0][id]');
+  await refuse(stripe.invoices.removeLines(draft.id, { lines: [{ id: subLine.id, behavior: 'delete' }] }), 'lines[0][id]');
+  await refuse(stripe.invoices.updateLineItem(draft.id, subLine.id, { quantity: 2 }), 'id');
+  const more = await stripe.invoices.addLines(draft.id, { lines: [{ amount: 300, description: 'Extra' }] });
+  shape(more, 'invoice');
+  assert.deepEqual([more.total, more.lines.data.length], [2800, 2]);
+  assert.equal(more.lines.data.find((l) => l.description === 'Extra').subscription, null);
+});
