@@ -3,7 +3,9 @@
 // currency's minimum charge (Stripe's invoice_too_small: the invoice is paid without a charge
 // and the amount goes onto the customer's balance as a debit, which the next invoice takes),
 // for a subscription's first invoice, its renewals and one-off invoices; invoice items priced by
-// a price's currency_options. Every object is checked against Stripe's OpenAPI spec.
+// a price's currency_options; a draft's lines edited (add_lines, update_lines, remove_lines, a
+// line's update), compared with the same draft built through invoice items. Every object is
+// checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
