@@ -722,7 +722,20 @@ struct inv_line {
 	/* what Stripe Tax takes for it (invoice_lines_auto_tax_at): an invoice item's own
 	 * tax_behavior and tax_code (NULL: the merchant's default behaviour, its product's code) */
 	const char *tax_behavior, *tax_code;
+	/* a draft's line's own tax_amounts (invoice_lines_edit.c), taken as they are instead of
+	 * its rates' (n_fixed 0: none) */
+	int n_fixed;
+	const struct invoice_tax_entry *fixed;
 };
+/* Item `item`'s line's own tax_amounts on invoice `invoice` (invoice_lines_edit.c) into l->fixed
+ * and l->n_fixed (r's arena). DB_OK or < 0. */
+int invoice_item_tax_amounts_load(struct req *r, struct db *db, const char *item,
+				  const char *invoice, struct inv_line *l);
+/* Stripe's rule for a draft some of whose lines have tax_amounts, checked by every write that
+ * changes its lines or its taxes: no line with tax rates, no default_tax_rates, no automatic
+ * tax. shown: the parameter a refusal names. 0, or -1 with r->err (400). */
+int invoice_tax_amounts_allowed(struct req *r, struct db *db, const struct invoice *in,
+				const char *shown);
 /* The sequence customer's next invoice number takes: one more than its numbered invoices, plus
  * offset (what next_invoice_sequence moved it by, customers.c). DB_OK or < 0. */
 int invoice_sequence_next(struct db *db, const char *merchant_id, const char *customer,

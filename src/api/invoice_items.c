@@ -591,6 +591,9 @@ static int draft_adjust(struct req *r, struct db *db, const char *invoice, const
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s is %s: its items can no longer change.", in.id,
 				in.status);
+	/* a line given tax rates beside another's own tax_amounts: Stripe refuses it */
+	if (invoice_tax_amounts_allowed(r, db, &in, "tax_rates") != 0)
+		return -1;
 	int64_t was_total = in.total, was_subtotal = in.subtotal;
 	const char *was_tda = in.total_discount_amounts;
 	if (invoice_discounts_apply(r, db, &in) != 0) {

@@ -749,7 +749,8 @@ test('editing lines: Stripe\'s refusals (not a draft, a subscription\'s line, a 
   await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { amount: 5, pricing: { price: price.id } }] }), 'lines[1][amount]');
   await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { pricing: { price: 'price_nope' } }] }), 'lines[1][pricing][price]', 404);
   await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { amount: 5, period: { start: 10 } }] }), 'lines[1][period][end]');
-  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50, tax_amounts: [{ amount: 5, taxable_amount: 50, tax_rate_data: { display_name: 'VAT', inclusive: false, percentage: 10 } }] }] }), 'lines[0][tax_amounts]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50, tax_amounts: [{ amount: 5, taxable_amount: 50, tax_rate_data: { display_name: 'VAT', inclusive: false, percentage: 101 } }] }] }), 'lines[0][tax_amounts][0][tax_rate_data][percentage]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50, quantity_decimal: '1.5' }] }), 'lines[0][quantity_decimal]');
   await refuse(stripe.invoices.updateLines(inv.id, { lines: [{ id: line.id, amount: 70 }, { id: 'il_nope', amount: 1 }] }), 'lines[1][id]', 404);
   await refuse(stripe.invoices.removeLines(inv.id, { lines: [{ id: line.id, behavior: 'forget' }] }), 'lines[0][behavior]');
   await refuse(stripe.invoices.updateLineItem(inv.id, line.id, { pricing: { price: price.id }, amount: 5 }), 'pricing[price]');
@@ -792,4 +793,53 @@ test('editing lines: Stripe\'s refusals (not a draft, a subscription\'s line, a 
   shape(more, 'invoice');
   assert.deepEqual([more.total, more.lines.data.length], [2800, 2]);
   assert.equal(more.lines.data.find((l) => l.description === 'Extra').subscription, null);
+});
+
+test('tax_amounts: a line\'s own taxes taken as given (an archived rate made once from tax_rate_data), the same totals as a tax rate\'s; removed with \'\', gone when unassigned; refused beside tax rates', async () => {
+  const { customer, rate } = await linesSetup();
+  const inv = await stripe.invoices.create({ customer: customer.id });
+  const data = { display_name: 'Sales tax', inclusive: false, percentage: 10, country: 'US', state: 'CA', jurisdiction: 'California', tax_type: 'sales_tax' };
+  const a = await stripe.invoices.addLines(inv.id, { lines: [
+    { amount: 1000, description: 'A', tax_amounts: [{ amount: 100, taxable_amount: 1000, tax_rate_data: data, taxability_reason: 'standard_rated' }] },
+    { amount: 500, description: 'B', tax_amounts: [{ amount: 50, taxable_amount: 500, tax_rate_data: data }] },
+  ] });
+  shape(a, 'invoice');
+  const by = Object.fromEntries(a.lines.data.map((l) => [l.description, l]));
+  assert.deepEqual(by.A.tax_amounts.map((t) => [t.amount, t.inclusive, t.taxable_amount]), [[100, false, 1000]]);
+  assert.deepEqual(by.A.tax_rates, [], 'the rate made for it is not one of the line\'s rates');
+  const made = by.A.tax_amounts[0].tax_rate;
+  assert.equal(by.B.tax_amounts[0].tax_rate, made, 'the same tax_rate_data: the same rate');
+  const r = await stripe.taxRates.retrieve(made);
+  assert.deepEqual([r.active, r.percentage, r.display_name, r.inclusive, r.country, r.state], [false, 10, 'Sales tax', false, 'US', 'CA']);
+  // the same invoice with a 10 % tax rate on its lines
+  const other = await stripe.customers.create({});
+  const b = await stripe.invoices.create({ customer: other.id });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 1000, tax_rates: [rate.id] });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 500, tax_rates: [rate.id] });
+  assert.deepEqual(money(a), money(await stripe.invoices.retrieve(b.id)));
+  assert.deepEqual([a.subtotal, a.tax, a.total, a.total_taxes.map((t) => t.amount)], [1500, 150, 1650, [150]]);
+  // the merchant's own figures, whatever a rate would make of them
+  const l = await stripe.invoices.updateLineItem(inv.id, by.B.id, { tax_amounts: [{ amount: 7, taxable_amount: 500, tax_rate_data: data }] });
+  lineShape(l);
+  assert.deepEqual(l.tax_amounts.map((t) => t.amount), [7]);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).total, 1607);
+  const cleared = await stripe.invoices.updateLines(inv.id, { lines: [{ id: by.B.id, tax_amounts: '' }] });
+  assert.deepEqual([cleared.total, cleared.tax, cleared.lines.data.find((x) => x.id === by.B.id).tax_amounts], [1600, 100, []]);
+  // refused beside tax rates: on the same line, or on another line of the invoice
+  const refuse = (p, param) => assert.rejects(p, (err) => err.statusCode === 400 && err.raw.param === param);
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 5, tax_rates: [rate.id], tax_amounts: [{ amount: 1, taxable_amount: 5, tax_rate_data: data }] }] }), 'lines[0][tax_amounts]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 5, tax_rates: [rate.id] }] }), 'lines');
+  await refuse(stripe.invoices.update(inv.id, { default_tax_rates: [rate.id] }), 'default_tax_rates');
+  await refuse(stripe.invoiceItems.update(itemOf(by.B), { tax_rates: [rate.id] }), 'tax_rates');
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, invoice: inv.id, currency: 'usd', amount: 5, tax_rates: [rate.id] }), 'tax_rates');
+  assert.equal((await stripe.invoices.retrieve(inv.id)).total, 1600, 'nothing changed');
+  // unassigned, its item has none: back on the invoice it is untaxed
+  await stripe.invoices.removeLines(inv.id, { lines: [{ id: by.A.id, behavior: 'unassign' }] });
+  const back = await stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: itemOf(by.A) }] });
+  assert.deepEqual([back.total, back.tax], [1500, null], 'no taxes: tax null, as Tender shows an untaxed invoice');
+  // finalized with its figures
+  await stripe.invoices.updateLineItem(inv.id, by.A.id, { tax_amounts: [{ amount: 90, taxable_amount: 1000, tax_rate_data: data }] });
+  const fin = await stripe.invoices.finalizeInvoice(inv.id);
+  shape(fin, 'invoice');
+  assert.deepEqual([fin.status, fin.tax, fin.total, fin.amount_due], ['open', 90, 1590, 1590]);
 });
