@@ -353,7 +353,11 @@ static int add_one(struct req *r, struct db *db, const struct invoice *in)
 {
 	struct invoice_item ii;
 	const char *assign = param_str(r, "invoice_item");
-	bool more = r->params->child_count > 1; /* anything beside invoice_item */
+	/* anything the item itself takes, beside invoice_item (and the line's tax_amounts) */
+	bool more = false;
+	for (const struct form_node *c = r->params->first_child; c; c = c->next)
+		more = more ||
+		       (strcmp(c->key, "invoice_item") != 0 && strcmp(c->key, "tax_amounts") != 0);
 	if (price_alias(r) != 0)
 		return -1;
 	if (assign && *assign) {
