@@ -324,6 +324,22 @@ int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_
 int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct invoice_item *ii,
 				   bool discounted, const char *amounts,
 				   const struct invoice_tax_entry *e, int n, struct json *j);
+/* One line of a draft's bulk edit (invoice_lines_edit.c: add_lines, update_lines, remove_lines,
+ * a line's update), inside its write: POST /v1/invoiceitems' create and update reading the
+ * request's parameters at r->params as those endpoints read their own (the caller points
+ * r->params at the line, and gives a create its customer, currency and invoice), storing the
+ * item and appending its event. The draft's totals are the caller's, computed once every line
+ * is done (invoice_discounts_apply). *ret: the item as stored. 0, or -1 with r->err. */
+int invoice_item_create_step(struct req *r, struct db *db, struct invoice_item *ret);
+int invoice_item_update_step(struct req *r, struct db *db, const char *id,
+			     struct invoice_item *ret);
+/* Item id off its draft: deleted (invoiceitem.deleted), or with unassign pending again
+ * (invoiceitem.updated). */
+int invoice_item_remove_step(struct req *r, struct db *db, const char *id, bool unassign);
+/* Pending item id (of in's customer and currency; of no subscription or of in's) put on draft in
+ * (invoiceitem.updated); errors name `invoice_item`. */
+int invoice_item_assign_step(struct req *r, struct db *db, const char *id, const struct invoice *in,
+			     struct invoice_item *ret);
 /* Inside a write: a deleted draft's items are pending again. 0, or -1 with r->err. */
 int invoice_items_release(struct req *r, struct db *db, const char *invoice);
 /* Inside the write that finalizes invoice in with a total below zero, when its customer's
@@ -723,7 +739,20 @@ struct inv_line {
 	/* what Stripe Tax takes for it (invoice_lines_auto_tax_at): an invoice item's own
 	 * tax_behavior and tax_code (NULL: the merchant's default behaviour, its product's code) */
 	const char *tax_behavior, *tax_code;
+	/* a draft's line's own tax_amounts (invoice_lines_edit.c), taken as they are instead of
+	 * its rates' (n_fixed 0: none) */
+	int n_fixed;
+	const struct invoice_tax_entry *fixed;
 };
+/* Item `item`'s line's own tax_amounts on invoice `invoice` (invoice_lines_edit.c) into l->fixed
+ * and l->n_fixed (r's arena). DB_OK or < 0. */
+int invoice_item_tax_amounts_load(struct req *r, struct db *db, const char *item,
+				  const char *invoice, struct inv_line *l);
+/* Stripe's rule for a draft some of whose lines have tax_amounts, checked by every write that
+ * changes its lines or its taxes: no line with tax rates, no default_tax_rates, no automatic
+ * tax. shown: the parameter a refusal names. 0, or -1 with r->err (400). */
+int invoice_tax_amounts_allowed(struct req *r, struct db *db, const struct invoice *in,
+				const char *shown);
 /* The sequence customer's next invoice number takes: one more than its numbered invoices, plus
  * offset (what next_invoice_sequence moved it by, customers.c). DB_OK or < 0. */
 int invoice_sequence_next(struct db *db, const char *merchant_id, const char *customer,

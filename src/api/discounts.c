@@ -850,6 +850,9 @@ int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], i
 			l->product = pf.product;
 		if (invoice_line_tax_own(r, db, ii.id, NULL, l) != 0)
 			return DB_ERR;
+		if (ii.invoice &&
+		    invoice_item_tax_amounts_load(r, db, ii.id, ii.invoice, l) != DB_OK)
+			return DB_ERR;
 		char own[DISCOUNTS_MAX][ID_MAX];
 		int n_own = 0;
 		if (live_ids(r, db, SQL_LIVE_ITEM, ii.id, own, &n_own) != DB_OK)
@@ -960,6 +963,22 @@ static int calc_line_tax(struct calc *c, int i, const struct inv_line *l, int64_
 {
 	int n = l->n_tax;
 	c->n_tax[i] = 0;
+	if (l->n_fixed > 0) {
+		/* the line's own tax_amounts: the merchant's figures, as they are */
+		if (l->n_fixed > BILLING_TAX_RATES_MAX)
+			return -1;
+		int64_t pre = 0;
+		for (int k = 0; k < l->n_fixed; k++) {
+			const struct invoice_tax_entry *e = &l->fixed[k];
+			c->tax[i][k] = *e;
+			if ((e->inclusive && __builtin_add_overflow(pre, e->amount, &pre)) ||
+			    totals_add(c->totals, e, e->inclusive ? e->amount : 0) != 0)
+				return -1;
+		}
+		c->tax_pre[i] = pre;
+		c->n_tax[i] = l->n_fixed;
+		return 0;
+	}
 	if (n == 0)
 		return 0;
 	if (n > BILLING_TAX_RATES_MAX)

@@ -591,6 +591,9 @@ static int draft_adjust(struct req *r, struct db *db, const char *invoice, const
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s is %s: its items can no longer change.", in.id,
 				in.status);
+	/* a line given tax rates beside another's own tax_amounts: Stripe refuses it */
+	if (invoice_tax_amounts_allowed(r, db, &in, "tax_rates") != 0)
+		return -1;
 	int64_t was_total = in.total, was_subtotal = in.subtotal;
 	const char *was_tda = in.total_discount_amounts;
 	if (invoice_discounts_apply(r, db, &in) != 0) {
@@ -710,9 +713,10 @@ static int wanted_currency(struct req *r, struct db *db, char out[8])
 	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
-static int create_fn(struct db *db, void *p)
+/* The create inside its write (x read by create_parse): the item stored with its discounts and
+ * tax rates, invoiceitem.created; its draft's totals are the caller's. */
+static int create_core(struct db *db, struct ii_ctx *x)
 {
-	struct ii_ctx *x = p;
 	struct req *r = x->r;
 	struct invoice_item *ii = &x->ii;
 	struct billing_customer bc;
@@ -825,11 +829,19 @@ static int create_fn(struct db *db, void *p)
 	id_new_at(ii->id, "ii_", ii->created);
 	if (ii_insert_row(r, db, ii) != 0 || own_discounts_set(r, db, x) != 0 ||
 	    tax_links_set(r, db, ii->id, &x->tax) != 0 ||
-	    ii_emit(r, db, ii, "invoiceitem.created", NULL) != 0 ||
-	    draft_adjust(r, db, ii->invoice, "amount") != 0)
+	    ii_emit(r, db, ii, "invoiceitem.created", NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct ii_ctx *x = p;
+	struct req *r = x->r;
+	if (create_core(db, x) != 0 || draft_adjust(r, db, x->ii.invoice, "amount") != 0)
 		return -1;
 	r->answer_event[0] = '\0';
-	return ii_render(r, db, ii, req_json(r));
+	return ii_render(r, db, &x->ii, req_json(r));
 }
 
 /* tax_behavior and tax_code, for Stripe Tax (invoice_lines_auto_tax_at): a code must be one of
@@ -855,12 +867,12 @@ static int tax_params(struct req *r, struct invoice_item *ii)
 	return 0;
 }
 
-static int h_create(struct req *r)
+/* The create's parameters (at r->params) read and checked into x. 0, or -1 with r->err. */
+static int create_parse(struct req *r, struct ii_ctx *x)
 {
-	struct ii_ctx x;
-	memset(&x, 0, sizeof(x));
-	x.r = r;
-	struct invoice_item *ii = &x.ii;
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	struct invoice_item *ii = &x->ii;
 	ii->customer = param_str(r, "customer");
 	ii->quantity = 1;
 	ii->discountable = true;
@@ -880,8 +892,8 @@ static int h_create(struct req *r)
 		ii->unit_amount_decimal = p.has_unit_amount ? NULL : p.unit_amount_decimal;
 	}
 	const char *price = param_str(r, "price");
-	x.price_data = param_present(r, "price_data");
-	int kinds = has_amount + has_unit + (price && *price) + x.price_data;
+	x->price_data = param_present(r, "price_data");
+	int kinds = has_amount + has_unit + (price && *price) + x->price_data;
 	if (kinds != 1)
 		return req_fail(r, kinds ? ERR_PARAM_BAD : ERR_PARAM_MISSING, "amount",
 				kinds ? "Pass exactly one of amount, unit_amount (or "
@@ -920,7 +932,7 @@ static int h_create(struct req *r)
 	    amount_of(r, ii, has_amount ? "amount" : "quantity", NULL) != 0)
 		return -1;
 	ii->price = price && *price ? price : NULL;
-	if (x.price_data && !param_present(r, "price_data.unit_amount") &&
+	if (x->price_data && !param_present(r, "price_data.unit_amount") &&
 	    !param_present(r, "price_data.unit_amount_decimal"))
 		return req_fail(r, ERR_PARAM_MISSING, "price_data[unit_amount]",
 				"price_data[unit_amount]");
@@ -930,8 +942,16 @@ static int h_create(struct req *r)
 	if (tax_params(r, ii) != 0)
 		return -1;
 	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0 ||
-	    discount_spec_parse(r, "discounts", false, &x.spec) != 0 ||
-	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x.tax) != 0)
+	    discount_spec_parse(r, "discounts", false, &x->spec) != 0 ||
+	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x->tax) != 0)
+		return -1;
+	return 0;
+}
+
+static int h_create(struct req *r)
+{
+	struct ii_ctx x;
+	if (create_parse(r, &x) != 0)
 		return -1;
 	return req_write(r, create_fn, &x);
 }
@@ -1050,9 +1070,10 @@ static int new_price(struct req *r, struct db *db, struct invoice_item *ii)
 	return 0;
 }
 
-static int update_fn(struct db *db, void *p)
+/* The update inside its write (x->id, x->spec and x->tax read): the item changed as the request
+ * says, invoiceitem.updated; its draft's totals are the caller's. */
+static int update_core(struct db *db, struct ii_ctx *x)
 {
-	struct ii_ctx *x = p;
 	struct req *r = x->r;
 	if (one_load(db, x) != 0 || changeable(r, db, &x->ii) != 0)
 		return -1;
@@ -1188,11 +1209,19 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (ii_save(r, db, ii, ii->invoice) != 0 || own_discounts_set(r, db, x) != 0 ||
 	    tax_links_set(r, db, ii->id, &x->tax) != 0 ||
-	    ii_emit(r, db, ii, "invoiceitem.updated", prev) != 0 ||
-	    draft_adjust(r, db, ii->invoice, "amount") != 0)
+	    ii_emit(r, db, ii, "invoiceitem.updated", prev) != 0)
+		return -1;
+	return 0;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct ii_ctx *x = p;
+	struct req *r = x->r;
+	if (update_core(db, x) != 0 || draft_adjust(r, db, x->ii.invoice, "amount") != 0)
 		return -1;
 	r->answer_event[0] = '\0';
-	return ii_render(r, db, ii, req_json(r));
+	return ii_render(r, db, &x->ii, req_json(r));
 }
 
 static int h_update(struct req *r)
@@ -1224,6 +1253,116 @@ static int h_delete(struct req *r)
 {
 	struct ii_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, delete_fn, &x);
+}
+
+/* ---- one line of a draft's bulk edit (invoice_lines_edit.c), inside its write ---- */
+
+int invoice_item_create_step(struct req *r, struct db *db, struct invoice_item *ret)
+{
+	struct ii_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (create_parse(r, x) != 0 || create_core(db, x) != 0)
+		return -1;
+	*ret = x->ii;
+	return 0;
+}
+
+int invoice_item_update_step(struct req *r, struct db *db, const char *id, struct invoice_item *ret)
+{
+	struct ii_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->id = id;
+	if (discount_spec_parse(r, "discounts", false, &x->spec) != 0 ||
+	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x->tax) != 0 ||
+	    update_core(db, x) != 0)
+		return -1;
+	*ret = x->ii;
+	return 0;
+}
+
+/* back to pending: off the draft it was on (the guard: still there, live) */
+static const char SQL_UNASSIGN[] =
+    "UPDATE invoice_items SET invoice = NULL WHERE merchant_id = $1 AND id = $2 AND invoice = $3"
+    " AND deleted = 0";
+
+int invoice_item_remove_step(struct req *r, struct db *db, const char *id, bool unassign)
+{
+	struct ii_ctx x = {.r = r, .id = id};
+	if (one_load(db, &x) != 0 || changeable(r, db, &x.ii) != 0)
+		return -1;
+	struct invoice_item *ii = &x.ii;
+	if (!unassign) {
+		ii->deleted = true;
+		if (ii_save(r, db, ii, ii->invoice) != 0)
+			return -1;
+		return ii_emit(r, db, ii, "invoiceitem.deleted", NULL);
+	}
+	if (!ii->invoice)
+		return 0; /* pending already */
+	struct db_stmt *st = db_prepare(db, SQL_UNASSIGN);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, ii->id, -1);
+	db_bind_text(st, 3, ii->invoice, -1);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Invoice item %s changed while this request ran; try again.",
+				ii->id);
+	const char *prev = arena_printf(&r->arena, "{\"invoice\":%s}", json_quote(r, ii->invoice));
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	ii->invoice = NULL;
+	return ii_emit(r, db, ii, "invoiceitem.updated", prev);
+}
+
+int invoice_item_assign_step(struct req *r, struct db *db, const char *id, const struct invoice *in,
+			     struct invoice_item *ret)
+{
+	struct ii_ctx x = {.r = r, .id = id};
+	int rc = invoice_item_load(r, db, id, &x.ii);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && x.ii.deleted))
+		return req_fail_missing(r, "invoiceitem", id, "invoice_item");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct invoice_item *ii = &x.ii;
+	if (ii->invoice)
+		return req_fail(r, ERR_PARAM_BAD, "invoice_item",
+				"The invoice item %s is already on invoice %s: only an unassigned "
+				"(pending) invoice item can be added.",
+				id, ii->invoice);
+	if (!str_eq(ii->customer, in->customer))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_item",
+				"The invoice item %s belongs to another customer.", id);
+	if (!str_eq(ii->currency, in->currency))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_item",
+				"The invoice item's currency (%s) must be the invoice's (%s).",
+				ii->currency, in->currency);
+	/* an item of a subscription waits for that subscription's invoices, as it does when
+	 * invoices take pending items */
+	if (ii->subscription && !str_eq(ii->subscription, in->subscription))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_item",
+				"The invoice item %s is of subscription %s: it goes on that "
+				"subscription's invoices only.",
+				id, ii->subscription);
+	char one[1][ID_MAX];
+	int64_t amount = ii->amount;
+	str_copy(one[0], ID_MAX, ii->id);
+	struct pending_items p = {.n = 1, .sum = amount, .ids = one, .amounts = &amount};
+	if (invoice_items_claim(r, db, &p, in->id) != 0)
+		return -1;
+	ii->invoice = in->id;
+	if (ii_emit(r, db, ii, "invoiceitem.updated", "{\"invoice\":null}") != 0)
+		return -1;
+	*ret = *ii;
+	return 0;
 }
 
 static const char SQL_CURSOR[] =

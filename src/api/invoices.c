@@ -2838,6 +2838,12 @@ static int update_fn(struct db *db, void *p)
 	}
 	if ((spec.present || tax.present) && draft_discounts_set(r, db, in, &spec, now) != 0)
 		return -1;
+	/* default_tax_rates or automatic tax beside lines' own tax_amounts: Stripe refuses it */
+	if (tax.present && invoice_tax_amounts_allowed(r, db, in,
+						       param_present(r, "default_tax_rates")
+							   ? "default_tax_rates"
+							   : "automatic_tax[enabled]") != 0)
+		return -1;
 	const char *desc = param_str(r, "description");
 	if (desc)
 		in->description = *desc ? desc : NULL;

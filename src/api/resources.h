@@ -77,6 +77,7 @@ extern const struct route invoices_routes[];
 extern const struct route invoice_payments_routes[];
 extern const struct route invoice_preview_routes[];
 extern const struct route invoice_items_routes[];
+extern const struct route invoice_lines_edit_routes[];
 /* an invoice item's price_data (a one-time price made inline: currency, product, unit_amount
  * or unit_amount_decimal, tax_behavior), which a subscription's add_invoice_items take too */
 extern const struct param_spec invoice_item_price_data_params[];

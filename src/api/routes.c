@@ -40,6 +40,7 @@ const struct route *const api_route_tables[] = {
     billing_search_routes, /* before subscriptions_routes and invoices_routes: literal paths */
     subscriptions_routes,
     invoice_preview_routes, /* before invoices_routes: its literal paths */
+    invoice_lines_edit_routes,
     invoices_routes,
     invoice_payments_routes,
     invoice_page_routes,

@@ -3,7 +3,9 @@
 // currency's minimum charge (Stripe's invoice_too_small: the invoice is paid without a charge
 // and the amount goes onto the customer's balance as a debit, which the next invoice takes),
 // for a subscription's first invoice, its renewals and one-off invoices; invoice items priced by
-// a price's currency_options. Every object is checked against Stripe's OpenAPI spec.
+// a price's currency_options; a draft's lines edited (add_lines, update_lines, remove_lines, a
+// line's update), compared with the same draft built through invoice items. Every object is
+// checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
@@ -589,4 +591,255 @@ test('an open charge_automatically invoice\'s hosted page has the pay form: a re
   const done = await stripe.invoices.pay(open.id, { payment_method: 'pm_card_visa' });
   assert.equal(done.status, 'paid');
   assertPaidPage(await hostedPage(done), done);
+});
+
+// ---- editing a draft's lines: add_lines, update_lines, remove_lines, a line's update ----
+
+// A line checked on its own: the spec's age as in an invoice's lines (billing_helpers.js), without
+// the invoice's path in front (as tax_rates.test.js checks one).
+const lineShape = (l) => billingShape(l, 'line_item', [
+  /^\$\.(proration|type): missing required property$/,
+  /^\$\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
+]);
+// What a draft shows of its money and lines, to compare one edited through its lines with the
+// same one built through invoice items.
+const money = (inv) => [inv.subtotal, inv.total, inv.tax, inv.amount_due,
+  inv.total_discount_amounts.map((d) => d.amount), inv.lines.data.map((l) => l.amount).sort((a, b) => a - b)];
+// The invoice item behind a line.
+const itemOf = (l) => l.parent.invoice_item_details.invoice_item;
+
+async function linesSetup() {
+  const customer = await stripe.customers.create({ email: 'lines@example.com' });
+  const product = await stripe.products.create({ name: 'Widget' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 400 });
+  const rate = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'once' });
+  return { customer, product, price, rate, coupon };
+}
+
+test('add_lines: new lines by amount, pricing[price], price_data, and a pending item assigned; the same totals as through invoice items; events; idempotent', async () => {
+  const { customer, product, price, rate, coupon } = await linesSetup();
+  const pending = await stripe.invoiceItems.create({ customer: customer.id, currency: 'usd', amount: 700, description: 'Pending' });
+  const draft = await stripe.invoices.create({ customer: customer.id });
+  assert.equal(draft.lines.data.length, 0);
+  const key = `add-lines-${draft.id}`;
+  const params = {
+    lines: [
+      { amount: 1000, description: 'Setup', metadata: { k: 'v' } },
+      { pricing: { price: price.id }, quantity: 3, tax_rates: [rate.id] },
+      { price_data: { currency: 'usd', product_data: { name: 'Inline' }, unit_amount: 250 }, quantity: 2, discounts: [{ coupon: coupon.id }] },
+      { invoice_item: pending.id },
+    ],
+    invoice_metadata: { batch: '1' },
+  };
+  const a = await stripe.invoices.addLines(draft.id, params, { idempotencyKey: key });
+  shape(a, 'invoice');
+  assert.equal(a.status, 'draft');
+  assert.deepEqual(a.metadata, { batch: '1' });
+  assert.equal(a.lines.data.length, 4);
+  a.lines.data.forEach(lineShape);
+  const byDesc = Object.fromEntries(a.lines.data.map((l) => [l.description, l]));
+  assert.deepEqual([byDesc.Setup.amount, byDesc.Setup.metadata], [1000, { k: 'v' }]);
+  assert.equal(itemOf(byDesc.Pending), pending.id, 'the pending item is the line');
+  assert.equal((await stripe.invoiceItems.retrieve(pending.id)).invoice, draft.id);
+  const priced = a.lines.data.find((l) => l.pricing.price_details && l.pricing.price_details.price === price.id);
+  assert.deepEqual([priced.amount, priced.quantity, priced.tax_rates.map((t) => t.id)], [1200, 3, [rate.id]]);
+  // the same invoice built through invoice items
+  const other = await stripe.customers.create({ email: 'lines-b@example.com' });
+  const b = await stripe.invoices.create({ customer: other.id });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 1000, description: 'Setup' });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, price: price.id, quantity: 3, tax_rates: [rate.id] });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, price_data: { currency: 'usd', product: product.id, unit_amount: 250 }, quantity: 2, discounts: [{ coupon: coupon.id }] });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 700 });
+  const bb = await stripe.invoices.retrieve(b.id);
+  assert.deepEqual(money(a), money(bb));
+  assert.deepEqual(money(a), [3400, 3395, 120, 3395, [125], [500, 700, 1000, 1200]]);
+  // events: each item's, then the invoice's
+  const created = (await stripe.events.list({ type: 'invoiceitem.created', limit: 10 })).data.filter((e) => e.data.object.invoice === draft.id);
+  assert.equal(created.length, 3);
+  const assigned = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 10 })).data.find((e) => e.data.object.id === pending.id);
+  assert.deepEqual([assigned.data.object.invoice, assigned.data.previous_attributes], [draft.id, { invoice: null }]);
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created', 'invoice.updated']);
+  // the same request again: its answer replayed, nothing added twice
+  const again = await stripe.invoices.addLines(draft.id, params, { idempotencyKey: key });
+  assert.equal(again.lines.data.length, 4);
+  assert.equal((await stripe.invoices.retrieve(draft.id)).lines.data.length, 4);
+  // finalized as any draft: its total charged
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([fin.status, fin.total, fin.amount_due], ['open', 3395, 3395]);
+});
+
+test('update_lines and a line\'s update: amount, price, quantity, metadata (merged), discounts, tax rates, period; the same totals as invoice items\' updates; the line answered', async () => {
+  const { customer, price, rate, coupon } = await linesSetup();
+  const other = await stripe.customers.create({ email: 'lines-c@example.com' });
+  const made = async (cust) => {
+    const inv = await stripe.invoices.create({ customer: cust.id });
+    const one = await stripe.invoiceItems.create({ customer: cust.id, invoice: inv.id, currency: 'usd', amount: 1000, metadata: { a: '1' } });
+    const two = await stripe.invoiceItems.create({ customer: cust.id, invoice: inv.id, price: price.id, quantity: 2 });
+    return { inv, one, two };
+  };
+  const A = await made(customer);
+  const B = await made(other);
+  const lineId = (ii) => `il_${ii.id.slice(3)}`;
+  const lines = (await stripe.invoices.retrieve(A.inv.id)).lines.data;
+  assert.deepEqual(lines.map((l) => l.id).sort(), [lineId(A.one), lineId(A.two)].sort(), 'a line is named after its item');
+  const u = await stripe.invoices.updateLines(A.inv.id, {
+    lines: [
+      { id: lineId(A.one), amount: 1500, metadata: { b: '2' }, period: { start: 1700000000, end: 1702592000 } },
+      { id: lineId(A.two), quantity: 5, tax_rates: [rate.id], discounts: [{ coupon: coupon.id }] },
+    ],
+    invoice_metadata: { edited: 'yes' },
+  });
+  shape(u, 'invoice');
+  assert.deepEqual(u.metadata, { edited: 'yes' });
+  const one = u.lines.data.find((l) => l.id === lineId(A.one));
+  assert.deepEqual([one.amount, one.metadata, one.period], [1500, { a: '1', b: '2' }, { start: 1700000000, end: 1702592000 }]);
+  await stripe.invoiceItems.update(B.one.id, { amount: 1500, metadata: { b: '2' }, period: { start: 1700000000, end: 1702592000 } });
+  await stripe.invoiceItems.update(B.two.id, { quantity: 5, tax_rates: [rate.id], discounts: [{ coupon: coupon.id }] });
+  assert.deepEqual(money(u), money(await stripe.invoices.retrieve(B.inv.id)));
+  // 1500 + 5 × 400 = 3500; 25 % off 2000 = 500; 10 % of 1500 = 150
+  assert.deepEqual(money(u), [3500, 3150, 150, 3150, [500], [1500, 2000]]);
+  const upd = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 5 })).data.find((e) => e.data.object.id === A.one.id);
+  assert.deepEqual([upd.data.object.amount, upd.data.previous_attributes.amount], [1500, 1000]);
+  // a line's update: the line answered, the invoice's total following
+  const l = await stripe.invoices.updateLineItem(A.inv.id, lineId(A.one), { description: 'Renamed', pricing: { price: price.id } });
+  lineShape(l);
+  assert.deepEqual([l.id, l.object, l.description, l.amount, l.pricing.price_details.price, l.invoice], [lineId(A.one), 'line_item', 'Renamed', 400, price.id, A.inv.id]);
+  const after = await stripe.invoices.retrieve(A.inv.id);
+  assert.deepEqual([after.subtotal, after.total], [2400, 2400 - 500 + 150]);
+  await stripe.invoiceItems.update(B.one.id, { description: 'Renamed', price: price.id });
+  assert.deepEqual(money(after), money(await stripe.invoices.retrieve(B.inv.id)));
+  assert.deepEqual((await eventTypes(A.inv.id)).filter((t) => t === 'invoice.updated').length, 4, 'two item creates, update_lines, the line\'s update');
+});
+
+test('remove_lines: behavior=delete deletes the item, unassign makes it pending again (the next invoice takes it); the totals follow', async () => {
+  const { customer, price } = await linesSetup();
+  const inv = await stripe.invoices.create({ customer: customer.id });
+  const a = await stripe.invoices.addLines(inv.id, { lines: [{ amount: 1000, description: 'Keep' }, { amount: 300, description: 'Drop' }, { pricing: { price: price.id }, description: 'Later' }] });
+  assert.equal(a.total, 1700);
+  const by = Object.fromEntries(a.lines.data.map((l) => [l.description, l]));
+  const r = await stripe.invoices.removeLines(inv.id, { lines: [{ id: by.Drop.id, behavior: 'delete' }, { id: by.Later.id, behavior: 'unassign' }] });
+  shape(r, 'invoice');
+  assert.deepEqual([r.subtotal, r.total, r.lines.data.map((l) => l.description)], [1000, 1000, ['Keep']]);
+  await assert.rejects(stripe.invoiceItems.retrieve(itemOf(by.Drop)), (err) => err.statusCode === 404);
+  const later = await stripe.invoiceItems.retrieve(itemOf(by.Later));
+  assert.equal(later.invoice, null, 'pending again');
+  const pend = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+  assert.deepEqual(pend.data.map((i) => i.id), [later.id]);
+  const del = (await stripe.events.list({ type: 'invoiceitem.deleted', limit: 5 })).data.find((e) => e.data.object.id === itemOf(by.Drop));
+  assert.ok(del, 'invoiceitem.deleted');
+  const un = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 5 })).data.find((e) => e.data.object.id === later.id);
+  assert.deepEqual(un.data.previous_attributes, { invoice: inv.id });
+  // the customer's next invoice takes it
+  const next = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([next.total, next.lines.data.map((l) => itemOf(l))], [400, [later.id]]);
+  // and it can be assigned back by add_lines
+  await stripe.invoices.removeLines(next.id, { lines: [{ id: next.lines.data[0].id, behavior: 'unassign' }] });
+  const back = await stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: later.id, description: 'Back' }] });
+  assert.deepEqual([back.total, back.lines.data.find((l) => itemOf(l) === later.id).description], [1400, 'Back']);
+});
+
+test('editing lines: Stripe\'s refusals (not a draft, a subscription\'s line, a line of another invoice, an item not pending or of another customer, bad lines); one line refused changes nothing; a renewal draft takes new lines', async () => {
+  const { customer, price } = await linesSetup();
+  const inv = await stripe.invoices.create({ customer: customer.id });
+  const a = await stripe.invoices.addLines(inv.id, { lines: [{ amount: 1000, description: 'One' }] });
+  const line = a.lines.data[0];
+  const refuse = (p, param, status = 400) => assert.rejects(p, (err) => err.statusCode === status && err.raw.param === param);
+  // bad lines: nothing of the request is kept, the good line before the bad one neither
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { amount: 5, pricing: { price: price.id } }] }), 'lines[1][amount]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { pricing: { price: 'price_nope' } }] }), 'lines[1][pricing][price]', 404);
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50 }, { amount: 5, period: { start: 10 } }] }), 'lines[1][period][end]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50, tax_amounts: [{ amount: 5, taxable_amount: 50, tax_rate_data: { display_name: 'VAT', inclusive: false, percentage: 101 } }] }] }), 'lines[0][tax_amounts][0][tax_rate_data][percentage]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 50, quantity_decimal: '1.5' }] }), 'lines[0][quantity_decimal]');
+  await refuse(stripe.invoices.updateLines(inv.id, { lines: [{ id: line.id, amount: 70 }, { id: 'il_nope', amount: 1 }] }), 'lines[1][id]', 404);
+  await refuse(stripe.invoices.removeLines(inv.id, { lines: [{ id: line.id, behavior: 'forget' }] }), 'lines[0][behavior]');
+  await refuse(stripe.invoices.updateLineItem(inv.id, line.id, { pricing: { price: price.id }, amount: 5 }), 'pricing[price]');
+  await refuse(stripe.invoices.updateLineItem(inv.id, 'il_nope', { amount: 5 }), 'id', 404);
+  // invoice items: one of another customer, one on another invoice
+  const stranger = await stripe.customers.create({});
+  const theirs = await stripe.invoiceItems.create({ customer: stranger.id, currency: 'usd', amount: 10 });
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: theirs.id }] }), 'lines[0][invoice_item]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: itemOf(line) }] }), 'lines[0][invoice_item]');
+  const eur = await stripe.invoiceItems.create({ customer: customer.id, currency: 'eur', amount: 10 });
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: eur.id }] }), 'lines[0][invoice_item]');
+  const same = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([same.total, same.lines.data.map((l) => [l.id, l.amount])], [1000, [[line.id, 1000]]]);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 2, 'no item made by a refused request');
+  assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.updated']);
+  // another invoice's line is not this one's
+  const inv2 = await stripe.invoices.create({ customer: customer.id });
+  await refuse(stripe.invoices.updateLines(inv2.id, { lines: [{ id: line.id, amount: 1 }] }), 'lines[0][id]', 404);
+  await refuse(stripe.invoices.addLines('in_nope', { lines: [{ amount: 1 }] }), 'id', 404);
+  // not a draft
+  await stripe.invoices.finalizeInvoice(inv.id);
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 1 }] }), undefined);
+  await refuse(stripe.invoices.removeLines(inv.id, { lines: [{ id: line.id, behavior: 'delete' }] }), undefined);
+  await refuse(stripe.invoices.updateLineItem(inv.id, line.id, { description: 'x' }), undefined);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).total, 1000);
+  // a renewal draft: a subscription's line is changed through the subscription only; new lines
+  // are taken and the draft's total follows
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 2500, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  const { clock, customer: subCustomer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: subCustomer.id, items: [{ price: plan.id }] });
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const draft = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(draft.status, 'draft');
+  const subLine = draft.lines.data[0];
+  assert.equal(subLine.parent.type, 'subscription_item_details');
+  await refuse(stripe.invoices.updateLines(draft.id, { lines: [{ id: subLine.id, amount: 10 }] }), 'lines[0][id]');
+  await refuse(stripe.invoices.removeLines(draft.id, { lines: [{ id: subLine.id, behavior: 'delete' }] }), 'lines[0][id]');
+  await refuse(stripe.invoices.updateLineItem(draft.id, subLine.id, { quantity: 2 }), 'id');
+  const more = await stripe.invoices.addLines(draft.id, { lines: [{ amount: 300, description: 'Extra' }] });
+  shape(more, 'invoice');
+  assert.deepEqual([more.total, more.lines.data.length], [2800, 2]);
+  assert.equal(more.lines.data.find((l) => l.description === 'Extra').subscription, null);
+});
+
+test('tax_amounts: a line\'s own taxes taken as given (an archived rate made once from tax_rate_data), the same totals as a tax rate\'s; removed with \'\', gone when unassigned; refused beside tax rates', async () => {
+  const { customer, rate } = await linesSetup();
+  const inv = await stripe.invoices.create({ customer: customer.id });
+  const data = { display_name: 'Sales tax', inclusive: false, percentage: 10, country: 'US', state: 'CA', jurisdiction: 'California', tax_type: 'sales_tax' };
+  const a = await stripe.invoices.addLines(inv.id, { lines: [
+    { amount: 1000, description: 'A', tax_amounts: [{ amount: 100, taxable_amount: 1000, tax_rate_data: data, taxability_reason: 'standard_rated' }] },
+    { amount: 500, description: 'B', tax_amounts: [{ amount: 50, taxable_amount: 500, tax_rate_data: data }] },
+  ] });
+  shape(a, 'invoice');
+  const by = Object.fromEntries(a.lines.data.map((l) => [l.description, l]));
+  assert.deepEqual(by.A.tax_amounts.map((t) => [t.amount, t.inclusive, t.taxable_amount]), [[100, false, 1000]]);
+  assert.deepEqual(by.A.tax_rates, [], 'the rate made for it is not one of the line\'s rates');
+  const made = by.A.tax_amounts[0].tax_rate;
+  assert.equal(by.B.tax_amounts[0].tax_rate, made, 'the same tax_rate_data: the same rate');
+  const r = await stripe.taxRates.retrieve(made);
+  assert.deepEqual([r.active, r.percentage, r.display_name, r.inclusive, r.country, r.state], [false, 10, 'Sales tax', false, 'US', 'CA']);
+  // the same invoice with a 10 % tax rate on its lines
+  const other = await stripe.customers.create({});
+  const b = await stripe.invoices.create({ customer: other.id });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 1000, tax_rates: [rate.id] });
+  await stripe.invoiceItems.create({ customer: other.id, invoice: b.id, currency: 'usd', amount: 500, tax_rates: [rate.id] });
+  assert.deepEqual(money(a), money(await stripe.invoices.retrieve(b.id)));
+  assert.deepEqual([a.subtotal, a.tax, a.total, a.total_taxes.map((t) => t.amount)], [1500, 150, 1650, [150]]);
+  // the merchant's own figures, whatever a rate would make of them
+  const l = await stripe.invoices.updateLineItem(inv.id, by.B.id, { tax_amounts: [{ amount: 7, taxable_amount: 500, tax_rate_data: data }] });
+  lineShape(l);
+  assert.deepEqual(l.tax_amounts.map((t) => t.amount), [7]);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).total, 1607);
+  const cleared = await stripe.invoices.updateLines(inv.id, { lines: [{ id: by.B.id, tax_amounts: '' }] });
+  assert.deepEqual([cleared.total, cleared.tax, cleared.lines.data.find((x) => x.id === by.B.id).tax_amounts], [1600, 100, []]);
+  // refused beside tax rates: on the same line, or on another line of the invoice
+  const refuse = (p, param) => assert.rejects(p, (err) => err.statusCode === 400 && err.raw.param === param);
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 5, tax_rates: [rate.id], tax_amounts: [{ amount: 1, taxable_amount: 5, tax_rate_data: data }] }] }), 'lines[0][tax_amounts]');
+  await refuse(stripe.invoices.addLines(inv.id, { lines: [{ amount: 5, tax_rates: [rate.id] }] }), 'lines');
+  await refuse(stripe.invoices.update(inv.id, { default_tax_rates: [rate.id] }), 'default_tax_rates');
+  await refuse(stripe.invoiceItems.update(itemOf(by.B), { tax_rates: [rate.id] }), 'tax_rates');
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, invoice: inv.id, currency: 'usd', amount: 5, tax_rates: [rate.id] }), 'tax_rates');
+  assert.equal((await stripe.invoices.retrieve(inv.id)).total, 1600, 'nothing changed');
+  // unassigned, its item has none: back on the invoice it is untaxed
+  await stripe.invoices.removeLines(inv.id, { lines: [{ id: by.A.id, behavior: 'unassign' }] });
+  const back = await stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: itemOf(by.A) }] });
+  assert.deepEqual([back.total, back.tax], [1500, null], 'no taxes: tax null, as Tender shows an untaxed invoice');
+  // finalized with its figures
+  await stripe.invoices.updateLineItem(inv.id, by.A.id, { tax_amounts: [{ amount: 90, taxable_amount: 1000, tax_rate_data: data }] });
+  const fin = await stripe.invoices.finalizeInvoice(inv.id);
+  shape(fin, 'invoice');
+  assert.deepEqual([fin.status, fin.tax, fin.total, fin.amount_due], ['open', 90, 1590, 1590]);
 });
