@@ -445,6 +445,19 @@ test('billing alerts: create, retrieve, list, activate / deactivate / archive, r
     assert.deepEqual((await stripe.billing.alerts.list({ meter: m.id })).data.map((x) => x.id),
       [f.id]);
     assert.equal((await stripe.billing.alerts.retrieve(f.id)).status, 'active');
+
+    // Stripe's bound: 25 alerts not archived for one meter and customer (f is the first)
+    const more = [];
+    for (let i = 0; i < 24; i++) {
+      more.push(await stripe.billing.alerts.create({ ...base, usage_threshold: { ...ut,
+        filters: [{ type: 'customer', customer: cus.id }] } }));
+    }
+    const full = { ...base, usage_threshold: { ...ut,
+      filters: [{ type: 'customer', customer: cus.id }] } };
+    await rejects(stripe.billing.alerts.create(full), 400, 'usage_threshold[meter]', /at most 25/);
+    await stripe.billing.alerts.create({ ...base, usage_threshold: ut }); // all customers: apart
+    await stripe.billing.alerts.archive(more[0].id);
+    assert.equal((await stripe.billing.alerts.create(full)).status, 'active');
   });
 
 test('billing alerts: one_time fires once per customer when its usage reaches gte',
