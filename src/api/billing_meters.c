@@ -538,6 +538,9 @@ static int event_create_fn(struct db *db, void *arg)
 	if (n == 0)
 		return req_fail(r, ERR_PARAM_BAD, "identifier",
 				"An event with the identifier '%s' already exists.", c->identifier);
+	/* the meter's usage alerts watching the customer, in this same write */
+	if (billing_alerts_usage_recorded(r, db, m.id, customer, now) != 0)
+		return -1;
 	/* a subscription's billing threshold is checked by its next step, brought to now */
 	if (subscription_thresholds_due(r, db, customer, NULL, now) != 0)
 		return -1;

@@ -98,6 +98,7 @@ extern const struct route confirmation_tokens_routes[];
 extern const struct route ephemeral_keys_routes[];
 extern const struct route entitlements_routes[];
 extern const struct route billing_meters_routes[];
+extern const struct route billing_alerts_routes[];
 extern const struct route usage_records_routes[];
 /* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
  * email, "email") goes into the merchant's default block list of that type, Stripe's
@@ -338,6 +339,11 @@ struct meter_usage;
 int billing_meter_find(struct db *db, const char *merchant_id, const char *meter_id);
 int billing_meter_usage(struct db *db, const char *merchant_id, const char *meter_id,
 			const char *customer, int64_t start, int64_t end, struct meter_usage *ret);
+/* Inside the write that recorded usage of meter_id by customer (billing_meters.c): the
+ * meter's active billing alerts watching the customer that its usage now reaches fire for it,
+ * once each (billing_alerts.c), at now (the customer's time). 0, or -1 with r->err. */
+int billing_alerts_usage_recorded(struct req *r, struct db *db, const char *meter_id,
+				  const char *customer, int64_t now);
 
 struct tiers;
 /* A price of r's merchant as a payment link needs it (products.c): whether it and its product

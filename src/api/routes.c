@@ -69,6 +69,7 @@ const struct route *const api_route_tables[] = {
     ephemeral_keys_routes,
     entitlements_routes,
     billing_meters_routes,
+    billing_alerts_routes,
     usage_records_routes,
     country_specs_routes,
     payment_method_domains_routes,

@@ -5,7 +5,10 @@
 // meter of their event_name, an identifier counted once, timestamps within 35 days back and 5
 // minutes ahead, whole-number values, the payload's customer the merchant's own), cancellation
 // by an adjustment, and event summaries (one for the range, or by hour / day, newest first,
-// paged by cursors) for the sum, count and last formulas. Another merchant sees none of it.
+// paged by cursors) for the sum, count and last formulas. Billing alerts on a meter (create,
+// list, activate / deactivate / archive, refusals; one_time usage thresholds fired once per
+// customer by the usage report that reaches them, a customer filter, inactive and archived
+// alerts silent). Another merchant sees none of it.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -326,3 +329,227 @@ test('count and last formulas, and payload key overrides', async () => {
   assert.equal(empty.data.length, 1);
   assert.equal(empty.data[0].aggregated_value, 0);
 });
+
+// ---- billing alerts (usage thresholds on a meter) ----
+// stripe-node's Billing/Alerts.d.ts and AlertTriggereds.d.ts: every field, null where none.
+function alertWant(a, { status = 'active', customer = null } = {}) {
+  return {
+    id: a.id,
+    object: 'billing.alert',
+    alert_type: 'usage_threshold',
+    livemode: false,
+    status,
+    title: a.title,
+    usage_threshold: {
+      filters: customer ? [{ customer, type: 'customer' }] : null,
+      gte: a.usage_threshold.gte,
+      meter: a.usage_threshold.meter,
+      recurrence: 'one_time',
+    },
+  };
+}
+function plain(o) {
+  const c = { ...o };
+  delete c.lastResponse;
+  return c;
+}
+async function triggered(meter) {
+  const evs = await stripe.events.list({ type: 'billing.alert.triggered', limit: 100 });
+  return evs.data.filter((e) => e.data.object.alert.usage_threshold.meter === meter);
+}
+function usage(event_name, customer, value, extra = {}) {
+  return stripe.billing.meterEvents.create({
+    event_name, payload: { stripe_customer_id: customer, value: String(value) }, ...extra,
+  });
+}
+
+test('billing alerts: create, retrieve, list, activate / deactivate / archive, refusals',
+  async () => {
+    const m = await stripe.billing.meters.create({
+      display_name: 'Alerted', event_name: 'alerted', default_aggregation: { formula: 'sum' },
+    });
+    const cus = await stripe.customers.create({ email: 'alerted@example.com' });
+    const a = await stripe.billing.alerts.create({
+      alert_type: 'usage_threshold', title: 'Over 100',
+      usage_threshold: { meter: m.id, gte: 100, recurrence: 'one_time' },
+    });
+    assert.match(a.id, /^alrt_/);
+    assertShape(a, 'billing.alert');
+    assert.deepEqual(plain(a), alertWant({ id: a.id, title: 'Over 100',
+      usage_threshold: { gte: 100, meter: m.id } }));
+    const f = await stripe.billing.alerts.create({
+      alert_type: 'usage_threshold', title: 'One customer',
+      usage_threshold: { meter: m.id, gte: 5, recurrence: 'one_time',
+        filters: [{ type: 'customer', customer: cus.id }] },
+    });
+    assert.deepEqual(plain(f), alertWant(f, { customer: cus.id }));
+    assert.deepEqual(plain(await stripe.billing.alerts.retrieve(f.id)), plain(f));
+
+    // listed newest first, by meter; alert_type filters none out
+    let l = await stripe.billing.alerts.list({ meter: m.id });
+    assert.deepEqual(l.data.map((x) => x.id), [f.id, a.id]);
+    assert.equal(l.url, '/v1/billing/alerts');
+    l = await stripe.billing.alerts.list({ meter: m.id, alert_type: 'usage_threshold', limit: 1 });
+    assert.deepEqual([l.data.map((x) => x.id), l.has_more], [[f.id], true]);
+    assert.equal((await stripe.billing.alerts.list({ meter: 'mtr_none' })).data.length, 0);
+
+    // statuses: active <-> inactive, archived for good (and off the list)
+    assert.equal((await stripe.billing.alerts.deactivate(a.id)).status, 'inactive');
+    await rejects(stripe.billing.alerts.deactivate(a.id), 400, undefined, /already inactive/);
+    assert.deepEqual(plain(await stripe.billing.alerts.activate(a.id)), plain(a));
+    await rejects(stripe.billing.alerts.activate(a.id), 400, undefined, /already active/);
+    const ar = await stripe.billing.alerts.archive(a.id);
+    assert.deepEqual(plain(ar), alertWant(a, { status: 'archived' }));
+    for (const op of ['activate', 'deactivate', 'archive'])
+      await rejects(stripe.billing.alerts[op](a.id), 400, undefined, /archived/);
+    assert.equal((await stripe.billing.alerts.retrieve(a.id)).status, 'archived');
+    assert.deepEqual((await stripe.billing.alerts.list({ meter: m.id })).data.map((x) => x.id),
+      [f.id]);
+    // Stripe sends no events for the alert object itself
+    assert.equal((await stripe.events.list({ limit: 20 })).data
+      .filter((e) => e.type.startsWith('billing.alert')).length, 0);
+
+    // refusals change nothing
+    const ut = { meter: m.id, gte: 10, recurrence: 'one_time' };
+    const base = { alert_type: 'usage_threshold', title: 'x' };
+    await rejects(stripe.billing.alerts.create(base), 400, 'usage_threshold');
+    await rejects(stripe.billing.alerts.create({ ...base, title: '', usage_threshold: ut }), 400,
+      'title');
+    await rejects(stripe.billing.alerts.create({ ...base, alert_type: 'spend_threshold',
+      usage_threshold: ut }), 400, 'alert_type');
+    await rejects(stripe.billing.alerts.create({ ...base, usage_threshold: { ...ut, gte: 0 } }),
+      400, 'usage_threshold[gte]');
+    await rejects(stripe.billing.alerts.create({ ...base,
+      usage_threshold: { meter: m.id, recurrence: 'one_time' } }), 400, 'usage_threshold[gte]');
+    await rejects(stripe.billing.alerts.create({ ...base,
+      usage_threshold: { ...ut, recurrence: 'monthly' } }), 400, 'usage_threshold[recurrence]');
+    await rejects(stripe.billing.alerts.create({ ...base,
+      usage_threshold: { ...ut, meter: 'mtr_nope' } }), 404, 'usage_threshold[meter]',
+    /No such billing.meter/);
+    await rejects(stripe.billing.alerts.create({ ...base, usage_threshold: { ...ut,
+      filters: [{ type: 'customer', customer: 'cus_nope' }] } }), 404,
+    'usage_threshold[filters][0][customer]');
+    await rejects(stripe.billing.alerts.create({ ...base, usage_threshold: { ...ut,
+      filters: [{ type: 'customer' }] } }), 400, 'usage_threshold[filters][0][customer]');
+    await rejects(stripe.billing.alerts.create({ ...base, usage_threshold: { ...ut,
+      filters: [{ type: 'customer', customer: cus.id }, { type: 'customer', customer: cus.id }] } }),
+    400, 'usage_threshold[filters]');
+    await rejects(stripe.billing.alerts.create({ ...base, usage_threshold: ut, status: 'active' }),
+      400, 'status');
+    // another merchant's meter and alerts are not this merchant's
+    await rejects(other.billing.alerts.create({ ...base, usage_threshold: ut }), 404,
+      'usage_threshold[meter]');
+    await rejects(other.billing.alerts.retrieve(f.id), 404);
+    await rejects(other.billing.alerts.deactivate(f.id), 404);
+    assert.equal((await other.billing.alerts.list()).data.length, 0);
+    assert.deepEqual((await stripe.billing.alerts.list({ meter: m.id })).data.map((x) => x.id),
+      [f.id]);
+    assert.equal((await stripe.billing.alerts.retrieve(f.id)).status, 'active');
+
+    // Stripe's bound: 25 alerts not archived for one meter and customer (f is the first)
+    const more = [];
+    for (let i = 0; i < 24; i++) {
+      more.push(await stripe.billing.alerts.create({ ...base, usage_threshold: { ...ut,
+        filters: [{ type: 'customer', customer: cus.id }] } }));
+    }
+    const full = { ...base, usage_threshold: { ...ut,
+      filters: [{ type: 'customer', customer: cus.id }] } };
+    await rejects(stripe.billing.alerts.create(full), 400, 'usage_threshold[meter]', /at most 25/);
+    await stripe.billing.alerts.create({ ...base, usage_threshold: ut }); // all customers: apart
+    await stripe.billing.alerts.archive(more[0].id);
+    assert.equal((await stripe.billing.alerts.create(full)).status, 'active');
+  });
+
+test('billing alerts: one_time fires once per customer when its usage reaches gte',
+  async () => {
+    const m = await stripe.billing.meters.create({
+      display_name: 'Tokens used', event_name: 'alert_tokens',
+      default_aggregation: { formula: 'sum' },
+    });
+    const [c1, c2] = await Promise.all([
+      stripe.customers.create({ email: 't1@example.com' }),
+      stripe.customers.create({ email: 't2@example.com' }),
+    ]);
+    // usage reported before the alert was made never counts toward it (Stripe's rule): the
+    // alert is made in a later second
+    await usage('alert_tokens', c1.id, 500);
+    await new Promise((res) => setTimeout(res, 1100));
+    const a = await stripe.billing.alerts.create({
+      alert_type: 'usage_threshold', title: '100 tokens',
+      usage_threshold: { meter: m.id, gte: 100, recurrence: 'one_time' },
+    });
+    await usage('alert_tokens', c1.id, 60);
+    assert.equal((await triggered(m.id)).length, 0);
+    // backdated usage reported after the alert still counts; the report reaching 100 fires it,
+    // its event appended by that report's own request
+    const hit = await usage('alert_tokens', c1.id, 40,
+      { timestamp: Math.floor(Date.now() / 1000) - 2 * DAY });
+    let evs = await triggered(m.id);
+    assert.equal(evs.length, 1);
+    const ev = evs[0];
+    assert.equal(ev.request.id, hit.lastResponse.requestId);
+    const obj = ev.data.object;
+    assert.deepEqual(obj, {
+      object: 'billing.alert_triggered',
+      alert: alertWant(a),
+      created: ev.created,
+      customer: c1.id,
+      livemode: false,
+      value: 100,
+    });
+    assertShape(obj, 'billing.alert_triggered');
+    assert.ok(Math.abs(obj.created - Date.now() / 1000) < 600);
+
+    // never again for c1; c2 has its own usage and fires at its own crossing, once
+    await usage('alert_tokens', c1.id, 1000);
+    await usage('alert_tokens', c2.id, 99);
+    assert.equal((await triggered(m.id)).length, 1);
+    await usage('alert_tokens', c2.id, 1);
+    await usage('alert_tokens', c2.id, 1);
+    evs = await triggered(m.id);
+    assert.deepEqual(evs.map((e) => [e.data.object.customer, e.data.object.value]),
+      [[c2.id, 100], [c1.id, 100]]);
+  });
+
+test('billing alerts: a filtered alert watches its customer, inactive and archived ones nothing',
+  async () => {
+    const m = await stripe.billing.meters.create({
+      display_name: 'Logins counted', event_name: 'alert_logins',
+      default_aggregation: { formula: 'count' },
+    });
+    const T0 = Math.floor(Date.now() / 1000) - 10 * DAY;
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+    const [c1, c2] = await Promise.all([
+      stripe.customers.create({ email: 'l1@example.com', test_clock: clock.id }),
+      stripe.customers.create({ email: 'l2@example.com' }),
+    ]);
+    const ut = { meter: m.id, recurrence: 'one_time' };
+    const f = await stripe.billing.alerts.create({ alert_type: 'usage_threshold', title: 'c1',
+      usage_threshold: { ...ut, gte: 2, filters: [{ type: 'customer', customer: c1.id }] } });
+    const idle = await stripe.billing.alerts.create({ alert_type: 'usage_threshold',
+      title: 'idle', usage_threshold: { ...ut, gte: 1 } });
+    const gone = await stripe.billing.alerts.create({ alert_type: 'usage_threshold',
+      title: 'gone', usage_threshold: { ...ut, gte: 1 } });
+    await stripe.billing.alerts.deactivate(idle.id);
+    await stripe.billing.alerts.archive(gone.id);
+
+    for (let i = 0; i < 3; i++) await usage('alert_logins', c2.id, 1);
+    await usage('alert_logins', c1.id, 1);
+    assert.equal((await triggered(m.id)).length, 0);
+    // c1's second login: its count reaches 2, at c1's test clock time
+    await usage('alert_logins', c1.id, 1);
+    let evs = await triggered(m.id);
+    assert.equal(evs.length, 1);
+    assert.equal(evs[0].data.object.alert.id, f.id);
+    assert.deepEqual([evs[0].data.object.customer, evs[0].data.object.value], [c1.id, 2]);
+    assert.equal(evs[0].data.object.created, T0);
+    assert.equal(evs[0].created, T0);
+
+    // activated again, the idle alert counts all c2's usage since it was made, at c2's next
+    // report; the archived one stays silent
+    await stripe.billing.alerts.activate(idle.id);
+    await usage('alert_logins', c2.id, 1);
+    evs = await triggered(m.id);
+    assert.deepEqual(evs.map((e) => [e.data.object.alert.id, e.data.object.customer,
+      e.data.object.value]), [[idle.id, c2.id, 4], [f.id, c1.id, 2]]);
+  });

@@ -301,6 +301,7 @@ Test(webhooks, event_type_table)
 			      "refund.created",
 			      "refund.updated",
 			      "refund.failed",
+			      "billing.alert.triggered",
 			      "payment_method.attached",
 			      "payment_method.detached",
 			      "balance.available",
