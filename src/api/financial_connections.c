@@ -758,9 +758,14 @@ int fc_session_link(struct req *r, struct db *db, const struct fc_session *s,
 	int64_t done = 0;
 	if (db_step_changes(st, &done) != DB_OK || done != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
-	bool want_balance = json_text_has(s->prefetch, "balances");
-	bool want_ownership = json_text_has(s->prefetch, "ownership");
-	bool want_transactions = json_text_has(s->prefetch, "transactions");
+	/* a prefetch reads only what a permission gives (an intent's or Checkout's options may ask
+	 * for more) */
+	bool want_balance =
+	    json_text_has(s->prefetch, "balances") && json_text_has(s->permissions, "balances");
+	bool want_ownership =
+	    json_text_has(s->prefetch, "ownership") && json_text_has(s->permissions, "ownership");
+	bool want_transactions = json_text_has(s->prefetch, "transactions") &&
+				 json_text_has(s->permissions, "transactions");
 	for (int i = 0; i < n; i++) {
 		const struct fc_test_account *t = fc_test_account(keys[i]);
 		if (!t)
