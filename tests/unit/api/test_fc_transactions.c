@@ -3,6 +3,7 @@
  * transactions in time order with unique numbers; pending turns posted after two days, a released
  * authorization void after one. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/financial_connections.h"
@@ -88,4 +89,97 @@ Test(fc_transactions, statuses_follow_time)
 	cr_assert_str_eq(fc_txn_status_at(&t, t.transacted_at + 10 * DAY, &p, &v), "void");
 	cr_assert_eq(v, t.transacted_at + FC_TXN_VOID_AFTER);
 	cr_assert_eq(p, 0);
+}
+
+/* ---- the scheduler's refreshes of subscribed accounts, on a real store ---- */
+
+#include "store/store.h"
+#include "../support/store_fixture.h"
+
+static char dir[256];
+static struct store *s;
+
+static void setup(void)
+{
+	s = fixture_store_open(dir, sizeof(dir), "fc_subscriptions");
+}
+
+static void teardown(void)
+{
+	fixture_store_close(s, dir);
+}
+
+#define T0 INT64_C(1780000000)
+#define M1 "acct_1"
+
+/* an account of M1 subscribed to transactions, its daily refresh due at due */
+static void subscribed(const char *id, const char *status, int64_t due)
+{
+	/* a text of its own each time: the store keeps prepared statements by their text's address
+	 */
+	static char texts[4][1024];
+	static int used;
+	cr_assert_lt(used, 4);
+	char *sql = texts[used++];
+	snprintf(sql, sizeof(texts[0]),
+		 "INSERT INTO fc_accounts (merchant_id, id, created, session, holder_type,"
+		 " holder_customer, test_account, institution_name, display_name, last4, category,"
+		 " subcategory, status, permissions, subscriptions, next_transaction_refresh_at)"
+		 " VALUES ('" M1 "', '%s', %lld, 'fcsess_1', 'customer', 'cus_1', 'checking',"
+		 " 'Test Institution', 'Checking', '1116', 'cash', 'checking', '%s',"
+		 " '[\"transactions\"]', '[\"transactions\"]', %lld)",
+		 id, (long long)(T0 - 86400), status, (long long)due);
+	cr_assert_eq(fixture_exec(s, M1, sql), 0);
+}
+
+static int64_t q(const char *sql, const char *id)
+{
+	return fixture_q_int(s, sql, M1, id);
+}
+
+static const char SQL_TXNS[] =
+    "SELECT COUNT(*) FROM fc_transactions WHERE merchant_id = $1 AND account = $2";
+static const char SQL_NEXT[] = "SELECT COALESCE(next_transaction_refresh_at, 0) FROM fc_accounts"
+			       " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_EVENTS[] =
+    "SELECT COUNT(*) FROM events WHERE merchant_id = $1 AND object_id = $2"
+    " AND type = 'financial_connections.account.refreshed_transactions'";
+static const char SQL_REFRESHES[] =
+    "SELECT COUNT(*) FROM fc_transaction_refreshes WHERE merchant_id = $1 AND account = $2";
+Test(fc_subscriptions, the_scheduler_refreshes_subscribed_active_accounts_daily, .init = setup,
+     .fini = teardown)
+{
+	subscribed("fca_sub1", "active", T0 - 1);
+	subscribed("fca_sub2", "disconnected", T0 - 1);
+	subscribed("fca_sub3", "active", T0 + 3600);
+	cr_assert_eq(fc_subscriptions_tick(s, T0), 1);
+	int64_t n = q(SQL_TXNS, "fca_sub1");
+	cr_assert(n >= 90, "%lld transactions", (long long)n);
+	cr_assert_eq(q(SQL_NEXT, "fca_sub1"), T0 + FC_TXN_SUBSCRIPTION_EVERY);
+	cr_assert_eq(q(SQL_EVENTS, "fca_sub1"), 1);
+	/* a disconnected account is refreshed no more; one not due waits */
+	cr_assert_eq(q(SQL_TXNS, "fca_sub2"), 0);
+	cr_assert_eq(q(SQL_NEXT, "fca_sub2"), 0);
+	cr_assert_eq(q(SQL_EVENTS, "fca_sub2"), 0);
+	cr_assert_eq(q(SQL_TXNS, "fca_sub3"), 0);
+	cr_assert_eq(fc_subscriptions_tick(s, T0 + 10), 0);
+
+	/* a day on: sub3's first refresh and sub1's second, which adds the day's transactions and
+	 * settles every pending one older than two days */
+	cr_assert_eq(fc_subscriptions_tick(s, T0 + FC_TXN_SUBSCRIPTION_EVERY), 2);
+	cr_assert_eq(q(SQL_REFRESHES, "fca_sub1"), 2);
+	cr_assert_eq(q(SQL_EVENTS, "fca_sub1"), 2);
+	cr_assert_gt(q(SQL_TXNS, "fca_sub1"), n);
+	cr_assert_geq(q(SQL_TXNS, "fca_sub3"), 90);
+	static char sql[256]; /* not on the stack: see subscribed */
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM fc_transactions WHERE merchant_id = $1 AND account = $2"
+		 " AND status = 'pending' AND transacted_at <= %lld",
+		 (long long)(T0 + FC_TXN_SUBSCRIPTION_EVERY - FC_TXN_POST_AFTER));
+	cr_assert_eq(fixture_q_int(s, sql, M1, "fca_sub1"), 0);
+	cr_assert_gt(fixture_q_int(s,
+				   "SELECT COUNT(*) FROM fc_transactions WHERE merchant_id = $1"
+				   " AND account = $2 AND status <> 'pending'",
+				   M1, "fca_sub1"),
+		     0);
 }
