@@ -657,10 +657,12 @@ static const char *balance_json(struct arena *a, const struct fc_test_account *t
 				  (json_int_t)t->balance, "type", "cash"));
 }
 
+/* A balance or ownership refresh as the object shows it; Tender does not limit refreshes, so the
+ * next may start at once (next_refresh_available_at: now). */
 static const char *refresh_json(struct arena *a, const char *status, int64_t now)
 {
-	return jdump(
-	    a, json_pack("{s:I,s:s}", "last_attempted_at", (json_int_t)now, "status", status));
+	return jdump(a, json_pack("{s:I,s:I,s:s}", "last_attempted_at", (json_int_t)now,
+				  "next_refresh_available_at", (json_int_t)now, "status", status));
 }
 
 /* A new ownership of account x with Stripe's test owner, its id in *ret. DB_OK or < 0. */

@@ -194,6 +194,8 @@ test('accounts: list, retrieve, refresh, owners, disconnect; another merchant 40
   assertStripeShape(fresh, 'financial_connections.account');
   assert.equal(fresh.balance_refresh.status, 'succeeded');
   assert.ok(fresh.balance_refresh.last_attempted_at > 0);
+  assert.deepEqual(Object.keys(fresh.balance_refresh).sort(), ['last_attempted_at', 'next_refresh_available_at', 'status']);
+  assert.deepEqual(Object.keys(fresh.ownership_refresh).sort(), ['last_attempted_at', 'next_refresh_available_at', 'status']);
   assert.deepEqual(fresh.balance.current, { usd: 250000 });
   assert.equal(fresh.ownership_refresh.status, 'succeeded');
   assert.match(fresh.ownership, /^fcaowns_/);
