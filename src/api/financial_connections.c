@@ -15,10 +15,13 @@
  * never stored and compared in constant time; only the vault knows the test accounts' numbers,
  * which reach a PaymentMethod made from a linked account (api/payment_methods.c) sealed.
  *
- * Refreshes (balance, ownership) complete within the request's write, so a refresh object is
- * never seen pending: it shows succeeded (or failed, for an account whose institution gives no
- * ownership data) with last_attempted_at, and financial_connections.account.refreshed_balance /
- * .refreshed_ownership are appended with it.
+ * Refreshes (balance, ownership, transactions) complete within the request's write, so a refresh
+ * object is never seen pending: it shows succeeded (or failed, for an account whose institution
+ * gives no ownership data) with last_attempted_at, and financial_connections.account.
+ * refreshed_balance / .refreshed_ownership / .refreshed_transactions are appended with it. An
+ * account subscribed to transactions (subscribe / unsubscribe) is refreshed at once and then
+ * daily by the scheduler (fc_subscriptions_tick); the transactions themselves, their generator
+ * and their routes are api/financial_connections_txns.c.
  */
 #include "api/financial_connections.h"
 

@@ -1,6 +1,7 @@
 /*
  * Stripe Financial Connections: sessions and linked accounts at the API
- * (api/financial_connections.c) and the hosted test page that links them
+ * (api/financial_connections.c), their transactions (api/financial_connections_txns.c) and the
+ * hosted test page that links them
  * (api/financial_connections_page.c), plus the small hooks ACH Direct Debit uses
  * (api/payment_methods.c): a us_bank_account PaymentMethod made from a linked account.
  */
