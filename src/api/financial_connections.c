@@ -15,10 +15,13 @@
  * never stored and compared in constant time; only the vault knows the test accounts' numbers,
  * which reach a PaymentMethod made from a linked account (api/payment_methods.c) sealed.
  *
- * Refreshes (balance, ownership) complete within the request's write, so a refresh object is
- * never seen pending: it shows succeeded (or failed, for an account whose institution gives no
- * ownership data) with last_attempted_at, and financial_connections.account.refreshed_balance /
- * .refreshed_ownership are appended with it.
+ * Refreshes (balance, ownership, transactions) complete within the request's write, so a refresh
+ * object is never seen pending: it shows succeeded (or failed, for an account whose institution
+ * gives no ownership data) with last_attempted_at, and financial_connections.account.
+ * refreshed_balance / .refreshed_ownership / .refreshed_transactions are appended with it. An
+ * account subscribed to transactions (subscribe / unsubscribe) is refreshed at once and then
+ * daily by the scheduler (fc_subscriptions_tick); the transactions themselves, their generator
+ * and their routes are api/financial_connections_txns.c.
  */
 #include "api/financial_connections.h"
 
@@ -37,6 +40,7 @@
 #include "merchant/connect.h"
 #include "store/store.h"
 #include "vault/fc_institution.h"
+#include "scheduler/scheduler.h"
 #include "vault/vault.h"
 
 #define SESSION_ACCOUNTS_MAX 100 /* a session's accounts list shows this many at most */
@@ -59,8 +63,8 @@ static const char SQL_S_ACCOUNTS[] =
 static const char SQL_A_GET[] =
     "SELECT id, created, session, holder_type, holder_customer, holder_account, test_account,"
     " institution_name, display_name, last4, category, subcategory, status, permissions,"
-    " balance, balance_refresh, ownership, ownership_refresh FROM fc_accounts"
-    " WHERE merchant_id = $1 AND id = $2";
+    " balance, balance_refresh, ownership, ownership_refresh, subscriptions, transaction_refresh,"
+    " next_transaction_refresh_at FROM fc_accounts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_A_INSERT[] =
     "INSERT INTO fc_accounts (merchant_id, id, created, session, holder_type, holder_customer,"
     " holder_account, test_account, institution_name, display_name, last4, category,"
@@ -70,7 +74,8 @@ static const char SQL_A_INSERT[] =
 /* a change only from the status it was read in (a disconnect racing a refresh loses) */
 static const char SQL_A_UPDATE[] =
     "UPDATE fc_accounts SET status = $4, balance = $5, balance_refresh = $6, ownership = $7,"
-    " ownership_refresh = $8 WHERE merchant_id = $1 AND id = $2 AND status = $3";
+    " ownership_refresh = $8, subscriptions = $9, transaction_refresh = $10,"
+    " next_transaction_refresh_at = $11 WHERE merchant_id = $1 AND id = $2 AND status = $3";
 static const char SQL_OWNERSHIP_INSERT[] =
     "INSERT INTO fc_ownerships (merchant_id, id, created, account) VALUES ($1, $2, $3, $4)";
 static const char SQL_OWNERSHIP_GET[] =
@@ -184,6 +189,9 @@ struct fc_account {
 	const char *session, *holder_type, *holder_customer, *holder_account, *test_account;
 	const char *institution_name, *display_name, *last4, *category, *subcategory, *status;
 	const char *permissions, *balance, *balance_refresh, *ownership, *ownership_refresh;
+	const char *subscriptions;	     /* JSON array text; NULL shows [] */
+	const char *transaction_refresh;     /* JSON text, NULL before the first */
+	int64_t next_transaction_refresh_at; /* while subscribed: the scheduler's next; 0: none */
 };
 
 static int account_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -196,13 +204,15 @@ static int account_load(struct db *db, struct arena *a, const char *merchant_id,
 	memset(x, 0, sizeof(*x));
 	str_copy(x->id, sizeof(x->id), db_col_text(st, 0, NULL));
 	x->created = db_col_int64(st, 1);
-	const char **cols[] = {
-	    &x->session,      &x->holder_type,	    &x->holder_customer, &x->holder_account,
-	    &x->test_account, &x->institution_name, &x->display_name,	 &x->last4,
-	    &x->category,     &x->subcategory,	    &x->status,		 &x->permissions,
-	    &x->balance,      &x->balance_refresh,  &x->ownership,	 &x->ownership_refresh};
+	const char **cols[] = {&x->session,	      &x->holder_type,	   &x->holder_customer,
+			       &x->holder_account,    &x->test_account,	   &x->institution_name,
+			       &x->display_name,      &x->last4,	   &x->category,
+			       &x->subcategory,	      &x->status,	   &x->permissions,
+			       &x->balance,	      &x->balance_refresh, &x->ownership,
+			       &x->ownership_refresh, &x->subscriptions,   &x->transaction_refresh};
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		*cols[i] = col_text_dup(a, st, (int)i + 2);
+	x->next_transaction_refresh_at = db_col_int64_or0(st, 20);
 	db_reset(st);
 	return x->session && x->holder_type && x->test_account && x->status && x->permissions
 		   ? DB_OK
@@ -307,6 +317,8 @@ static int account_render(struct req *r, struct db *db, const struct fc_account 
 	json_kv_str(j, "id", x->id);
 	json_kv_str(j, "object", "financial_connections.account");
 	holder_render(j, x->holder_type, x->holder_customer, x->holder_account);
+	/* tokenized account numbers: none for the test institution's accounts */
+	json_kv_null(j, "account_numbers");
 	json_kv_raw_or_null(j, "balance", x->balance);
 	json_kv_raw_or_null(j, "balance_refresh", x->balance_refresh);
 	json_kv_str(j, "category", x->category);
@@ -329,11 +341,14 @@ static int account_render(struct req *r, struct db *db, const struct fc_account 
 	json_kv_raw(j, "permissions", x->permissions, strlen(x->permissions));
 	json_kv_str(j, "status", x->status);
 	json_kv_str(j, "subcategory", x->subcategory);
+	const char *subs = x->subscriptions ? x->subscriptions : "[]";
+	json_kv_raw(j, "subscriptions", subs, strlen(subs));
 	json_key(j, "supported_payment_method_types");
 	json_arr_open(j);
 	json_str(j, "link");
 	json_str(j, "us_bank_account");
 	json_arr_close(j);
+	json_kv_raw_or_null(j, "transaction_refresh", x->transaction_refresh);
 	json_obj_close(j);
 	return DB_OK;
 }
@@ -419,7 +434,7 @@ static int session_render(struct req *r, struct db *db, const struct fc_session 
 
 static const char *const PERMISSIONS[] = {"balances", "ownership", "payment_method", "transactions",
 					  NULL};
-static const char *const PREFETCH[] = {"balances", "ownership", NULL};
+static const char *const PREFETCH[] = {"balances", "ownership", "transactions", NULL};
 
 static bool one_of(const char *const *set, const char *v)
 {
@@ -557,13 +572,13 @@ static int h_session_create(struct req *r)
 	if (enum_array(r, "permissions", "permissions", PERMISSIONS,
 		       "balances, ownership, payment_method, or transactions", true,
 		       &s->permissions) != 0 ||
-	    enum_array(r, "prefetch", "prefetch", PREFETCH, "balances or ownership", false,
-		       &s->prefetch) != 0)
+	    enum_array(r, "prefetch", "prefetch", PREFETCH, "balances, ownership, or transactions",
+		       false, &s->prefetch) != 0)
 		return -1;
 	/* a prefetch reads data only a permission gives */
-	static const char *const need_perm[][2] = {{"balances", "balances"},
-						   {"ownership", "ownership"}};
-	for (size_t i = 0; s->prefetch && i < 2; i++)
+	static const char *const need_perm[][2] = {
+	    {"balances", "balances"}, {"ownership", "ownership"}, {"transactions", "transactions"}};
+	for (size_t i = 0; s->prefetch && i < 3; i++)
 		if (json_text_has(s->prefetch, need_perm[i][0]) &&
 		    !json_text_has(s->permissions, need_perm[i][1]))
 			return req_fail(r, ERR_PARAM_BAD, "prefetch",
@@ -645,10 +660,12 @@ static const char *balance_json(struct arena *a, const struct fc_test_account *t
 				  (json_int_t)t->balance, "type", "cash"));
 }
 
+/* A balance or ownership refresh as the object shows it; Tender does not limit refreshes, so the
+ * next may start at once (next_refresh_available_at: now). */
 static const char *refresh_json(struct arena *a, const char *status, int64_t now)
 {
-	return jdump(
-	    a, json_pack("{s:I,s:s}", "last_attempted_at", (json_int_t)now, "status", status));
+	return jdump(a, json_pack("{s:I,s:I,s:s}", "last_attempted_at", (json_int_t)now,
+				  "next_refresh_available_at", (json_int_t)now, "status", status));
 }
 
 /* A new ownership of account x with Stripe's test owner, its id in *ret. DB_OK or < 0. */
@@ -684,11 +701,14 @@ static int ownership_new(struct req *r, struct db *db, const struct fc_account *
 	return rc == DB_OK && *ret ? DB_OK : DB_ERR;
 }
 
-/* Refreshes feature ("balance" or "ownership") of x in memory (and its ownership rows), as the
- * test institution answers: the balance always, ownership unless the account gives none. */
+/* Refreshes feature ("balance", "ownership" or "transactions") of x in memory (and its
+ * ownership or transaction rows), as the test institution answers: the balance and transactions
+ * always, ownership unless the account gives none. */
 static int refresh_feature(struct req *r, struct db *db, struct fc_account *x,
 			   const struct fc_test_account *t, const char *feature)
 {
+	if (strcmp(feature, "transactions") == 0)
+		return fc_transactions_refresh(r, db, x->id, x->created, &x->transaction_refresh);
 	if (strcmp(feature, "balance") == 0) {
 		x->balance = balance_json(&r->arena, t, r->now);
 		x->balance_refresh = refresh_json(&r->arena, "succeeded", r->now);
@@ -718,6 +738,12 @@ static int account_store(struct db *db, const char *merchant_id, const struct fc
 	db_bind_text(st, 6, x->balance_refresh, -1);
 	db_bind_text(st, 7, x->ownership, -1);
 	db_bind_text(st, 8, x->ownership_refresh, -1);
+	db_bind_text(st, 9, x->subscriptions, -1);
+	db_bind_text(st, 10, x->transaction_refresh, -1);
+	if (x->next_transaction_refresh_at)
+		db_bind_int64(st, 11, x->next_transaction_refresh_at);
+	else
+		db_bind_null(st, 11);
 	int64_t n = 0;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -737,8 +763,14 @@ int fc_session_link(struct req *r, struct db *db, const struct fc_session *s,
 	int64_t done = 0;
 	if (db_step_changes(st, &done) != DB_OK || done != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
-	bool want_balance = json_text_has(s->prefetch, "balances");
-	bool want_ownership = json_text_has(s->prefetch, "ownership");
+	/* a prefetch reads only what a permission gives (an intent's or Checkout's options may ask
+	 * for more) */
+	bool want_balance =
+	    json_text_has(s->prefetch, "balances") && json_text_has(s->permissions, "balances");
+	bool want_ownership =
+	    json_text_has(s->prefetch, "ownership") && json_text_has(s->permissions, "ownership");
+	bool want_transactions = json_text_has(s->prefetch, "transactions") &&
+				 json_text_has(s->permissions, "transactions");
 	for (int i = 0; i < n; i++) {
 		const struct fc_test_account *t = fc_test_account(keys[i]);
 		if (!t)
@@ -788,16 +820,18 @@ int fc_session_link(struct req *r, struct db *db, const struct fc_session *s,
 		if (t->links_disconnected)
 			continue; /* nothing can be read from it */
 		/* prefetch: the data read at linking, each refresh with its event */
-		const char *features[2] = {want_balance ? "balance" : NULL,
-					   want_ownership ? "ownership" : NULL};
-		for (int f = 0; f < 2; f++) {
+		const char *features[3] = {want_balance ? "balance" : NULL,
+					   want_ownership ? "ownership" : NULL,
+					   want_transactions ? "transactions" : NULL};
+		static const char *const events[3] = {"refreshed_balance", "refreshed_ownership",
+						      "refreshed_transactions"};
+		for (int f = 0; f < 3; f++) {
 			if (!features[f])
 				continue;
 			if (refresh_feature(r, db, &x, t, features[f]) != DB_OK ||
 			    account_store(db, r->merchant_id, &x, "active") != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
-			if (account_emit(r, db, &x,
-					 f == 0 ? "refreshed_balance" : "refreshed_ownership") != 0)
+			if (account_emit(r, db, &x, events[f]) != 0)
 				return -1;
 		}
 	}
@@ -841,6 +875,10 @@ static int disconnect_fn(struct db *db, void *arg)
 		return account_respond(r, db, a);
 	const char *old = a->status;
 	a->status = "disconnected";
+	/* no more refreshes: a subscription ends with the access */
+	if (a->subscriptions)
+		a->subscriptions = "[]";
+	a->next_transaction_refresh_at = 0;
 	if (account_store(db, r->merchant_id, a, old) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (account_emit(r, db, a, "disconnected") != 0)
@@ -867,22 +905,27 @@ static int refresh_fn(struct db *db, void *arg)
 				"Link it again through a new session.",
 				a->id, a->status);
 	const struct form_node *n = param_node(r, "features");
-	bool want[2] = {false, false};
-	static const char *const names[] = {"balance", "ownership"};
-	static const char *const perms[] = {"balances", "ownership"};
+	bool want[3] = {false, false, false};
+	static const char *const names[] = {"balance", "ownership", "transactions"};
+	static const char *const perms[] = {"balances", "ownership", "transactions"};
+	static const char *const events[] = {"refreshed_balance", "refreshed_ownership",
+					     "refreshed_transactions"};
 	const struct form_node *first = !n			 ? NULL
 					: n->kind == FORM_SCALAR ? (n->value_len ? n : NULL)
 								 : n->first_child;
 	int i = 0;
 	for (const struct form_node *f = first; f;
 	     f = n->kind == FORM_SCALAR ? NULL : f->next, i++) {
-		int k = f->value && strcmp(f->value, "balance") == 0	 ? 0
-			: f->value && strcmp(f->value, "ownership") == 0 ? 1
-									 : -1;
+		int k = -1;
+		for (int m = 0; m < 3 && f->value; m++)
+			if (strcmp(f->value, names[m]) == 0)
+				k = m;
 		if (k < 0)
-			return req_fail(
-			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "features[%d]", i),
-			    "Invalid features[%d]: must be one of balance or ownership", i);
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "features[%d]", i),
+					"Invalid features[%d]: must be one of balance, ownership, "
+					"or transactions",
+					i);
 		if (!json_text_has(a->permissions, perms[k]))
 			return req_fail(r, ERR_PARAM_BAD, "features",
 					"The account %s was not linked with the %s permission, so "
@@ -890,19 +933,18 @@ static int refresh_fn(struct db *db, void *arg)
 					a->id, perms[k], names[k]);
 		want[k] = true;
 	}
-	if (!want[0] && !want[1])
+	if (!want[0] && !want[1] && !want[2])
 		return req_fail(r, ERR_PARAM_MISSING, "features", "features");
 	const struct fc_test_account *t = fc_test_account(a->test_account);
 	if (!t)
 		return req_fail(r, ERR_API, NULL, NULL);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		if (!want[k])
 			continue;
 		if (refresh_feature(r, db, a, t, names[k]) != DB_OK ||
 		    account_store(db, r->merchant_id, a, "active") != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (account_emit(r, db, a, k == 0 ? "refreshed_balance" : "refreshed_ownership") !=
-		    0)
+		if (account_emit(r, db, a, events[k]) != 0)
 			return -1;
 	}
 	return account_respond(r, db, a);
@@ -912,6 +954,153 @@ static int h_account_refresh(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, refresh_fn, &x);
+}
+
+/* ---- subscriptions ---- */
+
+/* features[] of subscribe / unsubscribe: required, transactions only (Stripe's one feature). */
+static int sub_features_check(struct req *r)
+{
+	const struct form_node *n = param_node(r, "features");
+	const struct form_node *first = !n			 ? NULL
+					: n->kind == FORM_SCALAR ? (n->value_len ? n : NULL)
+								 : n->first_child;
+	if (!first)
+		return req_fail(r, ERR_PARAM_MISSING, "features", "features");
+	int i = 0;
+	for (const struct form_node *f = first; f; f = n->kind == FORM_SCALAR ? NULL : f->next, i++)
+		if (!f->value || strcmp(f->value, "transactions") != 0)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "features[%d]", i),
+					"Invalid features[%d]: must be transactions", i);
+	return 0;
+}
+
+/* Subscribing starts a transaction refresh at once (its event with it) and another every
+ * FC_TXN_SUBSCRIPTION_EVERY by the scheduler while the account stays active; unsubscribing
+ * stops them. Either again leaves the account as it is. Stripe sends no event of its own for
+ * either: the subscription shows in the account's subscriptions and in the refresh events. */
+static int subscription_change(struct db *db, struct id_ctx *x, bool subscribe)
+{
+	struct req *r = x->r;
+	if (account_fn(db, x) != 0)
+		return -1;
+	struct fc_account *a = &x->a;
+	if (strcmp(a->status, "active") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The account %s is %s: only an active account can be subscribed "
+				"to or unsubscribed from data refreshes.",
+				a->id, a->status);
+	if (!json_text_has(a->permissions, "transactions"))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "features",
+		    "The account %s was not linked with the transactions permission, so "
+		    "it cannot be subscribed to transaction refreshes.",
+		    a->id);
+	bool subscribed = json_text_has(a->subscriptions, "transactions");
+	if (subscribed == subscribe)
+		return account_respond(r, db, a);
+	if (!subscribe) {
+		a->subscriptions = "[]";
+		a->next_transaction_refresh_at = 0;
+		if (account_store(db, r->merchant_id, a, "active") != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return account_respond(r, db, a);
+	}
+	a->subscriptions = "[\"transactions\"]";
+	a->next_transaction_refresh_at = r->now + FC_TXN_SUBSCRIPTION_EVERY;
+	if (fc_transactions_refresh(r, db, a->id, a->created, &a->transaction_refresh) != DB_OK ||
+	    account_store(db, r->merchant_id, a, "active") != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (account_emit(r, db, a, "refreshed_transactions") != 0)
+		return -1;
+	return account_respond(r, db, a);
+}
+
+static int subscribe_fn(struct db *db, void *arg)
+{
+	return subscription_change(db, arg, true);
+}
+
+static int unsubscribe_fn(struct db *db, void *arg)
+{
+	return subscription_change(db, arg, false);
+}
+
+static int h_account_subscribe(struct req *r)
+{
+	if (sub_features_check(r) != 0)
+		return -1;
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, subscribe_fn, &x);
+}
+
+static int h_account_unsubscribe(struct req *r)
+{
+	if (sub_features_check(r) != 0)
+		return -1;
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, unsubscribe_fn, &x);
+}
+
+/* the scheduler's daily refreshes of subscribed accounts */
+#define FC_SUB_BATCH 32
+#define FC_SUB_DUE                                                                                 \
+	"SELECT merchant_id, id FROM fc_accounts WHERE next_transaction_refresh_at IS NOT NULL"    \
+	" AND next_transaction_refresh_at <= $1"
+const char FC_SUBSCRIPTIONS_DUE_SQL[] = FC_SUB_DUE " LIMIT 1";
+static const char SQL_SUB_DUE[] = FC_SUB_DUE " ORDER BY next_transaction_refresh_at LIMIT $2";
+
+struct sub_tick_ctx {
+	int64_t now;
+	int done;
+	struct shard_share share;
+};
+
+static int sub_due_fn(struct db *db, void *arg)
+{
+	struct sub_tick_ctx *c = arg;
+	struct scheduler_due due[FC_SUB_BATCH];
+	int n = 0, done = 0, rc = DB_OK;
+	if (scheduler_due_read(db, SQL_SUB_DUE, c->now, due, &n, scheduler_batch(FC_SUB_BATCH)) !=
+	    DB_OK)
+		return DB_ERR;
+	for (int i = 0; i < n && rc == DB_OK; i++) {
+		struct req r;
+		memset(&r, 0, sizeof(r));
+		arena_init(&r.arena, 1u << 20);
+		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
+		r.now = c->now;
+		r.livemode = false; /* the test institution's accounts only */
+		struct fc_account a;
+		rc = account_load(db, &r.arena, due[i].merchant, due[i].id, &a);
+		if (rc == DB_OK && strcmp(a.status, "active") == 0) {
+			a.next_transaction_refresh_at = c->now + FC_TXN_SUBSCRIPTION_EVERY;
+			rc = fc_transactions_refresh(&r, db, a.id, a.created,
+						     &a.transaction_refresh);
+			if (rc == DB_OK)
+				rc = account_store(db, due[i].merchant, &a, "active");
+			if (rc == DB_OK && account_emit(&r, db, &a, "refreshed_transactions") != 0)
+				rc = DB_ERR;
+			done += rc == DB_OK;
+		} else if (rc == DB_OK) {
+			/* not active (disconnect clears it; kept for safety): no more refreshes */
+			a.next_transaction_refresh_at = 0;
+			rc = account_store(db, due[i].merchant, &a, a.status);
+		}
+		arena_release(&r.arena);
+	}
+	if (rc != DB_OK)
+		return rc;
+	c->done += (int)shard_share_add(&c->share, db, done);
+	return 0;
+}
+
+int fc_subscriptions_tick(struct store *s, int64_t now)
+{
+	struct sub_tick_ctx c = {.now = now};
+	int rc = store_each_shard_write(s, sub_due_fn, &c);
+	return rc == 0 ? c.done : rc;
 }
 
 static const char SQL_A_CURSOR[] =
@@ -1050,7 +1239,7 @@ int fc_intent_options(struct req *r, const char *path, const char **ret)
 	snprintf(p, sizeof(p), "%s.prefetch", path);
 	if (enum_array(r, p,
 		       "payment_method_options[us_bank_account][financial_connections][prefetch]",
-		       PREFETCH, "balances or ownership", false, &prefetch) != 0)
+		       PREFETCH, "balances, ownership, or transactions", false, &prefetch) != 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s.return_url", path);
 	const char *ru = param_str(r, p);
@@ -1239,6 +1428,8 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 	    {"GET", ACCT "/{id}", h_account_retrieve, no_params, 0},                               \
 	    {"POST", ACCT "/{id}/disconnect", h_account_disconnect, no_params, 0},                 \
 	    {"POST", ACCT "/{id}/refresh", h_account_refresh, refresh_params, 0},                  \
+	    {"POST", ACCT "/{id}/subscribe", h_account_subscribe, refresh_params, 0},              \
+	    {"POST", ACCT "/{id}/unsubscribe", h_account_unsubscribe, refresh_params, 0},          \
 	{                                                                                          \
 		"GET", ACCT "/{id}/owners", h_account_owners, owners_params, ROUTE_LIST            \
 	}

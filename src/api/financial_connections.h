@@ -1,6 +1,7 @@
 /*
  * Stripe Financial Connections: sessions and linked accounts at the API
- * (api/financial_connections.c) and the hosted test page that links them
+ * (api/financial_connections.c), their transactions (api/financial_connections_txns.c) and the
+ * hosted test page that links them
  * (api/financial_connections_page.c), plus the small hooks ACH Direct Debit uses
  * (api/payment_methods.c): a us_bank_account PaymentMethod made from a linked account.
  */
@@ -68,5 +69,45 @@ int fc_checkout_link(struct req *r, struct db *db, const char *customer, const c
  * linked account attaches only to the customer that account belongs to. 0, or -1 with r->err. */
 int fc_payment_method_attach_check(struct req *r, struct db *db, const char *pm_id,
 				   const char *customer);
+
+/* ---- transactions (api/financial_connections_txns.c) ---- */
+
+/* The test institution's transaction generator: an account's history is a pure function of its
+ * id. Day d (unix day) has up to FC_TXN_PER_DAY transactions, numbered seq = d * FC_TXN_PER_DAY
+ * + k in time order. */
+#define FC_TXN_PER_DAY 3
+#define FC_TXN_HISTORY_DAYS 90		/* a refresh reads back this far before the link */
+#define FC_TXN_POST_AFTER (2 * 86400)	/* a pending transaction posts after this */
+#define FC_TXN_VOID_AFTER 86400		/* a released authorization turns void after this */
+#define FC_TXN_SUBSCRIPTION_EVERY 86400 /* a subscribed account refreshes this often */
+
+struct fc_txn {
+	int64_t seq, transacted_at;
+	int64_t amount; /* cents of usd: negative out of the account, positive into it */
+	const char *description;
+	bool voids; /* a card authorization the merchant releases: void, never posted */
+};
+
+/* The generator's seed of account id (FNV-1a of the id). */
+uint64_t fc_txn_seed(const char *account_id);
+/* The transactions of day (unix day number) of the account of seed into out, in time order;
+ * their count, or -1. */
+int fc_txn_day(uint64_t seed, int64_t day, struct fc_txn out[FC_TXN_PER_DAY]);
+/* t's status at time now (pending, posted or void) and its status_transitions (0: null). */
+const char *fc_txn_status_at(const struct fc_txn *t, int64_t now, int64_t *posted_at,
+			     int64_t *void_at);
+/* Inside the write: a transaction refresh of linked account (created at account_created) at
+ * r->now: stores the transactions it has not stored yet, posts or voids the stored pending ones
+ * whose time has come, appends the refresh; the account's transaction_refresh (JSON text) into
+ * *ret_json. DB_OK or < 0. */
+int fc_transactions_refresh(struct req *r, struct db *db, const char *account,
+			    int64_t account_created, const char **ret_json);
+
+/* Scheduler step (financial_connections.c): refreshes the transactions of subscribed active
+ * accounts whose daily refresh is due, with financial_connections.account.refreshed_transactions.
+ * How many it refreshed, or < 0. */
+struct store;
+int fc_subscriptions_tick(struct store *s, int64_t now);
+extern const char FC_SUBSCRIPTIONS_DUE_SQL[];
 
 #endif

@@ -33,6 +33,7 @@ extern const struct route apps_secrets_routes[];
 extern const struct route identity_routes[];
 extern const struct route identity_page_routes[];
 extern const struct route financial_connections_routes[];
+extern const struct route financial_connections_txn_routes[];
 extern const struct route financial_connections_page_routes[];
 extern const struct route transfers_routes[];
 extern const struct route application_fees_routes[];

@@ -80,6 +80,7 @@ const struct route *const api_route_tables[] = {
     terminal_routes,
     terminal_readers_routes,
     financial_connections_routes,
+    financial_connections_txn_routes,
     financial_connections_page_routes,
     issuing_routes,
     issuing_spend_routes,

@@ -19,6 +19,7 @@
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "api/resources.h"
+#include "api/financial_connections.h"
 #include "api/mandates.h"
 #include "api/sources_api.h"
 #include "payments/sepa.h"
@@ -51,6 +52,7 @@ static const struct scheduler_job scheduler_jobs[] = {
     {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},
     {"sepa_debits", sepa_settle_tick, SEPA_SETTLE_DUE_SQL, NULL},
     {"subscriptions", subscriptions_tick, SUBSCRIPTIONS_DUE_SQL, NULL},
+    {"fc_transaction_refreshes", fc_subscriptions_tick, FC_SUBSCRIPTIONS_DUE_SQL, NULL},
     {"idempotency_prune", scheduler_prune_idempotency, NULL, scheduler_prune_due},
     {NULL, NULL, NULL, NULL},
 };

@@ -194,6 +194,8 @@ test('accounts: list, retrieve, refresh, owners, disconnect; another merchant 40
   assertStripeShape(fresh, 'financial_connections.account');
   assert.equal(fresh.balance_refresh.status, 'succeeded');
   assert.ok(fresh.balance_refresh.last_attempted_at > 0);
+  assert.deepEqual(Object.keys(fresh.balance_refresh).sort(), ['last_attempted_at', 'next_refresh_available_at', 'status']);
+  assert.deepEqual(Object.keys(fresh.ownership_refresh).sort(), ['last_attempted_at', 'next_refresh_available_at', 'status']);
   assert.deepEqual(fresh.balance.current, { usd: 250000 });
   assert.equal(fresh.ownership_refresh.status, 'succeeded');
   assert.match(fresh.ownership, /^fcaowns_/);
@@ -254,6 +256,200 @@ test('accounts: list, retrieve, refresh, owners, disconnect; another merchant 40
   assert.equal(late.statusCode, 400);
   const types = await eventTypesOf(stripe, acc.id);
   assert.equal(types.filter((t) => t === 'financial_connections.account.disconnected').length, 1);
+});
+
+// stripe-node 23's Transaction (resources/FinancialConnections/Transactions.d.ts): every field, no other
+const TXN_KEYS = ['account', 'amount', 'currency', 'description', 'id', 'livemode', 'object', 'status', 'status_transitions', 'transacted_at', 'transaction_refresh', 'updated'];
+const DAY = 86400;
+const plain = (o) => JSON.parse(JSON.stringify(o));
+
+// every transaction of account id (auto-paging), newest first
+async function allTransactions(id, params = {}) {
+  const out = [];
+  for await (const t of stripe.financialConnections.transactions.list({ account: id, limit: 100, ...params })) out.push(t);
+  return out;
+}
+
+function checkTransaction(t, account) {
+  assert.deepEqual(Object.keys(t).sort(), TXN_KEYS);
+  assert.deepEqual(Object.keys(t.status_transitions).sort(), ['posted_at', 'void_at']);
+  assert.match(t.id, /^fctxn_/);
+  assert.equal(t.object, 'financial_connections.transaction');
+  assert.equal(t.account, account);
+  assert.equal(t.currency, 'usd');
+  assert.equal(t.livemode, false);
+  assert.ok(Number.isInteger(t.amount) && t.amount !== 0);
+  assert.ok(t.description.length > 0);
+  assert.match(t.transaction_refresh, /^fctxnref_/);
+  assert.ok(t.transacted_at <= t.updated);
+  const { posted_at: postedAt, void_at: voidAt } = t.status_transitions;
+  if (t.status === 'posted') assert.deepEqual([postedAt, voidAt], [t.transacted_at + 2 * DAY, null]);
+  else if (t.status === 'void') assert.deepEqual([postedAt, voidAt], [null, t.transacted_at + DAY]);
+  else assert.deepEqual([t.status, postedAt, voidAt], ['pending', null, null]);
+}
+
+test('transactions: a prefetch and refreshes read the test history; list filters, retrieve', async () => {
+  const cus = await stripe.customers.create();
+  const s = await linked(cus, ['success', 'savings'], { permissions: ['payment_method', 'transactions'], prefetch: ['transactions'] });
+  const acc = s.accounts.data.find((a) => a.display_name === 'Success');
+  const sav = s.accounts.data.find((a) => a.display_name === 'Savings');
+  for (const a of [acc, sav]) {
+    assertStripeShape(a, 'financial_connections.account');
+    assert.deepEqual(a.subscriptions, []);
+    assert.equal(a.account_numbers, null);
+    assert.match(a.transaction_refresh.id, /^fctxnref_/);
+    assert.equal(a.transaction_refresh.status, 'succeeded');
+    assert.ok(a.transaction_refresh.last_attempted_at >= a.created);
+    assert.ok(a.transaction_refresh.next_refresh_available_at >= a.transaction_refresh.last_attempted_at);
+  }
+  assert.deepEqual(await eventTypesOf(stripe, acc.id), ['financial_connections.account.created', 'financial_connections.account.refreshed_transactions']);
+
+  // 90 days before the link up to now: one to three a day, in every status, the account's own
+  const first = await allTransactions(acc.id);
+  assert.ok(first.length >= 90 && first.length <= 300, `${first.length} transactions`);
+  for (const t of first) checkTransaction(t, acc.id);
+  for (const t of first) assert.equal(t.transaction_refresh, acc.transaction_refresh.id);
+  const oldest = Math.min(...first.map((t) => t.transacted_at));
+  assert.ok(oldest >= acc.created - 90 * DAY && oldest < acc.created - 88 * DAY);
+  assert.ok(Math.max(...first.map((t) => t.transacted_at)) <= acc.transaction_refresh.last_attempted_at);
+  // pending when made; void a day later (a released authorization) or posted two days later
+  const at = acc.transaction_refresh.last_attempted_at;
+  for (const t of first) {
+    if (at - t.transacted_at < DAY) assert.equal(t.status, 'pending', t.id);
+    if (at - t.transacted_at >= 2 * DAY) assert.notEqual(t.status, 'pending', t.id);
+  }
+  assert.ok(first.some((t) => t.status === 'posted'));
+  assert.ok(first.some((t) => t.status === 'void'));
+  assert.ok(first.some((t) => t.amount > 0 && t.description === 'Payroll ACME Corp'));
+  for (let i = 1; i < first.length; i++) assert.ok(first[i - 1].transacted_at >= first[i].transacted_at, 'newest first');
+  const other2 = await allTransactions(sav.id);
+  assert.notDeepEqual(other2.map((t) => [t.amount, t.description]), first.map((t) => [t.amount, t.description]));
+
+  // a refresh reads the same history: the same transactions, unchanged unless their time came
+  const again = await stripe.financialConnections.accounts.refresh(acc.id, { features: ['transactions'] });
+  assertStripeShape(again, 'financial_connections.account');
+  assert.notEqual(again.transaction_refresh.id, acc.transaction_refresh.id);
+  assert.equal(again.transaction_refresh.status, 'succeeded');
+  const second = await allTransactions(acc.id);
+  const byId = new Map(second.map((t) => [t.id, t]));
+  for (const t of first) {
+    const u = byId.get(t.id);
+    assert.ok(u, `${t.id} went missing`);
+    assert.deepEqual([u.amount, u.description, u.transacted_at], [t.amount, t.description, t.transacted_at]);
+    if (u.transaction_refresh === acc.transaction_refresh.id) assert.deepEqual(plain(u), plain(t));
+    else assert.equal(u.transaction_refresh, again.transaction_refresh.id);
+  }
+  // transaction_refresh[after]: exactly what the later refresh added or changed
+  const changed = await allTransactions(acc.id, { transaction_refresh: { after: acc.transaction_refresh.id } });
+  assert.deepEqual(changed.map((t) => t.id).sort(), second.filter((t) => t.transaction_refresh === again.transaction_refresh.id).map((t) => t.id).sort());
+  assert.deepEqual(await allTransactions(acc.id, { transaction_refresh: { after: again.transaction_refresh.id } }), []);
+  assert.deepEqual((await eventTypesOf(stripe, acc.id)).slice(-1), ['financial_connections.account.refreshed_transactions']);
+
+  // transacted_at: a timestamp or a range
+  const pick = second[Math.floor(second.length / 2)];
+  const exact = await allTransactions(acc.id, { transacted_at: pick.transacted_at });
+  assert.deepEqual(exact.map((t) => t.id), [pick.id]);
+  const lo = pick.transacted_at - 5 * DAY;
+  const week = await allTransactions(acc.id, { transacted_at: { gte: lo, lt: pick.transacted_at } });
+  assert.deepEqual(week.map((t) => t.id), second.filter((t) => t.transacted_at >= lo && t.transacted_at < pick.transacted_at).map((t) => t.id));
+  const page = await stripe.financialConnections.transactions.list({ account: acc.id, limit: 3 });
+  assert.equal(page.data.length, 3);
+  assert.equal(page.has_more, true);
+  assert.equal(page.url, '/v1/financial_connections/transactions');
+
+  // retrieve
+  const one = await stripe.financialConnections.transactions.retrieve(pick.id);
+  assert.deepEqual(plain(one), plain(byId.get(pick.id)));
+
+  // 400s and 404s
+  const fail = (p) => p.then(() => null, (e) => e);
+  let e = await fail(stripe.financialConnections.transactions.list({}));
+  assert.deepEqual([e.statusCode, e.code, e.param], [400, 'parameter_missing', 'account']);
+  e = await fail(stripe.financialConnections.transactions.list({ account: acc.id, transaction_refresh: { after: 'fctxnref_nope' } }));
+  assert.deepEqual([e.statusCode, e.param], [404, 'transaction_refresh[after]']);
+  e = await fail(stripe.financialConnections.transactions.list({ account: sav.id, transaction_refresh: { after: acc.transaction_refresh.id } }));
+  assert.equal(e.statusCode, 404);
+  e = await fail(stripe.financialConnections.transactions.list({ account: acc.id, bogus: 1 }));
+  assert.deepEqual([e.statusCode, e.code, e.param], [400, 'parameter_unknown', 'bogus']);
+  e = await fail(other.financialConnections.transactions.list({ account: acc.id }));
+  assert.deepEqual([e.statusCode, e.param], [404, 'account']);
+  e = await fail(other.financialConnections.transactions.retrieve(pick.id));
+  assert.equal(e.statusCode, 404);
+  e = await fail(stripe.financialConnections.accounts.refresh(acc.id, { features: ['transactions', 'cards'] }));
+  assert.deepEqual([e.statusCode, e.param], [400, 'features[1]']);
+  // an account linked without the transactions permission: no refresh, no list
+  const noTx = (await linked(cus, ['checking'], { permissions: ['payment_method', 'balances'] })).accounts.data[0];
+  e = await fail(stripe.financialConnections.accounts.refresh(noTx.id, { features: ['transactions'] }));
+  assert.deepEqual([e.statusCode, e.param], [400, 'features']);
+  e = await fail(stripe.financialConnections.transactions.list({ account: noTx.id }));
+  assert.deepEqual([e.statusCode, e.param], [400, 'account']);
+  e = await fail(stripe.financialConnections.accounts.subscribe(noTx.id, { features: ['transactions'] }));
+  assert.deepEqual([e.statusCode, e.param], [400, 'features']);
+  assert.deepEqual((await stripe.financialConnections.accounts.retrieve(noTx.id)).subscriptions, []);
+  const p = await fail(stripe.financialConnections.sessions.create({ account_holder: { type: 'customer', customer: cus.id }, permissions: ['payment_method'], prefetch: ['transactions'] }));
+  assert.deepEqual([p.statusCode, p.param], [400, 'prefetch']);
+});
+
+test('transactions: subscribe and unsubscribe; a disconnected account refuses them', async () => {
+  const cus = await stripe.customers.create();
+  const s = await linked(cus, ['checking', 'disconnected'], { permissions: ['transactions'] });
+  const acc = s.accounts.data.find((a) => a.display_name === 'Checking');
+  const dis = s.accounts.data.find((a) => a.display_name === 'Disconnected');
+  assert.equal(acc.transaction_refresh, null);
+  assert.deepEqual(acc.subscriptions, []);
+  assert.deepEqual(await allTransactions(acc.id), []); // nothing read yet
+
+  // subscribing refreshes at once (the scheduler refreshes daily after)
+  const sub = await stripe.financialConnections.accounts.subscribe(acc.id, { features: ['transactions'] });
+  assertStripeShape(sub, 'financial_connections.account');
+  assert.deepEqual(sub.subscriptions, ['transactions']);
+  assert.equal(sub.transaction_refresh.status, 'succeeded');
+  const txns = await allTransactions(acc.id);
+  assert.ok(txns.length >= 90);
+  for (const t of txns) checkTransaction(t, acc.id);
+  assert.deepEqual(await eventTypesOf(stripe, acc.id), ['financial_connections.account.created', 'financial_connections.account.refreshed_transactions']);
+  const ev = (await stripe.events.list({ type: 'financial_connections.account.refreshed_transactions', limit: 5 })).data.find((x) => x.data.object.id === acc.id);
+  assert.deepEqual(ev.data.object.subscriptions, ['transactions']);
+  assert.equal(ev.data.object.transaction_refresh.id, sub.transaction_refresh.id);
+  // again: unchanged, no refresh
+  const twice = await stripe.financialConnections.accounts.subscribe(acc.id, { features: ['transactions'] });
+  assert.deepEqual(plain(twice), plain(sub));
+  assert.equal((await eventTypesOf(stripe, acc.id)).length, 2);
+
+  const fail = (p) => p.then(() => null, (e) => e);
+  let e = await fail(stripe.financialConnections.accounts.subscribe(acc.id, { features: ['balance'] }));
+  assert.deepEqual([e.statusCode, e.param], [400, 'features[0]']);
+  e = await fail(stripe.financialConnections.accounts.unsubscribe(acc.id, {}));
+  assert.deepEqual([e.statusCode, e.code, e.param], [400, 'parameter_missing', 'features']);
+  e = await fail(other.financialConnections.accounts.subscribe(acc.id, { features: ['transactions'] }));
+  assert.equal(e.statusCode, 404);
+
+  const unsub = await stripe.financialConnections.accounts.unsubscribe(acc.id, { features: ['transactions'] });
+  assertStripeShape(unsub, 'financial_connections.account');
+  assert.deepEqual(unsub.subscriptions, []);
+  assert.deepEqual(unsub.transaction_refresh, sub.transaction_refresh); // the data read stays
+  assert.deepEqual(plain(await stripe.financialConnections.accounts.unsubscribe(acc.id, { features: ['transactions'] })), plain(unsub));
+
+  // disconnecting ends the subscription and the access to the transactions
+  await stripe.financialConnections.accounts.subscribe(acc.id, { features: ['transactions'] });
+  const gone = await stripe.financialConnections.accounts.disconnect(acc.id);
+  assert.equal(gone.status, 'disconnected');
+  assert.deepEqual(gone.subscriptions, []);
+  for (const call of [
+    () => stripe.financialConnections.transactions.list({ account: acc.id }),
+    () => stripe.financialConnections.transactions.retrieve(txns[0].id),
+    () => stripe.financialConnections.accounts.subscribe(acc.id, { features: ['transactions'] }),
+    () => stripe.financialConnections.accounts.unsubscribe(acc.id, { features: ['transactions'] }),
+    () => stripe.financialConnections.accounts.refresh(acc.id, { features: ['transactions'] }),
+  ]) {
+    e = await fail(call());
+    assert.equal(e && e.statusCode, 400);
+  }
+  // the disconnected test account links disconnected: the same refusals
+  assert.equal(dis.status, 'disconnected');
+  assert.equal(dis.transaction_refresh, null);
+  e = await fail(stripe.financialConnections.transactions.list({ account: dis.id }));
+  assert.equal(e.statusCode, 400);
 });
 
 test('ACH: a PaymentMethod from a linked account pays without microdeposits; SetupIntents too', async () => {
