@@ -1425,6 +1425,13 @@ int accounts_payout_settings_change(struct req *r, struct db *db,
 		a.po_descriptor = c->statement_descriptor;
 	if (c->debit_negative_balances >= 0)
 		a.po_debit_negative = c->debit_negative_balances;
+	/* nothing that either view shows moves (the same values again, or a delay Tender has
+	 * already): no write and no event */
+	struct payout_settings was;
+	settings_out(&old, &was);
+	settings_out(&a, ret);
+	if (!payout_settings_differ(&was, ret))
+		return 0;
 	/* the platform's update of its account, as POST /v1/accounts/{id} makes it: the row and
 	 * account.updated are the platform's */
 	char self[ID_MAX];

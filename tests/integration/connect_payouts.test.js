@@ -716,6 +716,16 @@ test('balance settings: what Tender\'s schedule cannot do is refused, naming the
   assert.deepEqual(plain(await stripe.balanceSettings.retrieve({}, o)), before);
   assert.equal(nextDue(acct.id), dueBefore);
   assert.equal((await stripe.events.list({ type: 'balance_settings.updated', limit: 10 }, o)).data.length, 0);
+  // the delay Tender has already, or the same settings again: nothing written, no event
+  const accountUpdates = async () => (await stripe.events.list({ type: 'account.updated', limit: 100 })).data
+    .filter((e) => e.data.object.id === acct.id).length;
+  const n = await accountUpdates();
+  for (const payments of [{ settlement_timing: { delay_days_override: 2 } }, { settlement_timing: { delay_days_override: '' } },
+    { payouts: { schedule: { interval: 'monthly', monthly_payout_days: [3] } }, debit_negative_balances: false }]) {
+    assert.deepEqual(plain(await stripe.balanceSettings.update({ payments }, o)), before);
+  }
+  assert.equal(await accountUpdates(), n);
+  assert.equal(nextDue(acct.id), dueBefore);
   // one day named twice is one day; "" clears no minimum balance (there is none)
   const mon = await stripe.balanceSettings.update({
     payments: { payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['monday', 'monday'] }, minimum_balance_by_currency: '' } },
