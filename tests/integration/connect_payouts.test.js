@@ -738,6 +738,10 @@ test('balance settings: what Tender\'s schedule cannot do is refused, naming the
   await assert.rejects(stripeB.balanceSettings.retrieve({}, o), (e) => e.statusCode === 403 && e.code === 'account_invalid');
   await assert.rejects(stripeB.balanceSettings.update({ payments: { debit_negative_balances: true } }, o),
     (e) => e.statusCode === 403 && e.code === 'account_invalid');
+  // an endpoint can ask for the event
+  const we = await stripe.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['balance_settings.updated'] });
+  assert.deepEqual(we.enabled_events, ['balance_settings.updated']);
+  await stripe.webhookEndpoints.del(we.id);
 });
 
 test('balance settings: the scheduler pays out on the schedule they set, with their statement descriptor; a paused account shows payouts disabled', async () => {
