@@ -95,6 +95,10 @@ struct account {
 	int n_due;
 	struct payout_schedule sched; /* settings.payouts.schedule */
 	int64_t po_next_due;	      /* its next due date, 0: none (manual) */
+	/* settings.payouts.statement_descriptor (NULL: none) and debit_negative_balances as set
+	 * (-1: never set, Stripe's default for the account's type) */
+	const char *po_descriptor;
+	int po_debit_negative;
 	/* rejected by its platform (POST …/reject): the reason given, NULL while it is not;
 	 * payouts_paused: that rejection paused its payouts (payouts_action=pause) */
 	const char *rejected;
@@ -107,7 +111,7 @@ struct account {
 	" bp_support_url, cap_card_payments, cap_transfers, tos_date, tos_ip, tos_user_agent,"     \
 	" tos_service_agreement, deleted, co_name, co_phone, co_address, co_structure,"            \
 	" co_tax_id_provided, po_interval, po_delay_days, po_weekly_anchor, po_monthly_anchor,"    \
-	" po_next_due"
+	" po_next_due, po_statement_descriptor, po_debit_negative"
 static const char SQL_GET[] = "SELECT " COLS ", rejected, payouts_paused FROM connected_accounts"
 			      " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_REJECT[] = "UPDATE connected_accounts SET rejected = $3,"
@@ -119,7 +123,7 @@ static const char SQL_UNREJECT[] = "UPDATE connected_accounts SET rejected = NUL
 static const char SQL_INSERT[] =
     "INSERT INTO connected_accounts (merchant_id, " COLS ")"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, 0, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
+    " $19, $20, $21, $22, 0, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)";
 static const char SQL_UPDATE[] =
     "UPDATE connected_accounts SET email = $3, business_type = $4, metadata = $5, bp_name = $6,"
     " bp_url = $7, bp_mcc = $8, bp_product_description = $9, bp_support_email = $10,"
@@ -127,7 +131,8 @@ static const char SQL_UPDATE[] =
     " cap_transfers = $14, tos_date = $15, tos_ip = $16, tos_user_agent = $17,"
     " tos_service_agreement = $18, co_name = $19, co_phone = $20, co_address = $21,"
     " co_structure = $22, co_tax_id_provided = $23, po_interval = $24, po_delay_days = $25,"
-    " po_weekly_anchor = $26, po_monthly_anchor = $27, po_next_due = $28"
+    " po_weekly_anchor = $26, po_monthly_anchor = $27, po_next_due = $28,"
+    " po_statement_descriptor = $29, po_debit_negative = $30"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] = "UPDATE connected_accounts SET deleted = 1"
 				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
@@ -186,6 +191,15 @@ static bool acct_enabled(const struct account *acct)
 static bool acct_payouts_enabled(const struct account *acct)
 {
 	return acct->n_due == 0 && !acct->payouts_paused;
+}
+
+/* settings.payouts.debit_negative_balances: as the platform set it, else Stripe's default,
+ * false when the platform collects requirements (a Custom account), true otherwise. */
+static bool acct_debit_negative(const struct account *acct)
+{
+	if (acct->po_debit_negative >= 0)
+		return acct->po_debit_negative != 0;
+	return strcmp(acct->type, "custom") != 0;
 }
 
 /* requirements.disabled_reason: a rejection's (Stripe's names for one its platform made, since
@@ -300,8 +314,10 @@ static int account_load(struct db *db, struct arena *a, const char *platform_id,
 			acct->sched.weekly_anchor = -1;
 		acct->sched.monthly_anchor = (int)db_col_int64_or0(st, 30);
 		acct->po_next_due = db_col_int64_or0(st, 31);
-		acct->rejected = col_text_dup(a, st, 32);
-		acct->payouts_paused = db_col_int64(st, 33) != 0;
+		acct->po_descriptor = col_text_dup(a, st, 32);
+		acct->po_debit_negative = db_col_is_null(st, 33) ? -1 : db_col_int64(st, 33) != 0;
+		acct->rejected = col_text_dup(a, st, 34);
+		acct->payouts_paused = db_col_int64(st, 35) != 0;
 		if (!acct->type || !acct->country || !acct->metadata)
 			rc = DB_ERR;
 	}
@@ -332,6 +348,7 @@ static int own_account_load(struct db *db, struct arena *a, const char *merchant
 	acct->cap[CAP_TRANSFERS] = 1;
 	acct->own = true;
 	acct->sched = (struct payout_schedule){PAYOUT_MANUAL, PAYOUT_DELAY_DAYS, -1, 0};
+	acct->po_debit_negative = -1;
 	return DB_OK;
 }
 
@@ -466,9 +483,9 @@ static void render_settings(struct json *j, const struct account *acct)
 	json_obj_close(j);
 	json_key(j, "payouts");
 	json_obj_open(j);
-	json_kv_bool(j, "debit_negative_balances", true);
+	json_kv_bool(j, "debit_negative_balances", acct_debit_negative(acct));
 	render_schedule(j, &acct->sched);
-	json_kv_null(j, "statement_descriptor");
+	json_kv_str_or_null(j, "statement_descriptor", acct->po_descriptor);
 	json_obj_close(j);
 	json_obj_close(j);
 }
@@ -615,15 +632,35 @@ static const struct param_spec tos_params[] = {
 const char *const accounts_business_types[] = {"company", "government_entity", "individual",
 					       "non_profit", NULL};
 
+/* acct's payout schedule becomes s: a changed schedule's first due date is the first one after
+ * now; an unchanged one keeps its next due date. 0, or -1 with r->err. */
+static int schedule_set(struct req *r, struct account *acct, const struct payout_schedule *s)
+{
+	if (schedule_same(s, &acct->sched))
+		return 0;
+	acct->sched = *s;
+	acct->po_next_due = 0;
+	if (s->interval != PAYOUT_MANUAL &&
+	    payout_schedule_next(s, r->now, &acct->po_next_due) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 /*
- * settings[payouts][schedule]: interval, weekly_anchor (with weekly, required then),
- * monthly_anchor (with monthly, required then), delay_days. Tender's funds become available 2
- * days after a charge whatever the account says, so delay_days is 2 (or "minimum") only: a
- * longer hold would be shown and not kept. A changed schedule's first due date is the first
- * one after now; an unchanged one keeps its next due date.
+ * settings[payouts]: debit_negative_balances, statement_descriptor (the automatic payouts'),
+ * and schedule: interval, weekly_anchor (with weekly, required then), monthly_anchor (with
+ * monthly, required then), delay_days. Tender's funds become available 2 days after a charge
+ * whatever the account says, so delay_days is 2 (or "minimum") only: a longer hold would be
+ * shown and not kept.
  */
 static int apply_schedule(struct req *r, struct account *acct)
 {
+	bool dnb;
+	if (param_bool(r, "settings.payouts.debit_negative_balances", &dnb) == 1)
+		acct->po_debit_negative = dnb;
+	const char *sd = param_str(r, "settings.payouts.statement_descriptor");
+	if (sd && *sd)
+		acct->po_descriptor = sd;
 	if (!param_present(r, "settings.payouts.schedule"))
 		return 0;
 	struct payout_schedule s = acct->sched;
@@ -674,14 +711,7 @@ static int apply_schedule(struct req *r, struct account *acct)
 	if (s.interval == PAYOUT_MONTHLY && s.monthly_anchor == 0)
 		return req_fail(r, ERR_PARAM_MISSING, "settings[payouts][schedule][monthly_anchor]",
 				"settings[payouts][schedule][monthly_anchor]");
-	if (schedule_same(&s, &acct->sched))
-		return 0;
-	acct->sched = s;
-	acct->po_next_due = 0;
-	if (s.interval != PAYOUT_MANUAL &&
-	    payout_schedule_next(&s, r->now, &acct->po_next_due) != 0)
-		return req_fail(r, ERR_API, NULL, NULL);
-	return 0;
+	return schedule_set(r, acct, &s);
 }
 
 /* Applies the parameters create and update share (email, business_type, business_profile,
@@ -880,6 +910,11 @@ static void bind_schedule(struct db_stmt *st, int first, const struct account *a
 		db_bind_int64(st, first + 4, a->po_next_due);
 	else
 		db_bind_null(st, first + 4);
+	db_bind_text(st, first + 5, a->po_descriptor, -1);
+	if (a->po_debit_negative >= 0)
+		db_bind_int64(st, first + 6, a->po_debit_negative);
+	else
+		db_bind_null(st, first + 6);
 }
 
 /* ---- create ---- */
@@ -1029,6 +1064,7 @@ static int h_create(struct req *r)
 	a->created = r->now;
 	/* manual until the platform sets a schedule: Tender's accounts always were */
 	a->sched = (struct payout_schedule){PAYOUT_MANUAL, PAYOUT_DELAY_DAYS, -1, 0};
+	a->po_debit_negative = -1;
 	id_new_at(a->id, "acct_", a->created);
 	if (!a->country || apply_common(r, a) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
@@ -1222,12 +1258,19 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 	}
 	if (strcmp(o->metadata, n->metadata) != 0)
 		json_kv_raw(&j, "metadata", o->metadata, strlen(o->metadata));
-	if (!schedule_same(&o->sched, &n->sched)) {
+	bool dnb_moved = acct_debit_negative(o) != acct_debit_negative(n);
+	bool sd_moved = !str_same(o->po_descriptor, n->po_descriptor);
+	if (!schedule_same(&o->sched, &n->sched) || dnb_moved || sd_moved) {
 		json_key(&j, "settings");
 		json_obj_open(&j);
 		json_key(&j, "payouts");
 		json_obj_open(&j);
-		render_schedule(&j, &o->sched);
+		if (dnb_moved)
+			json_kv_bool(&j, "debit_negative_balances", acct_debit_negative(o));
+		if (!schedule_same(&o->sched, &n->sched))
+			render_schedule(&j, &o->sched);
+		if (sd_moved)
+			json_kv_str_or_null(&j, "statement_descriptor", o->po_descriptor);
 		json_obj_close(&j);
 		json_obj_close(&j);
 	}
@@ -1288,6 +1331,44 @@ static int account_save(struct req *r, struct db *db, const struct account *old,
 	return account_announce(r, db, old, a);
 }
 
+static void settings_out(const struct account *a, struct payout_settings *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->own = a->own;
+	ret->payouts_enabled = acct_payouts_enabled(a);
+	ret->debit_negative_balances = acct_debit_negative(a);
+	ret->sched = a->sched;
+	ret->statement_descriptor = a->po_descriptor;
+}
+
+/* balance_settings.updated, the account's own event, when what its balance settings show moved
+ * from o to n (their settings, or the payouts status that onboarding and rejections move). */
+static int balance_settings_event(struct req *r, struct db *db, const struct account *o,
+				  const struct account *n)
+{
+	struct payout_settings os, ns;
+	settings_out(o, &os);
+	settings_out(n, &ns);
+	if (!payout_settings_differ(&os, &ns))
+		return 0;
+	struct buf b, pb;
+	struct json j, pj;
+	buf_init(&b, 1u << 16);
+	buf_init(&pb, 1u << 16);
+	json_init(&j, &b);
+	json_init(&pj, &pb);
+	balance_settings_render(&j, &ns);
+	balance_settings_render_previous(&pj, &os, &ns);
+	const char *prev = pb.failed ? NULL : arena_printf(&r->arena, "%.*s", (int)pb.len, pb.data);
+	struct event_origin eo = {r->request_id, r->idempotency_key, r->livemode};
+	int rc = b.failed || !prev ? DB_ERR
+				   : event_append(db, n->id, &eo, "balance_settings.updated", n->id,
+						  b.data, b.len, prev, r->now, NULL);
+	buf_release(&b);
+	buf_release(&pb);
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int account_announce(struct req *r, struct db *db, const struct account *old,
 			    const struct account *a)
 {
@@ -1296,7 +1377,72 @@ static int account_announce(struct req *r, struct db *db, const struct account *
 	const char *prev = previous_attributes(r, old, a);
 	if (!js || !prev || payments_event(r, db, "account.updated", a->id, js, len, prev) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (balance_settings_event(r, db, old, a) != 0)
+		return -1;
 	return capability_events(r, db, old, a);
+}
+
+/* ---- balance settings (balance_settings.c): a view of the same columns ---- */
+
+/* The account r acts as: with Stripe-Account the connected account, read from its platform's
+ * row; otherwise the caller's own. 0, or -1 with r->err. */
+static int acting_load(struct req *r, struct db *db, struct account *a)
+{
+	int rc = r->platform_id[0] ? account_load(db, &r->arena, r->platform_id, r->merchant_id, a)
+				   : own_account_load(db, &r->arena, r->merchant_id, a);
+	if (rc == DB_OK && a->deleted)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "account", r->merchant_id, "account");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int accounts_payout_settings(struct req *r, struct db *db, struct payout_settings *ret)
+{
+	struct account a;
+	if (acting_load(r, db, &a) != 0)
+		return -1;
+	settings_out(&a, ret);
+	return 0;
+}
+
+int accounts_payout_settings_change(struct req *r, struct db *db,
+				    const struct payout_settings_change *c,
+				    struct payout_settings *ret)
+{
+	struct account a;
+	if (acting_load(r, db, &a) != 0)
+		return -1;
+	if (a.own)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Tender pays a merchant's own account out on request only (its "
+				"payouts are manual): balance settings can be changed for a "
+				"connected account, with its Stripe-Account header.");
+	struct account old = a;
+	if (c->sched && schedule_set(r, &a, c->sched) != 0)
+		return -1;
+	if (c->statement_descriptor)
+		a.po_descriptor = c->statement_descriptor;
+	if (c->debit_negative_balances >= 0)
+		a.po_debit_negative = c->debit_negative_balances;
+	/* nothing that either view shows moves (the same values again, or a delay Tender has
+	 * already): no write and no event */
+	struct payout_settings was;
+	settings_out(&old, &was);
+	settings_out(&a, ret);
+	if (!payout_settings_differ(&was, ret))
+		return 0;
+	/* the platform's update of its account, as POST /v1/accounts/{id} makes it: the row and
+	 * account.updated are the platform's */
+	char self[ID_MAX];
+	str_copy(self, sizeof(self), r->merchant_id);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), r->platform_id);
+	int rc = account_save(r, db, &old, &a);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), self);
+	if (rc != 0)
+		return -1;
+	settings_out(&a, ret);
+	return 0;
 }
 
 /* documents[…][files]: Stripe's documents an account's verification takes, each a list of
@@ -1693,7 +1839,9 @@ static const struct param_spec schedule_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec payout_settings_params[] = {
+    {"debit_negative_balances", PT_BOOL, 0, 0, NULL, NULL},
     {"schedule", PT_OBJECT, 0, 0, NULL, schedule_params},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec settings_params[] = {

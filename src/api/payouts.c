@@ -798,8 +798,9 @@ static int settle_fn(struct db *db, void *arg)
 #define AUTO_CURRENCIES_MAX 16
 
 static const char SQL_AUTO_DUE[] =
-    "SELECT merchant_id, id, po_next_due, po_interval, po_weekly_anchor, po_monthly_anchor"
-    " FROM connected_accounts WHERE po_next_due IS NOT NULL AND po_next_due <= $1"
+    "SELECT merchant_id, id, po_next_due, po_interval, po_weekly_anchor, po_monthly_anchor,"
+    " po_statement_descriptor FROM connected_accounts WHERE po_next_due IS NOT NULL AND "
+    "po_next_due <= $1"
     " AND deleted = 0 AND payouts_paused = 0 ORDER BY po_next_due LIMIT $2";
 static const char SQL_AUTO_CLAIM[] =
     "UPDATE connected_accounts SET po_next_due = $4 WHERE merchant_id = $1 AND id = $2"
@@ -809,11 +810,14 @@ struct auto_due {
 	char platform[ID_MAX], account[ID_MAX];
 	int64_t due;
 	struct payout_schedule sched;
+	char descriptor[32]; /* settings.payouts.statement_descriptor, "" when none */
 };
 
-/* One automatic payout of amount in currency to external account e of account. */
+/* One automatic payout of amount in currency to external account e of account, with the
+ * account's payout statement descriptor (NULL: none). */
 static int auto_payout(struct db *db, struct arena *a, const char *account, const char *currency,
-		       int64_t amount, const struct ea_brief *e, int64_t now)
+		       int64_t amount, const struct ea_brief *e, const char *descriptor,
+		       int64_t now)
 {
 	int64_t seen = 0;
 	int rc = ledger_draws(db, account, currency, &seen);
@@ -830,6 +834,7 @@ static int auto_payout(struct db *db, struct arena *a, const char *account, cons
 	p.arrival_date = now + PAYOUT_TEST_ARRIVAL_S;
 	p.status = "pending";
 	p.description = "STRIPE PAYOUT";
+	p.statement_descriptor = descriptor;
 	p.metadata = "{}";
 	p.destination = e->id;
 	p.method = "standard";
@@ -891,8 +896,8 @@ static int auto_account(struct db *db, struct arena *a, const struct auto_due *d
 			continue;
 		int64_t amount =
 		    bal[i].available > LEDGER_AMOUNT_MAX ? LEDGER_AMOUNT_MAX : bal[i].available;
-		if ((rc = auto_payout(db, a, d->account, bal[i].currency, amount, &e, now)) !=
-		    DB_OK)
+		if ((rc = auto_payout(db, a, d->account, bal[i].currency, amount, &e,
+				      d->descriptor[0] ? d->descriptor : NULL, now)) != DB_OK)
 			return rc;
 		(*ret_made)++;
 	}
@@ -933,6 +938,8 @@ static int auto_fn(struct db *db, void *arg)
 		if (wa && payout_weekday_parse(wa, &d->sched.weekly_anchor) != 0)
 			d->sched.interval = PAYOUT_MANUAL;
 		d->sched.monthly_anchor = (int)db_col_int64_or0(st, 5);
+		const char *sd = db_col_text(st, 6, NULL);
+		str_copy(d->descriptor, sizeof(d->descriptor), sd ? sd : "");
 		n++;
 	}
 	if (n == batch)

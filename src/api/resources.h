@@ -28,6 +28,7 @@ extern const struct route bank_transfer_page_routes[];
 extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];
+extern const struct route balance_settings_routes[];
 extern const struct route topups_routes[];
 extern const struct route apps_secrets_routes[];
 extern const struct route identity_routes[];

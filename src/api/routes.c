@@ -25,6 +25,7 @@ const struct route *const api_route_tables[] = {
     products_routes,
     plans_routes,
     payouts_routes,
+    balance_settings_routes,
     topups_routes,
     payment_links_routes,
     checkout_routes,

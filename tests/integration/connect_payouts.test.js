@@ -609,6 +609,169 @@ test('automatic payouts skip an errored bank account until it is updated, and an
   assert.equal((await automaticPayouts(as(man.id), 1, 1)).length, 0);
 });
 
+// ---- balance settings: a second view of the account's payout settings ----
+
+// Stripe's balance_settings object (stripe-node 23's BalanceSettings) with these payout parts
+const balanceSettings = ({ debit = false, schedule = { interval: 'manual' }, descriptor = null, status = 'enabled' } = {}) => ({
+  object: 'balance_settings',
+  payments: {
+    debit_negative_balances: debit,
+    payouts: {
+      automatic_transfer_rules_by_currency: null,
+      minimum_balance_by_currency: null,
+      schedule,
+      statement_descriptor: descriptor,
+      status,
+    },
+    settlement_timing: { delay_days: 2, start_of_day: null },
+  },
+});
+const plain = (o) => JSON.parse(JSON.stringify(o));
+
+test('balance settings: the account\'s payout settings through Stripe-Account; an update is an account update and the reverse, with their events', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom' });
+  const o = as(acct.id);
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve({}, o)), balanceSettings());
+  // the platform's own account: paid out on request, debit_negative_balances Stripe's default
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve()), balanceSettings({ debit: true }));
+  const express = await expressAccount();
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve({}, as(express.id))), balanceSettings({ debit: true }));
+
+  const up = await stripe.balanceSettings.update({
+    payments: {
+      debit_negative_balances: true,
+      payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['friday'] }, statement_descriptor: 'ACME PAYOUTS' },
+      settlement_timing: { delay_days_override: 2 },
+    },
+  }, o);
+  const want = balanceSettings({ debit: true, schedule: { interval: 'weekly', weekly_payout_days: ['friday'] }, descriptor: 'ACME PAYOUTS' });
+  assert.deepEqual(plain(up), want);
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve({}, o)), want);
+  // the same settings, seen as the account's
+  const got = await stripe.accounts.retrieve(acct.id);
+  assertStripeShape(got, 'account');
+  assert.deepEqual(got.settings.payouts, {
+    debit_negative_balances: true, schedule: { delay_days: 2, interval: 'weekly', weekly_anchor: 'friday' }, statement_descriptor: 'ACME PAYOUTS',
+  });
+  const due = nextDue(acct.id);
+  assert.equal(new Date(due * 1000).getUTCDay(), 5, 'the scheduler\'s next due date is a friday');
+  assert.ok(due > Date.now() / 1000 && due <= Date.now() / 1000 + 7 * 86400);
+  // account.updated on the platform, balance_settings.updated the account's own
+  const accEv = (await stripe.events.list({ type: 'account.updated', limit: 1 })).data[0];
+  assert.equal(accEv.data.object.id, acct.id);
+  assert.deepEqual(accEv.data.previous_attributes, {
+    settings: { payouts: { debit_negative_balances: false, schedule: { delay_days: 2, interval: 'manual' }, statement_descriptor: null } },
+  });
+  let bsEv = (await stripe.events.list({ type: 'balance_settings.updated', limit: 10 }, o)).data;
+  assert.equal(bsEv.length, 1);
+  assert.equal(bsEv[0].account, acct.id);
+  assert.deepEqual(bsEv[0].data.object, want);
+  assert.deepEqual(bsEv[0].data.previous_attributes, {
+    payments: { debit_negative_balances: false, payouts: { schedule: { interval: 'manual' }, statement_descriptor: null } },
+  });
+  // the reverse: the account update changes what balance settings show
+  await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'monthly', monthly_anchor: 15 }, debit_negative_balances: false } } });
+  const want2 = balanceSettings({ schedule: { interval: 'monthly', monthly_payout_days: [15] }, descriptor: 'ACME PAYOUTS' });
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve({}, o)), want2);
+  bsEv = (await stripe.events.list({ type: 'balance_settings.updated', limit: 10 }, o)).data;
+  assert.equal(bsEv.length, 2);
+  assert.deepEqual(bsEv[0].data.object, want2);
+  assert.deepEqual(bsEv[0].data.previous_attributes, {
+    payments: { debit_negative_balances: true, payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['friday'] } } },
+  });
+  assert.equal(new Date(nextDue(acct.id) * 1000).getUTCDate(), 15);
+  // an account update that leaves them alone sends no balance_settings.updated
+  await stripe.accounts.update(acct.id, { metadata: { k: 'v' } });
+  assert.equal((await stripe.events.list({ type: 'balance_settings.updated', limit: 10 }, o)).data.length, 2);
+});
+
+test('balance settings: what Tender\'s schedule cannot do is refused, naming the parameter, and changes nothing', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', settings: { payouts: { schedule: { interval: 'monthly', monthly_anchor: 3 } } } });
+  const o = as(acct.id);
+  const before = plain(await stripe.balanceSettings.retrieve({}, o));
+  const dueBefore = nextDue(acct.id);
+  const S = 'payments[payouts][schedule]';
+  const bad = [
+    [{ payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['monday', 'tuesday'] } } }, `${S}[weekly_payout_days]`, /one day/],
+    [{ payouts: { schedule: { interval: 'monthly', monthly_payout_days: [1, 15] } } }, `${S}[monthly_payout_days]`, /one day/],
+    [{ payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['saturday'] } } }, `${S}[weekly_payout_days]`],
+    [{ payouts: { schedule: { interval: 'monthly', monthly_payout_days: [32] } } }, `${S}[monthly_payout_days]`],
+    [{ payouts: { schedule: { interval: 'weekly' } } }, `${S}[weekly_payout_days]`, /Missing/],
+    [{ payouts: { schedule: { interval: 'daily', monthly_payout_days: [3] } } }, `${S}[monthly_payout_days]`],
+    [{ payouts: { schedule: { interval: 'hourly' } } }, `${S}[interval]`],
+    [{ payouts: { minimum_balance_by_currency: { usd: 1000 } } }, 'payments[payouts][minimum_balance_by_currency]', /not supported/],
+    [{ payouts: { statement_descriptor: 'X'.repeat(23) } }, 'payments[payouts][statement_descriptor]'],
+    [{ settlement_timing: { delay_days_override: 7 } }, 'payments[settlement_timing][delay_days_override]', /2 days/],
+    [{ payouts: { automatic_transfer_rules_by_currency: '' } }, 'payments[payouts][automatic_transfer_rules_by_currency]', /unknown/],
+    [{ debit_negative_balances: 'maybe' }, 'payments[debit_negative_balances]'],
+  ];
+  for (const [payments, param, re] of bad) {
+    await assert.rejects(stripe.balanceSettings.update({ payments }, o), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(payments));
+      assert.equal(e.param, param, JSON.stringify(payments));
+      if (re) assert.match(e.message, re);
+      return true;
+    });
+  }
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve({}, o)), before);
+  assert.equal(nextDue(acct.id), dueBefore);
+  assert.equal((await stripe.events.list({ type: 'balance_settings.updated', limit: 10 }, o)).data.length, 0);
+  // the delay Tender has already, or the same settings again: nothing written, no event
+  const accountUpdates = async () => (await stripe.events.list({ type: 'account.updated', limit: 100 })).data
+    .filter((e) => e.data.object.id === acct.id).length;
+  const n = await accountUpdates();
+  for (const payments of [{ settlement_timing: { delay_days_override: 2 } }, { settlement_timing: { delay_days_override: '' } },
+    { payouts: { schedule: { interval: 'monthly', monthly_payout_days: [3] } }, debit_negative_balances: false }]) {
+    assert.deepEqual(plain(await stripe.balanceSettings.update({ payments }, o)), before);
+  }
+  assert.equal(await accountUpdates(), n);
+  assert.equal(nextDue(acct.id), dueBefore);
+  // one day named twice is one day; "" clears no minimum balance (there is none)
+  const mon = await stripe.balanceSettings.update({
+    payments: { payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['monday', 'monday'] }, minimum_balance_by_currency: '' } },
+  }, o);
+  assert.deepEqual(mon.payments.payouts.schedule, { interval: 'weekly', weekly_payout_days: ['monday'] });
+  // a merchant's own account is paid out on request only; another platform reaches nothing
+  await assert.rejects(stripe.balanceSettings.update({ payments: { payouts: { schedule: { interval: 'daily' } } } }),
+    (e) => e.statusCode === 400 && /connected account/.test(e.message));
+  assert.deepEqual(plain(await stripe.balanceSettings.retrieve()).payments.payouts.schedule, { interval: 'manual' });
+  await assert.rejects(stripeB.balanceSettings.retrieve({}, o), (e) => e.statusCode === 403 && e.code === 'account_invalid');
+  await assert.rejects(stripeB.balanceSettings.update({ payments: { debit_negative_balances: true } }, o),
+    (e) => e.statusCode === 403 && e.code === 'account_invalid');
+  // an endpoint can ask for the event
+  const we = await stripe.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['balance_settings.updated'] });
+  assert.deepEqual(we.enabled_events, ['balance_settings.updated']);
+  await stripe.webhookEndpoints.del(we.id);
+});
+
+test('balance settings: the scheduler pays out on the schedule they set, with their statement descriptor; a paused account shows payouts disabled', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom' });
+  const o = as(acct.id);
+  const ba = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  await fundAccount(acct.id, 12000);
+  await stripe.balanceSettings.update({ payments: { payouts: { schedule: { interval: 'daily' }, statement_descriptor: 'TENDER PAYOUT' } } }, o);
+  assert.ok(isNextMidnight(nextDue(acct.id)), 'daily: the next midnight (UTC)');
+  const avail = (await balanceOf(o)).available;
+  dueNow(acct.id);
+  const [po] = await automaticPayouts(o, 1);
+  assert.ok(po, 'an automatic payout');
+  assertStripeShape(po, 'payout');
+  assert.equal(po.amount, avail);
+  assert.equal(po.destination, ba.id);
+  assert.equal(po.statement_descriptor, 'TENDER PAYOUT');
+  assert.ok(isNextMidnight(nextDue(acct.id)));
+  // back to manual through balance settings: no due date, no payout
+  await stripe.balanceSettings.update({ payments: { payouts: { schedule: { interval: 'manual' } } } }, o);
+  assert.equal(nextDue(acct.id), 0);
+  assert.deepEqual((await stripe.accounts.retrieve(acct.id)).settings.payouts.schedule, { delay_days: 2, interval: 'manual' });
+  // a rejection that pauses payouts: status disabled, and balance_settings.updated says so
+  await stripe.accounts.reject(acct.id, { reason: 'other' });
+  assert.equal((await stripe.balanceSettings.retrieve({}, o)).payments.payouts.status, 'disabled');
+  const ev = (await stripe.events.list({ type: 'balance_settings.updated', limit: 1 }, o)).data[0];
+  assert.deepEqual(ev.data.previous_attributes, { payments: { payouts: { status: 'enabled' } } });
+  assert.equal(ev.data.object.payments.payouts.status, 'disabled');
+});
+
 test('no full card or account number in the store files or the server log; tender verify passes', async () => {
   await sleep(2500); // the last payouts reach their arrival date
   const data = readStoreFiles(env.dataDir);

@@ -298,6 +298,7 @@ Test(webhooks, event_type_table)
 			      "charge.refunded",
 			      "charge.dispute.created",
 			      "charge.dispute.funds_reinstated",
+			      "balance_settings.updated",
 			      "refund.created",
 			      "refund.updated",
 			      "refund.failed",
