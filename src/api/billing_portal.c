@@ -1292,8 +1292,8 @@ static int touch(struct req *r, struct db *db, struct page_ctx *x)
 	return 0;
 }
 
-/* "2024-05-01" */
-static void html_date(struct buf *b, int64_t t)
+/* "2024-05-01" (billing_portal_update.h) */
+void portal_html_date(struct buf *b, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -1492,14 +1492,14 @@ static int section_subscriptions(struct req *r, struct db *db, struct page_ctx *
 		buf_puts(b, "<p class=\"renewal\">");
 		if (s->cape) {
 			buf_puts(b, "Your plan will be canceled on ");
-			html_date(b, s->period_end);
+			portal_html_date(b, s->period_end);
 			buf_puts(b, ".");
 		} else if (str_eq(s->status, "paused")) {
 			buf_puts(b, "Paused.");
 		} else {
 			buf_puts(b,
 				 str_eq(s->status, "trialing") ? "Trial ends on " : "Renews on ");
-			html_date(b, s->period_end);
+			portal_html_date(b, s->period_end);
 			buf_puts(b, ".");
 			if (str_eq(s->status, "past_due") || str_eq(s->status, "unpaid"))
 				buf_puts(b, " A payment is overdue.");
@@ -1821,7 +1821,7 @@ static int section_invoices(struct req *r, struct db *db, struct page_ctx *x)
 		buf_puts(b, "\"><td>");
 		html_escape(b, number ? number : "");
 		buf_puts(b, "</td><td>");
-		html_date(b, created);
+		portal_html_date(b, created);
 		buf_puts(b, "</td><td class=\"amt\">");
 		html_amount(b, total, cur ? cur : "usd");
 		buf_puts(b, "</td><td>");

@@ -335,17 +335,6 @@ static void hidden(struct buf *b, const char *name, const char *value)
 	buf_puts(b, "\">");
 }
 
-static void date_of(struct buf *b, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm)) {
-		buf_puts(b, "?");
-		return;
-	}
-	buf_printf(b, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
 int portal_update_choose_html(struct req *r, struct db *db, json_t *f, const struct portal_plan *p,
 			      struct buf *b, const char *action, const char *nonce)
 {
@@ -519,7 +508,7 @@ int portal_update_confirm_html(struct req *r, struct db *db, json_t *f, const st
 		buf_puts(b, "</span></p>");
 	} else if (rc == 0) {
 		buf_puts(b, "<p id=\"next-invoice\">Your next invoice, on ");
-		date_of(b, pv.t);
+		portal_html_date(b, pv.t);
 		buf_puts(b, ": <span class=\"amt\">");
 		html_amount(b, due, p->currency);
 		buf_puts(b, "</span></p>");

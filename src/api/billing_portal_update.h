@@ -71,4 +71,7 @@ int portal_update_flow(struct req *r, struct db *db, json_t *f, const char *type
 		       const struct portal_plan *p, const char **ret_update,
 		       const char **ret_confirm);
 
+/* A time as the portal pages show a date: "2024-05-01" (UTC) (billing_portal.c). */
+void portal_html_date(struct buf *b, int64_t t);
+
 #endif

@@ -175,6 +175,20 @@ struct preview_ctx {
 /* invoice_items[i] of a preview (before its read): what it bills, as an invoice item's create
  * takes it (amount; unit_amount or a price, times quantity), its price's amount and the
  * preview's currency checked in the read (extra_items_price). 0, or -1 with r->err. */
+/* customer_details[address], else customer_details[shipping][address]: where Stripe Tax places
+ * the preview's customer (a customer without an address is placed where it ships to). 0, or -1
+ * with r->err. */
+static int tax_place_parse(struct req *r, struct preview_ctx *x)
+{
+	if (param_present(r, "customer_details.address") &&
+	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
+		return -1;
+	if (!x->tax_address && param_present(r, "customer_details.shipping.address") &&
+	    address_from_params(r, "customer_details.shipping.address", &x->tax_address) != 0)
+		return -1;
+	return 0;
+}
+
 static int extra_items_parse(struct req *r, struct preview_ctx *x)
 {
 	const struct form_node *n = param_node(r, "invoice_items");
@@ -749,13 +763,7 @@ static int new_schedule_parse(struct req *r, struct preview_ctx *x)
 	q->schedule = true;
 	x->new_sub = q;
 	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
-	if (param_present(r, "customer_details.address") &&
-	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
-		return -1;
-	if (!x->tax_address && param_present(r, "customer_details.shipping.address") &&
-	    address_from_params(r, "customer_details.shipping.address", &x->tax_address) != 0)
-		return -1;
-	if (extra_items_parse(r, x) != 0)
+	if (tax_place_parse(r, x) != 0 || extra_items_parse(r, x) != 0)
 		return -1;
 	return req_read(r, preview_fn, x);
 }
@@ -902,14 +910,7 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	if (x->new_sub && x->automatic_tax && x->default_tax.present && x->default_tax.n > 0)
 		return req_fail(r, ERR_PARAM_BAD, names->default_tax_shown,
 				"You cannot use default_tax_rates together with automatic tax.");
-	if (param_present(r, "customer_details.address") &&
-	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
-		return -1;
-	/* Stripe Tax places a customer without an address where it ships to */
-	if (!x->tax_address && param_present(r, "customer_details.shipping.address") &&
-	    address_from_params(r, "customer_details.shipping.address", &x->tax_address) != 0)
-		return -1;
-	if (extra_items_parse(r, x) != 0)
+	if (tax_place_parse(r, x) != 0 || extra_items_parse(r, x) != 0)
 		return -1;
 	/* a customer's preview without a currency of its own: its first item's */
 	if (!x->currency && !x->subscription && x->n_extra && x->extra[0].currency[0])
