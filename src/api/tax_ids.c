@@ -232,7 +232,11 @@ static const char SQL_DELETE[] = "UPDATE tax_ids SET deleted = 1"
  * connected account's (customer NULL, owner_account $4 or both NULL) */
 static const char SQL_COUNT[] =
     "SELECT COUNT(*) FROM (SELECT 1 FROM tax_ids WHERE merchant_id = $1 AND owner_type = $2"
-    " AND COALESCE(customer, owner_account, '') = $3 AND deleted = 0 LIMIT $4) AS x";
+    " AND customer IS NULL AND COALESCE(owner_account, '') = $3 AND deleted = 0 LIMIT $4) AS x";
+/* a customer's: through its index (tax_ids_customer), not a walk of every tax id */
+static const char SQL_COUNT_CUSTOMER[] =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM tax_ids WHERE merchant_id = $1 AND owner_type = $2"
+    " AND customer = $3 AND deleted = 0 LIMIT $4) AS x";
 
 /* A tax id's row as tax_id_render reads it */
 struct tax_id_row {
@@ -345,7 +349,7 @@ static int tax_id_add(struct req *r, struct db *db, const struct tax_id_owner *o
 	bool customer = strcmp(ow->type, "customer") == 0;
 	const char *who = customer ? ow->customer : ow->account ? ow->account : "";
 	int max = customer ? TAX_IDS_PER_CUSTOMER_MAX : TAX_IDS_PER_ACCOUNT_MAX;
-	struct db_stmt *st = db_prepare(db, SQL_COUNT);
+	struct db_stmt *st = db_prepare(db, customer ? SQL_COUNT_CUSTOMER : SQL_COUNT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -752,13 +756,20 @@ static int h_delete(struct req *r)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM tax_ids WHERE merchant_id = $1 AND id = $2";
-/* one owner's: $5 its type, $6 the customer or connected account ('' for the merchant's own) */
-static const char SQL_DESC[] =
-    "SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND owner_type = $5"
-    " AND COALESCE(customer, owner_account, '') = $6 AND deleted = 0 ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND owner_type = $5"
-    " AND COALESCE(customer, owner_account, '') = $6 AND deleted = 0 ORDER BY id ASC LIMIT $4";
+/* one owner's: $5 its type, $6 the connected account ('' for the merchant's own) */
+#define OWNER_WHERE                                                                                \
+	"SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND owner_type = "  \
+	"$5"                                                                                       \
+	" AND customer IS NULL AND COALESCE(owner_account, '') = $6 AND deleted = 0"
+static const char SQL_DESC[] = OWNER_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = OWNER_WHERE " ORDER BY id ASC LIMIT $4";
+/* a customer's ($6), through its index (tax_ids_customer: merchant_id, customer, id) */
+#define CUSTOMER_WHERE                                                                             \
+	"SELECT id FROM tax_ids WHERE merchant_id = $1 AND id > $2 AND id < $3 AND owner_type = "  \
+	"$5"                                                                                       \
+	" AND customer = $6 AND deleted = 0"
+static const char SQL_DESC_CUSTOMER[] = CUSTOMER_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC_CUSTOMER[] = CUSTOMER_WHERE " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -783,8 +794,8 @@ static int list_owner(struct req *r, const char *url, struct tax_id_owner *ow)
 	    .object_name = "tax_id",
 	    .id_prefix = TAX_ID_PREFIX,
 	    .sql_cursor = SQL_CURSOR,
-	    .sql_desc = SQL_DESC,
-	    .sql_asc = SQL_ASC,
+	    .sql_desc = ow->customer ? SQL_DESC_CUSTOMER : SQL_DESC,
+	    .sql_asc = ow->customer ? SQL_ASC_CUSTOMER : SQL_ASC,
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	    .ctx = ow,
