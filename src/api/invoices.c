@@ -3012,9 +3012,15 @@ static int advance_read_fn(struct db *db, void *p)
 		return 0;
 	x->due = invoice_next_step(&x->in);
 	x->pm = default_pm(r, db, &x->in);
-	if (str_eq(x->in.status, "draft"))
-		return invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
-					   &x->planned);
+	if (str_eq(x->in.status, "draft")) {
+		/* its customer's billing credits come off first, as its finalization applies
+		 * them */
+		int64_t credited;
+		if (invoice_credits_apply(r, db, &x->in, x->t, false, &credited) != 0)
+			return -1;
+		return invoice_planned_due(r, db, x->in.customer, x->in.currency,
+					   x->in.total - credited, &x->planned);
+	}
 	if (x->in.payment_intent) {
 		/* an intent is confirmed again while it can be; else the attempt gets a new one */
 		struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
@@ -3045,6 +3051,7 @@ static int advance_finalize_fn(struct db *db, void *p)
 	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
+	cur.credits_planned = true; /* x->planned took them off */
 	if (finalize_rows(r, db, &cur, x->t, x->planned) != 0)
 		return -1;
 	x->in = cur; /* assigned: a re-run of the write gives the same */
