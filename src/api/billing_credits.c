@@ -33,6 +33,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "billing/credit_alloc.h"
 #include "core/str.h"
 #include "http/form.h"
 
@@ -828,7 +829,7 @@ static int txn_list_render(struct req *r, struct db *db, const char *id, struct 
 static int h_txn_list(struct req *r)
 {
 	const char *customer;
-	if (need_customer(r, &customer) != 0)
+	if (need_customer(r, &customer) != 0 || customer_check_read(r, customer) != 0)
 		return -1;
 	static const struct list_spec spec = {
 	    .url = "/v1/billing/credit_balance_transactions",
@@ -1192,25 +1193,28 @@ int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int6
 	int nl = 0;
 	if (credit_lines(r, db, in, &ls, &nl) != 0)
 		return -1;
+	int64_t *line_left = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(int64_t));
+	int64_t *takes = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(int64_t));
+	bool *covers = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(bool));
+	if (!line_left || !takes || !covers)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < nl; k++)
+		line_left[k] = ls[k].left;
 	/* never more than the invoice's total (its invoice-level amounts included) */
-	int64_t cap_total = in->total, applied = 0;
-	for (size_t i = 0; i < n && applied < cap_total; i++) {
+	int64_t room = in->total, applied = 0;
+	for (size_t i = 0; i < n && room > 0; i++) {
 		int64_t left;
 		if (grant_remaining(db, r->merchant_id, gs[i].id, now, &left) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		for (int k = 0; k < nl && left > 0 && applied < cap_total; k++) {
-			if (ls[k].left <= 0 || !grant_covers(&gs[i], &ls[k]))
-				continue;
-			int64_t take = ls[k].left < left ? ls[k].left : left;
-			if (take > cap_total - applied)
-				take = cap_total - applied;
-			ls[k].left -= take;
-			left -= take;
-			applied += take; /* at most cap_total: no overflow */
-			if (write && txn_append_on(r, db, &gs[i], "debit", "credits_applied", take,
-						   now, now, in->id, ls[k].id) != 0)
+		for (int k = 0; k < nl; k++)
+			covers[k] = grant_covers(&gs[i], &ls[k]);
+		/* at most the total in all: no overflow */
+		applied += credit_alloc_grant(line_left, covers, nl, &left, &room, takes);
+		for (int k = 0; k < nl && write; k++)
+			if (takes[k] > 0 &&
+			    txn_append_on(r, db, &gs[i], "debit", "credits_applied", takes[k], now,
+					  now, in->id, ls[k].id) != 0)
 				return -1;
-		}
 	}
 	if (write)
 		in->total -= applied; /* 0 <= applied <= total */

@@ -765,6 +765,7 @@ test('credit grants: create, retrieve, update, list, expire, void, the balance s
   await expectError(stripe.billing.creditGrants.update(g.id, { amount: usd(3) }), 400, 'amount');
   await expectError(other.billing.creditGrants.retrieve(g.id), 404, 'id');
   await expectError(stripe.billing.creditBalanceTransactions.list({}), 400, 'customer');
+  await expectError(other.billing.creditBalanceTransactions.list({ customer }), 404, 'customer');
   await expectError(stripe.billing.creditBalanceSummaries.retrieve({ customer, filter: { type: 'credit_grant' } }), 400, 'filter[credit_grant]');
   assert.equal((await stripe.billing.creditGrants.list({ limit: 100 })).data.length, n);
   // expire: what is left goes (a credits_expired debit); then neither expire nor void again
