@@ -20,6 +20,14 @@
  * Events: billing.credit_grant.created, and billing.credit_grant.updated for an update, an
  * expiry and a void (the grant's expires_at / voided_at in previous_attributes).
  *
+ * Invoices: invoice_balance_apply (invoices.c), where every finalization passes, calls
+ * invoice_credits_apply first when the amount due was not planned before the write (a hand
+ * finalization) or was planned with the credits taken off (an auto-advancing draft, a renewal
+ * draft: their read calls it with write false). The grants in effect, in Stripe's order, pay the
+ * lines in their scope after discounts (billing/credit_alloc.c): a credits_applied debit per
+ * grant and line, the invoice's total lowered. Voiding gives them back (invoice_balance_return
+ * → invoice_credits_return); the invoice and its lines show them as pretax credit amounts.
+ *
  * A customer on a test clock has its grants at the clock's time (created, effective_at by
  * default, and the summary's "now").
  */
