@@ -78,6 +78,9 @@ struct invoice {
 	/* the invoice of a payment already made (Checkout's invoice_creation): finalizing it takes
 	 * nothing from the customer's balance, so that it records what the payment charged */
 	bool balance_untouched;
+	/* not stored: the amount due its finalizing write checks (planned_due) was planned with
+	 * its customer's billing credits taken off (invoice_credits_apply), so they apply */
+	bool credits_planned;
 	/* charge_automatically (NULL reads as it) or send_invoice: the customer pays through the
 	 * hosted page (invoice_page.c) or the merchant marks it paid; never charged by Tender's
 	 * scheduler. days_until_due (when has_days_until_due) or due_date (0: none) says when it is
@@ -238,6 +241,24 @@ int invoice_balance_return(struct req *r, struct db *db, const struct invoice *i
 /* The invoice's lines as one JSON array of line_item objects, into b (credit_notes.c reads
  * them). 0 or -1. */
 int invoice_lines_json(struct req *r, struct db *db, const struct invoice *in, struct buf *b);
+/* Billing credits (billing_credits.c). Invoice in, finalized at now: its customer's credit
+ * grants in its currency in effect then, in Stripe's order, take its lines in their scope
+ * (after discounts, never more than a line's amount nor the invoice's total); write: each
+ * (grant, line) a credits_applied debit in the caller's write and in->total lowered, once per
+ * invoice; else only *ret_applied (what planning an amount due takes off). 0, or -1 with
+ * r->err. */
+int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int64_t now, bool write,
+			  int64_t *ret_applied);
+/* Inside the write that voids invoice in: every credit it took goes back to its grant (a credit
+ * of type credits_application_invoice_voided; expired again at once when its grant is past
+ * its expiry or voided), once. 0, or -1 with r->err. */
+int invoice_credits_return(struct req *r, struct db *db, const struct invoice *in, int64_t now);
+/* The invoice's total_pretax_credit_amounts (its credits_applied debits) into j. DB_OK or < 0. */
+int invoice_credits_render(struct req *r, struct db *db, const char *invoice, struct json *j);
+/* The JSON array of the invoice's lines in b from offset from, with each line's
+ * pretax_credit_amounts filled from its debits (untouched without any). DB_OK or < 0. */
+int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoice, struct buf *b,
+				size_t from);
 /* A one-off invoice's header before its write (POST /v1/invoices, a preview of the customer's
  * pending items): customer in->customer (of r's merchant, else 404), currency `cur` (NULL or "":
  * the customer's, else its oldest pending item's, else usd), a draft made now (ret_now: the

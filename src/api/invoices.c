@@ -366,6 +366,12 @@ int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int6
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;
+	/* billing credits come off its lines first (pretax), when the amount due was planned with
+	 * them (or is not planned: a hand finalization's) */
+	int64_t credited;
+	if ((planned_due < 0 || in->credits_planned) &&
+	    invoice_credits_apply(r, db, in, now, true, &credited) != 0)
+		return -1;
 	struct event_origin o;
 	invoice_origin(r, &o);
 	int64_t starting = 0, applied = 0;
@@ -435,10 +441,11 @@ int invoice_balance_return(struct req *r, struct db *db, const struct invoice *i
 		return -1;
 	struct event_origin o;
 	invoice_origin(r, &o);
-	return customer_balance_unapply(db, r->merchant_id, in->customer, in->id, now, &o,
-					&returned) == 0
-		   ? 0
-		   : req_fail(r, ERR_API, NULL, NULL);
+	if (customer_balance_unapply(db, r->merchant_id, in->customer, in->id, now, &o,
+				     &returned) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the billing credits it took go back to their grants too */
+	return invoice_credits_return(r, db, in, now);
 }
 
 static const char SQL_SEQUENCE_OFFSET[] =
@@ -991,6 +998,7 @@ static int lines_array(struct req *r, struct db *db, const struct invoice *in, s
 		buf_append(b, in->preview_lines, strlen(in->preview_lines));
 		return b->failed ? -1 : 0;
 	}
+	size_t from = b->len;
 	struct json j;
 	json_init(&j, b);
 	json_arr_open(&j);
@@ -1005,7 +1013,10 @@ static int lines_array(struct req *r, struct db *db, const struct invoice *in, s
 		if (sub_line_render(r, db, in, items[i], lens[i], &j) != 0)
 			return -1;
 	json_arr_close(&j);
-	return b->failed ? -1 : 0;
+	if (b->failed)
+		return -1;
+	/* the billing credits each line took */
+	return invoice_credits_lines_patch(r, db, in->id, b, from) == DB_OK ? 0 : -1;
 }
 
 int invoice_lines_json(struct req *r, struct db *db, const struct invoice *in, struct buf *b)
@@ -1230,7 +1241,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	const char *tda = in->total_discount_amounts ? in->total_discount_amounts : "[]";
 	json_kv_raw(j, "total_discount_amounts", tda, strlen(tda));
 	json_kv_int(j, "total_excluding_tax", in->total - tt->exclusive - tt->inclusive);
-	json_kv_raw(j, "total_pretax_credit_amounts", "[]", 2);
+	json_key(j, "total_pretax_credit_amounts");
+	if (in->preview_lines)
+		json_raw(j, "[]", 2);
+	else if (invoice_credits_render(r, db, in->id, j) != DB_OK)
+		return -1;
 	json_key(j, "total_tax_amounts");
 	invoice_tax_entries_render(tt->e, tt->n, false, j);
 	json_key(j, "total_taxes");
@@ -2997,9 +3012,15 @@ static int advance_read_fn(struct db *db, void *p)
 		return 0;
 	x->due = invoice_next_step(&x->in);
 	x->pm = default_pm(r, db, &x->in);
-	if (str_eq(x->in.status, "draft"))
-		return invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
-					   &x->planned);
+	if (str_eq(x->in.status, "draft")) {
+		/* its customer's billing credits come off first, as its finalization applies
+		 * them */
+		int64_t credited;
+		if (invoice_credits_apply(r, db, &x->in, x->t, false, &credited) != 0)
+			return -1;
+		return invoice_planned_due(r, db, x->in.customer, x->in.currency,
+					   x->in.total - credited, &x->planned);
+	}
 	if (x->in.payment_intent) {
 		/* an intent is confirmed again while it can be; else the attempt gets a new one */
 		struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
@@ -3030,6 +3051,7 @@ static int advance_finalize_fn(struct db *db, void *p)
 	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
+	cur.credits_planned = true; /* x->planned took them off */
 	if (finalize_rows(r, db, &cur, x->t, x->planned) != 0)
 		return -1;
 	x->in = cur; /* assigned: a re-run of the write gives the same */

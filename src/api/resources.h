@@ -101,6 +101,7 @@ extern const struct route ephemeral_keys_routes[];
 extern const struct route entitlements_routes[];
 extern const struct route billing_meters_routes[];
 extern const struct route billing_alerts_routes[];
+extern const struct route billing_credits_routes[];
 extern const struct route usage_records_routes[];
 /* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
  * email, "email") goes into the merchant's default block list of that type, Stripe's

@@ -71,6 +71,7 @@ const struct route *const api_route_tables[] = {
     entitlements_routes,
     billing_meters_routes,
     billing_alerts_routes,
+    billing_credits_routes,
     usage_records_routes,
     country_specs_routes,
     payment_method_domains_routes,

@@ -6674,8 +6674,12 @@ static int step_read_fn(struct db *db, void *p)
 		if (draft_usage_refresh(r, db, s, &x->in, false) != 0)
 			return -1;
 		x->draft_total = x->in.total;
-		if (invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
-					&x->amount_due) != 0)
+		/* what its finalization will charge: its customer's billing credits come off
+		 * first (draft_finalize applies them) */
+		int64_t credited;
+		if (invoice_credits_apply(r, db, &x->in, x->t, false, &credited) != 0 ||
+		    invoice_planned_due(r, db, x->in.customer, x->in.currency,
+					x->in.total - credited, &x->amount_due) != 0)
 			return -1;
 	}
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
@@ -6861,6 +6865,7 @@ static int draft_finalize(struct req *r, struct db *db, struct invoice *in,
 	in->status = "open";
 	in->finalized_at = t;
 	in->next_payment_attempt = 0;
+	in->credits_planned = true; /* the read planned planned_due with them */
 	/* a send_invoice one: due days_until_due days from now, its overdue notice then */
 	if (invoice_finalize_terms(r, in, t) != 0 ||
 	    invoice_balance_apply(r, db, in, planned_due) != 0)

@@ -692,6 +692,171 @@ test('billing thresholds: reset_billing_cycle_anchor with a licensed item restar
   assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [1890, 4000, 4050]);
 });
 
+// ---- billing credits ----
+// The credit objects are newer than the validator's spec: their keys are checked against the
+// stripe-node .d.ts that defines them (the top-level fields of `export interface Name`).
+const fs = require('node:fs');
+const path = require('node:path');
+function dtsKeys(file, iface) {
+  const src = fs.readFileSync(path.join(__dirname, '..', 'node_modules', 'stripe', 'cjs', 'resources', file), 'utf8');
+  const start = src.indexOf(`export interface ${iface} {`);
+  assert.ok(start >= 0, `${iface} in ${file}`);
+  const body = src.slice(start, src.indexOf('\n}', start));
+  return [...body.matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]).sort();
+}
+const GRANT_KEYS = dtsKeys('Billing/CreditGrants.d.ts', 'CreditGrant');
+const TXN_KEYS = dtsKeys('Billing/CreditBalanceTransactions.d.ts', 'CreditBalanceTransaction');
+const SUMMARY_KEYS = dtsKeys('Billing/CreditBalanceSummary.d.ts', 'CreditBalanceSummary');
+const keysOf = (o) => Object.keys(o).sort();
+const usd = (value) => ({ type: 'monetary', monetary: { currency: 'usd', value } });
+const available = async (customer, filter) => {
+  const s = await stripe.billing.creditBalanceSummaries.retrieve({ customer, filter });
+  assert.deepEqual(keysOf(s), SUMMARY_KEYS);
+  return s.balances.map((b) => [b.available_balance.monetary.currency, b.available_balance.monetary.value, b.ledger_balance.monetary.value]);
+};
+const METERED = { type: 'applicability_scope', applicability_scope: { price_type: 'metered' } };
+
+test('credit grants: create, retrieve, update, list, expire, void, the balance summary, and Stripe\'s refusals', async () => {
+  const customer = (await stripe.customers.create({ name: 'Credits' })).id;
+  const g = await stripe.billing.creditGrants.create({
+    customer, amount: usd(5000), applicability_config: { scope: { price_type: 'metered' } },
+    category: 'promotional', name: 'Launch credits', priority: 20, metadata: { k: 'v' },
+  });
+  assert.deepEqual(keysOf(g), GRANT_KEYS);
+  assert.match(g.id, /^credgr_/);
+  assert.deepEqual([g.object, g.amount, g.applicability_config.scope, g.category, g.customer, g.name, g.priority, g.metadata, g.expires_at, g.voided_at, g.effective_at, g.test_clock],
+    ['billing.credit_grant', usd(5000), { price_type: 'metered' }, 'promotional', customer, 'Launch credits', 20, { k: 'v' }, null, null, g.created, null]);
+  assert.deepEqual(await stripe.billing.creditGrants.retrieve(g.id), g);
+  const txns = (await stripe.billing.creditBalanceTransactions.list({ customer })).data;
+  assert.equal(txns.length, 1);
+  assert.deepEqual(keysOf(txns[0]), TXN_KEYS);
+  assert.deepEqual([txns[0].type, txns[0].credit.type, txns[0].credit.amount, txns[0].debit, txns[0].credit_grant],
+    ['credit', 'credits_granted', usd(5000), null, g.id]);
+  assert.deepEqual(await stripe.billing.creditBalanceTransactions.retrieve(txns[0].id), txns[0]);
+  assert.deepEqual(await available(customer, METERED), [['usd', 5000, 5000]]);
+  assert.deepEqual(await available(customer, { type: 'credit_grant', credit_grant: g.id }), [['usd', 5000, 5000]]);
+  // a grant of listed prices, in effect only later: shown, not available yet
+  const later = Math.floor(Date.now() / 1000) + 30 * DAY;
+  const p = await stripe.billing.creditGrants.create({
+    customer, amount: usd(700), applicability_config: { scope: { prices: [{ id: seat.id }] } }, effective_at: later,
+  });
+  assert.deepEqual([p.applicability_config.scope, p.category, p.priority, p.effective_at], [{ prices: [{ id: seat.id }] }, 'paid', 50, later]);
+  assert.deepEqual(await available(customer, { type: 'applicability_scope', applicability_scope: { prices: [{ id: seat.id }] } }), [['usd', 0, 0]]);
+  // update: expires_at and metadata, with billing.credit_grant.updated
+  const exp = Math.floor(Date.now() / 1000) + 10 * DAY;
+  const u = await stripe.billing.creditGrants.update(g.id, { expires_at: exp, metadata: { k: '', n: '1' } });
+  assert.deepEqual([u.expires_at, u.metadata], [exp, { n: '1' }]);
+  const evs = (await stripe.events.list({ type: 'billing.credit_grant.updated', limit: 10 })).data.filter((e) => e.data.object.id === g.id);
+  assert.equal(evs.length, 1);
+  assert.equal(evs[0].data.previous_attributes.expires_at, null);
+  assert.equal((await stripe.events.list({ type: 'billing.credit_grant.created', limit: 10 })).data.filter((e) => e.data.object.customer === customer).length, 2);
+  const list = await stripe.billing.creditGrants.list({ customer });
+  assert.deepEqual(list.data.map((x) => x.id), [p.id, g.id]);
+  // refusals change nothing
+  const n = (await stripe.billing.creditGrants.list({ limit: 100 })).data.length;
+  await expectError(stripe.billing.creditGrants.create({ amount: usd(1), applicability_config: { scope: { price_type: 'metered' } } }), 400, 'customer');
+  await expectError(stripe.billing.creditGrants.create({ customer, amount: usd(0), applicability_config: { scope: { price_type: 'metered' } } }), 400, 'amount[monetary][value]');
+  await expectError(stripe.billing.creditGrants.create({ customer, amount: usd(1), applicability_config: { scope: { price_type: 'metered', prices: [{ id: seat.id }] } } }), 400, 'applicability_config[scope]');
+  await expectError(stripe.billing.creditGrants.create({ customer, amount: usd(1), applicability_config: { scope: { price_type: 'licensed' } } }), 400, 'applicability_config[scope][price_type]');
+  await expectError(stripe.billing.creditGrants.create({ customer, amount: usd(1), applicability_config: { scope: { prices: [{ id: 'price_nope' }] } } }), 404, 'applicability_config[scope][prices][0][id]');
+  await expectError(stripe.billing.creditGrants.create({ customer, amount: usd(1), applicability_config: { scope: { price_type: 'metered' } }, priority: 101 }), 400, 'priority');
+  await expectError(stripe.billing.creditGrants.create({ customer: 'cus_nope', amount: usd(1), applicability_config: { scope: { price_type: 'metered' } } }), 404, 'customer');
+  await expectError(stripe.billing.creditGrants.create({ customer, amount: usd(1), applicability_config: { scope: { price_type: 'metered' } }, expires_at: 1000 }), 400, 'expires_at');
+  await expectError(stripe.billing.creditGrants.update(g.id, { amount: usd(3) }), 400, 'amount');
+  await expectError(other.billing.creditGrants.retrieve(g.id), 404, 'id');
+  await expectError(stripe.billing.creditBalanceTransactions.list({}), 400, 'customer');
+  await expectError(other.billing.creditBalanceTransactions.list({ customer }), 404, 'customer');
+  await expectError(stripe.billing.creditBalanceSummaries.retrieve({ customer, filter: { type: 'credit_grant' } }), 400, 'filter[credit_grant]');
+  assert.equal((await stripe.billing.creditGrants.list({ limit: 100 })).data.length, n);
+  // expire: what is left goes (a credits_expired debit); then neither expire nor void again
+  const e = await stripe.billing.creditGrants.expire(g.id);
+  assert.ok(e.expires_at <= Math.floor(Date.now() / 1000) && e.expires_at >= g.created);
+  assert.deepEqual(await available(customer, METERED), [['usd', 0, 0]]);
+  const gt = (await stripe.billing.creditBalanceTransactions.list({ customer, credit_grant: g.id })).data;
+  assert.deepEqual(gt.map((t) => [t.type, (t.debit ?? t.credit).type, (t.debit ?? t.credit).amount.monetary.value]),
+    [['debit', 'credits_expired', 5000], ['credit', 'credits_granted', 5000]]);
+  await expectError(stripe.billing.creditGrants.expire(g.id), 400, undefined, /expired/);
+  await expectError(stripe.billing.creditGrants.voidGrant(g.id), 400, undefined, /expired/);
+  await expectError(stripe.billing.creditGrants.update(g.id, { expires_at: exp }), 400, 'expires_at');
+  const v = await stripe.billing.creditGrants.voidGrant(p.id);
+  assert.ok(v.voided_at >= p.created);
+  await expectError(stripe.billing.creditGrants.voidGrant(p.id), 400, undefined, /voided/);
+  const pt = (await stripe.billing.creditBalanceTransactions.list({ customer, credit_grant: p.id })).data;
+  assert.deepEqual(pt.map((t) => (t.debit ?? t.credit).type), ['credits_voided', 'credits_granted']);
+});
+
+test('billing credits pay part of a metered renewal: applied to the metered line before it is charged', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: callsPrice.id }, { price: seat.id }] });
+  const grant = await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(1000), applicability_config: { scope: { price_type: 'metered' } }, category: 'paid',
+  });
+  assert.equal(grant.test_clock, clock.id);
+  assert.equal(grant.created, T0, 'made in the clock\'s time');
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 1000, 1000]]);
+  // the first invoice has no metered amount: the credits stay
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.deepEqual([first.total, first.amount_paid, first.total_pretax_credit_amounts], [2000, 2000, []]);
+  await clockAdvance(stripe, clock, T0 + 2 * DAY);
+  await meterEvent('api_calls', customer.id, 300, T0 + DAY); // 15.00 of usage
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.deepEqual([inv.status, inv.subtotal, inv.total, inv.amount_due, inv.amount_paid], ['paid', 3500, 2500, 2500, 2500]);
+  shape(inv, 'invoice');
+  const debits = (await stripe.billing.creditBalanceTransactions.list({ customer: customer.id, credit_grant: grant.id })).data
+    .filter((t) => t.type === 'debit');
+  assert.equal(debits.length, 1);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  const metered = lines.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual([debits[0].debit.type, debits[0].debit.amount, debits[0].debit.credits_applied, debits[0].effective_at],
+    ['credits_applied', usd(1000), { invoice: inv.id, invoice_line_item: metered.id }, inv.status_transitions.finalized_at]);
+  assert.deepEqual(keysOf(debits[0]), TXN_KEYS);
+  assert.deepEqual(inv.total_pretax_credit_amounts, [{ amount: 1000, credit_balance_transaction: debits[0].id, type: 'credit_balance_transaction' }]);
+  assert.deepEqual(metered.pretax_credit_amounts, inv.total_pretax_credit_amounts);
+  assert.deepEqual(lines.find((l) => l !== metered).pretax_credit_amounts, []);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [2000, 2500]);
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 0, 0]]);
+});
+
+test('billing credits on a finalized invoice: Stripe\'s order (priority, expiring soonest), never more than the line, and given back when it is voided', async () => {
+  const customer = (await stripe.customers.create({ name: 'Order' })).id;
+  const once = await stripe.prices.create({ product, currency: 'usd', unit_amount: 1000 });
+  const scope = { scope: { prices: [{ id: once.id }] } };
+  const now = Math.floor(Date.now() / 1000);
+  const late = await stripe.billing.creditGrants.create({ customer, amount: usd(1000), applicability_config: scope, expires_at: now + 90 * DAY });
+  const soon = await stripe.billing.creditGrants.create({ customer, amount: usd(500), applicability_config: scope, expires_at: now + 10 * DAY });
+  const first = await stripe.billing.creditGrants.create({ customer, amount: usd(300), applicability_config: scope, priority: 10, category: 'promotional' });
+  const eur = await stripe.billing.creditGrants.create({ customer, amount: { type: 'monetary', monetary: { currency: 'eur', value: 900 } }, applicability_config: scope });
+  const metered = await stripe.billing.creditGrants.create({ customer, amount: usd(900), applicability_config: { scope: { price_type: 'metered' } } });
+  await stripe.invoiceItems.create({ customer, price: once.id, quantity: 1 });
+  await stripe.invoiceItems.create({ customer, amount: 400, currency: 'usd', description: 'not in any scope' });
+  const draft = await stripe.invoices.create({ customer, pending_invoice_items_behavior: 'include', auto_advance: false, collection_method: 'send_invoice', days_until_due: 30 });
+  assert.equal(draft.total, 1400);
+  const inv = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([inv.status, inv.total, inv.amount_due], ['open', 400, 400]);
+  shape(inv, 'invoice');
+  const taken = async (g) => (await stripe.billing.creditBalanceTransactions.list({ customer, credit_grant: g.id })).data
+    .filter((t) => t.type === 'debit').map((t) => t.debit.amount.monetary.value);
+  assert.deepEqual(await taken(first), [300]);
+  assert.deepEqual(await taken(soon), [500]);
+  assert.deepEqual(await taken(late), [200]);
+  assert.deepEqual(await taken(eur), []);
+  assert.deepEqual(await taken(metered), []);
+  // applied in that order, each its own debit on the one line in scope
+  assert.deepEqual(inv.total_pretax_credit_amounts.map((c) => c.amount), [300, 500, 200]);
+  const byPrice = { type: 'applicability_scope', applicability_scope: { prices: [{ id: once.id }] } };
+  assert.deepEqual(await available(customer, byPrice), [['usd', 800, 800], ['eur', 900, 900]]);
+  // voided: every credit back to its grant
+  const voided = await stripe.invoices.voidInvoice(inv.id);
+  assert.equal(voided.status, 'void');
+  assert.deepEqual(await available(customer, byPrice), [['usd', 1800, 1800], ['eur', 900, 900]]);
+  const back = (await stripe.billing.creditBalanceTransactions.list({ customer, credit_grant: soon.id })).data[0];
+  assert.deepEqual([back.type, back.credit.type, back.credit.amount, back.credit.credits_application_invoice_voided.invoice],
+    ['credit', 'credits_application_invoice_voided', usd(500), inv.id]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -303,6 +303,8 @@ Test(webhooks, event_type_table)
 			      "refund.updated",
 			      "refund.failed",
 			      "billing.alert.triggered",
+			      "billing.credit_grant.created",
+			      "billing.credit_grant.updated",
 			      "payment_method.attached",
 			      "payment_method.detached",
 			      "balance.available",
