@@ -460,18 +460,12 @@ int billing_alerts_usage_recorded(struct req *r, struct db *db, const char *mete
 	size_t n = 0, cap = 0;
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct alert *na = arena_alloc(&r->arena, ncap * sizeof(*na));
-			if (!na) {
-				db_reset(st);
-				return req_fail(r, ERR_API, NULL, NULL);
-			}
-			if (n)
-				memcpy(na, as, n * sizeof(*na));
-			as = na;
-			cap = ncap;
+		struct alert *na = arena_grow(&r->arena, as, n, &cap, sizeof(*na));
+		if (!na) {
+			db_reset(st);
+			return req_fail(r, ERR_API, NULL, NULL);
 		}
+		as = na;
 		if (alert_from_row(r, st, &as[n++]) != DB_OK) {
 			db_reset(st);
 			return req_fail(r, ERR_API, NULL, NULL);

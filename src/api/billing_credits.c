@@ -907,6 +907,30 @@ struct summary_ctx {
 
 #define SUMMARY_CURRENCIES_MAX 16
 
+/* Every grant st selects (bound, not yet stepped), into an arena array; st is reset. 0, or -1
+ * with r->err. */
+static int grants_read(struct req *r, struct db_stmt *st, struct grant **ret, size_t *ret_n)
+{
+	struct grant *gs = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct grant *ng = arena_grow(&r->arena, gs, n, &cap, sizeof(*ng));
+		if (!ng || grant_from_row(r, st, &ng[n]) != DB_OK) {
+			db_reset(st);
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		gs = ng;
+		n++;
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = gs;
+	*ret_n = n;
+	return 0;
+}
+
 static int summary_fn(struct db *db, void *arg)
 {
 	struct summary_ctx *x = arg;
@@ -932,29 +956,9 @@ static int summary_fn(struct db *db, void *arg)
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, x->customer, -1);
 	struct grant *gs = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct grant *ng = arena_alloc(&r->arena, ncap * sizeof(*ng));
-			if (!ng) {
-				db_reset(st);
-				return req_fail(r, ERR_API, NULL, NULL);
-			}
-			if (n)
-				memcpy(ng, gs, n * sizeof(*ng));
-			gs = ng;
-			cap = ncap;
-		}
-		if (grant_from_row(r, st, &gs[n++]) != DB_OK) {
-			db_reset(st);
-			return req_fail(r, ERR_API, NULL, NULL);
-		}
-	}
-	db_reset(st);
-	if (rc != DB_DONE)
-		return req_fail(r, ERR_API, NULL, NULL);
+	size_t n = 0;
+	if (grants_read(r, st, &gs, &n) != 0)
+		return -1;
 	char cur[SUMMARY_CURRENCIES_MAX][8];
 	int64_t sum[SUMMARY_CURRENCIES_MAX];
 	int nc = 0;
@@ -1172,29 +1176,9 @@ int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int6
 	db_bind_text(st, 3, in->currency, -1);
 	db_bind_int64(st, 4, now);
 	struct grant *gs = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct grant *ng = arena_alloc(&r->arena, ncap * sizeof(*ng));
-			if (!ng) {
-				db_reset(st);
-				return req_fail(r, ERR_API, NULL, NULL);
-			}
-			if (n)
-				memcpy(ng, gs, n * sizeof(*ng));
-			gs = ng;
-			cap = ncap;
-		}
-		if (grant_from_row(r, st, &gs[n++]) != DB_OK) {
-			db_reset(st);
-			return req_fail(r, ERR_API, NULL, NULL);
-		}
-	}
-	db_reset(st);
-	if (rc != DB_DONE)
-		return req_fail(r, ERR_API, NULL, NULL);
+	size_t n = 0;
+	if (grants_read(r, st, &gs, &n) != 0)
+		return -1;
 	if (n == 0)
 		return 0;
 	struct credit_line *ls = NULL;
@@ -1248,18 +1232,12 @@ int invoice_credits_return(struct req *r, struct db *db, const struct invoice *i
 	} *rs = NULL;
 	size_t n = 0, cap = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct ret *nr = arena_alloc(&r->arena, ncap * sizeof(*nr));
-			if (!nr) {
-				db_reset(st);
-				return req_fail(r, ERR_API, NULL, NULL);
-			}
-			if (n)
-				memcpy(nr, rs, n * sizeof(*nr));
-			rs = nr;
-			cap = ncap;
+		struct ret *nr = arena_grow(&r->arena, rs, n, &cap, sizeof(*nr));
+		if (!nr) {
+			db_reset(st);
+			return req_fail(r, ERR_API, NULL, NULL);
 		}
+		rs = nr;
 		rs[n].grant = col_text_dup(&r->arena, st, 1);
 		rs[n].amount = db_col_int64(st, 2);
 		rs[n].line = col_text_dup(&r->arena, st, 3);

@@ -66,6 +66,22 @@ void *arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
+void *arena_grow(struct arena *a, void *p, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return p;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	if (elem == 0 || ncap < *cap || ncap > SIZE_MAX / elem)
+		return NULL;
+	void *np = arena_alloc(a, ncap * elem);
+	if (!np)
+		return NULL;
+	if (n)
+		memcpy(np, p, n * elem);
+	*cap = ncap;
+	return np;
+}
+
 void *arena_zalloc(struct arena *a, size_t n)
 {
 	void *p = arena_alloc(a, n);

@@ -25,6 +25,10 @@ void arena_release(struct arena *a);
 void arena_wipe_release(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);
 void *arena_zalloc(struct arena *a, size_t n);
+/* An arena array of elem-sized items that holds n and is about to take one more: p itself while
+ * n < *cap, else a copy of its n items in twice the room (8 at first), *cap updated; NULL when the
+ * arena is full or the size would overflow (p and *cap are then unchanged). */
+void *arena_grow(struct arena *a, void *p, size_t n, size_t *cap, size_t elem);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 __attribute__((format(printf, 2, 3))) char *arena_printf(struct arena *a, const char *fmt, ...);
