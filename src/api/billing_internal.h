@@ -483,6 +483,10 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 /* The subscription's side of an invoice's outcome (subscriptions.c). `attempted`: the attempt
  * that just ended; the invoice row is already updated. 0, or -1 with r->err. */
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in);
+/* The same, paid by PaymentMethod pm (NULL: none known): a subscription with
+ * save_default_payment_method=on_subscription takes it as its default_payment_method. */
+int subscription_invoice_paid_by(struct req *r, struct db *db, const struct invoice *in,
+				 const char *pm);
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
 				bool give_up);
 /* Inside the write of the scheduler's settlement of a bank debit (payments/sepa.c): when pi

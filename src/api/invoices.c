@@ -817,11 +817,14 @@ int invoice_payment_id(const struct invoice *in, char out[ID_MAX + 8])
 	return 0;
 }
 
-void invoice_payment_render(const struct invoice *in, struct json *j)
+/* The invoice's payment; pi_path (NULL: none) is where its payment.payment_intent sits in the
+ * answer, expanded when expand[] names it (r and db given). 0, or -1. */
+static int payment_render(struct req *r, struct db *db, const struct invoice *in,
+			  const char *pi_path, struct json *j)
 {
 	char id[ID_MAX + 8];
 	if (invoice_payment_id(in, id) != 0)
-		return;
+		return 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", id);
 	json_kv_str(j, "object", "invoice_payment");
@@ -839,7 +842,16 @@ void invoice_payment_render(const struct invoice *in, struct json *j)
 	json_kv_bool(j, "livemode", false);
 	json_key(j, "payment");
 	json_obj_open(j);
-	json_kv_str(j, "payment_intent", in->payment_intent);
+	json_key(j, "payment_intent");
+	if (r && db && pi_path && req_expand_has(r, pi_path)) {
+		struct expand_set ex;
+		payments_expand_from_req(r, &ex, pi_path);
+		if (pi_render_by_id(db, &r->arena, r->merchant_id, r->livemode, in->payment_intent,
+				    &ex, j) != DB_OK)
+			return -1;
+	} else {
+		json_str(j, in->payment_intent);
+	}
 	json_kv_str(j, "type", "payment_intent");
 	json_obj_close(j);
 	json_kv_str(j, "status", paid ? "paid" : voided ? "canceled" : "open");
@@ -849,21 +861,67 @@ void invoice_payment_render(const struct invoice *in, struct json *j)
 	time_or_null(j, "paid_at", paid ? in->paid_at : 0);
 	json_obj_close(j);
 	json_obj_close(j);
+	return 0;
 }
 
-/* The invoice's payments (expand[]=payments): its one PaymentIntent, named by the invoice. */
-static void render_payments(const struct invoice *in, struct json *j)
+void invoice_payment_render(const struct invoice *in, struct json *j)
 {
+	(void)payment_render(NULL, NULL, in, NULL, j);
+}
+
+/* The invoice's payments (expand[]=payments): its one PaymentIntent, named by the invoice,
+ * expandable as payments.data.payment.payment_intent (under prefix). 0, or -1. */
+static int render_payments(struct req *r, struct db *db, const struct invoice *in,
+			   const char *prefix, struct json *j)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%spayments.data.payment.payment_intent", prefix);
 	json_key(j, "payments");
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
 	json_key(j, "data");
 	json_arr_open(j);
-	invoice_payment_render(in, j);
+	if (payment_render(r, db, in, path, j) != 0)
+		return -1;
 	json_arr_close(j);
 	json_kv_bool(j, "has_more", false);
 	json_kv_str(j, "url", "/v1/invoice_payments");
 	json_obj_close(j);
+	return 0;
+}
+
+static const char SQL_PI_SECRET[] =
+    "SELECT client_secret FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+
+/* confirmation_secret (includable): the client_secret of the PaymentIntent a finalized invoice
+ * is paid by, for the client to confirm (Stripe.js confirmPayment); null while a draft, without
+ * an intent (nothing due, a send_invoice invoice not yet paid by one), or paid out of band.
+ * 0, or -1. */
+static int render_confirmation_secret(struct req *r, struct db *db, const struct invoice *in,
+				      struct json *j)
+{
+	json_key(j, "confirmation_secret");
+	if (str_eq(in->status, "draft") || !in->payment_intent || in->paid_out_of_band ||
+	    in->preview_lines) {
+		json_nil(j);
+		return 0;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_PI_SECRET);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->payment_intent, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		json_obj_open(j);
+		json_kv_str(j, "client_secret", db_col_text(st, 0, NULL));
+		json_kv_str(j, "type", "payment_intent");
+		json_obj_close(j);
+	} else if (rc == DB_DONE) {
+		json_nil(j);
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
 }
 
 int invoice_lines_split(const char *s, const char **items, size_t *lens, int max)
@@ -1081,6 +1139,9 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_str(j, "billing_reason", in->billing_reason);
 	json_kv_str(j, "collection_method",
 		    invoice_sends(in) ? "send_invoice" : "charge_automatically");
+	snprintf(path, sizeof(path), "%sconfirmation_secret", prefix ? prefix : "");
+	if (prefix && req_expand_has(r, path) && render_confirmation_secret(r, db, in, j) != 0)
+		return -1;
 	json_kv_int(j, "created", in->created);
 	json_kv_str(j, "currency", in->currency);
 	invoice_settings_render(r, in, "custom_fields", j);
@@ -1196,8 +1257,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		json_kv_null(j, "payment_method_types");
 	json_obj_close(j);
 	snprintf(path, sizeof(path), "%spayments", prefix ? prefix : "");
-	if (prefix && req_expand_has(r, path))
-		render_payments(in, j);
+	if (prefix && req_expand_has(r, path) && render_payments(r, db, in, prefix, j) != 0)
+		return -1;
 	json_kv_int(j, "period_end", in->period_end);
 	json_kv_int(j, "period_start", in->period_start);
 	int64_t cn_pre = 0, cn_post = 0; /* its credit notes' (credit_notes.c) */
@@ -1471,7 +1532,13 @@ static int payment_outcome(struct req *r, struct db *db, const struct payment_in
 		if (invoice_emit(r, db, &in, "invoice.paid") != 0 ||
 		    invoice_emit(r, db, &in, "invoice.payment_succeeded") != 0)
 			return -1;
-		return subscription_invoice_paid(r, db, &in);
+		/* the PaymentMethod that paid, which a subscription saving it takes as its
+		 * default (its intent's setup_future_usage saved it to the customer); a customer's
+		 * cash is no payment method to charge again */
+		const char *pm = billing_pm_types_cash_only(pi->payment_method_types)
+				     ? NULL
+				     : pi->payment_method;
+		return subscription_invoice_paid_by(r, db, &in, pm);
 	}
 	if (strcmp(pi->status, "requires_payment_method") != 0 &&
 	    strcmp(pi->status, "requires_action") != 0)

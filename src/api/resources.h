@@ -554,6 +554,15 @@ struct si_present {
 int setup_intents_present(struct req *r, struct si_present *sp);
 /* The same for a SetupIntent waiting for 3-D Secure (setup_intent.canceled). */
 int setup_intent_abandon(struct req *r, struct db *db, const char *id);
+/* Inside a write: SetupIntent id (chosen by the caller) for customer, usage off_session, waiting
+ * for a payment method (setup_intent.created): a subscription's pending_setup_intent
+ * (subscriptions.c). 0, or -1 with r->err. */
+int setup_intent_insert_pending(struct req *r, struct db *db, const char *id, const char *customer);
+/* Inside the write where SetupIntent si_id of r's merchant succeeds with PaymentMethod pm: the
+ * subscription whose pending_setup_intent it is no longer waits on it, and with
+ * save_default_payment_method=on_subscription takes pm as its default_payment_method
+ * (customer.subscription.updated; subscriptions.c). None: nothing. 0, or -1 with r->err. */
+int subscription_setup_succeeded(struct req *r, struct db *db, const char *si_id, const char *pm);
 /* A SetupIntent's status (in r's arena); DB_NOTFOUND when merchant_id has no such intent. */
 int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, const char *id,
 			const char **ret_status);

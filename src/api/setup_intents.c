@@ -342,6 +342,15 @@ static int emit(struct req *r, struct db *db, const struct setup_intent *si, con
 	return rc;
 }
 
+/* setup_intent.succeeded, and in the same write what waited on it: a subscription whose
+ * pending_setup_intent it is (subscriptions.c) */
+static int emit_succeeded(struct req *r, struct db *db, const struct setup_intent *si)
+{
+	if (emit(r, db, si, "setup_intent.succeeded") != 0)
+		return -1;
+	return subscription_setup_succeeded(r, db, si->id, si->payment_method);
+}
+
 static bool status_is(const struct setup_intent *si, const char *s)
 {
 	return strcmp(si->status, s) == 0;
@@ -830,7 +839,7 @@ static int confirm_fn(struct db *db, void *p)
 		return -1;
 	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit(r, db, si, "setup_intent.succeeded") != 0)
+	if (emit_succeeded(r, db, si) != 0)
 		return -1;
 	/* a setup-mode checkout completes with its card, in the same transaction */
 	if (si->checkout_session && checkout_complete(r, db, si->checkout_session) != 0)
@@ -959,7 +968,7 @@ static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *
 		return -1;
 	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit(r, db, si, "setup_intent.succeeded") != 0)
+	if (emit_succeeded(r, db, si) != 0)
 		return -1;
 	if (complete && si->checkout_session && checkout_complete(r, db, si->checkout_session) != 0)
 		return -1;
@@ -1180,6 +1189,11 @@ int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 	if (si_write(r, db, &si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, &si, ok ? "setup_intent.succeeded" : "setup_intent.setup_failed") != 0)
+		return -1;
+	/* a subscription waiting on it takes the generated sepa_debit PaymentMethod, which its
+	 * payments use */
+	if (ok && subscription_setup_succeeded(
+		      r, db, si.id, generated_pm ? generated_pm : si.payment_method) != 0)
 		return -1;
 	/* a setup-mode Checkout Session saving the account completes in this same write, as a
 	 * card's; a subscription-mode one subscribes with it next (a failure leaves either open
@@ -1426,6 +1440,27 @@ static int h_create(struct req *r)
 	si->payment_method = pm;
 	struct create_ctx cc = {.r = r, .si = *si};
 	return req_write(r, create_fn, &cc);
+}
+
+int setup_intent_insert_pending(struct req *r, struct db *db, const char *id, const char *customer)
+{
+	struct setup_intent si;
+	memset(&si, 0, sizeof(si));
+	str_copy(si.id, sizeof(si.id), id);
+	char secret[32];
+	id_random_base62(secret, 24);
+	si.client_secret = arena_printf(&r->arena, "%s_secret_%s", si.id, secret);
+	si.created = r->now;
+	si.version = 1;
+	si.status = "requires_payment_method";
+	si.metadata = "{}";
+	si.usage = "off_session";
+	si.customer = customer;
+	if (!si.client_secret)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (si_write(r, db, &si, true) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, &si, "setup_intent.created");
 }
 
 int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, const char *id,

@@ -155,6 +155,7 @@
 #include "api/payments_connect.h"
 #include "api/sources.h"
 #include "api/payments_common.h"
+#include "api/setup_attempts.h"
 #include "api/subscription_schedules.h"
 #include "api/tax_ids.h"
 #include "app.h"
@@ -270,6 +271,13 @@ struct subscription {
 	/* next_pending_invoice_item_invoice: when the scheduler next invoices its pending invoice
 	 * items by pending_invoice_item_interval (0: no interval) */
 	int64_t next_pending_at;
+	/* payment_settings[save_default_payment_method] on_subscription: the PaymentMethod of a
+	 * payment of its invoices that succeeds, or of its pending SetupIntent, becomes its
+	 * default_payment_method (subscription_invoice_paid_by, subscription_setup_succeeded) */
+	bool save_default_pm;
+	/* the SetupIntent a default_incomplete subscription with nothing due now waits on, for
+	 * the customer to set up its payment method (NULL: none) */
+	const char *pending_si;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -377,6 +385,23 @@ static int sub_pmo_params(struct req *r, struct subscription *s)
 	return 0;
 }
 
+/* payment_settings[save_default_payment_method] of a create or update onto s; an update's
+ * change named in its previous_attributes pj (NULL: a create). */
+static void save_default_param(struct req *r, struct subscription *s, struct json *pj)
+{
+	const char *v = param_str(r, "payment_settings.save_default_payment_method");
+	if (!v || str_eq(v, "on_subscription") == s->save_default_pm)
+		return;
+	if (pj) {
+		json_key(pj, "payment_settings");
+		json_obj_open(pj);
+		json_kv_str(pj, "save_default_payment_method",
+			    s->save_default_pm ? "on_subscription" : "off");
+		json_obj_close(pj);
+	}
+	s->save_default_pm = str_eq(v, "on_subscription");
+}
+
 static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, currency, billing_interval,"
     " billing_interval_count, billing_cycle_anchor, period_index, current_period_start,"
@@ -388,7 +413,8 @@ static const char SQL_GET[] =
     " automatic_tax, payment_method_types, billing_cycle_anchor_config, pmo_customer_balance,"
     " cancel_at, cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
-    " next_pending_invoice_at, account_tax_ids FROM subscriptions"
+    " next_pending_invoice_at, account_tax_ids, save_default_payment_method,"
+    " pending_setup_intent FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -401,10 +427,11 @@ static const char SQL_INSERT[] =
     " payment_method_types, billing_cycle_anchor_config, pmo_customer_balance, cancel_at,"
     " cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
-    " next_pending_invoice_at, account_tax_ids) VALUES ($1,"
+    " next_pending_invoice_at, account_tax_ids, save_default_payment_method,"
+    " pending_setup_intent) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
     " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49)";
+    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -419,7 +446,8 @@ static const char SQL_UPDATE[] =
     " cancel_at = $34, cancel_at_prorate = $35, billing_thresholds = $36,"
     " pending_invoice_item_interval = $37, application_fee_percent = $38, transfer_data = $39,"
     " on_behalf_of = $40, default_source = $41, next_pending_invoice_at = $42,"
-    " account_tax_ids = $43 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " account_tax_ids = $43, save_default_payment_method = $44, pending_setup_intent = $45"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
     " FROM subscription_items"
@@ -531,6 +559,8 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->default_source = col_text_dup(a, st, 48);
 		s->next_pending_at = db_col_int64_or0(st, 49);
 		s->account_tax_ids = col_text_dup(a, st, 50);
+		s->save_default_pm = str_eq(db_col_text(st, 51, NULL), "on_subscription");
+		s->pending_si = col_text_dup(a, st, 52);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -580,7 +610,8 @@ static void bind_collection(struct db_stmt *st, int first, const struct subscrip
 		db_bind_null(st, first + 1);
 }
 
-/* the columns of the parameters taken since migration 0145, from parameter `first` on */
+/* the columns of the parameters taken since migration 0145 (and 0169's), from parameter
+ * `first` on */
 static void bind_extras(struct db_stmt *st, int first, const struct subscription *s)
 {
 	db_bind_int64_or_null(st, first, s->cancel_at);
@@ -596,9 +627,11 @@ static void bind_extras(struct db_stmt *st, int first, const struct subscription
 	db_bind_text(st, first + 7, s->default_source, -1);
 	db_bind_int64_or_null(st, first + 8, s->next_pending_at);
 	db_bind_text(st, first + 9, s->account_tax_ids, -1);
+	db_bind_text(st, first + 10, s->save_default_pm ? "on_subscription" : NULL, -1);
+	db_bind_text(st, first + 11, s->pending_si, -1);
 }
 
-/* SQL_INSERT's parameters (all 49: SQLite binds no gaps) */
+/* SQL_INSERT's parameters (all 51: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -1298,10 +1331,18 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 			    strlen(s->payment_method_types));
 	else
 		json_kv_null(j, "payment_method_types");
-	json_kv_str(j, "save_default_payment_method", "off");
+	json_kv_str(j, "save_default_payment_method",
+		    s->save_default_pm ? "on_subscription" : "off");
 	json_obj_close(j);
 	json_kv_raw_or_null(j, "pending_invoice_item_interval", s->pending_interval);
-	json_kv_null(j, "pending_setup_intent");
+	json_key(j, "pending_setup_intent");
+	snprintf(path, sizeof(path), "%spending_setup_intent", prefix ? prefix : "");
+	if (s->pending_si && prefix && req_expand_has(r, path)) {
+		if (setup_intent_render_by_id(r, db, s->pending_si, j) != DB_OK)
+			return -1;
+	} else {
+		json_str_or_null(j, s->pending_si);
+	}
 	if (pending_render(r, db, s, j) != 0)
 		return -1;
 	const char *sched;
@@ -1784,7 +1825,36 @@ static const char *prev_with_status(struct req *r, const char *prev, const char 
 			    n > 2 ? "," : "", was);
 }
 
+/* previous_attributes prev (an object, or NULL: none yet) with "key": raw added */
+static const char *prev_with(struct req *r, const char *prev, const char *key, const char *raw)
+{
+	size_t n = prev ? strlen(prev) : 0;
+	if (n < 2)
+		return arena_printf(&r->arena, "{\"%s\":%s}", key, raw);
+	return arena_printf(&r->arena, "%.*s%s\"%s\":%s}", (int)(n - 1), prev, n > 2 ? "," : "",
+			    key, raw);
+}
+
+/* The PaymentMethod pm that paid or set up s becomes its default_payment_method when s saves
+ * it (payment_settings[save_default_payment_method]=on_subscription), as on Stripe: the value
+ * it replaced as JSON, for previous_attributes, or NULL when nothing changed. */
+static const char *save_default_pm(struct req *r, struct subscription *s, const char *pm)
+{
+	if (!s->save_default_pm || !pm || !*pm || str_eq(pm, s->default_payment_method))
+		return NULL;
+	const char *was =
+	    s->default_payment_method ? json_quote(r, s->default_payment_method) : "null";
+	s->default_payment_method = pm;
+	return was;
+}
+
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in)
+{
+	return subscription_invoice_paid_by(r, db, in, NULL);
+}
+
+int subscription_invoice_paid_by(struct req *r, struct db *db, const struct invoice *in,
+				 const char *pm)
 {
 	struct subscription s;
 	if (!in->subscription)
@@ -1816,20 +1886,60 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	 * paid, it resumes */
 	if (str_eq(was, "paused"))
 		s.paused_at = 0;
+	const char *pm_was = save_default_pm(r, &s, pm);
 	sub_schedule(&s, 0);
 	if (sub_save(r, db, &s) != 0 || (pending && pending_store(r, db, &s) != 0))
 		return -1;
 	if (pending) {
 		const char *prev = s.status != was ? prev_with_status(r, pprev, was) : pprev;
+		if (prev && pm_was)
+			prev = prev_with(r, prev, "default_payment_method", pm_was);
 		if (!prev || sub_emit(r, db, &s, "customer.subscription.updated", prev) != 0 ||
 		    sub_emit(r, db, &s, "customer.subscription.pending_update_applied", NULL) != 0)
 			return -1;
-	} else if (s.status != was &&
-		   sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was)) != 0) {
-		return -1;
+	} else if (s.status != was || pm_was) {
+		/* one event for both: the status and the default payment method it saved */
+		const char *prev = s.status != was ? prev_status(r, was) : NULL;
+		if (pm_was)
+			prev = prev_with(r, prev, "default_payment_method", pm_was);
+		if (!prev || sub_emit(r, db, &s, "customer.subscription.updated", prev) != 0)
+			return -1;
 	}
 	return str_eq(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL)
 				     : 0;
+}
+
+static const char SQL_BY_PENDING_SI[] =
+    "SELECT id FROM subscriptions WHERE merchant_id = $1 AND pending_setup_intent = $2"
+    " LIMIT 1";
+
+int subscription_setup_succeeded(struct req *r, struct db *db, const char *si_id, const char *pm)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BY_PENDING_SI);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, si_id, -1);
+	int rc = db_step(st);
+	const char *id = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return 0;
+	struct subscription s;
+	if (!id || sub_load(r, db, id, true, &s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* set up: the subscription no longer waits on it (Stripe's pending_setup_intent goes
+	 * back to null), and may save its payment method for the payments to come */
+	const char *prev = prev_with(r, NULL, "pending_setup_intent", json_quote(r, si_id));
+	s.pending_si = NULL;
+	const char *pm_was = save_default_pm(r, &s, pm);
+	if (pm_was)
+		prev = prev_with(r, prev, "default_payment_method", pm_was);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	return sub_emit(r, db, &s, "customer.subscription.updated", prev);
 }
 
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
@@ -2415,6 +2525,7 @@ struct create_ctx {
 	struct subscription s;
 	struct invoice in;
 	char invoice_id[ID_MAX], pi_id[ID_MAX]; /* chosen before the write */
+	char si_id[ID_MAX]; /* its pending_setup_intent, chosen before the write ("": none) */
 	const char *behavior;
 	const char *pm;
 	int64_t t0;
@@ -2634,6 +2745,10 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 		if (price_facts_get(r, db, it->price, &it->pf) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	/* nothing due now and the payment left to the client (default_incomplete): the
+	 * SetupIntent its customer sets up its payment method with (setup_intents.c) */
+	if (s->pending_si && setup_intent_insert_pending(r, db, s->pending_si, s->customer) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -3675,6 +3790,7 @@ static int create_plan(struct req *r, struct create_ctx *c)
 				   &s->payment_method_types) < 0 ||
 	    sub_pmo_params(r, s) != 0)
 		return -1;
+	save_default_param(r, s, NULL);
 	if (s->interval_count < 1 || s->interval_count > 1095)
 		return req_fail(r, ERR_PARAM_BAD, "items", "Invalid interval_count.");
 	/* the timeline, in the subscription's own time (its customer's test clock's, if any) */
@@ -3836,6 +3952,15 @@ static int create_run(struct req *r, struct create_ctx *c)
 	 * invoice's overdue notice is the invoice's own step */
 	if (c->amount_due <= 0 || s->sends) {
 		s->status = c->trial ? "trialing" : "active";
+		/* default_incomplete with nothing due now (a trial, a free first invoice): as
+		 * Stripe, a SetupIntent for the client to set up the payment method the
+		 * payments to come will be charged to (Stripe.js confirmSetup); the API's own
+		 * create only (Checkout and schedules collect theirs otherwise) */
+		if (!s->sends && !c->co && !c->sc && str_eq(c->behavior, "default_incomplete") &&
+		    !billing_pm_types_cash_only(s->payment_method_types)) {
+			id_new_at(c->si_id, "seti_", r->now);
+			s->pending_si = c->si_id;
+		}
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
@@ -4115,6 +4240,7 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 				   &s->payment_method_types) < 0 ||
 	    sub_pmo_params(r, s) != 0)
 		return -1;
+	save_default_param(r, s, pj);
 	bool auto_tax = s->automatic_tax;
 	if (param_bool(r, "automatic_tax.enabled", &auto_tax) == 1 &&
 	    auto_tax != s->automatic_tax) {
@@ -7960,7 +8086,8 @@ static const struct param_spec sub_payment_method_options_children[] = {
 static const struct param_spec sub_payment_settings_children[] = {
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, sub_payment_method_options_children},
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
-    {"save_default_payment_method", PT_ENUM, 0, 0, (const char *const[]){"off", NULL}, NULL},
+    {"save_default_payment_method", PT_ENUM, 0, 0,
+     (const char *const[]){"off", "on_subscription", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec automatic_tax_children[] = {

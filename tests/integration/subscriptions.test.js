@@ -371,6 +371,162 @@ test('default_incomplete: the intent waits for its confirmation, which pays the 
   assert.equal((await stripe.invoices.retrieve(sub.latest_invoice.id)).status, 'paid');
 });
 
+// The keys stripe-node 23's typings give an interface of Invoices.d.ts (the newer API's).
+function dtsKeys(name) {
+  const path = require('node:path');
+  const dts = require('node:fs').readFileSync(path.join(__dirname, '..', 'node_modules', 'stripe', 'cjs', 'resources', 'Invoices.d.ts'), 'utf8');
+  const start = dts.indexOf(`    interface ${name} {`);
+  assert.ok(start >= 0, `${name} in Invoices.d.ts`);
+  const body = dts.slice(start, dts.indexOf('\n    }', start));
+  return [...body.matchAll(/^ {8}(\w+)\??:/gm)].map((m) => m[1]).sort();
+}
+
+// The subscription.updated events of one subscription, oldest first (on a test clock: all).
+async function updatesOf(id) {
+  const all = await stripe.events.list({ limit: 100, type: 'customer.subscription.updated' })
+    .autoPagingToArray({ limit: 10000 });
+  return all.filter((e) => e.data.object.id === id).reverse();
+}
+
+test('Stripe\'s Elements guide: default_incomplete, the client confirms the confirmation_secret\'s intent, on_subscription saves its card for the renewals', async () => {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'elements' });
+  const customer = await stripe.customers.create({ test_clock: clock.id, email: 'elements@example.com' });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }],
+    payment_behavior: 'default_incomplete',
+    payment_settings: { save_default_payment_method: 'on_subscription' },
+    expand: ['latest_invoice.confirmation_secret', 'pending_setup_intent'],
+  });
+  assert.equal(sub.status, 'incomplete');
+  assert.equal(sub.payment_settings.save_default_payment_method, 'on_subscription');
+  assert.equal(sub.pending_setup_intent, null, 'a payment is due now: no SetupIntent');
+  assert.equal(sub.default_payment_method, null);
+  const inv = sub.latest_invoice;
+  assert.equal(inv.status, 'open');
+  const secret = inv.confirmation_secret;
+  assert.deepEqual(Object.keys(secret).sort(), dtsKeys('ConfirmationSecret'));
+  assert.equal(secret.type, 'payment_intent');
+  const piId = secret.client_secret.split('_secret_')[0];
+  assert.match(piId, /^pi_/);
+  shape({ ...sub, latest_invoice: inv.id }, 'subscription');
+  shape(inv, 'invoice');
+  // the real intent's secret, which saves its card for later payments off session
+  const pi0 = await stripe.paymentIntents.retrieve(piId);
+  assert.equal(pi0.client_secret, secret.client_secret);
+  assert.equal(pi0.status, 'requires_payment_method');
+  assert.equal(pi0.setup_future_usage, 'off_session');
+  assert.equal(pi0.amount, 2000);
+  // includable: shown only when asked for, on retrieve and list alike
+  assert.ok(!('confirmation_secret' in await stripe.invoices.retrieve(inv.id)));
+  assert.deepEqual((await stripe.invoices.retrieve(inv.id, { expand: ['confirmation_secret'] })).confirmation_secret, secret);
+  const listed = await stripe.invoices.list({ subscription: sub.id, expand: ['data.confirmation_secret'] });
+  assert.deepEqual(listed.data[0].confirmation_secret, secret);
+  // a draft has none
+  const draft = await stripe.invoices.create({ customer: customer.id, expand: ['confirmation_secret'] });
+  assert.equal(draft.confirmation_secret, null);
+  await stripe.invoices.del(draft.id);
+
+  // the client (Stripe.js confirmPayment) confirms that intent with the card it collected
+  const pi = await stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' });
+  assert.equal(pi.status, 'succeeded');
+  const active = await stripe.subscriptions.retrieve(sub.id, {
+    expand: ['latest_invoice.payments.data.payment.payment_intent'],
+  });
+  assert.equal(active.status, 'active');
+  assert.equal(active.default_payment_method, pi.payment_method);
+  assert.equal((await stripe.paymentMethods.retrieve(pi.payment_method)).customer, customer.id);
+  // the nested expansion gives the intent itself
+  const expandedPi = active.latest_invoice.payments.data[0].payment.payment_intent;
+  assert.equal(expandedPi.id, piId);
+  assert.equal(expandedPi.status, 'succeeded');
+  assert.equal(active.latest_invoice.status, 'paid');
+  // one event says both: active, and the saved default payment method
+  const upd = await updatesOf(sub.id);
+  assert.equal(upd.length, 1);
+  assert.deepEqual(upd[0].data.previous_attributes, { status: 'incomplete', default_payment_method: null });
+  assert.equal(upd[0].data.object.default_payment_method, pi.payment_method);
+
+  // the renewal is charged to it (the customer has no default of its own)
+  await advance(clock, T0 + 29 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice.payments'] });
+  assert.equal(renewed.status, 'active');
+  assert.notEqual(renewed.latest_invoice.id, inv.id);
+  assert.equal(renewed.latest_invoice.status, 'paid');
+  const pi2 = await stripe.paymentIntents.retrieve(renewed.latest_invoice.payments.data[0].payment.payment_intent);
+  assert.equal(pi2.status, 'succeeded');
+  assert.equal(pi2.payment_method, pi.payment_method);
+
+  // refused input changes nothing; off is kept again on update
+  await assert.rejects(stripe.subscriptions.update(sub.id, { payment_settings: { save_default_payment_method: 'always' } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_settings[save_default_payment_method]');
+  const off = await stripe.subscriptions.update(sub.id, { payment_settings: { save_default_payment_method: 'off' } });
+  assert.equal(off.payment_settings.save_default_payment_method, 'off');
+  assert.equal(off.default_payment_method, pi.payment_method);
+  assert.deepEqual((await updatesOf(sub.id)).pop().data.previous_attributes,
+    { payment_settings: { save_default_payment_method: 'on_subscription' } });
+});
+
+test('Stripe\'s Elements guide with a trial: the pending_setup_intent sets up the card the trial\'s end charges', async () => {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'elements trial' });
+  const customer = await stripe.customers.create({ test_clock: clock.id, email: 'trial@example.com' });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], trial_period_days: 14,
+    payment_behavior: 'default_incomplete',
+    payment_settings: { save_default_payment_method: 'on_subscription' },
+    expand: ['latest_invoice.confirmation_secret', 'pending_setup_intent'],
+  });
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.latest_invoice.total, 0);
+  assert.equal(sub.latest_invoice.confirmation_secret, null, 'nothing due: no intent');
+  const si = sub.pending_setup_intent;
+  assert.match(si.id, /^seti_/);
+  assert.equal(si.status, 'requires_payment_method');
+  assert.equal(si.usage, 'off_session');
+  assert.equal(si.customer, customer.id);
+  assert.match(si.client_secret, new RegExp(`^${si.id}_secret_`));
+  shape(si, 'setup_intent');
+  shape({ ...sub, latest_invoice: sub.latest_invoice.id, pending_setup_intent: si.id }, 'subscription');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).pending_setup_intent, si.id);
+  assert.deepEqual(await stripe.setupIntents.retrieve(si.id), si);
+
+  // the client (Stripe.js confirmSetup) sets up its card
+  const done = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_visa' });
+  assert.equal(done.status, 'succeeded');
+  const set = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(set.pending_setup_intent, null);
+  assert.equal(set.default_payment_method, done.payment_method);
+  assert.equal(set.status, 'trialing');
+  assert.equal((await stripe.paymentMethods.retrieve(done.payment_method)).customer, customer.id);
+  shape(set, 'subscription');
+  const upd = await updatesOf(sub.id);
+  assert.equal(upd.length, 1);
+  assert.deepEqual(upd[0].data.previous_attributes, { pending_setup_intent: si.id, default_payment_method: null });
+
+  // the trial's end charges it
+  await advance(clock, T0 + 15 * DAY);
+  const after = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice.payments'] });
+  assert.equal(after.status, 'active');
+  assert.equal(after.latest_invoice.amount_paid, 2000);
+  const pi = await stripe.paymentIntents.retrieve(after.latest_invoice.payments.data[0].payment.payment_intent);
+  assert.equal(pi.payment_method, done.payment_method);
+
+  // without default_incomplete (or with a payment due) no SetupIntent is made
+  const plain = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], trial_period_days: 14,
+  });
+  assert.equal(plain.pending_setup_intent, null);
+  // nothing due for a 100 %-off first invoice either: a SetupIntent, and no intent to confirm
+  const coupon = await stripe.coupons.create({ percent_off: 100, duration: 'once' });
+  const free = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], discounts: [{ coupon: coupon.id }],
+    payment_behavior: 'default_incomplete', expand: ['latest_invoice.confirmation_secret'],
+  });
+  assert.equal(free.status, 'active');
+  assert.equal(free.latest_invoice.amount_due, 0);
+  assert.equal(free.latest_invoice.confirmation_secret, null);
+  assert.match(free.pending_setup_intent, /^seti_/);
+});
+
 test('3-D Secure off session: the renewal waits for the cardholder', async () => {
   const { clock, customer } = await setup();
   const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
