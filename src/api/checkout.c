@@ -3656,7 +3656,8 @@ static int pm_types_parse(struct req *r, struct session *s)
 				"Tender takes %s in `payment` mode only.",
 				pm_type_name(modal & (~modal + 1u)));
 	/* a trial charges nothing now: Stripe would verify the ACH account by a SetupIntent of
-	 * the subscription (pending_setup_intent), which Tender's subscriptions do not make */
+	 * the subscription (pending_setup_intent), which Tender makes only for the API's
+	 * default_incomplete subscriptions, not Checkout's */
 	if (sub && (debits & PMT_US_BANK_ACCOUNT) && s->sub_trial_days > 0)
 		return req_fail(r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
 				"Tender's Checkout takes us_bank_account in `subscription` mode "
