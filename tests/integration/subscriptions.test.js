@@ -426,8 +426,13 @@ test('Stripe\'s Elements guide: default_incomplete, the client confirms the conf
   assert.equal(draft.confirmation_secret, null);
   await stripe.invoices.del(draft.id);
 
-  // the client (Stripe.js confirmPayment) confirms that intent with the card it collected
-  const pi = await stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' });
+  // the client (Stripe.js confirmPayment: the publishable key and the secret) confirms that
+  // intent with the card it collected
+  const browser = env.stripe(env.merchant.publishable_key);
+  await assert.rejects(browser.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.param === 'client_secret');
+  await browser.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa', client_secret: secret.client_secret });
+  const pi = await stripe.paymentIntents.retrieve(piId);
   assert.equal(pi.status, 'succeeded');
   const active = await stripe.subscriptions.retrieve(sub.id, {
     expand: ['latest_invoice.payments.data.payment.payment_intent'],
@@ -489,8 +494,9 @@ test('Stripe\'s Elements guide with a trial: the pending_setup_intent sets up th
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).pending_setup_intent, si.id);
   assert.deepEqual(await stripe.setupIntents.retrieve(si.id), si);
 
-  // the client (Stripe.js confirmSetup) sets up its card
-  const done = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_visa' });
+  // the client (Stripe.js confirmSetup, with the publishable key) sets up its card
+  await env.stripe(env.merchant.publishable_key).setupIntents.confirm(si.id, { payment_method: 'pm_card_visa', client_secret: si.client_secret });
+  const done = await stripe.setupIntents.retrieve(si.id);
   assert.equal(done.status, 'succeeded');
   const set = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(set.pending_setup_intent, null);
