@@ -14,13 +14,15 @@ struct ev {
 	bool canceled;
 };
 
+/* meter_usage's ORDER BY ts, created, identifier, written out apart from usage_key_cmp */
 static int ev_cmp(const void *a, const void *b)
 {
 	const struct ev *x = a, *y = b;
-	struct usage_key kx, ky;
-	usage_key_set(&kx, x->ts, x->created, x->id);
-	usage_key_set(&ky, y->ts, y->created, y->id);
-	return usage_key_cmp(&kx, &ky);
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->id, y->id);
 }
 
 /* What the re-sum gives: the events not canceled, sorted, through meter_usage. has: false
