@@ -9,7 +9,7 @@
  * Evaluation: usage recorded by POST /v1/billing/meter_events (billing_meters.c) calls
  * billing_alerts_usage_recorded in its own write. Each active alert of the meter that watches
  * the event's customer (every customer, or its filter's one) and has not fired for that
- * customer yet sums the customer's usage with the meter's own aggregation (meter_usage: sum,
+ * customer yet aggregates the customer's usage with the meter's own aggregation (meter_usage: sum,
  * count or last, the one invoices use) over the usage Stripe documents an alert counts: what
  * was reported after the alert was made (a meter event's recording time, so a backdated
  * timestamp still counts and usage before the alert never does). When that reaches gte, the
@@ -19,6 +19,16 @@
  * clock has it at the clock's time (its created and the event's), as its other billing events.
  * An inactive or archived alert watches nothing; usage reported meanwhile still counts once an
  * inactive alert is activated again, at the customer's next report.
+ *
+ * So that a report does not read every event since the alert was made (a customer's n-th event
+ * would read n rows inside the write, n² in all), each active alert keeps a running total per
+ * customer it has not fired for (billing_alert_usage, billing/running_usage.h): each report adds
+ * its event, and a canceled event (meter_event_adjustments) is taken back out. The total gives
+ * exactly what summing the events with meter_usage gives, so an alert fires at the same report
+ * as it would by summing. Where there is no total (the customer's first report since the alert
+ * was made or activated again: a status change drops the alert's totals, as they fall behind
+ * while it watches nothing), or one too large to keep exactly, the events are summed once more
+ * and the total made from them. Firing drops the customer's total: it never counts again.
  *
  * Stripe sends no events for the alert object itself (webhooks/event_types.def has only
  * billing.alert.triggered), so creating, activating, deactivating and archiving append none.
@@ -30,6 +40,7 @@
 #include "api/list.h"
 #include "api/resources.h"
 #include "billing/meter_usage.h"
+#include "billing/running_usage.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -252,6 +263,26 @@ static int h_alert_create(struct req *r)
 
 /* ---- retrieve, status changes ---- */
 
+/* The running totals of alerts (billing_alert_usage, see the evaluation below). */
+static const char SQL_TOTAL_DELETE[] =
+    "DELETE FROM billing_alert_usage WHERE merchant_id = $1 AND alert = $2 AND customer = $3";
+static const char SQL_TOTALS_DELETE[] =
+    "DELETE FROM billing_alert_usage WHERE merchant_id = $1 AND alert = $2";
+
+/* Drops alert's totals: for customer, or for every customer when it is NULL. */
+static int totals_drop(struct db *db, const char *merchant_id, const char *alert,
+		       const char *customer)
+{
+	struct db_stmt *st = db_prepare(db, customer ? SQL_TOTAL_DELETE : SQL_TOTALS_DELETE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, alert, -1);
+	if (customer)
+		db_bind_text(st, 3, customer, -1);
+	return db_step_done(st);
+}
+
 static int alert_load_fn(struct db *db, void *arg)
 {
 	struct alert_ctx *x = arg;
@@ -302,6 +333,10 @@ static int alert_change_fn(struct db *db, void *arg)
 	db_bind_text(st, 4, old, -1);
 	int64_t n = 0;
 	if (db_step_changes(st, &n) != DB_OK || n != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* an alert that is not active watches nothing, so its running totals would fall behind:
+	 * they are dropped, and made again from the events at each customer's next report */
+	if (totals_drop(db, r->merchant_id, a->id, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	a->status = to[x->op];
 	alert_render(r, a, req_json(r));
@@ -382,17 +417,44 @@ static const char SQL_METER_OF_ALERT[] =
     "SELECT event_name, formula FROM billing_meters WHERE merchant_id = $1 AND id = $2";
 /* the customer's usage reported since the alert was made, in the order meter_usage takes it */
 static const char SQL_USAGE_SINCE[] =
-    "SELECT value FROM billing_meter_events WHERE merchant_id = $1 AND event_name = $2"
-    " AND customer = $3 AND created >= $4 AND canceled = 0 ORDER BY ts, created, identifier";
+    "SELECT value, ts, created, identifier FROM billing_meter_events WHERE merchant_id = $1"
+    " AND event_name = $2 AND customer = $3 AND created >= $4 AND canceled = 0"
+    " ORDER BY ts, created, identifier";
+/* the latest of it, for a running total whose last event was taken back */
+static const char SQL_LAST_SINCE[] =
+    "SELECT value, ts, created, identifier FROM billing_meter_events WHERE merchant_id = $1"
+    " AND event_name = $2 AND customer = $3 AND created >= $4 AND canceled = 0"
+    " ORDER BY ts DESC, created DESC, identifier DESC LIMIT 1";
 static const char SQL_TRIGGER_INSERT[] =
     "INSERT INTO billing_alert_triggers (merchant_id, alert, customer, created, value)"
     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
 
+/* The running totals (billing_alert_usage, billing/running_usage.h): one row an alert and
+ * customer, while the alert is active and has not fired for the customer. */
+#define TOTAL_COLS "events, pos, neg, inexact, last_value, last_ts, last_created, last_identifier"
+static const char SQL_TOTAL_GET[] = "SELECT " TOTAL_COLS " FROM billing_alert_usage"
+				    " WHERE merchant_id = $1 AND alert = $2 AND customer = $3";
+static const char SQL_TOTAL_INSERT[] =
+    "INSERT INTO billing_alert_usage (merchant_id, alert, customer, " TOTAL_COLS ")"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+static const char SQL_TOTAL_UPDATE[] =
+    "UPDATE billing_alert_usage SET events = $4, pos = $5, neg = $6, inexact = $7,"
+    " last_value = $8, last_ts = $9, last_created = $10, last_identifier = $11"
+    " WHERE merchant_id = $1 AND alert = $2 AND customer = $3";
+/* the alerts of a meter keeping a total for a customer (only active, unfired ones do) */
+static const char SQL_TOTALS_OF_CUSTOMER[] =
+    "SELECT a.id, a.created FROM billing_alerts a JOIN billing_alert_usage u"
+    " ON u.merchant_id = a.merchant_id AND u.alert = a.id AND u.customer = $3"
+    " WHERE a.merchant_id = $1 AND a.meter = $2 ORDER BY a.id";
+
+/* Fills u (meter_usage, as invoices aggregate) and t (the running total of the same events)
+ * from the customer's usage recorded since `since`. */
 static int usage_since(struct db *db, const char *merchant_id, const char *event_name,
 		       enum meter_formula f, const char *customer, int64_t since,
-		       struct meter_usage *u)
+		       struct meter_usage *u, struct running_usage *t)
 {
 	meter_usage_init(u, f);
+	running_usage_init(t);
 	struct db_stmt *st = db_prepare(db, SQL_USAGE_SINCE);
 	if (!st)
 		return DB_ERR;
@@ -401,10 +463,73 @@ static int usage_since(struct db *db, const char *merchant_id, const char *event
 	db_bind_text(st, 3, customer, -1);
 	db_bind_int64(st, 4, since);
 	int rc;
-	while ((rc = db_step(st)) == DB_ROW)
-		meter_usage_add(u, db_col_int64(st, 0));
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t value = db_col_int64(st, 0);
+		struct usage_key k;
+		usage_key_set(&k, db_col_int64(st, 1), db_col_int64(st, 2),
+			      db_col_text(st, 3, NULL));
+		meter_usage_add(u, value);
+		running_usage_add(t, value, &k);
+	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : DB_ERR;
+}
+
+/* The running total of alert for customer into t: DB_OK, DB_NOTFOUND (none kept) or DB_ERR. */
+static int total_load(struct db *db, const char *merchant_id, const char *alert,
+		      const char *customer, struct running_usage *t)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TOTAL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, alert, -1);
+	db_bind_text(st, 3, customer, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		running_usage_init(t);
+		t->events = db_col_int64(st, 0);
+		t->pos = db_col_int64(st, 1);
+		t->neg = db_col_int64(st, 2);
+		t->inexact = db_col_int64(st, 3) != 0;
+		t->has_last = !db_col_is_null(st, 4);
+		if (t->has_last) {
+			t->last = db_col_int64(st, 4);
+			usage_key_set(&t->last_key, db_col_int64(st, 5), db_col_int64(st, 6),
+				      db_col_text(st, 7, NULL));
+		}
+		rc = DB_OK;
+	} else {
+		rc = rc == DB_DONE ? DB_NOTFOUND : DB_ERR;
+	}
+	db_reset(st);
+	return rc;
+}
+
+/* Writes t as alert's total for customer with sql (SQL_TOTAL_INSERT or SQL_TOTAL_UPDATE). */
+static int total_store(struct db *db, const char *sql, const char *merchant_id, const char *alert,
+		       const char *customer, const struct running_usage *t)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, alert, -1);
+	db_bind_text(st, 3, customer, -1);
+	db_bind_int64(st, 4, t->events);
+	db_bind_int64(st, 5, t->pos);
+	db_bind_int64(st, 6, t->neg);
+	db_bind_int64(st, 7, t->inexact ? 1 : 0);
+	if (t->has_last) {
+		db_bind_int64(st, 8, t->last);
+		db_bind_int64(st, 9, t->last_key.ts);
+		db_bind_int64(st, 10, t->last_key.created);
+		db_bind_text(st, 11, t->last_key.identifier, -1);
+	} else {
+		for (int i = 8; i <= 11; i++)
+			db_bind_null(st, i);
+	}
+	return db_step_done(st);
 }
 
 /* Fires a for customer: its record and billing.alert.triggered, at the customer's time now. */
@@ -446,8 +571,45 @@ static int alert_fire(struct req *r, struct db *db, const struct alert *a, const
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* Brings alert a's total for customer up to the event just recorded (ev, its value) and says
+ * what the alert's usage now is: *has is false when there is none to compare (no event, or a
+ * sum past int64), as the re-sum it replaces said. */
+static int alert_usage_now(struct req *r, struct db *db, const struct alert *a,
+			   const char *event_name, enum meter_formula f, const char *customer,
+			   const struct usage_key *ev, int64_t ev_value, bool *has, int64_t *value)
+{
+	struct running_usage t;
+	struct meter_usage u;
+	int rc = total_load(db, r->merchant_id, a->id, customer, &t);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return DB_ERR;
+	bool exists = rc == DB_OK;
+	if (exists && !t.inexact) {
+		/* only what was reported after the alert was made counts */
+		if (ev->created >= a->created)
+			running_usage_add(&t, ev_value, ev);
+		*has = running_usage_value(&t, f, value) == 0;
+	}
+	if (!exists || t.inexact) {
+		/* no total yet (the first report since the alert was made, activated again, or
+		 * kept at all), or one too large to keep exactly: the events since the alert was
+		 * made, this one among them, summed as before, and the total made again from them
+		 */
+		if (usage_since(db, r->merchant_id, event_name, f, customer, a->created, &u, &t) !=
+		    DB_OK)
+			return DB_ERR;
+		*has = !u.overflow && u.events > 0;
+		*value = meter_usage_value(&u);
+	}
+	if (*has && *value >= a->gte) /* it fires: the total is dropped, not kept */
+		return DB_OK;
+	return total_store(db, exists ? SQL_TOTAL_UPDATE : SQL_TOTAL_INSERT, r->merchant_id, a->id,
+			   customer, &t);
+}
+
 int billing_alerts_usage_recorded(struct req *r, struct db *db, const char *meter_id,
-				  const char *customer, int64_t now)
+				  const char *customer, const char *identifier, int64_t value,
+				  int64_t ts, int64_t created, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, SQL_ALERTS_WATCHING);
 	if (!st)
@@ -487,17 +649,93 @@ int billing_alerts_usage_recorded(struct req *r, struct db *db, const char *mete
 	db_reset(st);
 	if (!event_name)
 		return req_fail(r, ERR_API, NULL, NULL);
+	struct usage_key ev;
+	usage_key_set(&ev, ts, created, identifier);
 	for (size_t i = 0; i < n; i++) {
-		struct meter_usage u;
-		if (usage_since(db, r->merchant_id, event_name, f, customer, as[i].created, &u) !=
+		bool has = false;
+		int64_t v = 0;
+		if (alert_usage_now(r, db, &as[i], event_name, f, customer, &ev, value, &has, &v) !=
 		    DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		/* a sum past int64 has no value to report; no event is that large alone */
-		if (u.overflow || u.events == 0)
+		if (has && v >= as[i].gte) {
+			if (alert_fire(r, db, &as[i], customer, v, now) != 0)
+				return -1;
+			if (totals_drop(db, r->merchant_id, as[i].id, customer) != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
+	return 0;
+}
+
+/* Takes a canceled event (already marked so) back out of the totals it was added to. */
+int billing_alerts_usage_canceled(struct req *r, struct db *db, const char *meter_id,
+				  const char *event_name, const char *customer,
+				  const char *identifier, int64_t value, int64_t ts,
+				  int64_t created)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TOTALS_OF_CUSTOMER);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, meter_id, -1);
+	db_bind_text(st, 3, customer, -1);
+	struct alert *as = NULL; /* only id and created are read */
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct alert *na = arena_grow(&r->arena, as, n, &cap, sizeof(*na));
+		if (!na) {
+			db_reset(st);
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		as = na;
+		memset(&as[n], 0, sizeof(as[n]));
+		str_copy(as[n].id, sizeof(as[n].id), db_col_text(st, 0, NULL));
+		as[n++].created = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct usage_key ev;
+	usage_key_set(&ev, ts, created, identifier);
+	for (size_t i = 0; i < n; i++) {
+		/* an event recorded before the alert was made was never in its total */
+		if (created < as[i].created)
 			continue;
-		int64_t value = meter_usage_value(&u);
-		if (value >= as[i].gte && alert_fire(r, db, &as[i], customer, value, now) != 0)
-			return -1;
+		struct running_usage t;
+		rc = total_load(db, r->merchant_id, as[i].id, customer, &t);
+		if (rc == DB_NOTFOUND || (rc == DB_OK && t.inexact))
+			continue; /* summed again from the events at the next report */
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		bool drop = false;
+		if (running_usage_remove(&t, value, &ev)) {
+			st = db_prepare(db, SQL_LAST_SINCE);
+			if (!st)
+				return req_fail(r, ERR_API, NULL, NULL);
+			db_bind_text(st, 1, r->merchant_id, -1);
+			db_bind_text(st, 2, event_name, -1);
+			db_bind_text(st, 3, customer, -1);
+			db_bind_int64(st, 4, as[i].created);
+			rc = db_step(st);
+			if (rc == DB_ROW) {
+				struct usage_key k;
+				usage_key_set(&k, db_col_int64(st, 1), db_col_int64(st, 2),
+					      db_col_text(st, 3, NULL));
+				running_usage_set_last(&t, db_col_int64(st, 0), &k);
+			}
+			db_reset(st);
+			if (rc != DB_ROW && rc != DB_DONE)
+				return req_fail(r, ERR_API, NULL, NULL);
+			/* events left but none found: the total is not to be trusted; the next
+			 * report sums the events again */
+			drop = rc == DB_DONE;
+		}
+		rc = drop ? totals_drop(db, r->merchant_id, as[i].id, customer)
+			  : total_store(db, SQL_TOTAL_UPDATE, r->merchant_id, as[i].id, customer,
+					&t);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	return 0;
 }

@@ -539,7 +539,8 @@ static int event_create_fn(struct db *db, void *arg)
 		return req_fail(r, ERR_PARAM_BAD, "identifier",
 				"An event with the identifier '%s' already exists.", c->identifier);
 	/* the meter's usage alerts watching the customer, in this same write */
-	if (billing_alerts_usage_recorded(r, db, m.id, customer, now) != 0)
+	if (billing_alerts_usage_recorded(r, db, m.id, customer, c->identifier, value, ts, r->now,
+					  now) != 0)
 		return -1;
 	/* a subscription's billing threshold is checked by its next step, brought to now */
 	if (subscription_thresholds_due(r, db, customer, NULL, now) != 0)
@@ -614,8 +615,9 @@ static int h_event_create(struct req *r)
 
 /* ---- adjustments ---- */
 
-static const char SQL_EVENT_GET[] = "SELECT event_name, created, canceled FROM billing_meter_events"
-				    " WHERE merchant_id = $1 AND identifier = $2";
+static const char SQL_EVENT_GET[] =
+    "SELECT event_name, created, canceled, customer, value, ts FROM billing_meter_events"
+    " WHERE merchant_id = $1 AND identifier = $2";
 static const char SQL_EVENT_CANCEL[] =
     "UPDATE billing_meter_events SET canceled = 1"
     " WHERE merchant_id = $1 AND identifier = $2 AND canceled = 0";
@@ -643,7 +645,11 @@ static int adjust_fn(struct db *db, void *arg)
 	bool same = strcmp(db_col_text(st, 0, NULL), c->event_name) == 0;
 	int64_t created = db_col_int64(st, 1);
 	bool canceled = db_col_int64(st, 2) != 0;
+	const char *customer = col_text_dup(&r->arena, st, 3);
+	int64_t value = db_col_int64(st, 4), ts = db_col_int64(st, 5);
 	db_reset(st);
+	if (!customer)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (!same)
 		return req_fail(r, ERR_PARAM_BAD, "cancel[identifier]",
 				"The meter event '%s' is not an event of '%s'.", c->identifier,
@@ -661,6 +667,20 @@ static int adjust_fn(struct db *db, void *arg)
 	db_bind_text(st, 2, c->identifier, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* the usage alerts counting it take it back, in this same write (its meter: the one of
+	 * its event_name, which an event name keeps for good) */
+	st = NULL;
+	rc = db_row_by_id(db, SQL_METER_BY_EVENT, r->merchant_id, c->event_name, &st);
+	if (rc == DB_OK) {
+		char meter_id[ID_MAX];
+		str_copy(meter_id, sizeof(meter_id), db_col_text(st, 0, NULL));
+		db_reset(st);
+		if (billing_alerts_usage_canceled(r, db, meter_id, c->event_name, customer,
+						  c->identifier, value, ts, created) != 0)
+			return -1;
+	} else if (rc != DB_NOTFOUND) {
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
 	char id[ID_MAX];
 	id_new_at(id, "mtradj_", r->now);
 	st = db_prepare(db, SQL_ADJUSTMENT_INSERT);

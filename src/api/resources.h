@@ -342,11 +342,19 @@ struct meter_usage;
 int billing_meter_find(struct db *db, const char *merchant_id, const char *meter_id);
 int billing_meter_usage(struct db *db, const char *merchant_id, const char *meter_id,
 			const char *customer, int64_t start, int64_t end, struct meter_usage *ret);
-/* Inside the write that recorded usage of meter_id by customer (billing_meters.c): the
- * meter's active billing alerts watching the customer that its usage now reaches fire for it,
- * once each (billing_alerts.c), at now (the customer's time). 0, or -1 with r->err. */
+/* Inside the write that recorded usage of meter_id by customer (billing_meters.c: the meter
+ * event identifier, its value, timestamp ts and recording time created): the meter's active
+ * billing alerts watching the customer that its usage now reaches fire for it, once each
+ * (billing_alerts.c), at now (the customer's time). 0, or -1 with r->err. */
 int billing_alerts_usage_recorded(struct req *r, struct db *db, const char *meter_id,
-				  const char *customer, int64_t now);
+				  const char *customer, const char *identifier, int64_t value,
+				  int64_t ts, int64_t created, int64_t now);
+/* Inside the write that canceled that meter event (of event_name, meter_id's): it leaves the
+ * running usage of the alerts that counted it. 0, or -1 with r->err. */
+int billing_alerts_usage_canceled(struct req *r, struct db *db, const char *meter_id,
+				  const char *event_name, const char *customer,
+				  const char *identifier, int64_t value, int64_t ts,
+				  int64_t created);
 
 struct tiers;
 /* A price of r's merchant as a payment link needs it (products.c): whether it and its product

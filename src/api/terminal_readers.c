@@ -136,7 +136,17 @@ static void reader_render(struct req *r, const struct reader *rd, struct json *j
 		json_obj_close(j);
 		return;
 	}
-	json_kv_raw_or_null(j, "action", rd->action);
+	/* an action with no API error shows api_error null (action_json): that member, then the
+	 * stored action's own after its '{' (the writer took the value as written whole) */
+	static const char with[] = "{\"api_error\":", none[] = "{\"api_error\":null,";
+	if (rd->action && rd->action[0] == '{' && rd->action[1] != '}' &&
+	    strncmp(rd->action, with, sizeof(with) - 1) != 0) {
+		json_key(j, "action");
+		json_raw(j, none, sizeof(none) - 1);
+		buf_append(j->b, rd->action + 1, strlen(rd->action + 1));
+	} else {
+		json_kv_raw_or_null(j, "action", rd->action);
+	}
 	/* a simulated reader's, as Stripe shows them */
 	json_kv_str(j, "device_sw_version", "");
 	json_kv_str(j, "device_type", rd->device_type);
@@ -150,10 +160,14 @@ static void reader_render(struct req *r, const struct reader *rd, struct json *j
 	json_obj_close(j);
 }
 
-/* The reader's `action`: {failure_code, failure_message, <type>: inner, status, type} in the
- * spec's key order (inner: the type's own hash as JSON). Arena memory, or NULL. */
+/* The reader's `action`: {api_error, failure_code, failure_message, <type>: inner, status,
+ * type} in the spec's key order (inner: the type's own hash as JSON). api_error (the error hash
+ * of an action failed by an API error, as JSON) is written only when there is one: reader_render
+ * shows null for an action without it (every other action, and those stored before it was
+ * shown), and the in-progress actions read back here start as they always did. Arena memory,
+ * or NULL. */
 static const char *action_json(struct req *r, const char *type, const char *inner,
-			       const char *status, const char *failure_code,
+			       const char *status, const char *api_error, const char *failure_code,
 			       const char *failure_message)
 {
 	struct buf b;
@@ -161,6 +175,8 @@ static const char *action_json(struct req *r, const char *type, const char *inne
 	buf_init(&b, BUF_MAX_DEFAULT);
 	json_init(&j, &b);
 	json_obj_open(&j);
+	if (api_error)
+		json_kv_raw(&j, "api_error", api_error, strlen(api_error));
 	json_kv_str_or_null(&j, "failure_code", failure_code);
 	json_kv_str_or_null(&j, "failure_message", failure_message);
 	json_kv_raw(&j, type, inner, strlen(inner));
@@ -636,7 +652,7 @@ static int set_action_fn(struct db *db, void *p)
 					"requires_payment_method.",
 					status);
 	}
-	const char *a = action_json(r, x->type, x->inner, x->status, NULL, NULL);
+	const char *a = action_json(r, x->type, x->inner, x->status, NULL, NULL, NULL);
 	if (!a)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (action_save(r, db, &x->rd, a, x->object, x->collected, x->skipped) != 0)
@@ -1003,11 +1019,11 @@ static int inputs_done_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		inner = arena_strndup(&r->arena, pending + sizeof(head) - 1,
 				      len - (sizeof(head) - 1) - (sizeof(tail) - 1));
-		a = inner ? action_json(r, "collect_inputs", inner, "failed",
+		a = inner ? action_json(r, "collect_inputs", inner, "failed", NULL,
 					"collect_inputs_timeout", "collect inputs was timed out")
 			  : NULL;
 	} else {
-		a = action_json(r, "collect_inputs", inner, "succeeded", NULL, NULL);
+		a = action_json(r, "collect_inputs", inner, "succeeded", NULL, NULL, NULL);
 	}
 	if (!a)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1193,14 +1209,26 @@ static int pm_store_fn(struct db *db, void *p)
 static int outcome_save(struct req *r, struct db *db, struct reader *rd, const char *type,
 			const char *inner, const char *object, int rc)
 {
-	const char *code = NULL, *message = NULL;
+	const char *code = NULL, *message = NULL, *api_error = NULL;
 	if (rc == REQ_COMMIT_ERR) {
-		/* the decline, as the action shows it: the error's code and message */
+		/* the decline, as the action shows it: the error's code and message, and the error
+		 * itself as api_error (its hash without the intent it carries as a response: the
+		 * action names that intent already) */
 		const struct api_error_info *info = api_error_info(r->err.code);
 		code = info->code && *info->code ? info->code : "card_declined";
 		message = req_error_message(r);
+		struct buf b;
+		struct json j;
+		buf_init(&b, 16 * 1024);
+		json_init(&j, &b);
+		req_error_hash(r, &j);
+		api_error = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		buf_release(&b);
+		if (!api_error)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	const char *a = action_json(r, type, inner, code ? "failed" : "succeeded", code, message);
+	const char *a =
+	    action_json(r, type, inner, code ? "failed" : "succeeded", api_error, code, message);
 	if (!a)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the intent stays named until the next action: a retried presentment of a declined

@@ -254,14 +254,9 @@ const char *req_error_message(struct req *r)
 	return s ? s : "An unexpected error occurred.";
 }
 
-void req_render_error(struct req *r)
+/* r->err's members up to its message and param (the error hash's own, in key order). */
+static void error_members(struct req *r, const struct api_error_info *info, struct json *j)
 {
-	const struct api_error_info *info = api_error_info(r->err.code);
-	struct json *j = req_json(r);
-	r->status = info->status;
-	json_obj_open(j);
-	json_key(j, "error");
-	json_obj_open(j);
 	if (r->err.charge_id[0])
 		json_kv_str(j, "charge", r->err.charge_id);
 	if (info->code[0]) {
@@ -281,6 +276,17 @@ void req_render_error(struct req *r)
 	buf_release(&msg);
 	if (r->err.param[0])
 		json_kv_str(j, "param", r->err.param);
+}
+
+void req_render_error(struct req *r)
+{
+	const struct api_error_info *info = api_error_info(r->err.code);
+	struct json *j = req_json(r);
+	r->status = info->status;
+	json_obj_open(j);
+	json_key(j, "error");
+	json_obj_open(j);
+	error_members(r, info, j);
 	if (r->err.extra.len) {
 		/* pre-rendered members ("payment_intent":{…}); the writer stays in sync */
 		buf_putc(&r->out, ',');
@@ -289,6 +295,15 @@ void req_render_error(struct req *r)
 	}
 	json_kv_str(j, "type", info->type);
 	json_obj_close(j);
+	json_obj_close(j);
+}
+
+void req_error_hash(struct req *r, struct json *j)
+{
+	const struct api_error_info *info = api_error_info(r->err.code);
+	json_obj_open(j);
+	error_members(r, info, j);
+	json_kv_str(j, "type", info->type);
 	json_obj_close(j);
 }
 

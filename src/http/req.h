@@ -159,6 +159,10 @@ int req_param_alias(struct req *r, const char *from, const char *to);
 struct json *req_json(struct req *r);
 /* Renders r->err into r->out and sets r->status (the framework calls this itself). */
 void req_render_error(struct req *r);
+/* r->err as the error hash it renders (charge, code, decline_code, doc_url, message, param,
+ * type) into j, without the pre-rendered members of r->err.extra (an intent, a setup intent):
+ * for an object that shows an error it met, as a Terminal reader's action api_error. */
+void req_error_hash(struct req *r, struct json *j);
 /* The message r->err would show (the table's message with its detail), in r's arena. */
 const char *req_error_message(struct req *r);
 

@@ -8,7 +8,7 @@
 // paged by cursors) for the sum, count and last formulas. Billing alerts on a meter (create,
 // list, activate / deactivate / archive, refusals; one_time usage thresholds fired once per
 // customer by the usage report that reaches them, a customer filter, inactive and archived
-// alerts silent). Another merchant sees none of it.
+// alerts silent; their running usage with backdated, canceled and re-activated reports). Another merchant sees none of it.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -552,4 +552,64 @@ test('billing alerts: a filtered alert watches its customer, inactive and archiv
     evs = await triggered(m.id);
     assert.deepEqual(evs.map((e) => [e.data.object.alert.id, e.data.object.customer,
       e.data.object.value]), [[idle.id, c2.id, 4], [f.id, c1.id, 2]]);
+  });
+
+test('billing alerts: running usage fires at the same report as summing every event would',
+  async () => {
+    const [ms, ml] = await Promise.all([
+      stripe.billing.meters.create({ display_name: 'Run sum', event_name: 'alert_run_sum',
+        default_aggregation: { formula: 'sum' } }),
+      stripe.billing.meters.create({ display_name: 'Run last', event_name: 'alert_run_last',
+        default_aggregation: { formula: 'last' } }),
+    ]);
+    const cus = await stripe.customers.create({ email: 'run@example.com' });
+    const ut = { recurrence: 'one_time', gte: 100 };
+    const one = await stripe.billing.alerts.create({ alert_type: 'usage_threshold', title: 'one',
+      usage_threshold: { ...ut, meter: ms.id, filters: [{ type: 'customer', customer: cus.id }] } });
+    const all = await stripe.billing.alerts.create({ alert_type: 'usage_threshold', title: 'all',
+      usage_threshold: { ...ut, meter: ms.id } });
+    const lastA = await stripe.billing.alerts.create({ alert_type: 'usage_threshold',
+      title: 'last', usage_threshold: { ...ut, gte: 50, meter: ml.id } });
+    const T = Math.floor(Date.now() / 1000) - HOUR;
+    const sum = (v, identifier, extra = {}) =>
+      usage('alert_run_sum', cus.id, v, { identifier, ...extra });
+    const last = (v, identifier, timestamp) =>
+      usage('alert_run_last', cus.id, v, { identifier, timestamp });
+    const cancel = (event_name, identifier) => stripe.billing.meterEventAdjustments.create({
+      event_name, type: 'cancel', cancel: { identifier } });
+
+    // sum: 40 + 30 (backdated) + 25 = 95, then the 25 canceled: 70
+    await sum(40, 'run-1');
+    await sum(30, 'run-2', { timestamp: T - 2 * DAY });
+    await sum(25, 'run-3');
+    await cancel('alert_run_sum', 'run-3');
+    // `all` inactive meanwhile: the 20 still counts for it once activated again (95 at run-5)
+    await stripe.billing.alerts.deactivate(all.id);
+    await sum(20, 'run-4');
+    await stripe.billing.alerts.activate(all.id);
+    await sum(5, 'run-5');
+    assert.equal((await triggered(ms.id)).length, 0, 'nothing reaches 100 before run-6');
+    const hit = await sum(5, 'run-6');
+    let evs = await triggered(ms.id);
+    assert.deepEqual(evs.map((e) => [e.data.object.alert.id, e.data.object.value,
+      e.request.id]).sort(), [[one.id, 100, hit.lastResponse.requestId],
+      [all.id, 100, hit.lastResponse.requestId]].sort());
+    // fired: a cancellation afterwards changes nothing, and neither fires again
+    await cancel('alert_run_sum', 'run-6');
+    await sum(500, 'run-7');
+    assert.equal((await triggered(ms.id)).length, 2);
+
+    // last: the value of the latest timestamp, not of the latest report
+    await last(10, 'lrun-1', T);
+    await last(80, 'lrun-2', T - DAY); // backdated: 10 stays the last
+    await last(40, 'lrun-3', T + 60);
+    await cancel('alert_run_last', 'lrun-3'); // taken back: 10 is the last again
+    await last(70, 'lrun-4', T - 2 * DAY);
+    assert.equal((await triggered(ml.id)).length, 0, 'the last value is still 10');
+    // later than 10's, earlier than the canceled 40's: the last only with 40 taken back
+    const lhit = await last(55, 'lrun-5', T + 30);
+    evs = await triggered(ml.id);
+    assert.deepEqual(evs.map((e) => [e.data.object.alert.id, e.data.object.value, e.request.id]),
+      [[lastA.id, 55, lhit.lastResponse.requestId]]);
+    assertShape(evs[0].data.object, 'billing.alert_triggered');
   });

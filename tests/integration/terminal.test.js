@@ -47,6 +47,33 @@ function assertReaderShape(rd) {
   assert.deepEqual(problems, [], `terminal.reader does not match Stripe's spec:\n${problems.join('\n')}`);
 }
 
+// The reader's action (and its api_error) are checked key by key against stripe-node's
+// Terminal/Readers.d.ts: every field it requires present (null where there is no value), none
+// it does not define, and of the optional ones only the hash of the action's own type.
+const fs = require('node:fs');
+const READERS_DTS = fs.readFileSync(path.join(__dirname, '..', 'node_modules', 'stripe', 'cjs', 'resources', 'Terminal', 'Readers.d.ts'), 'utf8');
+function dtsMembers(iface, indent) {
+  const start = READERS_DTS.indexOf(`\n${' '.repeat(indent)}interface ${iface} {`);
+  assert.ok(start >= 0, `interface ${iface} in Readers.d.ts`);
+  const body = READERS_DTS.slice(start, READERS_DTS.indexOf(`\n${' '.repeat(indent)}}`, start + 1));
+  const members = [...body.matchAll(new RegExp(`^ {${indent + 4}}(\\w+)(\\?)?:`, 'gm'))];
+  assert.ok(members.length > 0, `members of ${iface}`);
+  return { required: members.filter((m) => !m[2]).map((m) => m[1]).sort(), optional: members.filter((m) => m[2]).map((m) => m[1]).sort() };
+}
+function assertActionKeys(action) {
+  const act = dtsMembers('Action', 4);
+  const keys = Object.keys(action).sort();
+  assert.deepEqual(keys.filter((k) => act.required.includes(k)), act.required, 'the action\'s required fields');
+  assert.deepEqual(keys.filter((k) => !act.required.includes(k)), [action.type], 'the action\'s own hash, and nothing else');
+  assert.ok(act.optional.includes(action.type), action.type);
+  if (action.api_error !== null) {
+    const err = dtsMembers('ApiError', 8);
+    const ek = Object.keys(action.api_error);
+    assert.deepEqual(err.required.filter((k) => !ek.includes(k)), [], 'api_error\'s required fields');
+    assert.deepEqual(ek.filter((k) => !err.required.includes(k) && !err.optional.includes(k)), [], 'api_error\'s fields');
+  }
+}
+
 async function eventsOf(id, type) {
   const ev = await stripe.events.list({ limit: 100, type });
   return ev.data.filter((e) => e.data.object.id === id);
@@ -186,8 +213,9 @@ test('terminal: a card presented on the reader pays the PaymentIntent (automatic
   await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400);
 
   const r1 = await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id });
+  assertActionKeys(r1.action);
   assert.deepEqual(r1.action, {
-    failure_code: null, failure_message: null, process_payment_intent: { payment_intent: pi.id },
+    api_error: null, failure_code: null, failure_message: null, process_payment_intent: { payment_intent: pi.id },
     status: 'in_progress', type: 'process_payment_intent',
   });
   assertStripeShape(r1, 'terminal.reader');
@@ -308,6 +336,16 @@ test('terminal: manual capture, a declined test amount, and a card number of the
   assert.equal(failed.action.failure_message, 'Your card was declined.');
   assertStripeShape(failed, 'terminal.reader');
   const after = await stripe.paymentIntents.retrieve(bad.id, { expand: ['latest_charge'] });
+  // the decline is an API error (a card error), shown as the action's api_error
+  assertActionKeys(failed.action);
+  assert.deepEqual(failed.action.api_error, {
+    charge: after.latest_charge.id, code: 'card_declined', decline_code: 'generic_decline',
+    doc_url: 'https://stripe.com/docs/error-codes/card_declined', message: 'Your card was declined.',
+    type: 'card_error',
+  });
+  assert.deepEqual((await stripe.terminal.readers.retrieve(reader.id)).action, failed.action);
+  const failedEvent = (await eventsOf(reader.id, 'terminal.reader.action_failed'))[0];
+  assert.deepEqual(failedEvent.data.object.action, failed.action);
   assert.equal(after.status, 'requires_payment_method');
   assert.equal(after.last_payment_error.decline_code, 'generic_decline');
   assert.equal(after.latest_charge.status, 'failed');
@@ -425,7 +463,7 @@ test('terminal: two steps, collect_payment_method then confirm_payment_intent', 
     payment_intent: pi.id, collect_config: { enable_customer_cancellation: true, skip_tipping: true, tipping: { amount_eligible: 1500 } },
   });
   assert.deepEqual(collecting.action, {
-    failure_code: null, failure_message: null,
+    api_error: null, failure_code: null, failure_message: null,
     collect_payment_method: { collect_config: { enable_customer_cancellation: true, skip_tipping: true, tipping: { amount_eligible: 1500 } }, payment_intent: pi.id },
     status: 'in_progress', type: 'collect_payment_method',
   });
@@ -458,7 +496,7 @@ test('terminal: two steps, collect_payment_method then confirm_payment_intent', 
   await rejects(stripe.terminal.readers.confirmPaymentIntent(reader.id, { payment_intent: pi.id, confirm_config: { return_url: 'nope' } }), 400, undefined, 'confirm_config[return_url]');
   const done = await stripe.terminal.readers.confirmPaymentIntent(reader.id, { payment_intent: pi.id, confirm_config: { return_url: 'https://shop.example/back' } });
   assert.deepEqual(done.action, {
-    failure_code: null, failure_message: null,
+    api_error: null, failure_code: null, failure_message: null,
     confirm_payment_intent: { confirm_config: { return_url: 'https://shop.example/back' }, payment_intent: pi.id },
     status: 'succeeded', type: 'confirm_payment_intent',
   });
@@ -572,6 +610,8 @@ test('terminal: collect_inputs shows forms on the reader, completed or timed out
   const late = await stripe.testHelpers.terminal.readers.timeoutInputCollection(reader.id);
   assert.equal(late.action.status, 'failed');
   assert.equal(late.action.failure_code, 'collect_inputs_timeout');
+  assert.equal(late.action.api_error, null); // a timeout is no API error
+  assertActionKeys(late.action);
   assertReaderShape(late);
   assert.deepEqual(late.action.collect_inputs.inputs[0].email, { value: null });
   assert.equal((await eventsOf(reader.id, 'terminal.reader.action_failed'))[0].data.object.action.type, 'collect_inputs');
