@@ -637,6 +637,32 @@ test('ui_mode custom and the newer names: create and retrieve; redirect_on_compl
   const done = await stripe.checkout.sessions.retrieve(never.id);
   assert.deepEqual([done.status, done.payment_status], ['complete', 'paid']);
   assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).status, 'succeeded');
+
+  // if_required: a card ends on the page; back from the bank's page (iDEAL), return_url
+  const ifReq = () => stripe.checkout.sessions.create({
+    mode: 'payment', ui_mode: 'embedded', redirect_on_completion: 'if_required', payment_method_types: ['card', 'ideal'],
+    line_items: [{ price: pen.id }], return_url: `http://127.0.0.1:${shopPort}/back?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const byCard = await ifReq();
+  const p1 = await browser.newPage();
+  await p1.goto(`http://127.0.0.1:${env.port}${pagePath(byCard.client_secret)}`);
+  await fillCard(p1, '4242424242424242');
+  await p1.getByRole('button', { name: 'Pay 2.50 EUR', exact: true }).click();
+  await p1.waitForSelector('#done');
+  await p1.close();
+  assert.equal((await stripe.checkout.sessions.retrieve(byCard.id)).status, 'complete');
+  const byBank = await ifReq();
+  const p2 = await browser.newPage();
+  await p2.goto(`http://127.0.0.1:${env.port}${pagePath(byBank.client_secret)}`);
+  await p2.locator('#ideal-email').fill('jenny@example.com');
+  await p2.locator('#ideal-name').fill('Jenny Rosen');
+  await p2.selectOption('#ideal-bank', 'rabobank');
+  await Promise.all([p2.waitForURL(/\/redirect\//), p2.locator('#ideal-pay').click()]);
+  await Promise.all([p2.waitForURL(/\/back\?/), p2.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  assert.equal(new URL(p2.url()).searchParams.get('session_id'), byBank.id);
+  await p2.close();
+  const bank = await stripe.checkout.sessions.retrieve(byBank.id);
+  assert.deepEqual([bank.status, bank.payment_status], ['complete', 'paid']);
 });
 
 test('ui_mode refusals: Stripe\'s rules for each mode make no session', async () => {
