@@ -156,6 +156,7 @@
  * Stripe's Checkout removes a code that no longer applies.
  */
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,7 @@
 #include "payments/redirect.h"
 #include "vault/fc_institution.h"
 #include "vault/ideal.h"
+#include "vault/vault.h"
 #include "scheduler/scheduler.h"
 
 #define QUANTITY_MAX 999
@@ -1045,6 +1047,10 @@ struct session {
 	const char *pm_types;
 	/* checkout_complete: the payment is a debit still processing (payment_status unpaid) */
 	bool async_unpaid;
+	/* ui_mode as given (NULL: a session made before it, or a payment link's: hosted), and an
+	 * embedded or custom session's return_url and redirect_on_completion (see "ui_mode"
+	 * below) */
+	const char *ui_mode, *return_url, *redirect_on_completion;
 };
 
 /* whether session s takes payment method type `type` */
@@ -1062,7 +1068,8 @@ static const char SQL_GET[] =
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
     " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
-    " automatic_tax, recovered_from, recovery_expires_at, payment_method_types"
+    " automatic_tax, recovered_from, recovery_expires_at, payment_method_types, ui_mode,"
+    " return_url, redirect_on_completion"
     " FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
@@ -1073,10 +1080,11 @@ static const char SQL_INSERT[] =
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
-    " custom_fields, automatic_tax, recovered_from, payment_method_types)"
+    " custom_fields, automatic_tax, recovered_from, payment_method_types, ui_mode, return_url,"
+    " redirect_on_completion)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34, $35, $36, $37)";
+    " $31, $32, $33, $34, $35, $36, $37, $38, $39, $40)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -1198,6 +1206,9 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->recovered_from = col_text_dup(a, st, 46);
 		s->recovery_expires_at = db_col_int64(st, 47);
 		s->pm_types = col_text_dup(a, st, 48);
+		s->ui_mode = col_text_dup(a, st, 49);
+		s->return_url = col_text_dup(a, st, 50);
+		s->redirect_on_completion = col_text_dup(a, st, 51);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -1250,6 +1261,9 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_int64(st, 35, s->automatic_tax ? 1 : 0);
 	db_bind_text(st, 36, s->recovered_from, -1);
 	db_bind_text(st, 37, s->pm_types, -1);
+	db_bind_text(st, 38, s->ui_mode, -1);
+	db_bind_text(st, 39, s->return_url, -1);
+	db_bind_text(st, 40, s->redirect_on_completion, -1);
 	return db_step_done(st);
 }
 
@@ -1259,6 +1273,34 @@ static const char *session_url(struct req *r, const char *merchant_id, const cha
 {
 	const char *base = req_url_base(r);
 	return arena_printf(&r->arena, "%s/checkout/%s/%s", base, merchant_id, id);
+}
+
+/* Whether the merchant's own page shows a session of this ui_mode (embedded / embedded_page:
+ * Stripe.js's embedded form; custom / elements: Checkout elements), with its client_secret;
+ * NULL, hosted and hosted_page are Checkout's hosted page (`url`). */
+static bool ui_client(const char *ui_mode)
+{
+	return ui_mode && strcmp(ui_mode, "hosted") != 0 && strcmp(ui_mode, "hosted_page") != 0;
+}
+
+static bool ui_custom(const char *ui_mode)
+{
+	return ui_mode && (strcmp(ui_mode, "custom") == 0 || strcmp(ui_mode, "elements") == 0);
+}
+
+/* An embedded or custom session's client_secret, Stripe's shape ("cs_test_…_secret_…"): the
+ * vault's page token of "{id}#client_secret", derived, never stored, so neither the store nor
+ * a log holds it. NULL without a vault. */
+static const char *session_client_secret(struct req *r, const char *merchant_id, const char *id)
+{
+	char obj[ID_MAX + 16], tok[VAULT_PAGE_TOKEN_LEN + 1];
+	int n = snprintf(obj, sizeof(obj), "%s#client_secret", id);
+	if (n < 0 || (size_t)n >= sizeof(obj) || !r->app || !r->app->vault ||
+	    vault_page_token(r->app->vault, merchant_id, obj, tok) != 0)
+		return NULL;
+	const char *out = arena_printf(&r->arena, "%s_secret_%s", id, tok);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return out;
 }
 
 /* shipping_address_collection, shipping_cost (the chosen option), shipping_details (the
@@ -1580,6 +1622,10 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	}
 	json_kv_str_or_null(j, "cancel_url", s->cancel_url);
 	json_kv_str_or_null(j, "client_reference_id", s->client_reference_id);
+	/* in the API's answers (a secret key's), never in an event, which is kept as it was */
+	json_kv_str_or_null(
+	    j, "client_secret",
+	    prefix && ui_client(s->ui_mode) ? session_client_secret(r, merchant_id, s->id) : NULL);
 	json_kv_raw_or_null(j, "consent", s->consent);
 	collect_kv(j, cj, "consent_collection", "null");
 	json_kv_int(j, "created", s->created);
@@ -1733,6 +1779,8 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_str_or_null(j, "recovered_from", s->recovered_from);
+	json_kv_str_or_null(j, "redirect_on_completion", s->redirect_on_completion);
+	json_kv_str_or_null(j, "return_url", s->return_url);
 	/* setup mode's (a subscription's iDEAL / Bancontact account is saved through one too,
 	 * which Stripe does not show on the session) */
 	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT,
@@ -1764,8 +1812,10 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	if (!setup && prefix && db && bd && req_expand_has(r, bd))
 		session_breakdown(r, db, s, discount, j);
 	json_obj_close(j);
+	json_kv_str(j, "ui_mode", s->ui_mode ? s->ui_mode : "hosted");
+	/* the merchant's own page has no url: it opens the session with the client_secret */
 	json_key(j, "url");
-	if (open)
+	if (open && !ui_client(s->ui_mode))
 		json_str(j, session_url(r, merchant_id, s->id));
 	else
 		json_nil(j);
@@ -2668,8 +2718,18 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"payment", "setup", "subscription", NULL}, NULL},
     {"subscription_data", PT_OBJECT, 0, 0, NULL, subscription_data_children},
     {"line_items", PT_OBJECT_ARRAY, 0, 20, NULL, line_item_children},
-    {"success_url", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    /* required for the hosted page (ui_mode_parse) */
+    {"success_url", PT_STRING, 0, 5000, NULL, NULL},
     {"cancel_url", PT_STRING, 0, 5000, NULL, NULL},
+    /* the names before API version 2026-03-25 (Stripe's guides) and after (stripe-node 23's
+     * types), each shown back as given; `form` is not Tender's */
+    {"ui_mode", PT_ENUM, 0, 0,
+     (const char *const[]){"hosted", "embedded", "custom", "hosted_page", "embedded_page",
+			   "elements", NULL},
+     NULL},
+    {"return_url", PT_STRING, 0, 5000, NULL, NULL},
+    {"redirect_on_completion", PT_ENUM, 0, 0,
+     (const char *const[]){"always", "if_required", "never", NULL}, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"customer_email", PT_STRING, 0, 512, NULL, NULL},
@@ -3777,6 +3837,100 @@ int checkout_sub_data_parse(struct req *r, struct checkout_link_sub *ret)
 	return 0;
 }
 
+/* ---- ui_mode ----
+ *
+ * hosted (hosted_page): Checkout's hosted page at `url`, then success_url (required) or
+ * cancel_url, as before. embedded (embedded_page) and custom (elements): the merchant's own page
+ * shows the session through Stripe.js with its client_secret (url null; success_url and
+ * cancel_url refused, return_url instead), and retrieves it on the return page. Tender has no
+ * Stripe.js: its stand-in for initEmbeddedCheckout / initCheckout is the same hosted page at
+ * /checkout/{acct}/{client_secret}, which only that secret opens (page_key_ok), and which after
+ * the payment goes to return_url as redirect_on_completion says (completed). Stripe's rules for
+ * these modes (its API reference): return_url is required unless redirect_on_completion=never,
+ * which refuses it and the payment methods that leave the page (iDEAL, Bancontact, the
+ * lenders); redirect_on_completion is embedded's only; custom refuses custom_fields,
+ * custom_text, after_expiration, submit_type and tax_id_collection[required]. Tender also
+ * refuses after_expiration for embedded: the recovery URL opens a hosted page, which an
+ * embedded session's merchant does not serve. */
+static int ui_mode_parse(struct req *r, struct session *s)
+{
+	const char *ui = param_str(r, "ui_mode");
+	if (!ui) {
+		/* Stripe's default, named hosted_page from API version 2026-03-25 on */
+		const char *v = r->stripe_version;
+		ui = v && strcmp(v, "2026-03-25") >= 0 ? "hosted_page" : "hosted";
+	}
+	s->ui_mode = ui;
+	s->success_url = param_str(r, "success_url");
+	s->cancel_url = param_str(r, "cancel_url");
+	if (!ui_client(ui)) {
+		static const char *const client_only[] = {"return_url", "redirect_on_completion"};
+		for (size_t i = 0; i < 2; i++)
+			if (param_present(r, client_only[i]))
+				return req_fail(r, ERR_PARAM_BAD, client_only[i],
+						"`%s` can only be used with `ui_mode` `embedded` "
+						"or `custom`; this session's is `%s`.",
+						client_only[i], ui);
+		if (!s->success_url)
+			return req_fail(r, ERR_PARAM_MISSING, "success_url", "%s", "success_url");
+		if (!http_url(s->success_url))
+			return req_fail(
+			    r, ERR_URL_INVALID, "success_url",
+			    "Invalid URL: success_url must be an absolute http(s) URL.");
+		if (s->cancel_url && !http_url(s->cancel_url))
+			return req_fail(r, ERR_URL_INVALID, "cancel_url",
+					"Invalid URL: cancel_url must be an absolute http(s) URL.");
+		return 0;
+	}
+	static const char *const hosted_only[] = {"success_url", "cancel_url"};
+	for (size_t i = 0; i < 2; i++)
+		if (param_present(r, hosted_only[i]))
+			return req_fail(
+			    r, ERR_PARAM_BAD, hosted_only[i],
+			    "`%s` cannot be used with `ui_mode` `%s`: use `return_url`.",
+			    hosted_only[i], ui);
+	bool custom = ui_custom(ui);
+	static const char *const not_custom[] = {"custom_fields", "custom_text", "submit_type",
+						 "redirect_on_completion",
+						 "tax_id_collection.required"};
+	static const char *const shown[] = {"custom_fields", "custom_text", "submit_type",
+					    "redirect_on_completion",
+					    "tax_id_collection[required]"};
+	for (size_t i = 0; custom && i < sizeof(not_custom) / sizeof(not_custom[0]); i++)
+		if (param_present(r, not_custom[i]))
+			return req_fail(r, ERR_PARAM_BAD, shown[i],
+					"You can't set `%s` if `ui_mode` is `%s`.", shown[i], ui);
+	if (param_present(r, "after_expiration"))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "after_expiration",
+		    custom ? "You can't set `after_expiration` if `ui_mode` is `%s`."
+			   : "Tender's recovery URL opens its hosted page: "
+			     "`after_expiration` is for `ui_mode` `hosted` only, not `%s`.",
+		    ui);
+	const char *roc = param_str(r, "redirect_on_completion");
+	s->redirect_on_completion = custom ? NULL : roc ? roc : "always";
+	s->return_url = param_str(r, "return_url");
+	if (roc && strcmp(roc, "never") == 0) {
+		if (s->return_url)
+			return req_fail(r, ERR_PARAM_BAD, "return_url",
+					"`return_url` cannot be set when `redirect_on_completion` "
+					"is `never`.");
+		unsigned redir = pm_types_from_json(s->pm_types, PMT_CARD) & PMT_REDIRECT;
+		if (redir)
+			return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+					"`%s` needs a redirect, which `redirect_on_completion` "
+					"`never` does not allow.",
+					pm_type_name(redir & (~redir + 1u)));
+		return 0;
+	}
+	if (!s->return_url)
+		return req_fail(r, ERR_PARAM_MISSING, "return_url", "%s", "return_url");
+	if (!http_url(s->return_url))
+		return req_fail(r, ERR_URL_INVALID, "return_url",
+				"Invalid URL: return_url must be an absolute http(s) URL.");
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c = {.r = r};
@@ -3828,15 +3982,7 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, "subscription_data",
 				"You can only pass `subscription_data` in `subscription` mode.");
 	}
-	s->success_url = param_str(r, "success_url");
-	s->cancel_url = param_str(r, "cancel_url");
-	if (!http_url(s->success_url))
-		return req_fail(r, ERR_URL_INVALID, "success_url",
-				"Invalid URL: success_url must be an absolute http(s) URL.");
-	if (s->cancel_url && !http_url(s->cancel_url))
-		return req_fail(r, ERR_URL_INVALID, "cancel_url",
-				"Invalid URL: cancel_url must be an absolute http(s) URL.");
-	if (pm_types_parse(r, s) != 0)
+	if (pm_types_parse(r, s) != 0 || ui_mode_parse(r, s) != 0)
 		return -1;
 	const char *pmc = param_str(r, "payment_method_configuration");
 	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
@@ -4083,8 +4229,9 @@ static int h_expire(struct req *r)
  * `metadata`, at any status, as Stripe takes it (keys merged, '' unsets one, metadata='' all of
  * them). The other parameters Stripe has for it (line_items, shipping_options,
  * collected_information, payment_intent_data) change a session whose page the merchant's own
- * code runs (ui_mode embedded or custom, with Stripe.js); Tender's sessions are all its own
- * hosted page, so those are refused. Stripe sends no event for an update. */
+ * code runs (ui_mode embedded or custom, with Stripe.js); Tender's page takes a session as it
+ * was made (an embedded or custom one too, opened by its client_secret), so those are refused.
+ * Stripe sends no event for an update. */
 static const char SQL_SET_METADATA[] =
     "UPDATE checkout_sessions SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
 
@@ -4096,14 +4243,20 @@ static int update_fn(struct db *db, void *arg)
 		return -1;
 	static const char *const custom_only[] = {"line_items", "shipping_options",
 						  "collected_information", "payment_intent_data"};
-	for (size_t i = 0; i < sizeof(custom_only) / sizeof(custom_only[0]); i++)
-		if (param_present(r, custom_only[i]))
-			return req_fail(
-			    r, ERR_PARAM_BAD, custom_only[i],
-			    "`%s` can only be updated on a Checkout Session with "
-			    "`ui_mode` `embedded` or `custom`; this one's page is hosted "
-			    "(`ui_mode` `hosted`).",
-			    custom_only[i]);
+	for (size_t i = 0; i < sizeof(custom_only) / sizeof(custom_only[0]); i++) {
+		if (!param_present(r, custom_only[i]))
+			continue;
+		if (ui_client(x->s.ui_mode))
+			return req_fail(r, ERR_PARAM_BAD, custom_only[i],
+					"Tender does not update `%s` of a Checkout Session (its "
+					"page takes what the session was made with).",
+					custom_only[i]);
+		return req_fail(r, ERR_PARAM_BAD, custom_only[i],
+				"`%s` can only be updated on a Checkout Session with "
+				"`ui_mode` `embedded` or `custom`; this one's page is hosted "
+				"(`ui_mode` `hosted`).",
+				custom_only[i]);
+	}
 	const char *meta = x->s.metadata;
 	if (metadata_apply(r, x->s.metadata, "metadata", &meta) != 0)
 		return -1;
@@ -4184,6 +4337,9 @@ static int h_list(struct req *r)
 struct page_ctx {
 	struct req *r;
 	const char *acct, *id;
+	/* the page's own path segment, which its forms and return URLs name: the session id, or
+	 * an embedded or custom session's client_secret (page_lookup) */
+	const char *key;
 	struct session s;
 	char merchant_name[256];
 	bool found;
@@ -4237,12 +4393,25 @@ static bool pi_paid(const struct payment_intent *pi)
 	return strcmp(pi->status, "succeeded") == 0 || strcmp(pi->status, "requires_capture") == 0;
 }
 
-/* The session's page after its payment: success_url ({CHECKOUT_SESSION_ID} filled in, as on
- * Stripe), or a confirmation. */
-static int completed(struct req *r, struct page_ctx *x)
+/* page_lookup_as's flags: the caller is Tender itself (a bank's page finishing the session's
+ * saved account), not a browser naming the page; the browser is back from a bank's page */
+#define PAGE_TRUSTED 0x1u
+#define PAGE_REDIRECTED 0x2u
+
+/* The session's page after its payment: success_url, or an embedded or custom session's
+ * return_url as its redirect_on_completion says (always; if_required: only when the buyer went
+ * to a bank's page, as Stripe's embedded form redirects only for such methods; never), with
+ * {CHECKOUT_SESSION_ID} filled in, as on Stripe; else a confirmation. */
+static int completed(struct req *r, struct page_ctx *x, unsigned flags)
 {
-	if (x->s.success_url) {
-		const char *u = x->s.success_url, *t = strstr(u, "{CHECKOUT_SESSION_ID}");
+	const char *roc = x->s.redirect_on_completion;
+	const char *u = x->s.success_url;
+	if (ui_client(x->s.ui_mode))
+		u = !roc || strcmp(roc, "always") == 0				   ? x->s.return_url
+		    : strcmp(roc, "if_required") == 0 && (flags & PAGE_REDIRECTED) ? x->s.return_url
+										   : NULL;
+	if (u) {
+		const char *t = strstr(u, "{CHECKOUT_SESSION_ID}");
 		r->location = t ? arena_printf(&r->arena, "%.*s%s%s", (int)(t - u), u, x->s.id,
 					       t + strlen("{CHECKOUT_SESSION_ID}"))
 				: u;
@@ -4264,17 +4433,42 @@ static int completed(struct req *r, struct page_ctx *x)
 	return rc;
 }
 
-/* 0: open and unpaid, the form applies; 1: answered with a page; -1: error. */
-static int page_lookup(struct req *r, struct page_ctx *x, const char *acct, const char *id)
+/* Whether `key`, the page's path segment, opens session x->s: a hosted session's page is its
+ * id; an embedded or custom session's is its client_secret only (compared in constant time),
+ * so that only the merchant's page, which the secret was handed to, can show it. Sets x->key
+ * to the segment the page's forms post to. */
+static bool page_key_ok(struct req *r, struct page_ctx *x, const char *key, unsigned flags)
+{
+	if (!ui_client(x->s.ui_mode)) {
+		x->key = x->id;
+		return strcmp(key, x->id) == 0;
+	}
+	const char *secret = session_client_secret(r, x->acct, x->id);
+	if (!secret)
+		return false;
+	x->key = secret;
+	if (flags & PAGE_TRUSTED)
+		return true;
+	size_t n = strlen(secret);
+	return strlen(key) == n && CRYPTO_memcmp(secret, key, n) == 0;
+}
+
+/* 0: open and unpaid, the form applies; 1: answered with a page; -1: error. key: the session
+ * id, or an embedded or custom session's client_secret (page_key_ok). */
+static int page_lookup_as(struct req *r, struct page_ctx *x, const char *acct, const char *key,
+			  unsigned flags)
 {
 	memset(x, 0, sizeof(*x));
 	x->r = r;
 	x->acct = acct;
-	x->id = id;
+	const char *cut = strstr(key, "_secret_");
+	x->id = cut ? arena_strndup(&r->arena, key, (size_t)(cut - key)) : key;
 	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
+	if (!x->id)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (req_read(r, page_load_fn, x) != 0)
 		return -1;
-	if (!x->found) {
+	if (!x->found || !page_key_ok(r, x, key, flags)) {
 		challenge_page(r, 404, "Checkout not found",
 			       "<h1>This checkout does not exist</h1>");
 		return 1;
@@ -4283,7 +4477,7 @@ static int page_lookup(struct req *r, struct page_ctx *x, const char *acct, cons
 	 * still open is one whose challenge ended after the session expired (SQL_COMPLETE) */
 	if (strcmp(x->s.status, "complete") == 0 || (x->has_pi && pi_paid(&x->pi)) ||
 	    x->si_succeeded)
-		return completed(r, x) != 0 ? -1 : 1;
+		return completed(r, x, flags) != 0 ? -1 : 1;
 	if (strcmp(x->s.status, "expired") == 0 || x->s.expires_at <= r->now) {
 		challenge_page(r, 410, "Checkout expired",
 			       "<h1>This checkout has expired</h1><p>Go back to the shop to start "
@@ -4291,6 +4485,11 @@ static int page_lookup(struct req *r, struct page_ctx *x, const char *acct, cons
 		return 1;
 	}
 	return 0;
+}
+
+static int page_lookup(struct req *r, struct page_ctx *x, const char *acct, const char *key)
+{
+	return page_lookup_as(r, x, acct, key, 0);
 }
 
 /* " / month", " / 3 months" */
@@ -4669,7 +4868,7 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	bool full = billing_required(r, &x->s);
 	const char *req = full ? "required " : "";
 	buf_puts(b, "<form class=\"address\" method=\"post\" action=\"");
-	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->id));
+	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->key));
 	/* automatic tax with shipping_address_collection: the tax is the shipping address's */
 	bool ships = x->s.automatic_tax && x->s.shipping_countries;
 	buf_puts(b, ships ? "\"><fieldset id=\"billing-address\"><legend>Shipping address</legend>"
@@ -4775,7 +4974,7 @@ static void pay_form_open(struct req *r, struct buf *b, const struct page_ctx *x
 		   "action=\"",
 		   kind, kind);
 	html_escape(b, x->action ? x->action
-				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->key));
 	buf_puts(b, "\">");
 	if (x->nonce) {
 		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
@@ -5106,7 +5305,7 @@ static void quantities_form(struct req *r, struct buf *b, const struct page_ctx 
 		if (!open) {
 			buf_puts(b, "<form class=\"quantities\" method=\"post\" action=\"");
 			html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/quantities",
-						    x->acct, x->id));
+						    x->acct, x->key));
 			buf_puts(b, "\">");
 			open = true;
 		}
@@ -5305,7 +5504,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	if (x->s.allow_promotion_codes && !x->action) {
 		buf_puts(&b, "<form class=\"promo\" method=\"post\" action=\"");
 		html_escape(
-		    &b, arena_printf(&r->arena, "/checkout/%s/%s/promotion_code", x->acct, x->id));
+		    &b, arena_printf(&r->arena, "/checkout/%s/%s/promotion_code", x->acct, x->key));
 		buf_puts(&b, "\">");
 		if (x->s.discount_promotion_code) {
 			buf_puts(&b, "<p>Promotion code <strong id=\"applied-code\">");
@@ -5351,7 +5550,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
 		html_escape(&b, x->action
 				    ? x->action
-				    : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+				    : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->key));
 		buf_puts(&b, "\">");
 		if (x->nonce) {
 			buf_puts(&b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
@@ -5721,7 +5920,7 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 		return challenge_redirect(r);
 	}
 	x->s.status = "complete"; /* by the SetupIntent's own write */
-	return completed(r, x);
+	return completed(r, x, 0);
 }
 
 /* Subscription mode, inside the subscription's write (before its rows): the customer made for
@@ -5915,7 +6114,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 		return challenge_redirect(r);
 	}
 	x->s.status = "complete"; /* by the subscription's own write */
-	return completed(r, x);
+	return completed(r, x, 0);
 }
 
 /* mode=payment: the shipping option the form chose (one of the session's; none posted: the
@@ -6730,7 +6929,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 		x.s.details_name = NULL;
 	/* the bank sends the browser back to the session's own return endpoint (h_return) */
 	const char *ret_url = arena_printf(&r->arena, redirect ? "%s/return" : "%s/complete",
-					   session_url(r, x.acct, x.id));
+					   session_url(r, x.acct, x.key));
 	if (strcmp(x.s.mode, "setup") == 0)
 		return save_card(r, &x, pm, ret_url, false);
 	if (strcmp(x.s.mode, "subscription") == 0)
@@ -6811,7 +7010,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 		return challenge_redirect(r);
 	}
 	x.s.status = "complete"; /* by the PaymentIntent's own write */
-	return completed(r, &x);
+	return completed(r, &x, 0);
 }
 
 static int h_pay(struct req *r)
@@ -6926,7 +7125,7 @@ static int form_written(struct req *r, struct page_ctx *x, int wrc, bool done)
 	}
 	if (!done)
 		return busy_page(r);
-	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id);
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->key);
 	return challenge_redirect(r);
 }
 
@@ -7374,7 +7573,7 @@ static int h_complete(struct req *r)
 static int h_return(struct req *r)
 {
 	struct page_ctx x;
-	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
+	int rc = page_lookup_as(r, &x, r->args[0], r->args[1], PAGE_REDIRECTED);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	/* setup mode: the session's SetupIntent (its account saved: page_lookup completed);
@@ -7436,10 +7635,10 @@ int checkout_setup_saved(struct req *r, struct db *db, const char *id, bool *ret
 int checkout_subscribe_saved(struct req *r, const char *acct, const char *cs, const char *pm)
 {
 	struct page_ctx x;
-	int rc = page_lookup(r, &x, acct, cs);
+	int rc = page_lookup_as(r, &x, acct, cs, true);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, acct, cs));
+	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, acct, x.key));
 	return subscribe(r, &x, pm, true, true, ret_url);
 }
 
@@ -7668,7 +7867,8 @@ static const struct param_spec pay_params[] = {
 };
 
 const struct route checkout_routes[] = {
-    {"POST", "/v1/checkout/sessions", h_create, create_params, 0},
+    /* the Stripe-Version names the default ui_mode (ui_mode_parse) */
+    {"POST", "/v1/checkout/sessions", h_create, create_params, ROUTE_STRIPE_VERSION},
     {"GET", "/v1/checkout/sessions", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/checkout/sessions/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/checkout/sessions/{id}", h_update, update_params, 0},

@@ -35,6 +35,7 @@
 #include "api/resources.h"
 #include "app.h"
 #include "core/str.h"
+#include "http/form.h"
 #include "merchant/merchant.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -522,11 +523,55 @@ static const char *const components_names[] = {
     "payment_element", "pricing_table",	 NULL,
 };
 
+/* components[…][features]: what Stripe's element does with the customer's saved payment
+ * methods. Kept and shown as given (the defaults otherwise); Tender serves none of these
+ * elements, so nothing else reads them. */
+static const char *const enabled_disabled[] = {"disabled", "enabled", NULL};
+static const char *const allow_redisplay[] = {"always", "limited", "unspecified", NULL};
+static const struct param_spec sheet_features[] = {
+    {"payment_method_allow_redisplay_filters", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"payment_method_remove", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec mobile_features[] = {
+    {"payment_method_allow_redisplay_filters", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"payment_method_redisplay", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {"payment_method_remove", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {"payment_method_save", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {"payment_method_save_allow_redisplay_override", PT_ENUM, 0, 0, allow_redisplay, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec element_features[] = {
+    {"payment_method_allow_redisplay_filters", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"payment_method_redisplay", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {"payment_method_redisplay_limit", PT_INT, 0, 0, NULL, NULL},
+    {"payment_method_remove", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {"payment_method_save", PT_ENUM, 0, 0, enabled_disabled, NULL},
+    {"payment_method_save_usage", PT_ENUM, 0, 0,
+     (const char *const[]){"off_session", "on_session", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec sheet_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"features", PT_OBJECT, 0, 0, NULL, sheet_features},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec mobile_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"features", PT_OBJECT, 0, 0, NULL, mobile_features},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec element_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"features", PT_OBJECT, 0, 0, NULL, element_features},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec components_children[] = {
     {"buy_button", PT_OBJECT, 0, 0, NULL, enabled_children},
-    {"customer_sheet", PT_OBJECT, 0, 0, NULL, enabled_children},
-    {"mobile_payment_element", PT_OBJECT, 0, 0, NULL, enabled_children},
-    {"payment_element", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"customer_sheet", PT_OBJECT, 0, 0, NULL, sheet_children},
+    {"mobile_payment_element", PT_OBJECT, 0, 0, NULL, mobile_children},
+    {"payment_element", PT_OBJECT, 0, 0, NULL, element_children},
     {"pricing_table", PT_OBJECT, 0, 0, NULL, enabled_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -537,38 +582,90 @@ static const struct param_spec session_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* The features Stripe shows for a component (its defaults; Tender takes no `features`). */
-static void component_features(struct json *j, const char *name)
+/* A feature's enum value as given, else dflt (NULL: null). */
+static void feature_kv(struct req *r, struct json *j, const char *comp, const char *key,
+		       const char *dflt)
 {
-	if (strcmp(name, "payment_element") == 0) {
-		json_key(j, "features");
-		json_obj_open(j);
-		json_key(j, "payment_method_allow_redisplay_filters");
-		json_arr_open(j);
-		json_str(j, "always");
-		json_arr_close(j);
-		json_kv_str(j, "payment_method_redisplay", "disabled");
-		json_kv_null(j, "payment_method_redisplay_limit");
-		json_kv_str(j, "payment_method_remove", "disabled");
-		json_kv_str(j, "payment_method_save", "disabled");
-		json_kv_null(j, "payment_method_save_usage");
-		json_obj_close(j);
-	} else if (strcmp(name, "customer_sheet") == 0) {
-		json_key(j, "features");
-		json_obj_open(j);
-		json_kv_null(j, "payment_method_allow_redisplay_filters");
-		json_kv_null(j, "payment_method_remove");
-		json_obj_close(j);
-	} else if (strcmp(name, "mobile_payment_element") == 0) {
-		json_key(j, "features");
-		json_obj_open(j);
-		json_kv_null(j, "payment_method_allow_redisplay_filters");
-		json_kv_null(j, "payment_method_redisplay");
-		json_kv_null(j, "payment_method_remove");
-		json_kv_null(j, "payment_method_save");
-		json_kv_null(j, "payment_method_save_allow_redisplay_override");
-		json_obj_close(j);
+	char path[160];
+	snprintf(path, sizeof(path), "components.%s.features.%s", comp, key);
+	const char *v = param_str(r, path);
+	json_kv_str_or_null(j, key, v ? v : dflt);
+}
+
+/* payment_method_allow_redisplay_filters as given (each always, limited or unspecified, as
+ * Stripe checks them), else dflt_always ? ["always"] : null. 0, or -1 with r->err. */
+static int filters_kv(struct req *r, struct json *j, const char *comp, bool dflt_always)
+{
+	static const char key[] = "payment_method_allow_redisplay_filters";
+	char path[160];
+	snprintf(path, sizeof(path), "components.%s.features.%s", comp, key);
+	const struct form_node *n = param_node(r, path);
+	json_key(j, key);
+	if (!n && !dflt_always) {
+		json_nil(j);
+		return 0;
 	}
+	json_arr_open(j);
+	if (!n)
+		json_str(j, "always");
+	for (const struct form_node *c = n ? n->first_child : NULL; c; c = c->next) {
+		const char *v = c->value;
+		if (!v || (strcmp(v, "always") != 0 && strcmp(v, "limited") != 0 &&
+			   strcmp(v, "unspecified") != 0))
+			return req_fail(
+			    r, ERR_PARAM_INVALID_ENUM,
+			    arena_printf(&r->arena, "components[%s][features][%s]", comp, key),
+			    "Invalid components[%s][features][%s][]: must be one of "
+			    "always, limited, unspecified",
+			    comp, key);
+		json_str(j, v);
+	}
+	json_arr_close(j);
+	return 0;
+}
+
+/* The features Stripe shows for a component: as given, else its defaults (the Payment
+ * Element's: Stripe's documented ones; the others': null). 0, or -1 with r->err. */
+static int component_features(struct req *r, struct json *j, const char *name)
+{
+	bool pe = strcmp(name, "payment_element") == 0;
+	bool mobile = strcmp(name, "mobile_payment_element") == 0;
+	if (!pe && !mobile && strcmp(name, "customer_sheet") != 0)
+		return 0;
+	json_key(j, "features");
+	json_obj_open(j);
+	if (filters_kv(r, j, name, pe) != 0)
+		return -1;
+	if (pe || mobile)
+		feature_kv(r, j, name, "payment_method_redisplay", pe ? "disabled" : NULL);
+	if (pe) {
+		/* Stripe: at most 10 (its default, 3, applies when none is given: null) */
+		char path[160];
+		int64_t limit;
+		snprintf(path, sizeof(path),
+			 "components.%s.features.payment_method_redisplay_limit", name);
+		int has = param_int(r, path, &limit);
+		if (has == 1 && (limit < 1 || limit > 10))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    "components[payment_element][features]"
+			    "[payment_method_redisplay_limit]",
+			    "Invalid components[payment_element][features]"
+			    "[payment_method_redisplay_limit]: must be between 1 and 10.");
+		if (has == 1)
+			json_kv_int(j, "payment_method_redisplay_limit", limit);
+		else
+			json_kv_null(j, "payment_method_redisplay_limit");
+	}
+	feature_kv(r, j, name, "payment_method_remove", pe ? "disabled" : NULL);
+	if (pe || mobile)
+		feature_kv(r, j, name, "payment_method_save", pe ? "disabled" : NULL);
+	if (mobile)
+		feature_kv(r, j, name, "payment_method_save_allow_redisplay_override", NULL);
+	if (pe)
+		feature_kv(r, j, name, "payment_method_save_usage", NULL);
+	json_obj_close(j);
+	return 0;
 }
 
 /* The components object as Stripe answers it (every component, enabled or not) in arena
@@ -590,7 +687,10 @@ static int components_json(struct req *r, const char **ret)
 		json_key_n(&j, *n, strlen(*n), false);
 		json_obj_open(&j);
 		json_kv_bool(&j, "enabled", on);
-		component_features(&j, *n);
+		if (component_features(r, &j, *n) != 0) {
+			buf_release(&b);
+			return -1;
+		}
 		json_obj_close(&j);
 	}
 	json_obj_close(&j);

@@ -5,7 +5,7 @@
 // `currency` with prices' currency_options (the session, its line items, page and PaymentIntent).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape, storeSql, launchChromium, startShop } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, storeSql, launchChromium, startShop, SHARED } = require('./helpers');
 
 let env;
 let stripe;
@@ -516,4 +516,182 @@ test('pay what you want without bounds, in a currency without decimals: the curr
   assert.equal(inv.status, 'paid');
   assert.equal(inv.amount_paid, 1200);
   assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.quantity]), [[1200, 1]]);
+});
+
+// ---- ui_mode embedded and custom ----
+// Newer than the validator's spec (2023): client_secret, redirect_on_completion, return_url
+// and ui_mode are checked against stripe-node's Session (the top-level fields of its .d.ts);
+// every key is one of its fields or of the spec's.
+const SESSION_KEYS = (() => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const src = fs.readFileSync(path.join(__dirname, '..', 'node_modules', 'stripe', 'cjs', 'resources', 'Checkout', 'Sessions.d.ts'), 'utf8');
+  const start = src.indexOf('export interface Session {');
+  assert.ok(start >= 0);
+  const spec = JSON.parse(fs.readFileSync(path.join(SHARED, 'reference', 'stripe-openapi', 'spec3.json'), 'utf8'));
+  return new Set([
+    ...[...src.slice(start, src.indexOf('\n}', start)).matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]),
+    ...Object.keys(spec.components.schemas['checkout.session'].properties),
+  ]);
+})();
+function assertSessionKeys(s) {
+  assertStripeShape(s, 'checkout.session');
+  for (const k of ['client_secret', 'redirect_on_completion', 'return_url', 'ui_mode']) assert.ok(k in s, k);
+  for (const k of Object.keys(s)) assert.ok(SESSION_KEYS.has(k), `${k} is not a field of stripe-node's Checkout.Session`);
+}
+const pagePath = (secret) => `/checkout/${env.merchants[0].id}/${secret}`;
+
+test('ui_mode embedded: a client_secret and no url; the page the secret opens pays and goes to return_url; the return page reads the session', async () => {
+  const returnUrl = `http://127.0.0.1:${shopPort}/return?session_id={CHECKOUT_SESSION_ID}`;
+  const s = await stripe.checkout.sessions.create({
+    mode: 'payment', ui_mode: 'embedded', line_items: [{ price: book.id }], return_url: returnUrl, customer_email: 'grace@example.com',
+  });
+  assert.equal(s.ui_mode, 'embedded');
+  assert.equal(s.url, null);
+  assert.equal(s.return_url, returnUrl);
+  assert.equal(s.redirect_on_completion, 'always');
+  assert.equal(s.success_url, null);
+  assert.ok(s.client_secret.startsWith(`${s.id}_secret_`), s.client_secret);
+  assert.match(s.client_secret, /^cs_test_\w+_secret_[A-Za-z0-9]{20,}$/);
+  assertSessionKeys(s);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).client_secret, s.client_secret);
+  // the secret is derived, not kept on the session's row
+  const row = storeSql(env.dataDir, `SELECT * FROM checkout_sessions WHERE id = '${s.id}'`).join('');
+  assert.ok(row.includes(s.id) && row.includes(returnUrl));
+  assert.ok(!row.includes(s.client_secret.split('_secret_')[1]));
+  // only the secret opens the page: not the id, a wrong secret, nor another merchant's path
+  assert.equal((await env.request({ path: pagePath(s.id) })).status, 404);
+  assert.equal((await env.request({ path: pagePath(`${s.client_secret.slice(0, -1)}${s.client_secret.endsWith('a') ? 'b' : 'a'}`) })).status, 404);
+  assert.equal((await env.request({ path: `/checkout/${env.merchants[1].id}/${s.client_secret}` })).status, 404);
+  // a hosted session is not opened through a secret-shaped path
+  const hosted = await stripe.checkout.sessions.create(sessionParams());
+  assert.equal(hosted.client_secret, null);
+  assert.equal((await env.request({ path: pagePath(`${hosted.id}_secret_${s.client_secret.split('_secret_')[1]}`) })).status, 404);
+
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${env.port}${pagePath(s.client_secret)}`);
+  assert.equal(await page.inputValue('#email'), 'grace@example.com');
+  assert.equal(await page.textContent('#total'), '15.00 EUR');
+  assert.equal(await page.$('#cancel'), null);
+  // a decline first: the page (and its form) stays on the secret's address
+  await fillCard(page, '4000000000009995');
+  await page.getByRole('button', { name: /Pay/ }).click();
+  await page.waitForSelector('p.error');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: /Pay 15\.00 EUR/ }).click()]);
+  assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(new URL(page.url()).searchParams.get('session_id'));
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.customer_details.email, 'grace@example.com');
+  assert.equal(done.url, null);
+  assertSessionKeys(done);
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 1500);
+  // the event carries the session without its secret
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.filter((e) => e.data.object.id === s.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.ui_mode, 'embedded');
+  assert.equal(ev[0].data.object.client_secret, null);
+  // the page of the completed session sends the browser to return_url again
+  const again = await env.request({ path: pagePath(s.client_secret) });
+  assert.equal(again.status, 303);
+});
+
+test('ui_mode custom and the newer names: create and retrieve; redirect_on_completion=never completes on the page', async () => {
+  const custom = await stripe.checkout.sessions.create({
+    mode: 'payment', ui_mode: 'custom', line_items: [{ price: pen.id }], return_url: `http://127.0.0.1:${shopPort}/r`,
+  });
+  assert.equal(custom.ui_mode, 'custom');
+  assert.equal(custom.url, null);
+  assert.equal(custom.redirect_on_completion, null);
+  assert.ok(custom.client_secret.startsWith(`${custom.id}_secret_`));
+  assertSessionKeys(custom);
+  const got = await stripe.checkout.sessions.retrieve(custom.id);
+  assert.deepEqual([got.ui_mode, got.client_secret, got.return_url, got.status], ['custom', custom.client_secret, `http://127.0.0.1:${shopPort}/r`, 'open']);
+  assertSessionKeys(got);
+  const listed = (await stripe.checkout.sessions.list({ limit: 3 })).data.find((x) => x.id === custom.id);
+  assert.equal(listed.client_secret, custom.client_secret);
+  // stripe-node 23's names (API version 2026-03-25 on) are shown back as given; its default
+  // names the hosted page by the version stripe-node sends
+  const elements = await stripe.checkout.sessions.create({ mode: 'setup', currency: 'eur', ui_mode: 'elements', return_url: `http://127.0.0.1:${shopPort}/r` });
+  assert.deepEqual([elements.ui_mode, elements.url], ['elements', null]);
+  assert.equal((await stripe.checkout.sessions.create(sessionParams())).ui_mode, 'hosted_page');
+  const old = env.stripe(undefined, { apiVersion: '2025-03-31.basil' });
+  assert.equal((await old.checkout.sessions.create(sessionParams())).ui_mode, 'hosted');
+
+  const never = await stripe.checkout.sessions.create({
+    mode: 'payment', ui_mode: 'embedded_page', redirect_on_completion: 'never', line_items: [{ price: pen.id }],
+  });
+  assert.deepEqual([never.ui_mode, never.redirect_on_completion, never.return_url], ['embedded_page', 'never', null]);
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${env.port}${pagePath(never.client_secret)}`);
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: /Pay/ }).click();
+  await page.waitForSelector('#done');
+  assert.match(page.url(), /\/checkout\//);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(never.id);
+  assert.deepEqual([done.status, done.payment_status], ['complete', 'paid']);
+  assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).status, 'succeeded');
+
+  // if_required: a card ends on the page; back from the bank's page (iDEAL), return_url
+  const ifReq = () => stripe.checkout.sessions.create({
+    mode: 'payment', ui_mode: 'embedded', redirect_on_completion: 'if_required', payment_method_types: ['card', 'ideal'],
+    line_items: [{ price: pen.id }], return_url: `http://127.0.0.1:${shopPort}/back?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const byCard = await ifReq();
+  const p1 = await browser.newPage();
+  await p1.goto(`http://127.0.0.1:${env.port}${pagePath(byCard.client_secret)}`);
+  await fillCard(p1, '4242424242424242');
+  await p1.getByRole('button', { name: 'Pay 2.50 EUR', exact: true }).click();
+  await p1.waitForSelector('#done');
+  await p1.close();
+  assert.equal((await stripe.checkout.sessions.retrieve(byCard.id)).status, 'complete');
+  const byBank = await ifReq();
+  const p2 = await browser.newPage();
+  await p2.goto(`http://127.0.0.1:${env.port}${pagePath(byBank.client_secret)}`);
+  await p2.locator('#ideal-email').fill('jenny@example.com');
+  await p2.locator('#ideal-name').fill('Jenny Rosen');
+  await p2.selectOption('#ideal-bank', 'rabobank');
+  await Promise.all([p2.waitForURL(/\/redirect\//), p2.locator('#ideal-pay').click()]);
+  await Promise.all([p2.waitForURL(/\/back\?/), p2.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  assert.equal(new URL(p2.url()).searchParams.get('session_id'), byBank.id);
+  await p2.close();
+  const bank = await stripe.checkout.sessions.retrieve(byBank.id);
+  assert.deepEqual([bank.status, bank.payment_status], ['complete', 'paid']);
+});
+
+test('ui_mode refusals: Stripe\'s rules for each mode make no session', async () => {
+  const ret = `http://127.0.0.1:${shopPort}/r`;
+  const emb = (extra) => ({ mode: 'payment', ui_mode: 'embedded', line_items: [{ price: pen.id }], return_url: ret, ...extra });
+  const cases = [
+    [emb({ success_url: ret }), 'success_url'],
+    [emb({ cancel_url: ret }), 'cancel_url'],
+    [emb({ return_url: undefined }), 'return_url'],
+    [emb({ return_url: 'ftp://x' }), 'return_url'],
+    [emb({ redirect_on_completion: 'never' }), 'return_url'],
+    [emb({ redirect_on_completion: 'never', return_url: undefined, payment_method_types: ['card', 'ideal'] }), 'payment_method_types'],
+    [emb({ redirect_on_completion: 'sometimes' }), 'redirect_on_completion'],
+    [emb({ after_expiration: { recovery: { enabled: true } } }), 'after_expiration'],
+    [emb({ ui_mode: 'form' }), 'ui_mode'],
+    [emb({ ui_mode: 'custom', custom_text: { submit: { message: 'Hi' } } }), 'custom_text'],
+    [emb({ ui_mode: 'custom', submit_type: 'donate' }), 'submit_type'],
+    [emb({ ui_mode: 'elements', redirect_on_completion: 'if_required' }), 'redirect_on_completion'],
+    [emb({ ui_mode: 'custom', tax_id_collection: { enabled: true, required: 'if_supported' } }), 'tax_id_collection[required]'],
+    [sessionParams({ return_url: ret }), 'return_url'],
+    [sessionParams({ ui_mode: 'hosted', redirect_on_completion: 'always' }), 'redirect_on_completion'],
+  ];
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.checkout.sessions.create(params), (e) => {
+      assert.equal(e.statusCode, 400, `${JSON.stringify(params)}: ${e.message}`);
+      assert.equal(e.param, param, `${JSON.stringify(params)}: ${e.message}`);
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
 });

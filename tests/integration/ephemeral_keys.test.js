@@ -260,6 +260,78 @@ test('customer sessions: 30 minutes, a client_secret that acts for the customer'
   assert.equal(await status(stripe.customerSessions.create({ customer: 'cus_nope', components: { customer_sheet: { enabled: true } } })), 404);
 });
 
+test('customer sessions: components[…][features] kept and shown as Stripe shows them; Stripe\'s enums checked', async () => {
+  const cs = await stripe.customerSessions.create({
+    customer: cus.id,
+    components: {
+      payment_element: {
+        enabled: true,
+        features: {
+          payment_method_allow_redisplay_filters: ['always', 'limited'],
+          payment_method_redisplay: 'enabled', payment_method_redisplay_limit: 5, payment_method_remove: 'enabled',
+          payment_method_save: 'enabled', payment_method_save_usage: 'off_session',
+        },
+      },
+      customer_sheet: { enabled: true, features: { payment_method_remove: 'enabled' } },
+      mobile_payment_element: { enabled: false, features: { payment_method_save_allow_redisplay_override: 'limited', payment_method_allow_redisplay_filters: ['unspecified'] } },
+    },
+  });
+  secrets.push(cs.client_secret);
+  assert.deepEqual(cs.components.payment_element, {
+    enabled: true,
+    features: {
+      payment_method_allow_redisplay_filters: ['always', 'limited'], payment_method_redisplay: 'enabled',
+      payment_method_redisplay_limit: 5, payment_method_remove: 'enabled', payment_method_save: 'enabled',
+      payment_method_save_usage: 'off_session',
+    },
+  });
+  assert.deepEqual(cs.components.customer_sheet, { enabled: true, features: { payment_method_allow_redisplay_filters: null, payment_method_remove: 'enabled' } });
+  assert.deepEqual(cs.components.mobile_payment_element, {
+    enabled: false,
+    features: {
+      payment_method_allow_redisplay_filters: ['unspecified'], payment_method_redisplay: null, payment_method_remove: null,
+      payment_method_save: null, payment_method_save_allow_redisplay_override: 'limited',
+    },
+  });
+  assert.deepEqual(cs.components.buy_button, { enabled: false });
+  // the shapes of stripe-node's CustomerSession.Components (its .d.ts), every feature present
+  const dts = fs.readFileSync(require('node:path').join(__dirname, '..', 'node_modules', 'stripe', 'cjs', 'resources', 'CustomerSessions.d.ts'), 'utf8');
+  const featureKeys = (ns) => {
+    const at = dts.indexOf(`namespace ${ns} {`);
+    const body = dts.slice(dts.indexOf('interface Features {', at), dts.indexOf(`namespace Features {`, at));
+    return [...body.matchAll(/^\s+(\w+)\??:/gm)].map((m) => m[1]).sort();
+  };
+  for (const [name, ns] of [['payment_element', 'PaymentElement'], ['customer_sheet', 'CustomerSheet'], ['mobile_payment_element', 'MobilePaymentElement']]) {
+    assert.deepEqual(Object.keys(cs.components[name].features).sort(), featureKeys(ns), name);
+  }
+  // the defaults, without features
+  const plain = await stripe.customerSessions.create({ customer: cus.id, components: { payment_element: { enabled: true } } });
+  secrets.push(plain.client_secret);
+  assert.deepEqual(plain.components.payment_element.features, {
+    payment_method_allow_redisplay_filters: ['always'], payment_method_redisplay: 'disabled', payment_method_redisplay_limit: null,
+    payment_method_remove: 'disabled', payment_method_save: 'disabled', payment_method_save_usage: null,
+  });
+  const pe = (features) => ({ customer: cus.id, components: { payment_element: { enabled: true, features } } });
+  const bad = [
+    [pe({ payment_method_redisplay: 'sometimes' }), 'components[payment_element][features][payment_method_redisplay]'],
+    [pe({ payment_method_allow_redisplay_filters: ['always', 'never'] }), 'components[payment_element][features][payment_method_allow_redisplay_filters]'],
+    [pe({ payment_method_redisplay_limit: 11 }), 'components[payment_element][features][payment_method_redisplay_limit]'],
+    [pe({ payment_method_save_usage: 'always' }), 'components[payment_element][features][payment_method_save_usage]'],
+    [pe({ payment_method_save_allow_redisplay_override: 'always' }), 'components[payment_element][features][payment_method_save_allow_redisplay_override]'],
+    [{ customer: cus.id, components: { buy_button: { enabled: true, features: { payment_method_remove: 'enabled' } } } }, 'components[buy_button][features]'],
+    [{ customer: cus.id, components: { customer_sheet: { enabled: true, features: { payment_method_save: 'enabled' } } } }, 'components[customer_sheet][features][payment_method_save]'],
+  ];
+  const before = storeSql(env.dataDir, `SELECT count(*) FROM ephemeral_keys WHERE customer = '${cus.id}'`).join('');
+  for (const [params, param] of bad) {
+    await assert.rejects(stripe.customerSessions.create(params), (e) => {
+      assert.equal(e.statusCode, 400, `${JSON.stringify(params)}: ${e.message}`);
+      assert.equal(e.param, param, e.message);
+      return true;
+    });
+  }
+  assert.equal(storeSql(env.dataDir, `SELECT count(*) FROM ephemeral_keys WHERE customer = '${cus.id}'`).join(''), before);
+});
+
 test('no secret in clear in the store or the log', async () => {
   assert.ok(secrets.length >= 5);
   await env.server.stop();
