@@ -1062,6 +1062,7 @@ static int row_exists(struct db *db, const char *sql, const char *merchant_id, c
 
 struct credit_line {
 	const char *id, *price;
+	int pos;      /* its place among the invoice's lines */
 	int64_t left; /* what credits may still take of it */
 	bool metered;
 };
@@ -1108,6 +1109,7 @@ static int credit_lines(struct req *r, struct db *db, const struct invoice *in,
 		const char *id = json_string_value(json_object_get(l, "id"));
 		if (left <= 0 || !price || !id)
 			continue;
+		ls[k].pos = (int)i;
 		ls[k].id = arena_strdup(&r->arena, id);
 		ls[k].price = arena_strdup(&r->arena, price);
 		ls[k].left = left;
@@ -1147,6 +1149,80 @@ static bool grant_covers(const struct grant *g, const struct credit_line *l)
 	return hit;
 }
 
+/* What one grant pays of one line. */
+struct credit_take {
+	const struct grant *g;
+	int line; /* index in the credit lines */
+	int64_t amount;
+};
+
+/* The credits the grants of in's customer in its currency in effect at now would pay of its
+ * lines (ls, nl of them), in Stripe's order, never more than room in all: one take per grant
+ * and line, *ret_n of them in r's arena. Reads only. 0, or -1 with r->err. */
+static int credits_plan(struct req *r, struct db *db, const struct invoice *in, int64_t now,
+			const struct credit_line *ls, int nl, int64_t room,
+			struct credit_take **ret, int *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	if (nl == 0 || room <= 0)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_GRANTS_IN);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->customer, -1);
+	db_bind_text(st, 3, in->currency, -1);
+	db_bind_int64(st, 4, now);
+	struct grant *gs = NULL;
+	size_t n = 0;
+	if (grants_read(r, st, &gs, &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	int64_t *line_left = arena_alloc(&r->arena, (size_t)nl * sizeof(int64_t));
+	int64_t *takes = arena_alloc(&r->arena, (size_t)nl * sizeof(int64_t));
+	bool *covers = arena_alloc(&r->arena, (size_t)nl * sizeof(bool));
+	struct credit_take *out = arena_alloc(&r->arena, n * (size_t)nl * sizeof(*out));
+	if (!line_left || !takes || !covers || !out)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < nl; k++)
+		line_left[k] = ls[k].left;
+	int m = 0;
+	for (size_t i = 0; i < n && room > 0; i++) {
+		int64_t left;
+		if (grant_remaining(db, r->merchant_id, gs[i].id, now, &left) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (int k = 0; k < nl; k++)
+			covers[k] = grant_covers(&gs[i], &ls[k]);
+		credit_alloc_grant(line_left, covers, nl, &left, &room, takes);
+		for (int k = 0; k < nl; k++)
+			if (takes[k] > 0)
+				out[m++] = (struct credit_take){&gs[i], k, takes[k]};
+	}
+	*ret = out;
+	*ret_n = m;
+	return 0;
+}
+
+/* The takes as the lines' credits (one entry per take; r's arena). 0, or -1 with r->err. */
+static int takes_by_line(struct req *r, const struct credit_line *ls, const struct credit_take *t,
+			 int n, struct invoice_line_credits *ret)
+{
+	const char **line = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*line));
+	int64_t *amount = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*amount));
+	if (!line || !amount)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < n; k++) {
+		line[k] = ls[t[k].line].id;
+		amount[k] = t[k].amount;
+	}
+	ret->n = n;
+	ret->line = line;
+	ret->amount = amount;
+	return 0;
+}
+
 int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int64_t now, bool write,
 			  int64_t *ret_applied)
 {
@@ -1168,49 +1244,127 @@ int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int6
 		if (rc != DB_DONE)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	struct db_stmt *st = db_prepare(db, SQL_GRANTS_IN);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, in->customer, -1);
-	db_bind_text(st, 3, in->currency, -1);
-	db_bind_int64(st, 4, now);
-	struct grant *gs = NULL;
-	size_t n = 0;
-	if (grants_read(r, st, &gs, &n) != 0)
-		return -1;
-	if (n == 0)
-		return 0;
 	struct credit_line *ls = NULL;
 	int nl = 0;
 	if (credit_lines(r, db, in, &ls, &nl) != 0)
 		return -1;
-	int64_t *line_left = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(int64_t));
-	int64_t *takes = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(int64_t));
-	bool *covers = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(bool));
-	if (!line_left || !takes || !covers)
-		return req_fail(r, ERR_API, NULL, NULL);
-	for (int k = 0; k < nl; k++)
-		line_left[k] = ls[k].left;
-	/* never more than the invoice's total (its invoice-level amounts included) */
-	int64_t room = in->total, applied = 0;
-	for (size_t i = 0; i < n && room > 0; i++) {
-		int64_t left;
-		if (grant_remaining(db, r->merchant_id, gs[i].id, now, &left) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		for (int k = 0; k < nl; k++)
-			covers[k] = grant_covers(&gs[i], &ls[k]);
-		/* at most the total in all: no overflow */
-		applied += credit_alloc_grant(line_left, covers, nl, &left, &room, takes);
-		for (int k = 0; k < nl && write; k++)
-			if (takes[k] > 0 &&
-			    txn_append_on(r, db, &gs[i], "debit", "credits_applied", takes[k], now,
-					  now, in->id, ls[k].id) != 0)
-				return -1;
-	}
+	/* never more than its lines after their discounts (pretax: the taxes come after them,
+	 * and its shipping is not theirs to pay) */
+	int64_t room = 0;
+	if (nl && invoice_pretax_total(r, db, in, &room) != 0)
+		return -1;
+	struct credit_take *t = NULL;
+	int n = 0;
+	if (credits_plan(r, db, in, now, ls, nl, room, &t, &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	for (int k = 0; k < n && write; k++)
+		if (txn_append_on(r, db, t[k].g, "debit", "credits_applied", t[k].amount, now, now,
+				  in->id, ls[t[k].line].id) != 0)
+			return -1;
+	/* what the total falls by: the credits and the taxes on what they paid (each line is
+	 * taxed on what its discounts and credits leave, its stored taxes so when writing) */
+	struct invoice_line_credits cr;
+	int64_t drop;
+	if (takes_by_line(r, ls, t, n, &cr) != 0 ||
+	    invoice_credits_taxes(r, db, in, &cr, write, &drop) != 0)
+		return -1;
 	if (write)
-		in->total -= applied; /* 0 <= applied <= total */
-	*ret_applied = applied;
+		in->total -= drop; /* 0 <= drop <= total */
+	*ret_applied = drop;
+	return 0;
+}
+
+int invoice_credits_plan(struct req *r, struct db *db, const char *customer, const char *currency,
+			 int64_t now, int n, const char *const *prices, const int64_t *left,
+			 int64_t room, int64_t *ret_credits)
+{
+	for (int i = 0; i < n; i++)
+		ret_credits[i] = 0;
+	struct credit_line *ls = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*ls));
+	int *at = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int));
+	if (!ls || !at)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the lines credits can take, as credit_lines reads them from the invoice once made */
+	int nl = 0;
+	for (int i = 0; i < n; i++) {
+		if (left[i] <= 0 || !prices[i])
+			continue;
+		ls[nl] = (struct credit_line){.id = "", .price = prices[i], .left = left[i]};
+		struct db_stmt *st = NULL;
+		int rc = db_row_by_id(db, SQL_PRICE_METERED, r->merchant_id, prices[i], &st);
+		if (rc == DB_OK) {
+			const char *u = db_col_text(st, 0, NULL);
+			ls[nl].metered = u && str_eq(u, "metered");
+			db_reset(st);
+		} else if (rc != DB_NOTFOUND) {
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		at[nl++] = i;
+	}
+	struct invoice in = {.customer = customer};
+	str_copy(in.currency, sizeof(in.currency), currency);
+	struct credit_take *t = NULL;
+	int m = 0;
+	if (credits_plan(r, db, &in, now, ls, nl, room, &t, &m) != 0)
+		return -1;
+	for (int k = 0; k < m; k++)
+		ret_credits[at[t[k].line]] += t[k].amount; /* at most the line: no overflow */
+	return 0;
+}
+
+int invoice_credits_preview(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			    int64_t room, int n_lines, int64_t *ret_credits, bool *ret_any)
+{
+	*ret_any = false;
+	for (int i = 0; i < n_lines; i++)
+		ret_credits[i] = 0;
+	in->preview_credits = in->preview_line_credits = NULL;
+	if (!in->customer || room <= 0)
+		return 0;
+	struct credit_line *ls = NULL;
+	int nl = 0;
+	struct credit_take *t = NULL;
+	int n = 0;
+	if (credit_lines(r, db, in, &ls, &nl) != 0 ||
+	    credits_plan(r, db, in, now, ls, nl, room, &t, &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	for (int k = 0; k < n; k++) {
+		int pos = ls[t[k].line].pos;
+		if (pos >= n_lines)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ret_credits[pos] += t[k].amount; /* at most the line: no overflow */
+	}
+	*ret_any = true;
+	/* what the invoice and its lines will show: no credit balance transaction yet (the
+	 * finalization writes them) */
+	json_t *by_line = json_object(), *all = json_array();
+	bool ok = by_line && all;
+	for (int k = 0; ok && k < n; k++) {
+		json_t *e =
+		    json_pack("{s:I, s:n, s:s}", "amount", (json_int_t)t[k].amount,
+			      "credit_balance_transaction", "type", "credit_balance_transaction");
+		const char *line = ls[t[k].line].id;
+		json_t *a = json_object_get(by_line, line);
+		if (!a && (!(a = json_array()) || json_object_set_new(by_line, line, a) != 0))
+			ok = false;
+		ok = ok && e && json_array_append(a, e) == 0 && json_array_append_new(all, e) == 0;
+		if (!ok)
+			json_decref(e);
+	}
+	char *bl = ok ? json_dumps(by_line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *al = ok ? json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(by_line);
+	json_decref(all);
+	in->preview_credits = al ? arena_strdup(&r->arena, al) : NULL;
+	in->preview_line_credits = bl ? arena_strdup(&r->arena, bl) : NULL;
+	free(bl);
+	free(al);
+	if (!in->preview_credits || !in->preview_line_credits)
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 
@@ -1295,6 +1449,8 @@ int invoice_credits_render(struct req *r, struct db *db, const char *invoice, st
 	return rc == DB_DONE ? DB_OK : DB_ERR;
 }
 
+static int lines_patch(json_t *by_line, struct buf *b, size_t from);
+
 int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoice, struct buf *b,
 				size_t from)
 {
@@ -1325,6 +1481,30 @@ int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoic
 		json_decref(by_line);
 		return DB_ERR;
 	}
+	return lines_patch(by_line, b, from);
+}
+
+int invoice_credits_preview_patch(struct req *r, struct invoice *in)
+{
+	if (!in->preview_line_credits || !in->preview_lines)
+		return 0;
+	json_t *by_line = json_loads(in->preview_line_credits, 0, NULL);
+	struct buf b;
+	buf_init(&b, 8u << 20);
+	buf_puts(&b, in->preview_lines);
+	int rc = by_line && !b.failed ? lines_patch(by_line, &b, 0) : DB_ERR;
+	if (!by_line)
+		rc = DB_ERR;
+	if (rc == DB_OK && !(in->preview_lines = arena_strndup(&r->arena, b.data, b.len)))
+		rc = DB_ERR;
+	buf_release(&b);
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The JSON array of lines in b from offset from, each named in by_line (line id: its
+ * pretax_credit_amounts) given those; by_line is consumed. DB_OK or DB_ERR. */
+static int lines_patch(json_t *by_line, struct buf *b, size_t from)
+{
 	if (json_object_size(by_line) == 0) { /* no credits: the lines as they are */
 		json_decref(by_line);
 		return DB_OK;

@@ -857,6 +857,76 @@ test('billing credits on a finalized invoice: Stripe\'s order (priority, expirin
     ['credit', 'credits_application_invoice_voided', usd(500), inv.id]);
 });
 
+test('billing credits come off before tax (inclusive and exclusive rates), and the renewal\'s preview shows them to the cent', async () => {
+  const { clock, customer } = await customerOnClock();
+  const exc = await stripe.taxRates.create({ display_name: 'Sales tax', percentage: 10, inclusive: false });
+  const inc = await stripe.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: true });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, default_tax_rates: [exc.id],
+    items: [{ price: callsPrice.id, tax_rates: [inc.id] }, { price: seat.id }],
+  });
+  await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(1000), applicability_config: { scope: { price_type: 'metered' } },
+  });
+  await clockAdvance(stripe, clock, T0 + 2 * DAY);
+  await meterEvent('api_calls', customer.id, 300, T0 + DAY); // 15.00 of usage
+  // the calls: 1500 less 1000 of credits = 500, its 20 % included: 83 (taxable 417); the
+  // seat: 2000 and 10 % on top: 200. Taxed before the credits it would be 250 and 200.
+  const want = [3500, 2700, 2700, 283, 2417];
+  const figures = (i) => [i.subtotal, i.total, i.amount_due, i.tax, i.total_excluding_tax];
+  const taxesOf = (ls, price) => ls.find((l) => l.pricing.price_details.price === price.id).taxes
+    .map((t) => [t.amount, t.taxable_amount, t.tax_behavior]);
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  assert.deepEqual(figures(preview), want);
+  assert.deepEqual(preview.total_pretax_credit_amounts, [{ amount: 1000, credit_balance_transaction: null, type: 'credit_balance_transaction' }]);
+  const pMetered = preview.lines.data.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual(pMetered.pretax_credit_amounts, preview.total_pretax_credit_amounts);
+  assert.deepEqual(taxesOf(preview.lines.data, callsPrice), [[83, 417, 'inclusive']]);
+  assert.deepEqual(taxesOf(preview.lines.data, seat), [[200, 2000, 'exclusive']]);
+  // a preview writes nothing
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 1000, 1000]]);
+
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.deepEqual(figures(inv), want);
+  assert.equal(inv.amount_paid, 2700);
+  shape(inv, 'invoice');
+  assert.deepEqual(inv.total_taxes.map((t) => [t.amount, t.taxable_amount, t.tax_behavior]),
+    [[83, 417, 'inclusive'], [200, 2000, 'exclusive']]);
+  assert.deepEqual(inv.total_pretax_credit_amounts.map((c) => c.amount), [1000]);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  assert.deepEqual(taxesOf(lines, callsPrice), [[83, 417, 'inclusive']]);
+  assert.deepEqual(taxesOf(lines, seat), [[200, 2000, 'exclusive']]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [2200, 2700]);
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 0, 0]]);
+});
+
+test('billing credits on the invoice a cancel with invoice_now finalizes at once: charged the usage less the credits', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id }],
+  });
+  const grant = await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(150), applicability_config: { scope: { price_type: 'metered' } },
+  });
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  await meterEvent('api_calls', customer.id, 42, T0 + 2 * DAY); // 2.10 of usage
+  const del = await stripe.subscriptions.cancel(sub.id, { invoice_now: true, expand: ['latest_invoice'] });
+  const inv = del.latest_invoice;
+  assert.deepEqual([inv.status, inv.subtotal, inv.total, inv.amount_due, inv.amount_paid], ['paid', 210, 60, 60, 60]);
+  shape(inv, 'invoice');
+  const debits = (await stripe.billing.creditBalanceTransactions.list({ customer: customer.id, credit_grant: grant.id })).data
+    .filter((t) => t.type === 'debit');
+  assert.deepEqual(debits.map((t) => [t.debit.type, t.debit.amount.monetary.value, t.debit.credits_applied.invoice]),
+    [['credits_applied', 150, inv.id]]);
+  assert.deepEqual(inv.total_pretax_credit_amounts, [{ amount: 150, credit_balance_transaction: debits[0].id, type: 'credit_balance_transaction' }]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [60, 2000]);
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 0, 0]]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
