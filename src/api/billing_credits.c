@@ -44,6 +44,8 @@
 #include "billing/credit_alloc.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
 
 #define GRANT_NAME_MAX 100
 #define GRANT_PRICES_MAX 100
@@ -74,6 +76,10 @@ static const char SQL_GRANT_INSERT[] =
 static const char SQL_GRANT_UPDATE[] =
     "UPDATE billing_credit_grants SET updated = $3, expires_at = $4, metadata = $5,"
     " voided_at = $6 WHERE merchant_id = $1 AND id = $2";
+/* the grant's expiry recorded (its credits_expired debit written, or nothing left), once */
+static const char SQL_GRANT_EXPIRY_RECORD[] =
+    "UPDATE billing_credit_grants SET expiry_recorded_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND expiry_recorded_at IS NULL";
 static const char SQL_CUSTOMER_CLOCK[] =
     "SELECT test_clock FROM customers WHERE merchant_id = $1 AND id = $2";
 
@@ -238,8 +244,15 @@ static int grant_remaining(struct db *db, const char *merchant_id, const char *i
 	return DB_OK;
 }
 
+struct txn;
+static void txn_render(struct req *r, const struct txn *t, struct json *j);
+static int txn_emit(struct req *r, struct db *db, const struct grant *g, const char *id,
+		    const char *kind, const char *type, int64_t amount, int64_t created,
+		    int64_t effective_at, const char *invoice, const char *line);
+
 /* Appends one transaction of grant g: kind credit or debit, of type, amount > 0, in effect from
- * effective_at. 0, or -1 with r->err. */
+ * effective_at, and its event (billing.credit_balance_transaction.created). 0, or -1 with
+ * r->err. */
 static int txn_append_on(struct req *r, struct db *db, const struct grant *g, const char *kind,
 			 const char *type, int64_t amount, int64_t created, int64_t effective_at,
 			 const char *invoice, const char *line)
@@ -270,7 +283,9 @@ static int txn_append_on(struct req *r, struct db *db, const struct grant *g, co
 		db_bind_null(st, 12);
 		db_bind_null(st, 13);
 	}
-	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return txn_emit(r, db, g, id, kind, type, amount, created, effective_at, invoice, line);
 }
 
 static int txn_append(struct req *r, struct db *db, const struct grant *g, const char *kind,
@@ -343,6 +358,34 @@ static void txn_render(struct req *r, const struct txn *t, struct json *j)
 	json_kv_str_or_null(j, "test_clock", t->test_clock);
 	json_kv_str(j, "type", t->kind);
 	json_obj_close(j);
+}
+
+static int txn_emit(struct req *r, struct db *db, const struct grant *g, const char *id,
+		    const char *kind, const char *type, int64_t amount, int64_t created,
+		    int64_t effective_at, const char *invoice, const char *line)
+{
+	struct txn t = {.created = created,
+			.effective_at = effective_at,
+			.amount = amount,
+			.grant = g->id,
+			.test_clock = g->test_clock,
+			.kind = kind,
+			.type = type,
+			.invoice = invoice,
+			.line = line};
+	str_copy(t.id, sizeof(t.id), id);
+	str_copy(t.currency, sizeof(t.currency), g->currency);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 16 * 1024);
+	json_init(&j, &b);
+	txn_render(r, &t, &j);
+	const char *js;
+	size_t len;
+	char ev[ID_MAX];
+	/* the event only: the request answers with its own object */
+	return api_event_append(r, db, "billing.credit_balance_transaction.created", id, &b, NULL,
+				&js, &len, ev);
 }
 
 /* ---- parameters ---- */
@@ -660,6 +703,7 @@ static int grant_change_fn(struct db *db, void *arg)
 	if (billing_now(r, db, g->test_clock, &now) != 0)
 		return -1;
 	bool expired = g->expires_at && g->expires_at <= now;
+	struct db_stmt *st_rec;
 	struct buf pb;
 	struct json pj;
 	buf_init(&pb, 16 * 1024);
@@ -712,6 +756,20 @@ static int grant_change_fn(struct db *db, void *arg)
 		if (x->op == 1) {
 			time_or_null(&pj, "expires_at", g->expires_at);
 			g->expires_at = now;
+			/* its expiry is this debit: the scheduler has none left to record */
+			int64_t changed;
+			st_rec = db_prepare(db, SQL_GRANT_EXPIRY_RECORD);
+			if (!st_rec) {
+				buf_release(&pb);
+				return req_fail(r, ERR_API, NULL, NULL);
+			}
+			db_bind_text(st_rec, 1, r->merchant_id, -1);
+			db_bind_text(st_rec, 2, g->id, -1);
+			db_bind_int64(st_rec, 3, now);
+			if (db_step_changes(st_rec, &changed) != DB_OK) {
+				buf_release(&pb);
+				return req_fail(r, ERR_API, NULL, NULL);
+			}
 		} else {
 			json_kv_null(&pj, "voided_at");
 			g->voided_at = now;
@@ -1244,6 +1302,12 @@ int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int6
 		if (rc != DB_DONE)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	/* no grant in effect: nothing to read of its lines */
+	bool granted;
+	if (invoice_credits_any(r, db, in->customer, in->currency, now, &granted) != 0)
+		return -1;
+	if (!granted)
+		return 0;
 	struct credit_line *ls = NULL;
 	int nl = 0;
 	if (credit_lines(r, db, in, &ls, &nl) != 0)
@@ -1273,6 +1337,25 @@ int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int6
 	if (write)
 		in->total -= drop; /* 0 <= drop <= total */
 	*ret_applied = drop;
+	return 0;
+}
+
+int invoice_credits_any(struct req *r, struct db *db, const char *customer, const char *currency,
+			int64_t now, bool *ret)
+{
+	*ret = false;
+	struct db_stmt *st = db_prepare(db, SQL_GRANTS_IN);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_text(st, 3, currency, -1);
+	db_bind_int64(st, 4, now);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = rc == DB_ROW;
 	return 0;
 }
 
@@ -1321,8 +1404,10 @@ int invoice_credits_preview(struct req *r, struct db *db, struct invoice *in, in
 	for (int i = 0; i < n_lines; i++)
 		ret_credits[i] = 0;
 	in->preview_credits = in->preview_line_credits = NULL;
-	if (!in->customer || room <= 0)
-		return 0;
+	bool granted = false;
+	if (!in->customer || room <= 0 ||
+	    invoice_credits_any(r, db, in->customer, in->currency, now, &granted) != 0 || !granted)
+		return r->err.set ? -1 : 0;
 	struct credit_line *ls = NULL;
 	int nl = 0;
 	struct credit_take *t = NULL;
@@ -1527,6 +1612,101 @@ static int lines_patch(json_t *by_line, struct buf *b, size_t from)
 	buf_puts(b, s);
 	free(s);
 	return b->failed ? DB_ERR : DB_OK;
+}
+
+/* ---- a grant's expiry by itself (the scheduler) ----
+ * A grant whose expires_at passes (the real time, or its customer's test clock's frozen_time)
+ * keeps nothing: what was left goes as a credits_expired debit, created and in effect at its
+ * expires_at, with its billing.credit_balance_transaction.created event (its own attributes do
+ * not change: no billing.credit_grant.updated). The write first sets expiry_recorded_at where
+ * it is still NULL: a job run twice, or by two nodes at once, records it once (the second finds
+ * the row taken and writes nothing). Already out of effect before that (SQL_GRANTS_IN, the
+ * summary): the job only writes down what the ledger then says. */
+#define GRANT_EXPIRE_BATCH 64
+#define GRANTS_EXPIRING_WHERE                                                                      \
+	" g.expires_at IS NOT NULL AND g.expiry_recorded_at IS NULL AND g.voided_at IS NULL"
+#define GRANTS_EXPIRING_REAL                                                                       \
+	"SELECT g.merchant_id, g.id, g.expires_at FROM billing_credit_grants g"                    \
+	" WHERE" GRANTS_EXPIRING_WHERE " AND g.test_clock IS NULL AND g.expires_at <= $1"
+#define GRANTS_EXPIRING_CLOCK                                                                      \
+	"SELECT g.merchant_id, g.id, g.expires_at FROM billing_credit_grants g JOIN test_clocks c" \
+	" ON c.merchant_id = g.merchant_id AND c.id = g.test_clock"                                \
+	" WHERE" GRANTS_EXPIRING_WHERE " AND g.expires_at <= c.frozen_time"
+const char CREDIT_GRANTS_EXPIRE_DUE_SQL[] =
+    "SELECT 1 FROM (" GRANTS_EXPIRING_REAL " UNION ALL " GRANTS_EXPIRING_CLOCK ") AS x LIMIT 1";
+static const char SQL_GRANTS_EXPIRING[] =
+    "SELECT merchant_id, id FROM (" GRANTS_EXPIRING_REAL " UNION ALL " GRANTS_EXPIRING_CLOCK
+    ") AS x ORDER BY expires_at, id LIMIT $2";
+
+/* Inside the shard's write: grant id's expiry recorded, once. 1 done, 0 nothing to do, -1 on
+ * error. */
+static int grant_expire_due(struct req *r, struct db *db, const char *id)
+{
+	struct grant g;
+	int rc = grant_load(r, db, id, &g);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return -1;
+	if (!g.expires_at || g.voided_at)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_GRANT_EXPIRY_RECORD);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, g.id, -1);
+	db_bind_int64(st, 3, g.expires_at);
+	int64_t changed;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return -1;
+	if (changed != 1) /* recorded meanwhile */
+		return 0;
+	int64_t left;
+	if (grant_remaining(db, r->merchant_id, g.id, INT64_MAX, &left) != DB_OK)
+		return -1;
+	if (left > 0 && txn_append(r, db, &g, "debit", "credits_expired", left, g.expires_at,
+				   g.expires_at) != 0)
+		return -1;
+	return 1;
+}
+
+struct expire_ctx {
+	int64_t now;
+	int done;
+	struct shard_share share;
+};
+
+static int expire_due_fn(struct db *db, void *arg)
+{
+	struct expire_ctx *c = arg;
+	struct scheduler_due due[GRANT_EXPIRE_BATCH];
+	int n = 0, done = 0, rc = 0;
+	if (scheduler_due_read(db, SQL_GRANTS_EXPIRING, c->now, due, &n,
+			       scheduler_batch(GRANT_EXPIRE_BATCH)) != DB_OK)
+		return DB_ERR;
+	for (int i = 0; i < n && rc >= 0; i++) {
+		struct req r;
+		memset(&r, 0, sizeof(r));
+		arena_init(&r.arena, 1u << 20);
+		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
+		r.now = c->now;
+		r.livemode = false;
+		rc = grant_expire_due(&r, db, due[i].id);
+		if (rc > 0)
+			done++;
+		arena_release(&r.arena);
+	}
+	if (rc < 0)
+		return DB_ERR;
+	c->done += (int)shard_share_add(&c->share, db, done);
+	return 0;
+}
+
+int credit_grants_expire_tick(struct store *s, int64_t now)
+{
+	struct expire_ctx c = {.now = now};
+	int rc = store_each_shard_write(s, expire_due_fn, &c);
+	return rc == 0 ? c.done : rc;
 }
 
 const struct route billing_credits_routes[] = {

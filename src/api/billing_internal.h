@@ -844,6 +844,10 @@ int invoice_credits_taxes(struct req *r, struct db *db, struct invoice *in,
 int invoice_discount_total(struct req *r, const char *currency, struct inv_line *lines, int n,
 			   const struct discount *inv, int n_inv, const int64_t *credits,
 			   int64_t *ret_left, int64_t *ret_subtotal, int64_t *ret_total);
+/* Whether customer has grants in currency in effect at now (billing_credits.c): *ret. 0, or -1
+ * with r->err. */
+int invoice_credits_any(struct req *r, struct db *db, const char *customer, const char *currency,
+			int64_t now, bool *ret);
 /* Before an invoice's write (billing_credits.c): what the grants of customer in currency in
  * effect at now would pay of its planned lines, in the order the invoice will have them
  * (prices[i]: line i's price, NULL: none; left[i]: what its discounts leave of it), as its

@@ -2029,7 +2029,12 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	/* its billing credits, as its finalization will apply them (nothing for an invoice of
 	 * nothing, as invoice_credits_apply leaves it): never more than its lines after their
 	 * discounts, then the total again with them (each line taxed on what they leave) */
+	bool granted;
 	if (*ret_total <= 0)
+		return 0;
+	if (invoice_credits_any(r, db, s->customer, s->currency, credits_at, &granted) != 0)
+		return -1;
+	if (!granted)
 		return 0;
 	const char **prices = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*prices));
 	int64_t *credits = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));

@@ -927,6 +927,44 @@ test('billing credits on the invoice a cancel with invoice_now finalizes at once
   assert.deepEqual(await available(customer.id, METERED), [['usd', 0, 0]]);
 });
 
+test('a credit grant that expires by itself: a credits_expired debit of what was left, written once, and an event for every credit balance transaction', async () => {
+  const { clock, customer } = await customerOnClock();
+  const price = await stripe.prices.create({ product, currency: 'usd', unit_amount: 250 });
+  const g = await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(700), applicability_config: { scope: { prices: [{ id: price.id }] } },
+    expires_at: T0 + 5 * DAY,
+  });
+  await stripe.invoiceItems.create({ customer: customer.id, price: price.id });
+  const draft = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+  const inv = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([inv.status, inv.total, inv.amount_due], ['paid', 0, 0]);
+  const txns = async () => (await stripe.billing.creditBalanceTransactions.list({ customer: customer.id, credit_grant: g.id })).data;
+  assert.equal((await txns()).length, 2);
+  // the clock passes expires_at: the scheduler writes the rest off at that time
+  await clockAdvance(stripe, clock, T0 + 6 * DAY);
+  const deadline = Date.now() + 30000;
+  let expired;
+  while (!(expired = (await txns()).filter((t) => t.debit?.type === 'credits_expired')).length && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.deepEqual(expired.map((t) => [t.type, t.debit.amount.monetary.value, t.created, t.effective_at, t.test_clock]),
+    [['debit', 450, T0 + 5 * DAY, T0 + 5 * DAY, clock.id]]);
+  assert.deepEqual(keysOf(expired[0]), TXN_KEYS);
+  assert.deepEqual(await available(customer.id, { type: 'credit_grant', credit_grant: g.id }), [['usd', 0, 0]]);
+  await expectError(stripe.billing.creditGrants.expire(g.id), 400, undefined, /expired/);
+  // later ticks (the clock advanced again) write nothing more
+  await clockAdvance(stripe, clock, T0 + 7 * DAY);
+  const all = await txns();
+  assert.deepEqual(all.map((t) => (t.debit ?? t.credit).type).sort(), ['credits_applied', 'credits_expired', 'credits_granted']);
+  // one billing.credit_balance_transaction.created per transaction, with it as its object
+  const events = [];
+  for await (const e of stripe.events.list({ type: 'billing.credit_balance_transaction.created', limit: 100 })) {
+    if (e.data.object.credit_grant === g.id) events.push(e);
+  }
+  assert.deepEqual(events.map((e) => e.data.object.id).sort(), all.map((t) => t.id).sort());
+  assert.deepEqual(events.find((e) => e.data.object.id === expired[0].id).data.object, expired[0]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
