@@ -44,6 +44,8 @@
 #include "billing/credit_alloc.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
 
 #define GRANT_NAME_MAX 100
 #define GRANT_PRICES_MAX 100
@@ -74,6 +76,10 @@ static const char SQL_GRANT_INSERT[] =
 static const char SQL_GRANT_UPDATE[] =
     "UPDATE billing_credit_grants SET updated = $3, expires_at = $4, metadata = $5,"
     " voided_at = $6 WHERE merchant_id = $1 AND id = $2";
+/* the grant's expiry recorded (its credits_expired debit written, or nothing left), once */
+static const char SQL_GRANT_EXPIRY_RECORD[] =
+    "UPDATE billing_credit_grants SET expiry_recorded_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND expiry_recorded_at IS NULL";
 static const char SQL_CUSTOMER_CLOCK[] =
     "SELECT test_clock FROM customers WHERE merchant_id = $1 AND id = $2";
 
@@ -238,8 +244,15 @@ static int grant_remaining(struct db *db, const char *merchant_id, const char *i
 	return DB_OK;
 }
 
+struct txn;
+static void txn_render(struct req *r, const struct txn *t, struct json *j);
+static int txn_emit(struct req *r, struct db *db, const struct grant *g, const char *id,
+		    const char *kind, const char *type, int64_t amount, int64_t created,
+		    int64_t effective_at, const char *invoice, const char *line);
+
 /* Appends one transaction of grant g: kind credit or debit, of type, amount > 0, in effect from
- * effective_at. 0, or -1 with r->err. */
+ * effective_at, and its event (billing.credit_balance_transaction.created). 0, or -1 with
+ * r->err. */
 static int txn_append_on(struct req *r, struct db *db, const struct grant *g, const char *kind,
 			 const char *type, int64_t amount, int64_t created, int64_t effective_at,
 			 const char *invoice, const char *line)
@@ -270,7 +283,9 @@ static int txn_append_on(struct req *r, struct db *db, const struct grant *g, co
 		db_bind_null(st, 12);
 		db_bind_null(st, 13);
 	}
-	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return txn_emit(r, db, g, id, kind, type, amount, created, effective_at, invoice, line);
 }
 
 static int txn_append(struct req *r, struct db *db, const struct grant *g, const char *kind,
@@ -343,6 +358,34 @@ static void txn_render(struct req *r, const struct txn *t, struct json *j)
 	json_kv_str_or_null(j, "test_clock", t->test_clock);
 	json_kv_str(j, "type", t->kind);
 	json_obj_close(j);
+}
+
+static int txn_emit(struct req *r, struct db *db, const struct grant *g, const char *id,
+		    const char *kind, const char *type, int64_t amount, int64_t created,
+		    int64_t effective_at, const char *invoice, const char *line)
+{
+	struct txn t = {.created = created,
+			.effective_at = effective_at,
+			.amount = amount,
+			.grant = g->id,
+			.test_clock = g->test_clock,
+			.kind = kind,
+			.type = type,
+			.invoice = invoice,
+			.line = line};
+	str_copy(t.id, sizeof(t.id), id);
+	str_copy(t.currency, sizeof(t.currency), g->currency);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 16 * 1024);
+	json_init(&j, &b);
+	txn_render(r, &t, &j);
+	const char *js;
+	size_t len;
+	char ev[ID_MAX];
+	/* the event only: the request answers with its own object */
+	return api_event_append(r, db, "billing.credit_balance_transaction.created", id, &b, NULL,
+				&js, &len, ev);
 }
 
 /* ---- parameters ---- */
@@ -660,6 +703,7 @@ static int grant_change_fn(struct db *db, void *arg)
 	if (billing_now(r, db, g->test_clock, &now) != 0)
 		return -1;
 	bool expired = g->expires_at && g->expires_at <= now;
+	struct db_stmt *st_rec;
 	struct buf pb;
 	struct json pj;
 	buf_init(&pb, 16 * 1024);
@@ -712,6 +756,20 @@ static int grant_change_fn(struct db *db, void *arg)
 		if (x->op == 1) {
 			time_or_null(&pj, "expires_at", g->expires_at);
 			g->expires_at = now;
+			/* its expiry is this debit: the scheduler has none left to record */
+			int64_t changed;
+			st_rec = db_prepare(db, SQL_GRANT_EXPIRY_RECORD);
+			if (!st_rec) {
+				buf_release(&pb);
+				return req_fail(r, ERR_API, NULL, NULL);
+			}
+			db_bind_text(st_rec, 1, r->merchant_id, -1);
+			db_bind_text(st_rec, 2, g->id, -1);
+			db_bind_int64(st_rec, 3, now);
+			if (db_step_changes(st_rec, &changed) != DB_OK) {
+				buf_release(&pb);
+				return req_fail(r, ERR_API, NULL, NULL);
+			}
 		} else {
 			json_kv_null(&pj, "voided_at");
 			g->voided_at = now;
@@ -1062,6 +1120,7 @@ static int row_exists(struct db *db, const char *sql, const char *merchant_id, c
 
 struct credit_line {
 	const char *id, *price;
+	int pos;      /* its place among the invoice's lines */
 	int64_t left; /* what credits may still take of it */
 	bool metered;
 };
@@ -1108,6 +1167,7 @@ static int credit_lines(struct req *r, struct db *db, const struct invoice *in,
 		const char *id = json_string_value(json_object_get(l, "id"));
 		if (left <= 0 || !price || !id)
 			continue;
+		ls[k].pos = (int)i;
 		ls[k].id = arena_strdup(&r->arena, id);
 		ls[k].price = arena_strdup(&r->arena, price);
 		ls[k].left = left;
@@ -1147,6 +1207,80 @@ static bool grant_covers(const struct grant *g, const struct credit_line *l)
 	return hit;
 }
 
+/* What one grant pays of one line. */
+struct credit_take {
+	const struct grant *g;
+	int line; /* index in the credit lines */
+	int64_t amount;
+};
+
+/* The credits the grants of in's customer in its currency in effect at now would pay of its
+ * lines (ls, nl of them), in Stripe's order, never more than room in all: one take per grant
+ * and line, *ret_n of them in r's arena. Reads only. 0, or -1 with r->err. */
+static int credits_plan(struct req *r, struct db *db, const struct invoice *in, int64_t now,
+			const struct credit_line *ls, int nl, int64_t room,
+			struct credit_take **ret, int *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	if (nl == 0 || room <= 0)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_GRANTS_IN);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->customer, -1);
+	db_bind_text(st, 3, in->currency, -1);
+	db_bind_int64(st, 4, now);
+	struct grant *gs = NULL;
+	size_t n = 0;
+	if (grants_read(r, st, &gs, &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	int64_t *line_left = arena_alloc(&r->arena, (size_t)nl * sizeof(int64_t));
+	int64_t *takes = arena_alloc(&r->arena, (size_t)nl * sizeof(int64_t));
+	bool *covers = arena_alloc(&r->arena, (size_t)nl * sizeof(bool));
+	struct credit_take *out = arena_alloc(&r->arena, n * (size_t)nl * sizeof(*out));
+	if (!line_left || !takes || !covers || !out)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < nl; k++)
+		line_left[k] = ls[k].left;
+	int m = 0;
+	for (size_t i = 0; i < n && room > 0; i++) {
+		int64_t left;
+		if (grant_remaining(db, r->merchant_id, gs[i].id, now, &left) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (int k = 0; k < nl; k++)
+			covers[k] = grant_covers(&gs[i], &ls[k]);
+		credit_alloc_grant(line_left, covers, nl, &left, &room, takes);
+		for (int k = 0; k < nl; k++)
+			if (takes[k] > 0)
+				out[m++] = (struct credit_take){&gs[i], k, takes[k]};
+	}
+	*ret = out;
+	*ret_n = m;
+	return 0;
+}
+
+/* The takes as the lines' credits (one entry per take; r's arena). 0, or -1 with r->err. */
+static int takes_by_line(struct req *r, const struct credit_line *ls, const struct credit_take *t,
+			 int n, struct invoice_line_credits *ret)
+{
+	const char **line = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*line));
+	int64_t *amount = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*amount));
+	if (!line || !amount)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < n; k++) {
+		line[k] = ls[t[k].line].id;
+		amount[k] = t[k].amount;
+	}
+	ret->n = n;
+	ret->line = line;
+	ret->amount = amount;
+	return 0;
+}
+
 int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int64_t now, bool write,
 			  int64_t *ret_applied)
 {
@@ -1168,49 +1302,154 @@ int invoice_credits_apply(struct req *r, struct db *db, struct invoice *in, int6
 		if (rc != DB_DONE)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	struct db_stmt *st = db_prepare(db, SQL_GRANTS_IN);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, in->customer, -1);
-	db_bind_text(st, 3, in->currency, -1);
-	db_bind_int64(st, 4, now);
-	struct grant *gs = NULL;
-	size_t n = 0;
-	if (grants_read(r, st, &gs, &n) != 0)
+	/* no grant in effect: nothing to read of its lines */
+	bool granted;
+	if (invoice_credits_any(r, db, in->customer, in->currency, now, &granted) != 0)
 		return -1;
-	if (n == 0)
+	if (!granted)
 		return 0;
 	struct credit_line *ls = NULL;
 	int nl = 0;
 	if (credit_lines(r, db, in, &ls, &nl) != 0)
 		return -1;
-	int64_t *line_left = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(int64_t));
-	int64_t *takes = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(int64_t));
-	bool *covers = arena_alloc(&r->arena, (size_t)(nl ? nl : 1) * sizeof(bool));
-	if (!line_left || !takes || !covers)
-		return req_fail(r, ERR_API, NULL, NULL);
-	for (int k = 0; k < nl; k++)
-		line_left[k] = ls[k].left;
-	/* never more than the invoice's total (its invoice-level amounts included) */
-	int64_t room = in->total, applied = 0;
-	for (size_t i = 0; i < n && room > 0; i++) {
-		int64_t left;
-		if (grant_remaining(db, r->merchant_id, gs[i].id, now, &left) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		for (int k = 0; k < nl; k++)
-			covers[k] = grant_covers(&gs[i], &ls[k]);
-		/* at most the total in all: no overflow */
-		applied += credit_alloc_grant(line_left, covers, nl, &left, &room, takes);
-		for (int k = 0; k < nl && write; k++)
-			if (takes[k] > 0 &&
-			    txn_append_on(r, db, &gs[i], "debit", "credits_applied", takes[k], now,
-					  now, in->id, ls[k].id) != 0)
-				return -1;
-	}
+	/* never more than its lines after their discounts (pretax: the taxes come after them,
+	 * and its shipping is not theirs to pay) */
+	int64_t room = 0;
+	if (nl && invoice_pretax_total(r, db, in, &room) != 0)
+		return -1;
+	struct credit_take *t = NULL;
+	int n = 0;
+	if (credits_plan(r, db, in, now, ls, nl, room, &t, &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	for (int k = 0; k < n && write; k++)
+		if (txn_append_on(r, db, t[k].g, "debit", "credits_applied", t[k].amount, now, now,
+				  in->id, ls[t[k].line].id) != 0)
+			return -1;
+	/* what the total falls by: the credits and the taxes on what they paid (each line is
+	 * taxed on what its discounts and credits leave, its stored taxes so when writing) */
+	struct invoice_line_credits cr;
+	int64_t drop;
+	if (takes_by_line(r, ls, t, n, &cr) != 0 ||
+	    invoice_credits_taxes(r, db, in, &cr, write, &drop) != 0)
+		return -1;
 	if (write)
-		in->total -= applied; /* 0 <= applied <= total */
-	*ret_applied = applied;
+		in->total -= drop; /* 0 <= drop <= total */
+	*ret_applied = drop;
+	return 0;
+}
+
+int invoice_credits_any(struct req *r, struct db *db, const char *customer, const char *currency,
+			int64_t now, bool *ret)
+{
+	*ret = false;
+	struct db_stmt *st = db_prepare(db, SQL_GRANTS_IN);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_text(st, 3, currency, -1);
+	db_bind_int64(st, 4, now);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = rc == DB_ROW;
+	return 0;
+}
+
+int invoice_credits_plan(struct req *r, struct db *db, const char *customer, const char *currency,
+			 int64_t now, int n, const char *const *prices, const int64_t *left,
+			 int64_t room, int64_t *ret_credits)
+{
+	for (int i = 0; i < n; i++)
+		ret_credits[i] = 0;
+	struct credit_line *ls = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*ls));
+	int *at = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int));
+	if (!ls || !at)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the lines credits can take, as credit_lines reads them from the invoice once made */
+	int nl = 0;
+	for (int i = 0; i < n; i++) {
+		if (left[i] <= 0 || !prices[i])
+			continue;
+		ls[nl] = (struct credit_line){.id = "", .price = prices[i], .left = left[i]};
+		struct db_stmt *st = NULL;
+		int rc = db_row_by_id(db, SQL_PRICE_METERED, r->merchant_id, prices[i], &st);
+		if (rc == DB_OK) {
+			const char *u = db_col_text(st, 0, NULL);
+			ls[nl].metered = u && str_eq(u, "metered");
+			db_reset(st);
+		} else if (rc != DB_NOTFOUND) {
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		at[nl++] = i;
+	}
+	struct invoice in = {.customer = customer};
+	str_copy(in.currency, sizeof(in.currency), currency);
+	struct credit_take *t = NULL;
+	int m = 0;
+	if (credits_plan(r, db, &in, now, ls, nl, room, &t, &m) != 0)
+		return -1;
+	for (int k = 0; k < m; k++)
+		ret_credits[at[t[k].line]] += t[k].amount; /* at most the line: no overflow */
+	return 0;
+}
+
+int invoice_credits_preview(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			    int64_t room, int n_lines, int64_t *ret_credits, bool *ret_any)
+{
+	*ret_any = false;
+	for (int i = 0; i < n_lines; i++)
+		ret_credits[i] = 0;
+	in->preview_credits = in->preview_line_credits = NULL;
+	bool granted = false;
+	if (!in->customer || room <= 0 ||
+	    invoice_credits_any(r, db, in->customer, in->currency, now, &granted) != 0 || !granted)
+		return r->err.set ? -1 : 0;
+	struct credit_line *ls = NULL;
+	int nl = 0;
+	struct credit_take *t = NULL;
+	int n = 0;
+	if (credit_lines(r, db, in, &ls, &nl) != 0 ||
+	    credits_plan(r, db, in, now, ls, nl, room, &t, &n) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	for (int k = 0; k < n; k++) {
+		int pos = ls[t[k].line].pos;
+		if (pos >= n_lines)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ret_credits[pos] += t[k].amount; /* at most the line: no overflow */
+	}
+	*ret_any = true;
+	/* what the invoice and its lines will show: no credit balance transaction yet (the
+	 * finalization writes them) */
+	json_t *by_line = json_object(), *all = json_array();
+	bool ok = by_line && all;
+	for (int k = 0; ok && k < n; k++) {
+		json_t *e =
+		    json_pack("{s:I, s:n, s:s}", "amount", (json_int_t)t[k].amount,
+			      "credit_balance_transaction", "type", "credit_balance_transaction");
+		const char *line = ls[t[k].line].id;
+		json_t *a = json_object_get(by_line, line);
+		if (!a && (!(a = json_array()) || json_object_set_new(by_line, line, a) != 0))
+			ok = false;
+		ok = ok && e && json_array_append(a, e) == 0 && json_array_append_new(all, e) == 0;
+		if (!ok)
+			json_decref(e);
+	}
+	char *bl = ok ? json_dumps(by_line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *al = ok ? json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(by_line);
+	json_decref(all);
+	in->preview_credits = al ? arena_strdup(&r->arena, al) : NULL;
+	in->preview_line_credits = bl ? arena_strdup(&r->arena, bl) : NULL;
+	free(bl);
+	free(al);
+	if (!in->preview_credits || !in->preview_line_credits)
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 
@@ -1295,6 +1534,8 @@ int invoice_credits_render(struct req *r, struct db *db, const char *invoice, st
 	return rc == DB_DONE ? DB_OK : DB_ERR;
 }
 
+static int lines_patch(json_t *by_line, struct buf *b, size_t from);
+
 int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoice, struct buf *b,
 				size_t from)
 {
@@ -1325,6 +1566,30 @@ int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoic
 		json_decref(by_line);
 		return DB_ERR;
 	}
+	return lines_patch(by_line, b, from);
+}
+
+int invoice_credits_preview_patch(struct req *r, struct invoice *in)
+{
+	if (!in->preview_line_credits || !in->preview_lines)
+		return 0;
+	json_t *by_line = json_loads(in->preview_line_credits, 0, NULL);
+	struct buf b;
+	buf_init(&b, 8u << 20);
+	buf_puts(&b, in->preview_lines);
+	int rc = by_line && !b.failed ? lines_patch(by_line, &b, 0) : DB_ERR;
+	if (!by_line)
+		rc = DB_ERR;
+	if (rc == DB_OK && !(in->preview_lines = arena_strndup(&r->arena, b.data, b.len)))
+		rc = DB_ERR;
+	buf_release(&b);
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The JSON array of lines in b from offset from, each named in by_line (line id: its
+ * pretax_credit_amounts) given those; by_line is consumed. DB_OK or DB_ERR. */
+static int lines_patch(json_t *by_line, struct buf *b, size_t from)
+{
 	if (json_object_size(by_line) == 0) { /* no credits: the lines as they are */
 		json_decref(by_line);
 		return DB_OK;
@@ -1347,6 +1612,101 @@ int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoic
 	buf_puts(b, s);
 	free(s);
 	return b->failed ? DB_ERR : DB_OK;
+}
+
+/* ---- a grant's expiry by itself (the scheduler) ----
+ * A grant whose expires_at passes (the real time, or its customer's test clock's frozen_time)
+ * keeps nothing: what was left goes as a credits_expired debit, created and in effect at its
+ * expires_at, with its billing.credit_balance_transaction.created event (its own attributes do
+ * not change: no billing.credit_grant.updated). The write first sets expiry_recorded_at where
+ * it is still NULL: a job run twice, or by two nodes at once, records it once (the second finds
+ * the row taken and writes nothing). Already out of effect before that (SQL_GRANTS_IN, the
+ * summary): the job only writes down what the ledger then says. */
+#define GRANT_EXPIRE_BATCH 64
+#define GRANTS_EXPIRING_WHERE                                                                      \
+	" g.expires_at IS NOT NULL AND g.expiry_recorded_at IS NULL AND g.voided_at IS NULL"
+#define GRANTS_EXPIRING_REAL                                                                       \
+	"SELECT g.merchant_id, g.id, g.expires_at FROM billing_credit_grants g"                    \
+	" WHERE" GRANTS_EXPIRING_WHERE " AND g.test_clock IS NULL AND g.expires_at <= $1"
+#define GRANTS_EXPIRING_CLOCK                                                                      \
+	"SELECT g.merchant_id, g.id, g.expires_at FROM billing_credit_grants g JOIN test_clocks c" \
+	" ON c.merchant_id = g.merchant_id AND c.id = g.test_clock"                                \
+	" WHERE" GRANTS_EXPIRING_WHERE " AND g.expires_at <= c.frozen_time"
+const char CREDIT_GRANTS_EXPIRE_DUE_SQL[] =
+    "SELECT 1 FROM (" GRANTS_EXPIRING_REAL " UNION ALL " GRANTS_EXPIRING_CLOCK ") AS x LIMIT 1";
+static const char SQL_GRANTS_EXPIRING[] =
+    "SELECT merchant_id, id FROM (" GRANTS_EXPIRING_REAL " UNION ALL " GRANTS_EXPIRING_CLOCK
+    ") AS x ORDER BY expires_at, id LIMIT $2";
+
+/* Inside the shard's write: grant id's expiry recorded, once. 1 done, 0 nothing to do, -1 on
+ * error. */
+static int grant_expire_due(struct req *r, struct db *db, const char *id)
+{
+	struct grant g;
+	int rc = grant_load(r, db, id, &g);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return -1;
+	if (!g.expires_at || g.voided_at)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_GRANT_EXPIRY_RECORD);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, g.id, -1);
+	db_bind_int64(st, 3, g.expires_at);
+	int64_t changed;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return -1;
+	if (changed != 1) /* recorded meanwhile */
+		return 0;
+	int64_t left;
+	if (grant_remaining(db, r->merchant_id, g.id, INT64_MAX, &left) != DB_OK)
+		return -1;
+	if (left > 0 && txn_append(r, db, &g, "debit", "credits_expired", left, g.expires_at,
+				   g.expires_at) != 0)
+		return -1;
+	return 1;
+}
+
+struct expire_ctx {
+	int64_t now;
+	int done;
+	struct shard_share share;
+};
+
+static int expire_due_fn(struct db *db, void *arg)
+{
+	struct expire_ctx *c = arg;
+	struct scheduler_due due[GRANT_EXPIRE_BATCH];
+	int n = 0, done = 0, rc = 0;
+	if (scheduler_due_read(db, SQL_GRANTS_EXPIRING, c->now, due, &n,
+			       scheduler_batch(GRANT_EXPIRE_BATCH)) != DB_OK)
+		return DB_ERR;
+	for (int i = 0; i < n && rc >= 0; i++) {
+		struct req r;
+		memset(&r, 0, sizeof(r));
+		arena_init(&r.arena, 1u << 20);
+		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
+		r.now = c->now;
+		r.livemode = false;
+		rc = grant_expire_due(&r, db, due[i].id);
+		if (rc > 0)
+			done++;
+		arena_release(&r.arena);
+	}
+	if (rc < 0)
+		return DB_ERR;
+	c->done += (int)shard_share_add(&c->share, db, done);
+	return 0;
+}
+
+int credit_grants_expire_tick(struct store *s, int64_t now)
+{
+	struct expire_ctx c = {.now = now};
+	int rc = store_each_shard_write(s, expire_due_fn, &c);
+	return rc == 0 ? c.done : rc;
 }
 
 const struct route billing_credits_routes[] = {

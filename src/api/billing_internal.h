@@ -68,6 +68,9 @@ struct invoice {
 	int64_t marked_uncollectible_at;	  /* 0: not */
 	/* a preview's (invoice_preview.c) lines, rendered whole: nothing of it is stored */
 	const char *preview_lines;
+	/* a preview's billing credits (invoice_credits_preview): its total_pretax_credit_amounts
+	 * (JSON array) and its lines' ({line id: array}); NULL: none */
+	const char *preview_credits, *preview_line_credits;
 	/* set when it is finalized (invoice_balance_apply): the customer's balance before and
 	 * after it took it, and what it charges (total + starting_balance, at least 0) */
 	int64_t starting_balance, ending_balance, amount_due;
@@ -241,6 +244,12 @@ int invoice_balance_return(struct req *r, struct db *db, const struct invoice *i
 /* The invoice's lines as one JSON array of line_item objects, into b (credit_notes.c reads
  * them). 0 or -1. */
 int invoice_lines_json(struct req *r, struct db *db, const struct invoice *in, struct buf *b);
+/* Billing credits an invoice's lines take (billing_credits.c): amount[k] off line line[k]. */
+struct invoice_line_credits {
+	int n;
+	const char **line;
+	const int64_t *amount;
+};
 /* Billing credits (billing_credits.c). Invoice in, finalized at now: its customer's credit
  * grants in its currency in effect then, in Stripe's order, take its lines in their scope
  * (after discounts, never more than a line's amount nor the invoice's total); write: each
@@ -259,6 +268,15 @@ int invoice_credits_render(struct req *r, struct db *db, const char *invoice, st
  * pretax_credit_amounts filled from its debits (untouched without any). DB_OK or < 0. */
 int invoice_credits_lines_patch(struct req *r, struct db *db, const char *invoice, struct buf *b,
 				size_t from);
+/* A preview's billing credits (nothing written): what its finalization would take of its lines
+ * (in->preview_lines, n_lines of them) at now, never more than room in all, into
+ * ret_credits[i] for line i (*ret_any: some), and as the invoice and its lines would show them
+ * into in->preview_credits and preview_line_credits (NULL: none). 0, or -1 with r->err. */
+int invoice_credits_preview(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			    int64_t room, int n_lines, int64_t *ret_credits, bool *ret_any);
+/* in->preview_lines with each line's pretax_credit_amounts from in->preview_line_credits. 0, or
+ * -1 with r->err. */
+int invoice_credits_preview_patch(struct req *r, struct invoice *in);
 /* A one-off invoice's header before its write (POST /v1/invoices, a preview of the customer's
  * pending items): customer in->customer (of r's merchant, else 404), currency `cur` (NULL or "":
  * the customer's, else its oldest pending item's, else usd), a draft made now (ret_now: the
@@ -808,11 +826,40 @@ struct invoice_discounts_result {
 int invoice_discounts_compute(struct req *r, const char *currency, struct inv_line *lines, int n,
 			      const struct discount *inv, int n_inv,
 			      struct invoice_discounts_result *ret);
+/* The same with billing credits: credits[i] (at most what line i's discounts leave of it) comes
+ * off line i after its discounts and before its taxes, as Stripe's pretax credits do (NULL: none);
+ * the total is lowered by them and by the taxes they spare. */
+int invoice_discounts_compute_credited(struct req *r, const char *currency, struct inv_line *lines,
+				       int n, const struct discount *inv, int n_inv,
+				       const int64_t *credits,
+				       struct invoice_discounts_result *ret);
+/* What invoice in's lines come to after their discounts and before taxes (what billing credits
+ * may take at most). Reads only. 0, or -1 with r->err. */
+int invoice_pretax_total(struct req *r, struct db *db, const struct invoice *in, int64_t *ret);
+/* Credits cr on invoice in's lines: *ret_drop what its total falls by (the credits, and the
+ * taxes of what they took: each line's taxes are on its amount after discounts and credits).
+ * write: inside its finalizing write, its lines' stored taxes become those after the credits
+ * (the caller lowers in->total). 0, or -1 with r->err. */
+int invoice_credits_taxes(struct req *r, struct db *db, struct invoice *in,
+			  const struct invoice_line_credits *cr, bool write, int64_t *ret_drop);
 /* Lines' total before and after discounts `inv` (the invoice-level ones, in order, after each
- * line's own). 0, or -1 with r->err. */
+ * line's own) and billing credits (credits[i] off line i, pretax; NULL: none); ret_left (n of
+ * them; NULL: not wanted): what the discounts left of each line. 0, or -1 with r->err. */
 int invoice_discount_total(struct req *r, const char *currency, struct inv_line *lines, int n,
-			   const struct discount *inv, int n_inv, int64_t *ret_subtotal,
-			   int64_t *ret_total);
+			   const struct discount *inv, int n_inv, const int64_t *credits,
+			   int64_t *ret_left, int64_t *ret_subtotal, int64_t *ret_total);
+/* Whether customer has grants in currency in effect at now (billing_credits.c): *ret. 0, or -1
+ * with r->err. */
+int invoice_credits_any(struct req *r, struct db *db, const char *customer, const char *currency,
+			int64_t now, bool *ret);
+/* Before an invoice's write (billing_credits.c): what the grants of customer in currency in
+ * effect at now would pay of its planned lines, in the order the invoice will have them
+ * (prices[i]: line i's price, NULL: none; left[i]: what its discounts leave of it), as its
+ * finalization will take them (invoice_credits_apply), never more than room in all: into
+ * ret_credits[i]. Reads only. 0, or -1 with r->err. */
+int invoice_credits_plan(struct req *r, struct db *db, const char *customer, const char *currency,
+			 int64_t now, int n, const char *const *prices, const int64_t *left,
+			 int64_t room, int64_t *ret_credits);
 /* Inside a write: invoice in's discounts computed from what it holds now (its stored
  * subscription lines, the invoice items on it and their own discounts, the discounts it
  * names): what each took from each line is stored (replacing a draft's), and in->subtotal,

@@ -926,13 +926,16 @@ struct calc {
 	struct invoice_tax_entry (*tax)[BILLING_TAX_RATES_MAX];
 	int64_t *tax_pre; /* per line: the inclusive tax inside its amount before discounts */
 	struct invoice_tax_totals *totals;
+	/* the billing credits taken off its lines after their discounts (before their taxes) */
+	int64_t credited;
+	int64_t *left; /* per line: what its discounts left of it (before credits) */
 };
 
-/* The invoice's total once c has run: subtotal − discounts + exclusive taxes (each term within
- * bounds checked by calc_run). */
+/* The invoice's total once c has run: subtotal − discounts − credits + exclusive taxes (each
+ * term within bounds checked by calc_run). */
 static int64_t calc_total(const struct calc *c)
 {
-	return c->subtotal - c->discounted + c->totals->exclusive;
+	return c->subtotal - c->discounted - c->credited + c->totals->exclusive;
 }
 
 /* Adds one line's entry to the invoice's sums, per rate and inclusiveness in first-seen order. */
@@ -1030,8 +1033,10 @@ static int calc_add_disc(struct calc *c, const struct discount *d, int64_t amoun
 	return 0;
 }
 
+/* credits: NULL, or per line the billing credits it takes after its discounts (at most what
+ * they leave of it): Stripe's pretax credits, so its taxes are on what is left after them. */
 static int calc_run(struct req *r, const char *currency, struct inv_line *lines, int n,
-		    const struct discount *inv, int n_inv, struct calc *c)
+		    const struct discount *inv, int n_inv, const int64_t *credits, struct calc *c)
 {
 	if (n > INVOICE_LINES_MAX || n_inv > DISCOUNTS_MAX)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1101,7 +1106,19 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 				c->entries[i][c->n_entries[i]++] = (struct calc_entry){d, out[i]};
 		c->discounted += sum;
 	}
-	/* then each line's taxes on what the discounts left of it */
+	/* what the discounts left of each line (what billing credits may take of it) */
+	c->left = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));
+	if (!c->left)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memcpy(c->left, rem, (size_t)n * sizeof(int64_t));
+	/* then the billing credits (pretax: before the taxes), never more than what is left */
+	for (int i = 0; credits && i < n; i++) {
+		if (credits[i] < 0 || credits[i] > rem[i] ||
+		    __builtin_add_overflow(c->credited, credits[i], &c->credited))
+			return req_fail(r, ERR_API, NULL, NULL);
+		rem[i] -= credits[i];
+	}
+	/* then each line's taxes on what the discounts and credits left of it */
 	for (int i = 0; i < n; i++) {
 		c->tax_pre[i] = 0;
 		if (calc_line_tax(c, i, &lines[i], rem[i]) != 0)
@@ -1117,14 +1134,16 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 }
 
 int invoice_discount_total(struct req *r, const char *currency, struct inv_line *lines, int n,
-			   const struct discount *inv, int n_inv, int64_t *ret_subtotal,
-			   int64_t *ret_total)
+			   const struct discount *inv, int n_inv, const int64_t *credits,
+			   int64_t *ret_left, int64_t *ret_subtotal, int64_t *ret_total)
 {
 	struct calc *c = arena_alloc(&r->arena, sizeof(*c));
 	if (!c)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (calc_run(r, currency, lines, n, inv, n_inv, c) != 0)
+	if (calc_run(r, currency, lines, n, inv, n_inv, credits, c) != 0)
 		return -1;
+	if (ret_left)
+		memcpy(ret_left, c->left, (size_t)n * sizeof(int64_t));
 	int64_t total = calc_total(c);
 	if (total > BILLING_AMOUNT_MAX || total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
@@ -1161,11 +1180,18 @@ int invoice_discounts_compute(struct req *r, const char *currency, struct inv_li
 			      const struct discount *inv, int n_inv,
 			      struct invoice_discounts_result *ret)
 {
+	return invoice_discounts_compute_credited(r, currency, lines, n, inv, n_inv, NULL, ret);
+}
+
+int invoice_discounts_compute_credited(struct req *r, const char *currency, struct inv_line *lines,
+				       int n, const struct discount *inv, int n_inv,
+				       const int64_t *credits, struct invoice_discounts_result *ret)
+{
 	struct calc *c = arena_alloc(&r->arena, sizeof(*c));
 	const char **amounts = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*amounts));
 	if (!c || !amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (calc_run(r, currency, lines, n, inv, n_inv, c) != 0)
+	if (calc_run(r, currency, lines, n, inv, n_inv, credits, c) != 0)
 		return -1;
 	for (int i = 0; i < n; i++)
 		if (!(amounts[i] = calc_json(r, c, i)))
@@ -1307,11 +1333,11 @@ static int taxes_store(struct req *r, struct db *db, const char *invoice,
 }
 
 /* Invoice in's lines as it holds them (its items', then its stored subscription lines) and
- * what its discounts take of them, into *ret_lines (n of them) and c; the total into
- * *ret_total. Reads only. 0, or -1 with r->err. */
+ * what its discounts (and billing credits: cr, NULL for none) take of them, into *ret_lines (n
+ * of them) and c; the total into *ret_total. Reads only. 0, or -1 with r->err. */
 static int invoice_calc(struct req *r, struct db *db, const struct invoice *in,
-			struct inv_line **ret_lines, int *ret_n, struct calc **ret_c,
-			int64_t *ret_total)
+			const struct invoice_line_credits *cr, struct inv_line **ret_lines,
+			int *ret_n, struct calc **ret_c, int64_t *ret_total)
 {
 	struct inv_line *lines = arena_alloc(&r->arena, INVOICE_LINES_MAX * sizeof(*lines));
 	char(*ids)[ID_MAX] = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
@@ -1342,7 +1368,23 @@ static int invoice_calc(struct req *r, struct db *db, const struct invoice *in,
 	    (in->automatic_tax &&
 	     invoice_lines_auto_tax(r, db, in->customer, r->now, lines, n, NULL) != 0))
 		return -1;
-	if (calc_run(r, in->currency, lines, n, inv, n_inv, c) != 0)
+	/* the credits by line: each names one of its lines (what credit_lines read) */
+	int64_t *credits = NULL;
+	if (cr && cr->n) {
+		credits = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));
+		if (!credits)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(credits, 0, (size_t)(n ? n : 1) * sizeof(int64_t));
+		for (int k = 0; k < cr->n; k++) {
+			int i = 0;
+			while (i < n && strcmp(lines[i].id, cr->line[k]) != 0)
+				i++;
+			if (i == n ||
+			    __builtin_add_overflow(credits[i], cr->amount[k], &credits[i]))
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
+	if (calc_run(r, in->currency, lines, n, inv, n_inv, credits, c) != 0)
 		return -1;
 	int64_t total = calc_total(c);
 	if (c->subtotal > BILLING_AMOUNT_MAX || c->subtotal < -BILLING_AMOUNT_MAX ||
@@ -1363,7 +1405,40 @@ int invoice_discounts_total(struct req *r, struct db *db, const struct invoice *
 	struct inv_line *lines;
 	struct calc *c;
 	int n;
-	return invoice_calc(r, db, in, &lines, &n, &c, ret_total);
+	return invoice_calc(r, db, in, NULL, &lines, &n, &c, ret_total);
+}
+
+int invoice_pretax_total(struct req *r, struct db *db, const struct invoice *in, int64_t *ret)
+{
+	struct inv_line *lines;
+	struct calc *c;
+	int n;
+	int64_t total;
+	if (invoice_calc(r, db, in, NULL, &lines, &n, &c, &total) != 0)
+		return -1;
+	*ret = c->subtotal - c->discounted; /* each bounded by calc_run */
+	return 0;
+}
+
+int invoice_credits_taxes(struct req *r, struct db *db, struct invoice *in,
+			  const struct invoice_line_credits *cr, bool write, int64_t *ret_drop)
+{
+	struct inv_line *lines;
+	struct calc *c;
+	int n;
+	int64_t before, after;
+	if (invoice_calc(r, db, in, NULL, &lines, &n, &c, &before) != 0 ||
+	    invoice_calc(r, db, in, cr, &lines, &n, &c, &after) != 0)
+		return -1;
+	/* the credits, and the taxes they spare: never below zero, nor above the total */
+	int64_t drop;
+	if (__builtin_sub_overflow(before, after, &drop) || drop < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* its lines' taxes as they are after the credits replace those before them */
+	if (write && taxes_store(r, db, in->id, lines, n, c) != 0)
+		return -1;
+	*ret_drop = drop;
+	return 0;
 }
 
 int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
@@ -1372,7 +1447,7 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 	struct calc *c;
 	int n;
 	int64_t total;
-	if (invoice_calc(r, db, in, &lines, &n, &c, &total) != 0)
+	if (invoice_calc(r, db, in, NULL, &lines, &n, &c, &total) != 0)
 		return -1;
 	/* a draft's earlier shares go; the new ones are stored */
 	struct db_stmt *st = db_prepare(db, SQL_AMOUNTS_DELETE);

@@ -282,10 +282,16 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	size_t i;
 	json_t *it;
 	bool reverse_charge = false; /* a line reverse charged by Stripe Tax (a tax entry of 0) */
+	int64_t credits = 0;	     /* the billing credits its lines took (pretax) */
 	json_array_foreach(lines, i, it)
 	{
 		size_t k;
 		json_t *t;
+		json_array_foreach(json_object_get(it, "pretax_credit_amounts"), k, t)
+		{
+			/* each at most its line's amount: no overflow */
+			credits += json_integer_value(json_object_get(t, "amount"));
+		}
 		json_array_foreach(json_object_get(it, "tax_amounts"), k, t)
 		{
 			const char *why =
@@ -306,6 +312,8 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	json_decref(lines);
 	if (in->subtotal != in->total)
 		row(&b, "Subtotal", "subtotal", in->subtotal, in->currency);
+	if (credits)
+		row(&b, "Credits applied", "credits_applied", -credits, in->currency);
 	int64_t shipping = invoice_shipping_amount(in);
 	if (shipping)
 		row(&b, "Shipping", "shipping_amount", shipping, in->currency);

@@ -337,43 +337,15 @@ static int extra_items_add(struct req *r, struct db *db, struct preview_ctx *x)
 	return 0;
 }
 
-/* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
- * subtotal, total, discounts). 0, or -1 with r->err. */
-static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p,
-			 const struct tax_rate_spec *default_tax, struct discount *ds, int n_ds)
+/* p's lines rendered whole into p->in.preview_lines, with what res computed of them (their
+ * discounts and taxes). 0, or -1 with r->err. */
+static int render_lines(struct req *r, struct db *db, struct invoice_preview *p,
+			struct inv_line *lines, int n, const struct invoice_discounts_result *pres)
 {
 	struct invoice *in = &p->in;
-	/* its discounts' ids: new ones (a preview's `discounts`) get one for the answer alone */
+	const struct invoice_discounts_result res = *pres;
 	struct buf b;
 	struct json j;
-	buf_init(&b, 64 * 1024);
-	json_init(&j, &b);
-	json_arr_open(&j);
-	for (int k = 0; k < n_ds; k++) {
-		if (!ds[k].id[0])
-			id_new(ds[k].id, "di_");
-		json_str(&j, ds[k].id);
-	}
-	json_arr_close(&j);
-	in->discounts = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
-	buf_release(&b);
-	if (!in->discounts)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct inv_line *lines;
-	int n;
-	struct invoice_discounts_result res;
-	/* a subscription's invoice takes its default_tax_rates (tax_rates.c), or those the preview
-	 * gives it (default_tax present) */
-	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
-			       &n) != 0 ||
-	    invoice_lines_tax_defaults(r, db, in->subscription,
-				       default_tax && default_tax->present ? default_tax : NULL,
-				       lines, n) != 0 ||
-	    (in->automatic_tax &&
-	     invoice_lines_auto_tax_at(r, db, in->customer, in->auto_tax_address, r->now, lines, n,
-				       NULL) != 0) ||
-	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
-		return -1;
 	bool discounted = strcmp(res.total_discount_amounts, "[]") != 0;
 	buf_init(&b, 8u << 20);
 	json_init(&j, &b);
@@ -412,6 +384,64 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	buf_release(&b);
 	if (!in->preview_lines)
 		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
+ * subtotal, total, discounts). 0, or -1 with r->err. */
+static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p,
+			 const struct tax_rate_spec *default_tax, struct discount *ds, int n_ds)
+{
+	struct invoice *in = &p->in;
+	/* its discounts' ids: new ones (a preview's `discounts`) get one for the answer alone */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int k = 0; k < n_ds; k++) {
+		if (!ds[k].id[0])
+			id_new(ds[k].id, "di_");
+		json_str(&j, ds[k].id);
+	}
+	json_arr_close(&j);
+	in->discounts = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	if (!in->discounts)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct inv_line *lines;
+	int n;
+	struct invoice_discounts_result res;
+	/* a subscription's invoice takes its default_tax_rates (tax_rates.c), or those the preview
+	 * gives it (default_tax present) */
+	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
+			       &n) != 0 ||
+	    invoice_lines_tax_defaults(r, db, in->subscription,
+				       default_tax && default_tax->present ? default_tax : NULL,
+				       lines, n) != 0 ||
+	    (in->automatic_tax &&
+	     invoice_lines_auto_tax_at(r, db, in->customer, in->auto_tax_address, r->now, lines, n,
+				       NULL) != 0) ||
+	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
+		return -1;
+	if (render_lines(r, db, p, lines, n, &res) != 0)
+		return -1;
+	/* its customer's billing credits, as its finalization would take them (pretax: its
+	 * lines' taxes then on what is left; nothing written), then the lines again with them */
+	int64_t *credits = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));
+	bool any;
+	if (!credits)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_credits_preview(r, db, in, p->t, res.total - res.taxes->exclusive, n, credits,
+				    &any) != 0)
+		return -1;
+	if (any) {
+		if (invoice_discounts_compute_credited(r, in->currency, lines, n, ds, n_ds, credits,
+						       &res) != 0 ||
+		    render_lines(r, db, p, lines, n, &res) != 0 ||
+		    invoice_credits_preview_patch(r, in) != 0)
+			return -1;
+	}
 	in->total_discount_amounts = res.total_discount_amounts;
 	in->preview_taxes = res.taxes;
 	in->subtotal = res.subtotal;

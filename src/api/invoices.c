@@ -1303,9 +1303,10 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_raw(j, "total_discount_amounts", tda, strlen(tda));
 	json_kv_int(j, "total_excluding_tax", in->total - tt->exclusive - tt->inclusive);
 	json_key(j, "total_pretax_credit_amounts");
-	if (in->preview_lines)
-		json_raw(j, "[]", 2);
-	else if (invoice_credits_render(r, db, in->id, j) != DB_OK)
+	if (in->preview_lines) {
+		const char *pc = in->preview_credits ? in->preview_credits : "[]";
+		json_raw(j, pc, strlen(pc));
+	} else if (invoice_credits_render(r, db, in->id, j) != DB_OK)
 		return -1;
 	json_key(j, "total_tax_amounts");
 	invoice_tax_entries_render(tt->e, tt->n, false, j);

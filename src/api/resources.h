@@ -186,6 +186,9 @@ extern const char REFUNDS_SETTLE_DUE_SQL[]; /* its probe for the scheduler */
 /* Scheduler step: expires open Checkout Sessions past expires_at (checkout.c). */
 int checkout_expire_tick(struct store *s, int64_t now);
 extern const char CHECKOUT_EXPIRE_DUE_SQL[];
+/* Scheduler step: records the expiry of credit grants past expires_at (billing_credits.c). */
+int credit_grants_expire_tick(struct store *s, int64_t now);
+extern const char CREDIT_GRANTS_EXPIRE_DUE_SQL[];
 /* Scheduler step: cancels draft and open quotes past expires_at (quotes.c). */
 int quotes_expire_tick(struct store *s, int64_t now);
 extern const char QUOTES_EXPIRE_DUE_SQL[];

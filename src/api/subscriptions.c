@@ -2067,14 +2067,48 @@ struct add_items;
 static int add_items_lines(struct req *r, struct db *db, const struct add_items *a,
 			   const struct invoice_item *ii, struct inv_line *lines, int n);
 
+/* The price of planned line i of lines (n_items invoice items first, then the period's): its
+ * proration's (pr) or pending item's, else its subscription item's; NULL: none. */
+static int planned_prices(struct req *r, struct db *db, const struct subscription *s,
+			  const struct inv_line *lines, int n, int n_items,
+			  const struct invoice_item *pr, int n_pr, const char **ret)
+{
+	for (int i = 0; i < n; i++) {
+		ret[i] = NULL;
+		if (i >= n_items) {
+			ret[i] = s->items[i - n_items].price;
+			continue;
+		}
+		/* an item's line has the item's id with il_ for ii_ */
+		const struct invoice_item *found = NULL;
+		for (int k = 0; k < n_pr && !found; k++)
+			if (strcmp(pr[k].id + 3, lines[i].id + 3) == 0)
+				found = &pr[k];
+		if (found) {
+			ret[i] = found->price;
+			continue;
+		}
+		char id[ID_MAX];
+		snprintf(id, sizeof(id), "ii_%s", lines[i].id + 3);
+		struct invoice_item ii;
+		if (invoice_item_load(r, db, id, &ii) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ret[i] = ii.price;
+	}
+	return 0;
+}
+
 /* The total of the invoice s makes at t: the pending items p, the prorations pr (not stored
  * yet; add_invoice_items among them: add, built as add_ii, or NULL), and the period's lines
- * (period: at their price, or 0 for a trial's; else none), less discounts ds. 0, or -1 with r->err.
- */
+ * (period: at their price, or 0 for a trial's; else none), less discounts ds. ret_credited
+ * (NULL: not wanted): what the customer's billing credits in effect at credits_at will take off
+ * that total when it is finalized (invoice_credits_apply: the credits and the taxes they spare),
+ * for its amount due. 0, or -1 with r->err. */
 static int planned_total(struct req *r, struct db *db, const struct subscription *s, bool period,
 			 bool trial, const struct pending_items *p, const struct invoice_item *pr,
 			 int n_pr, const struct add_items *add, const struct invoice_item *add_ii,
-			 const struct discount *ds, int n_ds, int64_t *ret_total)
+			 const struct discount *ds, int n_ds, int64_t credits_at,
+			 int64_t *ret_total, int64_t *ret_credited)
 {
 	struct inv_line pl[SUB_ITEMS_MAX];
 	int n_period = period ? s->n_items : 0;
@@ -2088,13 +2122,50 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 							   r->now, lines, n, NULL) != 0))
 		return -1;
 	int64_t subtotal;
-	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
+	int64_t *left = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));
+	if (!left)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, NULL, left, &subtotal,
+				   ret_total) != 0)
 		return -1;
 	if (subtotal > BILLING_AMOUNT_MAX || subtotal < -BILLING_AMOUNT_MAX ||
 	    *ret_total > BILLING_AMOUNT_MAX || *ret_total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The invoice would add up to more than %lld.",
 				(long long)BILLING_AMOUNT_MAX);
+	if (!ret_credited)
+		return 0;
+	*ret_credited = 0;
+	/* its billing credits, as its finalization will apply them (nothing for an invoice of
+	 * nothing, as invoice_credits_apply leaves it): never more than its lines after their
+	 * discounts, then the total again with them (each line taxed on what they leave) */
+	bool granted;
+	if (*ret_total <= 0)
+		return 0;
+	if (invoice_credits_any(r, db, s->customer, s->currency, credits_at, &granted) != 0)
+		return -1;
+	if (!granted)
+		return 0;
+	const char **prices = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*prices));
+	int64_t *credits = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));
+	if (!prices || !credits)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t room = 0, sub, after;
+	bool any = false;
+	for (int i = 0; i < n; i++)
+		room += left[i]; /* each bounded by the subtotal's checks: no overflow */
+	if (planned_prices(r, db, s, lines, n, n - n_period, pr, n_pr, prices) != 0 ||
+	    invoice_credits_plan(r, db, s->customer, s->currency, credits_at, n, prices, left, room,
+				 credits) != 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		any = any || credits[i] > 0;
+	if (!any)
+		return 0;
+	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, credits, NULL, &sub,
+				   &after) != 0)
+		return -1;
+	*ret_credited = *ret_total - after; /* both bounded */
 	return 0;
 }
 
@@ -2533,6 +2604,7 @@ struct create_ctx {
 	const char *customer_clock;
 	int64_t total;	    /* a period's, at the items' prices */
 	int64_t due;	    /* the first invoice's total, after its discounts */
+	int64_t credited;   /* what its billing credits will take off it (planned_total) */
 	int64_t amount_due; /* what it charges: due with the customer's balance applied */
 	struct discount_spec spec;
 	struct discount *ds; /* the discounts to make, as resolved before the write */
@@ -2795,6 +2867,7 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 				"The subscription's discounts changed while it was made; try "
 				"again.");
 	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
+	c->in.credits_planned = true; /* c->amount_due was planned with them */
 	return invoice_store(r, db, &c->in, c->amount_due);
 }
 
@@ -3410,13 +3483,13 @@ static int create_discounts_fn(struct db *db, void *p)
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
 		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, &c->add,
-				     c->add_ii, cd, rc == DB_OK, &c->due);
+				     c->add_ii, cd, rc == DB_OK, c->t0, &c->due, &c->credited);
 	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
 	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, &c->add,
-			     c->add_ii, c->ds, c->n_ds, &c->due);
+			     c->add_ii, c->ds, c->n_ds, c->t0, &c->due, &c->credited);
 }
 
 static int h_create(struct req *r)
@@ -3670,7 +3743,9 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 static int create_due_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
-	return invoice_planned_due(c->r, db, c->s.customer, c->s.currency, c->due, &c->amount_due);
+	/* its billing credits come off first, as its finalization applies them */
+	return invoice_planned_due(c->r, db, c->s.customer, c->s.currency, c->due - c->credited,
+				   &c->amount_due);
 }
 
 /* A create's `currency` (s->currency, set before the read): every item's price in it, its own
@@ -5105,11 +5180,13 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	} else if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK) {
 		return req_fail(r, ERR_API, NULL, NULL);
 	}
-	/* a final invoice's metered lines: the usage so far (cancel_read_fn) */
+	/* a final invoice's metered lines: the usage so far (cancel_read_fn); what it charges:
+	 * its billing credits come off first, as its finalization applies them */
+	int64_t credited;
 	if (planned_total(r, db, x->usage ? x->usage : s, x->reset || x->usage, x->trial_inv,
 			  &x->pending, x->pr, x->n_pr, &x->add, &x->pr[x->add_first], ds, n_ds,
-			  &x->total) != 0 ||
-	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
+			  x->t, &x->total, &credited) != 0 ||
+	    invoice_planned_due(r, db, s->customer, s->currency, x->total - credited, &x->due) != 0)
 		return -1;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -5292,6 +5369,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 			x->in.next_payment_attempt = 0;
 		}
 		s->latest_invoice = x->invoice_id;
+		x->in.credits_planned = true; /* x->due was planned with them */
 		if (invoice_store(r, db, &x->in, x->due) != 0)
 			return -1;
 	}
@@ -6428,6 +6506,7 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 		x->in.auto_advance = false;
 		x->in.next_payment_attempt = 0;
 		s->latest_invoice = x->invoice_id;
+		x->in.credits_planned = true; /* x->due was planned with them */
 		if (invoice_store(r, db, &x->in, x->due) != 0)
 			return -1;
 	}
@@ -6787,9 +6866,12 @@ static int step_read_fn(struct db *db, void *p)
 		 * anchor */
 		if (trial_anchor_partial(r, db, s, s->period_index + 1, s->period_end) != 0)
 			return -1;
+		/* (what a paused collection's invoice, finalized at once, charges: its billing
+		 * credits off first, as its finalization applies them) */
+		int64_t credited;
 		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, NULL, NULL, ds, n_ds,
-				  &x->total) != 0 ||
-		    invoice_planned_due(r, db, s->customer, s->currency, x->total,
+				  x->t, &x->total, &credited) != 0 ||
+		    invoice_planned_due(r, db, s->customer, s->currency, x->total - credited,
 					&x->amount_due) != 0)
 			return -1;
 	}
@@ -6969,6 +7051,7 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 		return invoice_emit(r, db, &x->in, "invoice.created");
 	}
 	/* the version check above makes s.pause_behavior the one the step decided by */
+	x->in.credits_planned = true; /* x->amount_due was planned with them */
 	return invoice_store_paused(r, db, &x->in, s.pause_behavior, x->amount_due);
 }
 
@@ -7397,6 +7480,20 @@ static const char SQL_ITEM_USAGE_SINCE[] =
 /* The threshold invoice's write: the subscription as the read found it, its metered usage up
  * to x->t invoiced (a draft for an hour, or as pause_collection says), the items' usage counted
  * from then on, the period restarted when reset_billing_cycle_anchor asks. */
+
+/* A paused collection's invoice in (not yet stored), made in its step's write and stored at
+ * once as s->pause_behavior says: what it charges planned here, with its billing credits taken
+ * off first as its finalization applies them (invoice_credits_apply at t). */
+static int paused_store(struct req *r, struct db *db, const struct subscription *s,
+			struct invoice *in, int64_t t)
+{
+	int64_t credited = 0, due;
+	if ((s->pause_behavior && invoice_credits_apply(r, db, in, t, false, &credited) != 0) ||
+	    invoice_planned_due(r, db, s->customer, s->currency, in->total - credited, &due) != 0)
+		return -1;
+	in->credits_planned = true;
+	return invoice_store_paused(r, db, in, s->pause_behavior, due);
+}
 static int threshold_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -7494,10 +7591,7 @@ static int threshold_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		return invoice_emit(r, db, &x->in, "invoice.created");
 	}
-	int64_t due;
-	if (invoice_planned_due(r, db, s->customer, s->currency, x->in.total, &due) != 0)
-		return -1;
-	return invoice_store_paused(r, db, &x->in, s->pause_behavior, due);
+	return paused_store(r, db, s, &x->in, t);
 }
 
 #define THRESHOLDS_DUE_WHERE                                                                       \
@@ -7582,10 +7676,7 @@ static int pending_interval_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		return invoice_emit(r, db, &x->in, "invoice.created");
 	}
-	int64_t due;
-	if (invoice_planned_due(r, db, s->customer, s->currency, x->in.total, &due) != 0)
-		return -1;
-	return invoice_store_paused(r, db, &x->in, s->pause_behavior, due);
+	return paused_store(r, db, s, &x->in, t);
 }
 
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,

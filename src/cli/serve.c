@@ -48,6 +48,7 @@ static const struct scheduler_job scheduler_jobs[] = {
     {"topups", topups_settle_tick, TOPUPS_DUE_SQL, NULL},
     {"checkout_expire", checkout_expire_tick, CHECKOUT_EXPIRE_DUE_SQL, NULL},
     {"quotes_expire", quotes_expire_tick, QUOTES_EXPIRE_DUE_SQL, NULL},
+    {"credit_grants_expire", credit_grants_expire_tick, CREDIT_GRANTS_EXPIRE_DUE_SQL, NULL},
     {"report_runs", reporting_runs_tick, REPORTING_DUE_SQL, NULL},
     {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},
     {"sepa_debits", sepa_settle_tick, SEPA_SETTLE_DUE_SQL, NULL},

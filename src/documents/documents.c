@@ -274,6 +274,19 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 		goto done;
 	add_total(&d, "Subtotal", int_or0(in, "subtotal"), false);
 	discount_rows(&d, json_object_get(in, "total_discount_amounts"));
+	/* billing credits come off before the taxes (Stripe's pretax credits): one row for all */
+	int64_t credits = 0;
+	size_t ci;
+	json_t *ce;
+	json_array_foreach(json_object_get(in, "total_pretax_credit_amounts"), ci, ce)
+	{
+		if (__builtin_add_overflow(credits, int_or0(ce, "amount"), &credits)) {
+			free(lines);
+			goto done;
+		}
+	}
+	if (credits)
+		add_total(&d, "Credits applied", -credits, false);
 	json_t *taxes = json_object_get(in, "total_tax_amounts");
 	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(in, "total_taxes"), labels,
 		 scratch);

@@ -857,6 +857,114 @@ test('billing credits on a finalized invoice: Stripe\'s order (priority, expirin
     ['credit', 'credits_application_invoice_voided', usd(500), inv.id]);
 });
 
+test('billing credits come off before tax (inclusive and exclusive rates), and the renewal\'s preview shows them to the cent', async () => {
+  const { clock, customer } = await customerOnClock();
+  const exc = await stripe.taxRates.create({ display_name: 'Sales tax', percentage: 10, inclusive: false });
+  const inc = await stripe.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: true });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, default_tax_rates: [exc.id],
+    items: [{ price: callsPrice.id, tax_rates: [inc.id] }, { price: seat.id }],
+  });
+  await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(1000), applicability_config: { scope: { price_type: 'metered' } },
+  });
+  await clockAdvance(stripe, clock, T0 + 2 * DAY);
+  await meterEvent('api_calls', customer.id, 300, T0 + DAY); // 15.00 of usage
+  // the calls: 1500 less 1000 of credits = 500, its 20 % included: 83 (taxable 417); the
+  // seat: 2000 and 10 % on top: 200. Taxed before the credits it would be 250 and 200.
+  const want = [3500, 2700, 2700, 283, 2417];
+  const figures = (i) => [i.subtotal, i.total, i.amount_due, i.tax, i.total_excluding_tax];
+  const taxesOf = (ls, price) => ls.find((l) => l.pricing.price_details.price === price.id).taxes
+    .map((t) => [t.amount, t.taxable_amount, t.tax_behavior]);
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  assert.deepEqual(figures(preview), want);
+  assert.deepEqual(preview.total_pretax_credit_amounts, [{ amount: 1000, credit_balance_transaction: null, type: 'credit_balance_transaction' }]);
+  const pMetered = preview.lines.data.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual(pMetered.pretax_credit_amounts, preview.total_pretax_credit_amounts);
+  assert.deepEqual(taxesOf(preview.lines.data, callsPrice), [[83, 417, 'inclusive']]);
+  assert.deepEqual(taxesOf(preview.lines.data, seat), [[200, 2000, 'exclusive']]);
+  // a preview writes nothing
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 1000, 1000]]);
+
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.deepEqual(figures(inv), want);
+  assert.equal(inv.amount_paid, 2700);
+  shape(inv, 'invoice');
+  assert.deepEqual(inv.total_taxes.map((t) => [t.amount, t.taxable_amount, t.tax_behavior]),
+    [[83, 417, 'inclusive'], [200, 2000, 'exclusive']]);
+  assert.deepEqual(inv.total_pretax_credit_amounts.map((c) => c.amount), [1000]);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  assert.deepEqual(taxesOf(lines, callsPrice), [[83, 417, 'inclusive']]);
+  assert.deepEqual(taxesOf(lines, seat), [[200, 2000, 'exclusive']]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [2200, 2700]);
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 0, 0]]);
+});
+
+test('billing credits on the invoice a cancel with invoice_now finalizes at once: charged the usage less the credits', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id }],
+  });
+  const grant = await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(150), applicability_config: { scope: { price_type: 'metered' } },
+  });
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  await meterEvent('api_calls', customer.id, 42, T0 + 2 * DAY); // 2.10 of usage
+  const del = await stripe.subscriptions.cancel(sub.id, { invoice_now: true, expand: ['latest_invoice'] });
+  const inv = del.latest_invoice;
+  assert.deepEqual([inv.status, inv.subtotal, inv.total, inv.amount_due, inv.amount_paid], ['paid', 210, 60, 60, 60]);
+  shape(inv, 'invoice');
+  const debits = (await stripe.billing.creditBalanceTransactions.list({ customer: customer.id, credit_grant: grant.id })).data
+    .filter((t) => t.type === 'debit');
+  assert.deepEqual(debits.map((t) => [t.debit.type, t.debit.amount.monetary.value, t.debit.credits_applied.invoice]),
+    [['credits_applied', 150, inv.id]]);
+  assert.deepEqual(inv.total_pretax_credit_amounts, [{ amount: 150, credit_balance_transaction: debits[0].id, type: 'credit_balance_transaction' }]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [60, 2000]);
+  assert.deepEqual(await available(customer.id, METERED), [['usd', 0, 0]]);
+});
+
+test('a credit grant that expires by itself: a credits_expired debit of what was left, written once, and an event for every credit balance transaction', async () => {
+  const { clock, customer } = await customerOnClock();
+  const price = await stripe.prices.create({ product, currency: 'usd', unit_amount: 250 });
+  const g = await stripe.billing.creditGrants.create({
+    customer: customer.id, amount: usd(700), applicability_config: { scope: { prices: [{ id: price.id }] } },
+    expires_at: T0 + 5 * DAY,
+  });
+  await stripe.invoiceItems.create({ customer: customer.id, price: price.id });
+  const draft = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+  const inv = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([inv.status, inv.total, inv.amount_due], ['paid', 0, 0]);
+  const txns = async () => (await stripe.billing.creditBalanceTransactions.list({ customer: customer.id, credit_grant: g.id })).data;
+  assert.equal((await txns()).length, 2);
+  // the clock passes expires_at: the scheduler writes the rest off at that time
+  await clockAdvance(stripe, clock, T0 + 6 * DAY);
+  const deadline = Date.now() + 30000;
+  let expired;
+  while (!(expired = (await txns()).filter((t) => t.debit?.type === 'credits_expired')).length && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.deepEqual(expired.map((t) => [t.type, t.debit.amount.monetary.value, t.created, t.effective_at, t.test_clock]),
+    [['debit', 450, T0 + 5 * DAY, T0 + 5 * DAY, clock.id]]);
+  assert.deepEqual(keysOf(expired[0]), TXN_KEYS);
+  assert.deepEqual(await available(customer.id, { type: 'credit_grant', credit_grant: g.id }), [['usd', 0, 0]]);
+  await expectError(stripe.billing.creditGrants.expire(g.id), 400, undefined, /expired/);
+  // later ticks (the clock advanced again) write nothing more
+  await clockAdvance(stripe, clock, T0 + 7 * DAY);
+  const all = await txns();
+  assert.deepEqual(all.map((t) => (t.debit ?? t.credit).type).sort(), ['credits_applied', 'credits_expired', 'credits_granted']);
+  // one billing.credit_balance_transaction.created per transaction, with it as its object
+  const events = [];
+  for await (const e of stripe.events.list({ type: 'billing.credit_balance_transaction.created', limit: 100 })) {
+    if (e.data.object.credit_grant === g.id) events.push(e);
+  }
+  assert.deepEqual(events.map((e) => e.data.object.id).sort(), all.map((t) => t.id).sort());
+  assert.deepEqual(events.find((e) => e.data.object.id === expired[0].id).data.object, expired[0]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

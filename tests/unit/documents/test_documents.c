@@ -114,6 +114,34 @@ Test(documents, account_tax_ids_under_the_issuer)
 	buf_release(&b);
 }
 
+/* billing credits (pretax): one row for all of them, before the taxes taken after them */
+Test(documents, pretax_credits_row)
+{
+	static const char inv[] =
+	    "{\"id\":\"in_2\",\"object\":\"invoice\",\"status\":\"paid\",\"currency\":\"usd\","
+	    "\"number\":\"ZX-0043\",\"created\":1700000000,"
+	    "\"status_transitions\":{\"finalized_at\":1700000100},"
+	    "\"lines\":{\"object\":\"list\",\"data\":[{\"description\":\"API calls\","
+	    "\"quantity\":300,\"amount\":1500}]},\"subtotal\":1500,"
+	    "\"total_pretax_credit_amounts\":[{\"amount\":600,\"type\":\"credit_balance_"
+	    "transaction\"},"
+	    "{\"amount\":400,\"type\":\"credit_balance_transaction\"}],"
+	    "\"total_tax_amounts\":[{\"amount\":50,\"inclusive\":false,\"tax_rate\":\"txr_1\"}],"
+	    "\"total\":550,\"amount_due\":550,\"amount_paid\":550,\"amount_remaining\":0}";
+	struct documents_context c = {.merchant_name = "Babbage & Co"};
+	struct buf b;
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(documents_invoice_pdf(inv, &c, &b), 0);
+	char *t = text_of(&b);
+	const char *row = strstr(t, "Credits applied"), *tax = strstr(t, "Tax");
+	cr_assert(row, "%s", t);
+	cr_assert(strstr(row, "-10.00 USD"), "the credits summed: %s", row);
+	cr_assert(tax && tax > row, "the tax after the credits it was taken on");
+	cr_assert(strstr(t, "5.50 USD"));
+	free(t);
+	buf_release(&b);
+}
+
 Test(documents, drafts_and_garbage_have_no_pdf)
 {
 	struct buf b;
