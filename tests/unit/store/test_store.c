@@ -904,6 +904,16 @@ static const struct narrow_plan narrow_plans[] = {
      " substr(id, length(id) - 23) > $3 AND substr(id, length(id) - 23) < $4 AND ($6 IS NULL"
      " OR COALESCE(type, 'card') = $6) ORDER BY substr(id, length(id) - 23) DESC LIMIT $5",
      "payment_methods_customer", "customer"},
+    {"SELECT id FROM customers WHERE merchant_id = $1 AND email = $5 AND deleted = 0 AND id > $2"
+     " AND id < $3 AND ($6 IS NULL OR test_clock = $6) ORDER BY id DESC LIMIT $4",
+     "customers_email", "email"},
+    {"SELECT id FROM setup_intents WHERE merchant_id = $1 AND customer = $5 AND ($6 IS NULL OR"
+     " payment_method = $6) AND id > $2 AND id < $3 AND ($7 IS NULL OR"
+     " COALESCE(attach_to_self, 0) = $7) ORDER BY id DESC LIMIT $4",
+     "setup_intents_customer", "customer"},
+    {"SELECT id FROM transfers WHERE merchant_id = $1 AND destination = $5 AND id > $2 AND"
+     " id < $3 AND ($6 IS NULL OR transfer_group = $6) ORDER BY id DESC LIMIT $4",
+     "transfers_destination", "destination"},
     {"SELECT id FROM balance_transactions WHERE merchant_id = $1 AND payout = $5 AND id > $2"
      " AND id < $3 AND ($6 IS NULL OR type = $6) AND ($7 IS NULL OR source = $7)"
      " AND ($8 IS NULL OR currency = $8) ORDER BY id DESC LIMIT $4",
