@@ -24,6 +24,11 @@ static const char SQL_INVOICE_SEARCH[] =
     "SELECT id, created, currency, customer, NULL, NULL, metadata, number, NULL, status,"
     " subscription, total FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR customer = $5) ORDER BY id DESC LIMIT $4";
+/* the same for an exact customer (search.h), from invoices_customer */
+static const char SQL_INVOICE_SEARCH_CUSTOMER[] =
+    "SELECT id, created, currency, customer, NULL, NULL, metadata, number, NULL, status,"
+    " subscription, total FROM invoices WHERE merchant_id = $1 AND customer = $5 AND id > $2"
+    " AND id < $3 ORDER BY id DESC LIMIT $4";
 
 static const struct search_field invoice_search_fields[] = {
     {"created", SEARCH_NUMBER, false, 1, NULL},
@@ -53,6 +58,7 @@ static int h_invoice_search(struct req *r)
 	    .id_prefix = "in_",
 	    .fields = invoice_search_fields,
 	    .sql_scan = SQL_INVOICE_SEARCH,
+	    .sql_scan_narrow = SQL_INVOICE_SEARCH_CUSTOMER,
 	    .prefilter = "customer",
 	    .render = invoice_search_render,
 	};

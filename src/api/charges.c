@@ -786,11 +786,15 @@ static const char SQL_CURSOR[] =
  * member `"transfer_group":"<value>"` written by the same encoder, found with replace() (the
  * one case-sensitive substring test both engines share; LIKE ignores case on SQLite). The
  * encoded value ends at its first unescaped quote, so only that exact value matches. */
-#define LIST_FILTER                                                                                \
-	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_intent = $6)"               \
+#define LIST_FILTER(CUSTOMER)                                                                      \
+	" AND " CUSTOMER " AND ($6 IS NULL OR payment_intent = $6)"                                \
 	" AND ($7 IS NULL OR (connect IS NOT NULL AND replace(connect, $7, '') <> connect))"
-static const char SQL_DESC[] = CHARGES_BOTH(LIST_FILTER, "DESC");
-static const char SQL_ASC[] = CHARGES_BOTH(LIST_FILTER, "ASC");
+static const char SQL_DESC[] = CHARGES_BOTH(LIST_FILTER("($5 IS NULL OR customer = $5)"), "DESC");
+static const char SQL_ASC[] = CHARGES_BOTH(LIST_FILTER("($5 IS NULL OR customer = $5)"), "ASC");
+/* a customer's charges, from charges_customer (list.h, list_narrow). payment_intent has no
+ * index of its own (migration 0013 dropped it: every payment paid for it). */
+static const char SQL_CUSTOMER_DESC[] = CHARGES_BOTH(LIST_FILTER("customer = $5"), "DESC");
+static const char SQL_CUSTOMER_ASC[] = CHARGES_BOTH(LIST_FILTER("customer = $5"), "ASC");
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -829,6 +833,7 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};
@@ -846,15 +851,18 @@ static int h_list(struct req *r)
 	"id, amount, created, currency, customer, disputed, metadata,"                             \
 	" CASE WHEN amount > 0 AND amount_refunded + amount_released = amount"                     \
 	" THEN 1 ELSE 0 END AS refunded_all, status, card, billing_details, fingerprint"
-static const char SQL_SEARCH[] =
-    "SELECT k, amount, created, currency, customer, disputed, metadata, refunded_all, status,"
-    " card, billing_details, fingerprint, id FROM (SELECT * FROM (SELECT"
-    " 'ch_' || substr(id, 4) AS k, " SEARCH_COLS " FROM charges WHERE merchant_id = $1"
-    " AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5) ORDER BY id DESC LIMIT $4)"
-    " AS c UNION ALL SELECT * FROM (SELECT 'ch_' || substr(id, 4) AS k, " SEARCH_COLS
-    " FROM charges WHERE merchant_id = $1 AND id > 'py_' || substr($2, 4)"
-    " AND id < 'py_' || substr($3, 4) AND ($5 IS NULL OR customer = $5) ORDER BY id DESC"
-    " LIMIT $4) AS p) AS u ORDER BY k DESC LIMIT $4";
+/* CUSTOMER: the prefilter's term; the narrow scan's (search.h) is the plain `customer = $5` */
+#define SQL_SEARCH_OF(CUSTOMER)                                                                    \
+	"SELECT k, amount, created, currency, customer, disputed, metadata, refunded_all, status," \
+	" card, billing_details, fingerprint, id FROM (SELECT * FROM (SELECT"                      \
+	" 'ch_' || substr(id, 4) AS k, " SEARCH_COLS " FROM charges WHERE merchant_id = $1"        \
+	" AND id > $2 AND id < $3 AND " CUSTOMER " ORDER BY id DESC LIMIT $4)"                     \
+	" AS c UNION ALL SELECT * FROM (SELECT 'ch_' || substr(id, 4) AS k, " SEARCH_COLS          \
+	" FROM charges WHERE merchant_id = $1 AND id > 'py_' || substr($2, 4)"                     \
+	" AND id < 'py_' || substr($3, 4) AND " CUSTOMER " ORDER BY id DESC"                       \
+	" LIMIT $4) AS p) AS u ORDER BY k DESC LIMIT $4"
+static const char SQL_SEARCH[] = SQL_SEARCH_OF("($5 IS NULL OR customer = $5)");
+static const char SQL_SEARCH_CUSTOMER[] = SQL_SEARCH_OF("customer = $5");
 
 static const struct search_field search_fields[] = {
     {"amount", SEARCH_NUMBER, false, 1, NULL},
@@ -887,6 +895,7 @@ static int h_search(struct req *r)
 	    .id_prefix = "ch_",
 	    .fields = search_fields,
 	    .sql_scan = SQL_SEARCH,
+	    .sql_scan_narrow = SQL_SEARCH_CUSTOMER,
 	    .prefilter = "customer",
 	    .render = search_render,
 	    .id_col = 12,

@@ -4283,15 +4283,27 @@ static int h_update(struct req *r)
 
 static const char SQL_CURSOR[] =
     "SELECT created FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
-#define LIST_WHERE                                                                                 \
-	"SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND id > $2 AND id < $3"          \
-	" AND ($5 IS NULL OR (payment_intent = $5 AND mode <> 'subscription'))"                    \
-	" AND ($6 IS NULL OR payment_link = $6)"                                                   \
-	" AND ($7 IS NULL OR customer = $7) AND ($8 IS NULL OR status = $8)"                       \
+/* INTENT and CUSTOMER: those two filters' terms; each is also a list_narrow (list.h) with the
+ * plain `col = $n`, answered from sessions_payment_intent / sessions_customer */
+#define LIST_WHERE(INTENT, CUSTOMER)                                                               \
+	"SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND " INTENT " AND " CUSTOMER     \
+	" AND id > $2 AND id < $3"                                                                 \
+	" AND ($6 IS NULL OR payment_link = $6) AND ($8 IS NULL OR status = $8)"                   \
 	" AND ($9 IS NULL OR (subscription = $9 AND status = 'complete'))"                         \
 	" AND ($10 IS NULL OR details_email = $10)"
-static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+#define ANY_INTENT "($5 IS NULL OR (payment_intent = $5 AND mode <> 'subscription'))"
+#define ANY_CUSTOMER "($7 IS NULL OR customer = $7)"
+static const char SQL_DESC[] = LIST_WHERE(ANY_INTENT, ANY_CUSTOMER) " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_WHERE(ANY_INTENT, ANY_CUSTOMER) " ORDER BY id ASC LIMIT $4";
+#define THE_INTENT "payment_intent = $5 AND mode <> 'subscription'"
+static const char SQL_INTENT_DESC[] =
+    LIST_WHERE(THE_INTENT, ANY_CUSTOMER) " ORDER BY id DESC LIMIT $4";
+static const char SQL_INTENT_ASC[] =
+    LIST_WHERE(THE_INTENT, ANY_CUSTOMER) " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] =
+    LIST_WHERE(ANY_INTENT, "customer = $7") " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] =
+    LIST_WHERE(ANY_INTENT, "customer = $7") " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -4326,6 +4338,8 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"payment_intent", SQL_INTENT_DESC, SQL_INTENT_ASC},
+		       {"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

@@ -1793,11 +1793,23 @@ static int h_void(struct req *r)
 
 static const char SQL_CURSOR[] =
     "SELECT created FROM credit_notes WHERE merchant_id = $1 AND id = $2";
-#define LIST_WHERE                                                                                 \
-	"SELECT id FROM credit_notes WHERE merchant_id = $1 AND id > $2 AND id < $3"               \
-	" AND ($5 IS NULL OR invoice = $5) AND ($6 IS NULL OR customer = $6)"
-static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+/* INVOICE and CUSTOMER: the two filters' terms; each is also a list_narrow (list.h) with the
+ * plain `col = $n`, answered from credit_notes_invoice / credit_notes_customer */
+#define LIST_WHERE(INVOICE, CUSTOMER)                                                              \
+	"SELECT id FROM credit_notes WHERE merchant_id = $1 AND " INVOICE " AND " CUSTOMER         \
+	" AND id > $2 AND id < $3"
+#define ANY_INVOICE "($5 IS NULL OR invoice = $5)"
+#define ANY_CUSTOMER "($6 IS NULL OR customer = $6)"
+static const char SQL_DESC[] = LIST_WHERE(ANY_INVOICE, ANY_CUSTOMER) " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_WHERE(ANY_INVOICE, ANY_CUSTOMER) " ORDER BY id ASC LIMIT $4";
+static const char SQL_INVOICE_DESC[] =
+    LIST_WHERE("invoice = $5", ANY_CUSTOMER) " ORDER BY id DESC LIMIT $4";
+static const char SQL_INVOICE_ASC[] =
+    LIST_WHERE("invoice = $5", ANY_CUSTOMER) " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] =
+    LIST_WHERE(ANY_INVOICE, "customer = $6") " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] =
+    LIST_WHERE(ANY_INVOICE, "customer = $6") " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1826,6 +1838,8 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"invoice", SQL_INVOICE_DESC, SQL_INVOICE_ASC},
+		       {"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

@@ -1368,13 +1368,25 @@ int invoice_item_assign_step(struct req *r, struct db *db, const char *id, const
 static const char SQL_CURSOR[] =
     "SELECT created FROM invoice_items WHERE merchant_id = $1 AND id = $2";
 /* $7: 'true' only pending ones, 'false' only invoiced ones, NULL both */
-#define LIST_SQL                                                                                   \
-	"SELECT id FROM invoice_items WHERE merchant_id = $1 AND id > $2 AND id < $3"              \
-	" AND deleted = 0 AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR invoice = $6)"      \
+/* CUSTOMER and INVOICE: those two filters' terms; each is also a list_narrow (list.h) with the
+ * plain `col = $n`, answered from invoice_items_customer / invoice_items_invoice */
+#define LIST_SQL(CUSTOMER, INVOICE)                                                                \
+	"SELECT id FROM invoice_items WHERE merchant_id = $1 AND " CUSTOMER " AND " INVOICE        \
+	" AND id > $2 AND id < $3 AND deleted = 0"                                                 \
 	" AND ($7 IS NULL OR ($7 = 'true' AND invoice IS NULL)"                                    \
 	" OR ($7 = 'false' AND invoice IS NOT NULL))"
-static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+#define ANY_CUSTOMER "($5 IS NULL OR customer = $5)"
+#define ANY_INVOICE "($6 IS NULL OR invoice = $6)"
+static const char SQL_DESC[] = LIST_SQL(ANY_CUSTOMER, ANY_INVOICE) " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_SQL(ANY_CUSTOMER, ANY_INVOICE) " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] =
+    LIST_SQL("customer = $5", ANY_INVOICE) " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] =
+    LIST_SQL("customer = $5", ANY_INVOICE) " ORDER BY id ASC LIMIT $4";
+static const char SQL_INVOICE_DESC[] =
+    LIST_SQL(ANY_CUSTOMER, "invoice = $6") " ORDER BY id DESC LIMIT $4";
+static const char SQL_INVOICE_ASC[] =
+    LIST_SQL(ANY_CUSTOMER, "invoice = $6") " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1409,6 +1421,8 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC},
+		       {"invoice", SQL_INVOICE_DESC, SQL_INVOICE_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

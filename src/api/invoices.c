@@ -1652,13 +1652,27 @@ static const char SQL_CURSOR[] = "SELECT created FROM invoices WHERE merchant_id
 #define DUE_SHOWN                                                                                  \
 	"(CASE WHEN collection_method = 'send_invoice' THEN COALESCE(due_date, CASE WHEN"          \
 	" status = 'draft' THEN created + days_until_due * 86400 END) END)"
-#define LIST_WHERE                                                                                 \
-	"SELECT id FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"                   \
-	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR subscription = $6)"                 \
+/* CUSTOMER and SUBSCRIPTION: the two filters' terms; each is also a list_narrow (list.h) with
+ * the plain `col = $n`, answered from invoices_customer / invoices_subscription */
+#define LIST_WHERE(CUSTOMER, SUBSCRIPTION)                                                         \
+	"SELECT id FROM invoices WHERE merchant_id = $1 AND " CUSTOMER " AND " SUBSCRIPTION        \
+	" AND id > $2 AND id < $3"                                                                 \
 	" AND ($7 IS NULL OR status = $7) AND ($8 IS NULL OR collection_method = $8)"              \
 	" AND ($9 IS NULL OR (" DUE_SHOWN " >= $9 AND " DUE_SHOWN " <= $10))"
-static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+#define ANY_CUSTOMER "($5 IS NULL OR customer = $5)"
+#define ANY_SUBSCRIPTION "($6 IS NULL OR subscription = $6)"
+static const char SQL_DESC[] =
+    LIST_WHERE(ANY_CUSTOMER, ANY_SUBSCRIPTION) " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] =
+    LIST_WHERE(ANY_CUSTOMER, ANY_SUBSCRIPTION) " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] =
+    LIST_WHERE("customer = $5", ANY_SUBSCRIPTION) " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] =
+    LIST_WHERE("customer = $5", ANY_SUBSCRIPTION) " ORDER BY id ASC LIMIT $4";
+static const char SQL_SUBSCRIPTION_DESC[] =
+    LIST_WHERE(ANY_CUSTOMER, "subscription = $6") " ORDER BY id DESC LIMIT $4";
+static const char SQL_SUBSCRIPTION_ASC[] =
+    LIST_WHERE(ANY_CUSTOMER, "subscription = $6") " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1697,6 +1711,8 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC},
+		       {"subscription", SQL_SUBSCRIPTION_DESC, SQL_SUBSCRIPTION_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

@@ -123,7 +123,15 @@ static int list_fn(struct db *db, void *p)
 		after = cursor;
 	else if (!asc && cursor && strcmp(cursor, before) < 0)
 		before = cursor;
-	struct db_stmt *st = db_prepare(db, asc ? spec->sql_asc : spec->sql_desc);
+	const char *sql = asc ? spec->sql_asc : spec->sql_desc;
+	for (int i = 0; i < LIST_NARROW_MAX && spec->narrow[i].param; i++) {
+		const char *v = param_str(r, spec->narrow[i].param);
+		if (v && *v) {
+			sql = asc ? spec->narrow[i].sql_asc : spec->narrow[i].sql_desc;
+			break;
+		}
+	}
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);

@@ -19,6 +19,14 @@
  * its creation (list_key, made like an id: id_new_at with the same prefix) and sets `keyed`:
  * then sql_cursor selects the cursor object's list_key, and sql_desc / sql_asc bound and order
  * by list_key (still selecting the id).
+ *
+ * A filter that narrows a large table to a few rows (a customer's charges) and has an index on
+ * (merchant_id, column) is written `($5 IS NULL OR customer = $5)` in sql_desc / sql_asc, which
+ * neither engine can answer from that index (SQLite never; PostgreSQL not in a generic plan):
+ * the list would walk the merchant's whole primary key. Such a filter is also a list_narrow:
+ * when the request gives it, its own pair of statements runs instead, the same but with
+ * `customer = $5`, bound the same way. The first narrow filter the request gives wins (the
+ * others stay in its statements' `$n IS NULL OR …` form).
  */
 #ifndef TENDER_API_LIST_H
 #define TENDER_API_LIST_H
@@ -26,6 +34,14 @@
 #include <stdbool.h>
 
 #include "http/req.h"
+
+struct list_narrow {
+	const char *param; /* "customer"; NULL ends the list */
+	const char *sql_desc;
+	const char *sql_asc;
+};
+
+#define LIST_NARROW_MAX 3
 
 struct list_spec {
 	const char *url;
@@ -35,6 +51,7 @@ struct list_spec {
 	const char *sql_desc;
 	const char *sql_asc;
 	bool keyed; /* rows page by their list_key (above), not their id */
+	struct list_narrow narrow[LIST_NARROW_MAX];
 	int (*bind_filters)(struct req *r, struct db_stmt *st, int first_idx, void *ctx);
 	/* Renders one object; returns DB_OK, DB_NOTFOUND (skipped) or < 0. */
 	int (*render)(struct req *r, struct db *db, const char *id, struct json *j, void *ctx);

@@ -1944,6 +1944,13 @@ static const char SQL_DESC[] =
 static const char SQL_ASC[] =
     "SELECT id FROM payment_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR customer = $5) ORDER BY id ASC LIMIT $4";
+/* a customer's intents, from payment_intents_customer (list.h, list_narrow) */
+static const char SQL_CUSTOMER_DESC[] =
+    "SELECT id FROM payment_intents WHERE merchant_id = $1 AND customer = $5 AND id > $2"
+    " AND id < $3 ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] =
+    "SELECT id FROM payment_intents WHERE merchant_id = $1 AND customer = $5 AND id > $2"
+    " AND id < $3 ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1967,6 +1974,7 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};
@@ -1979,6 +1987,9 @@ static const char SQL_SEARCH[] =
     "SELECT id, amount, created, currency, customer, metadata, status FROM payment_intents"
     " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5)"
     " ORDER BY id DESC LIMIT $4";
+static const char SQL_SEARCH_CUSTOMER[] =
+    "SELECT id, amount, created, currency, customer, metadata, status FROM payment_intents"
+    " WHERE merchant_id = $1 AND customer = $5 AND id > $2 AND id < $3 ORDER BY id DESC LIMIT $4";
 
 static const struct search_field search_fields[] = {
     {"amount", SEARCH_NUMBER, false, 1, NULL},
@@ -2003,6 +2014,7 @@ static int h_search(struct req *r)
 	    .id_prefix = "pi_",
 	    .fields = search_fields,
 	    .sql_scan = SQL_SEARCH,
+	    .sql_scan_narrow = SQL_SEARCH_CUSTOMER,
 	    .prefilter = "customer",
 	    .render = search_render,
 	};

@@ -2483,12 +2483,16 @@ static int h_pdf(struct req *r)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM quotes WHERE merchant_id = $1 AND id = $2";
-#define LIST_WHERE                                                                                 \
-	"SELECT id FROM quotes WHERE merchant_id = $1 AND id > $2 AND id < $3"                     \
-	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR status = $6)"                       \
-	" AND ($7 IS NULL OR test_clock = $7)"
-static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+/* CUSTOMER: the customer filter's term; it is also a list_narrow (list.h) with the plain
+ * `customer = $5`, answered from quotes_customer */
+#define LIST_WHERE(CUSTOMER)                                                                       \
+	"SELECT id FROM quotes WHERE merchant_id = $1 AND " CUSTOMER " AND id > $2 AND id < $3"    \
+	" AND ($6 IS NULL OR status = $6) AND ($7 IS NULL OR test_clock = $7)"
+#define ANY_CUSTOMER "($5 IS NULL OR customer = $5)"
+static const char SQL_DESC[] = LIST_WHERE(ANY_CUSTOMER) " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_WHERE(ANY_CUSTOMER) " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] = LIST_WHERE("customer = $5") " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] = LIST_WHERE("customer = $5") " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -2518,6 +2522,7 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

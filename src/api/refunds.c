@@ -1019,14 +1019,19 @@ int refunds_settle_tick(struct store *s, int64_t now)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM refunds WHERE merchant_id = $1 AND id = $2";
-static const char SQL_DESC[] =
-    "SELECT id FROM refunds WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR charge = $5) AND ($6 IS NULL OR payment_intent = $6)"
-    " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM refunds WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR charge = $5) AND ($6 IS NULL OR payment_intent = $6)"
-    " ORDER BY id ASC LIMIT $4";
+/* CHARGE and INTENT: the two filters' terms; each is also a list_narrow (list.h) with the plain
+ * `col = $n`, answered from refunds_charge / refunds_payment_intent */
+#define LIST_SQL(CHARGE, INTENT, DIR)                                                              \
+	"SELECT id FROM refunds WHERE merchant_id = $1 AND " CHARGE " AND " INTENT                 \
+	" AND id > $2 AND id < $3 ORDER BY id " DIR " LIMIT $4"
+#define ANY_CHARGE "($5 IS NULL OR charge = $5)"
+#define ANY_INTENT "($6 IS NULL OR payment_intent = $6)"
+static const char SQL_DESC[] = LIST_SQL(ANY_CHARGE, ANY_INTENT, "DESC");
+static const char SQL_ASC[] = LIST_SQL(ANY_CHARGE, ANY_INTENT, "ASC");
+static const char SQL_CHARGE_DESC[] = LIST_SQL("charge = $5", ANY_INTENT, "DESC");
+static const char SQL_CHARGE_ASC[] = LIST_SQL("charge = $5", ANY_INTENT, "ASC");
+static const char SQL_INTENT_DESC[] = LIST_SQL(ANY_CHARGE, "payment_intent = $6", "DESC");
+static const char SQL_INTENT_ASC[] = LIST_SQL(ANY_CHARGE, "payment_intent = $6", "ASC");
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1059,6 +1064,8 @@ static int refunds_list(struct req *r, const char *url)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"charge", SQL_CHARGE_DESC, SQL_CHARGE_ASC},
+		       {"payment_intent", SQL_INTENT_DESC, SQL_INTENT_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

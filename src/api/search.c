@@ -469,7 +469,8 @@ static int search_fn(struct db *db, void *p)
 	const char *before = hi;
 	if (run->page && strcmp(run->page, before) < 0)
 		before = run->page;
-	struct db_stmt *st = db_prepare(db, spec->sql_scan);
+	struct db_stmt *st = db_prepare(
+	    db, prefilter && spec->sql_scan_narrow ? spec->sql_scan_narrow : spec->sql_scan);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);

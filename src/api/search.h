@@ -49,6 +49,8 @@ struct search_field {
  * sql_scan: SELECT id, <columns> FROM t WHERE merchant_id = $1 AND id > $2 AND id < $3
  *           AND ($5 IS NULL OR <prefilter column> = $5) ORDER BY id DESC LIMIT $4
  * ($5 is bound NULL when the resource has no prefilter or the query cannot use it).
+ * sql_scan_narrow: the same with `<prefilter column> = $5`, run when $5 is given: the form an
+ * index on (merchant_id, <prefilter column>) can answer (list.h, list_narrow).
  */
 struct search_spec {
 	const char *url;      /* "/v1/customers/search" */
@@ -56,6 +58,7 @@ struct search_spec {
 	const char *id_prefix;
 	const struct search_field *fields; /* ends with {NULL} */
 	const char *sql_scan;
+	const char *sql_scan_narrow;
 	const char *prefilter; /* a SEARCH_STRING field matched exactly (case-sensitively) by
 				  the scan's $5, or NULL */
 	int (*render)(struct req *r, struct db *db, const char *id, struct json *j);

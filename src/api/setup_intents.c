@@ -1736,14 +1736,20 @@ static int h_cancel(struct req *r)
 
 static const char SQL_CURSOR[] =
     "SELECT created FROM setup_intents WHERE merchant_id = $1 AND id = $2";
-static const char SQL_DESC[] =
-    "SELECT id FROM setup_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_method = $6)"
-    " AND ($7 IS NULL OR COALESCE(attach_to_self, 0) = $7) ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM setup_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_method = $6)"
-    " AND ($7 IS NULL OR COALESCE(attach_to_self, 0) = $7) ORDER BY id ASC LIMIT $4";
+/* CUSTOMER and PM: those two filters' terms; each is also a list_narrow (list.h) with the plain
+ * `col = $n`, answered from setup_intents_customer / setup_intents_payment_method */
+#define LIST_SQL(CUSTOMER, PM, DIR)                                                                \
+	"SELECT id FROM setup_intents WHERE merchant_id = $1 AND " CUSTOMER " AND " PM             \
+	" AND id > $2 AND id < $3 AND ($7 IS NULL OR COALESCE(attach_to_self, 0) = $7)"            \
+	" ORDER BY id " DIR " LIMIT $4"
+#define ANY_CUSTOMER "($5 IS NULL OR customer = $5)"
+#define ANY_PM "($6 IS NULL OR payment_method = $6)"
+static const char SQL_DESC[] = LIST_SQL(ANY_CUSTOMER, ANY_PM, "DESC");
+static const char SQL_ASC[] = LIST_SQL(ANY_CUSTOMER, ANY_PM, "ASC");
+static const char SQL_CUSTOMER_DESC[] = LIST_SQL("customer = $5", ANY_PM, "DESC");
+static const char SQL_CUSTOMER_ASC[] = LIST_SQL("customer = $5", ANY_PM, "ASC");
+static const char SQL_PM_DESC[] = LIST_SQL(ANY_CUSTOMER, "payment_method = $6", "DESC");
+static const char SQL_PM_ASC[] = LIST_SQL(ANY_CUSTOMER, "payment_method = $6", "ASC");
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1776,6 +1782,8 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC},
+		       {"payment_method", SQL_PM_DESC, SQL_PM_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

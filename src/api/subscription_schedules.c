@@ -1859,16 +1859,21 @@ static int h_retrieve(struct req *r)
 static const char SQL_CURSOR[] =
     "SELECT created FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
 /* $6-$11: canceled_at, completed_at, released_at ranges (NULL: no filter); $12: scheduled */
-#define LIST_SQL                                                                                   \
-	"SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND id > $2 AND id < $3"     \
-	" AND ($5 IS NULL OR customer = $5)"                                                       \
+/* CUSTOMER: the customer filter's term; it is also a list_narrow (list.h) with the plain
+ * `customer = $5`, answered from subscription_schedules_customer */
+#define LIST_SQL(CUSTOMER)                                                                         \
+	"SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND " CUSTOMER               \
+	" AND id > $2 AND id < $3"                                                                 \
 	" AND ($6 IS NULL OR (canceled_at >= $6 AND canceled_at <= $7))"                           \
 	" AND ($8 IS NULL OR (completed_at >= $8 AND completed_at <= $9))"                         \
 	" AND ($10 IS NULL OR (released_at >= $10 AND released_at <= $11))"                        \
 	" AND ($12 IS NULL OR ($12 = 1 AND status = 'not_started')"                                \
 	" OR ($12 = 0 AND status <> 'not_started'))"
-static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+static const char SQL_DESC[] =
+    LIST_SQL("($5 IS NULL OR customer = $5)") " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_SQL("($5 IS NULL OR customer = $5)") " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] = LIST_SQL("customer = $5") " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] = LIST_SQL("customer = $5") " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1906,6 +1911,7 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

@@ -6591,11 +6591,12 @@ int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *
 static const char SQL_CURSOR[] =
     "SELECT created FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 /* $7: a status, or 'all', 'ended', or NULL (by default canceled ones are not listed) */
-#define LIST_SQL                                                                                   \
-	"SELECT id FROM subscriptions s WHERE merchant_id = $1 AND id > $2 AND id < $3"            \
-	" AND ($5 IS NULL OR customer = $5)"                                                       \
-	" AND ($6 IS NULL OR EXISTS (SELECT 1 FROM subscription_items i WHERE"                     \
-	" i.merchant_id = s.merchant_id AND i.price = $6 AND i.subscription = s.id))"              \
+/* CUSTOMER and PRICE: the two filters' terms. Each is also a list_narrow (list.h): a
+ * customer's subscriptions from subscriptions_customer, a price's as the subscriptions its items
+ * name (subscription_items_price), each looked up by its key. */
+#define LIST_SQL(CUSTOMER, PRICE)                                                                  \
+	"SELECT id FROM subscriptions s WHERE merchant_id = $1 AND " CUSTOMER " AND " PRICE        \
+	" AND id > $2 AND id < $3"                                                                 \
 	" AND (($7 IS NULL AND status <> 'canceled' AND status <> 'incomplete_expired')"           \
 	" OR $7 = 'all' OR ($7 = 'ended' AND (status = 'canceled' OR"                              \
 	" status = 'incomplete_expired')) OR status = $7)"                                         \
@@ -6603,8 +6604,22 @@ static const char SQL_CURSOR[] =
 	" AND ($10 IS NULL OR (current_period_end >= $10 AND current_period_end <= $11))"          \
 	" AND ($12 IS NULL OR (current_period_start >= $12 AND current_period_start <= $13))"      \
 	" AND ($14 IS NULL OR automatic_tax = $14)"
-static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+#define ANY_CUSTOMER "($5 IS NULL OR customer = $5)"
+#define ANY_PRICE                                                                                  \
+	"($6 IS NULL OR EXISTS (SELECT 1 FROM subscription_items i WHERE"                          \
+	" i.merchant_id = s.merchant_id AND i.price = $6 AND i.subscription = s.id))"
+#define PRICE_ITEMS                                                                                \
+	"id IN (SELECT i.subscription FROM subscription_items i WHERE i.merchant_id = $1"          \
+	" AND i.price = $6)"
+static const char SQL_DESC[] = LIST_SQL(ANY_CUSTOMER, ANY_PRICE) " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_SQL(ANY_CUSTOMER, ANY_PRICE) " ORDER BY id ASC LIMIT $4";
+static const char SQL_CUSTOMER_DESC[] =
+    LIST_SQL("customer = $5", ANY_PRICE) " ORDER BY id DESC LIMIT $4";
+static const char SQL_CUSTOMER_ASC[] =
+    LIST_SQL("customer = $5", ANY_PRICE) " ORDER BY id ASC LIMIT $4";
+static const char SQL_PRICE_DESC[] =
+    LIST_SQL(ANY_CUSTOMER, PRICE_ITEMS) " ORDER BY id DESC LIMIT $4";
+static const char SQL_PRICE_ASC[] = LIST_SQL(ANY_CUSTOMER, PRICE_ITEMS) " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -6645,6 +6660,8 @@ static int subs_list(struct req *r, const char *url)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"customer", SQL_CUSTOMER_DESC, SQL_CUSTOMER_ASC},
+		       {"price", SQL_PRICE_DESC, SQL_PRICE_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

@@ -288,14 +288,15 @@ static int h_update(struct req *r)
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM transfers WHERE merchant_id = $1 AND id = $2";
-static const char SQL_DESC[] =
-    "SELECT id FROM transfers WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR destination = $5) AND ($6 IS NULL OR transfer_group = $6)"
-    " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM transfers WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR destination = $5) AND ($6 IS NULL OR transfer_group = $6)"
-    " ORDER BY id ASC LIMIT $4";
+/* DEST: the destination filter's term; it is also a list_narrow (list.h) with the plain
+ * `destination = $5`, answered from transfers_destination */
+#define LIST_SQL(DEST, DIR)                                                                        \
+	"SELECT id FROM transfers WHERE merchant_id = $1 AND " DEST " AND id > $2 AND id < $3"     \
+	" AND ($6 IS NULL OR transfer_group = $6) ORDER BY id " DIR " LIMIT $4"
+static const char SQL_DESC[] = LIST_SQL("($5 IS NULL OR destination = $5)", "DESC");
+static const char SQL_ASC[] = LIST_SQL("($5 IS NULL OR destination = $5)", "ASC");
+static const char SQL_DEST_DESC[] = LIST_SQL("destination = $5", "DESC");
+static const char SQL_DEST_ASC[] = LIST_SQL("destination = $5", "ASC");
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -338,6 +339,7 @@ static int h_list(struct req *r)
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
+	    .narrow = {{"destination", SQL_DEST_DESC, SQL_DEST_ASC}},
 	    .bind_filters = list_bind,
 	    .render = list_render,
 	};

@@ -510,6 +510,48 @@ test('update, list by customer, expand customer and payment_method', async () =>
   assert.equal(ex.balance_transaction.object, 'balance_transaction');
 });
 
+test('lists filtered by customer, charge or intent page through that filter\'s own statements both ways', async () => {
+  // a filter with an index runs its own statements (api/list.h, list_narrow): the same pages,
+  // cursors and bounds as the unfiltered list, with other merchants' and customers' rows around
+  const [a, b] = [await stripe.customers.create(), await stripe.customers.create()];
+  const pis = [];
+  for (let i = 0; i < 3; i++) {
+    pis.push(await stripe.paymentIntents.create({ amount: 1000 + i, currency: 'usd', customer: a.id, payment_method: 'pm_card_visa', confirm: true }));
+    await stripe.paymentIntents.create({ amount: 2000 + i, currency: 'usd', customer: b.id, payment_method: 'pm_card_visa', confirm: true });
+    await stripe.paymentIntents.create({ amount: 3000 + i, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  }
+  const newest = pis.map((p) => p.id).reverse();
+  const chargesNewest = pis.map((p) => p.latest_charge).reverse();
+  const other = env.stripe(env.merchants[1].secret_key);
+  assert.deepEqual((await other.paymentIntents.list({ customer: a.id })).data, []);
+  for (const [list, want] of [[(p) => stripe.paymentIntents.list(p), newest], [(p) => stripe.charges.list(p), chargesNewest]]) {
+    const p1 = await list({ customer: a.id, limit: 2 });
+    assert.deepEqual(p1.data.map((x) => x.id), want.slice(0, 2));
+    assert.equal(p1.has_more, true);
+    const p2 = await list({ customer: a.id, limit: 2, starting_after: p1.data[1].id });
+    assert.deepEqual(p2.data.map((x) => x.id), want.slice(2));
+    assert.equal(p2.has_more, false);
+    const back = await list({ customer: a.id, limit: 2, ending_before: want[2] });
+    assert.deepEqual(back.data.map((x) => x.id), want.slice(0, 2));
+    assert.equal(back.has_more, false);
+    // the created bounds still apply
+    const since = await list({ customer: a.id, created: { gte: pis[2].created + 1 } });
+    assert.deepEqual(since.data, []);
+  }
+  const found = await stripe.paymentIntents.search({ query: `customer:"${a.id}" AND amount>1000` });
+  assert.deepEqual(found.data.map((x) => x.id).sort(), newest.slice(0, 2).sort());
+  // refunds by charge and by intent: two on one payment, one on another
+  const r1 = await stripe.refunds.create({ payment_intent: pis[0].id, amount: 100 });
+  const r2 = await stripe.refunds.create({ payment_intent: pis[0].id, amount: 200 });
+  const r3 = await stripe.refunds.create({ payment_intent: pis[1].id, amount: 300 });
+  assert.deepEqual((await stripe.refunds.list({ payment_intent: pis[0].id })).data.map((x) => x.id), [r2.id, r1.id]);
+  assert.deepEqual((await stripe.refunds.list({ charge: pis[0].latest_charge, limit: 1 })).data.map((x) => x.id), [r2.id]);
+  assert.deepEqual((await stripe.refunds.list({ charge: pis[0].latest_charge, starting_after: r2.id })).data.map((x) => x.id), [r1.id]);
+  assert.deepEqual((await stripe.refunds.list({ payment_intent: pis[1].id, charge: pis[1].latest_charge })).data.map((x) => x.id), [r3.id]);
+  assert.deepEqual((await stripe.refunds.list({ payment_intent: pis[1].id, charge: pis[0].latest_charge })).data, []);
+  assertStripeShape((await stripe.refunds.list({ payment_intent: pis[1].id })).data[0], 'refund');
+});
+
 test('refunds: partial refunds add up, over-refund is refused, full refund marks refunded', async () => {
   const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
   const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 300, reason: 'requested_by_customer', metadata: { n: '1' } });
