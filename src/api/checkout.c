@@ -2024,6 +2024,10 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
+	/* nothing of s is set: a failed read (PostgreSQL's serialization failure among concurrent
+	 * page posts) fails the write, which the store runs again */
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	/* (a bank transfer, customer_balance: while its intent waits for the transfer) */
 	/* a debit (sepa_debit, us_bank_account) completes the session while its bank has not
 	 * answered (an ACH account typed on the page first waits for its microdeposits,
