@@ -3857,8 +3857,7 @@ static int ui_mode_parse(struct req *r, struct session *s)
 	const char *ui = param_str(r, "ui_mode");
 	if (!ui) {
 		/* Stripe's default, named hosted_page from API version 2026-03-25 on */
-		const char *v = r->stripe_version;
-		ui = v && strcmp(v, "2026-03-25") >= 0 ? "hosted_page" : "hosted";
+		ui = api_version_from(r, "2026-03-25") ? "hosted_page" : "hosted";
 	}
 	s->ui_mode = ui;
 	s->success_url = param_str(r, "success_url");

@@ -1,0 +1,6 @@
+-- PostgreSQL port of migrations/sqlite/0172_subscription_billing_mode.sql: a subscription's
+-- billing_mode ('classic' / 'flexible'; NULL: made before, classic), its
+-- billing_mode[flexible][proration_discounts] and when it took that mode (NULL: made before).
+ALTER TABLE subscriptions ADD COLUMN billing_mode TEXT;
+ALTER TABLE subscriptions ADD COLUMN billing_mode_proration_discounts TEXT;
+ALTER TABLE subscriptions ADD COLUMN billing_mode_updated_at BIGINT;
