@@ -3628,6 +3628,7 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	struct subscription *s = &c->s;
 	s->customer = co->customer;
 	s->trial_missing_pm = "create_invoice";
+	s->flexible = co->flexible;
 	if (co->coupon || co->promotion_code) {
 		/* the session's discount becomes the subscription's (redeemed by create_rows) */
 		c->spec.present = true;
@@ -3673,6 +3674,7 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 	struct subscription *s = &c->s;
 	s->customer = x->customer;
 	s->trial_missing_pm = "create_invoice";
+	s->flexible = x->flexible;
 	s->metadata = x->metadata ? x->metadata : "{}";
 	s->description = x->description;
 	s->sends = x->sends;
@@ -6720,6 +6722,12 @@ static int migrate_fn(struct db *db, void *p)
 	s->mode_updated_at = now;
 	if (!prev || sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	/* the schedule that manages it makes its next phases' subscription changes in its mode */
+	const char *sched;
+	if (subscription_schedule_of(r, db, s->id, &sched) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sched && subscription_schedule_migrated(r, db, sched, now) != 0)
+		return -1;
 	return answer_sub(r, db, s->id);
 }
 

@@ -4,3 +4,10 @@
 ALTER TABLE subscriptions ADD COLUMN billing_mode TEXT;
 ALTER TABLE subscriptions ADD COLUMN billing_mode_proration_discounts TEXT;
 ALTER TABLE subscriptions ADD COLUMN billing_mode_updated_at BIGINT;
+-- A Checkout Session's subscription_data[billing_mode][type] (NULL: made before, classic).
+ALTER TABLE checkout_sessions ADD COLUMN sub_billing_mode TEXT;
+-- A subscription schedule's billing_mode and since when (NULL: made before, classic).
+ALTER TABLE subscription_schedules ADD COLUMN billing_mode TEXT;
+ALTER TABLE subscription_schedules ADD COLUMN billing_mode_updated_at BIGINT;
+-- A quote's subscription_data[billing_mode][type] (NULL: made before, classic).
+ALTER TABLE quotes ADD COLUMN sub_billing_mode TEXT;

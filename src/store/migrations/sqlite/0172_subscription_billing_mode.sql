@@ -6,3 +6,14 @@
 ALTER TABLE subscriptions ADD COLUMN billing_mode TEXT;
 ALTER TABLE subscriptions ADD COLUMN billing_mode_proration_discounts TEXT;
 ALTER TABLE subscriptions ADD COLUMN billing_mode_updated_at INTEGER;
+-- A Checkout Session's subscription_data[billing_mode][type] (api/checkout.c), as its create
+-- asked or defaulted it by API version, for the subscription the buyer's payment makes
+-- (NULL: a session made before, or a payment link's: classic).
+ALTER TABLE checkout_sessions ADD COLUMN sub_billing_mode TEXT;
+-- A subscription schedule's billing_mode (api/subscription_schedules.c), the subscription's it
+-- makes (from_subscription: that one's), and when it took it (NULL: made before, classic).
+ALTER TABLE subscription_schedules ADD COLUMN billing_mode TEXT;
+ALTER TABLE subscription_schedules ADD COLUMN billing_mode_updated_at INTEGER;
+-- A quote's subscription_data[billing_mode][type] (api/quotes.c), set by its create, for the
+-- subscription its acceptance makes (NULL: a quote made before, classic).
+ALTER TABLE quotes ADD COLUMN sub_billing_mode TEXT;
