@@ -4587,11 +4587,13 @@ static const char SQL_FLEX_DEBIT_ITEM[] =
     " AND subscription = $2 AND subscription_item = $3 AND proration = 1 AND deleted = 0"
     " AND amount > 0 AND period_end = $4 AND period_start <= $5 AND price = $6"
     " AND quantity = $7 ORDER BY period_start DESC, created DESC, id DESC LIMIT 1";
-/* the subscription's latest billed invoices (a period's line is on the invoice that began it,
- * which a few later change invoices within the period may follow) */
+/* the subscription's latest invoices that bill (a period's line is on the invoice that began
+ * it, which a few later change invoices within the period may follow; a renewal's draft, in its
+ * hour, bills its licensed lines as they are; a void one billed nothing) */
 static const char SQL_FLEX_DEBIT_INVOICES[] =
     "SELECT id, lines FROM invoices WHERE merchant_id = $1 AND subscription = $2"
-    " AND status IN ('open', 'paid', 'uncollectible') ORDER BY created DESC, id DESC LIMIT 8";
+    " AND status IN ('draft', 'open', 'paid', 'uncollectible')"
+    " ORDER BY created DESC, id DESC LIMIT 8";
 
 /* The period line of item `it` on invoice `inv`'s lines (JSON text) that covers t and ends at
  * end: *ret_amount its amount, *ret_start its start, *ret_line its id (arena); false: none. */
