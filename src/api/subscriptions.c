@@ -139,6 +139,10 @@
  *    billed at its share of the full period ending at the anchor (at most that period), which
  *    is Stripe's "proration for the timespan between the start date and the current time"
  *    together with the time up to the anchor. Not with a trial (400).
+ *  - billing_mode (Stripe's classic / flexible): set at creation (flexible by default from API
+ *    version 2025-09-30, as on Stripe), classic to flexible by POST …/migrate, never back. The
+ *    one difference Tender computes is flexible's credit prorations: the unused share of what
+ *    was billed for the item, not of its list price (see "flexible billing mode's credits").
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
@@ -686,7 +690,6 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 52, s->flexible ? "flexible" : "classic", -1);
 	/* itemized is refused (subscription_billing_mode_param): included is the one setting */
 	db_bind_text(st, 53, s->flexible ? "included" : NULL, -1);
-	/* a new subscription takes its mode when it is made */
 	db_bind_int64(st, 54, s->mode_updated_at ? s->mode_updated_at : s->created);
 }
 
@@ -3876,6 +3879,7 @@ static int create_plan(struct req *r, struct create_ctx *c)
 	if (c->sc)
 		str_copy(c->sc->id, sizeof(c->sc->id), s->id);
 	s->created = s->start_date = t0;
+	s->mode_updated_at = t0; /* it takes its billing mode as it is made */
 	s->version = 1;
 	/* pending_invoice_item_interval: its pending items are first invoiced one interval on */
 	if (pending_interval_next(s, t0, t0, &s->next_pending_at) != 0)

@@ -674,6 +674,9 @@ test('billing_mode: flexible by default from API version 2025-09-30, classic whe
   const flex = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
   assertMode(flex, 'flexible', T0);
   shape({ ...flex }, 'subscription');
+  const created = (await stripe.events.list({ type: 'customer.subscription.created', limit: 100 })).data
+    .find((e) => e.data.object.id === flex.id);
+  assertMode(created.data.object, 'flexible', T0);
   const asked = await stripe.subscriptions.create({
     customer: customer.id, items: [{ price: monthly.id }], billing_mode: { type: 'flexible', flexible: { proration_discounts: 'included' } },
   });
