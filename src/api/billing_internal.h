@@ -488,6 +488,17 @@ int subscription_item_thresholds_param(struct req *r, const char *path, const ch
 extern const struct param_spec subscription_change_item_params[];
 extern const char *const subscription_proration_behaviors[];
 extern const struct param_spec subscription_discount_params[];
+/* billing_mode[type, flexible[proration_discounts]] of a new subscription (its create, a
+ * preview's subscription_details) and of POST /v1/subscriptions/{id}/migrate (type flexible
+ * only). */
+extern const struct param_spec subscription_billing_mode_params[];
+extern const struct param_spec subscription_migrate_mode_params[];
+/* billing_mode at dotted `path` (shown: its name in errors): *ret_flexible whether it asks
+ * flexible, absent: flexible from API version 2025-09-30 on (Stripe's default since
+ * 2025-09-30.clover), else classic. 0, or -1 with r->err (flexible's settings with classic;
+ * proration_discounts=itemized, which Tender does not compute). */
+int subscription_billing_mode_param(struct req *r, const char *path, const char *shown,
+				    bool *ret_flexible);
 /* a change's price_data[currency, product, recurring, tax_behavior, unit_amount(_decimal)] */
 extern const struct param_spec subscription_item_price_data_params[];
 /* Applies c as one change of the subscription (its items, prorations as invoice items, an

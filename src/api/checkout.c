@@ -1012,6 +1012,9 @@ struct session {
 	const char *subscription, *invoice;
 	int64_t sub_trial_days;
 	const char *sub_metadata, *sub_description;
+	/* subscription_data[billing_mode][type] as the create asked it or defaulted it by its API
+	 * version (NULL: a session made before, or a payment link's: classic) */
+	const char *sub_billing_mode;
 	/* its discount (one, as on Stripe): a coupon, and the promotion code that brought it;
 	 * amount_subtotal is before it, amount_total after */
 	bool allow_promotion_codes;
@@ -1069,7 +1072,7 @@ static const char SQL_GET[] =
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
     " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
     " automatic_tax, recovered_from, recovery_expires_at, payment_method_types, ui_mode,"
-    " return_url, redirect_on_completion"
+    " return_url, redirect_on_completion, sub_billing_mode"
     " FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
@@ -1081,10 +1084,10 @@ static const char SQL_INSERT[] =
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
     " custom_fields, automatic_tax, recovered_from, payment_method_types, ui_mode, return_url,"
-    " redirect_on_completion)"
+    " redirect_on_completion, sub_billing_mode)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34, $35, $36, $37, $38, $39, $40)";
+    " $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -1209,6 +1212,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->ui_mode = col_text_dup(a, st, 49);
 		s->return_url = col_text_dup(a, st, 50);
 		s->redirect_on_completion = col_text_dup(a, st, 51);
+		s->sub_billing_mode = col_text_dup(a, st, 52);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -1264,6 +1268,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 38, s->ui_mode, -1);
 	db_bind_text(st, 39, s->return_url, -1);
 	db_bind_text(st, 40, s->redirect_on_completion, -1);
+	db_bind_text(st, 41, s->sub_billing_mode, -1);
 	return db_step_done(st);
 }
 
@@ -2484,6 +2489,7 @@ static const struct param_spec pi_data_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec subscription_data_children[] = {
+    {"billing_mode", PT_OBJECT, 0, 0, NULL, subscription_billing_mode_params},
     {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"description", PT_STRING, 0, 500, NULL, NULL},
@@ -3861,8 +3867,7 @@ static int ui_mode_parse(struct req *r, struct session *s)
 	const char *ui = param_str(r, "ui_mode");
 	if (!ui) {
 		/* Stripe's default, named hosted_page from API version 2026-03-25 on */
-		const char *v = r->stripe_version;
-		ui = v && strcmp(v, "2026-03-25") >= 0 ? "hosted_page" : "hosted";
+		ui = api_version_from(r, "2026-03-25") ? "hosted_page" : "hosted";
 	}
 	s->ui_mode = ui;
 	s->success_url = param_str(r, "success_url");
@@ -3978,8 +3983,15 @@ static int h_create(struct req *r)
 					param_present(r, "submit_type") ? "submit_type"
 									: "payment_intent_data",
 					"This parameter is only for `payment` mode.");
-		if (sub_data_parse(r, s) != 0)
+		bool flexible;
+		if (sub_data_parse(r, s) != 0 ||
+		    subscription_billing_mode_param(r, "subscription_data.billing_mode",
+						    "subscription_data[billing_mode]",
+						    &flexible) != 0)
 			return -1;
+		/* the subscription is made when the buyer pays, in a request of the page's that
+		 * carries no API version: the mode is the create's */
+		s->sub_billing_mode = flexible ? "flexible" : "classic";
 		if (s->sub_trial_days > 0)
 			s->payment_status = "no_payment_required";
 	} else if (param_present(r, "subscription_data")) {
@@ -6087,6 +6099,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 	co->currency = x->s.currency; /* its items priced in it (currency_options too) */
 	co->metadata = x->s.sub_metadata;
 	co->description = x->s.sub_description;
+	co->flexible = str_eq(x->s.sub_billing_mode, "flexible");
 	co->pm_id = pm;
 	co->bank_debit = sepa;
 	co->checkout_session = x->s.id;

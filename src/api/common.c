@@ -196,6 +196,12 @@ void json_kv_raw_or_null(struct json *j, const char *key, const char *raw)
 		json_kv_null(j, key);
 }
 
+bool api_version_from(const struct req *r, const char *date)
+{
+	const char *v = r->stripe_version;
+	return v && strncmp(v, date, strlen(date)) >= 0;
+}
+
 const char *json_quote(struct req *r, const char *s)
 {
 	if (!s)

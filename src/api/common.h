@@ -48,6 +48,11 @@ const char *col_text_dup(struct arena *a, struct db_stmt *st, int col);
 /* key: raw JSON text or null */
 void json_kv_raw_or_null(struct json *j, const char *key, const char *raw);
 
+/* Whether the request's Stripe-Version header (a ROUTE_STRIPE_VERSION route's; absent: the
+ * account's default, older than any date asked here) names date ("YYYY-MM-DD") or a later
+ * version: Stripe's versions begin with their release date, so they compare as text. */
+bool api_version_from(const struct req *r, const char *date);
+
 /* Canonical JSON of one string value (for previous_attributes), arena memory. */
 const char *json_quote(struct req *r, const char *s);
 

@@ -785,6 +785,11 @@ static int new_schedule_parse(struct req *r, struct preview_ctx *x)
 	if (!param_present(r, "schedule_details.phases"))
 		return req_fail(r, ERR_PARAM_MISSING, "schedule_details[phases]",
 				"schedule_details[phases]");
+	/* checked as a create's; the first invoice bills the same in either mode (no prorations) */
+	bool flexible;
+	if (subscription_billing_mode_param(r, "schedule_details.billing_mode",
+					    "schedule_details[billing_mode]", &flexible) != 0)
+		return -1;
 	struct sub_new_preview_req *q = arena_alloc(&r->arena, sizeof(*q));
 	if (!q)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -846,6 +851,20 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	bool new_sub = !x->subscription && !x->schedule && param_present(r, names->items);
 	if (new_sub && new_sub_parse(r, x) != 0)
 		return -1;
+	/* billing_mode of a subscription still to be made (create_preview's name): checked as the
+	 * create checks it; its first invoice bills the same in either mode (the modes differ in
+	 * prorations, which a first invoice has none of). An existing one's is migrated, not
+	 * previewed. */
+	bool flexible;
+	if (param_present(r, "subscription_details.billing_mode") &&
+	    (!new_sub ||
+	     subscription_billing_mode_param(r, "subscription_details.billing_mode",
+					     "subscription_details[billing_mode]", &flexible) != 0))
+		return r->err.set ? -1
+				  : req_fail(r, ERR_PARAM_BAD, "subscription_details[billing_mode]",
+					     "billing_mode applies to a subscription still to be "
+					     "created; an existing one's changes by POST "
+					     "/v1/subscriptions/{id}/migrate.");
 	if (!new_sub && param_present(r, names->start_date))
 		return req_fail(r, ERR_PARAM_BAD, names->start_date_shown,
 				x->subscription
@@ -964,6 +983,7 @@ static int h_upcoming_lines(struct req *r)
 }
 
 static const struct param_spec sub_details_children[] = {
+    {"billing_mode", PT_OBJECT, 0, 0, NULL, subscription_billing_mode_params},
     {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
@@ -1007,6 +1027,7 @@ static const struct param_spec preview_item_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec schedule_details_children[] = {
+    {"billing_mode", PT_OBJECT, 0, 0, NULL, subscription_billing_mode_params},
     {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, subscription_schedule_phase_params},
     {"end_behavior", PT_ENUM, 0, 0, (const char *const[]){"cancel", "release", NULL}, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},

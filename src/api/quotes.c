@@ -115,6 +115,9 @@ struct quote {
 	const char *line_items, *discounts_spec, *discounts, *computed, *metadata;
 	const char *sub_description, *sub_metadata;
 	int64_t sub_trial_days; /* -1: none */
+	/* subscription_data[billing_mode][type] flexible (else classic: a quote made before it
+	 * was stored is), set by its create: the subscription its acceptance makes takes it */
+	bool sub_flexible;
 	int64_t amount_subtotal, amount_total;
 	const char *invoice, *subscription, *test_clock;
 	/* collection_method send_invoice (else charge_automatically) and its
@@ -181,7 +184,7 @@ static const char SQL_COLS[] =
 	" sub_metadata, metadata, amount_subtotal, amount_total, computed, finalized_at,"          \
 	" accepted_at, canceled_at, invoice, subscription, test_clock, collection_method,"         \
 	" days_until_due, automatic_tax, application_fee_amount, application_fee_percent,"         \
-	" on_behalf_of, transfer_data, from_quote FROM quotes"
+	" on_behalf_of, transfer_data, from_quote, sub_billing_mode FROM quotes"
 static const char SQL_GET[] = QUOTE_SELECT " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO quotes (merchant_id, id, created, status, customer, currency, description,"
@@ -189,9 +192,10 @@ static const char SQL_INSERT[] =
     " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
     " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
     " collection_method, days_until_due, automatic_tax, application_fee_amount,"
-    " application_fee_percent, on_behalf_of, transfer_data, from_quote) VALUES ($1, $2, $3, $4,"
+    " application_fee_percent, on_behalf_of, transfer_data, from_quote, sub_billing_mode)"
+    " VALUES ($1, $2, $3, $4,"
     " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
+    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)";
 /* every mutable column, where the row is still in the status it was read in ($31) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
@@ -264,6 +268,7 @@ static int quote_load(struct req *r, struct db *db, const char *merchant, const 
 	q->on_behalf_of = col_text_dup(a, st, 31);
 	q->transfer_data = col_text_dup(a, st, 32);
 	q->from_quote = col_text_dup(a, st, 33);
+	q->sub_flexible = str_eq(db_col_text(st, 34, NULL), "flexible");
 	db_reset(st);
 	if (!q->status || !q->customer || !q->line_items || !q->discounts_spec || !q->discounts ||
 	    !q->metadata || !q->computed)
@@ -335,6 +340,7 @@ static int quote_insert(struct req *r, struct db *db, const struct quote *q)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(r->merchant_id, st, q);
 	bind_connect(st, 31, q);
+	db_bind_text(st, 36, q->sub_flexible ? "flexible" : "classic", -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -552,6 +558,17 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_str_or_null(j, "subscription", q->subscription);
 	json_key(j, "subscription_data");
 	json_obj_open(j);
+	/* Quote.SubscriptionData.BillingMode: {flexible (flexible only), type} */
+	json_key(j, "billing_mode");
+	json_obj_open(j);
+	if (q->sub_flexible) {
+		json_key(j, "flexible");
+		json_obj_open(j);
+		json_kv_str(j, "proration_discounts", "included");
+		json_obj_close(j);
+	}
+	json_kv_str(j, "type", q->sub_flexible ? "flexible" : "classic");
+	json_obj_close(j);
 	json_kv_str_or_null(j, "description", q->sub_description);
 	json_kv_null(j, "effective_date");
 	json_kv_raw_or_null(j, "metadata", q->sub_metadata ? q->sub_metadata : "{}");
@@ -1685,6 +1702,7 @@ static int from_quote_copy(struct req *r, struct db *db, struct quote *q, struct
 	q->sub_description = src.sub_description;
 	q->sub_trial_days = src.sub_trial_days;
 	q->sub_metadata = src.sub_metadata;
+	q->sub_flexible = src.sub_flexible;
 	q->metadata = src.metadata;
 	q->sends = src.sends;
 	q->days_until_due = src.days_until_due;
@@ -1783,6 +1801,12 @@ static int create_fn(struct db *db, void *p)
 		new_currency = from && !str_eq(cur, q->currency);
 		str_copy(q->currency, sizeof(q->currency), cur);
 	}
+	/* subscription_data[billing_mode]: given, or a copy's, or the API version's default */
+	if ((!from || param_present(r, "subscription_data.billing_mode")) &&
+	    subscription_billing_mode_param(r, "subscription_data.billing_mode",
+					    "subscription_data[billing_mode]",
+					    &q->sub_flexible) != 0)
+		return -1;
 	if (common_params(r, q, now) != 0 || default_tax_rates_set(r, db, q) != 0)
 		return -1;
 	/* a copy's lines stay unless line_items replaces them (priced again in a new currency) */
@@ -2227,6 +2251,7 @@ static int h_accept(struct req *r)
 	x->customer = q->customer;
 	x->metadata = q->sub_metadata;
 	x->description = q->sub_description;
+	x->flexible = q->sub_flexible;
 	x->n_items = c->n;
 	for (int i = 0; i < c->n && i < SUB_ITEMS_MAX; i++) {
 		x->items[i].price = c->lines[i].price;
@@ -2632,6 +2657,15 @@ static const struct param_spec sub_data_children[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* a create's: billing_mode is set once (POST /v1/quotes/{id} does not take it) */
+static const struct param_spec sub_data_create_children[] = {
+    {"billing_mode", PT_OBJECT, 0, 0, NULL, subscription_billing_mode_params},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"effective_date", PT_STRING, PF_EMPTYABLE, 32, NULL, NULL},
+    {"trial_period_days", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec invoice_settings_children[] = {
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -2651,7 +2685,7 @@ static const struct param_spec qautomatic_tax_children[] = {
     {"liability", PT_OBJECT, 0, 0, NULL, qliability_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-#define QUOTE_COMMON_PARAMS                                                                        \
+#define QUOTE_COMMON_PARAMS(sub_children)                                                          \
 	{"automatic_tax", PT_OBJECT, 0, 0, NULL, qautomatic_tax_children},                         \
 	    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},                                           \
 	    {"line_items", PT_OBJECT_ARRAY, 0, QUOTE_LINES_MAX, NULL, line_children},              \
@@ -2666,7 +2700,7 @@ static const struct param_spec qautomatic_tax_children[] = {
 	    {"footer", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},                                  \
 	    {"expires_at", PT_INT, 0, 0, NULL, NULL},                                              \
 	    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},  \
-	    {"subscription_data", PT_OBJECT, 0, 0, NULL, sub_data_children},                       \
+	    {"subscription_data", PT_OBJECT, 0, 0, NULL, (sub_children)},                          \
 	    {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                       \
 	    {"application_fee_percent", PT_STRING, PF_EMPTYABLE, 16, NULL, NULL},                  \
 	    {"on_behalf_of", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                            \
@@ -2686,14 +2720,14 @@ static const struct param_spec create_params[] = {
     {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {"from_quote", PT_OBJECT, 0, 0, NULL, from_quote_children},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
-    QUOTE_COMMON_PARAMS,
+    QUOTE_COMMON_PARAMS(sub_data_create_children),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
     {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
-    QUOTE_COMMON_PARAMS,
+    QUOTE_COMMON_PARAMS(sub_data_children),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec finalize_params[] = {
@@ -2709,7 +2743,7 @@ static const struct param_spec list_params[] = {
 };
 
 const struct route quotes_routes[] = {
-    {"POST", "/v1/quotes", h_create, create_params, 0},
+    {"POST", "/v1/quotes", h_create, create_params, ROUTE_STRIPE_VERSION},
     {"GET", "/v1/quotes", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/quotes/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/quotes/{id}", h_update, update_params, 0},

@@ -153,6 +153,10 @@ struct schedule {
 	const char *phases_param, *phases_shown;
 	/* default_settings[invoice_settings][account_tax_ids]: a JSON array, NULL: none */
 	const char *atx;
+	/* billing_mode flexible (else classic), the subscription's it makes (from_subscription:
+	 * that one's), and since when (0: a schedule made before it was stored) */
+	bool flexible;
+	int64_t mode_at;
 	int n_phases;
 	struct sched_phase phases[SCHEDULE_PHASES_MAX];
 };
@@ -161,15 +165,16 @@ static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, subscription, released_subscription,"
     " end_behavior, current_phase, phases, default_payment_method, metadata, test_clock,"
     " next_action_at, canceled_at, completed_at, released_at, collection_method, days_until_due,"
-    " automatic_tax, account_tax_ids FROM subscription_schedules"
-    " WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, account_tax_ids, billing_mode, billing_mode_updated_at"
+    " FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscription_schedules (merchant_id, id, created, version, customer, status,"
     " subscription, released_subscription, end_behavior, current_phase, phases,"
     " default_payment_method, metadata, test_clock, next_action_at, canceled_at, completed_at,"
-    " released_at, collection_method, days_until_due, automatic_tax, account_tax_ids) VALUES ($1,"
+    " released_at, collection_method, days_until_due, automatic_tax, account_tax_ids,"
+    " billing_mode, billing_mode_updated_at) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
-    " $22)";
+    " $22, $23, $24)";
 static const char SQL_UPDATE[] =
     "UPDATE subscription_schedules SET version = $3 + 1, status = $4, subscription = $5,"
     " released_subscription = $6, end_behavior = $7, current_phase = $8, phases = $9,"
@@ -182,8 +187,8 @@ static const char SQL_OF_SUB[] =
     " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT 1";
 static const char SQL_SUB_FACTS[] =
     "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock,"
-    " collection_method, days_until_due, automatic_tax, currency, account_tax_ids"
-    " FROM subscriptions"
+    " collection_method, days_until_due, automatic_tax, currency, account_tax_ids,"
+    " billing_mode, billing_mode_updated_at FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_SUB_ITEMS[] =
     "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
@@ -356,6 +361,8 @@ static int sched_load(struct req *r, struct db *db, const char *id, struct sched
 		sc->days = db_col_int64_or0(st, 18);
 		sc->auto_tax = db_col_int64_or0(st, 19) != 0;
 		sc->atx = col_text_dup(a, st, 20);
+		sc->flexible = str_eq(db_col_text(st, 21, NULL), "flexible");
+		sc->mode_at = db_col_int64_or0(st, 22);
 		if (!sc->customer || !sc->status || !sc->end_behavior || !phases || !sc->metadata)
 			rc = DB_ERR;
 	}
@@ -395,6 +402,8 @@ static int bind_row(struct req *r, struct db_stmt *st, const struct schedule *sc
 		db_bind_null(st, 20);
 	db_bind_int64(st, 21, sc->auto_tax ? 1 : 0);
 	db_bind_text(st, 22, sc->atx, -1);
+	db_bind_text(st, 23, sc->flexible ? "flexible" : "classic", -1);
+	db_bind_int64(st, 24, sc->mode_at ? sc->mode_at : sc->created);
 	return 0;
 }
 
@@ -599,9 +608,20 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	json_kv_str(j, "id", sc->id);
 	json_kv_str(j, "object", "subscription_schedule");
 	json_kv_null(j, "application");
+	/* as a subscription's (subscriptions.c); updated_at only when known */
 	json_key(j, "billing_mode");
 	json_obj_open(j);
-	json_kv_str(j, "type", "classic");
+	if (sc->flexible) {
+		json_key(j, "flexible");
+		json_obj_open(j);
+		json_kv_str(j, "proration_discounts", "included");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "flexible");
+	}
+	json_kv_str(j, "type", sc->flexible ? "flexible" : "classic");
+	if (sc->mode_at)
+		json_kv_int(j, "updated_at", sc->mode_at);
 	json_obj_close(j);
 	time_or_null(j, "canceled_at", sc->canceled_at);
 	time_or_null(j, "completed_at", sc->completed_at);
@@ -674,6 +694,15 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 			struct json *j)
 {
 	json_obj_open(j);
+	if (old->flexible != sc->flexible) { /* its subscription's migration (classic before) */
+		json_key(j, "billing_mode");
+		json_obj_open(j);
+		json_kv_null(j, "flexible");
+		json_kv_str(j, "type", "classic");
+		if (old->mode_at)
+			json_kv_int(j, "updated_at", old->mode_at);
+		json_obj_close(j);
+	}
 	if (!str_eq(old->status, sc->status) || old->current_phase != sc->current_phase ||
 	    (old->current_phase >= 0 && sc->current_phase == old->current_phase &&
 	     sc->current_phase < sc->n_phases && old->current_phase < old->n_phases &&
@@ -785,6 +814,38 @@ static int sched_answer(struct req *r, struct db *db, const char *id)
 int subscription_schedule_answer(struct req *r, struct db *db, const char *id)
 {
 	return sched_answer(r, db, id);
+}
+
+static const char SQL_MODE_SET[] =
+    "UPDATE subscription_schedules SET version = version + 1, billing_mode = 'flexible',"
+    " billing_mode_updated_at = $4 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+
+int subscription_schedule_migrated(struct req *r, struct db *db, const char *id, int64_t t)
+{
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	struct schedule *old = arena_alloc(&r->arena, sizeof(*old));
+	if (!sc || !old || sched_load(r, db, id, sc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sc->flexible)
+		return 0;
+	*old = *sc;
+	struct db_stmt *st = db_prepare(db, SQL_MODE_SET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_int64(st, 3, sc->version);
+	db_bind_int64(st, 4, t);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Subscription schedule %s changed while this request ran; try again.", id);
+	sc->flexible = true;
+	sc->mode_at = t;
+	return sched_emit_prev(r, db, sc, "subscription_schedule.updated", t, old);
 }
 
 int subscription_schedule_of(struct req *r, struct db *db, const char *sub, const char **ret)
@@ -1615,6 +1676,7 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->automatic_tax = phase_auto_tax(sc, p);
 	x->account_tax_ids = phase_atx(sc, p);
 	x->currency = p->currency; /* its prices' own, or their currency_options' */
+	x->flexible = sc->flexible;
 	memset(&x->discounts, 0, sizeof(x->discounts));
 	x->discounts.present = p->n_coupons > 0;
 	x->discounts.n = p->n_coupons;
@@ -1660,6 +1722,9 @@ static int from_sub_fn(struct db *db, void *p)
 		sc->auto_tax = db_col_int64_or0(st, 8) != 0;
 		/* its invoice_settings[account_tax_ids], likewise */
 		sc->atx = col_text_dup(&r->arena, st, 10);
+		/* its billing mode (and since when) */
+		sc->flexible = str_eq(db_col_text(st, 11, NULL), "flexible");
+		sc->mode_at = db_col_int64_or0(st, 12);
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -1753,8 +1818,9 @@ static int h_create(struct req *r)
 		sc->default_pm = NULL;
 	c->from_sub = param_str(r, "from_subscription");
 	if (c->from_sub) {
-		static const char *const alone[] = {"customer", "phases", "start_date",
-						    "end_behavior", "default_settings"};
+		static const char *const alone[] = {"customer",		"phases",
+						    "start_date",	"end_behavior",
+						    "default_settings", "billing_mode"};
 		for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++)
 			if (param_present(r, alone[i]))
 				return req_fail(
@@ -1765,6 +1831,8 @@ static int h_create(struct req *r)
 	sc->customer = param_str(r, "customer");
 	if (!sc->customer)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	if (subscription_billing_mode_param(r, "billing_mode", "billing_mode", &sc->flexible) != 0)
+		return -1;
 	c->start_param = param_str(r, "start_date");
 	if (default_collection_parse(r, sc) != 0 || phases_parse(r, sc) != 0 ||
 	    collection_check(r, sc, 0) != 0)
@@ -2701,6 +2769,7 @@ static const struct param_spec default_settings_children[] = {
 };
 static const char *const end_behaviors[] = {"cancel", "none", "release", "renew", NULL};
 static const struct param_spec create_params[] = {
+    {"billing_mode", PT_OBJECT, 0, 0, NULL, subscription_billing_mode_params},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"from_subscription", PT_STRING, 0, 255, NULL, NULL},
     {"start_date", PT_STRING, 0, 20, NULL, NULL},
@@ -2735,7 +2804,7 @@ static const struct param_spec release_params[] = {
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 const struct route subscription_schedules_routes[] = {
-    {"POST", "/v1/subscription_schedules", h_create, create_params, 0},
+    {"POST", "/v1/subscription_schedules", h_create, create_params, ROUTE_STRIPE_VERSION},
     {"GET", "/v1/subscription_schedules", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/subscription_schedules/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/subscription_schedules/{id}", h_update, update_params, 0},

@@ -139,6 +139,10 @@
  *    billed at its share of the full period ending at the anchor (at most that period), which
  *    is Stripe's "proration for the timespan between the start date and the current time"
  *    together with the time up to the anchor. Not with a trial (400).
+ *  - billing_mode (Stripe's classic / flexible): set at creation (flexible by default from API
+ *    version 2025-09-30, as on Stripe), classic to flexible by POST …/migrate, never back. The
+ *    one difference Tender computes is flexible's credit prorations: the unused share of what
+ *    was billed for the item, not of its list price (see "flexible billing mode's credits").
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
@@ -278,6 +282,11 @@ struct subscription {
 	/* the SetupIntent a default_incomplete subscription with nothing due now waits on, for
 	 * the customer to set up its payment method (NULL: none) */
 	const char *pending_si;
+	/* billing_mode flexible (else classic: a subscription made before it was stored is), its
+	 * [flexible][proration_discounts], and when it took that mode (0: made before) */
+	bool flexible;
+	const char *proration_discounts;
+	int64_t mode_updated_at;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -414,7 +423,8 @@ static const char SQL_GET[] =
     " cancel_at, cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
     " next_pending_invoice_at, account_tax_ids, save_default_payment_method,"
-    " pending_setup_intent FROM subscriptions"
+    " pending_setup_intent, billing_mode, billing_mode_proration_discounts,"
+    " billing_mode_updated_at FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -428,10 +438,11 @@ static const char SQL_INSERT[] =
     " cancel_at_prorate, billing_thresholds, pending_invoice_item_interval,"
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
     " next_pending_invoice_at, account_tax_ids, save_default_payment_method,"
-    " pending_setup_intent) VALUES ($1,"
+    " pending_setup_intent, billing_mode, billing_mode_proration_discounts,"
+    " billing_mode_updated_at) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
     " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)";
+    " $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53, $54)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -561,6 +572,9 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->account_tax_ids = col_text_dup(a, st, 50);
 		s->save_default_pm = str_eq(db_col_text(st, 51, NULL), "on_subscription");
 		s->pending_si = col_text_dup(a, st, 52);
+		s->flexible = str_eq(db_col_text(st, 53, NULL), "flexible");
+		s->proration_discounts = col_text_dup(a, st, 54);
+		s->mode_updated_at = db_col_int64_or0(st, 55);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -631,7 +645,7 @@ static void bind_extras(struct db_stmt *st, int first, const struct subscription
 	db_bind_text(st, first + 11, s->pending_si, -1);
 }
 
-/* SQL_INSERT's parameters (all 51: SQLite binds no gaps) */
+/* SQL_INSERT's parameters (all 54: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -673,6 +687,10 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 38, s->anchor_config, -1);
 	db_bind_text(st, 39, s->pmo_customer_balance, -1);
 	bind_extras(st, 40, s);
+	db_bind_text(st, 52, s->flexible ? "flexible" : "classic", -1);
+	/* itemized is refused (subscription_billing_mode_param): included is the one setting */
+	db_bind_text(st, 53, s->flexible ? "included" : NULL, -1);
+	db_bind_int64(st, 54, s->mode_updated_at ? s->mode_updated_at : s->created);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -1189,6 +1207,27 @@ static int sub_live_discount_ids(struct req *r, struct db *db, const char *sub, 
 
 /* prefix: where s sits in the answer, for expand[] ("" at the top); NULL: nothing expanded
  * (an event's object). */
+/* billing_mode: {flexible: {proration_discounts} | null, type, updated_at}; updated_at only
+ * when known (a subscription made before billing_mode was stored has none, as Stripe omits it) */
+static void billing_mode_render(const struct subscription *s, struct json *j)
+{
+	json_key(j, "billing_mode");
+	json_obj_open(j);
+	if (s->flexible) {
+		json_key(j, "flexible");
+		json_obj_open(j);
+		json_kv_str(j, "proration_discounts",
+			    s->proration_discounts ? s->proration_discounts : "included");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "flexible");
+	}
+	json_kv_str(j, "type", s->flexible ? "flexible" : "classic");
+	if (s->mode_updated_at)
+		json_kv_int(j, "updated_at", s->mode_updated_at);
+	json_obj_close(j);
+}
+
 static int sub_render(struct req *r, struct db *db, const struct subscription *s,
 		      const char *prefix, struct json *j)
 {
@@ -1222,10 +1261,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 			    strlen(s->anchor_config));
 	else
 		json_kv_null(j, "billing_cycle_anchor_config");
-	json_key(j, "billing_mode");
-	json_obj_open(j);
-	json_kv_str(j, "type", "classic");
-	json_obj_close(j);
+	billing_mode_render(s, j);
 	json_kv_raw_or_null(j, "billing_thresholds", s->billing_thresholds);
 	/* cancel_at as set (kept once it canceled it, as Stripe shows it), or the period's end
 	 * cancel_at_period_end will cancel it at */
@@ -3492,6 +3528,30 @@ static int create_discounts_fn(struct db *db, void *p)
 			     c->add_ii, c->ds, c->n_ds, c->t0, &c->due, &c->credited);
 }
 
+int subscription_billing_mode_param(struct req *r, const char *path, const char *shown,
+				    bool *ret_flexible)
+{
+	const char *type = param_str(r, arena_printf(&r->arena, "%s.type", path));
+	const char *fpath = arena_printf(&r->arena, "%s.flexible", path);
+	const char *pd =
+	    param_str(r, arena_printf(&r->arena, "%s.flexible.proration_discounts", path));
+	if (!fpath)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_flexible = type ? str_eq(type, "flexible") : api_version_from(r, "2025-09-30");
+	if (!*ret_flexible && param_present(r, fpath))
+		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[flexible]", shown),
+				"`%s[flexible]` can only be set when `%s[type]` is `flexible`.",
+				shown, shown);
+	/* itemized shows a proration's discounts apart from its amount (discount_amounts on
+	 * the proration); Tender's flexible prorations are computed with them included */
+	if (str_eq(pd, "itemized"))
+		return req_fail(r, ERR_PARAM_BAD,
+				arena_printf(&r->arena, "%s[flexible][proration_discounts]", shown),
+				"Tender computes flexible prorations with their discounts included "
+				"(`included`); `itemized` is not supported.");
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -3559,6 +3619,8 @@ static int h_create(struct req *r)
 				"You cannot use default_tax_rates together with automatic tax.");
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
+	if (subscription_billing_mode_param(r, "billing_mode", "billing_mode", &s->flexible) != 0)
+		return -1;
 	return create_run(r, &c);
 }
 
@@ -3642,6 +3704,7 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	struct subscription *s = &c->s;
 	s->customer = co->customer;
 	s->trial_missing_pm = "create_invoice";
+	s->flexible = co->flexible;
 	if (co->coupon || co->promotion_code) {
 		/* the session's discount becomes the subscription's (redeemed by create_rows) */
 		c->spec.present = true;
@@ -3687,6 +3750,7 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 	struct subscription *s = &c->s;
 	s->customer = x->customer;
 	s->trial_missing_pm = "create_invoice";
+	s->flexible = x->flexible;
 	s->metadata = x->metadata ? x->metadata : "{}";
 	s->description = x->description;
 	s->sends = x->sends;
@@ -3890,6 +3954,7 @@ static int create_plan(struct req *r, struct create_ctx *c)
 	if (c->sc)
 		str_copy(c->sc->id, sizeof(c->sc->id), s->id);
 	s->created = s->start_date = t0;
+	s->mode_updated_at = t0; /* it takes its billing mode as it is made */
 	s->version = 1;
 	/* pending_invoice_item_interval: its pending items are first invoiced one interval on */
 	if (pending_interval_next(s, t0, t0, &s->next_pending_at) != 0)
@@ -4585,9 +4650,125 @@ static struct invoice_item *pending_item_new(struct change_ctx *x)
 	return ii;
 }
 
+/* ---- flexible billing mode's credits ----
+ *
+ * Stripe's flexible billing mode credits an item's unused time from what was actually billed
+ * for it ("calculates credit prorations based on the original amount previously debited"),
+ * where classic credits the item's list price over the period. The debit is the latest that
+ * covers the proration time for the item as it is (its price and quantity) and ends with the
+ * period: the period's own invoice line, less what discounts took from it (a partial first
+ * period's share, a coupon's percentage), or a proration that charged its remaining time after
+ * an earlier change (pending or invoiced). Its unused share, (end - t) / (end - start) of that
+ * debit's own span, is credited. Charges for remaining time are the same in both modes (the
+ * list price's share, as Tender has always computed them). */
+static const char SQL_FLEX_DEBIT_ITEM[] =
+    "SELECT amount, period_start FROM invoice_items WHERE merchant_id = $1"
+    " AND subscription = $2 AND subscription_item = $3 AND proration = 1 AND deleted = 0"
+    " AND amount > 0 AND period_end = $4 AND period_start <= $5 AND price = $6"
+    " AND quantity = $7 ORDER BY period_start DESC, created DESC, id DESC LIMIT 1";
+/* the subscription's latest invoices that bill (a period's line is on the invoice that began
+ * it, which a few later change invoices within the period may follow; a renewal's draft, in its
+ * hour, bills its licensed lines as they are; a void one billed nothing) */
+static const char SQL_FLEX_DEBIT_INVOICES[] =
+    "SELECT id, lines FROM invoices WHERE merchant_id = $1 AND subscription = $2"
+    " AND status IN ('draft', 'open', 'paid', 'uncollectible')"
+    " ORDER BY created DESC, id DESC LIMIT 8";
+
+/* The period line of item `it` on invoice `inv`'s lines (JSON text) that covers t and ends at
+ * end: *ret_amount its amount, *ret_start its start, *ret_line its id (arena); false: none. */
+static bool period_line_find(struct req *r, const char *lines, const struct sub_item *it, int64_t t,
+			     int64_t end, int64_t *ret_amount, int64_t *ret_start,
+			     const char **ret_line)
+{
+	json_t *root = lines ? json_loads(lines, 0, NULL) : NULL;
+	bool found = false;
+	for (size_t i = 0; !found && json_is_array(root) && i < json_array_size(root); i++) {
+		json_t *l = json_array_get(root, i);
+		json_t *sid = json_object_get(l, "parent");
+		sid = json_object_get(sid, "subscription_item_details");
+		json_t *period = json_object_get(l, "period");
+		json_t *pd = json_object_get(json_object_get(l, "pricing"), "price_details");
+		const char *item = json_string_value(json_object_get(sid, "subscription_item"));
+		const char *price = json_string_value(json_object_get(pd, "price"));
+		if (!item || !str_eq(item, it->id) || !price || !str_eq(price, it->price) ||
+		    json_is_true(json_object_get(sid, "proration")) ||
+		    json_integer_value(json_object_get(l, "quantity")) != it->quantity ||
+		    json_integer_value(json_object_get(period, "end")) != end ||
+		    json_integer_value(json_object_get(period, "start")) > t)
+			continue;
+		*ret_amount = json_integer_value(json_object_get(l, "amount"));
+		*ret_start = json_integer_value(json_object_get(period, "start"));
+		*ret_line = arena_strdup(&r->arena, json_string_value(json_object_get(l, "id")));
+		found = *ret_line != NULL;
+	}
+	json_decref(root);
+	return found;
+}
+
+/* What was billed for item `it` of subscription `sub` over [*ret_start, end), the span that
+ * covers t (see above): *ret_found false when nothing was (Tender then credits as classic
+ * does). 0, or -1 with r->err. */
+static int flexible_debit(struct req *r, struct db *db, const char *sub, const struct sub_item *it,
+			  int64_t t, int64_t end, bool *ret_found, int64_t *ret_amount,
+			  int64_t *ret_start)
+{
+	*ret_found = false;
+	struct db_stmt *st = db_prepare(db, SQL_FLEX_DEBIT_ITEM);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	db_bind_text(st, 3, it->id, -1);
+	db_bind_int64(st, 4, end);
+	db_bind_int64(st, 5, t);
+	db_bind_text(st, 6, it->price, -1);
+	db_bind_int64(st, 7, it->quantity);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*ret_found = true;
+		*ret_amount = db_col_int64(st, 0);
+		*ret_start = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	st = db_prepare(db, SQL_FLEX_DEBIT_INVOICES);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	const char *inv = NULL, *line = NULL;
+	int64_t amount = 0, start = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (period_line_find(r, db_col_text(st, 1, NULL), it, t, end, &amount, &start,
+				     &line)) {
+			inv = col_text_dup(&r->arena, st, 0);
+			break;
+		}
+	}
+	db_reset(st);
+	if (rc < 0 || (line && !inv))
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a later proration's debit (a change after the period began) replaces the line's */
+	if (!line || (*ret_found && *ret_start >= start))
+		return 0;
+	struct discount_amount da[LINE_DISCOUNTS_MAX];
+	int n = 0;
+	if (invoice_line_discounts_load(r, db, inv, line, da, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++)
+		if (__builtin_sub_overflow(amount, da[i].amount, &amount))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The proration is out of range.");
+	*ret_found = true;
+	*ret_amount = amount;
+	*ret_start = start;
+	return 0;
+}
+
 /* A proration line for item `it` of x->s: sign -1 credits its unused time, +1 charges its
  * remaining time. 0, or -1 with r->err. */
-static int proration_add(struct change_ctx *x, const struct sub_item *it, int sign)
+static int proration_add(struct db *db, struct change_ctx *x, const struct sub_item *it, int sign)
 {
 	struct req *r = x->r;
 	if (item_metered(it)) /* billed in arrears for its usage: nothing to prorate */
@@ -4595,19 +4776,34 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	int64_t period_s = x->old.period_end - x->old.period_start;
 	int64_t remaining = x->old.period_end - x->pr_t;
 	int64_t whole, amount, unit;
-	/* a tiered price prorates its whole amount; its unit_amount is the line's share */
-	if (price_facts_amount(&it->pf, it->quantity, &whole) != 0 || it->quantity < 1 ||
-	    billing_prorate(sign * whole, remaining, period_s, &amount) != 0 ||
-	    (!price_facts_lump(&it->pf) &&
-	     billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0) ||
-	    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+	/* flexible: a credit is the unused share of what was billed (see above) */
+	bool billed = false;
+	int64_t debit = 0, debit_start = 0;
+	if (sign < 0 && x->old.flexible &&
+	    flexible_debit(r, db, x->old.id, it, x->pr_t, x->old.period_end, &billed, &debit,
+			   &debit_start) != 0)
+		return -1;
+	if (billed) {
+		if (it->quantity < 1 ||
+		    billing_prorate(-debit, remaining, x->old.period_end - debit_start, &amount) !=
+			0 ||
+		    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The proration is out of range.");
+		unit = amount / it->quantity;
+	} else if (price_facts_amount(&it->pf, it->quantity, &whole) != 0 || it->quantity < 1 ||
+		   /* a tiered price prorates its whole amount; its unit_amount the line's share */
+		   billing_prorate(sign * whole, remaining, period_s, &amount) != 0 ||
+		   (!price_facts_lump(&it->pf) &&
+		    billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0) ||
+		   __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
 	struct invoice_item *ii = pending_item_new(x);
 	if (!ii)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "Too many proration lines.");
 	/* amount is the line rounded; unit_amount the unit's share rounded on its own (a tiered
-	 * or sub-cent price's: the line's share of each unit) */
-	if (price_facts_lump(&it->pf))
+	 * or sub-cent price's: the line's share of each unit; a flexible credit's: its amount's) */
+	if (!billed && price_facts_lump(&it->pf))
 		unit = amount / it->quantity;
 	ii->amount = amount;
 	ii->unit_amount = unit;
@@ -5084,9 +5280,9 @@ static int change_read_fn(struct db *db, void *p)
 			if (strcmp(s->items[k].id, o->id) == 0)
 				n = &s->items[k];
 		bool changed = !n || strcmp(n->price, o->price) != 0 || n->quantity != o->quantity;
-		if ((changed || x->reset) && proration_add(x, o, -1) != 0)
+		if ((changed || x->reset) && proration_add(db, x, o, -1) != 0)
 			return -1;
-		if (changed && n && !x->reset && proration_add(x, n, +1) != 0)
+		if (changed && n && !x->reset && proration_add(db, x, n, +1) != 0)
 			return -1;
 	}
 	for (int k = 0; prorate && !x->reset && k < s->n_items; k++) {
@@ -5094,7 +5290,7 @@ static int change_read_fn(struct db *db, void *p)
 		for (int i = 0; i < x->old.n_items; i++)
 			if (strcmp(x->old.items[i].id, s->items[k].id) == 0)
 				is_new = false;
-		if (is_new && proration_add(x, &s->items[k], +1) != 0)
+		if (is_new && proration_add(db, x, &s->items[k], +1) != 0)
 			return -1;
 	}
 	if (usage_items_add(x, db) != 0)
@@ -5590,7 +5786,7 @@ static int cancel_at_preview(struct req *r, struct db *db, struct change_ctx *x,
 	x->usage = NULL;
 	if (cancel_at_credits(&x->old))
 		for (int i = 0; i < x->old.n_items; i++)
-			if (proration_add(x, &x->old.items[i], -1) != 0)
+			if (proration_add(db, x, &x->old.items[i], -1) != 0)
 				return -1;
 	if (final_usage(r, &x->old, end, &x->usage) != 0)
 		return -1;
@@ -5951,7 +6147,7 @@ static int resume_read_fn(struct db *db, void *p)
 				"future.");
 	const char *behavior = c->proration_behavior ? c->proration_behavior : "create_prorations";
 	for (int i = 0; !str_eq(behavior, "none") && x->pr_t < pe && i < s->n_items; i++)
-		if (proration_add(x, &s->items[i], +1) != 0)
+		if (proration_add(db, x, &s->items[i], +1) != 0)
 			return -1;
 	x->invoice_now = str_eq(behavior, "always_invoice") && x->n_pr > 0;
 	return change_invoice_read(r, db, x);
@@ -6372,7 +6568,7 @@ static int cancel_read_fn(struct db *db, void *p)
 	bool billed = str_eq(x->old.status, "active") || str_eq(x->old.status, "past_due");
 	if (x->cancel_prorate && billed && x->t < x->old.period_end && x->t >= x->old.period_start)
 		for (int i = 0; i < x->old.n_items; i++)
-			if (proration_add(x, &x->old.items[i], -1) != 0)
+			if (proration_add(db, x, &x->old.items[i], -1) != 0)
 				return -1;
 	/* invoice_now bills the metered items' usage of the period up to now (Stripe's final
 	 * invoice), unless the period is a trial's */
@@ -6445,7 +6641,7 @@ static int period_end_read_fn(struct db *db, void *p)
 	if (cancel_at_credits(&x->old)) {
 		x->pr_t = x->old.cancel_at;
 		for (int i = 0; i < x->old.n_items; i++)
-			if (proration_add(x, &x->old.items[i], -1) != 0)
+			if (proration_add(db, x, &x->old.items[i], -1) != 0)
 				return -1;
 	}
 	if (final_usage(r, &x->old, x->t < end ? x->t : end, &x->usage) != 0)
@@ -6552,6 +6748,81 @@ static int h_delete_discount(struct req *r)
 {
 	struct one_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, delete_discount_fn, &x);
+}
+
+/* ---- POST /v1/subscriptions/{id}/migrate: classic to flexible billing mode ----
+ *
+ * One way only, as on Stripe: a flexible subscription is never made classic again. Its
+ * prorations from then on credit what was billed (proration_add); what it billed before is
+ * not recomputed. */
+static const char SQL_MODE_SET[] =
+    "UPDATE subscriptions SET version = version + 1, billing_mode = 'flexible',"
+    " billing_mode_proration_discounts = 'included', billing_mode_updated_at = $4"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+
+static int migrate_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	if (s->flexible)
+		return req_fail(r, ERR_PARAM_BAD, "billing_mode[type]",
+				"Subscription %s already uses the `flexible` billing mode; a "
+				"subscription cannot be migrated back to `classic`.",
+				s->id);
+	if (str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s has ended; its billing mode cannot be migrated.",
+				s->id);
+	int64_t now;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_MODE_SET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, s->version);
+	db_bind_int64(st, 4, now);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s changed while this request ran; try again.",
+				s->id);
+	/* previous_attributes: the classic mode it had (its updated_at only when known) */
+	const char *prev =
+	    s->mode_updated_at
+		? arena_printf(&r->arena,
+			       "{\"billing_mode\":{\"flexible\":null,\"type\":\"classic\","
+			       "\"updated_at\":%lld}}",
+			       (long long)s->mode_updated_at)
+		: "{\"billing_mode\":{\"flexible\":null,\"type\":\"classic\"}}";
+	s->version++;
+	s->flexible = true;
+	s->proration_discounts = "included";
+	s->mode_updated_at = now;
+	if (!prev || sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	/* the schedule that manages it makes its next phases' subscription changes in its mode */
+	const char *sched;
+	if (subscription_schedule_of(r, db, s->id, &sched) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (sched && subscription_schedule_migrated(r, db, sched, now) != 0)
+		return -1;
+	return answer_sub(r, db, s->id);
+}
+
+static int h_migrate(struct req *r)
+{
+	bool flexible;
+	if (subscription_billing_mode_param(r, "billing_mode", "billing_mode", &flexible) != 0)
+		return -1;
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, migrate_fn, &x);
 }
 
 static const char SQL_CUSTOMER_SUBS[] =
@@ -7545,7 +7816,7 @@ static int threshold_fn(struct db *db, void *p)
 		cx->old = cx->s = *s;
 		cx->t = cx->pr_t = t;
 		for (int i = 0; i < s->n_items; i++)
-			if (proration_add(cx, &s->items[i], -1) != 0)
+			if (proration_add(db, cx, &s->items[i], -1) != 0)
 				return -1;
 		prev = arena_printf(&r->arena, "%s,\"billing_cycle_anchor\":%lld", prev,
 				    (long long)s->anchor);
@@ -8235,10 +8506,27 @@ static const struct param_spec transfer_data_children[] = {
 	{                                                                                          \
 		"default_source", PT_STRING, (flags), 255, NULL, NULL                              \
 	}
+static const struct param_spec billing_mode_flexible_children[] = {
+    {"proration_discounts", PT_ENUM, 0, 0, (const char *const[]){"included", "itemized", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec subscription_billing_mode_params[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"classic", "flexible", NULL}, NULL},
+    {"flexible", PT_OBJECT, 0, 0, NULL, billing_mode_flexible_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* a migration goes one way only: classic to flexible */
+const struct param_spec subscription_migrate_mode_params[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"flexible", NULL}, NULL},
+    {"flexible", PT_OBJECT, 0, 0, NULL, billing_mode_flexible_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 /* customer first: POST /v1/customers/{customer}/subscriptions takes the rest (create_params +
  * 1), its customer being the path's */
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"billing_mode", PT_OBJECT, 0, 0, NULL, subscription_billing_mode_params},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
@@ -8349,6 +8637,10 @@ static const struct param_spec resume_params[] = {
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"resume_on_payment_attempt", "resume_on_payment_success", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec migrate_params[] = {
+    {"billing_mode", PT_OBJECT, PF_REQUIRED, 0, NULL, subscription_migrate_mode_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancel_params[] = {
@@ -8474,15 +8766,17 @@ static int h_cust_discount(struct req *r)
 }
 
 const struct route subscriptions_routes[] = {
-    {"POST", "/v1/subscriptions", h_create, create_params, 0},
+    {"POST", "/v1/subscriptions", h_create, create_params, ROUTE_STRIPE_VERSION},
     {"GET", "/v1/subscriptions", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/subscriptions/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/subscriptions/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/subscriptions/{id}", h_cancel, cancel_params, 0},
     {"POST", "/v1/subscriptions/{id}/resume", h_resume, resume_params, 0},
+    {"POST", "/v1/subscriptions/{id}/migrate", h_migrate, migrate_params, 0},
     {"DELETE", "/v1/subscriptions/{id}/discount", h_delete_discount, no_params, 0},
     {"GET", "/v1/customers/{customer}/subscriptions", h_cust_list, no_params, ROUTE_LIST},
-    {"POST", "/v1/customers/{customer}/subscriptions", h_cust_create, create_params + 1, 0},
+    {"POST", "/v1/customers/{customer}/subscriptions", h_cust_create, create_params + 1,
+     ROUTE_STRIPE_VERSION},
     {"GET", "/v1/customers/{customer}/subscriptions/{id}", h_cust_retrieve, no_params, 0},
     {"POST", "/v1/customers/{customer}/subscriptions/{id}", h_cust_update, update_params, 0},
     {"DELETE", "/v1/customers/{customer}/subscriptions/{id}", h_cust_cancel, cancel_params, 0},

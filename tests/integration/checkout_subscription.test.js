@@ -121,6 +121,8 @@ test('a subscription bought in the browser: customer made for customer_email, fi
   assert.equal(sub.customer, cus.id);
   assert.deepEqual(sub.metadata, { seats: '3' });
   assert.equal(sub.description, 'Pro for Grace');
+  // billing_mode defaulted by the session create's API version (stripe-node 23's: flexible)
+  assert.equal(sub.billing_mode.type, 'flexible');
   assert.deepEqual(sub.items.data.map((i) => [i.price.id, i.quantity]), [[monthly.id, 1], [seats.id, 3]]);
   assert.equal(sub.latest_invoice, done.invoice);
   const pms = (await stripe.customers.listPaymentMethods(cus.id)).data;
@@ -199,7 +201,7 @@ test('a trial: nothing charged, the subscription trialing, the card saved for la
   const cus = await stripe.customers.create({ email: 'trial@example.com' });
   const s = await stripe.checkout.sessions.create(subParams({
     customer: cus.id, line_items: [{ price: monthly.id }],
-    subscription_data: { trial_period_days: 14 },
+    subscription_data: { trial_period_days: 14, billing_mode: { type: 'classic' } },
   }));
   assert.equal(s.amount_total, 0);
   assert.equal(s.amount_subtotal, 0);
@@ -222,6 +224,7 @@ test('a trial: nothing charged, the subscription trialing, the card saved for la
   const sub = await stripe.subscriptions.retrieve(done.subscription);
   assert.equal(sub.status, 'trialing');
   assert.equal(sub.trial_end - sub.trial_start, 14 * DAY);
+  assert.deepEqual([sub.billing_mode.type, sub.billing_mode.flexible], ['classic', null]);
   const pms = (await stripe.customers.listPaymentMethods(cus.id)).data;
   assert.equal(pms.length, 1);
   assert.equal(sub.default_payment_method, pms[0].id);
@@ -341,6 +344,8 @@ test('refused sessions change nothing', async () => {
     [{ line_items: [{ price_data: { currency: 'eur', product_data: { name: 'x' }, unit_amount: 100 } }] }, 'line_items[0][price]', /recurring/],
     [{ subscription_data: { trial_period_days: 0 } }, 'subscription_data[trial_period_days]', /between 1/],
     [{ subscription_data: { trial_period_days: 731 } }, 'subscription_data[trial_period_days]', /between 1/],
+    [{ subscription_data: { billing_mode: { type: 'classic', flexible: { proration_discounts: 'included' } } } },
+      'subscription_data[billing_mode][flexible]', /only be set when/],
     [{ payment_intent_data: { description: 'x' } }, 'payment_intent_data', /payment/],
     [{ submit_type: 'pay' }, 'submit_type', /payment/],
     [{ line_items: undefined }, 'line_items', /line_items/],

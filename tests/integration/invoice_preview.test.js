@@ -830,6 +830,10 @@ test('a new subscription\'s refusals: Stripe\'s 400s for items the create refuse
     [{ items: [{ price: monthly.id }], billing_cycle_anchor: T0 + 40 * DAY }, 'subscription_details[billing_cycle_anchor]'],
     [{ items: [{ price: monthly.id }], trial_end: T0 - 1 }, 'subscription_details[trial_end]'],
     [{ trial_end: T0 + DAY }, 'subscription'],
+    [{ items: [{ price: monthly.id }], billing_mode: { type: 'classic', flexible: { proration_discounts: 'included' } } },
+      'subscription_details[billing_mode][flexible]'],
+    [{ items: [{ price: monthly.id }], billing_mode: { type: 'flexible', flexible: { proration_discounts: 'itemized' } } },
+      'subscription_details[billing_mode][flexible][proration_discounts]'],
   ]) {
     await assert.rejects(sd(details), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(details));
   }
@@ -841,6 +845,10 @@ test('a new subscription\'s refusals: Stripe\'s 400s for items the create refuse
     (e) => e.statusCode === 400 && e.param === 'subscription_items[0][price]');
   await assert.rejects(stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items: [{ price: monthly.id }] }, invoice_items: [{ amount: 100, currency: 'eur' }] }),
     (e) => e.statusCode === 400 && e.param === 'invoice_items[0][currency]');
+  // billing_mode: a first invoice has no prorations, so both modes preview the same one
+  const [classic, flexible] = await Promise.all(['classic', 'flexible'].map((type) =>
+    sd({ items: [{ price: monthly.id }], billing_mode: { type } })));
+  assert.equal(classic.total, flexible.total);
   assert.deepEqual(storeState(), stored, 'refusals write nothing');
 });
 

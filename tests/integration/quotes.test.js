@@ -143,6 +143,8 @@ test('recurring lines: accepted into a subscription whose first invoice is paid;
     subscription_data: { metadata: { plan: 'team' }, description: 'Team plan' },
   });
   quoteShape(q);
+  // stripe-node 23's API version: flexible, as Quote.SubscriptionData.BillingMode shapes it
+  assert.deepEqual(q.subscription_data.billing_mode, { flexible: { proration_discounts: 'included' }, type: 'flexible' });
   // 2 × 2000 + 300 = 4300, 500 off spread in proportion: 4300 − 500 = 3800
   assert.equal(q.amount_subtotal, 4300);
   assert.equal(q.amount_total, 3800);
@@ -171,6 +173,7 @@ test('recurring lines: accepted into a subscription whose first invoice is paid;
   assert.equal(sub.customer, cus.id);
   assert.equal(sub.metadata.plan, 'team');
   assert.equal(sub.description, 'Team plan');
+  assert.equal(sub.billing_mode.type, 'flexible');
   assert.equal(acc.subscription_data.description, 'Team plan');
   assert.equal(sub.items.data.length, 2);
   const inv = await stripe.invoices.retrieve(acc.invoice);
@@ -182,15 +185,17 @@ test('recurring lines: accepted into a subscription whose first invoice is paid;
 test('a trial: nothing upfront, the subscription trialing', async () => {
   const cus = await customerWithCard();
   const q = await stripe.quotes.create({
-    customer: cus.id, line_items: [{ price: monthly.id }], subscription_data: { trial_period_days: 14 },
+    customer: cus.id, line_items: [{ price: monthly.id }], subscription_data: { trial_period_days: 14, billing_mode: { type: 'classic' } },
   });
   assert.equal(q.subscription_data.trial_period_days, 14);
+  assert.deepEqual(q.subscription_data.billing_mode, { type: 'classic' });
   assert.equal(q.computed.upfront.amount_total, 0);
   assert.equal(q.computed.recurring.amount_total, 2000);
   await stripe.quotes.finalizeQuote(q.id);
   const acc = await stripe.quotes.accept(q.id);
   const sub = await stripe.subscriptions.retrieve(acc.subscription);
   assert.equal(sub.status, 'trialing');
+  assert.deepEqual([sub.billing_mode.type, sub.billing_mode.flexible], ['classic', null]);
 });
 
 test('a promotion code: redeemed by the invoice the acceptance makes, not before', async () => {

@@ -660,6 +660,138 @@ test('/v1/subscription_items billing_thresholds[usage_gte] (metered items) and o
     (e) => e.statusCode === 400 && e.param === 'items[0][billing_thresholds]');
 });
 
+// billing_mode as stripe-node 23's Subscription.BillingMode shapes it
+function assertMode(sub, type, updatedAt) {
+  assert.deepEqual(Object.keys(sub.billing_mode).sort(), ['flexible', 'type', 'updated_at']);
+  assert.equal(sub.billing_mode.type, type);
+  assert.deepEqual(sub.billing_mode.flexible, type === 'flexible' ? { proration_discounts: 'included' } : null);
+  assert.equal(sub.billing_mode.updated_at, updatedAt);
+}
+
+test('billing_mode: flexible by default from API version 2025-09-30, classic when asked or before; migrate goes one way', async () => {
+  const { clock, customer } = await setup();
+  // stripe-node 23's own version (2026-…): flexible
+  const flex = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  assertMode(flex, 'flexible', T0);
+  shape({ ...flex }, 'subscription');
+  const created = (await stripe.events.list({ type: 'customer.subscription.created', limit: 100 })).data
+    .find((e) => e.data.object.id === flex.id);
+  assertMode(created.data.object, 'flexible', T0);
+  const asked = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }], billing_mode: { type: 'flexible', flexible: { proration_discounts: 'included' } },
+  });
+  assertMode(asked, 'flexible', T0);
+  const classic = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], billing_mode: { type: 'classic' } });
+  assertMode(classic, 'classic', T0);
+  // an API version before 2025-09-30.clover: classic, Stripe's default then
+  const basil = env.stripe(undefined, { apiVersion: '2025-06-30.basil' });
+  const old = await basil.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  assertMode(old, 'classic', T0);
+  assertMode(await stripe.subscriptions.retrieve(old.id), 'classic', T0);
+  // refused input changes nothing
+  const before = (await stripe.subscriptions.list({ customer: customer.id, limit: 100 })).data.length;
+  const bad = async (params, param) => {
+    const err = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], ...params })
+      .then(() => null, (e) => e);
+    assert.ok(err, `${JSON.stringify(params)} is refused`);
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.param, param);
+  };
+  await bad({ billing_mode: { type: 'monthly' } }, 'billing_mode[type]');
+  await bad({ billing_mode: { flexible: { proration_discounts: 'included' } } }, 'billing_mode[type]');
+  await bad({ billing_mode: { type: 'classic', flexible: { proration_discounts: 'included' } } }, 'billing_mode[flexible]');
+  await bad({ billing_mode: { type: 'flexible', flexible: { proration_discounts: 'itemized' } } },
+    'billing_mode[flexible][proration_discounts]');
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id, limit: 100 })).data.length, before);
+  // migrate: classic → flexible, taken at the clock's time, in a customer.subscription.updated
+  await advance(clock, T0 + 3 * DAY);
+  const migrated = await stripe.subscriptions.migrate(classic.id, { billing_mode: { type: 'flexible' } });
+  assertMode(migrated, 'flexible', T0 + 3 * DAY);
+  shape({ ...migrated }, 'subscription');
+  assert.deepEqual(migrated.items.data.map((i) => i.id), classic.items.data.map((i) => i.id));
+  const evs = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 })).data
+    .filter((e) => e.data.object.id === classic.id && e.data.previous_attributes.billing_mode);
+  assert.equal(evs.length, 1);
+  assert.deepEqual(evs[0].data.previous_attributes, { billing_mode: { flexible: null, type: 'classic', updated_at: T0 } });
+  assertMode(evs[0].data.object, 'flexible', T0 + 3 * DAY);
+  // never back: a flexible one is refused, and classic is no migration target
+  for (const [id, mode, param] of [[migrated.id, { type: 'flexible' }, 'billing_mode[type]'],
+    [flex.id, { type: 'flexible' }, 'billing_mode[type]'], [old.id, { type: 'classic' }, 'billing_mode[type]']]) {
+    const err = await stripe.subscriptions.migrate(id, { billing_mode: mode }).then(() => null, (e) => e);
+    assert.ok(err);
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.param, param);
+  }
+  const missing = await stripe.subscriptions.migrate(old.id, {}).then(() => null, (e) => e);
+  assert.equal(missing.statusCode, 400);
+  assert.equal(missing.code, 'parameter_missing');
+  assertMode(await stripe.subscriptions.retrieve(old.id), 'classic', T0);
+});
+
+test('billing_mode: a downgrade under a 50% coupon credits the list price (classic) but what was billed (flexible)', async () => {
+  const half = await stripe.coupons.create({ percent_off: 50, duration: 'forever' });
+  const credits = {};
+  for (const mode of ['classic', 'flexible', 'migrated']) {
+    const { clock, customer } = await setup();
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id, items: [{ price: monthly.id, quantity: 2 }], discounts: [{ coupon: half.id }],
+      billing_mode: { type: mode === 'flexible' ? 'flexible' : 'classic' },
+    });
+    const first = await stripe.invoices.retrieve(sub.latest_invoice);
+    assert.equal(first.total, 3000); // 2 × 30.00, half off
+    await advance(clock, T0 + 10 * DAY);
+    if (mode === 'migrated') await stripe.subscriptions.migrate(sub.id, { billing_mode: { type: 'flexible' } });
+    await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 1 }] });
+    const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+    assert.equal(pending.length, 2);
+    const charge = pending.find((x) => x.amount > 0);
+    // the remaining time is charged the same in both modes
+    assert.equal(charge.amount, prorate(3000, 21 * DAY, P));
+    credits[mode] = pending.find((x) => x.amount < 0);
+    shape(credits[mode], 'invoiceitem');
+  }
+  // classic: 2 × 30.00 list, unused 21 of 31 days; flexible: the 30.00 actually billed
+  assert.equal(credits.classic.amount, prorate(-6000, 21 * DAY, P));
+  assert.equal(credits.flexible.amount, prorate(-3000, 21 * DAY, P));
+  assert.equal(credits.migrated.amount, credits.flexible.amount);
+  assert.deepEqual([credits.classic.amount, credits.flexible.amount], [-4065, -2032]);
+  for (const c of Object.values(credits)) {
+    assert.equal(c.quantity, 2);
+    assert.equal(c.proration, true);
+    assert.deepEqual(c.period, { start: T0 + 10 * DAY, end: APR1 });
+  }
+});
+
+test('billing_mode: after a partial first period (billing_cycle_anchor), flexible credits the share billed, classic the full price', async () => {
+  const amounts = {};
+  const MAR11 = T0 + 10 * DAY;
+  for (const mode of ['classic', 'flexible']) {
+    const { clock, customer } = await setup();
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id, items: [{ price: monthly.id }], billing_cycle_anchor: MAR11,
+      ...(mode === 'classic' ? { billing_mode: { type: 'classic' } } : {}),
+    });
+    assertMode(sub, mode, T0);
+    // Mar 1 → Mar 11 billed as 10 of the 28 days of Feb 11 → Mar 11
+    const first = await stripe.invoices.retrieve(sub.latest_invoice);
+    assert.equal(first.total, prorate(3000, 10 * DAY, 28 * DAY));
+    await advance(clock, T0 + 4 * DAY);
+    await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 2 }], proration_behavior: 'always_invoice' });
+    const after = await stripe.subscriptions.retrieve(sub.id);
+    const inv = await stripe.invoices.retrieve(after.latest_invoice);
+    assert.equal(inv.status, 'paid');
+    const lines = await assertConserved(inv);
+    amounts[mode] = lines.map((l) => l.amount).sort((a, b) => a - b);
+    shape(inv, 'invoice');
+  }
+  // charged alike: 2 × 30.00 for 6 of the 10 days; credited: 30.00 for 6 of 10 (classic),
+  // 6 of 10 of the 10.71 billed (flexible)
+  assert.deepEqual(amounts.classic, [prorate(-3000, 6 * DAY, 10 * DAY), prorate(6000, 6 * DAY, 10 * DAY)]);
+  assert.deepEqual(amounts.flexible, [prorate(-prorate(3000, 10 * DAY, 28 * DAY), 6 * DAY, 10 * DAY), prorate(6000, 6 * DAY, 10 * DAY)]);
+  assert.deepEqual(amounts.classic, [-1800, 3600]);
+  assert.deepEqual(amounts.flexible, [-643, 3600]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

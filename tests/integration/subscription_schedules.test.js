@@ -77,6 +77,8 @@ test('a schedule that starts now makes its subscription; phases change its price
   assert.equal(s.customer, customer.id);
   assert.equal(s.test_clock, clock.id);
   assert.deepEqual(s.metadata, { plan: 'intro' });
+  // stripe-node 23's API version: flexible, as SubscriptionSchedule.BillingMode shapes it
+  assert.deepEqual(s.billing_mode, { flexible: { proration_discounts: 'included' }, type: 'flexible', updated_at: T0 });
   assert.deepEqual(s.current_phase, { start_date: T0, end_date: APR1 });
   assert.equal(s.phases.length, 2);
   assert.equal(s.phases[0].start_date, T0);
@@ -96,6 +98,7 @@ test('a schedule that starts now makes its subscription; phases change its price
   assert.equal(sub.status, 'active');
   assert.equal(sub.start_date, T0);
   assert.deepEqual(sub.metadata, { phase: 'one' });
+  assert.equal(sub.billing_mode.type, 'flexible');
   assert.equal(sub.items.data.length, 1);
   assert.equal(sub.items.data[0].price.id, basic.id);
   assert.equal(sub.latest_invoice.status, 'paid');
@@ -280,9 +283,20 @@ test('canceling the subscription cancels its schedule', async () => {
 
 test('from_subscription takes over a subscription; an update adds a phase', async () => {
   const { clock, customer } = await setup();
-  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }], billing_mode: { type: 'classic' } });
   const s = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
   shape(s);
+  // the subscription's billing mode; its migration takes the schedule along
+  assert.deepEqual(s.billing_mode, { flexible: null, type: 'classic', updated_at: T0 });
+  await assert.rejects(stripe.subscriptionSchedules.create({ from_subscription: sub.id, billing_mode: { type: 'flexible' } }),
+    (e) => e.statusCode === 400 && e.param === 'billing_mode');
+  await stripe.subscriptions.migrate(sub.id, { billing_mode: { type: 'flexible' } });
+  const moved = await stripe.subscriptionSchedules.retrieve(s.id);
+  assert.equal(moved.billing_mode.type, 'flexible');
+  const sev = (await stripe.events.list({ type: 'subscription_schedule.updated', limit: 100 })).data
+    .filter((e) => e.data.object.id === s.id && e.data.previous_attributes.billing_mode);
+  assert.equal(sev.length, 1);
+  assert.deepEqual(sev[0].data.previous_attributes, { billing_mode: { flexible: null, type: 'classic', updated_at: T0 } });
   assert.equal(s.status, 'active');
   assert.equal(s.subscription, sub.id);
   assert.equal(s.customer, customer.id);
@@ -329,8 +343,9 @@ test('from_subscription takes over a subscription; an update adds a phase', asyn
   const s3 = await stripe.subscriptionSchedules.retrieve(s.id);
   assert.equal(s3.status, 'completed');
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'canceled');
+  // updated: the migration of its subscription, the phase added, the phase entered
   assert.deepEqual(await eventsOf(s.id), ['subscription_schedule.created', 'subscription_schedule.updated',
-    'subscription_schedule.updated', 'subscription_schedule.completed']);
+    'subscription_schedule.updated', 'subscription_schedule.updated', 'subscription_schedule.completed']);
 });
 
 test('currency: phases bill prices through their currency_options, from_subscription of a subscription in an option keeps it, renewals too', async () => {
