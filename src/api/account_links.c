@@ -21,8 +21,10 @@
  * browser goes to return_url.
  *
  * type=account_update is refused for Express and Standard accounts (Stripe offers it to Custom
- * accounts only); collect=eventually_due asks for the same fields, Tender's requirements
- * having no later stage.
+ * accounts only); collect=eventually_due (or collection_options[fields]=eventually_due, its
+ * newer spelling) asks for the same fields, Tender's requirements having no later stage, and
+ * collection_options[future_requirements]=include adds none, Tender's future_requirements
+ * being always empty. Both are kept on the link.
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -44,7 +46,8 @@
 
 static const char SQL_LINK_PUT[] =
     "INSERT INTO account_links (merchant_id, id, account, created, expires_at, type, collect,"
-    " refresh_url, return_url, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new')";
+    " refresh_url, return_url, state, future_requirements)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10)";
 static const char SQL_LINK_GET[] =
     "SELECT account, expires_at, refresh_url, return_url, state, opened_at, form_hash"
     " FROM account_links WHERE merchant_id = $1 AND id = $2";
@@ -85,7 +88,12 @@ static int create_fn(struct db *db, void *p)
 				"You cannot create `account_update` type Account Links for %s "
 				"accounts: use `account_onboarding`.",
 				due.type);
+	/* collection_options[fields] replaces the deprecated collect (h_create refuses both) */
 	const char *collect = param_str(r, "collect");
+	const char *fields = param_str(r, "collection_options.fields");
+	const char *future = param_str(r, "collection_options.future_requirements");
+	if (fields && *fields)
+		collect = fields;
 	struct db_stmt *st = db_prepare(db, SQL_LINK_PUT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -99,6 +107,7 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 7, collect ? collect : "currently_due", -1);
 	db_bind_text(st, 8, param_str(r, "refresh_url"), -1);
 	db_bind_text(st, 9, param_str(r, "return_url"), -1);
+	db_bind_text(st, 10, future && *future ? future : "omit", -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *base = req_url_base(r);
@@ -120,6 +129,10 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, NULL,
 				"Account links are made by the account's platform: send this "
 				"request without the Stripe-Account header.");
+	if (param_present(r, "collect") && param_present(r, "collection_options"))
+		return req_fail(r, ERR_PARAM_BAD, "collection_options",
+				"You may only specify one of these parameters: collect, "
+				"collection_options.");
 	static const char *const urls[] = {"refresh_url", "return_url"};
 	for (int i = 0; i < 2; i++)
 		if (!url_ok(param_str(r, urls[i])))
@@ -464,14 +477,20 @@ static int h_submit(struct req *r)
 	return form_page(r, &x, 200, "Some of what your account needs is still missing.");
 }
 
+static const char *const collect_fields[] = {"currently_due", "eventually_due", NULL};
+static const struct param_spec collection_children[] = {
+    {"fields", PT_ENUM, 0, 0, collect_fields, NULL},
+    {"future_requirements", PT_ENUM, 0, 0, (const char *const[]){"include", "omit", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"account", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"refresh_url", PT_STRING, PF_REQUIRED, 2048, NULL, NULL},
     {"return_url", PT_STRING, PF_REQUIRED, 2048, NULL, NULL},
     {"type", PT_ENUM, PF_REQUIRED, 0,
      (const char *const[]){"account_onboarding", "account_update", NULL}, NULL},
-    {"collect", PT_ENUM, 0, 0, (const char *const[]){"currently_due", "eventually_due", NULL},
-     NULL},
+    {"collect", PT_ENUM, 0, 0, collect_fields, NULL},
+    {"collection_options", PT_OBJECT, 0, 0, NULL, collection_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec page_address_params[] = {

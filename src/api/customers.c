@@ -51,13 +51,15 @@ struct customer {
 	 * that next sequence as loaded (invoice_sequence_next) */
 	int64_t sequence_offset, next_invoice_sequence;
 	const char *tax_ip_address; /* tax[ip_address], or NULL */
+	/* the newer API versions' names beside `name` (each kept as given, or NULL) */
+	const char *business_name, *individual_name;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, email, name, description, phone, address, shipping, metadata,"
     " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
-    " deleted, test_clock, default_source, invoice_sequence_offset, tax_ip_address"
-    " FROM customers WHERE merchant_id = $1 AND id = $2";
+    " deleted, test_clock, default_source, invoice_sequence_offset, tax_ip_address,"
+    " business_name, individual_name FROM customers WHERE merchant_id = $1 AND id = $2";
 
 /* Customer id of merchant_id, its strings in arena a. */
 static int customer_load_in(struct arena *a, const char *merchant_id, struct db *db, const char *id,
@@ -91,6 +93,8 @@ static int customer_load_in(struct arena *a, const char *merchant_id, struct db 
 		c->default_source = col_text_dup(a, st, 17);
 		c->sequence_offset = db_col_int64_or0(st, 18);
 		c->tax_ip_address = col_text_dup(a, st, 19);
+		c->business_name = col_text_dup(a, st, 20);
+		c->individual_name = col_text_dup(a, st, 21);
 	}
 	db_reset(st);
 	if (rc == DB_ROW && !c->deleted) {
@@ -183,6 +187,9 @@ static int customer_render(const struct customer *c, struct json *j,
 	}
 	json_kv_raw_or_null(j, "address", c->address);
 	json_kv_int(j, "balance", c->balance);
+	/* optional, not nullable, in the API's types: shown when set */
+	if (c->business_name)
+		json_kv_str(j, "business_name", c->business_name);
 	if (x && x->cash_balance) { /* includable (api/cash_balance.c) */
 		json_key(j, "cash_balance");
 		int rc = cash_balance_render(x->db, x->r->merchant_id, x->r->livemode, c->id, j);
@@ -211,6 +218,8 @@ static int customer_render(const struct customer *c, struct json *j,
 	json_kv_str_or_null(j, "description", c->description);
 	json_kv_raw_or_null(j, "discount", c->discount);
 	json_kv_str_or_null(j, "email", c->email);
+	if (c->individual_name)
+		json_kv_str(j, "individual_name", c->individual_name);
 	if (x && x->invoice_credit_balance) {
 		/* the balance by currency: the one currency it is in, if any */
 		json_key(j, "invoice_credit_balance");
@@ -352,6 +361,8 @@ static const struct param_spec invoice_settings_children[] = {
 	    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},                \
 	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                           \
 	    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},                                    \
+	    {"business_name", PT_STRING, PF_EMPTYABLE, 150, NULL, NULL},                           \
+	    {"individual_name", PT_STRING, PF_EMPTYABLE, 150, NULL, NULL},                         \
 	    {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},                                    \
 	    {"preferred_locales", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                   \
 	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_params},                       \
@@ -397,6 +408,8 @@ static int apply_params(struct req *r, struct customer *c)
 {
 	c->email = str_update(r, "email", c->email);
 	c->name = str_update(r, "name", c->name);
+	c->business_name = str_update(r, "business_name", c->business_name);
+	c->individual_name = str_update(r, "individual_name", c->individual_name);
 	c->description = str_update(r, "description", c->description);
 	c->phone = str_update(r, "phone", c->phone);
 	const char *ip = str_update(r, "invoice_prefix", c->invoice_prefix);
@@ -505,14 +518,16 @@ static int extra_params_apply(struct req *r, struct db *db, struct customer *c)
 static const char SQL_INSERT[] =
     "INSERT INTO customers (merchant_id, id, created, email, name, description, phone, address,"
     " shipping, metadata, currency, invoice_prefix, preferred_locales, tax_exempt,"
-    " default_payment_method, balance, deleted, test_clock, default_source, tax_ip_address)"
+    " default_payment_method, balance, deleted, test_clock, default_source, tax_ip_address,"
+    " business_name, individual_name)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17,"
-    " $18, $19)";
+    " $18, $19, $20, $21)";
 static const char SQL_UPDATE[] =
     "UPDATE customers SET email = $3, name = $4, description = $5, phone = $6, address = $7,"
     " shipping = $8, metadata = $9, invoice_prefix = $10, preferred_locales = $11,"
     " tax_exempt = $12, default_payment_method = $13, balance = $14, default_source = $15,"
-    " currency = $16, tax_ip_address = $17 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+    " currency = $16, tax_ip_address = $17, business_name = $18, individual_name = $19"
+    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] =
     "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
@@ -663,6 +678,8 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 17, c->test_clock, -1);
 	db_bind_text(st, 18, c->default_source, -1);
 	db_bind_text(st, 19, c->tax_ip_address, -1);
+	db_bind_text(st, 20, c->business_name, -1);
+	db_bind_text(st, 21, c->individual_name, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->discount = NULL; /* set from the request on every run */
@@ -740,6 +757,8 @@ int customer_create_for_checkout(struct req *r, struct db *db, const char *id, c
 	db_bind_text(st, 17, NULL, -1);
 	db_bind_text(st, 18, NULL, -1);
 	db_bind_text(st, 19, NULL, -1);
+	db_bind_text(st, 20, NULL, -1);
+	db_bind_text(st, 21, NULL, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the event only: the request's answer is the checkout page, not this customer */
@@ -828,6 +847,8 @@ static const char *previous_attributes(struct req *r, const struct customer *o,
 	}
 	PREV_STR(email)
 	PREV_STR(name)
+	PREV_STR(business_name)
+	PREV_STR(individual_name)
 	PREV_STR(description)
 	PREV_STR(phone)
 	PREV_STR(invoice_prefix)
@@ -889,6 +910,8 @@ static int customer_save(struct req *r, struct db *db, const struct customer *c)
 	db_bind_text(st, 15, c->default_source, -1);
 	db_bind_text(st, 16, c->currency, -1);
 	db_bind_text(st, 17, c->tax_ip_address, -1);
+	db_bind_text(st, 18, c->business_name, -1);
+	db_bind_text(st, 19, c->individual_name, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;

@@ -222,6 +222,10 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 	render_pricing(ii, price_product(r, db, ii), j);
 	json_kv_bool(j, "proration", ii->proration);
 	json_kv_int(j, "quantity", ii->quantity);
+	/* Tender's quantities are whole: the decimal one is the same number, as text */
+	char qd[32];
+	snprintf(qd, sizeof(qd), "%lld", (long long)ii->quantity);
+	json_kv_str(j, "quantity_decimal", qd);
 	json_kv_str_or_null(j, "subscription", ii->subscription);
 	if (ii->subscription_item)
 		json_kv_str(j, "subscription_item", ii->subscription_item);
@@ -616,9 +620,23 @@ struct ii_ctx {
 	const char *id;
 	struct invoice_item ii;
 	bool price_data;
+	const char *pname;	   /* "price" or "pricing[price]", as the request spelled it */
 	struct discount_spec spec; /* its own discounts[] */
 	struct tax_rate_spec tax;  /* its own tax_rates[] (tax_rates.c) */
 };
+
+/* The item's price: `price`, or `pricing[price]` (the newer API versions' spelling of the same
+ * thing); *pname is the parameter errors name. Both: Stripe's 400. 0, or -1 with r->err. */
+static int price_param(struct req *r, const char **price, const char **pname)
+{
+	const char *a = param_str(r, "price"), *b = param_str(r, "pricing.price");
+	if (param_present(r, "price") && param_present(r, "pricing"))
+		return req_fail(r, ERR_PARAM_BAD, "pricing",
+				"You may only specify one of these parameters: price, pricing.");
+	*price = param_present(r, "pricing") ? b : a;
+	*pname = param_present(r, "pricing") ? "pricing[price]" : "price";
+	return 0;
+}
 
 /* The item's own discounts[], redeemed for it (inside the write, the row stored). A line-level
  * discount needs a line that discounts apply to. 0, or -1 with r->err. */
@@ -747,22 +765,22 @@ static int create_core(struct db *db, struct ii_ctx *x)
 		if (rc == DB_OK)
 			rc = price_facts_in(r, db, ii->price, want, &pf);
 		if (rc == DB_NOTFOUND)
-			return req_fail_missing(r, "price", ii->price, "price");
+			return req_fail_missing(r, x->pname, ii->price, x->pname);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (!pf.active || !pf.product_active)
-			return req_fail(r, ERR_PARAM_BAD, "price",
+			return req_fail(r, ERR_PARAM_BAD, x->pname,
 					"The price specified (%s) is inactive. This field only "
 					"accepts active prices.",
 					ii->price);
 		if (pf.recurring)
-			return req_fail(r, ERR_PARAM_BAD, "price",
+			return req_fail(r, ERR_PARAM_BAD, x->pname,
 					"The price specified is set to `type=recurring` but this "
 					"field only accepts prices with `type=one_time`.");
-		if (price_facts_fixed(r, &pf, ii->price, "price") != 0)
+		if (price_facts_fixed(r, &pf, ii->price, x->pname) != 0)
 			return -1;
 		if (pf.tiers)
-			return req_fail(r, ERR_PARAM_BAD, "price",
+			return req_fail(r, ERR_PARAM_BAD, x->pname,
 					"Tender invoice items take per-unit prices; %s is tiered.",
 					ii->price);
 		if (cur && *cur && !str_eq(want, pf.currency))
@@ -891,7 +909,9 @@ static int create_parse(struct req *r, struct ii_ctx *x)
 		ii->unit_amount = p.unit_amount;
 		ii->unit_amount_decimal = p.has_unit_amount ? NULL : p.unit_amount_decimal;
 	}
-	const char *price = param_str(r, "price");
+	const char *price;
+	if (price_param(r, &price, &x->pname) != 0)
+		return -1;
 	x->price_data = param_present(r, "price_data");
 	int kinds = has_amount + has_unit + (price && *price) + x->price_data;
 	if (kinds != 1)
@@ -1002,12 +1022,15 @@ static int changeable(struct req *r, struct db *db, const struct invoice_item *i
  * with an amount of its own. 0, or -1 with r->err. */
 static int new_price(struct req *r, struct db *db, struct invoice_item *ii)
 {
-	const char *price = param_str(r, "price");
+	const char *price, *pname;
+	if (price_param(r, &price, &pname) != 0)
+		return -1;
 	bool data = param_present(r, "price_data");
-	const char *shown = data ? "price_data" : "price";
+	const char *shown = data ? "price_data" : pname;
 	if (data && price && *price)
-		return req_fail(r, ERR_PARAM_BAD, "price",
-				"You may only specify one of these parameters: price, price_data.");
+		return req_fail(r, ERR_PARAM_BAD, pname,
+				"You may only specify one of these parameters: %s, price_data.",
+				pname);
 	if (ii->proration)
 		return req_fail(r, ERR_PARAM_BAD, shown,
 				"A proration's price cannot change; delete it instead.");
@@ -1033,33 +1056,33 @@ static int new_price(struct req *r, struct db *db, struct invoice_item *ii)
 		ii->price = arena_strdup(&r->arena, pid);
 	} else {
 		if (!price || !*price)
-			return req_fail(r, ERR_PARAM_BAD, "price",
+			return req_fail(r, ERR_PARAM_BAD, pname,
 					"An invoice item's price can be replaced, not removed.");
 		int rc = price_facts_in(r, db, price, ii->currency, &pf);
 		if (rc == DB_NOTFOUND)
-			return req_fail_missing(r, "price", price, "price");
+			return req_fail_missing(r, pname, price, pname);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (!pf.active || !pf.product_active)
 			return req_fail(
-			    r, ERR_PARAM_BAD, "price",
+			    r, ERR_PARAM_BAD, pname,
 			    "The price specified (%s) is inactive. This field only accepts "
 			    "active prices.",
 			    price);
 		if (pf.recurring)
 			return req_fail(
-			    r, ERR_PARAM_BAD, "price",
+			    r, ERR_PARAM_BAD, pname,
 			    "The price specified is set to `type=recurring` but this field "
 			    "only accepts prices with `type=one_time`.");
-		if (price_facts_fixed(r, &pf, price, "price") != 0)
+		if (price_facts_fixed(r, &pf, price, pname) != 0)
 			return -1;
 		if (pf.tiers)
-			return req_fail(r, ERR_PARAM_BAD, "price",
+			return req_fail(r, ERR_PARAM_BAD, pname,
 					"Tender invoice items take per-unit prices; %s is tiered.",
 					price);
 		if (!str_eq(pf.currency, ii->currency))
 			return req_fail(
-			    r, ERR_PARAM_BAD, "price",
+			    r, ERR_PARAM_BAD, pname,
 			    "The price's currency (%s) must be the invoice item's (%s), "
 			    "its own or one of its currency_options.",
 			    pf.currency, ii->currency);
@@ -1097,7 +1120,8 @@ static int update_core(struct db *db, struct ii_ctx *x)
 	}
 	/* a new price (or price_data, a price made for it): its unit amount in the item's
 	 * currency, times the item's quantity (or the one given) */
-	if (param_present(r, "price") || param_present(r, "price_data")) {
+	if (param_present(r, "price") || param_present(r, "pricing") ||
+	    param_present(r, "price_data")) {
 		int prc = new_price(r, db, ii);
 		if (prc != 0) {
 			buf_release(&pb);
@@ -1450,6 +1474,10 @@ static const struct param_spec discount_children[] = {
     {"discount", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pricing_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
@@ -1458,6 +1486,7 @@ static const struct param_spec create_params[] = {
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"pricing", PT_OBJECT, 0, 0, NULL, pricing_children},
     {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
@@ -1474,6 +1503,7 @@ static const struct param_spec create_params[] = {
 static const struct param_spec update_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"pricing", PT_OBJECT, 0, 0, NULL, pricing_children},
     {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},

@@ -309,15 +309,6 @@ static int line_item(struct req *r, struct db *db, const struct invoice *in, con
 	return req_fail_missing(r, "line_item", lid, shown);
 }
 
-/* A line's pricing[price] is read where the invoice item's code reads `price`. */
-static int price_alias(struct req *r)
-{
-	const char *price = param_str(r, "pricing.price");
-	if (!price)
-		return 0;
-	return req_param_set(r, "price", price);
-}
-
 /* r->err named under the line (lines[k][…]) its parameter is a part of; the invoice item's
  * names become the line's (price: pricing[price]; currency: the line's price or price_data). */
 static void err_under_line(struct req *r, const char *key, const struct form_node *line)
@@ -358,8 +349,7 @@ static int add_one(struct req *r, struct db *db, const struct invoice *in)
 	for (const struct form_node *c = r->params->first_child; c; c = c->next)
 		more = more ||
 		       (strcmp(c->key, "invoice_item") != 0 && strcmp(c->key, "tax_amounts") != 0);
-	if (price_alias(r) != 0)
-		return -1;
+	/* its pricing[price] is read by the invoice item's code itself */
 	if (assign && *assign) {
 		if (invoice_item_assign_step(r, db, assign, in, &ii) != 0 ||
 		    (more && invoice_item_update_step(r, db, ii.id, &ii) != 0))
@@ -378,7 +368,7 @@ static int add_one(struct req *r, struct db *db, const struct invoice *in)
 static int update_one(struct req *r, struct db *db, const struct invoice *in)
 {
 	struct invoice_item ii;
-	if (line_item(r, db, in, param_str(r, "id"), "id", &ii) != 0 || price_alias(r) != 0 ||
+	if (line_item(r, db, in, param_str(r, "id"), "id", &ii) != 0 ||
 	    invoice_item_update_step(r, db, ii.id, &ii) != 0)
 		return -1;
 	return tax_amounts_set(r, db, &ii);
@@ -463,7 +453,7 @@ static int edit_fn(struct db *db, void *p)
 			return -1;
 		break;
 	case LINES_ONE:
-		if (line_item(r, db, &in, x->line, "id", &ii) != 0 || price_alias(r) != 0)
+		if (line_item(r, db, &in, x->line, "id", &ii) != 0)
 			return -1;
 		if (invoice_item_update_step(r, db, ii.id, &ii) != 0 ||
 		    tax_amounts_set(r, db, &ii) != 0) {

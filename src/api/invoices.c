@@ -78,7 +78,7 @@ static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
     "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2"
-    " AND number IS NOT NULL"
+    " AND number IS NOT NULL AND status <> 'draft'" /* a draft's number is a custom one */
     /* a revision is numbered after the invoice it revises, not in the sequence */
     " AND (settings IS NULL OR settings NOT LIKE '%\"from_invoice\":{%')";
 static const char SQL_BILLING_CUSTOMER[] =
@@ -466,6 +466,50 @@ int invoice_sequence_next(struct db *db, const char *merchant_id, const char *cu
 	return DB_OK;
 }
 
+static const char SQL_NUMBER_TAKEN[] =
+    "SELECT 1 FROM invoices WHERE merchant_id = $1 AND number = $2 AND id <> $3 LIMIT 1";
+
+/* Whether another invoice of r's merchant than self (NULL: none) has number: 1, 0, or < 0. */
+static int number_taken(struct req *r, struct db *db, const char *number, const char *self)
+{
+	struct db_stmt *st = db_prepare(db, SQL_NUMBER_TAKEN);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, number, -1);
+	db_bind_text(st, 3, self ? self : "", -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc;
+}
+
+/* A create's or a draft update's `number` (inside the write): unique among the merchant's
+ * invoices, finalization then keeping it instead of generating one. *ret unchanged when absent,
+ * NULL when emptied (a generated one again). 0, or -1 with r->err. */
+static int number_param(struct req *r, struct db *db, const char *self, const char **ret)
+{
+	const char *n = param_str(r, "number");
+	if (!n)
+		return 0;
+	if (!*n) {
+		*ret = NULL;
+		return 0;
+	}
+	int rc = number_taken(r, db, n, self);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (rc)
+		return req_fail(r, ERR_PARAM_BAD, "number",
+				"Invoice number `%s` is already in use by another invoice: invoice "
+				"numbers must be unique.",
+				n);
+	*ret = n;
+	return 0;
+}
+
+/* How many later sequence numbers are tried when a generated number is taken by a custom one */
+#define NUMBER_SKIP_MAX 1000
+
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
@@ -489,8 +533,21 @@ int invoice_number_next(struct req *r, struct db *db, const char *customer, cons
 	int64_t n;
 	if (invoice_sequence_next(db, r->merchant_id, customer, offset, &n) != DB_OK)
 		return DB_ERR;
-	*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n);
-	return *ret ? DB_OK : DB_ERR;
+	/* a custom number (number_param) may already be the one the sequence comes to: the
+	 * sequence moves past it, so numbers stay unique */
+	for (int i = 0; i < NUMBER_SKIP_MAX; i++) {
+		*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n);
+		if (!*ret)
+			return DB_ERR;
+		int rc = number_taken(r, db, *ret, NULL);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return DB_OK;
+		if (__builtin_add_overflow(n, 1, &n))
+			return DB_ERR;
+	}
+	return DB_ERR;
 }
 
 /* ---- rendering ---- */
@@ -2807,7 +2864,9 @@ static int create_fn(struct db *db, void *p)
 					"A revision is in its invoice's currency (%s).",
 					orig->currency);
 		c->in.settings_params = true;
-		if (invoice_draft_create(r, db, &c->in, orig->currency, c->include, &c->spec) != 0)
+		c->in.number = NULL;
+		if (number_param(r, db, NULL, &c->in.number) != 0 ||
+		    invoice_draft_create(r, db, &c->in, orig->currency, c->include, &c->spec) != 0)
 			return -1;
 		return answer_invoice(r, db, c->in.id);
 	}
@@ -2816,6 +2875,9 @@ static int create_fn(struct db *db, void *p)
 	 * starts from none again */
 	c->in.settings = NULL;
 	c->in.settings_params = true;
+	c->in.number = NULL;
+	if (number_param(r, db, NULL, &c->in.number) != 0)
+		return -1;
 	if (invoice_draft_create(c->r, db, &c->in, param_str(c->r, "currency"), c->include,
 				 &c->spec) != 0)
 		return -1;
@@ -2880,13 +2942,14 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	struct invoice *in = &x->in;
 	bool draft = strcmp(in->status, "draft") == 0;
-	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance") ||
-		       param_present(r, "discounts") || param_present(r, "default_tax_rates") ||
-		       param_present(r, "automatic_tax") || param_present(r, "collection_method") ||
+	if (!draft && (param_present(r, "description") || param_present(r, "number") ||
+		       param_present(r, "auto_advance") || param_present(r, "discounts") ||
+		       param_present(r, "default_tax_rates") || param_present(r, "automatic_tax") ||
+		       param_present(r, "collection_method") ||
 		       param_present(r, "days_until_due") || param_present(r, "due_date")))
 		return req_fail(
 		    r, ERR_INVALID_STATE, NULL,
-		    "Only a draft invoice's description, auto_advance, discounts, "
+		    "Only a draft invoice's description, number, auto_advance, discounts, "
 		    "collection_method, days_until_due and due_date can change; this one is %s.",
 		    in->status);
 	if (param_present(r, PM_TYPES_PARAM)) {
@@ -2946,6 +3009,8 @@ static int update_fn(struct db *db, void *p)
 	const char *desc = param_str(r, "description");
 	if (desc)
 		in->description = *desc ? desc : NULL;
+	if (draft && number_param(r, db, in->id, &in->number) != 0)
+		return -1;
 	bool was_aa = in->auto_advance;
 	param_bool(r, "auto_advance", &in->auto_advance);
 	if (draft && in->subscription && !sub_made(in) && in->auto_advance && !was_aa)
@@ -3349,6 +3414,7 @@ static const struct param_spec from_invoice_children[] = {
     {"invoice", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+#define INVOICE_NUMBER_MAX 26 /* Stripe's maxLength for an invoice's number */
 static const struct param_spec create_params[] = {
     /* required unless from_invoice names the invoice revised (h_create) */
     {"customer", PT_STRING, 0, 255, NULL, NULL},
@@ -3363,6 +3429,7 @@ static const struct param_spec create_params[] = {
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"number", PT_STRING, 0, INVOICE_NUMBER_MAX, NULL, NULL},
     {"pending_invoice_items_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"exclude", "include", NULL}, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
@@ -3381,6 +3448,7 @@ static const struct param_spec update_params[] = {
     {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"number", PT_STRING, PF_EMPTYABLE, INVOICE_NUMBER_MAX, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
     INVOICE_SETTINGS_PARAMS,

@@ -575,6 +575,10 @@ static int save_for_future(struct req *r, struct db *db, const struct payment_in
 		return -1;
 	if (owner[0] && strcmp(owner, pi->customer) != 0)
 		return 0;
+	/* saved by setup_future_usage: `limited` (Stripe's default for it), unless the
+	 * PaymentMethod's allow_redisplay was chosen; set before the attach's event shows it */
+	if (!owner[0] && pm_set_allow_redisplay(db, r->merchant_id, id, "limited", true) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (!owner[0] && pm_attach_finish(r, db, id, owner, pi->customer) != 0)
 		return -1;
 	if (authenticated && strcmp(sfu, "off_session") == 0 &&

@@ -101,8 +101,10 @@ static const struct param_spec billing_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* type is required unless payment_method (a clone, pm_clone.c) is given */
+static const char *const redisplays[] = {"always", "limited", "unspecified", NULL};
 static const struct param_spec create_params[] = {
     {"type", PT_ENUM, 0, 0, pm_types, NULL},
+    {"allow_redisplay", PT_ENUM, 0, 0, redisplays, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
@@ -129,6 +131,7 @@ static const struct param_spec ach_update_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"allow_redisplay", PT_ENUM, 0, 0, redisplays, NULL},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_update_children},
@@ -140,6 +143,7 @@ static const struct param_spec update_params[] = {
 static const struct param_spec list_params[] = {
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"type", PT_ENUM, 0, 0, pm_types, NULL},
+    {"allow_redisplay", PT_ENUM, 0, 0, redisplays, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec attach_params[] = {
@@ -208,8 +212,9 @@ struct create_ctx {
 	/* type=ideal / bancontact / affirm / afterpay_clearpay / klarna: nothing to seal (the
 	 * customer authorizes at their bank or lender) */
 	const char *redirect_type;
-	const char *ideal_bank; /* ideal[bank], or NULL */
-	const char *klarna_dob; /* klarna[dob] as the object's JSON, or NULL */
+	const char *ideal_bank;	     /* ideal[bank], or NULL */
+	const char *klarna_dob;	     /* klarna[dob] as the object's JSON, or NULL */
+	const char *allow_redisplay; /* allow_redisplay given, or NULL (unspecified) */
 };
 
 /* us_bank_account[financial_connections_account]: the account's number, routing number and
@@ -261,9 +266,27 @@ static int fc_pm_number(struct req *r, struct db *db, struct create_ctx *c)
 	return 0;
 }
 
+static int create_row(struct db *db, struct create_ctx *c);
+
+/* The PaymentMethod stored (and rendered); an allow_redisplay given is set on the row in the
+ * same write and the object read back with it. */
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
+	struct req *r = c->r;
+	if (create_row(db, c) != 0)
+		return -1;
+	if (!c->allow_redisplay || strcmp(c->allow_redisplay, "unspecified") == 0)
+		return 0;
+	if (pm_set_allow_redisplay(db, r->merchant_id, c->pm_id, c->allow_redisplay, false) !=
+		DB_OK ||
+	    pm_render(db, r->merchant_id, c->pm_id, req_json(r)) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int create_row(struct db *db, struct create_ctx *c)
+{
 	struct req *r = c->r;
 	if (c->redirect_type) {
 		int rc = pm_insert_redirect(db, r->merchant_id, c->pm_id, c->redirect_type,
@@ -351,6 +374,7 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->r = r;
+	c->allow_redisplay = param_str(r, "allow_redisplay");
 	const char *type = param_str(r, "type");
 	if (type && strcmp(type, "sepa_debit") == 0) {
 		if (param_present(r, "card"))
@@ -533,6 +557,7 @@ const struct param_spec pm_data_params[] = {
     {"klarna", PT_OBJECT, 0, 0, NULL, klarna_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"allow_redisplay", PT_ENUM, 0, 0, redisplays, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -561,6 +586,7 @@ const struct param_spec pm_data_params_pi[] = {
     {"customer_balance", PT_OBJECT, 0, 0, NULL, bnpl_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"allow_redisplay", PT_ENUM, 0, 0, redisplays, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -845,6 +871,10 @@ static int update_fn(struct db *db, void *p)
 	db_bind_int64(st, 6, ey);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	const char *redisplay = param_str(r, "allow_redisplay");
+	if (redisplay && *redisplay &&
+	    pm_set_allow_redisplay(db, r->merchant_id, x->id, redisplay, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (pm_event(r, db, x->id, "payment_method.updated") != 0)
 		return -1;
 	return retrieve_fn(db, x);
@@ -1108,8 +1138,10 @@ static int list_pms(struct req *r, const char *url)
 
 #define CUSTOMER_LIST_LIMIT_MAX 100
 #define ID_BODY "substr(id, length(id) - 23)"
-/* type=…: a card row has no type (NULL); $6 NULL lists every type */
-#define TYPE_IS "($6 IS NULL OR COALESCE(type, 'card') = $6)"
+/* type=…: a card row has no type (NULL); $6 NULL lists every type, $7 NULL every
+ * allow_redisplay */
+#define TYPE_IS                                                                                    \
+	"($6 IS NULL OR COALESCE(type, 'card') = $6) AND ($7 IS NULL OR allow_redisplay = $7)"
 static const char SQL_CUST_DESC[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
     " AND " ID_BODY " > $3 AND " ID_BODY " < $4 AND " TYPE_IS " ORDER BY " ID_BODY " DESC LIMIT $5";
@@ -1122,7 +1154,8 @@ static const char SQL_CUST_CURSOR[] =
 struct customer_list {
 	struct req *r;
 	const char *customer, *url;
-	const char *type; /* NULL: every type */
+	const char *type;	     /* NULL: every type */
+	const char *allow_redisplay; /* NULL: any */
 	int64_t limit;
 	char lo[ID_MAX], hi[ID_MAX]; /* exclusive bounds on the id body */
 	const char *starting_after, *ending_before;
@@ -1211,6 +1244,10 @@ static int customer_list_fn(struct db *db, void *p)
 		db_bind_text(st, 6, q->type, -1);
 	else
 		db_bind_null(st, 6);
+	if (q->allow_redisplay)
+		db_bind_text(st, 7, q->allow_redisplay, -1);
+	else
+		db_bind_null(st, 7);
 	char *ids[CUSTOMER_LIST_LIMIT_MAX + 1];
 	size_t n = 0;
 	int rc = DB_DONE;
@@ -1254,6 +1291,9 @@ static int customer_list_respond(struct req *r, const char *customer, const char
 	q.type = param_str(r, "type");
 	if (q.type && !*q.type)
 		q.type = NULL;
+	q.allow_redisplay = param_str(r, "allow_redisplay");
+	if (q.allow_redisplay && !*q.allow_redisplay)
+		q.allow_redisplay = NULL;
 	if (customer_list_parse(r, &q) != 0)
 		return -1;
 	return req_read(r, customer_list_fn, &q) == 0 ? 0 : -1;
@@ -1272,6 +1312,12 @@ static int h_list(struct req *r)
 		return -1;
 	if (c && *c)
 		return customer_list_respond(r, c, "/v1/payment_methods");
+	/* the filter is a customer's list's (customer_list_fn) */
+	if (param_present(r, "allow_redisplay"))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "allow_redisplay",
+		    "allow_redisplay filters a customer's PaymentMethods: pass customer "
+		    "too.");
 	return list_pms(r, "/v1/payment_methods");
 }
 
@@ -1279,6 +1325,7 @@ static int h_list(struct req *r)
 
 static const struct param_spec customer_list_params[] = {
     {"type", PT_ENUM, 0, 0, pm_types, NULL},
+    {"allow_redisplay", PT_ENUM, 0, 0, redisplays, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -200,11 +200,14 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
 	json_kv_str(j, "method", p->method);
 	json_kv_str_or_null(j, "original_payout", p->original_payout);
+	/* a v2 FinancialAccount the payout goes to: Tender has none (payout_method is not taken) */
+	json_kv_null(j, "payout_method");
 	json_kv_str(j, "reconciliation_status", "not_applicable");
 	json_kv_str_or_null(j, "reversed_by", p->reversed_by);
 	json_kv_str(j, "source_type", "card");
 	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
 	json_kv_str(j, "status", p->status);
+	json_kv_null(j, "trace_id"); /* no network trace ids: Tender's banks are simulated */
 	json_kv_str(j, "type", p->type);
 	json_obj_close(j);
 	return DB_OK;

@@ -828,6 +828,11 @@ static int confirm_fn(struct db *db, void *p)
 		char owner[ID_MAX];
 		if (pm_attach_resolve(r, db, c->ca.pm_id, "payment_method", &pm_id, owner) != 0)
 			return -1;
+		/* saved for future use: `limited` (Stripe's default), unless allow_redisplay
+		 * was chosen; set before the attach's event shows it */
+		if (!owner[0] &&
+		    pm_set_allow_redisplay(db, r->merchant_id, pm_id, "limited", true) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
 		if (strcmp(owner, si->customer) != 0 &&
 		    pm_attach_finish(r, db, pm_id, owner, si->customer) != 0)
 			return -1;

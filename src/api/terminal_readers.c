@@ -715,8 +715,8 @@ static int h_collect_payment_method(struct req *r)
 	if (strchr(x.object, '"') || strchr(x.object, '\\'))
 		return req_fail(r, ERR_PARAM_RESOURCE_MISSING, "payment_intent",
 				"No such payment_intent: '%s'", x.object);
-	/* Tender's PaymentMethods are always allow_redisplay unspecified: another value would
-	 * be answered and not kept */
+	/* a reader's card_present PaymentMethod stays allow_redisplay unspecified (its
+	 * collection does not set it yet): another value would be answered and not kept */
 	const char *redisplay = param_str(r, "collect_config.allow_redisplay");
 	if (redisplay && strcmp(redisplay, "unspecified") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "collect_config[allow_redisplay]",

@@ -189,6 +189,28 @@ int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id)
 	return db_step_done(st);
 }
 
+static const char SQL_REDISPLAY[] =
+    "UPDATE payment_methods SET allow_redisplay = $3 WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REDISPLAY_DEFAULT[] =
+    "UPDATE payment_methods SET allow_redisplay = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND allow_redisplay = 'unspecified'";
+
+int pm_set_allow_redisplay(struct db *db, const char *merchant_id, const char *pm_id,
+			   const char *value, bool if_unspecified)
+{
+	struct db_stmt *st = db_prepare(db, if_unspecified ? SQL_REDISPLAY_DEFAULT : SQL_REDISPLAY);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	db_bind_text(st, 3, value, -1);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc == DB_OK && n != 1 && !if_unspecified)
+		return DB_NOTFOUND;
+	return rc;
+}
+
 static const char SQL_TOKEN_USE[] =
     "UPDATE tokens SET used = 1 WHERE merchant_id = $1 AND id = $2 AND used = 0";
 static const char SQL_TOKEN_GET[] =
@@ -404,7 +426,7 @@ static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
     " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
-    " ideal_bank, klarna_dob, generated_from, ach_fc_account FROM payment_methods"
+    " ideal_bank, klarna_dob, generated_from, ach_fc_account, allow_redisplay FROM payment_methods"
     " WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
@@ -433,6 +455,7 @@ struct pm_view {
 	bool present;		/* a card read by a Terminal reader (type card_present) */
 	/* a card generated from a reader's card: card.generated_from's JSON, else NULL */
 	const char *generated_from;
+	const char *allow_redisplay; /* NULL: Stripe's default, unspecified */
 };
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
@@ -502,7 +525,7 @@ static void view_open(const struct pm_view *v, struct json *j)
 	json_obj_open(j);
 	json_kv_str(j, "id", v->id);
 	json_kv_str(j, "object", "payment_method");
-	json_kv_str(j, "allow_redisplay", "unspecified");
+	json_kv_str(j, "allow_redisplay", v->allow_redisplay ? v->allow_redisplay : "unspecified");
 }
 
 /* A non-card PaymentMethod's billing details, creation time and customer, in the spec's order. */
@@ -715,6 +738,7 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .klarna_dob = db_col_text(st, 20, NULL),
 	    .generated_from = db_col_text(st, 21, NULL),
 	    .fc_account = db_col_text(st, 22, NULL),
+	    .allow_redisplay = db_col_text(st, 23, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))

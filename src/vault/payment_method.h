@@ -83,6 +83,11 @@ int pm_insert_generated(struct db *db, const char *merchant_id, const char *from
 			const char *pm_id, const char *generated_from, int64_t now);
 /* Inside a write: records that pm_id was set up with authentication (pm_card.set_up). */
 int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id);
+/* The PaymentMethod's allow_redisplay set to value (always, limited or unspecified); with
+ * if_unspecified, only when it is still `unspecified` (a default never overrides a choice).
+ * DB_OK (also when nothing changed because of if_unspecified), DB_NOTFOUND, or DB_ERR. */
+int pm_set_allow_redisplay(struct db *db, const char *merchant_id, const char *pm_id,
+			   const char *value, bool if_unspecified);
 /* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,
  * DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or another negative code. */
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,

@@ -602,3 +602,27 @@ test('external accounts: bank_account (external_account\'s older name) on both p
   assert.equal(now.exp_year, year + 1);
   await assert.rejects(stripeB.accounts.updateExternalAccount(acct.id, card.id, { name: 'X' }), (e) => e.statusCode === 404);
 });
+
+test('account links: collection_options[fields, future_requirements] (collect\'s newer spelling) kept and the page asks what is due; not with collect; Stripe\'s enums', async () => {
+  await pageEnv();
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', capabilities: caps });
+  const keyOf = (l) => require('node:crypto').createHash('sha256').update(l.url.split('/').pop()).digest('hex');
+  const kept = (l) => storeSql(env.dataDir, `SELECT collect, future_requirements FROM account_links WHERE id = '${keyOf(l)}'`).join('').trim();
+  const link = await linkFor(acct.id, { collection_options: { fields: 'eventually_due', future_requirements: 'include' } });
+  assertStripeShape(link, 'account_link');
+  assert.equal(kept(link), 'eventually_due|include');
+  assert.equal(kept(await linkFor(acct.id, { collection_options: { fields: 'currently_due' } })), 'currently_due|omit');
+  assert.equal(kept(await linkFor(acct.id, { collect: 'eventually_due' })), 'eventually_due|omit');
+  assert.equal(kept(await linkFor(acct.id)), 'currently_due|omit', 'Stripe\'s defaults');
+  // the page asks for what the account owes (Tender's eventually_due is its currently_due, its
+  // future_requirements none): the first step's fields
+  const page = await request({ port: env.port, path: new URL(link.url).pathname });
+  assert.equal(page.status, 200);
+  assert.match(page.body, /name="business_type"/);
+  assert.match(page.body, /name="external_account\[account_number\]"/);
+  const refuse = (extra, param) => assert.rejects(linkFor(acct.id, extra), (e) => e.statusCode === 400 && e.param === param);
+  await refuse({ collect: 'currently_due', collection_options: { fields: 'currently_due' } }, 'collection_options');
+  await refuse({ collection_options: { fields: 'past_due' } }, 'collection_options[fields]');
+  await refuse({ collection_options: { future_requirements: 'always' } }, 'collection_options[future_requirements]');
+  await refuse({ collection_options: { other: 'x' } }, 'collection_options[other]');
+});

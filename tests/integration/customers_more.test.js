@@ -914,3 +914,48 @@ test('no card number in clear on disk or in the server log', async () => {
     }
   }
 });
+
+test('business_name and individual_name (150 characters) on create and update; an invoice\'s custom number on a draft, unique, kept at finalization, the sequence moving past it', async () => {
+  const c = await stripe.customers.create({ email: 'names@example.com', business_name: 'Acme Corp', individual_name: 'Jenny Rosen', invoice_prefix: 'NUMTEST' });
+  assert.deepEqual([c.business_name, c.individual_name, c.name], ['Acme Corp', 'Jenny Rosen', null]);
+  assertStripeShape(c, 'customer');
+  const [created] = await eventsOf('customer.created', c.id);
+  assert.equal(created.data.object.business_name, 'Acme Corp');
+  const up = await stripe.customers.update(c.id, { business_name: 'Acme Inc', individual_name: '' });
+  assert.equal(up.business_name, 'Acme Inc');
+  assert.equal('individual_name' in up, false, 'optional in the API\'s types: absent once emptied');
+  const [upd] = (await eventsOf('customer.updated', c.id)).slice(-1);
+  assert.deepEqual(upd.data.previous_attributes, { business_name: 'Acme Corp', individual_name: 'Jenny Rosen' });
+  await assert.rejects(stripe.customers.update(c.id, { business_name: 'x'.repeat(151) }), (e) => e.statusCode === 400 && e.param === 'business_name');
+  await assert.rejects(stripe.customers.create({ individual_name: 'x'.repeat(151) }), (e) => e.statusCode === 400 && e.param === 'individual_name');
+  assert.equal((await stripe.customers.retrieve(c.id)).business_name, 'Acme Inc');
+  assert.equal((await stripe.customers.create({ individual_name: 'y'.repeat(150) })).individual_name.length, 150);
+
+  // invoices: a custom number on create and on a draft's update, used at finalization
+  const refuse = (p, param) => assert.rejects(p, (e) => e.statusCode === 400 && e.param === param);
+  const d1 = await stripe.invoices.create({ customer: c.id, number: 'ACME-2026-001' });
+  assert.equal(d1.number, 'ACME-2026-001');
+  await refuse(stripe.invoices.create({ customer: c.id, number: 'ACME-2026-001' }), 'number');
+  await refuse(stripe.invoices.create({ customer: c.id, number: 'x'.repeat(27) }), 'number');
+  const u1 = await stripe.invoices.update(d1.id, { number: 'ACME-2026-002' });
+  assert.equal(u1.number, 'ACME-2026-002');
+  const [iu] = (await eventsOf('invoice.updated', d1.id)).slice(-1);
+  assert.equal(iu.data.object.number, 'ACME-2026-002');
+  assert.equal((await stripe.invoices.update(d1.id, { number: 'ACME-2026-002' })).number, 'ACME-2026-002', 'its own number is no conflict');
+  const f1 = await stripe.invoices.finalizeInvoice(d1.id);
+  assert.equal(f1.number, 'ACME-2026-002');
+  await assert.rejects(stripe.invoices.update(d1.id, { number: 'ACME-2026-009' }), (e) => e.statusCode === 400);
+  const d2 = await stripe.invoices.create({ customer: c.id, number: 'ACME-2026-001' });
+  assert.equal(d2.number, 'ACME-2026-001', 'free again once the first draft moved on');
+  await refuse(stripe.invoices.update(d2.id, { number: 'ACME-2026-002' }), 'number');
+  assert.equal((await stripe.invoices.update(d2.id, { number: '' })).number, null, 'emptied: generated at finalization');
+  // the sequence's next number taken by a draft's custom one: finalization moves past it
+  const d3 = await stripe.invoices.create({ customer: c.id, number: 'NUMTEST-0002' });
+  const f2 = await stripe.invoices.finalizeInvoice(d2.id);
+  assert.equal(f2.number, 'NUMTEST-0003');
+  require('./billing_helpers').billingShape(f2, 'invoice');
+  assert.equal((await stripe.invoices.finalizeInvoice(d3.id)).number, 'NUMTEST-0002');
+  // another merchant's numbers are its own
+  const oc = await other.customers.create({ email: 'o@example.com' });
+  assert.equal((await other.invoices.create({ customer: oc.id, number: 'ACME-2026-002' })).number, 'ACME-2026-002');
+});

@@ -843,3 +843,38 @@ test('tax_amounts: a line\'s own taxes taken as given (an archived rate made onc
   shape(fin, 'invoice');
   assert.deepEqual([fin.status, fin.tax, fin.total, fin.amount_due], ['open', 90, 1590, 1590]);
 });
+
+test('invoice items take pricing[price] (the newer spelling of price) on create and update; quantity_decimal shown; Stripe\'s refusals', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const product = await stripe.products.create({ name: 'Gadget' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 400 });
+  const other = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 150 });
+  const item = await stripe.invoiceItems.create({ customer: customer.id, pricing: { price: price.id }, quantity: 2 });
+  assert.deepEqual([item.amount, item.quantity, item.pricing.type, item.pricing.price_details.price, item.pricing.price_details.product],
+    [800, 2, 'price_details', price.id, product.id]);
+  assert.equal(String(item.pricing.unit_amount_decimal), '400');
+  assert.equal(String(item.quantity_decimal), '2', 'the .d.ts\'s quantity_decimal: the whole quantity as a decimal');
+  assert.equal(item.parent, null);
+  shape(item, 'invoiceitem');
+  const created = (await stripe.events.list({ type: 'invoiceitem.created', limit: 1 })).data[0];
+  assert.deepEqual([created.data.object.id, created.data.object.pricing.price_details.price], [item.id, price.id]);
+  const up = await stripe.invoiceItems.update(item.id, { pricing: { price: other.id } });
+  assert.deepEqual([up.amount, up.pricing.price_details.price, up.price.id], [300, other.id, other.id]);
+  shape(up, 'invoiceitem');
+  const upd = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 1 })).data[0];
+  assert.deepEqual([upd.data.object.pricing.price_details.price, upd.data.previous_attributes.amount], [other.id, 800]);
+  // both spellings at once, an unknown price, a recurring one: Stripe's 400s, nothing changes
+  const refuse = (p, param, status = 400) => assert.rejects(p, (err) => err.statusCode === status && err.raw.param === param);
+  const monthly = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } });
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, price: price.id, pricing: { price: price.id } }), 'pricing');
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, pricing: { price: 'price_nope' } }), 'pricing[price]', 404);
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, pricing: { price: monthly.id } }), 'pricing[price]');
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, pricing: { price: price.id }, amount: 5, currency: 'usd' }), 'amount');
+  await refuse(stripe.invoiceItems.update(item.id, { price: price.id, pricing: { price: price.id } }), 'pricing');
+  await refuse(stripe.invoiceItems.update(item.id, { pricing: { price: monthly.id } }), 'pricing[price]');
+  await refuse(stripe.invoiceItems.update(item.id, { pricing: { price: price.id }, price_data: { currency: 'usd', product: product.id, unit_amount: 1 } }), 'pricing[price]');
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, pricing: { price: price.id, nope: 1 } }), 'pricing[nope]');
+  const after = await stripe.invoiceItems.retrieve(item.id);
+  assert.deepEqual([after.amount, after.pricing.price_details.price], [300, other.id]);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 1, 'no refused create made an item');
+});

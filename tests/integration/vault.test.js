@@ -48,6 +48,49 @@ test('payment methods: create, retrieve, update, attach, detach, list', async ()
   await assert.rejects(stripe.paymentMethods.detach(pm.id), (e) => e.statusCode === 400);
 });
 
+test('allow_redisplay: kept on create and update (also as payment_method_data[allow_redisplay]), `limited` when setup_future_usage saves it, a customer\'s list filtered by it; Stripe\'s enum', async () => {
+  const cus = await stripe.customers.create({ email: 'redisplay@example.com' });
+  const plain = await stripe.paymentMethods.create(card('4242424242424242'));
+  assert.equal(plain.allow_redisplay, 'unspecified', 'Stripe\'s default');
+  const always = await stripe.paymentMethods.create({ ...card('5555555555554444'), allow_redisplay: 'always' });
+  assert.equal(always.allow_redisplay, 'always');
+  assertStripeShape(always, 'payment_method');
+  assert.deepEqual(await stripe.paymentMethods.retrieve(always.id), always);
+  const up = await stripe.paymentMethods.update(plain.id, { allow_redisplay: 'limited', metadata: { k: 'v' } });
+  assert.deepEqual([up.allow_redisplay, up.metadata.k], ['limited', 'v']);
+  const ev = (await stripe.events.list({ type: 'payment_method.updated', limit: 1 })).data[0];
+  assert.deepEqual([ev.data.object.id, ev.data.object.allow_redisplay], [plain.id, 'limited']);
+  // saved by a PaymentIntent's setup_future_usage: limited, unless chosen (payment_method_data)
+  const saved = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', setup_future_usage: 'off_session', confirm: true });
+  assert.equal(saved.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(saved.payment_method)).allow_redisplay, 'limited');
+  const attached = (await stripe.events.list({ type: 'payment_method.attached', limit: 1 })).data[0];
+  assert.deepEqual([attached.data.object.id, attached.data.object.allow_redisplay], [saved.payment_method, 'limited']);
+  const chosen = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', customer: cus.id, setup_future_usage: 'off_session', confirm: true,
+    payment_method_data: { type: 'card', card: { token: 'tok_visa' }, allow_redisplay: 'always' },
+  });
+  assert.equal((await stripe.paymentMethods.retrieve(chosen.payment_method)).allow_redisplay, 'always');
+  // a SetupIntent saves it for later too
+  const si = await stripe.setupIntents.create({ customer: cus.id, payment_method: 'pm_card_mastercard', confirm: true });
+  assert.equal(si.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(si.payment_method)).allow_redisplay, 'limited');
+  await stripe.paymentMethods.attach(always.id, { customer: cus.id });
+  const ids = async (params) => (await stripe.customers.listPaymentMethods(cus.id, params)).data.map((p) => p.id).sort();
+  assert.deepEqual(await ids({ allow_redisplay: 'always' }), [always.id, chosen.payment_method].sort());
+  assert.deepEqual(await ids({ allow_redisplay: 'limited' }), [saved.payment_method, si.payment_method].sort());
+  assert.deepEqual(await ids({ allow_redisplay: 'unspecified' }), []);
+  assert.equal((await ids({})).length, 4);
+  assert.deepEqual((await stripe.paymentMethods.list({ customer: cus.id, allow_redisplay: 'always' })).data.map((p) => p.id).sort(),
+    [always.id, chosen.payment_method].sort());
+  const refuse = (p, param) => assert.rejects(p, (e) => e.statusCode === 400 && e.raw.param === param);
+  await refuse(stripe.paymentMethods.create({ ...card('4242424242424242'), allow_redisplay: 'sometimes' }), 'allow_redisplay');
+  await refuse(stripe.paymentMethods.update(always.id, { allow_redisplay: 'never' }), 'allow_redisplay');
+  await refuse(stripe.customers.listPaymentMethods(cus.id, { allow_redisplay: 'x' }), 'allow_redisplay');
+  await refuse(stripe.paymentMethods.list({ allow_redisplay: 'always' }), 'allow_redisplay');
+  assert.equal((await stripe.paymentMethods.retrieve(always.id)).allow_redisplay, 'always');
+});
+
 test('brands, fingerprints per merchant', async () => {
   const brands = { '5555555555554444': 'mastercard', '2223003122003222': 'mastercard', '378282246310005': 'amex', '6011111111111117': 'discover', '3056930009020004': 'diners', '3566002020360505': 'jcb', '6200000000000005': 'unionpay' };
   for (const [n, b] of Object.entries(brands)) {
