@@ -604,7 +604,9 @@ test('pay with source, mandate and forgive: a source of the customer\'s, a manda
   assert.equal(paying.status, 'open');
   shape(paying);
   const [pi] = (await stripe.paymentIntents.list({ customer: eurCus.id })).data;
-  assert.deepEqual([pi.status, pi.payment_method], ['processing', pm.id]);
+  // processing until the scheduler settles the debit, which a slow machine may see done already
+  assert.ok(['processing', 'succeeded'].includes(pi.status), pi.status);
+  assert.equal(pi.payment_method, pm.id);
   const ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
 });
