@@ -858,7 +858,7 @@ Test(store, lists_page_through_the_primary_key)
 /* Filtered lists (api/list.h, list_narrow) read their filter's index. Without planner statistics
  * SQLite took `merchant_id = $1` for as narrow as `customer = $5` and walked the merchant's
  * whole primary key instead (store/migrate.c writes fixed statistics), and three filters had no
- * index (migration 0167). The statements are the lists' narrow forms, with the other filters
+ * index (migration 0173). The statements are the lists' narrow forms, with the other filters
  * they carry, which make the filter's index a non-covering one. */
 struct narrow_plan {
 	const char *sql;
