@@ -17,14 +17,15 @@ sqlite_template "$work/template"
 # The default list is bounded by CI's 20 minutes (2026-12-06: 31 files took 138 s of a 20.7-minute
 # run, and the list was cut to the files whose handlers move the most money and state: the
 # others run under the sanitizers by hand, e.g. scripts/integration-asan.sh integration/files.test.js).
+# 2026-12-07: cut again (a local run took 18:40 on a slow host): bank transfers, the subscription
+# lifecycle and Checkout's automatic tax (a browser under the sanitizers) left for the hand runs.
 if [ $# -eq 0 ]; then
   set -- integration/connect_transfers.test.js integration/sepa_debit.test.js \
     integration/subscriptions.test.js integration/subscription_changes.test.js \
-    integration/automatic_tax_checkout.test.js integration/subscription_lifecycle.test.js \
     integration/invariants.test.js integration/subscription_schedules.test.js \
     integration/invoice_finalization.test.js integration/credit_notes.test.js \
     integration/quotes.test.js integration/radar.test.js integration/send_invoice.test.js \
-    integration/bank_transfers.test.js integration/metered_billing.test.js
+    integration/metered_billing.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
