@@ -1686,15 +1686,11 @@ static int expire_due_fn(struct db *db, void *arg)
 		return DB_ERR;
 	for (int i = 0; i < n && rc >= 0; i++) {
 		struct req r;
-		memset(&r, 0, sizeof(r));
-		arena_init(&r.arena, 1u << 20);
-		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
-		r.now = c->now;
-		r.livemode = false;
+		req_internal_init(&r, NULL, due[i].merchant, c->now, NULL);
 		rc = grant_expire_due(&r, db, due[i].id);
 		if (rc > 0)
 			done++;
-		arena_release(&r.arena);
+		req_internal_release(&r);
 	}
 	if (rc < 0)
 		return DB_ERR;

@@ -2100,10 +2100,7 @@ int checkout_async_payment(struct db *db, const char *merchant_id, const char *p
 		return rc < 0 ? rc : DB_ERR;
 	/* the scheduler's write belongs to no request: a request of its own for the rendering */
 	struct req r;
-	memset(&r, 0, sizeof(r));
-	arena_init(&r.arena, 1u << 20);
-	r.now = now;
-	str_copy(r.merchant_id, sizeof(r.merchant_id), merchant_id);
+	req_internal_init(&r, NULL, merchant_id, now, NULL);
 	struct session s;
 	rc = session_load(&r.arena, db, merchant_id, id, &s);
 	if (rc == DB_OK && succeeded) {
@@ -2125,7 +2122,7 @@ int checkout_async_payment(struct db *db, const char *merchant_id, const char *p
 			  succeeded ? "checkout.session.async_payment_succeeded"
 				    : "checkout.session.async_payment_failed",
 			  now);
-	arena_release(&r.arena);
+	req_internal_release(&r);
 	return rc;
 }
 

@@ -1066,12 +1066,9 @@ static int sub_due_fn(struct db *db, void *arg)
 	    DB_OK)
 		return DB_ERR;
 	for (int i = 0; i < n && rc == DB_OK; i++) {
+		/* livemode false: the test institution's accounts only */
 		struct req r;
-		memset(&r, 0, sizeof(r));
-		arena_init(&r.arena, 1u << 20);
-		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
-		r.now = c->now;
-		r.livemode = false; /* the test institution's accounts only */
+		req_internal_init(&r, NULL, due[i].merchant, c->now, NULL);
 		struct fc_account a;
 		rc = account_load(db, &r.arena, due[i].merchant, due[i].id, &a);
 		if (rc == DB_OK && strcmp(a.status, "active") == 0) {
@@ -1088,7 +1085,7 @@ static int sub_due_fn(struct db *db, void *arg)
 			a.next_transaction_refresh_at = 0;
 			rc = account_store(db, due[i].merchant, &a, a.status);
 		}
-		arena_release(&r.arena);
+		req_internal_release(&r);
 	}
 	if (rc != DB_OK)
 		return rc;

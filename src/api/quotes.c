@@ -2587,11 +2587,7 @@ static int expire_due_fn(struct db *db, void *arg)
 		return DB_ERR;
 	for (int i = 0; i < n && rc == DB_OK; i++) {
 		struct req r;
-		memset(&r, 0, sizeof(r));
-		arena_init(&r.arena, 1u << 20);
-		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
-		r.now = c->now;
-		r.livemode = false;
+		req_internal_init(&r, NULL, due[i].merchant, c->now, NULL);
 		struct quote q;
 		int lrc = quote_load(&r, db, due[i].merchant, due[i].id, &q);
 		if (lrc == DB_OK && (str_eq(q.status, "draft") || str_eq(q.status, "open"))) {
@@ -2603,7 +2599,7 @@ static int expire_due_fn(struct db *db, void *arg)
 		} else if (lrc != DB_OK) {
 			rc = DB_ERR;
 		}
-		arena_release(&r.arena);
+		req_internal_release(&r);
 	}
 	if (rc != DB_OK)
 		return rc;
