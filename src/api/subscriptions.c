@@ -457,7 +457,8 @@ static const char SQL_UPDATE[] =
     " cancel_at = $34, cancel_at_prorate = $35, billing_thresholds = $36,"
     " pending_invoice_item_interval = $37, application_fee_percent = $38, transfer_data = $39,"
     " on_behalf_of = $40, default_source = $41, next_pending_invoice_at = $42,"
-    " account_tax_ids = $43, save_default_payment_method = $44, pending_setup_intent = $45"
+    " account_tax_ids = $43, save_default_payment_method = $44, pending_setup_intent = $45,"
+    " billing_mode = $46, billing_mode_proration_discounts = $47, billing_mode_updated_at = $48"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
@@ -645,6 +646,17 @@ static void bind_extras(struct db_stmt *st, int first, const struct subscription
 	db_bind_text(st, first + 11, s->pending_si, -1);
 }
 
+/* billing_mode's three columns; updated_at 0 stays unknown (a subscription made before the mode
+ * was stored, shown without it) */
+static void bind_mode(struct db_stmt *st, int first, const struct subscription *s,
+		      int64_t updated_at)
+{
+	db_bind_text(st, first, s->flexible ? "flexible" : "classic", -1);
+	/* itemized is refused (subscription_billing_mode_param): included is the one setting */
+	db_bind_text(st, first + 1, s->flexible ? "included" : NULL, -1);
+	db_bind_int64_or_null(st, first + 2, updated_at);
+}
+
 /* SQL_INSERT's parameters (all 54: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
@@ -687,10 +699,8 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 38, s->anchor_config, -1);
 	db_bind_text(st, 39, s->pmo_customer_balance, -1);
 	bind_extras(st, 40, s);
-	db_bind_text(st, 52, s->flexible ? "flexible" : "classic", -1);
-	/* itemized is refused (subscription_billing_mode_param): included is the one setting */
-	db_bind_text(st, 53, s->flexible ? "included" : NULL, -1);
-	db_bind_int64(st, 54, s->mode_updated_at ? s->mode_updated_at : s->created);
+	/* a new subscription takes its billing mode as it is made */
+	bind_mode(st, 52, s, s->mode_updated_at ? s->mode_updated_at : s->created);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -807,6 +817,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_text(st, 32, s->payment_method_types, -1);
 	db_bind_text(st, 33, s->pmo_customer_balance, -1);
 	bind_extras(st, 34, s);
+	bind_mode(st, 46, s, s->mode_updated_at);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -6755,11 +6766,6 @@ static int h_delete_discount(struct req *r)
  * One way only, as on Stripe: a flexible subscription is never made classic again. Its
  * prorations from then on credit what was billed (proration_add); what it billed before is
  * not recomputed. */
-static const char SQL_MODE_SET[] =
-    "UPDATE subscriptions SET version = version + 1, billing_mode = 'flexible',"
-    " billing_mode_proration_discounts = 'included', billing_mode_updated_at = $4"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
-
 static int migrate_fn(struct db *db, void *p)
 {
 	struct one_ctx *x = p;
@@ -6779,20 +6785,6 @@ static int migrate_fn(struct db *db, void *p)
 	int64_t now;
 	if (billing_now(r, db, s->test_clock, &now) != 0)
 		return -1;
-	struct db_stmt *st = db_prepare(db, SQL_MODE_SET);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, s->id, -1);
-	db_bind_int64(st, 3, s->version);
-	db_bind_int64(st, 4, now);
-	int64_t n;
-	if (db_step_changes(st, &n) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (n != 1)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"Subscription %s changed while this request ran; try again.",
-				s->id);
 	/* previous_attributes: the classic mode it had (its updated_at only when known) */
 	const char *prev =
 	    s->mode_updated_at
@@ -6801,10 +6793,11 @@ static int migrate_fn(struct db *db, void *p)
 			       "\"updated_at\":%lld}}",
 			       (long long)s->mode_updated_at)
 		: "{\"billing_mode\":{\"flexible\":null,\"type\":\"classic\"}}";
-	s->version++;
 	s->flexible = true;
 	s->proration_discounts = "included";
 	s->mode_updated_at = now;
+	if (sub_save(r, db, s) != 0)
+		return -1;
 	if (!prev || sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	/* the schedule that manages it makes its next phases' subscription changes in its mode */
