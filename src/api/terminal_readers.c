@@ -44,6 +44,7 @@
  * Stripe's Terminal testing guide declines (ending in 01, 05, 55, 65, 75) are declined by the
  * card path (api/payments_common.c, terminal_test_amount_decline).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,7 +79,37 @@ struct reader {
 	/* a collect_inputs action's inputs as the test helper completes them: every value
 	 * collected, or every optional input skipped (NULL for any other action) */
 	const char *action_collected, *action_skipped;
+	/* the action's own status and type, and a succeeded collect_payment_method's card: read
+	 * from its JSON by action_facts (a search of the text could match a nested member) */
+	const char *action_status, *action_type, *action_pm;
 };
+
+/* Sets rd's action facts from rd->action (all NULL without one). The action is Tender's own
+ * JSON (action_json): one that does not parse is a store fault, -1. */
+static int action_facts(struct req *r, struct reader *rd)
+{
+	rd->action_status = rd->action_type = rd->action_pm = NULL;
+	if (!rd->action)
+		return 0;
+	json_t *a = json_loads(rd->action, 0, NULL);
+	if (!json_is_object(a)) {
+		json_decref(a);
+		return -1;
+	}
+	const char *status = json_string_value(json_object_get(a, "status"));
+	const char *type = json_string_value(json_object_get(a, "type"));
+	const char *pm = NULL;
+	if (type && strcmp(type, "collect_payment_method") == 0)
+		pm = json_string_value(json_object_get(
+		    json_object_get(json_object_get(a, type), "payment_method"), "id"));
+	rd->action_status = status ? arena_strdup(&r->arena, status) : NULL;
+	rd->action_type = type ? arena_strdup(&r->arena, type) : NULL;
+	rd->action_pm = pm ? arena_strdup(&r->arena, pm) : NULL;
+	bool ok =
+	    (!status || rd->action_status) && (!type || rd->action_type) && (!pm || rd->action_pm);
+	json_decref(a);
+	return ok ? 0 : -1;
+}
 
 static const char SQL_GET[] =
     "SELECT id, created, deleted, device_type, label, location, serial_number, metadata, action,"
@@ -117,7 +148,8 @@ static int reader_load(struct req *r, struct db *db, const char *id, struct read
 		rd->action_object = col_text_dup(&r->arena, st, 9);
 		rd->action_collected = col_text_dup(&r->arena, st, 10);
 		rd->action_skipped = col_text_dup(&r->arena, st, 11);
-		if (!rd->device_type || !rd->label || !rd->serial_number || !rd->metadata)
+		if (!rd->device_type || !rd->label || !rd->serial_number || !rd->metadata ||
+		    action_facts(r, rd) != 0)
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -196,6 +228,8 @@ static int action_save(struct req *r, struct db *db, struct reader *rd, const ch
 	rd->action_object = object;
 	rd->action_collected = collected;
 	rd->action_skipped = skipped;
+	if (action_facts(r, rd) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_ACTION);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -227,19 +261,13 @@ static int emit_and_answer(struct req *r, struct db *db, const struct reader *rd
 /* An action in progress, by its status */
 static bool action_in_progress(const struct reader *rd)
 {
-	return rd->action && strstr(rd->action, "\"status\":\"in_progress\"") != NULL;
+	return rd->action_status && strcmp(rd->action_status, "in_progress") == 0;
 }
 
-/* Is the reader's action (any status) of type? action_json ends every action with its type. */
+/* Is the reader's action (any status) of type? */
 static bool action_is(const struct reader *rd, const char *type)
 {
-	if (!rd->action)
-		return false;
-	char tail[64];
-	int n = snprintf(tail, sizeof(tail), "\"type\":\"%s\"}", type);
-	size_t len = strlen(rd->action);
-	return n > 0 && (size_t)n < sizeof(tail) && len >= (size_t)n &&
-	       strcmp(rd->action + len - (size_t)n, tail) == 0;
+	return rd->action_type && strcmp(rd->action_type, type) == 0;
 }
 
 /* ---- parameters ---- */
@@ -1412,16 +1440,9 @@ static int h_confirm_payment_intent(struct req *r)
 		return busy(r);
 	/* the card collected for this intent: the reader's last action, a succeeded collect */
 	const char *pm = NULL;
-	static const char mark[] = "\"payment_method\":{\"id\":\"";
-	if (rd->action && action_is(rd, "collect_payment_method") &&
-	    strstr(rd->action, "\"status\":\"succeeded\"") && str_eq(rd->action_object, pi)) {
-		const char *at = strstr(rd->action, mark);
-		if (at) {
-			at += sizeof(mark) - 1;
-			const char *end = strchr(at, '"');
-			pm = end ? arena_strndup(&r->arena, at, (size_t)(end - at)) : NULL;
-		}
-	}
+	if (action_is(rd, "collect_payment_method") && str_eq(rd->action_status, "succeeded") &&
+	    str_eq(rd->action_object, pi))
+		pm = rd->action_pm;
 	if (!pm)
 		return req_fail(r, ERR_INVALID_STATE, "payment_intent",
 				"The reader has no payment method collected for PaymentIntent %s: "
