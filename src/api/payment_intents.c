@@ -1562,6 +1562,20 @@ static int h_retrieve(struct req *r)
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
+static int line_items_fn(struct db *db, void *p)
+{
+	struct load_ctx *x = p;
+	if (load_fn(db, p) != 0)
+		return -1;
+	return pi_details_line_items_page(x->r, x->pi.id, x->pi.details, req_json(x->r));
+}
+
+static int h_line_items(struct req *r)
+{
+	struct load_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, line_items_fn, &x) == 0 ? 0 : -1;
+}
+
 static int h_confirm(struct req *r)
 {
 	struct load_ctx x = {.r = r, .id = r->args[0]};
@@ -2206,6 +2220,8 @@ const struct route payment_intents_routes[] = {
     {"GET", "/v1/payment_intents", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/payment_intents/search", h_search, search_params, 0},
     {"GET", "/v1/payment_intents/{id}", h_retrieve, retrieve_params, 0},
+    {"GET", "/v1/payment_intents/{id}/amount_details_line_items", h_line_items, no_params,
+     ROUTE_LIST},
     {"POST", "/v1/payment_intents/{id}", h_update, update_params, 0},
     {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, ROUTE_PUBLISHABLE},
     {"POST", "/v1/payment_intents/{id}/capture", h_capture, capture_params, 0},

@@ -70,6 +70,9 @@ static const struct param_spec ad_tax_params[] = {
     {"total_tax_amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* The longest details column: the intent renders into a buffer of 1 MiB (pi_json), and 200 line
+ * items with every field near its longest would not fit in it */
+#define DETAILS_MAX (256u << 10)
 /* Stripe's most line items */
 #define LINE_ITEMS_MAX 200
 const struct param_spec pi_amount_details_params[] = {
@@ -607,10 +610,17 @@ int pi_details_apply(struct req *r, struct db *db, struct payment_intent *pi, in
 		goto out;
 	}
 	s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s && strlen(s) > DETAILS_MAX) {
+		req_fail(r, ERR_PARAM_BAD, "amount_details",
+			 "Invalid amount_details: the line items are too large (at most %u bytes "
+			 "with payment_details and hooks).",
+			 DETAILS_MAX);
+		goto out;
+	}
 	pi->details = s ? arena_strdup(&r->arena, s) : NULL;
-	free(s);
 	rc = pi->details ? 0 : req_fail(r, ERR_API, NULL, NULL);
 out:
+	free(s);
 	json_decref(d);
 	return rc;
 }
@@ -627,4 +637,56 @@ unsigned pi_details_excluded(const char *details)
 	    pm_type_bit(json_string_value(v));
 	json_decref(d);
 	return set;
+}
+
+int pi_details_line_items_page(struct req *r, const char *pi_id, const char *details,
+			       struct json *j)
+{
+	int64_t limit = 10;
+	if (param_int(r, "limit", &limit) == 1 && (limit < 1 || limit > 100))
+		return req_fail(r, ERR_LIST_LIMIT, "limit", "%lld", (long long)limit);
+	const char *after = param_str(r, "starting_after");
+	const char *before = param_str(r, "ending_before");
+	json_t *d = details ? json_loads(details, 0, NULL) : NULL;
+	if (details && !d)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const json_t *items = json_object_get(json_object_get(d, "amount_details"), "line_items");
+	/* a page of the items in the order they were given (their ids were made together, so
+	 * they do not sort): starting_after / ending_before name one of them */
+	size_t n = json_array_size(items), from = 0, to = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(items, i), "id"));
+		if (after && id && strcmp(id, after) == 0)
+			from = i + 1;
+		if (before && id && strcmp(id, before) == 0)
+			to = i;
+	}
+	if (from > to)
+		from = to;
+	if (before && to - from > (size_t)limit)
+		from = to - (size_t)limit;
+	bool more = to - from > (size_t)limit;
+	if (more)
+		to = from + (size_t)limit;
+	int rc = 0;
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (size_t i = from; i < to && rc == 0; i++) {
+		char *s = json_dumps(json_array_get(items, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s)
+			json_raw(j, s, strlen(s));
+		else
+			rc = req_fail(r, ERR_API, NULL, NULL);
+		free(s);
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", more);
+	char url[ID_MAX + 64];
+	snprintf(url, sizeof(url), "/v1/payment_intents/%s/amount_details_line_items", pi_id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	json_decref(d);
+	return rc;
 }

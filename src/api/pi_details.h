@@ -54,4 +54,11 @@ int pi_details_apply(struct req *r, struct db *db, struct payment_intent *pi, in
  * pm_types bits (the types Tender does not offer have none). */
 unsigned pi_details_excluded(const char *details);
 
+/* GET /v1/payment_intents/{id}/amount_details_line_items: a page (limit, starting_after,
+ * ending_before) of the line items held in details (the intent pi_id's column, or NULL: none)
+ * as a list into j. 0, or -1 with r->err. */
+struct json;
+int pi_details_line_items_page(struct req *r, const char *pi_id, const char *details,
+			       struct json *j);
+
 #endif

@@ -1109,6 +1109,13 @@ test('newer parameters: amount_details, payment_details, excluded_payment_method
   assert.match(items.data[0].id, /^uli_/);
   assert.deepEqual(items.data[0].payment_method_options, { card: { commodity_code: '123123' } });
   assert.equal(items.data[1].tax, null);
+  // and on their own: a list that pages in the order they were given
+  const first = await s2.paymentIntents.listAmountDetailsLineItems(pi.id, { limit: 1 });
+  assert.deepEqual([first.data.map((li) => li.id), first.has_more], [[items.data[0].id], true]);
+  const all = [];
+  for await (const li of s2.paymentIntents.listAmountDetailsLineItems(pi.id, { limit: 1 })) all.push(li);
+  assert.deepEqual(all, items.data);
+  assert.deepEqual((await stripe.paymentIntents.listAmountDetailsLineItems(pi.id).catch((e) => e)).statusCode, 404);
   const { line_items: _li, ...shown } = got.amount_details;
   assert.deepEqual({ ...got, amount_details: shown, lastResponse: undefined }, { ...pi, lastResponse: undefined });
 
