@@ -461,10 +461,10 @@ static int pi_render_parsed(struct db *db, struct arena *a, const char *merchant
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", pi->description);
+	/* only when set (newer API versions show null): the objects every payment's events
+	 * pack stay as the event dictionary knows them (events/pack_dict.c) */
 	const json_t *excluded = json_object_get(details, "excluded_payment_method_types");
-	if (!excluded)
-		json_kv_null(j, "excluded_payment_method_types");
-	else if (!kv_jansson(j, "excluded_payment_method_types", excluded))
+	if (excluded && !kv_jansson(j, "excluded_payment_method_types", excluded))
 		return DB_ERR;
 	const json_t *hooks = json_object_get(details, "hooks");
 	if (hooks && !kv_jansson(j, "hooks", hooks))

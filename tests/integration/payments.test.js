@@ -1092,7 +1092,7 @@ test('newer parameters: amount_details, payment_details, excluded_payment_method
   assert.deepEqual(pi.payment_method_types, ['card']);
   const plain = await s2.paymentIntents.create({ amount: 4600, currency: 'eur', ...automatic });
   assert.deepEqual(plain.payment_method_types, ['card', 'sepa_debit']);
-  assert.equal(plain.excluded_payment_method_types, null);
+  assert.equal(plain.excluded_payment_method_types, undefined); // the 2023-08-16 shape: shown only when set
   assert.deepEqual(plain.amount_details, { tip: {} });
   assert.equal(plain.payment_details, undefined);
   assert.equal(plain.hooks, undefined);
@@ -1157,7 +1157,7 @@ test('newer parameters: amount_details, payment_details, excluded_payment_method
   assertStripeShape(up, 'payment_intent');
   assert.deepEqual(up.amount_details, { shipping: { amount: 400, from_postal_code: '94110', to_postal_code: '94117' }, tip: {} });
   assert.deepEqual(up.payment_details, { customer_reference: 'cust-7', order_reference: 'order-2' });
-  assert.equal(up.excluded_payment_method_types, null);
+  assert.equal(up.excluded_payment_method_types, undefined);
   assert.deepEqual(up.payment_method_types, ['card', 'sepa_debit']);
   assert.equal(up.hooks, undefined);
   // an amount its items no longer make is refused, unless the check is not enforced: then kept, with the error shown
