@@ -1644,9 +1644,11 @@ static int update_fn(struct db *db, void *p)
 	bool editable = status_is(&pi, "requires_payment_method") ||
 			status_is(&pi, "requires_confirmation") ||
 			status_is(&pi, "requires_action");
+	/* amount_details and the rest describe the payment to come: a capture takes its own */
 	bool money_change = param_present(r, "amount") || param_present(r, "currency") ||
 			    param_present(r, "payment_method") || param_present(r, "customer") ||
-			    param_present(r, "capture_method") || u->pm_data;
+			    param_present(r, "capture_method") || u->pm_data ||
+			    pi_details_present(r);
 	if (money_change && !editable)
 		return req_fail(
 		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,

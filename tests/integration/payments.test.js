@@ -1185,6 +1185,8 @@ test('newer parameters: amount_details, payment_details, excluded_payment_method
   assert.equal(done.amount_details.error, undefined);
   assert.deepEqual(done.payment_details, { customer_reference: null, order_reference: 'order-2' });
   assertStripeShape(done, 'payment_intent');
+  await assert.rejects(s2.paymentIntents.update(pi.id, { payment_details: { order_reference: 'late' } }),
+    (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
 
   // capture: checked against what it takes
   const held = await s2.paymentIntents.create({ amount: 3000, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
