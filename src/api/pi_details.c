@@ -251,23 +251,24 @@ static json_t *line_item_pmo(const struct form_node *pmo)
 }
 
 /* One line item as its list shows it, checked. NULL with r->err. */
-static json_t *line_item(struct req *r, const struct form_node *it, size_t i)
+static json_t *line_item(struct req *r, const struct form_node *it)
 {
 	char param[96];
-	snprintf(param, sizeof(param), "amount_details[line_items][%zu][quantity]", i);
+	snprintf(param, sizeof(param), "amount_details[line_items][%s][quantity]", it->key);
 	int64_t quantity = node_int(it, "quantity", 0);
 	if (check_min(r, quantity, 1, param) != 0)
 		return NULL;
-	snprintf(param, sizeof(param), "amount_details[line_items][%zu][unit_cost]", i);
+	snprintf(param, sizeof(param), "amount_details[line_items][%s][unit_cost]", it->key);
 	int64_t unit_cost = node_int(it, "unit_cost", 0);
 	if (check_min(r, unit_cost, 0, param) != 0)
 		return NULL;
 	const struct form_node *disc = form_get(it, "discount_amount");
-	snprintf(param, sizeof(param), "amount_details[line_items][%zu][discount_amount]", i);
+	snprintf(param, sizeof(param), "amount_details[line_items][%s][discount_amount]", it->key);
 	if (disc && check_min(r, node_int(it, "discount_amount", 0), 1, param) != 0)
 		return NULL;
 	const struct form_node *tax = form_get(it, "tax");
-	snprintf(param, sizeof(param), "amount_details[line_items][%zu][tax][total_tax_amount]", i);
+	snprintf(param, sizeof(param), "amount_details[line_items][%s][tax][total_tax_amount]",
+		 it->key);
 	if (tax && check_min(r, node_int(tax, "total_tax_amount", -1), 0, param) != 0)
 		return NULL;
 	char id[ID_MAX];
@@ -374,9 +375,8 @@ static int amount_details_merge(struct req *r, const struct form_node *n, json_t
 			json_object_del(ad, "line_items");
 		} else {
 			json_t *items = json_array();
-			size_t i = 0;
-			for (const struct form_node *it = c->first_child; it; it = it->next, i++) {
-				json_t *o = line_item(r, it, i);
+			for (const struct form_node *it = c->first_child; it; it = it->next) {
+				json_t *o = line_item(r, it);
 				if (!o) {
 					json_decref(items);
 					return -1;
