@@ -20,6 +20,7 @@
 #include "api/mandates.h"
 #include "api/payments_common.h"
 #include "api/payments_connect.h"
+#include "api/pi_details.h"
 #include "api/redirect_page.h"
 #include "payments/pm_types.h"
 #include "api/resources.h"
@@ -191,6 +192,8 @@ static const struct param_spec create_params[] = {
     {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
     {"mandate", PT_STRING, 0, 5000, NULL, NULL},
     {"radar_options", PT_OBJECT, 0, 0, NULL, radar_options_params},
+    PI_DETAILS_PARAMS(0, 0),
+    PI_EXCLUDED_PARAM(0),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -202,6 +205,8 @@ static const struct param_spec update_params[] = {
     {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
     {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_update},
     {"transfer_group", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    PI_DETAILS_PARAMS(PF_EMPTYABLE, PF_EMPTYABLE),
+    PI_EXCLUDED_PARAM(PF_EMPTYABLE),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -223,6 +228,8 @@ static const struct param_spec confirm_params[] = {
     {"client_secret", PT_STRING, 0, 5000, NULL, NULL},
     {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {"radar_options", PT_OBJECT, 0, 0, NULL, radar_options_params},
+    PI_DETAILS_PARAMS(PF_EMPTYABLE, PF_EMPTYABLE),
+    PI_EXCLUDED_PARAM(PF_EMPTYABLE),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -233,6 +240,7 @@ static const struct param_spec capture_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
     {"statement_descriptor_suffix", PT_STRING, 0, 22, NULL, NULL},
+    PI_DETAILS_PARAMS(0, PF_EMPTYABLE),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1007,6 +1015,35 @@ static int types_apply(struct req *r, struct payment_intent *pi)
 	return 0;
 }
 
+/* An automatic intent's payment_method_types computed again from its configuration (recompute,
+ * or excluded_payment_method_types given), leaving out the types excluded; an intent given its
+ * types explicitly cannot also exclude one of them (Stripe's exclusion narrows what dynamic
+ * payment methods choose). db as apply_common's. 0, or -1 with r->err. */
+static int excluded_apply(struct req *r, struct db *db, struct payment_intent *pi, bool recompute)
+{
+	unsigned excluded = pi_details_excluded(pi->details);
+	if (pi->automatic_payment_methods) {
+		if (!recompute && !param_present(r, "excluded_payment_method_types"))
+			return 0;
+		return apm_types(r, db, &pi->payment_method_configuration,
+				 &pi->payment_method_configuration_parent,
+				 pi->automatic_payment_methods, PMT_ALL & ~excluded, pi->currency,
+				 pi->capture_method && strcmp(pi->capture_method, "manual") == 0,
+				 "PaymentIntent", &pi->payment_method_types);
+	}
+	if (!excluded)
+		return 0;
+	unsigned both = pm_types_from_json(pi->payment_method_types, PMT_CARD) & excluded;
+	if (!both)
+		return 0;
+	char names[256];
+	return req_fail(r, ERR_PARAM_BAD, "excluded_payment_method_types",
+			"These payment method types are in both payment_method_types and "
+			"excluded_payment_method_types: %s. Exclude types only with "
+			"automatic_payment_methods, or leave them out of payment_method_types.",
+			pm_types_list(both, names, sizeof(names)) ? names : "given");
+}
+
 /* create and update; db: the update's write (NULL on create: the configuration is read in a read
  * of its own) */
 static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
@@ -1037,15 +1074,14 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 	}
 	if (types_apply(r, pi) != 0)
 		return -1;
-	/* computed from the configuration on create, and again when the currency or the
-	 * capture_method (manual keeps the types that can be captured later) changes */
-	if (pi->automatic_payment_methods &&
-	    (got_apm || param_present(r, "currency") || param_present(r, "capture_method")) &&
-	    apm_types(r, db, &pi->payment_method_configuration,
-		      &pi->payment_method_configuration_parent, pi->automatic_payment_methods,
-		      PMT_ALL, pi->currency,
-		      pi->capture_method && strcmp(pi->capture_method, "manual") == 0,
-		      "PaymentIntent", &pi->payment_method_types) != 0)
+	if (pi_details_apply(r, db, pi, pi->amount, param_present(r, "amount")) != 0)
+		return -1;
+	/* computed from the configuration on create, and again when the currency, the
+	 * capture_method (manual keeps the types that can be captured later) or the types
+	 * excluded change */
+	if (excluded_apply(r, db, pi,
+			   got_apm || param_present(r, "currency") ||
+			       param_present(r, "capture_method")) != 0)
 		return -1;
 	unsigned types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
 	if (pm_types_check_currency(r, types, pi->currency, "payment_method_types") != 0 ||
@@ -1526,6 +1562,20 @@ static int h_retrieve(struct req *r)
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
+static int line_items_fn(struct db *db, void *p)
+{
+	struct load_ctx *x = p;
+	if (load_fn(db, p) != 0)
+		return -1;
+	return pi_details_line_items_page(x->r, x->pi.id, x->pi.details, req_json(x->r));
+}
+
+static int h_line_items(struct req *r)
+{
+	struct load_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, line_items_fn, &x) == 0 ? 0 : -1;
+}
+
 static int h_confirm(struct req *r)
 {
 	struct load_ctx x = {.r = r, .id = r->args[0]};
@@ -1548,6 +1598,9 @@ static int h_confirm(struct req *r)
 		return -1;
 	/* the types the confirmation may use, as an update would set them */
 	if (types_apply(r, &c.pi) != 0)
+		return -1;
+	if (pi_details_apply(r, NULL, &c.pi, c.pi.amount, false) != 0 ||
+	    excluded_apply(r, NULL, &c.pi, false) != 0)
 		return -1;
 	if (param_present(r, "payment_method_types")) {
 		unsigned types = pm_types_from_json(c.pi.payment_method_types, PMT_CARD);
@@ -1591,9 +1644,11 @@ static int update_fn(struct db *db, void *p)
 	bool editable = status_is(&pi, "requires_payment_method") ||
 			status_is(&pi, "requires_confirmation") ||
 			status_is(&pi, "requires_action");
+	/* amount_details and the rest describe the payment to come: a capture takes its own */
 	bool money_change = param_present(r, "amount") || param_present(r, "currency") ||
 			    param_present(r, "payment_method") || param_present(r, "customer") ||
-			    param_present(r, "capture_method") || u->pm_data;
+			    param_present(r, "capture_method") || u->pm_data ||
+			    pi_details_present(r);
 	if (money_change && !editable)
 		return req_fail(
 		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
@@ -1721,6 +1776,9 @@ static int capture_fn(struct db *db, void *p)
 					"capturable (%lld) of this PaymentIntent.",
 					(long long)amount, (long long)pi.amount_capturable);
 	}
+	/* the details of what this capture takes (checked against it, when given) */
+	if (pi_details_apply(r, db, &pi, amount, false) != 0)
+		return -1;
 	struct charge ch;
 	if (!pi.latest_charge ||
 	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
@@ -1803,6 +1861,9 @@ static int increment_fn(struct db *db, void *p)
 				"The amount to authorize (%lld) must be greater than the amount "
 				"authorized now (%lld).",
 				(long long)amount, (long long)pi.amount);
+	/* the intent's amount changes: its amount_details must still add up to it */
+	if (pi_details_apply(r, db, &pi, amount, true) != 0)
+		return -1;
 	struct charge ch;
 	if (!pi.latest_charge ||
 	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
@@ -1851,6 +1912,7 @@ static const struct param_spec increment_params[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    PI_DETAILS_PARAMS(0, 0),
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -2160,6 +2222,8 @@ const struct route payment_intents_routes[] = {
     {"GET", "/v1/payment_intents", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/payment_intents/search", h_search, search_params, 0},
     {"GET", "/v1/payment_intents/{id}", h_retrieve, retrieve_params, 0},
+    {"GET", "/v1/payment_intents/{id}/amount_details_line_items", h_line_items, no_params,
+     ROUTE_LIST},
     {"POST", "/v1/payment_intents/{id}", h_update, update_params, 0},
     {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, ROUTE_PUBLISHABLE},
     {"POST", "/v1/payment_intents/{id}/capture", h_capture, capture_params, 0},

@@ -102,6 +102,7 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 	ex->charge_invoice = wants(r, prefix, "latest_charge.invoice");
 	ex->charge_review = wants(r, prefix, "latest_charge.review");
 	ex->refunds = wants(r, prefix, "refunds") || wants(r, prefix, "latest_charge.refunds");
+	ex->line_items = wants(r, prefix, "amount_details.line_items");
 }
 
 int payments_check_amount(struct req *r, int64_t amount, const char *currency_param, char cur[8],

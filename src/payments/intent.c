@@ -1,4 +1,6 @@
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/str.h"
@@ -26,7 +28,7 @@ static const char SQL_GET[] =
     " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale,"
     " automatic_payment_methods, payment_method_configuration,"
     " payment_method_configuration_parent, review, pmo_customer_balance,"
-    " pmo_ach_financial_connections FROM payment_intents"
+    " pmo_ach_financial_connections, details FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -93,6 +95,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->review = dup(a, st, 51);
 		pi->pmo_customer_balance = dup(a, st, 52);
 		pi->pmo_ach_financial_connections = dup(a, st, 53);
+		pi->details = dup(a, st, 54);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -118,11 +121,11 @@ static const char SQL_INSERT[] =
     " pmo_afterpay_capture_method, pmo_afterpay_reference, pmo_klarna_capture_method,"
     " pmo_klarna_preferred_locale, automatic_payment_methods, payment_method_configuration,"
     " payment_method_configuration_parent, review, pmo_customer_balance,"
-    " pmo_ach_financial_connections)"
+    " pmo_ach_financial_connections, details)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
     " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52,"
-    " $53, $54)";
+    " $53, $54, $55)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -143,7 +146,8 @@ static const char SQL_UPDATE[] =
     " pmo_afterpay_reference = $46, pmo_klarna_capture_method = $47,"
     " pmo_klarna_preferred_locale = $48, automatic_payment_methods = $49,"
     " payment_method_configuration = $50, payment_method_configuration_parent = $51,"
-    " review = $52, pmo_customer_balance = $53, pmo_ach_financial_connections = $54"
+    " review = $52, pmo_customer_balance = $53, pmo_ach_financial_connections = $54,"
+    " details = $55"
     " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
@@ -205,6 +209,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 52, pi->review, -1);
 	db_bind_text_ref(st, 53, pi->pmo_customer_balance, -1);
 	db_bind_text_ref(st, 54, pi->pmo_ach_financial_connections, -1);
+	db_bind_text_ref(st, 55, pi->details, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
@@ -353,8 +358,77 @@ static int render_charge_cb(void *p, struct db *db, const char *id, struct json 
 	return charge_render_by_id(db, c->a, c->merchant_id, c->livemode, id, &inner, j);
 }
 
+/* A part of the details column as it is stored (compact JSON) under key; nothing when absent.
+ * false when out of memory. */
+static bool kv_jansson(struct json *j, const char *key, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (!s)
+		return false;
+	json_kv_raw(j, key, s, strlen(s));
+	free(s);
+	return true;
+}
+
+/* amount_details: what the details column holds (discount_amount, error, shipping, tax; the
+ * line items only when expanded, as a list whose url lists them on their own) and the tip,
+ * which Tender never takes (Terminal's tipping is not offered) */
+static bool render_amount_details(struct json *j, const char *pi_id, const json_t *ad,
+				  bool line_items)
+{
+	json_key(j, "amount_details");
+	json_obj_open(j);
+	static const char *const keys[] = {"discount_amount", "error", "line_items", "shipping",
+					   "tax"};
+	for (size_t i = 0; ad && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const json_t *v = json_object_get(ad, keys[i]);
+		if (!v)
+			continue;
+		if (strcmp(keys[i], "line_items") != 0) {
+			if (!kv_jansson(j, keys[i], v))
+				return false;
+			continue;
+		}
+		if (!line_items)
+			continue;
+		json_key(j, "line_items");
+		json_obj_open(j);
+		json_kv_str(j, "object", "list");
+		if (!kv_jansson(j, "data", v))
+			return false;
+		json_kv_bool(j, "has_more", false);
+		char url[ID_MAX + 64];
+		snprintf(url, sizeof(url), "/v1/payment_intents/%s/amount_details_line_items",
+			 pi_id);
+		json_kv_str(j, "url", url);
+		json_obj_close(j);
+	}
+	json_key(j, "tip");
+	json_obj_open(j);
+	json_obj_close(j);
+	json_obj_close(j);
+	return true;
+}
+
+static int pi_render_parsed(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+			    const struct payment_intent *pi, const struct expand_set *ex,
+			    json_t *details, struct json *j);
+
 int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
 	      const struct payment_intent *pi, const struct expand_set *ex, struct json *j)
+{
+	/* parsed only for the few intents that have details: the others render as before */
+	json_t *details = NULL;
+	if (pi->details && !(details = json_loads(pi->details, 0, NULL)))
+		return DB_ERR;
+	int rc = pi_render_parsed(db, a, merchant_id, livemode, pi, ex, details, j);
+	json_decref(details);
+	return rc;
+}
+
+static int pi_render_parsed(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+			    const struct payment_intent *pi, const struct expand_set *ex,
+			    json_t *details, struct json *j)
 {
 	static const struct expand_set none;
 	if (!ex)
@@ -365,12 +439,9 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_str(j, "object", "payment_intent");
 	json_kv_int(j, "amount", pi->amount);
 	json_kv_int(j, "amount_capturable", pi->amount_capturable);
-	json_key(j, "amount_details");
-	json_obj_open(j);
-	json_key(j, "tip");
-	json_obj_open(j);
-	json_obj_close(j);
-	json_obj_close(j);
+	if (!render_amount_details(j, pi->id, json_object_get(details, "amount_details"),
+				   ex->line_items))
+		return DB_ERR;
 	json_kv_int(j, "amount_received", pi->amount_received);
 	json_kv_null(j, "application");
 	payments_render_connect_fee(j, &pi->connect);
@@ -390,6 +461,14 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", pi->description);
+	/* only when set (newer API versions show null): the objects every payment's events
+	 * pack stay as the event dictionary knows them (events/pack_dict.c) */
+	const json_t *excluded = json_object_get(details, "excluded_payment_method_types");
+	if (excluded && !kv_jansson(j, "excluded_payment_method_types", excluded))
+		return DB_ERR;
+	const json_t *hooks = json_object_get(details, "hooks");
+	if (hooks && !kv_jansson(j, "hooks", hooks))
+		return DB_ERR;
 	rc = payments_expandable_id(j, db, "invoice", pi->invoice, ex->invoice, ex);
 	if (rc != DB_OK)
 		return rc;
@@ -403,6 +482,9 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	kv_raw_or_null(j, "metadata", pi->metadata ? pi->metadata : "{}");
 	kv_raw_or_null(j, "next_action", pi->next_action);
 	payments_render_on_behalf_of(j, &pi->connect);
+	const json_t *payment_details = json_object_get(details, "payment_details");
+	if (payment_details && !kv_jansson(j, "payment_details", payment_details))
+		return DB_ERR;
 	rc = payments_expandable(j, db, "payment_method", pi->payment_method, ex->payment_method,
 				 ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)

@@ -109,6 +109,10 @@ struct payment_intent {
 	/* payment_method_options[us_bank_account][financial_connections] (JSON: permissions,
 	 * prefetch, return_url as the intent shows them), or NULL when not given */
 	const char *pmo_ach_financial_connections;
+	/* amount_details (line items, shipping, tax, discount, the arithmetic check's error),
+	 * payment_details, excluded_payment_method_types and hooks as one JSON object
+	 * (api/pi_details.c), or NULL when the intent was given none of them */
+	const char *details;
 };
 #define PMO_CUSTOMER_BALANCE_NONE "{\"funding_type\":null}"
 /* Whether pi's payment_method_types name type ("card" when it names none). */
@@ -194,6 +198,8 @@ struct expand_set {
 	/* a charge's refunds (also an intent's latest_charge.refunds): a list, only when asked for,
 	 * as Stripe shows it since 2022-11-15 */
 	bool refunds;
+	/* an intent's amount_details.line_items: a list, only when asked for, as on Stripe */
+	bool line_items;
 	/* renderers of objects other modules own; NULL leaves the id unexpanded */
 	int (*render_customer)(void *ctx, struct db *db, const char *id, struct json *j);
 	int (*render_payment_method)(void *ctx, struct db *db, const char *id, struct json *j);

@@ -1049,3 +1049,153 @@ test('fees: an international card pays + 1.5 %, a converted charge + 1 %, on eve
   assert.deepEqual(rbt.fee_details, []);
   assert.equal(rbt.net + (await btOf(jp.latest_charge)).net, -118);
 });
+
+test('newer parameters: amount_details, payment_details, excluded_payment_method_types and hooks', async () => {
+  // the second merchant: its Tax settings and configurations change nothing of the first's
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await s2.tax.settings.update({
+    defaults: { tax_behavior: 'exclusive', tax_code: 'txcd_99999999' },
+    head_office: { address: { country: 'us', state: 'CA', city: 'South San Francisco', postal_code: '94080' } },
+  });
+  const calc = await s2.tax.calculations.create({
+    currency: 'usd', line_items: [{ amount: 4000, reference: 'Both' }],
+    customer_details: { address: { line1: '1 Market St', city: 'San Francisco', state: 'CA', postal_code: '94117', country: 'US' }, address_source: 'shipping' },
+  });
+  const cfg = await s2.paymentMethodConfigurations.create({ name: 'Debits', sepa_debit: { display_preference: { preference: 'on' } } });
+  const automatic = { automatic_payment_methods: { enabled: true }, payment_method_configuration: cfg.id };
+  const amountDetails = {
+    discount_amount: 200,
+    tax: { total_tax_amount: 400 },
+    shipping: { amount: 400, from_postal_code: '94110', to_postal_code: '94117' },
+    line_items: [
+      { product_code: 'SKU001', product_name: 'Lamp', unit_cost: 2000, quantity: 1, unit_of_measure: 'each',
+        payment_method_options: { card: { commodity_code: '123123' } } },
+      { product_name: 'Bulb', unit_cost: 1000, quantity: 2 },
+    ],
+  };
+  // 2000 + 2 × 1000 + 400 shipping + 400 tax − 200 discount
+  const pi = await s2.paymentIntents.create({
+    amount: 4600, currency: 'eur', ...automatic, amount_details: amountDetails,
+    payment_details: { customer_reference: 'cust-7', order_reference: 'order-1' },
+    excluded_payment_method_types: ['sepa_debit', 'paypal'],
+    hooks: { inputs: { tax: { calculation: calc.id } } },
+  });
+  assertStripeShape(pi, 'payment_intent');
+  assert.deepEqual(pi.amount_details, {
+    discount_amount: 200, shipping: { amount: 400, from_postal_code: '94110', to_postal_code: '94117' },
+    tax: { total_tax_amount: 400 }, tip: {},
+  });
+  assert.deepEqual(pi.payment_details, { customer_reference: 'cust-7', order_reference: 'order-1' });
+  assert.deepEqual(pi.excluded_payment_method_types, ['sepa_debit', 'paypal']);
+  assert.deepEqual(pi.hooks, { inputs: { tax: { calculation: calc.id } } });
+  // the configuration offers SEPA Direct Debit; the exclusion leaves it out
+  assert.deepEqual(pi.payment_method_types, ['card']);
+  const plain = await s2.paymentIntents.create({ amount: 4600, currency: 'eur', ...automatic });
+  assert.deepEqual(plain.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(plain.excluded_payment_method_types, undefined); // the 2023-08-16 shape: shown only when set
+  assert.deepEqual(plain.amount_details, { tip: {} });
+  assert.equal(plain.payment_details, undefined);
+  assert.equal(plain.hooks, undefined);
+  // the line items: a list, when expanded, as on Stripe
+  const got = await s2.paymentIntents.retrieve(pi.id, { expand: ['amount_details.line_items'] });
+  assertStripeShape(got, 'payment_intent');
+  const items = got.amount_details.line_items;
+  assert.equal(items.object, 'list');
+  assert.equal(items.url, `/v1/payment_intents/${pi.id}/amount_details_line_items`);
+  assert.deepEqual(items.data.map((li) => [li.object, li.product_name, li.unit_cost, li.quantity, li.product_code, li.unit_of_measure]), [
+    ['payment_intent_amount_details_line_item', 'Lamp', 2000, 1, 'SKU001', 'each'],
+    ['payment_intent_amount_details_line_item', 'Bulb', 1000, 2, null, null],
+  ]);
+  assert.match(items.data[0].id, /^uli_/);
+  assert.deepEqual(items.data[0].payment_method_options, { card: { commodity_code: '123123' } });
+  assert.equal(items.data[1].tax, null);
+  // and on their own: a list that pages in the order they were given
+  const first = await s2.paymentIntents.listAmountDetailsLineItems(pi.id, { limit: 1 });
+  assert.deepEqual([first.data.map((li) => li.id), first.has_more], [[items.data[0].id], true]);
+  const all = [];
+  for await (const li of s2.paymentIntents.listAmountDetailsLineItems(pi.id, { limit: 1 })) all.push(li);
+  assert.deepEqual(all, items.data);
+  assert.deepEqual((await stripe.paymentIntents.listAmountDetailsLineItems(pi.id).catch((e) => e)).statusCode, 404);
+  const { line_items: _li, ...shown } = got.amount_details;
+  assert.deepEqual({ ...got, amount_details: shown, lastResponse: undefined }, { ...pi, lastResponse: undefined });
+
+  // refusals: Stripe's 400s (404 for another's calculation), and the intent unchanged
+  const refused = [
+    [{ amount_details: { line_items: [{ unit_cost: 1, quantity: 1 }] } }, 'parameter_missing'],
+    [{ amount_details: { line_items: [{ product_name: 'x', unit_cost: 100, quantity: 0 }] } }, 'parameter_invalid_integer'],
+    [{ amount_details: { line_items: [{ product_name: 'x', unit_cost: 4600, quantity: 1, discount_amount: 1 }], discount_amount: 1 } }],
+    [{ amount_details: { line_items: [{ product_name: 'x', unit_cost: 4000, quantity: 1 }], discount_amount: '' } }, 'amount_details_amount_mismatch'],
+    [{ amount_details: { shipping: { to_postal_code: '94117!' } } }],
+    [{ amount_details: { tip: { amount: 1 } } }, 'parameter_unknown'],
+    [{ excluded_payment_method_types: ['nope'] }],
+    [{ payment_method_types: ['card', 'sepa_debit'], excluded_payment_method_types: ['card'] }],
+    [{ excluded_payment_method_types: ['card', 'sepa_debit'] }],
+    [{ hooks: { inputs: { tax: { calculation: 'taxcalc_nope' } } } }, 'resource_missing'],
+    [{ payment_details: { order_reference: 'x', invoice: 'in_1' } }, 'parameter_unknown'],
+  ];
+  for (const [params, code] of refused) {
+    await assert.rejects(s2.paymentIntents.update(pi.id, params), (e) => {
+      assert.ok(e.statusCode === 400 || (code === 'resource_missing' && e.statusCode === 404), JSON.stringify(params));
+      if (code) assert.equal(e.code, code, JSON.stringify(params));
+      return true;
+    });
+  }
+  await assert.rejects(stripe.paymentIntents.create({ amount: 4600, currency: 'usd', hooks: { inputs: { tax: { calculation: calc.id } } } }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', amount_details: { tax: { total_tax_amount: 800 }, shipping: { amount: 300 } } }),
+    (e) => e.statusCode === 400 && e.code === 'amount_details_tax_shipping_discount_greater_than_amount');
+  assert.deepEqual({ ...(await s2.paymentIntents.retrieve(pi.id)), lastResponse: undefined }, { ...pi, lastResponse: undefined });
+
+  // update: each part given replaces the one held, "" unsets it; the amount and its items together
+  const up = await s2.paymentIntents.update(pi.id, {
+    amount: 4800,
+    amount_details: { line_items: [{ product_name: 'Lamp', unit_cost: 4000, quantity: 1, tax: { total_tax_amount: 400 } }], discount_amount: '', tax: '' },
+    payment_details: { order_reference: 'order-2' },
+    excluded_payment_method_types: '',
+    hooks: { inputs: { tax: { calculation: '' } } },
+  });
+  assertStripeShape(up, 'payment_intent');
+  assert.deepEqual(up.amount_details, { shipping: { amount: 400, from_postal_code: '94110', to_postal_code: '94117' }, tip: {} });
+  assert.deepEqual(up.payment_details, { customer_reference: 'cust-7', order_reference: 'order-2' });
+  assert.equal(up.excluded_payment_method_types, undefined);
+  assert.deepEqual(up.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(up.hooks, undefined);
+  // an amount its items no longer make is refused, unless the check is not enforced: then kept, with the error shown
+  await assert.rejects(s2.paymentIntents.update(pi.id, { amount: 5000 }), (e) => e.statusCode === 400 && e.code === 'amount_details_amount_mismatch');
+  const loose = await s2.paymentIntents.update(pi.id, { amount: 5000, amount_details: { enforce_arithmetic_validation: false } });
+  assert.equal(loose.amount, 5000);
+  assert.equal(loose.amount_details.error.code, 'amount_details_amount_mismatch');
+  assertStripeShape(loose, 'payment_intent');
+
+  // confirm takes them too; an excluded type is not offered (a SEPA debit cannot pay it)
+  const sepa = await s2.paymentMethods.create({
+    type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' },
+  });
+  await assert.rejects(s2.paymentIntents.confirm(pi.id, { payment_method: sepa.id, excluded_payment_method_types: ['sepa_debit'], return_url: 'https://example.com/r' }),
+    (e) => e.statusCode === 400);
+  assert.equal((await s2.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+  const done = await s2.paymentIntents.confirm(pi.id, {
+    payment_method: 'pm_card_visa', return_url: 'https://example.com/r', excluded_payment_method_types: ['sepa_debit'],
+    amount_details: { line_items: [{ product_name: 'Lamp', unit_cost: 4600, quantity: 1 }], enforce_arithmetic_validation: true },
+    payment_details: { customer_reference: '' },
+  });
+  assert.equal(done.status, 'succeeded');
+  assert.deepEqual(done.excluded_payment_method_types, ['sepa_debit']);
+  assert.deepEqual(done.payment_method_types, ['card']);
+  assert.equal(done.amount_details.error, undefined);
+  assert.deepEqual(done.payment_details, { customer_reference: null, order_reference: 'order-2' });
+  assertStripeShape(done, 'payment_intent');
+  await assert.rejects(s2.paymentIntents.update(pi.id, { payment_details: { order_reference: 'late' } }),
+    (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
+
+  // capture: checked against what it takes
+  const held = await s2.paymentIntents.create({ amount: 3000, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  await assert.rejects(s2.paymentIntents.capture(held.id, { amount_to_capture: 1000, amount_details: { tax: { total_tax_amount: 1500 } } }),
+    (e) => e.statusCode === 400 && e.code === 'amount_details_tax_shipping_discount_greater_than_amount');
+  const captured = await s2.paymentIntents.capture(held.id, {
+    amount_to_capture: 2000, amount_details: { tax: { total_tax_amount: 150 } }, payment_details: { order_reference: 'order-9' },
+  });
+  assert.equal(captured.status, 'succeeded');
+  assert.deepEqual(captured.amount_details, { tax: { total_tax_amount: 150 }, tip: {} });
+  assert.deepEqual(captured.payment_details, { customer_reference: null, order_reference: 'order-9' });
+});
