@@ -1391,7 +1391,7 @@ static int plan(struct db *db, struct plan_ctx *x)
 		return req_fail(r, ERR_PARAM_BAD, "refunds",
 				"You may only specify one of these parameters: refund, refunds.");
 	if (((link && *link) || param_node(r, "refunds")) && !has_charge)
-		return req_fail(r, ERR_PARAM_BAD, "refund",
+		return req_fail(r, ERR_PARAM_BAD, link && *link ? "refund" : "refunds",
 				"Invoice %s was paid without a charge: it has no refund to link.",
 				in->id);
 	rc = credit_note_split(total, unpaid, in->amount_due, in->amount_paid, post_before,
