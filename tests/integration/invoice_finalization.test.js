@@ -418,6 +418,8 @@ test('invoice items take quantity_decimal: unit amount × the decimal quantity r
   const paid = await stripe.invoices.pay(draft.id);
   assert.deepEqual([paid.status, paid.total], ['paid', 1032 + 2 + 3000]);
   shape(paid, 'invoice');
+  const page = await (await fetch(paid.hosted_invoice_url)).text();
+  assert.ok(page.includes('× 3.1<') && page.includes('× 0.75<'), 'the hosted page shows the decimal quantities');
   // a decimal line is credited by amount, not by quantity
   const line = lines.find((l) => String(l.quantity_decimal) === '3.1');
   await refuse(stripe.creditNotes.create({ invoice: draft.id, lines: [{ type: 'invoice_line_item', invoice_line_item: line.id, quantity: 1 }], credit_amount: 333 }), 'lines');
