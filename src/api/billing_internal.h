@@ -132,6 +132,7 @@ extern const struct param_spec invoice_rendering_params[];
 extern const struct param_spec invoice_shipping_details_params[];
 extern const struct param_spec invoice_shipping_cost_params[];
 extern const struct param_spec invoice_transfer_data_params[];
+extern const struct param_spec invoice_issuer_params[];
 /* A new PaymentIntent paying in: its Connect terms (on_behalf_of, transfer_data,
  * application_fee_amount) and statement_descriptor, from its settings, onto pv; a fee or a
  * transfer larger than what it charges is a 400. 0, or -1 with r->err. */
@@ -313,6 +314,10 @@ struct invoice_item {
 	/* a sub-cent unit amount, decimal text of minor units (NULL: unit_amount); amount is then
 	 * quantity × it rounded once (tiers_decimal_amount) */
 	const char *unit_amount_decimal;
+	/* a quantity with decimals (quantity_decimal, its text; NULL: `quantity` is whole): amount
+	 * is the unit amount times it rounded once (tiers_decimal_product), and `quantity` its
+	 * whole part, as Stripe truncates it */
+	const char *quantity_decimal;
 	const char *price, *description, *metadata, *subscription, *subscription_item;
 	const char *invoice, *test_clock; /* invoice NULL: pending */
 	int64_t period_start, period_end;

@@ -43,6 +43,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/billing_internal.h"
@@ -61,6 +62,7 @@
 
 /* The most lines one credit note takes (an invoice has at most INVOICE_LINES_MAX). */
 #define CN_LINES_MAX 100
+#define CN_REFUNDS_MAX 50 /* refunds[] linked by one credit note */
 /* The most distinct discounts one credit note's lines credit (summed per discount). */
 #define CN_DISCOUNT_TOTALS_MAX 128
 /* A credit note's amounts stay within this (far below int64's limits: sums of a few of them
@@ -94,6 +96,8 @@ struct credit_note {
 	int64_t total, pre, post, refund_amount, credit_amount, out_of_band;
 	bool has_out_of_band;
 	const char *refund, *cbt;
+	/* refunds[] linked (JSON array of {refund, amount_refunded}); NULL: only `refund` */
+	const char *refunds;
 	int64_t effective_at, voided_at; /* voided_at 0: null */
 	/* shipping_cost[shipping_rate]: the invoice's shipping credited, as Stripe shows it (JSON),
 	 * and its amount (in total); NULL / 0: none */
@@ -108,7 +112,7 @@ static const char SQL_GET[] =
     "SELECT id, created, invoice, customer, currency, number, type, status, total,"
     " pre_payment_amount, post_payment_amount, refund_amount, credit_amount, out_of_band_amount,"
     " refund, customer_balance_transaction, reason, memo, metadata, effective_at, voided_at,"
-    " shipping_cost FROM credit_notes WHERE merchant_id = $1 AND id = $2";
+    " shipping_cost, refunds FROM credit_notes WHERE merchant_id = $1 AND id = $2";
 static const char SQL_LINES[] =
     "SELECT id, type, invoice_line_item, amount, quantity, unit_amount, description"
     " FROM credit_note_lines WHERE merchant_id = $1 AND credit_note = $2 ORDER BY idx LIMIT $3";
@@ -116,9 +120,9 @@ static const char SQL_INSERT[] =
     "INSERT INTO credit_notes (merchant_id, id, created, invoice, customer, currency, number,"
     " type, status, total, pre_payment_amount, post_payment_amount, refund_amount,"
     " credit_amount, out_of_band_amount, refund, customer_balance_transaction, reason, memo,"
-    " metadata, effective_at, voided_at, shipping_cost)"
+    " metadata, effective_at, voided_at, shipping_cost, refunds)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23)";
+    " $19, $20, $21, $22, $23, $24)";
 /* the invoice's shipping is credited once (an issued credit note has it) */
 static const char SQL_SHIPPING_CREDITED[] =
     "SELECT id FROM credit_notes WHERE merchant_id = $1 AND invoice = $2 AND status = 'issued'"
@@ -289,6 +293,7 @@ static int cn_load(struct req *r, struct db *db, const char *id, struct credit_n
 		cn->voided_at = db_col_int64_or0(st, 20);
 		cn->shipping_cost = col_text_dup(a, st, 21);
 		cn->shipping = cn_shipping_amount(cn->shipping_cost);
+		cn->refunds = col_text_dup(a, st, 22);
 		if (!cn->invoice || !cn->customer || !cn->number || !cn->type || !cn->status ||
 		    !cn->metadata)
 			rc = DB_ERR;
@@ -571,7 +576,27 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 	}
 	json_key(j, "refunds");
 	json_arr_open(j);
-	if (cn->refund) {
+	if (cn->refunds) {
+		/* the refunds linked, each with the part of it this credit note accounts for */
+		json_t *arr = json_loads(cn->refunds, 0, NULL);
+		size_t i;
+		json_t *e;
+		json_array_foreach(arr, i, e)
+		{
+			json_obj_open(j);
+			json_kv_int(j, "amount_refunded",
+				    json_integer_value(json_object_get(e, "amount_refunded")));
+			json_kv_null(j, "payment_record_refund");
+			json_kv_str(j, "refund", json_string_value(json_object_get(e, "refund")));
+			json_kv_str(j, "type", "refund");
+			json_obj_close(j);
+		}
+		json_decref(arr);
+		if (!arr) {
+			json_arr_close(j);
+			return DB_ERR;
+		}
+	} else if (cn->refund) {
 		json_obj_open(j);
 		json_kv_int(j, "amount_refunded", cn->refund_amount);
 		json_kv_null(j, "payment_record_refund");
@@ -695,6 +720,11 @@ static int invoice_lines_read(struct req *r, struct db *db, const struct invoice
 		out[n].description = desc ? arena_strdup(&r->arena, desc) : NULL;
 		out[n].amount = json_integer_value(json_object_get(v, "amount"));
 		out[n].quantity = json_is_integer(q) ? json_integer_value(q) : 1;
+		/* a decimal quantity (an invoice item's quantity_decimal) has no whole unit to
+		 * credit by quantity: such a line is credited by amount */
+		const char *qd = json_string_value(json_object_get(v, "quantity_decimal"));
+		if (qd && strchr(qd, '.'))
+			out[n].quantity = 0;
 		if (!out[n].id)
 			break;
 		n++;
@@ -1035,13 +1065,58 @@ struct plan_ctx {
 
 static const char SQL_REFUND_FACTS[] =
     "SELECT charge, amount, status FROM refunds WHERE merchant_id = $1 AND id = $2";
-static const char SQL_REFUND_LINKED[] =
-    "SELECT id FROM credit_notes WHERE merchant_id = $1 AND refund = $2 LIMIT 1";
+/* the invoice's credit notes' links to refunds: refunds[] (JSON), else `refund` whole */
+static const char SQL_REFUND_LINKS[] =
+    "SELECT id, refund, refund_amount, refunds FROM credit_notes WHERE merchant_id = $1"
+    " AND invoice = $2 ORDER BY id";
 
-/* `refund` (inside plan): a refund of the invoice's charge ch_id, not failed or canceled, that
- * no credit note names yet. *ret_amount its amount. 0, or -1 with r->err. */
+/* How much of refund `id` the invoice's credit notes already account for (a refund of its
+ * charge can only be linked to its credit notes), and the first of them (NULL: none). A
+ * credit note's own refund counts whole. DB_OK or < 0. */
+static int refund_linked(struct req *r, struct db *db, const char *invoice, const char *id,
+			 int64_t *ret_sum, const char **ret_first)
+{
+	struct db_stmt *st = db_prepare(db, SQL_REFUND_LINKS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	int64_t sum = 0;
+	*ret_first = NULL;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t part = 0;
+		const char *links = db_col_text(st, 3, NULL);
+		if (links) {
+			json_t *arr = json_loads(links, 0, NULL);
+			size_t i;
+			json_t *e;
+			json_array_foreach(arr, i, e)
+			{
+				if (str_eq(json_string_value(json_object_get(e, "refund")), id))
+					part += json_integer_value(
+					    json_object_get(e, "amount_refunded"));
+			}
+			json_decref(arr);
+		} else if (str_eq(db_col_text(st, 1, NULL), id)) {
+			part = db_col_int64(st, 2);
+		}
+		if (part > 0 && !*ret_first)
+			*ret_first = col_text_dup(&r->arena, st, 0);
+		/* each part is at most the refund's amount, and so the sum at most the charge */
+		sum += part;
+	}
+	db_reset(st);
+	*ret_sum = sum;
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* A refund of the invoice's charge ch_id, not failed or canceled (param: its name in errors).
+ * *ret_amount its amount, *ret_left what the invoice's credit notes do not account for yet.
+ * 0, or -1 with r->err. */
 static int linked_refund_check(struct req *r, struct db *db, const char *id, const char *ch_id,
-			       int64_t *ret_amount)
+			       const char *invoice, const char *param, int64_t *ret_amount,
+			       int64_t *ret_left)
 {
 	struct db_stmt *st = db_prepare(db, SQL_REFUND_FACTS);
 	if (!st)
@@ -1054,29 +1129,99 @@ static int linked_refund_check(struct req *r, struct db *db, const char *id, con
 	const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
 	db_reset(st);
 	if (rc == DB_DONE)
-		return req_fail_missing(r, "refund", id, "refund");
+		return req_fail_missing(r, "refund", id, param);
 	if (rc != DB_ROW)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!ch_id || !charge || strcmp(charge, ch_id) != 0)
-		return req_fail(r, ERR_PARAM_BAD, "refund",
+		return req_fail(r, ERR_PARAM_BAD, param,
 				"The refund %s is not a refund of this invoice's charge.", id);
 	if (str_eq(status, "failed") || str_eq(status, "canceled"))
-		return req_fail(r, ERR_PARAM_BAD, "refund", "The refund %s is %s.", id, status);
-	st = db_prepare(db, SQL_REFUND_LINKED);
-	if (!st)
+		return req_fail(r, ERR_PARAM_BAD, param, "The refund %s is %s.", id, status);
+	int64_t linked = 0;
+	const char *other = NULL;
+	if (refund_linked(r, db, invoice, id, &linked, &other) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	rc = db_step(st);
-	const char *other = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
-	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (other)
-		return req_fail(r, ERR_PARAM_BAD, "refund",
-				"The refund %s is already linked to credit note %s.", id, other);
+	if (linked >= amount)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The refund %s is already linked to credit note %s.", id,
+				other ? other : "");
 	*ret_amount = amount;
+	*ret_left = amount - linked;
 	return 0;
+}
+
+/* refunds[]: existing refunds of the invoice's charge ch_id linked to the credit note, each for
+ * amount_refunded (by default what the invoice's other credit notes leave of it), instead of a
+ * new refund. Into cn->refunds (JSON), *ret_total their sum, *ret_first the first one's id.
+ * 0, or -1 with r->err. */
+static int refunds_plan(struct req *r, struct db *db, const char *invoice, const char *ch_id,
+			struct credit_note *cn, int64_t *ret_total, const char **ret_first)
+{
+	const struct form_node *node = param_node(r, "refunds");
+	json_t *arr = json_array();
+	int64_t total = 0;
+	int i = 0, rc = 0;
+	*ret_first = NULL;
+	if (!arr)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (const struct form_node *x = node ? node->first_child : NULL; x; x = x->next, i++) {
+		char path[64], shown[48];
+#define P(k) (snprintf(path, sizeof(path), "refunds.%d." k, i), path)
+		const char *type = param_str(r, P("type"));
+		const char *id = param_str(r, P("refund"));
+		int64_t amt = 0;
+		bool has_amt = param_int(r, P("amount_refunded"), &amt) == 1;
+#undef P
+		snprintf(shown, sizeof(shown), "refunds[%d][refund]", i);
+		if (type && !str_eq(type, "refund")) {
+			rc = req_fail(r, ERR_PARAM_BAD, "refunds",
+				      "Tender has no PaymentRecords: refunds[%d][type] can only "
+				      "be refund.",
+				      i);
+			break;
+		}
+		if (!id || !*id) {
+			rc = req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+			break;
+		}
+		for (size_t k = 0; k < json_array_size(arr); k++)
+			if (str_eq(json_string_value(
+				       json_object_get(json_array_get(arr, k), "refund")),
+				   id))
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "The refund %s is named twice.", id);
+		int64_t whole = 0, left = 0;
+		if (rc != 0 || (rc = linked_refund_check(r, db, id, ch_id, invoice, shown, &whole,
+							 &left)) != 0)
+			break;
+		if (!has_amt)
+			amt = left;
+		if (amt <= 0 || amt > left) {
+			rc = req_fail(r, ERR_PARAM_BAD, "refunds",
+				      "refunds[%d][amount_refunded] (%lld) must be more than 0 and "
+				      "at most what is left of refund %s to link (%lld).",
+				      i, (long long)amt, id, (long long)left);
+			break;
+		}
+		if (__builtin_add_overflow(total, amt, &total)) {
+			rc = req_fail(r, ERR_PARAM_BAD, "refunds", "The amounts are too large.");
+			break;
+		}
+		if (!*ret_first)
+			*ret_first = id;
+		json_array_append_new(
+		    arr, json_pack("{s:I, s:s}", "amount_refunded", (json_int_t)amt, "refund", id));
+	}
+	if (rc == 0) {
+		char *text = json_dumps(arr, JSON_COMPACT);
+		cn->refunds = text ? arena_strdup(&r->arena, text) : NULL;
+		free(text);
+		if (!cn->refunds)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	json_decref(arr);
+	*ret_total = total;
+	return rc;
 }
 
 /* Fills x->cn (no ids) and x->in from the request and the store, refusing as Stripe refuses.
@@ -1201,12 +1346,34 @@ static int plan(struct db *db, struct plan_ctx *x)
 			return req_fail(r, ERR_API, NULL, NULL);
 		int64_t outside = ch.amount_refunded - by_notes; /* both bounded by the charge */
 		const char *link = param_str(r, "refund");
-		if (link && *link) {
+		if (param_node(r, "refunds")) {
+			/* as `refund`, for several refunds or parts of them */
+			int64_t linked = 0;
+			const char *first = NULL;
+			if (refunds_plan(r, db, in->id, ch.id, cn, &linked, &first) != 0)
+				return -1;
+			if (refund_given && refund_amount != linked)
+				return req_fail(r, ERR_PARAM_BAD, "refund_amount",
+						"refund_amount (%lld) must be the sum of the "
+						"refunds linked (%lld).",
+						(long long)refund_amount, (long long)linked);
+			refund_amount = linked;
+			outside -= linked;
+			x->linked_refund = first;
+		} else if (link && *link) {
 			/* the refund linked is this credit note's: what it refunded is its
 			 * refund_amount, no longer a refund made outside the credit notes */
-			int64_t linked = 0;
-			if (linked_refund_check(r, db, link, ch.id, &linked) != 0)
+			int64_t linked = 0, left = 0;
+			if (linked_refund_check(r, db, link, ch.id, in->id, "refund", &linked,
+						&left) != 0)
 				return -1;
+			/* `refund` links a refund whole: none of it may be linked already */
+			if (left != linked)
+				return req_fail(
+				    r, ERR_PARAM_BAD, "refund",
+				    "Part of refund %s is linked to another credit note "
+				    "already: link the rest with refunds[].",
+				    link);
 			if (refund_given && refund_amount != linked)
 				return req_fail(r, ERR_PARAM_BAD, "refund_amount",
 						"refund_amount (%lld) must be the amount of the "
@@ -1220,8 +1387,11 @@ static int plan(struct db *db, struct plan_ctx *x)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	const char *link = param_str(r, "refund");
-	if (link && *link && !has_charge)
-		return req_fail(r, ERR_PARAM_BAD, "refund",
+	if (link && *link && param_node(r, "refunds"))
+		return req_fail(r, ERR_PARAM_BAD, "refunds",
+				"You may only specify one of these parameters: refund, refunds.");
+	if (((link && *link) || param_node(r, "refunds")) && !has_charge)
+		return req_fail(r, ERR_PARAM_BAD, link && *link ? "refund" : "refunds",
 				"Invoice %s was paid without a charge: it has no refund to link.",
 				in->id);
 	rc = credit_note_split(total, unpaid, in->amount_due, in->amount_paid, post_before,
@@ -1383,6 +1553,7 @@ static int cn_insert(struct req *r, struct db *db, const struct credit_note *cn)
 	db_bind_int64(st, 21, cn->effective_at);
 	db_bind_int64_or_null(st, 22, cn->voided_at);
 	db_bind_text(st, 23, cn->shipping_cost, -1);
+	db_bind_text(st, 24, cn->refunds, -1);
 	int rc = db_step_done(st);
 	for (int i = 0; rc == DB_OK && i < cn->n_lines; i++) {
 		const struct cn_line *l = &cn->lines[i];
@@ -1860,22 +2031,32 @@ static const struct param_spec line_children[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* Stripe's email_type chooses the email its credit note sends (credit_note) or none; Tender
+ * sends no email, so either is taken and nothing else follows from it. */
+static const struct param_spec refund_children[] = {
+    {"refund", PT_STRING, 0, 255, NULL, NULL},
+    {"amount_refunded", PT_INT, 0, 0, NULL, NULL},
+    {"type", PT_ENUM, 0, 0, (const char *const[]){"refund", "payment_record_refund", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec shipping_cost_children[] = {
     {"shipping_rate", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-#define CN_PARAMS                                                                                  \
-	{"invoice", PT_STRING, PF_REQUIRED, 255, NULL, NULL},                                      \
-	    {"lines", PT_OBJECT_ARRAY, 0, CN_LINES_MAX, NULL, line_children},                      \
-	    {"amount", PT_INT, 0, 0, NULL, NULL}, {"refund_amount", PT_INT, 0, 0, NULL, NULL},     \
-	    {"credit_amount", PT_INT, 0, 0, NULL, NULL},                                           \
-	    {"out_of_band_amount", PT_INT, 0, 0, NULL, NULL},                                      \
-	    {"reason", PT_ENUM, PF_EMPTYABLE, 0, reasons, NULL},                                   \
-	    {"memo", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                   \
-	    {"effective_at", PT_INT, 0, 0, NULL, NULL}, {"refund", PT_STRING, 0, 255, NULL, NULL}, \
-	    {"shipping_cost", PT_OBJECT, 0, 0, NULL, shipping_cost_children},                      \
-	{                                                                                          \
-		"metadata", PT_METADATA, 0, 0, NULL, NULL                                          \
+#define CN_PARAMS                                                                                    \
+	{"invoice", PT_STRING, PF_REQUIRED, 255, NULL, NULL},                                        \
+	    {"lines", PT_OBJECT_ARRAY, 0, CN_LINES_MAX, NULL, line_children},                        \
+	    {"amount", PT_INT, 0, 0, NULL, NULL}, {"refund_amount", PT_INT, 0, 0, NULL, NULL},       \
+	    {"credit_amount", PT_INT, 0, 0, NULL, NULL},                                             \
+	    {"out_of_band_amount", PT_INT, 0, 0, NULL, NULL},                                        \
+	    {"reason", PT_ENUM, PF_EMPTYABLE, 0, reasons, NULL},                                     \
+	    {"memo", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                                     \
+	    {"effective_at", PT_INT, 0, 0, NULL, NULL}, {"refund", PT_STRING, 0, 255, NULL, NULL},   \
+	    {"shipping_cost", PT_OBJECT, 0, 0, NULL, shipping_cost_children},                        \
+	    {"refunds", PT_OBJECT_ARRAY, 0, CN_REFUNDS_MAX, NULL, refund_children},                  \
+	    {"email_type", PT_ENUM, 0, 0, (const char *const[]){"credit_note", "none", NULL}, NULL}, \
+	{                                                                                            \
+		"metadata", PT_METADATA, 0, 0, NULL, NULL                                            \
 	}
 static const struct param_spec create_params[] = {
     CN_PARAMS,

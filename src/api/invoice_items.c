@@ -42,20 +42,21 @@
 static const char SQL_GET[] =
     "SELECT id, created, customer, currency, amount, unit_amount, quantity, price, description,"
     " period_start, period_end, metadata, subscription, subscription_item, invoice, proration,"
-    " discountable, test_clock, deleted, unit_amount_decimal, tax_behavior, tax_code"
-    " FROM invoice_items WHERE merchant_id = $1 AND id = $2";
+    " discountable, test_clock, deleted, unit_amount_decimal, tax_behavior, tax_code,"
+    " quantity_decimal FROM invoice_items WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoice_items (merchant_id, id, created, customer, currency, amount,"
     " unit_amount, quantity, price, description, period_start, period_end, metadata,"
     " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted,"
-    " unit_amount_decimal, tax_behavior, tax_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22)";
+    " unit_amount_decimal, tax_behavior, tax_code, quantity_decimal) VALUES ($1, $2, $3, $4,"
+    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22,"
+    " $23)";
 /* the mutable columns, where the item is still pending or on the invoice it was read on */
 static const char SQL_UPDATE[] =
     "UPDATE invoice_items SET amount = $3, unit_amount = $4, quantity = $5, description = $6,"
     " period_start = $7, period_end = $8, metadata = $9, discountable = $10, deleted = $11,"
     " unit_amount_decimal = $13, tax_behavior = $14, tax_code = $15, price = $16,"
-    " currency = $17"
+    " currency = $17, quantity_decimal = $18"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0 AND COALESCE(invoice, '') = $12";
 static const char SQL_PENDING[] =
     "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
@@ -105,6 +106,7 @@ int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoi
 		ii->unit_amount_decimal = col_text_dup(a, st, 19);
 		ii->tax_behavior = col_text_dup(a, st, 20);
 		ii->tax_code = col_text_dup(a, st, 21);
+		ii->quantity_decimal = col_text_dup(a, st, 22);
 		if (!ii->customer || !ii->metadata)
 			rc = DB_ERR;
 	}
@@ -177,6 +179,14 @@ static const char *price_product(struct req *r, struct db *db, const struct invo
 	return pf.product;
 }
 
+/* quantity_decimal: the decimal quantity given, else the whole one as text */
+static void quantity_decimal_render(const struct invoice_item *ii, struct json *j)
+{
+	char qd[32];
+	snprintf(qd, sizeof(qd), "%lld", (long long)ii->quantity);
+	json_kv_str(j, "quantity_decimal", ii->quantity_decimal ? ii->quantity_decimal : qd);
+}
+
 static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii, struct json *j)
 {
 	json_obj_open(j);
@@ -222,10 +232,7 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 	render_pricing(ii, price_product(r, db, ii), j);
 	json_kv_bool(j, "proration", ii->proration);
 	json_kv_int(j, "quantity", ii->quantity);
-	/* Tender's quantities are whole: the decimal one is the same number, as text */
-	char qd[32];
-	snprintf(qd, sizeof(qd), "%lld", (long long)ii->quantity);
-	json_kv_str(j, "quantity_decimal", qd);
+	quantity_decimal_render(ii, j);
 	json_kv_str_or_null(j, "subscription", ii->subscription);
 	if (ii->subscription_item)
 		json_kv_str(j, "subscription_item", ii->subscription_item);
@@ -302,6 +309,7 @@ int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct in
 	json_kv_raw(j, "pretax_credit_amounts", "[]", 2);
 	render_pricing(ii, price_product(r, db, ii), j);
 	json_kv_int(j, "quantity", ii->quantity);
+	quantity_decimal_render(ii, j);
 	json_kv_str_or_null(j, "subscription", ii->subscription);
 	json_kv_int(j, "subtotal", ii->amount);
 	/* its taxes (tax_rates.c): tax_amounts, tax_rates (the item's own), taxes */
@@ -395,6 +403,7 @@ static int ii_insert_row(struct req *r, struct db *db, const struct invoice_item
 	db_bind_text(st, 20, ii->unit_amount_decimal, -1);
 	db_bind_text(st, 21, ii->tax_behavior, -1);
 	db_bind_text(st, 22, ii->tax_code, -1);
+	db_bind_text(st, 23, ii->quantity_decimal, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -430,6 +439,7 @@ static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, 
 	db_bind_text(st, 15, ii->tax_code, -1);
 	db_bind_text(st, 16, ii->price, -1);
 	db_bind_text(st, 17, ii->currency, -1);
+	db_bind_text(st, 18, ii->quantity_decimal, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -666,6 +676,34 @@ static int amount_of(struct req *r, struct invoice_item *ii, const char *param,
 		     const struct qty_transform *t)
 {
 	int64_t whole, frac, q;
+	if (ii->quantity_decimal) {
+		/* unit × the decimal quantity, exact, rounded once; a price that divides its
+		 * quantity rounds a whole one, which a decimal quantity is not (Stripe refuses
+		 * quantity_decimal with transform_quantity) */
+		int64_t qw, qf;
+		if (t && qty_transform_set(t))
+			return req_fail(r, ERR_PARAM_BAD, "quantity_decimal",
+					"quantity_decimal cannot be used with a price that has "
+					"transform_quantity.");
+		if (ii->unit_amount_decimal) {
+			if (tiers_decimal_parse(ii->unit_amount_decimal, &whole, &frac) != 0)
+				whole = -1;
+		} else {
+			whole = ii->unit_amount;
+			frac = 0;
+		}
+		if (whole < 0)
+			return req_fail(r, ERR_PARAM_BAD, "quantity_decimal",
+					"quantity_decimal multiplies a unit amount; this item is a "
+					"credit of a negative amount.");
+		if (tiers_decimal_parse(ii->quantity_decimal, &qw, &qf) != 0 ||
+		    tiers_decimal_product(whole, frac, qw, qf, &ii->amount) != 0 ||
+		    ii->amount > BILLING_AMOUNT_MAX)
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "quantity_decimal",
+					"An invoice item's amount must be at most %lld either way.",
+					(long long)BILLING_AMOUNT_MAX);
+		return 0;
+	}
 	bool bad = qty_transform_apply(t, ii->quantity, &q) != 0 ||
 		   (ii->unit_amount_decimal
 			? tiers_decimal_parse(ii->unit_amount_decimal, &whole, &frac) != 0 ||
@@ -676,6 +714,41 @@ static int amount_of(struct req *r, struct invoice_item *ii, const char *param,
 				"An invoice item's amount must be at most %lld either way.",
 				(long long)BILLING_AMOUNT_MAX);
 	return 0;
+}
+
+/* quantity_decimal (create, update): a quantity with up to 12 decimals, more than 0 and at most
+ * BILLING_QUANTITY_MAX, in place of `quantity` (Stripe takes one of them). A whole one is
+ * `quantity`; another is kept as its text without trailing zeros, `quantity` its whole part.
+ * 1 when given, 0 when not, -1 with r->err. */
+static int quantity_decimal_param(struct req *r, struct invoice_item *ii)
+{
+	const char *s = param_str(r, "quantity_decimal");
+	if (!s)
+		return 0;
+	if (param_present(r, "quantity"))
+		return req_fail(r, ERR_PARAM_BAD, "quantity_decimal",
+				"You may only specify one of these parameters: quantity, "
+				"quantity_decimal.");
+	int64_t w, f;
+	if (tiers_decimal_parse(s, &w, &f) != 0 || (w == 0 && f == 0) || w > BILLING_QUANTITY_MAX ||
+	    (w == BILLING_QUANTITY_MAX && f > 0))
+		return req_fail(r, ERR_PARAM_BAD, "quantity_decimal",
+				"Invalid quantity_decimal: a decimal number with at most 12 "
+				"decimal places, more than 0 and at most %d.",
+				BILLING_QUANTITY_MAX);
+	ii->quantity = w;
+	ii->quantity_decimal = NULL;
+	if (f) {
+		char digits[16];
+		int len = snprintf(digits, sizeof(digits), "%012lld", (long long)f);
+		while (len > 0 && digits[len - 1] == '0')
+			len--;
+		ii->quantity_decimal =
+		    arena_printf(&r->arena, "%lld.%.*s", (long long)w, len, digits);
+		if (!ii->quantity_decimal)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 1;
 }
 
 static int period_params(struct req *r, struct invoice_item *ii)
@@ -928,6 +1001,14 @@ static int create_parse(struct req *r, struct ii_ctx *x)
 					"Invalid currency: %s.", cur);
 		str_copy(ii->currency, sizeof(ii->currency), cur);
 	}
+	if (param_present(r, "quantity_decimal")) {
+		if (has_amount)
+			return req_fail(r, ERR_PARAM_BAD, "quantity_decimal",
+					"quantity_decimal goes with unit_amount, price or "
+					"price_data, not with amount.");
+		if (quantity_decimal_param(r, ii) < 0)
+			return -1;
+	}
 	if (param_present(r, "quantity")) {
 		if (has_amount)
 			return req_fail(r, ERR_PARAM_BAD, "quantity",
@@ -1112,7 +1193,8 @@ static int update_core(struct db *db, struct ii_ctx *x)
 	/* a proration's amount is its subscription change's arithmetic */
 	if (ii->proration &&
 	    (param_present(r, "amount") || param_present(r, "unit_amount") ||
-	     param_present(r, "unit_amount_decimal") || param_present(r, "quantity"))) {
+	     param_present(r, "unit_amount_decimal") || param_present(r, "quantity") ||
+	     param_present(r, "quantity_decimal"))) {
 		buf_release(&pb);
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A proration's amount and quantity cannot change; delete it "
@@ -1131,7 +1213,8 @@ static int update_core(struct db *db, struct ii_ctx *x)
 	}
 	if (param_int(r, "amount", &v) == 1) {
 		if (ii->price || param_present(r, "unit_amount") ||
-		    param_present(r, "unit_amount_decimal") || param_present(r, "quantity")) {
+		    param_present(r, "unit_amount_decimal") || param_present(r, "quantity") ||
+		    param_present(r, "quantity_decimal")) {
 			buf_release(&pb);
 			return req_fail(r, ERR_PARAM_BAD, "amount",
 					"amount replaces unit_amount × quantity of an item without "
@@ -1140,6 +1223,7 @@ static int update_core(struct db *db, struct ii_ctx *x)
 		ii->unit_amount = v;
 		ii->unit_amount_decimal = NULL;
 		ii->quantity = 1;
+		ii->quantity_decimal = NULL;
 		amounts = true;
 	}
 	if (param_int(r, "unit_amount", &v) == 1) {
@@ -1186,8 +1270,16 @@ static int update_core(struct db *db, struct ii_ctx *x)
 					BILLING_QUANTITY_MAX);
 		}
 		ii->quantity = v;
+		ii->quantity_decimal = NULL;
 		amounts = true;
 	}
+	int qd = quantity_decimal_param(r, ii);
+	if (qd < 0) {
+		buf_release(&pb);
+		return -1;
+	}
+	if (qd > 0)
+		amounts = true;
 	if (amounts) {
 		json_kv_int(&pj, "amount", old_amount);
 		/* an item of a price keeps billing the price's transformed quantity (set at the
@@ -1489,6 +1581,7 @@ static const struct param_spec create_params[] = {
     {"pricing", PT_OBJECT, 0, 0, NULL, pricing_children},
     {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"quantity_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"discountable", PT_BOOL, 0, 0, NULL, NULL},
     {"period", PT_OBJECT, 0, 0, NULL, period_children},
@@ -1509,6 +1602,7 @@ static const struct param_spec update_params[] = {
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"quantity_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"discountable", PT_BOOL, 0, 0, NULL, NULL},
     {"period", PT_OBJECT, 0, 0, NULL, period_children},

@@ -301,10 +301,16 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 		}
 		const char *d = json_string_value(json_object_get(it, "description"));
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
+		/* an invoice item's decimal quantity is shown as given */
+		const char *qd = json_string_value(json_object_get(it, "quantity_decimal"));
 		buf_puts(&b, "<tr class=\"line\"><td>");
 		html_escape(&b, d ? d : "");
-		if (qty > 1)
+		if (qd && strchr(qd, '.')) {
+			buf_puts(&b, " × ");
+			html_escape(&b, qd);
+		} else if (qty > 1) {
 			buf_printf(&b, " × %lld", (long long)qty);
+		}
 		buf_puts(&b, "</td><td class=\"amt\">");
 		html_amount(&b, json_integer_value(json_object_get(it, "amount")), in->currency);
 		buf_puts(&b, "</td></tr>");

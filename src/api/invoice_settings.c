@@ -63,6 +63,12 @@ const struct param_spec invoice_shipping_cost_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+const struct param_spec invoice_issuer_params[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"account", "self", NULL}, NULL},
+    {"account", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct param_spec invoice_transfer_data_params[] = {
     {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"amount", PT_INT, 0, 0, NULL, NULL},
@@ -323,6 +329,31 @@ static int connect_set(struct req *r, struct db *db, json_t *o)
 	return 0;
 }
 
+/* issuer: the account the invoice is presented as issued by. `self` (the merchant), or
+ * `account` naming a connected account of its own, checked as on_behalf_of is (a platform's
+ * account that can take payments); Stripe refuses an account with `self` and `account` without
+ * one. */
+static int issuer_set(struct req *r, struct db *db, json_t *o)
+{
+	const char *type = param_str(r, "issuer.type");
+	const char *acct = param_str(r, "issuer.account");
+	if (str_eq(type, "self")) {
+		if (acct)
+			return req_fail(r, ERR_PARAM_BAD, "issuer[account]",
+					"issuer[account] can only be given with "
+					"issuer[type]=account.");
+		json_object_set_new(o, "issuer", json_pack("{s:s}", "type", "self"));
+		return 0;
+	}
+	if (!acct || !*acct)
+		return req_fail(r, ERR_PARAM_MISSING, "issuer[account]", "issuer[account]");
+	if (account_check(r, db, acct, "issuer[account]") != 0)
+		return -1;
+	json_object_set_new(o, "issuer",
+			    json_pack("{s:s, s:s}", "account", acct, "type", "account"));
+	return 0;
+}
+
 int invoice_pi_terms(struct req *r, const struct invoice *in, struct pi_invoice *pv)
 {
 	if (!in->settings)
@@ -395,13 +426,9 @@ int64_t invoice_shipping_amount(const struct invoice *in)
 
 int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 {
-	static const char *const draft_only[] = {"effective_at",
-						 "shipping_cost",
-						 "on_behalf_of",
-						 "transfer_data",
-						 "application_fee_amount",
-						 "account_tax_ids",
-						 NULL};
+	static const char *const draft_only[] = {
+	    "effective_at",	      "shipping_cost",	 "on_behalf_of", "transfer_data",
+	    "application_fee_amount", "account_tax_ids", "issuer",	 NULL};
 	static const char *const any[] = {
 	    "footer",	 "custom_fields",     "statement_descriptor",	"shipping_details",
 	    "rendering", "rendering_options", "default_payment_method", "default_source",
@@ -475,6 +502,8 @@ int invoice_settings_apply(struct req *r, struct db *db, struct invoice *in)
 	if ((param_present(r, "on_behalf_of") || param_present(r, "transfer_data") ||
 	     param_present(r, "application_fee_amount")) &&
 	    (rc = connect_set(r, db, o)) != 0)
+		goto out;
+	if (param_present(r, "issuer") && (rc = issuer_set(r, db, o)) != 0)
 		goto out;
 	if (param_present(r, "account_tax_ids")) {
 		/* the merchant's own tax ids (api/tax_ids.c), shown with its details */

@@ -1192,7 +1192,9 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 			at_status = "requires_location_inputs";
 	}
 	billing_automatic_tax_render(in->automatic_tax, at_status, j);
-	json_kv_null(j, "automatically_finalizes_at");
+	/* a draft the scheduler will finalize: its next step's time (invoice_next_step) */
+	time_or_null(j, "automatically_finalizes_at",
+		     draft && !in->preview_lines ? invoice_next_step(in) : 0);
 	json_kv_str(j, "billing_reason", in->billing_reason);
 	json_kv_str(j, "collection_method",
 		    invoice_sends(in) ? "send_invoice" : "charge_automatically");
@@ -1242,10 +1244,16 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 				 : NULL;
 	json_kv_str_or_null(j, "hosted_invoice_url", hosted);
 	json_kv_str_or_null(j, "invoice_pdf", documents_invoice_pdf_url(r, in));
-	json_key(j, "issuer");
-	json_obj_open(j);
-	json_kv_str(j, "type", "self");
-	json_obj_close(j);
+	/* issuer (invoice_settings.c): the merchant itself unless a connected account was named */
+	const char *issuer = invoice_setting(r, in, "issuer");
+	if (issuer) {
+		json_kv_raw(j, "issuer", issuer, strlen(issuer));
+	} else {
+		json_key(j, "issuer");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+	}
 	json_kv_null(j, "last_finalization_error");
 	invoice_settings_render(r, in, "latest_revision", j);
 	json_key(j, "lines");
@@ -2775,6 +2783,33 @@ static int collection_params(struct req *r, struct invoice *in, bool create)
 	return 0;
 }
 
+/* automatically_finalizes_at (POST /v1/invoices and its update): when the scheduler finalizes
+ * a one-off draft instead of an hour after it was made, kept as its next step's time (its
+ * next_payment_attempt while a draft). As on Stripe it needs auto_advance, is in the future
+ * and at most five years away; turning auto_advance off (or on again without it) drops it.
+ * 0, or -1 with r->err. */
+#define FINALIZES_AT_MAX_S (5 * 366 * 86400LL)
+static int finalizes_at_param(struct req *r, struct invoice *in, int64_t now)
+{
+	int64_t t;
+	if (param_int(r, "automatically_finalizes_at", &t) != 1)
+		return 0;
+	if (in->subscription)
+		return req_fail(r, ERR_PARAM_BAD, "automatically_finalizes_at",
+				"automatically_finalizes_at applies to one-off invoices; a "
+				"subscription's are finalized on its own schedule.");
+	if (!in->auto_advance)
+		return req_fail(r, ERR_PARAM_BAD, "automatically_finalizes_at",
+				"automatically_finalizes_at can only be set on an invoice with "
+				"auto_advance=true.");
+	if (t <= now || t > now + FINALIZES_AT_MAX_S)
+		return req_fail(r, ERR_PARAM_BAD, "automatically_finalizes_at",
+				"automatically_finalizes_at must be in the future and at most 5 "
+				"years away.");
+	in->next_payment_attempt = t;
+	return 0;
+}
+
 /* A one-off invoice: a draft of the customer's pending items (include) or of none (exclude,
  * Stripe's default), in the currency asked for, else the customer's, else its oldest pending
  * item's, else usd. It is charged once finalized and paid (POST …/finalize, …/pay). */
@@ -2797,8 +2832,11 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	if (in->due_date && in->due_date <= now)
 		return req_fail(r, ERR_PARAM_BAD, "due_date",
 				"The due_date must be in the future.");
-	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
+	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe, or at
+	 * the automatically_finalizes_at given */
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
+	if (finalizes_at_param(r, in, now) != 0)
+		return -1;
 	if (include) {
 		struct pending_items pi;
 		if ((in->subscription ? invoice_items_pending_of(r, db, in->customer, in->currency,
@@ -2942,16 +2980,17 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	struct invoice *in = &x->in;
 	bool draft = strcmp(in->status, "draft") == 0;
-	if (!draft && (param_present(r, "description") || param_present(r, "number") ||
-		       param_present(r, "auto_advance") || param_present(r, "discounts") ||
-		       param_present(r, "default_tax_rates") || param_present(r, "automatic_tax") ||
-		       param_present(r, "collection_method") ||
-		       param_present(r, "days_until_due") || param_present(r, "due_date")))
-		return req_fail(
-		    r, ERR_INVALID_STATE, NULL,
-		    "Only a draft invoice's description, number, auto_advance, discounts, "
-		    "collection_method, days_until_due and due_date can change; this one is %s.",
-		    in->status);
+	if (!draft &&
+	    (param_present(r, "description") || param_present(r, "number") ||
+	     param_present(r, "auto_advance") || param_present(r, "discounts") ||
+	     param_present(r, "default_tax_rates") || param_present(r, "automatic_tax") ||
+	     param_present(r, "collection_method") || param_present(r, "days_until_due") ||
+	     param_present(r, "due_date") || param_present(r, "automatically_finalizes_at")))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Only a draft invoice's description, number, auto_advance, "
+				"automatically_finalizes_at, discounts, collection_method, "
+				"days_until_due and due_date can change; this one is %s.",
+				in->status);
 	if (param_present(r, PM_TYPES_PARAM)) {
 		if (!draft)
 			return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
@@ -3023,6 +3062,8 @@ static int update_fn(struct db *db, void *p)
 		int64_t at = in->created + INVOICE_DRAFT_WINDOW_S;
 		in->next_payment_attempt = !in->auto_advance ? 0 : at > now ? at : now;
 	}
+	if (draft && finalizes_at_param(r, in, now) != 0)
+		return -1;
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
 		return -1;
@@ -3406,6 +3447,8 @@ static const struct param_spec payment_settings_children[] = {
 	    {"on_behalf_of", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                              \
 	    {"transfer_data", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_transfer_data_params},       \
 	    {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},                         \
+	    {"issuer", PT_OBJECT, 0, 0, NULL, invoice_issuer_params},                                \
+	    {"automatically_finalizes_at", PT_INT, 0, 0, NULL, NULL},                                \
 	{                                                                                            \
 		"shipping_cost", PT_OBJECT, PF_EMPTYABLE, 0, NULL, invoice_shipping_cost_params      \
 	}

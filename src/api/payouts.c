@@ -69,18 +69,21 @@ struct payout {
 	const char *fee_balance_transaction; /* an instant payout's fee (NULL: none) */
 	/* a reversal names the payout it reverses; that one names its reversal */
 	const char *original_payout, *reversed_by;
+	const char *payout_method; /* the external account asked for by that name (NULL: none) */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, amount, currency, status, arrival_date, description,"
     " statement_descriptor, metadata, balance_transaction, failure_balance_transaction,"
     " destination, failure_code, method, type, automatic, fee_balance_transaction,"
-    " original_payout, reversed_by FROM payouts WHERE merchant_id = $1 AND id = $2";
+    " original_payout, reversed_by, payout_method FROM payouts WHERE merchant_id = $1"
+    " AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
     " description, statement_descriptor, metadata, balance_transaction, settle_at,"
-    " destination, method, type, automatic, fee_balance_transaction, original_payout) VALUES"
-    " ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6, $11, $12, $13, $14, $15, $16)";
+    " destination, method, type, automatic, fee_balance_transaction, original_payout,"
+    " payout_method) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6, $11, $12,"
+    " $13, $14, $15, $16, $17)";
 /* a status change only from the status it was read in, so the scheduler and a cancel never
  * both move one payout */
 static const char SQL_TRANSITION[] =
@@ -119,6 +122,7 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 		p->fee_balance_transaction = col_text_dup(a, st, 16);
 		p->original_payout = col_text_dup(a, st, 17);
 		p->reversed_by = col_text_dup(a, st, 18);
+		p->payout_method = col_text_dup(a, st, 19);
 		if (!p->status || !p->metadata || !p->balance_transaction || !p->method || !p->type)
 			rc = DB_ERR;
 	}
@@ -200,8 +204,9 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
 	json_kv_str(j, "method", p->method);
 	json_kv_str_or_null(j, "original_payout", p->original_payout);
-	/* a v2 FinancialAccount the payout goes to: Tender has none (payout_method is not taken) */
-	json_kv_null(j, "payout_method");
+	/* Stripe names a v2 FinancialAccount here; Tender has none, so it is the external account
+	 * the payout was asked to go to under this name (its destination too) */
+	json_kv_str_or_null(j, "payout_method", p->payout_method);
 	json_kv_str(j, "reconciliation_status", "not_applicable");
 	json_kv_str_or_null(j, "reversed_by", p->reversed_by);
 	json_kv_str(j, "source_type", "card");
@@ -261,6 +266,7 @@ static int payout_insert(struct db *db, const char *merchant_id, const struct pa
 	db_bind_int64(st, 14, p->automatic);
 	db_bind_text(st, 15, p->fee_balance_transaction, -1);
 	db_bind_text(st, 16, p->original_payout, -1);
+	db_bind_text(st, 17, p->payout_method, -1);
 	return db_step_done(st);
 }
 
@@ -269,6 +275,7 @@ static const struct param_spec create_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"description", PT_STRING, 0, 5000, NULL, NULL},
     {"destination", PT_STRING, 0, 255, NULL, NULL},
+    {"payout_method", PT_STRING, 0, 255, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
     {"method", PT_ENUM, 0, 0, (const char *const[]){"standard", "instant", NULL}, NULL},
@@ -284,14 +291,28 @@ struct create_ctx {
 	struct draw draw;
 };
 
-/* In the draw's read: the external account the payout goes to (the one `destination` names,
- * else the currency's default, else none), and whether it takes the payout's method. */
+/* In the draw's read: the external account the payout goes to (the one `destination` or
+ * `payout_method` names, else the currency's default, else none), and whether it takes the
+ * payout's method. */
 static int destination_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct payout *p = &c->p;
 	const char *named = param_str(r, "destination");
+	const char *pm = param_str(r, "payout_method");
+	const char *param = "destination";
+	bool by_method = pm && *pm;
+	if (by_method) {
+		if (named && *named)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "payout_method",
+			    "You may only specify one of these parameters: destination, "
+			    "payout_method.");
+		named = pm;
+		param = "payout_method";
+	}
+	p->payout_method = NULL;
 	char id[ID_MAX] = "", failure[32];
 	if (named && *named) {
 		str_copy(id, sizeof(id), named);
@@ -307,15 +328,22 @@ static int destination_fn(struct db *db, void *arg)
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
 		found = rc == DB_OK && !b.deleted;
+		if (!found && by_method)
+			return req_fail(r, ERR_RESOURCE_MISSING, param,
+					"No such payout method: '%s': it must be one of this "
+					"account's external accounts (a bank account or a card).",
+					id);
 		if (!found)
 			return req_fail(r, ERR_RESOURCE_MISSING, "destination",
 					"No such external account: '%s'", id);
 		if (strcmp(b.currency, p->currency) != 0)
-			return req_fail(r, ERR_PARAM_BAD, "destination",
+			return req_fail(r, ERR_PARAM_BAD, param,
 					"The destination %s takes payouts in %s, not %s.", id,
 					b.currency, p->currency);
 	}
 	p->destination = found ? arena_strdup(&r->arena, b.id) : NULL;
+	if (by_method)
+		p->payout_method = p->destination;
 	p->type = found && strcmp(b.object, "card") == 0 ? "card" : "bank_account";
 	if (strcmp(p->method, "instant") == 0 && !(found && b.instant))
 		return req_fail(r, ERR_INSTANT_PAYOUTS_UNSUPPORTED, "method",

@@ -157,6 +157,27 @@ int tiers_decimal_amount(int64_t whole, int64_t frac, int64_t quantity, int64_t 
 	return round_once(sum, ret);
 }
 
+int tiers_decimal_product(int64_t whole, int64_t frac, int64_t q_whole, int64_t q_frac,
+			  int64_t *ret)
+{
+	if (!amount_ok(whole, frac) || !amount_ok(q_whole, q_frac))
+		return -1;
+	/* both in 10^-12 units: their product in 10^-24 minor units, rounded once */
+	const i128 one = (i128)TIER_FRAC_ONE * TIER_FRAC_ONE;
+	i128 unit = (i128)whole * TIER_FRAC_ONE + frac;
+	i128 qty = (i128)q_whole * TIER_FRAC_ONE + q_frac;
+	i128 prod;
+	if (__builtin_mul_overflow(unit, qty, &prod))
+		return -1;
+	i128 w = prod / one;
+	if (prod % one >= one / 2)
+		w++;
+	if (w > INT64_MAX)
+		return -1;
+	*ret = (int64_t)w;
+	return 0;
+}
+
 int tiers_unit_decimal(int64_t amount, int64_t quantity, char *out, size_t n)
 {
 	if (quantity < 1 || amount < 0 || n < 1)

@@ -63,6 +63,14 @@ int tiers_amount(const struct tiers *t, int64_t quantity, int64_t *ret);
  * bad input or when it does not fit an int64_t. */
 int tiers_decimal_amount(int64_t whole, int64_t frac, int64_t quantity, int64_t *ret);
 
+/* A decimal unit amount (whole + frac / 10^12 minor units) × a decimal quantity (q_whole +
+ * q_frac / 10^12 units, both as tiers_decimal_parse gives), computed exactly and rounded once
+ * to the nearest minor unit, halves up, as tiers_decimal_amount rounds (Stripe's
+ * quantity_decimal: 1.5 units at 0.5 → 0.75 → 1). 0, or -1 on bad input or when it does not
+ * fit (the exact product is held in an i128: up to about 1.7 × 10^14 minor units). */
+int tiers_decimal_product(int64_t whole, int64_t frac, int64_t q_whole, int64_t q_frac,
+			  int64_t *ret);
+
 /* A decimal count of minor units (as tiers_decimal_parse takes) in major units of a currency
  * of exponent e (0 … 4), by moving its point, with no arithmetic: "0.25", 2 → "0.0025";
  * "105.5", 2 → "1.055"; "12.5", 0 → "12.5" (trailing zeros of the fraction dropped). What a

@@ -110,6 +110,9 @@ static struct pdf_line *lines_of(json_t *arr, size_t *ret_n)
 		struct pdf_line *l = &ls[i];
 		l->description = str_of(it, "description");
 		l->has_quantity = int_of(it, "quantity", &l->quantity);
+		const char *qd = str_of(it, "quantity_decimal");
+		if (l->has_quantity && qd && strchr(qd, '.'))
+			l->quantity_text = qd;
 		/* an invoice line's and a credit note's amount; a quote item's before discounts */
 		if (!int_of(it, "amount", &l->amount))
 			l->amount = int_or0(it, "amount_subtotal");

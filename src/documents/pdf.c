@@ -455,7 +455,10 @@ static void line_row(struct layout *L, const struct pdf_line *l, char rows[][TEX
 		text_at(cr, LEFT, L->y + 13.0 * (double)i, rows[i]);
 	if (l->has_quantity) {
 		char q[32];
-		snprintf(q, sizeof(q), "%lld", (long long)l->quantity);
+		if (l->quantity_text)
+			snprintf(q, sizeof(q), "%s", l->quantity_text);
+		else
+			snprintf(q, sizeof(q), "%lld", (long long)l->quantity);
 		text_right(cr, QTY_RIGHT, L->y, q);
 	}
 	if (l->has_unit_amount && pdf_format_amount(amt, sizeof(amt), l->unit_amount, cur) == 0)

@@ -51,6 +51,9 @@ struct pdf_line {
 	bool has_unit_amount;
 	int64_t unit_amount; /* minor units */
 	int64_t amount;	     /* minor units */
+	/* a decimal quantity (an invoice item's quantity_decimal), shown instead of quantity;
+	 * NULL: quantity is whole */
+	const char *quantity_text;
 };
 
 /* A fact of the header: a date, or a text (another document's number) */

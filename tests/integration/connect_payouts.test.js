@@ -383,6 +383,35 @@ test('payouts: to a chosen bank account or card, instant payouts to a debit card
     start.available - 1000 - 1100 - 1200 - 10000 - 150 - 1000 - 50 - most - feeOf(most));
 });
 
+test('payout_method: the payout goes to the external account (bank account or card) it names, shown as payout_method; anything else refused', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  await fundAccount(acct.id, 20000);
+  const bankA = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  const card = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa_debit' });
+  const o = as(acct.id);
+  const toCard = await stripe.payouts.create({ amount: 700, currency: 'usd', payout_method: card.id }, o);
+  assertStripeShape(toCard, 'payout');
+  assert.deepEqual([toCard.payout_method, toCard.destination, toCard.type], [card.id, card.id, 'card']);
+  const plain = await stripe.payouts.create({ amount: 300, currency: 'usd' }, o);
+  assert.deepEqual([plain.payout_method, plain.destination], [null, bankA.id]);
+  assert.equal((await stripe.payouts.retrieve(toCard.id, {}, o)).payout_method, card.id);
+  // not an external account of this account, or beside destination: refused, nothing moves
+  const mid = await balanceOf(o);
+  const other = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const foreign = await stripe.accounts.createExternalAccount(other.id, { external_account: bank('000123456789') });
+  for (const [params, status, param] of [
+    [{ payout_method: 'fa_nope' }, 404, 'payout_method'],
+    [{ payout_method: foreign.id }, 404, 'payout_method'],
+    [{ payout_method: card.id, destination: bankA.id }, 400, 'payout_method'],
+  ]) {
+    await assert.rejects(stripe.payouts.create({ amount: 100, currency: 'usd', ...params }, o),
+      (e) => e.statusCode === status && e.param === param, JSON.stringify(params));
+  }
+  assert.deepEqual(await balanceOf(o), mid);
+  const listed = (await stripe.payouts.list({ limit: 2 }, o)).data;
+  assert.deepEqual(Object.fromEntries(listed.map((x) => [x.id, x.payout_method])), { [plain.id]: null, [toCard.id]: card.id });
+});
+
 test('a failed payout errors its bank account (account.external_account.updated); updating the account clears it', async () => {
   const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
   await fundAccount(acct.id, 20000);

@@ -316,6 +316,50 @@ test('refund links an existing refund of the invoice\'s charge (none is made); e
   await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 1, credit_amount: 1 }), (e) => e.statusCode === 400);
 });
 
+test('refunds[] links several existing refunds, or parts of them (none is made); email_type taken; preview and its lines the same', async () => {
+  const customer = await customerWithCard();
+  const inv = await paidInvoice(customer);
+  const { pi, charge } = await chargeOf(inv);
+  const rfA = await stripe.refunds.create({ payment_intent: pi.id, amount: 600 });
+  const rfB = await stripe.refunds.create({ payment_intent: pi.id, amount: 400 });
+  const other = await paidInvoice(customer);
+  const foreign = await stripe.refunds.create({ payment_intent: (await chargeOf(other)).pi.id, amount: 100 });
+  const refused = [
+    [{ refunds: [{ refund: foreign.id }] }, 400, 'refunds[0][refund]'],
+    [{ refunds: [{ refund: 're_nope' }] }, 404, 'refunds[0][refund]'],
+    [{ refunds: [{ refund: rfA.id, amount_refunded: 601 }] }, 400, 'refunds'],
+    [{ refunds: [{ refund: rfA.id }, { refund: rfA.id }] }, 400, 'refunds[1][refund]'],
+    [{ refunds: [{ refund: rfA.id }], refund: rfB.id }, 400, 'refunds'],
+    [{ refunds: [{ refund: rfA.id }], refund_amount: 500 }, 400, 'refund_amount'],
+    [{ refunds: [{ refund: rfA.id }], email_type: 'sms' }, 400, 'email_type'],
+  ];
+  for (const [extra, status, param] of refused) {
+    await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 600, ...extra }),
+      (e) => e.statusCode === status && e.param === param, JSON.stringify(extra));
+  }
+  // 250 of A and all of B: 650, the refund_amount
+  const params = { invoice: inv.id, amount: 650, refunds: [{ refund: rfA.id, amount_refunded: 250 }, { refund: rfB.id }], email_type: 'none' };
+  const preview = await stripe.creditNotes.preview(params);
+  const links = (cn) => cn.refunds.map((x) => [x.refund, x.amount_refunded, x.type]);
+  assert.deepEqual(links(preview), [[rfA.id, 250, 'refund'], [rfB.id, 400, 'refund']]);
+  assert.equal((await stripe.creditNotes.listPreviewLineItems(params)).object, 'list');
+  const cn = await stripe.creditNotes.create(params);
+  cnShape(cn);
+  assert.deepEqual([cn.refund, cn.post_payment_amount, links(cn)], [rfA.id, 650, links(preview)]);
+  assert.deepEqual(links(await stripe.creditNotes.retrieve(cn.id)), links(preview));
+  const ch = await stripe.charges.retrieve(charge.id, { expand: ['refunds'] });
+  assert.deepEqual([ch.amount_refunded, ch.refunds.data.length], [1000, 2], 'nothing more refunded');
+  // the rest of A by default; then A and B are linked in full
+  const rest = await stripe.creditNotes.create({ invoice: inv.id, amount: 350, refunds: [{ refund: rfA.id }], email_type: 'credit_note' });
+  assert.deepEqual(links(rest), [[rfA.id, 350, 'refund']]);
+  for (const extra of [{ refunds: [{ refund: rfA.id }] }, { refund: rfB.id }]) {
+    await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 100, ...extra }),
+      (e) => e.statusCode === 400, JSON.stringify(extra));
+  }
+  assert.equal((await stripe.invoices.retrieve(inv.id)).post_payment_credit_notes_amount, 1000);
+  await assert.rejects(stripe.creditNotes.voidCreditNote(cn.id), (e) => e.statusCode === 400);
+});
+
 test('shipping_cost[shipping_rate]: the invoice\'s shipping credited with the lines, once', async () => {
   const customer = await customerWithCard();
   const rate = await stripe.shippingRates.create({ display_name: 'Ground', type: 'fixed_amount', fixed_amount: { amount: 700, currency: 'usd' } });

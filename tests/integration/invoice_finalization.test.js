@@ -346,6 +346,85 @@ test('a one-off invoice with auto_advance: finalized an hour after it is made, t
   assert.deepEqual([o.status, o.attempt_count, o.amount_paid], ['paid', 2, 900]);
 });
 
+test('automatically_finalizes_at: a one-off draft finalized then instead of at its hour, shown while a draft; issuer; Stripe\'s refusals', async () => {
+  const { clock, customer } = await clockCustomer();
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const at = T0 + 5 * HOUR;
+  const inv = await stripe.invoices.create({
+    customer: customer.id, auto_advance: true, pending_invoice_items_behavior: 'include', automatically_finalizes_at: at, issuer: { type: 'self' },
+  });
+  assert.deepEqual([inv.status, inv.automatically_finalizes_at, inv.next_payment_attempt, inv.issuer], ['draft', at, at, { type: 'self' }]);
+  shape(inv, 'invoice');
+  const plain = await stripe.invoices.create({ customer: customer.id, auto_advance: true });
+  assert.equal(plain.automatically_finalizes_at, T0 + HOUR, 'by default an hour after it is made');
+  const manual = await stripe.invoices.create({ customer: customer.id });
+  assert.equal(manual.automatically_finalizes_at, null);
+  const moved = await stripe.invoices.update(plain.id, { automatically_finalizes_at: T0 + 2 * HOUR });
+  assert.deepEqual([moved.automatically_finalizes_at, moved.next_payment_attempt], [T0 + 2 * HOUR, T0 + 2 * HOUR]);
+  // issuer: a connected account of the merchant's
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'issuer@example.com' });
+  const issued = await stripe.invoices.update(manual.id, { issuer: { type: 'account', account: acct.id } });
+  assert.deepEqual(issued.issuer, { account: acct.id, type: 'account' });
+  shape(issued, 'invoice');
+  const refuse = (p, param) => assert.rejects(p, (e) => e.statusCode === 400 && e.param === param);
+  await refuse(stripe.invoices.create({ customer: customer.id, automatically_finalizes_at: at }), 'automatically_finalizes_at');
+  await refuse(stripe.invoices.create({ customer: customer.id, auto_advance: true, automatically_finalizes_at: T0 - 1 }), 'automatically_finalizes_at');
+  await refuse(stripe.invoices.create({ customer: customer.id, auto_advance: true, automatically_finalizes_at: T0 + 6 * 366 * 86400 }), 'automatically_finalizes_at');
+  await refuse(stripe.invoices.update(manual.id, { automatically_finalizes_at: at }), 'automatically_finalizes_at');
+  await refuse(stripe.invoices.create({ customer: customer.id, issuer: { type: 'account' } }), 'issuer[account]');
+  await refuse(stripe.invoices.create({ customer: customer.id, issuer: { type: 'account', account: 'acct_nope' } }), 'issuer[account]');
+  await refuse(stripe.invoices.create({ customer: customer.id, issuer: { type: 'self', account: acct.id } }), 'issuer[account]');
+  assert.equal((await stripe.invoices.retrieve(manual.id)).issuer.account, acct.id, 'a refusal changes nothing');
+  // not at its hour; at its time: finalized then, and charged
+  await clockAdvance(stripe, clock, T0 + HOUR + 60);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'draft');
+  assert.equal((await stripe.invoices.retrieve(plain.id)).status, 'draft', 'moved past its hour');
+  await clockAdvance(stripe, clock, at + 60);
+  const done = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([done.status, done.automatically_finalizes_at, done.status_transitions.finalized_at, done.amount_paid], ['paid', null, at, 700]);
+  assert.equal((await stripe.invoices.retrieve(plain.id)).status, 'paid');
+});
+
+test('invoice items take quantity_decimal: unit amount × the decimal quantity rounded once, quantity its whole part; on the line; Stripe\'s refusals', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+  // 2.5 × 333 = 832.5 → 833; 1.25 × 0.5 = 0.625 → 1
+  const a = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, currency: 'usd', unit_amount: 333, quantity_decimal: '2.50' });
+  assert.deepEqual([a.amount, a.quantity, String(a.quantity_decimal)], [833, 2, '2.5']);
+  shape(a, 'invoiceitem');
+  const b = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, currency: 'usd', unit_amount_decimal: '0.5', quantity_decimal: '1.25' });
+  assert.deepEqual([b.amount, b.quantity, String(b.quantity_decimal)], [1, 1, '1.25']);
+  const product = await stripe.products.create({ name: 'Hours' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 4000 });
+  const c = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, price: price.id, quantity_decimal: '0.75' });
+  assert.deepEqual([c.amount, c.quantity, String(c.quantity_decimal)], [3000, 0, '0.75']);
+  // update: a new decimal quantity, then a whole one
+  const a2 = await stripe.invoiceItems.update(a.id, { quantity_decimal: '3.1' });
+  assert.deepEqual([a2.amount, a2.quantity, String(a2.quantity_decimal)], [1032, 3, '3.1']); // 1032.3
+  const b2 = await stripe.invoiceItems.update(b.id, { quantity: 3 });
+  assert.deepEqual([b2.amount, String(b2.quantity_decimal)], [2, '3']); // 1.5 → 2
+  const refuse = (p, param) => assert.rejects(p, (e) => e.statusCode === 400 && e.param === param);
+  const base = { customer: customer.id, invoice: draft.id, currency: 'usd' };
+  await refuse(stripe.invoiceItems.create({ ...base, unit_amount: 5, quantity: 2, quantity_decimal: '2' }), 'quantity_decimal');
+  await refuse(stripe.invoiceItems.create({ ...base, amount: 5, quantity_decimal: '2' }), 'quantity_decimal');
+  for (const q of ['0', '1.0000000000001', 'x', '-1', '1000000.5']) {
+    await refuse(stripe.invoiceItems.create({ ...base, unit_amount: 5, quantity_decimal: q }), 'quantity_decimal');
+  }
+  const per = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 100, transform_quantity: { divide_by: 10, round: 'up' } });
+  await refuse(stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, price: per.id, quantity_decimal: '1.5' }), 'quantity_decimal');
+  await refuse(stripe.invoiceItems.update(a.id, { quantity_decimal: '0' }), 'quantity_decimal');
+  const lines = (await stripe.invoices.listLineItems(draft.id, { limit: 10 })).data;
+  assert.deepEqual(lines.map((l) => String(l.quantity_decimal)).sort(), ['0.75', '3', '3.1']);
+  const paid = await stripe.invoices.pay(draft.id);
+  assert.deepEqual([paid.status, paid.total], ['paid', 1032 + 2 + 3000]);
+  shape(paid, 'invoice');
+  const page = await (await fetch(paid.hosted_invoice_url)).text();
+  assert.ok(page.includes('× 3.1<') && page.includes('× 0.75<'), 'the hosted page shows the decimal quantities');
+  // a decimal line is credited by amount, not by quantity
+  const line = lines.find((l) => String(l.quantity_decimal) === '3.1');
+  await refuse(stripe.creditNotes.create({ invoice: draft.id, lines: [{ type: 'invoice_line_item', invoice_line_item: line.id, quantity: 1 }], credit_amount: 333 }), 'lines');
+});
+
 test('paying a draft finalizes it first, by card or out of band, as Stripe does', async () => {
   const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
   const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: false });

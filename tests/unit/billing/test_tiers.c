@@ -201,3 +201,41 @@ Test(tiers, decimal_major_moves_the_point_exactly)
 	cr_assert_eq(tiers_decimal_major(NULL, 2, small, sizeof(small)), -1);
 	cr_assert_eq(tiers_decimal_major("1.5", 9, small, sizeof(small)), -1);
 }
+
+static int64_t product(const char *unit, const char *qty)
+{
+	int64_t w, f, qw, qf, v = -1;
+	cr_assert_eq(tiers_decimal_parse(unit, &w, &f), 0, "%s", unit);
+	cr_assert_eq(tiers_decimal_parse(qty, &qw, &qf), 0, "%s", qty);
+	cr_assert_eq(tiers_decimal_product(w, f, qw, qf, &v), 0, "%s × %s", unit, qty);
+	return v;
+}
+
+Test(tiers, decimal_product_is_exact_and_rounded_once_halves_up)
+{
+	cr_assert_eq(product("1000", "1.5"), 1500);
+	cr_assert_eq(product("0.5", "1.5"), 1);		     /* 0.75 → 1 */
+	cr_assert_eq(product("0.5", "0.5"), 0);		     /* 0.25 → 0 */
+	cr_assert_eq(product("1", "2.5"), 3);		     /* 2.5: half up */
+	cr_assert_eq(product("0.3", "1.5"), 0);		     /* 0.45 → 0 */
+	cr_assert_eq(product("0.3", "5"), 2);		     /* 1.5 → 2 */
+	cr_assert_eq(product("333", "0.333333333333"), 111); /* 110.999999999889 → 111 */
+	cr_assert_eq(product("7", "11"), 77);		     /* whole × whole */
+	/* the twelfth decimals of both count: 0.4999999999995 → 0, 0.5 → 1 */
+	cr_assert_eq(product("0.999999999999", "0.5"), 0);
+	cr_assert_eq(product("1", "0.5"), 1);
+	cr_assert_eq(product("0.000000000001", "0.000000000001"), 0);
+}
+
+Test(tiers, decimal_product_refuses_overflow_and_bad_input)
+{
+	int64_t v = 42;
+	cr_assert_eq(tiers_decimal_product(10000000, 0, 1000000, 0, &v), 0);
+	cr_assert_eq(v, 10000000000000LL);
+	/* past an i128 in 10^-24 minor units (far past any amount Tender bills) */
+	cr_assert_eq(tiers_decimal_product(99999999, 0, 99999999, 0, &v), -1);
+	cr_assert_eq(tiers_decimal_product(-1, 0, 1, 0, &v), -1);
+	cr_assert_eq(tiers_decimal_product(1, TIER_FRAC_ONE, 1, 0, &v), -1);
+	cr_assert_eq(tiers_decimal_product(1, 0, 1, -1, &v), -1);
+	cr_assert_eq(v, 10000000000000LL);
+}

@@ -96,11 +96,13 @@ static int pdf_pages(const struct buf *pdf)
 
 Test(pdf, renders_the_document_with_its_text_and_metadata)
 {
-	struct pdf_line lines[2] = {
-	    {"Widget, blue", true, 3, true, 41152, 123456},
-	    {"Setup fee \xff\xfe (bad bytes) and a\ttab", false, 0, false, 0, 0},
+	struct pdf_line lines[3] = {
+	    {"Widget, blue", true, 3, true, 41152, 123456, NULL},
+	    {"Setup fee \xff\xfe (bad bytes) and a\ttab", false, 0, false, 0, 0, NULL},
+	    /* a decimal quantity shows as given, not as its whole part */
+	    {"Consulting hours", true, 2, true, 4000, 11000, "2.75"},
 	};
-	struct pdf_doc d = sample(lines, 2);
+	struct pdf_doc d = sample(lines, 3);
 	struct buf b;
 	buf_init(&b, PDF_BYTES_MAX);
 	cr_assert_eq(pdf_render(&d, &b), 0);
@@ -123,6 +125,7 @@ Test(pdf, renders_the_document_with_its_text_and_metadata)
 	cr_assert(strstr(t, "Paid"));
 	cr_assert(strstr(t, "Thank you for your business."));
 	cr_assert(strstr(t, "(bad bytes)"));
+	cr_assert(strstr(t, "2.75"), "%s", t);
 	free(t);
 	cr_assert_eq(pdf_pages(&b), 1);
 	buf_release(&b);
@@ -132,7 +135,7 @@ Test(pdf, renders_the_document_with_its_text_and_metadata)
  * rows (dates, custom fields) on the one page */
 Test(pdf, ship_to_block_and_a_full_header)
 {
-	struct pdf_line lines[1] = {{"Widget", true, 1, true, 100, 100}};
+	struct pdf_line lines[1] = {{"Widget", true, 1, true, 100, 100, NULL}};
 	struct pdf_doc d = sample(lines, 1);
 	d.ship_to.name = "Ada Lovelace";
 	d.ship_to.address[0] = "1 Analytical St";
@@ -160,7 +163,7 @@ Test(pdf, ship_to_block_and_a_full_header)
 
 Test(pdf, same_document_same_bytes)
 {
-	struct pdf_line lines[1] = {{"Widget", true, 1, true, 500, 500}};
+	struct pdf_line lines[1] = {{"Widget", true, 1, true, 500, 500, NULL}};
 	struct pdf_doc d = sample(lines, 1);
 	struct buf a, b;
 	buf_init(&a, PDF_BYTES_MAX);
