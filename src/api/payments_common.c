@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/resources.h"
+#include "api/sources_api.h"
 #include "api/terminal.h"
 #include "app.h"
 #include "core/clock.h"
@@ -1136,10 +1137,22 @@ int payments_confirm_created(struct req *r, struct payment_intent *pi, const cha
 
 int payments_pm_check_owned(struct req *r, struct db *db, const char *pm, const char *param)
 {
-	if (!pm || strncmp(pm, "pm_", 3) != 0 || vault_is_test_alias(pm))
+	/* a token is read (and used up) by the confirmation, from this merchant's vault */
+	if (!pm || vault_is_test_alias(pm) || strncmp(pm, "tok_", 4) == 0)
 		return 0;
-	struct pm_card card;
-	int rc = pm_load(db, r->merchant_id, pm, &card);
+	int rc;
+	if (source_api_id(pm)) {
+		/* the confirmation checks the source it is given; until then the intent must not
+		 * hold (nor show) another merchant's */
+		rc = source_api_exists(db, r->merchant_id, pm);
+	} else {
+		/* a PaymentMethod, or a customer's card source (card_…), which is one too */
+		struct pm_card card;
+		rc = pm_load(db, r->merchant_id, pm, &card);
+		/* a card source deleted from its customer no longer exists, as on Stripe */
+		if (rc == DB_OK && card_source_id(pm) && !card.customer[0])
+			rc = DB_NOTFOUND;
+	}
 	if (rc == DB_NOTFOUND)
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'", pm);
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);

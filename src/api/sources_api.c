@@ -1140,6 +1140,15 @@ static const char SQL_CONSUME[] =
     "UPDATE sources SET status = 'consumed' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'chargeable'";
 
+int source_api_exists(struct db *db, const char *merchant_id, const char *id)
+{
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_STILL, merchant_id, id, &st);
+	if (rc == DB_OK)
+		db_reset(st);
+	return rc;
+}
+
 int source_api_charge_commit(struct req *r, struct db *db, const struct source_charge *sc,
 			     bool approved)
 {

@@ -32,6 +32,9 @@ void sources_api_init(struct app *app);
 int source_api_render(struct db *db, const char *merchant_id, int livemode, const char *id,
 		      struct json *j);
 
+/* Inside a transaction: whether merchant_id has source id. DB_OK, DB_NOTFOUND, or < 0. */
+int source_api_exists(struct db *db, const char *merchant_id, const char *id);
+
 /* Inside a transaction: 1 when source id is attached to customer (a card source), or is a 3-D
  * Secure source made for that customer; 0 when not; < 0 on a store error. */
 int source_api_owned(struct req *r, struct db *db, const char *customer, const char *id);

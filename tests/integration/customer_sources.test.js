@@ -194,6 +194,24 @@ test('a card source pays a PaymentIntent of its customer', async () => {
   await assert.rejects(
     stripe.paymentIntents.create({ amount: 2000, currency: 'usd', customer: other.id, payment_method: c.default_source, confirm: true }),
     (e) => e.statusCode === 400);
+  // an unconfirmed intent keeps only its own merchant's card or source: another merchant's
+  // (or none at all) is refused on update and create, and changes nothing
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  const src = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  const theirs = await s2.paymentIntents.create({ amount: 900, currency: 'usd' });
+  for (const id of [c.default_source, src.id, 'card_nope']) {
+    await assert.rejects(s2.paymentIntents.update(theirs.id, { payment_method: id }),
+      (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'payment_method');
+  }
+  await assert.rejects(s2.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: src.id }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  const still = await s2.paymentIntents.retrieve(theirs.id);
+  assert.deepEqual([still.payment_method, still.status], [null, 'requires_payment_method']);
+  assert.equal((await s2.paymentIntents.list({ limit: 100 })).data.filter((p) => p.amount === 900).length, 1);
+  // the merchant's own card source still can be set, then confirmed
+  const mine = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', customer: c.id });
+  assert.equal((await stripe.paymentIntents.update(mine.id, { payment_method: c.default_source })).status, 'requires_confirmation');
+  assert.equal((await stripe.paymentIntents.confirm(mine.id)).status, 'succeeded');
 });
 
 test('declining cards: attach fails with the card error; chargeCustomerFail attaches and then declines', async () => {
