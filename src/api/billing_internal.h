@@ -500,12 +500,9 @@ extern const struct param_spec subscription_billing_mode_params[];
 extern const struct param_spec subscription_migrate_mode_params[];
 /* billing_mode at dotted `path` (shown: its name in errors): *ret_flexible whether it asks
  * flexible, absent: flexible from API version 2025-09-30 on (Stripe's default since
- * 2025-09-30.clover), else classic. 0, or -1 with r->err (flexible's settings with classic;
- * proration_discounts=itemized, which what calls it does not keep). */
-int subscription_billing_mode_param(struct req *r, const char *path, const char *shown,
-				    bool *ret_flexible);
-/* The same for what keeps proration_discounts (a subscription's create, its preview, migrate):
- * *ret_pd "included" or "itemized" when flexible, NULL when classic. */
+ * 2025-09-30.clover), else classic; *ret_pd its [flexible][proration_discounts], "included" or
+ * "itemized" when flexible, NULL when classic. 0, or -1 with r->err (flexible's settings with
+ * classic). */
 int subscription_billing_mode_param_pd(struct req *r, const char *path, const char *shown,
 				       bool *ret_flexible, const char **ret_pd);
 /* a change's price_data[currency, product, recurring, tax_behavior, unit_amount(_decimal)] */

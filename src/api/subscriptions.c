@@ -3560,24 +3560,6 @@ int subscription_billing_mode_param_pd(struct req *r, const char *path, const ch
 	return 0;
 }
 
-int subscription_billing_mode_param(struct req *r, const char *path, const char *shown,
-				    bool *ret_flexible)
-{
-	const char *pd;
-	if (subscription_billing_mode_param_pd(r, path, shown, ret_flexible, &pd) != 0)
-		return -1;
-	/* what it is made with does not keep proration_discounts (the subscription it makes
-	 * prorates with them included) */
-	if (str_eq(pd, "itemized"))
-		return req_fail(
-		    r, ERR_PARAM_BAD,
-		    arena_printf(&r->arena, "%s[flexible][proration_discounts]", shown),
-		    "Tender takes `itemized` proration discounts on subscriptions, their "
-		    "previews and POST /v1/subscriptions/{id}/migrate only; here use "
-		    "`included`.");
-	return 0;
-}
-
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -3732,6 +3714,8 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	s->customer = co->customer;
 	s->trial_missing_pm = "create_invoice";
 	s->flexible = co->flexible;
+	s->proration_discounts =
+	    str_eq(co->proration_discounts, "itemized") ? "itemized" : "included";
 	if (co->coupon || co->promotion_code) {
 		/* the session's discount becomes the subscription's (redeemed by create_rows) */
 		c->spec.present = true;
@@ -3778,6 +3762,8 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 	s->customer = x->customer;
 	s->trial_missing_pm = "create_invoice";
 	s->flexible = x->flexible;
+	s->proration_discounts =
+	    str_eq(x->proration_discounts, "itemized") ? "itemized" : "included";
 	s->metadata = x->metadata ? x->metadata : "{}";
 	s->description = x->description;
 	s->sends = x->sends;
@@ -6982,7 +6968,7 @@ static int migrate_fn(struct db *db, void *p)
 	const char *sched;
 	if (subscription_schedule_of(r, db, s->id, &sched) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (sched && subscription_schedule_migrated(r, db, sched, now) != 0)
+	if (sched && subscription_schedule_migrated(r, db, sched, now, s->proration_discounts) != 0)
 		return -1;
 	return answer_sub(r, db, s->id);
 }

@@ -741,6 +741,15 @@ test('billing_mode: flexible by default from API version 2025-09-30, classic whe
     assert.equal(err.param, 'billing_mode[flexible][proration_discounts]');
   }
   assertMode(await stripe.subscriptions.retrieve(itemized.id), 'flexible', T0 + 3 * DAY, 'itemized');
+  // what makes a subscription later keeps it: a schedule (and its subscription), a quote
+  const mode = { type: 'flexible', flexible: { proration_discounts: 'itemized' } };
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now', phases: [{ items: [{ price: monthly.id }] }], billing_mode: mode,
+  });
+  assertMode(sched, 'flexible', T0 + 3 * DAY, 'itemized');
+  assertMode(await stripe.subscriptions.retrieve(sched.subscription), 'flexible', T0 + 3 * DAY, 'itemized');
+  const quote = await stripe.quotes.create({ customer: customer.id, line_items: [{ price: monthly.id }], subscription_data: { billing_mode: mode } });
+  assert.deepEqual(quote.subscription_data.billing_mode, mode);
 });
 
 // Prorations under a discount, as Stripe makes them: each proration takes the share of the
