@@ -142,7 +142,9 @@
  *  - billing_mode (Stripe's classic / flexible): set at creation (flexible by default from API
  *    version 2025-09-30, as on Stripe), classic to flexible by POST …/migrate, never back. The
  *    one difference Tender computes is flexible's credit prorations: the unused share of what
- *    was billed for the item, not of its list price (see "flexible billing mode's credits").
+ *    was billed for the item, not of its list price (see "flexible billing mode's credits"),
+ *    and [flexible][proration_discounts] itemized shows a proration's discounts apart from
+ *    its amount (see "prorations and discounts").
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
@@ -4669,11 +4671,11 @@ static struct invoice_item *pending_item_new(struct change_ctx *x)
  * for it ("calculates credit prorations based on the original amount previously debited"),
  * where classic credits the item's list price over the period. The debit is the latest that
  * covers the proration time for the item as it is (its price and quantity) and ends with the
- * period: the period's own invoice line, less what discounts took from it (a partial first
- * period's share, a coupon's percentage), or a proration that charged its remaining time after
- * an earlier change (pending or invoiced). Its unused share, (end - t) / (end - start) of that
- * debit's own span, is credited. Charges for remaining time are the same in both modes (the
- * list price's share, as Tender has always computed them). */
+ * period: the period's own invoice line (a partial first period's share), or a proration that
+ * charged its remaining time after an earlier change (pending or invoiced). Its unused share,
+ * (end - t) / (end - start) of that debit's own span, is credited, and so is that share of what
+ * each discount took of it (see "prorations and discounts" below). Charges for remaining time
+ * are the same in both modes (the list price's share, less the discounts' share). */
 static const char SQL_FLEX_DEBIT_ITEM[] =
     "SELECT amount, period_start, proration_discount_mode, proration_discount_amounts"
     " FROM invoice_items WHERE merchant_id = $1"
