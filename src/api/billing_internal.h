@@ -326,6 +326,11 @@ struct invoice_item {
 	 * Stripe Tax takes for its line before the merchant's default behaviour and its product's
 	 * code; NULL: not given */
 	const char *tax_behavior, *tax_code;
+	/* a proration a subscription's discounts applied to (subscriptions.c, proration_add): the
+	 * billing mode it was made under ("classic", "included": amount is net of the discounts,
+	 * its line not discounted again; "itemized": amount is gross, its line's discount_amounts
+	 * take them off) and their shares of it (JSON [{amount, discount}]); NULL: none */
+	const char *pd_mode, *pd_amounts;
 };
 /* DB_OK, DB_NOTFOUND, or < 0. */
 int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoice_item *ret);
@@ -500,10 +505,11 @@ extern const struct param_spec subscription_billing_mode_params[];
 extern const struct param_spec subscription_migrate_mode_params[];
 /* billing_mode at dotted `path` (shown: its name in errors): *ret_flexible whether it asks
  * flexible, absent: flexible from API version 2025-09-30 on (Stripe's default since
- * 2025-09-30.clover), else classic. 0, or -1 with r->err (flexible's settings with classic;
- * proration_discounts=itemized, which Tender does not compute). */
-int subscription_billing_mode_param(struct req *r, const char *path, const char *shown,
-				    bool *ret_flexible);
+ * 2025-09-30.clover), else classic; *ret_pd its [flexible][proration_discounts], "included" or
+ * "itemized" when flexible, NULL when classic. 0, or -1 with r->err (flexible's settings with
+ * classic). */
+int subscription_billing_mode_param_pd(struct req *r, const char *path, const char *shown,
+				       bool *ret_flexible, const char **ret_pd);
 /* a change's price_data[currency, product, recurring, tax_behavior, unit_amount(_decimal)] */
 extern const struct param_spec subscription_item_price_data_params[];
 /* Applies c as one change of the subscription (its items, prorations as invoice items, an
@@ -802,7 +808,16 @@ struct inv_line {
 	 * its rates' (n_fixed 0: none) */
 	int n_fixed;
 	const struct invoice_tax_entry *fixed;
+	/* an itemized proration's discounts (its invoice item's pd_amounts): what each takes off
+	 * it, as computed when it was made, taken before anything else (n_pd 0: none) */
+	int n_pd;
+	const struct discount *pd;
+	const int64_t *pd_amount;
 };
+/* Line l's itemized proration discounts from item ii (nothing unless ii->pd_mode is
+ * "itemized"). 0, or -1 (a discount unknown, out of memory). */
+int inv_line_proration_discounts(struct req *r, struct db *db, const struct invoice_item *ii,
+				 struct inv_line *l);
 /* Item `item`'s line's own tax_amounts on invoice `invoice` (invoice_lines_edit.c) into l->fixed
  * and l->n_fixed (r's arena). DB_OK or < 0. */
 int invoice_item_tax_amounts_load(struct req *r, struct db *db, const char *item,

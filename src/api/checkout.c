@@ -1015,6 +1015,8 @@ struct session {
 	/* subscription_data[billing_mode][type] as the create asked it or defaulted it by its API
 	 * version (NULL: a session made before, or a payment link's: classic) */
 	const char *sub_billing_mode;
+	/* its [flexible][proration_discounts] ("included", "itemized"; NULL: classic, or before) */
+	const char *sub_pd;
 	/* its discount (one, as on Stripe): a coupon, and the promotion code that brought it;
 	 * amount_subtotal is before it, amount_total after */
 	bool allow_promotion_codes;
@@ -1072,7 +1074,7 @@ static const char SQL_GET[] =
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
     " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
     " automatic_tax, recovered_from, recovery_expires_at, payment_method_types, ui_mode,"
-    " return_url, redirect_on_completion, sub_billing_mode"
+    " return_url, redirect_on_completion, sub_billing_mode, sub_proration_discounts"
     " FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
@@ -1084,10 +1086,10 @@ static const char SQL_INSERT[] =
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
     " custom_fields, automatic_tax, recovered_from, payment_method_types, ui_mode, return_url,"
-    " redirect_on_completion, sub_billing_mode)"
+    " redirect_on_completion, sub_billing_mode, sub_proration_discounts)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)";
+    " $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -1213,6 +1215,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->return_url = col_text_dup(a, st, 50);
 		s->redirect_on_completion = col_text_dup(a, st, 51);
 		s->sub_billing_mode = col_text_dup(a, st, 52);
+		s->sub_pd = col_text_dup(a, st, 53);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -1269,6 +1272,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 39, s->return_url, -1);
 	db_bind_text(st, 40, s->redirect_on_completion, -1);
 	db_bind_text(st, 41, s->sub_billing_mode, -1);
+	db_bind_text(st, 42, s->sub_pd, -1);
 	return db_step_done(st);
 }
 
@@ -3982,9 +3986,9 @@ static int h_create(struct req *r)
 					"This parameter is only for `payment` mode.");
 		bool flexible;
 		if (sub_data_parse(r, s) != 0 ||
-		    subscription_billing_mode_param(r, "subscription_data.billing_mode",
-						    "subscription_data[billing_mode]",
-						    &flexible) != 0)
+		    subscription_billing_mode_param_pd(r, "subscription_data.billing_mode",
+						       "subscription_data[billing_mode]", &flexible,
+						       &s->sub_pd) != 0)
 			return -1;
 		/* the subscription is made when the buyer pays, in a request of the page's that
 		 * carries no API version: the mode is the create's */
@@ -6097,6 +6101,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 	co->metadata = x->s.sub_metadata;
 	co->description = x->s.sub_description;
 	co->flexible = str_eq(x->s.sub_billing_mode, "flexible");
+	co->proration_discounts = x->s.sub_pd;
 	co->pm_id = pm;
 	co->bank_debit = sepa;
 	co->checkout_session = x->s.id;

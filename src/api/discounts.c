@@ -828,6 +828,33 @@ int subscription_discounts_remove(struct req *r, struct db *db, const char *sub,
 
 /* ---- lines ---- */
 
+int inv_line_proration_discounts(struct req *r, struct db *db, const struct invoice_item *ii,
+				 struct inv_line *l)
+{
+	l->n_pd = 0;
+	if (!ii->pd_mode || !str_eq(ii->pd_mode, "itemized"))
+		return 0;
+	json_t *a = ii->pd_amounts ? json_loads(ii->pd_amounts, 0, NULL) : NULL;
+	size_t n = json_is_array(a) ? json_array_size(a) : 0;
+	struct discount *d = arena_alloc(&r->arena, (n ? n : 1) * sizeof(*d));
+	int64_t *amt = arena_alloc(&r->arena, (n ? n : 1) * sizeof(*amt));
+	int rc = d && amt && n <= DISCOUNTS_MAX ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		json_t *e = json_array_get(a, i);
+		const char *id = json_string_value(json_object_get(e, "discount"));
+		amt[i] = json_integer_value(json_object_get(e, "amount"));
+		if (!id || discount_load(r, db, id, &d[i]) != DB_OK)
+			rc = -1;
+	}
+	json_decref(a);
+	if (rc == 0) {
+		l->pd = d;
+		l->pd_amount = amt;
+		l->n_pd = (int)n;
+	}
+	return rc;
+}
+
 int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], int n,
 			    struct inv_line *out)
 {
@@ -852,6 +879,8 @@ int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], i
 			return DB_ERR;
 		if (ii.invoice &&
 		    invoice_item_tax_amounts_load(r, db, ii.id, ii.invoice, l) != DB_OK)
+			return DB_ERR;
+		if (inv_line_proration_discounts(r, db, &ii, l) != 0)
 			return DB_ERR;
 		char own[DISCOUNTS_MAX][ID_MAX];
 		int n_own = 0;
@@ -898,6 +927,8 @@ int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items 
 		if (pr[i].subscription_item &&
 		    invoice_line_tax_own(r, db, pr[i].subscription_item, NULL, l) != 0)
 			return -1;
+		if (inv_line_proration_discounts(r, db, &pr[i], l) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
 	if (n_period)
@@ -1021,8 +1052,10 @@ static bool line_takes(const struct inv_line *l, const struct discount *d, const
 
 static int calc_add_disc(struct calc *c, const struct discount *d, int64_t amount)
 {
+	/* one discount loaded twice (an itemized proration's copy of its subscription's) is one
+	 * sum; a discount about to be made has no id yet and is only itself */
 	for (int k = 0; k < c->n_disc; k++)
-		if (c->disc[k] == d) {
+		if (c->disc[k] == d || (d->id[0] && str_eq(c->disc[k]->id, d->id))) {
 			c->disc_total[k] += amount;
 			return 0;
 		}
@@ -1049,7 +1082,8 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 	bool *el = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(bool));
 	c->max_disc = n_inv;
 	for (int i = 0; i < n; i++)
-		c->max_disc += lines[i].n_own < DISCOUNTS_MAX ? lines[i].n_own : DISCOUNTS_MAX;
+		c->max_disc += (lines[i].n_own < DISCOUNTS_MAX ? lines[i].n_own : DISCOUNTS_MAX) +
+			       (lines[i].n_pd < DISCOUNTS_MAX ? lines[i].n_pd : DISCOUNTS_MAX);
 	c->disc = arena_alloc(&r->arena, (size_t)(c->max_disc + 1) * sizeof(*c->disc));
 	c->disc_total = arena_alloc(&r->arena, (size_t)(c->max_disc + 1) * sizeof(int64_t));
 	c->n_tax = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int));
@@ -1069,6 +1103,21 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 	for (int k = 0; k < n_inv; k++)
 		if (calc_add_disc(c, &inv[k], 0) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
+	/* an itemized proration's discounts first: the shares its subscription's discounts took
+	 * of it when it was made (proration_add), as they are (a credit's negative); the line is
+	 * not discountable, so nothing else comes off it */
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < lines[i].n_pd && k < DISCOUNTS_MAX; k++) {
+			int64_t got = lines[i].pd_amount[k];
+			if (got > BILLING_AMOUNT_MAX || got < -BILLING_AMOUNT_MAX ||
+			    calc_add_disc(c, &lines[i].pd[k], got) != 0 ||
+			    __builtin_sub_overflow(rem[i], got, &rem[i]))
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (c->n_entries[i] < 2 * DISCOUNTS_MAX)
+				c->entries[i][c->n_entries[i]++] =
+				    (struct calc_entry){&lines[i].pd[k], got};
+			c->discounted += got;
+		}
 	/* each line's own first, on that line alone */
 	for (int i = 0; i < n; i++) {
 		for (int k = 0; k < lines[i].n_own && k < DISCOUNTS_MAX; k++) {

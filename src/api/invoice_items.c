@@ -28,6 +28,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "api/billing_internal.h"
 #include "api/catalog.h"
 #include "api/common.h"
@@ -43,14 +45,15 @@ static const char SQL_GET[] =
     "SELECT id, created, customer, currency, amount, unit_amount, quantity, price, description,"
     " period_start, period_end, metadata, subscription, subscription_item, invoice, proration,"
     " discountable, test_clock, deleted, unit_amount_decimal, tax_behavior, tax_code,"
-    " quantity_decimal FROM invoice_items WHERE merchant_id = $1 AND id = $2";
+    " quantity_decimal, proration_discount_mode, proration_discount_amounts"
+    " FROM invoice_items WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoice_items (merchant_id, id, created, customer, currency, amount,"
     " unit_amount, quantity, price, description, period_start, period_end, metadata,"
     " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted,"
-    " unit_amount_decimal, tax_behavior, tax_code, quantity_decimal) VALUES ($1, $2, $3, $4,"
-    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22,"
-    " $23)";
+    " unit_amount_decimal, tax_behavior, tax_code, quantity_decimal, proration_discount_mode,"
+    " proration_discount_amounts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+    " $13, $14, $15, $16, $17, $18, $19, 0, $20, $21, $22, $23, $24, $25)";
 /* the mutable columns, where the item is still pending or on the invoice it was read on */
 static const char SQL_UPDATE[] =
     "UPDATE invoice_items SET amount = $3, unit_amount = $4, quantity = $5, description = $6,"
@@ -107,6 +110,8 @@ int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoi
 		ii->tax_behavior = col_text_dup(a, st, 20);
 		ii->tax_code = col_text_dup(a, st, 21);
 		ii->quantity_decimal = col_text_dup(a, st, 22);
+		ii->pd_mode = col_text_dup(a, st, 23);
+		ii->pd_amounts = col_text_dup(a, st, 24);
 		if (!ii->customer || !ii->metadata)
 			rc = DB_ERR;
 	}
@@ -121,6 +126,32 @@ static const char SQL_OWN_DISCOUNTS[] =
     " ORDER BY pos LIMIT $3";
 
 /* ---- rendering ---- */
+
+/* A proration's discounts (ii->pd_amounts, made by proration_add) as its `discounts` (ids_only)
+ * or as amounts: the amounts they took, or each 0 (zero: what Stripe shows on an included
+ * proration's line, whose amount already has them taken off). */
+static void pd_render(const struct invoice_item *ii, bool ids_only, bool zero, struct json *j)
+{
+	json_t *a = ii->pd_amounts ? json_loads(ii->pd_amounts, 0, NULL) : NULL;
+	json_arr_open(j);
+	for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		const char *d = json_string_value(json_object_get(e, "discount"));
+		if (!d)
+			continue;
+		if (ids_only) {
+			json_str(j, d);
+			continue;
+		}
+		json_obj_open(j);
+		json_kv_int(j, "amount",
+			    zero ? 0 : json_integer_value(json_object_get(e, "amount")));
+		json_kv_str(j, "discount", d);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_decref(a);
+}
 
 /* The item's own discounts (their ids, in order): its `discounts`, and its line's. */
 static int own_discounts_render(struct req *r, struct db *db, const char *id, struct json *j)
@@ -205,7 +236,9 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 	json_kv_str_or_null(j, "description", ii->description);
 	json_kv_bool(j, "discountable", ii->discountable);
 	json_key(j, "discounts");
-	if (own_discounts_render(r, db, ii->id, j) != DB_OK)
+	if (ii->pd_mode)
+		pd_render(ii, true, false, j);
+	else if (own_discounts_render(r, db, ii->id, j) != DB_OK)
 		return -1;
 	json_kv_str_or_null(j, "invoice", ii->invoice);
 	json_kv_bool(j, "livemode", false);
@@ -231,6 +264,19 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 		json_nil(j);
 	render_pricing(ii, price_product(r, db, ii), j);
 	json_kv_bool(j, "proration", ii->proration);
+	if (ii->pd_mode) {
+		/* what the discounts took when it was made: Stripe fills it for flexible billing
+		 * mode's prorations only, and leaves it empty for classic's */
+		json_key(j, "proration_details");
+		json_obj_open(j);
+		json_kv_null(j, "credited_items");
+		json_key(j, "discount_amounts");
+		if (str_eq(ii->pd_mode, "classic"))
+			json_raw(j, "[]", 2);
+		else
+			pd_render(ii, false, false, j);
+		json_obj_close(j);
+	}
 	json_kv_int(j, "quantity", ii->quantity);
 	quantity_decimal_render(ii, j);
 	json_kv_str_or_null(j, "subscription", ii->subscription);
@@ -275,7 +321,10 @@ int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct in
 	json_kv_str_or_null(j, "description", ii->description);
 	/* an invoice without any discount has none on its lines: no lookups */
 	json_key(j, "discount_amounts");
-	if (!discounted)
+	bool itemized = ii->pd_mode && str_eq(ii->pd_mode, "itemized");
+	if (ii->pd_mode && !itemized) /* its amount is net: the discounts named, at 0 */
+		pd_render(ii, false, true, j);
+	else if (!discounted && !itemized)
 		json_raw(j, "[]", 2);
 	else if (amounts)
 		json_raw(j, amounts, strlen(amounts));
@@ -283,7 +332,9 @@ int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct in
 		return -1;
 	json_kv_bool(j, "discountable", ii->discountable);
 	json_key(j, "discounts");
-	if (!discounted)
+	if (ii->pd_mode)
+		pd_render(ii, true, false, j);
+	else if (!discounted)
 		json_raw(j, "[]", 2);
 	else if (own_discounts_render(r, db, ii->id, j) != DB_OK)
 		return -1;
@@ -404,6 +455,8 @@ static int ii_insert_row(struct req *r, struct db *db, const struct invoice_item
 	db_bind_text(st, 21, ii->tax_behavior, -1);
 	db_bind_text(st, 22, ii->tax_code, -1);
 	db_bind_text(st, 23, ii->quantity_decimal, -1);
+	db_bind_text(st, 24, ii->pd_mode, -1);
+	db_bind_text(st, 25, ii->pd_mode ? ii->pd_amounts : NULL, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;

@@ -787,8 +787,10 @@ static int new_schedule_parse(struct req *r, struct preview_ctx *x)
 				"schedule_details[phases]");
 	/* checked as a create's; the first invoice bills the same in either mode (no prorations) */
 	bool flexible;
-	if (subscription_billing_mode_param(r, "schedule_details.billing_mode",
-					    "schedule_details[billing_mode]", &flexible) != 0)
+	const char *pd; /* either proration_discounts: a first invoice has no prorations */
+	if (subscription_billing_mode_param_pd(r, "schedule_details.billing_mode",
+					       "schedule_details[billing_mode]", &flexible,
+					       &pd) != 0)
 		return -1;
 	struct sub_new_preview_req *q = arena_alloc(&r->arena, sizeof(*q));
 	if (!q)
@@ -856,10 +858,11 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	 * prorations, which a first invoice has none of). An existing one's is migrated, not
 	 * previewed. */
 	bool flexible;
+	const char *pd;
 	if (param_present(r, "subscription_details.billing_mode") &&
-	    (!new_sub ||
-	     subscription_billing_mode_param(r, "subscription_details.billing_mode",
-					     "subscription_details[billing_mode]", &flexible) != 0))
+	    (!new_sub || subscription_billing_mode_param_pd(r, "subscription_details.billing_mode",
+							    "subscription_details[billing_mode]",
+							    &flexible, &pd) != 0))
 		return r->err.set ? -1
 				  : req_fail(r, ERR_PARAM_BAD, "subscription_details[billing_mode]",
 					     "billing_mode applies to a subscription still to be "

@@ -118,6 +118,7 @@ struct quote {
 	/* subscription_data[billing_mode][type] flexible (else classic: a quote made before it
 	 * was stored is), set by its create: the subscription its acceptance makes takes it */
 	bool sub_flexible;
+	const char *sub_pd; /* its [flexible][proration_discounts]: "itemized"; NULL: included */
 	int64_t amount_subtotal, amount_total;
 	const char *invoice, *subscription, *test_clock;
 	/* collection_method send_invoice (else charge_automatically) and its
@@ -184,7 +185,8 @@ static const char SQL_COLS[] =
 	" sub_metadata, metadata, amount_subtotal, amount_total, computed, finalized_at,"          \
 	" accepted_at, canceled_at, invoice, subscription, test_clock, collection_method,"         \
 	" days_until_due, automatic_tax, application_fee_amount, application_fee_percent,"         \
-	" on_behalf_of, transfer_data, from_quote, sub_billing_mode FROM quotes"
+	" on_behalf_of, transfer_data, from_quote, sub_billing_mode, sub_proration_discounts"      \
+	" FROM quotes"
 static const char SQL_GET[] = QUOTE_SELECT " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO quotes (merchant_id, id, created, status, customer, currency, description,"
@@ -192,10 +194,10 @@ static const char SQL_INSERT[] =
     " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
     " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
     " collection_method, days_until_due, automatic_tax, application_fee_amount,"
-    " application_fee_percent, on_behalf_of, transfer_data, from_quote, sub_billing_mode)"
-    " VALUES ($1, $2, $3, $4,"
+    " application_fee_percent, on_behalf_of, transfer_data, from_quote, sub_billing_mode,"
+    " sub_proration_discounts) VALUES ($1, $2, $3, $4,"
     " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)";
+    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)";
 /* every mutable column, where the row is still in the status it was read in ($31) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
@@ -269,6 +271,7 @@ static int quote_load(struct req *r, struct db *db, const char *merchant, const 
 	q->transfer_data = col_text_dup(a, st, 32);
 	q->from_quote = col_text_dup(a, st, 33);
 	q->sub_flexible = str_eq(db_col_text(st, 34, NULL), "flexible");
+	q->sub_pd = str_eq(db_col_text(st, 35, NULL), "itemized") ? "itemized" : NULL;
 	db_reset(st);
 	if (!q->status || !q->customer || !q->line_items || !q->discounts_spec || !q->discounts ||
 	    !q->metadata || !q->computed)
@@ -341,6 +344,7 @@ static int quote_insert(struct req *r, struct db *db, const struct quote *q)
 	bind_row(r->merchant_id, st, q);
 	bind_connect(st, 31, q);
 	db_bind_text(st, 36, q->sub_flexible ? "flexible" : "classic", -1);
+	db_bind_text(st, 37, !q->sub_flexible ? NULL : q->sub_pd ? q->sub_pd : "included", -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -564,7 +568,7 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	if (q->sub_flexible) {
 		json_key(j, "flexible");
 		json_obj_open(j);
-		json_kv_str(j, "proration_discounts", "included");
+		json_kv_str(j, "proration_discounts", q->sub_pd ? q->sub_pd : "included");
 		json_obj_close(j);
 	}
 	json_kv_str(j, "type", q->sub_flexible ? "flexible" : "classic");
@@ -1703,6 +1707,7 @@ static int from_quote_copy(struct req *r, struct db *db, struct quote *q, struct
 	q->sub_trial_days = src.sub_trial_days;
 	q->sub_metadata = src.sub_metadata;
 	q->sub_flexible = src.sub_flexible;
+	q->sub_pd = src.sub_pd;
 	q->metadata = src.metadata;
 	q->sends = src.sends;
 	q->days_until_due = src.days_until_due;
@@ -1802,11 +1807,13 @@ static int create_fn(struct db *db, void *p)
 		str_copy(q->currency, sizeof(q->currency), cur);
 	}
 	/* subscription_data[billing_mode]: given, or a copy's, or the API version's default */
+	const char *pd = q->sub_pd;
 	if ((!from || param_present(r, "subscription_data.billing_mode")) &&
-	    subscription_billing_mode_param(r, "subscription_data.billing_mode",
-					    "subscription_data[billing_mode]",
-					    &q->sub_flexible) != 0)
+	    subscription_billing_mode_param_pd(r, "subscription_data.billing_mode",
+					       "subscription_data[billing_mode]", &q->sub_flexible,
+					       &pd) != 0)
 		return -1;
+	q->sub_pd = str_eq(pd, "itemized") ? "itemized" : NULL;
 	if (common_params(r, q, now) != 0 || default_tax_rates_set(r, db, q) != 0)
 		return -1;
 	/* a copy's lines stay unless line_items replaces them (priced again in a new currency) */
@@ -2252,6 +2259,7 @@ static int h_accept(struct req *r)
 	x->metadata = q->sub_metadata;
 	x->description = q->sub_description;
 	x->flexible = q->sub_flexible;
+	x->proration_discounts = q->sub_pd;
 	x->n_items = c->n;
 	for (int i = 0; i < c->n && i < SUB_ITEMS_MAX; i++) {
 		x->items[i].price = c->lines[i].price;

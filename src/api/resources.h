@@ -763,8 +763,10 @@ struct sub_checkout {
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
-	/* subscription_data[billing_mode][type] flexible (else classic) */
+	/* subscription_data[billing_mode][type] flexible (else classic), and its
+	 * [flexible][proration_discounts] ("itemized"; NULL or "included": included) */
 	bool flexible;
+	const char *proration_discounts;
 	/* the session's currency (its items priced in it, currency_options too), or NULL */
 	const char *currency;
 	/* the session's discount (or NULL): a coupon, or the promotion code that names it */

@@ -157,6 +157,7 @@ struct schedule {
 	 * that one's), and since when (0: a schedule made before it was stored) */
 	bool flexible;
 	int64_t mode_at;
+	const char *pd; /* flexible's proration_discounts: "itemized"; NULL: included */
 	int n_phases;
 	struct sched_phase phases[SCHEDULE_PHASES_MAX];
 };
@@ -165,16 +166,17 @@ static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, subscription, released_subscription,"
     " end_behavior, current_phase, phases, default_payment_method, metadata, test_clock,"
     " next_action_at, canceled_at, completed_at, released_at, collection_method, days_until_due,"
-    " automatic_tax, account_tax_ids, billing_mode, billing_mode_updated_at"
+    " automatic_tax, account_tax_ids, billing_mode, billing_mode_updated_at,"
+    " billing_mode_proration_discounts"
     " FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscription_schedules (merchant_id, id, created, version, customer, status,"
     " subscription, released_subscription, end_behavior, current_phase, phases,"
     " default_payment_method, metadata, test_clock, next_action_at, canceled_at, completed_at,"
     " released_at, collection_method, days_until_due, automatic_tax, account_tax_ids,"
-    " billing_mode, billing_mode_updated_at) VALUES ($1,"
+    " billing_mode, billing_mode_updated_at, billing_mode_proration_discounts) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
-    " $22, $23, $24)";
+    " $22, $23, $24, $25)";
 static const char SQL_UPDATE[] =
     "UPDATE subscription_schedules SET version = $3 + 1, status = $4, subscription = $5,"
     " released_subscription = $6, end_behavior = $7, current_phase = $8, phases = $9,"
@@ -188,7 +190,7 @@ static const char SQL_OF_SUB[] =
 static const char SQL_SUB_FACTS[] =
     "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock,"
     " collection_method, days_until_due, automatic_tax, currency, account_tax_ids,"
-    " billing_mode, billing_mode_updated_at FROM subscriptions"
+    " billing_mode, billing_mode_updated_at, billing_mode_proration_discounts FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_SUB_ITEMS[] =
     "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
@@ -363,6 +365,7 @@ static int sched_load(struct req *r, struct db *db, const char *id, struct sched
 		sc->atx = col_text_dup(a, st, 20);
 		sc->flexible = str_eq(db_col_text(st, 21, NULL), "flexible");
 		sc->mode_at = db_col_int64_or0(st, 22);
+		sc->pd = str_eq(db_col_text(st, 23, NULL), "itemized") ? "itemized" : NULL;
 		if (!sc->customer || !sc->status || !sc->end_behavior || !phases || !sc->metadata)
 			rc = DB_ERR;
 	}
@@ -404,6 +407,7 @@ static int bind_row(struct req *r, struct db_stmt *st, const struct schedule *sc
 	db_bind_text(st, 22, sc->atx, -1);
 	db_bind_text(st, 23, sc->flexible ? "flexible" : "classic", -1);
 	db_bind_int64(st, 24, sc->mode_at ? sc->mode_at : sc->created);
+	db_bind_text(st, 25, !sc->flexible ? NULL : sc->pd ? sc->pd : "included", -1);
 	return 0;
 }
 
@@ -614,7 +618,7 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	if (sc->flexible) {
 		json_key(j, "flexible");
 		json_obj_open(j);
-		json_kv_str(j, "proration_discounts", "included");
+		json_kv_str(j, "proration_discounts", sc->pd ? sc->pd : "included");
 		json_obj_close(j);
 	} else {
 		json_kv_null(j, "flexible");
@@ -694,11 +698,18 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 			struct json *j)
 {
 	json_obj_open(j);
-	if (old->flexible != sc->flexible) { /* its subscription's migration (classic before) */
+	if (old->flexible != sc->flexible || (old->pd != NULL) != (sc->pd != NULL)) {
 		json_key(j, "billing_mode");
 		json_obj_open(j);
-		json_kv_null(j, "flexible");
-		json_kv_str(j, "type", "classic");
+		if (old->flexible) { /* included, before itemized */
+			json_key(j, "flexible");
+			json_obj_open(j);
+			json_kv_str(j, "proration_discounts", "included");
+			json_obj_close(j);
+		} else {
+			json_kv_null(j, "flexible");
+		}
+		json_kv_str(j, "type", old->flexible ? "flexible" : "classic");
 		if (old->mode_at)
 			json_kv_int(j, "updated_at", old->mode_at);
 		json_obj_close(j);
@@ -818,15 +829,18 @@ int subscription_schedule_answer(struct req *r, struct db *db, const char *id)
 
 static const char SQL_MODE_SET[] =
     "UPDATE subscription_schedules SET version = version + 1, billing_mode = 'flexible',"
-    " billing_mode_updated_at = $4 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " billing_mode_updated_at = $4, billing_mode_proration_discounts = $5"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
-int subscription_schedule_migrated(struct req *r, struct db *db, const char *id, int64_t t)
+int subscription_schedule_migrated(struct req *r, struct db *db, const char *id, int64_t t,
+				   const char *pd)
 {
+	const char *want = str_eq(pd, "itemized") ? "itemized" : NULL;
 	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
 	struct schedule *old = arena_alloc(&r->arena, sizeof(*old));
 	if (!sc || !old || sched_load(r, db, id, sc) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (sc->flexible)
+	if (sc->flexible && (sc->pd != NULL) == (want != NULL))
 		return 0;
 	*old = *sc;
 	struct db_stmt *st = db_prepare(db, SQL_MODE_SET);
@@ -836,6 +850,7 @@ int subscription_schedule_migrated(struct req *r, struct db *db, const char *id,
 	db_bind_text(st, 2, id, -1);
 	db_bind_int64(st, 3, sc->version);
 	db_bind_int64(st, 4, t);
+	db_bind_text(st, 5, want ? want : "included", -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -844,6 +859,7 @@ int subscription_schedule_migrated(struct req *r, struct db *db, const char *id,
 		    r, ERR_INVALID_STATE, NULL,
 		    "Subscription schedule %s changed while this request ran; try again.", id);
 	sc->flexible = true;
+	sc->pd = want;
 	sc->mode_at = t;
 	return sched_emit_prev(r, db, sc, "subscription_schedule.updated", t, old);
 }
@@ -1677,6 +1693,7 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->account_tax_ids = phase_atx(sc, p);
 	x->currency = p->currency; /* its prices' own, or their currency_options' */
 	x->flexible = sc->flexible;
+	x->proration_discounts = sc->pd;
 	memset(&x->discounts, 0, sizeof(x->discounts));
 	x->discounts.present = p->n_coupons > 0;
 	x->discounts.n = p->n_coupons;
@@ -1725,6 +1742,7 @@ static int from_sub_fn(struct db *db, void *p)
 		/* its billing mode (and since when) */
 		sc->flexible = str_eq(db_col_text(st, 11, NULL), "flexible");
 		sc->mode_at = db_col_int64_or0(st, 12);
+		sc->pd = str_eq(db_col_text(st, 13, NULL), "itemized") ? "itemized" : NULL;
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -1831,8 +1849,11 @@ static int h_create(struct req *r)
 	sc->customer = param_str(r, "customer");
 	if (!sc->customer)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
-	if (subscription_billing_mode_param(r, "billing_mode", "billing_mode", &sc->flexible) != 0)
+	const char *pd;
+	if (subscription_billing_mode_param_pd(r, "billing_mode", "billing_mode", &sc->flexible,
+					       &pd) != 0)
 		return -1;
+	sc->pd = str_eq(pd, "itemized") ? "itemized" : NULL;
 	c->start_param = param_str(r, "start_date");
 	if (default_collection_parse(r, sc) != 0 || phases_parse(r, sc) != 0 ||
 	    collection_check(r, sc, 0) != 0)

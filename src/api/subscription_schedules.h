@@ -44,8 +44,10 @@ struct sub_for_schedule {
 	const char *account_tax_ids;
 	/* the currency its items bill in (their own or a currency_options entry); NULL: theirs */
 	const char *currency;
-	/* billing_mode flexible (else classic): the schedule's, or the quote's */
+	/* billing_mode flexible (else classic): the schedule's, or the quote's; flexible's
+	 * proration_discounts ("itemized"; NULL or "included": included) */
 	bool flexible;
+	const char *proration_discounts;
 	/* Connect terms (a quote's): application_fee_percent (when fee_set, percent_e4),
 	 * transfer_data[destination (NULL: none), amount_percent (when transfer_percent_set)],
 	 * on_behalf_of (NULL: none) */
@@ -90,9 +92,11 @@ int schedule_metadata_merge(struct req *r, const char *old, const char *add, con
 /* The schedule managing subscription `sub` (not_started or active), for its `schedule` field:
  * 0 with *ret its id (r's arena) or NULL, or -1. */
 int subscription_schedule_of(struct req *r, struct db *db, const char *sub, const char **ret);
-/* Inside a write: schedule `id`'s subscription migrated to flexible billing mode at t: the
- * schedule's mode follows (subscription_schedule.updated). 0, or -1 with r->err. */
-int subscription_schedule_migrated(struct req *r, struct db *db, const char *id, int64_t t);
+/* Inside a write: schedule `id`'s subscription migrated to flexible billing mode at t, its
+ * proration_discounts pd ("included" or "itemized"): the schedule's mode follows
+ * (subscription_schedule.updated). 0, or -1 with r->err. */
+int subscription_schedule_migrated(struct req *r, struct db *db, const char *id, int64_t t,
+				   const char *pd);
 
 /* Inside the write that ends subscription `sub` (cancel_now in subscriptions.c): the schedule
  * managing it is canceled with it (subscription_schedule.canceled; .aborted when the

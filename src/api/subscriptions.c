@@ -142,7 +142,9 @@
  *  - billing_mode (Stripe's classic / flexible): set at creation (flexible by default from API
  *    version 2025-09-30, as on Stripe), classic to flexible by POST …/migrate, never back. The
  *    one difference Tender computes is flexible's credit prorations: the unused share of what
- *    was billed for the item, not of its list price (see "flexible billing mode's credits").
+ *    was billed for the item, not of its list price (see "flexible billing mode's credits"),
+ *    and [flexible][proration_discounts] itemized shows a proration's discounts apart from
+ *    its amount (see "prorations and discounts").
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
@@ -652,8 +654,11 @@ static void bind_mode(struct db_stmt *st, int first, const struct subscription *
 		      int64_t updated_at)
 {
 	db_bind_text(st, first, s->flexible ? "flexible" : "classic", -1);
-	/* itemized is refused (subscription_billing_mode_param): included is the one setting */
-	db_bind_text(st, first + 1, s->flexible ? "included" : NULL, -1);
+	db_bind_text(st, first + 1,
+		     !s->flexible				  ? NULL
+		     : str_eq(s->proration_discounts, "itemized") ? "itemized"
+								  : "included",
+		     -1);
 	db_bind_int64_or_null(st, first + 2, updated_at);
 }
 
@@ -3539,8 +3544,8 @@ static int create_discounts_fn(struct db *db, void *p)
 			     c->add_ii, c->ds, c->n_ds, c->t0, &c->due, &c->credited);
 }
 
-int subscription_billing_mode_param(struct req *r, const char *path, const char *shown,
-				    bool *ret_flexible)
+int subscription_billing_mode_param_pd(struct req *r, const char *path, const char *shown,
+				       bool *ret_flexible, const char **ret_pd)
 {
 	const char *type = param_str(r, arena_printf(&r->arena, "%s.type", path));
 	const char *fpath = arena_printf(&r->arena, "%s.flexible", path);
@@ -3553,13 +3558,7 @@ int subscription_billing_mode_param(struct req *r, const char *path, const char 
 		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[flexible]", shown),
 				"`%s[flexible]` can only be set when `%s[type]` is `flexible`.",
 				shown, shown);
-	/* itemized shows a proration's discounts apart from its amount (discount_amounts on
-	 * the proration); Tender's flexible prorations are computed with them included */
-	if (str_eq(pd, "itemized"))
-		return req_fail(r, ERR_PARAM_BAD,
-				arena_printf(&r->arena, "%s[flexible][proration_discounts]", shown),
-				"Tender computes flexible prorations with their discounts included "
-				"(`included`); `itemized` is not supported.");
+	*ret_pd = !*ret_flexible ? NULL : str_eq(pd, "itemized") ? "itemized" : "included";
 	return 0;
 }
 
@@ -3630,7 +3629,8 @@ static int h_create(struct req *r)
 				"You cannot use default_tax_rates together with automatic tax.");
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
-	if (subscription_billing_mode_param(r, "billing_mode", "billing_mode", &s->flexible) != 0)
+	if (subscription_billing_mode_param_pd(r, "billing_mode", "billing_mode", &s->flexible,
+					       &s->proration_discounts) != 0)
 		return -1;
 	return create_run(r, &c);
 }
@@ -3716,6 +3716,8 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	s->customer = co->customer;
 	s->trial_missing_pm = "create_invoice";
 	s->flexible = co->flexible;
+	s->proration_discounts =
+	    str_eq(co->proration_discounts, "itemized") ? "itemized" : "included";
 	if (co->coupon || co->promotion_code) {
 		/* the session's discount becomes the subscription's (redeemed by create_rows) */
 		c->spec.present = true;
@@ -3762,6 +3764,8 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 	s->customer = x->customer;
 	s->trial_missing_pm = "create_invoice";
 	s->flexible = x->flexible;
+	s->proration_discounts =
+	    str_eq(x->proration_discounts, "itemized") ? "itemized" : "included";
 	s->metadata = x->metadata ? x->metadata : "{}";
 	s->description = x->description;
 	s->sends = x->sends;
@@ -4667,13 +4671,14 @@ static struct invoice_item *pending_item_new(struct change_ctx *x)
  * for it ("calculates credit prorations based on the original amount previously debited"),
  * where classic credits the item's list price over the period. The debit is the latest that
  * covers the proration time for the item as it is (its price and quantity) and ends with the
- * period: the period's own invoice line, less what discounts took from it (a partial first
- * period's share, a coupon's percentage), or a proration that charged its remaining time after
- * an earlier change (pending or invoiced). Its unused share, (end - t) / (end - start) of that
- * debit's own span, is credited. Charges for remaining time are the same in both modes (the
- * list price's share, as Tender has always computed them). */
+ * period: the period's own invoice line (a partial first period's share), or a proration that
+ * charged its remaining time after an earlier change (pending or invoiced). Its unused share,
+ * (end - t) / (end - start) of that debit's own span, is credited, and so is that share of what
+ * each discount took of it (see "prorations and discounts" below). Charges for remaining time
+ * are the same in both modes (the list price's share, less the discounts' share). */
 static const char SQL_FLEX_DEBIT_ITEM[] =
-    "SELECT amount, period_start FROM invoice_items WHERE merchant_id = $1"
+    "SELECT amount, period_start, proration_discount_mode, proration_discount_amounts"
+    " FROM invoice_items WHERE merchant_id = $1"
     " AND subscription = $2 AND subscription_item = $3 AND proration = 1 AND deleted = 0"
     " AND amount > 0 AND period_end = $4 AND period_start <= $5 AND price = $6"
     " AND quantity = $7 ORDER BY period_start DESC, created DESC, id DESC LIMIT 1";
@@ -4716,14 +4721,42 @@ static bool period_line_find(struct req *r, const char *lines, const struct sub_
 	return found;
 }
 
+/* A proration debit's discounts (its pd_amounts, JSON) into da (at most LINE_DISCOUNTS_MAX),
+ * *ret_sum their sum. 0, or -1 (unreadable, out of range). */
+static int pd_amounts_parse(const char *json, struct discount_amount *da, int *ret_n,
+			    int64_t *ret_sum)
+{
+	*ret_n = 0;
+	*ret_sum = 0;
+	if (!json)
+		return 0;
+	json_t *a = json_loads(json, 0, NULL);
+	int rc = json_is_array(a) && json_array_size(a) <= LINE_DISCOUNTS_MAX ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		const char *d = json_string_value(json_object_get(e, "discount"));
+		int64_t v = json_integer_value(json_object_get(e, "amount"));
+		if (!d || __builtin_add_overflow(*ret_sum, v, ret_sum)) {
+			rc = -1;
+			break;
+		}
+		str_copy(da[*ret_n].discount, sizeof(da[*ret_n].discount), d);
+		da[(*ret_n)++].amount = v;
+	}
+	json_decref(a);
+	return rc;
+}
+
 /* What was billed for item `it` of subscription `sub` over [*ret_start, end), the span that
  * covers t (see above): *ret_found false when nothing was (Tender then credits as classic
- * does). 0, or -1 with r->err. */
+ * does). *ret_amount is its amount before discounts, da[0 … *ret_n_da) what each discount took
+ * of it (LINE_DISCOUNTS_MAX entries). 0, or -1 with r->err. */
 static int flexible_debit(struct req *r, struct db *db, const char *sub, const struct sub_item *it,
 			  int64_t t, int64_t end, bool *ret_found, int64_t *ret_amount,
-			  int64_t *ret_start)
+			  int64_t *ret_start, struct discount_amount *da, int *ret_n_da)
 {
 	*ret_found = false;
+	*ret_n_da = 0;
 	struct db_stmt *st = db_prepare(db, SQL_FLEX_DEBIT_ITEM);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -4735,13 +4768,20 @@ static int flexible_debit(struct req *r, struct db *db, const char *sub, const s
 	db_bind_text(st, 6, it->price, -1);
 	db_bind_int64(st, 7, it->quantity);
 	int rc = db_step(st);
+	bool bad = false;
 	if (rc == DB_ROW) {
 		*ret_found = true;
 		*ret_amount = db_col_int64(st, 0);
 		*ret_start = db_col_int64(st, 1);
+		/* an included (or classic) proration's amount is net: its discounts come back on */
+		const char *mode = db_col_text(st, 2, NULL);
+		int64_t sum = 0;
+		bad = pd_amounts_parse(db_col_text(st, 3, NULL), da, ret_n_da, &sum) != 0 ||
+		      (mode && !str_eq(mode, "itemized") &&
+		       __builtin_add_overflow(*ret_amount, sum, ret_amount));
 	}
 	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
+	if ((rc != DB_ROW && rc != DB_DONE) || bad)
 		return req_fail(r, ERR_API, NULL, NULL);
 	st = db_prepare(db, SQL_FLEX_DEBIT_INVOICES);
 	if (!st)
@@ -4763,17 +4803,72 @@ static int flexible_debit(struct req *r, struct db *db, const char *sub, const s
 	/* a later proration's debit (a change after the period began) replaces the line's */
 	if (!line || (*ret_found && *ret_start >= start))
 		return 0;
-	struct discount_amount da[LINE_DISCOUNTS_MAX];
-	int n = 0;
-	if (invoice_line_discounts_load(r, db, inv, line, da, &n) != DB_OK)
+	if (invoice_line_discounts_load(r, db, inv, line, da, ret_n_da) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	for (int i = 0; i < n; i++)
-		if (__builtin_sub_overflow(amount, da[i].amount, &amount))
-			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
-					"The proration is out of range.");
 	*ret_found = true;
 	*ret_amount = amount;
 	*ret_start = start;
+	return 0;
+}
+
+/* ---- prorations and discounts ----
+ *
+ * As on Stripe, a proration takes the discounts that applied to the period it prorates: its
+ * amount under classic billing mode, and flexible's proration_discounts=included (the
+ * default), is net of them, and the item names them (`discounts`; flexible's also shows what
+ * each took in proration_details.discount_amounts) while its line shows each at 0 and takes no
+ * discount again (discountable false). Under proration_discounts=itemized its amount is gross
+ * and its line's discount_amounts take them off on the invoice (discounts.c, calc_run).
+ *
+ * Which discounts, and how much. A flexible credit of what was billed (flexible_debit) takes
+ * back what each discount took of that debit. Otherwise (classic, flexible's charges, or a
+ * credit with no debit found) the subscription's discounts at the proration time
+ * (subscription_discounts: its own, else its customer's) are applied, in order, to the full
+ * period's lines of its items as they are on that side of the change (the old items for a
+ * credit, the new for a charge), exactly as a period's invoice applies them (billing_discount_
+ * lines: a percentage rounded per line, an amount off spread over the lines in proportion),
+ * and the item's share is what a discount takes of it.
+ *
+ * One rounding rule: every figure is prorated from its full amount on its own by
+ * billing_prorate (the gross line, and each discount's share: remaining / period of it,
+ * nearest minor unit, halves away from zero), and a net amount is the gross less those
+ * shares, so a credit stays the exact negative of the charge it undoes. */
+
+/* What each of the discounts ds takes of item `it`'s full period line, among `items` (the
+ * lines of one side of the change, in order): out[k] for ds[k]. 0, or -1 (out of range). */
+static int item_period_discounts(const char *currency, const struct sub_item *items, int n,
+				 const struct sub_item *it, const struct discount *ds, int n_ds,
+				 int64_t *out)
+{
+	const struct sub_item *li[SUB_ITEMS_MAX + 1];
+	int64_t rem[SUB_ITEMS_MAX + 1], got[SUB_ITEMS_MAX + 1];
+	bool el[SUB_ITEMS_MAX + 1];
+	int me = -1, m = 0;
+	for (int i = 0; i < n && i < SUB_ITEMS_MAX; i++) {
+		if (item_metered(&items[i])) /* billed in arrears: no period line to discount */
+			continue;
+		if (str_eq(items[i].id, it->id))
+			me = m;
+		li[m++] = &items[i];
+	}
+	if (me < 0) { /* not on that side (callers pass it so): discounted alone */
+		me = m;
+		li[m++] = it;
+	}
+	for (int i = 0; i < m; i++)
+		if (price_facts_amount(&li[i]->pf, li[i]->quantity, &rem[i]) != 0)
+			return -1;
+	for (int k = 0; k < n_ds; k++) {
+		int64_t off = 0, sum;
+		coupon_amount_in(&ds[k].coupon, currency, &off);
+		for (int i = 0; i < m; i++)
+			el[i] = rem[i] > 0 && coupon_applies_to(&ds[k].coupon, li[i]->pf.product) &&
+				coupon_amount_in(&ds[k].coupon, currency, NULL);
+		if (billing_discount_lines(ds[k].coupon.percent_e4, off, rem, el, m, got, &sum) !=
+		    0)
+			return -1;
+		out[k] = got[me];
+	}
 	return 0;
 }
 
@@ -4790,32 +4885,91 @@ static int proration_add(struct db *db, struct change_ctx *x, const struct sub_i
 	/* flexible: a credit is the unused share of what was billed (see above) */
 	bool billed = false;
 	int64_t debit = 0, debit_start = 0;
+	struct discount_amount *da = arena_alloc(&r->arena, LINE_DISCOUNTS_MAX * sizeof(*da));
+	int n_da = 0;
+	if (!da)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (sign < 0 && x->old.flexible &&
 	    flexible_debit(r, db, x->old.id, it, x->pr_t, x->old.period_end, &billed, &debit,
-			   &debit_start) != 0)
+			   &debit_start, da, &n_da) != 0)
 		return -1;
 	if (billed) {
 		if (it->quantity < 1 ||
 		    billing_prorate(-debit, remaining, x->old.period_end - debit_start, &amount) !=
-			0 ||
-		    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+			0)
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The proration is out of range.");
+		/* what each discount took of the debit, its unused share taken back */
+		for (int k = 0; k < n_da; k++)
+			if (billing_prorate(-da[k].amount, remaining,
+					    x->old.period_end - debit_start, &da[k].amount) != 0)
+				return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+						"The proration is out of range.");
 		unit = amount / it->quantity;
 	} else if (price_facts_amount(&it->pf, it->quantity, &whole) != 0 || it->quantity < 1 ||
 		   /* a tiered price prorates its whole amount; its unit_amount the line's share */
 		   billing_prorate(sign * whole, remaining, period_s, &amount) != 0 ||
 		   (!price_facts_lump(&it->pf) &&
-		    billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0) ||
-		   __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+		    billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0))
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
+	else {
+		/* the subscription's discounts on the item's full period, prorated as it is */
+		struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+		int64_t share[DISCOUNTS_MAX];
+		int n_ds = 0;
+		const struct subscription *side = sign < 0 ? &x->old : &x->s;
+		if (!ds || subscription_discounts(r, db, x->old.id, x->pr_t, ds, &n_ds) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (item_period_discounts(x->s.currency, side->items, side->n_items, it, ds, n_ds,
+					  share) != 0)
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The proration is out of range.");
+		for (int k = 0; k < n_ds; k++) {
+			if (share[k] == 0)
+				continue;
+			str_copy(da[n_da].discount, sizeof(da[n_da].discount), ds[k].id);
+			if (billing_prorate(sign * share[k], remaining, period_s,
+					    &da[n_da++].amount) != 0)
+				return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+						"The proration is out of range.");
+		}
+	}
+	/* a discount whose share rounds to nothing is not shown */
+	int kept = 0;
+	for (int k = 0; k < n_da; k++)
+		if (da[k].amount != 0)
+			da[kept++] = da[k];
+	n_da = kept;
+	const char *mode = !x->old.flexible				    ? "classic"
+			   : str_eq(x->old.proration_discounts, "itemized") ? "itemized"
+									    : "included";
+	bool net = n_da > 0 && !str_eq(mode, "itemized");
+	for (int k = 0; net && k < n_da; k++)
+		if (__builtin_sub_overflow(amount, da[k].amount, &amount))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The proration is out of range.");
+	if (__builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
 	struct invoice_item *ii = pending_item_new(x);
 	if (!ii)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "Too many proration lines.");
 	/* amount is the line rounded; unit_amount the unit's share rounded on its own (a tiered
-	 * or sub-cent price's: the line's share of each unit; a flexible credit's: its amount's) */
-	if (!billed && price_facts_lump(&it->pf))
+	 * or sub-cent price's: the line's share of each unit; a flexible credit's, and a net
+	 * one's: its amount's) */
+	if ((!billed && price_facts_lump(&it->pf)) || net)
 		unit = amount / it->quantity;
+	if (n_da > 0) {
+		struct buf b;
+		struct json j;
+		buf_init(&b, 4096);
+		json_init(&j, &b);
+		discount_amounts_render(da, n_da, &j);
+		ii->pd_amounts = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+		buf_release(&b);
+		ii->pd_mode = mode;
+		if (!ii->pd_amounts)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	ii->amount = amount;
 	ii->unit_amount = unit;
 	ii->quantity = it->quantity;
@@ -6773,7 +6927,15 @@ static int migrate_fn(struct db *db, void *p)
 	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
 		return -1;
 	struct subscription *s = &x->s;
-	if (s->flexible)
+	const char *pd = param_str(r, "billing_mode.flexible.proration_discounts");
+	bool was_itemized = s->flexible && str_eq(s->proration_discounts, "itemized");
+	/* flexible's proration discounts go from included to itemized, never back */
+	if (was_itemized && str_eq(pd, "included"))
+		return req_fail(r, ERR_PARAM_BAD, "billing_mode[flexible][proration_discounts]",
+				"Subscription %s itemizes its proration discounts; it cannot be "
+				"migrated back to `included`.",
+				s->id);
+	if (s->flexible && (was_itemized || !str_eq(pd, "itemized")))
 		return req_fail(r, ERR_PARAM_BAD, "billing_mode[type]",
 				"Subscription %s already uses the `flexible` billing mode; a "
 				"subscription cannot be migrated back to `classic`.",
@@ -6785,16 +6947,20 @@ static int migrate_fn(struct db *db, void *p)
 	int64_t now;
 	if (billing_now(r, db, s->test_clock, &now) != 0)
 		return -1;
-	/* previous_attributes: the classic mode it had (its updated_at only when known) */
+	/* previous_attributes: the mode it had (its updated_at only when known) */
 	const char *prev =
-	    s->mode_updated_at
+	    s->flexible ? arena_printf(&r->arena,
+				       "{\"billing_mode\":{\"flexible\":{\"proration_discounts\":"
+				       "\"included\"},\"type\":\"flexible\",\"updated_at\":%lld}}",
+				       (long long)s->mode_updated_at)
+	    : s->mode_updated_at
 		? arena_printf(&r->arena,
 			       "{\"billing_mode\":{\"flexible\":null,\"type\":\"classic\","
 			       "\"updated_at\":%lld}}",
 			       (long long)s->mode_updated_at)
 		: "{\"billing_mode\":{\"flexible\":null,\"type\":\"classic\"}}";
 	s->flexible = true;
-	s->proration_discounts = "included";
+	s->proration_discounts = str_eq(pd, "itemized") ? "itemized" : "included";
 	s->mode_updated_at = now;
 	if (sub_save(r, db, s) != 0)
 		return -1;
@@ -6804,7 +6970,7 @@ static int migrate_fn(struct db *db, void *p)
 	const char *sched;
 	if (subscription_schedule_of(r, db, s->id, &sched) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (sched && subscription_schedule_migrated(r, db, sched, now) != 0)
+	if (sched && subscription_schedule_migrated(r, db, sched, now, s->proration_discounts) != 0)
 		return -1;
 	return answer_sub(r, db, s->id);
 }
@@ -6812,7 +6978,9 @@ static int migrate_fn(struct db *db, void *p)
 static int h_migrate(struct req *r)
 {
 	bool flexible;
-	if (subscription_billing_mode_param(r, "billing_mode", "billing_mode", &flexible) != 0)
+	const char *pd; /* read again by migrate_fn */
+	if (subscription_billing_mode_param_pd(r, "billing_mode", "billing_mode", &flexible, &pd) !=
+	    0)
 		return -1;
 	struct one_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, migrate_fn, &x);

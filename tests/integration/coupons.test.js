@@ -468,20 +468,25 @@ test('a subscription\'s discounts change: update replaces them, \'\' clears, DEL
     (e) => e.statusCode === 400 && e.param === 'discounts[0][discount]');
 });
 
-test('discounts on an always_invoice change and on resume apply to the period\'s lines, not to prorations', async () => {
+test('discounts on an always_invoice change and on resume apply to the period\'s lines; a proration is net of its own share', async () => {
   const { clock, customer } = await setup();
   const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
   const c = await stripe.coupons.create({ percent_off: 50, duration: 'forever' });
   const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], coupon: c.id });
   await advance(clock, T0 + 10 * DAY);
-  // a new interval: the new year invoiced at once, half off; the credit for March is not discounted
+  // a new interval: the new year invoiced at once, half off; the credit for March is what was
+  // billed for its unused 21 of 31 days, half off too (Stripe: a proration's amount has its
+  // discounts in it, its line names them at 0 and is not discounted again)
   const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, price: yearly.id }], expand: ['latest_invoice'] });
   const inv = upd.latest_invoice;
   const lines = await assertConserved(inv);
   const period = lines.find((l) => l.parent.type === 'subscription_item_details');
   const credit = lines.find((l) => l.parent.type === 'invoice_item_details');
   assert.deepEqual(period.discount_amounts.map((x) => x.amount), [15000]);
-  assert.deepEqual(credit.discount_amounts, []);
+  const did = upd.discounts[0];
+  assert.deepEqual(credit.discount_amounts, [{ amount: 0, discount: did }]);
+  assert.deepEqual(credit.discounts, [did]);
+  assert.equal(credit.amount, -2032 + 1016); // −30.00 × 21/31 and its 50 %
   assert.equal(credit.discountable, false);
   assert.equal(inv.total, 30000 - 15000 + credit.amount);
   assert.equal(inv.status, 'paid');

@@ -832,7 +832,7 @@ test('a new subscription\'s refusals: Stripe\'s 400s for items the create refuse
     [{ trial_end: T0 + DAY }, 'subscription'],
     [{ items: [{ price: monthly.id }], billing_mode: { type: 'classic', flexible: { proration_discounts: 'included' } } },
       'subscription_details[billing_mode][flexible]'],
-    [{ items: [{ price: monthly.id }], billing_mode: { type: 'flexible', flexible: { proration_discounts: 'itemized' } } },
+    [{ items: [{ price: monthly.id }], billing_mode: { type: 'flexible', flexible: { proration_discounts: 'gross' } } },
       'subscription_details[billing_mode][flexible][proration_discounts]'],
   ]) {
     await assert.rejects(sd(details), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(details));

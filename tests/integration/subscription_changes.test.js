@@ -661,10 +661,10 @@ test('/v1/subscription_items billing_thresholds[usage_gte] (metered items) and o
 });
 
 // billing_mode as stripe-node 23's Subscription.BillingMode shapes it
-function assertMode(sub, type, updatedAt) {
+function assertMode(sub, type, updatedAt, discounts = 'included') {
   assert.deepEqual(Object.keys(sub.billing_mode).sort(), ['flexible', 'type', 'updated_at']);
   assert.equal(sub.billing_mode.type, type);
-  assert.deepEqual(sub.billing_mode.flexible, type === 'flexible' ? { proration_discounts: 'included' } : null);
+  assert.deepEqual(sub.billing_mode.flexible, type === 'flexible' ? { proration_discounts: discounts } : null);
   assert.equal(sub.billing_mode.updated_at, updatedAt);
 }
 
@@ -700,7 +700,7 @@ test('billing_mode: flexible by default from API version 2025-09-30, classic whe
   await bad({ billing_mode: { type: 'monthly' } }, 'billing_mode[type]');
   await bad({ billing_mode: { flexible: { proration_discounts: 'included' } } }, 'billing_mode[type]');
   await bad({ billing_mode: { type: 'classic', flexible: { proration_discounts: 'included' } } }, 'billing_mode[flexible]');
-  await bad({ billing_mode: { type: 'flexible', flexible: { proration_discounts: 'itemized' } } },
+  await bad({ billing_mode: { type: 'flexible', flexible: { proration_discounts: 'gross' } } },
     'billing_mode[flexible][proration_discounts]');
   assert.equal((await stripe.subscriptions.list({ customer: customer.id, limit: 100 })).data.length, before);
   // migrate: classic → flexible, taken at the clock's time, in a customer.subscription.updated
@@ -726,40 +726,135 @@ test('billing_mode: flexible by default from API version 2025-09-30, classic whe
   assert.equal(missing.statusCode, 400);
   assert.equal(missing.code, 'parameter_missing');
   assertMode(await stripe.subscriptions.retrieve(old.id), 'classic', T0);
+  // proration_discounts: itemized at creation, or migrated to from included; never back
+  const itemized = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }], billing_mode: { type: 'flexible', flexible: { proration_discounts: 'itemized' } },
+  });
+  assertMode(itemized, 'flexible', T0 + 3 * DAY, 'itemized');
+  const toItemized = await stripe.subscriptions.migrate(flex.id, { billing_mode: { type: 'flexible', flexible: { proration_discounts: 'itemized' } } });
+  assertMode(toItemized, 'flexible', T0 + 3 * DAY, 'itemized');
+  assertMode(await stripe.subscriptions.retrieve(flex.id), 'flexible', T0 + 3 * DAY, 'itemized');
+  for (const id of [itemized.id, flex.id]) {
+    const err = await stripe.subscriptions.migrate(id, { billing_mode: { type: 'flexible', flexible: { proration_discounts: 'included' } } })
+      .then(() => null, (e) => e);
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.param, 'billing_mode[flexible][proration_discounts]');
+  }
+  assertMode(await stripe.subscriptions.retrieve(itemized.id), 'flexible', T0 + 3 * DAY, 'itemized');
+  // what makes a subscription later keeps it: a schedule (and its subscription), a quote
+  const mode = { type: 'flexible', flexible: { proration_discounts: 'itemized' } };
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now', phases: [{ items: [{ price: monthly.id }] }], billing_mode: mode,
+  });
+  assertMode(sched, 'flexible', T0 + 3 * DAY, 'itemized');
+  assertMode(await stripe.subscriptions.retrieve(sched.subscription), 'flexible', T0 + 3 * DAY, 'itemized');
+  const quote = await stripe.quotes.create({ customer: customer.id, line_items: [{ price: monthly.id }], subscription_data: { billing_mode: mode } });
+  assert.deepEqual(quote.subscription_data.billing_mode, mode);
 });
 
-test('billing_mode: a downgrade under a 50% coupon credits the list price (classic) but what was billed (flexible)', async () => {
-  const half = await stripe.coupons.create({ percent_off: 50, duration: 'forever' });
-  const credits = {};
-  for (const mode of ['classic', 'flexible', 'migrated']) {
-    const { clock, customer } = await setup();
-    const sub = await stripe.subscriptions.create({
-      customer: customer.id, items: [{ price: monthly.id, quantity: 2 }], discounts: [{ coupon: half.id }],
-      billing_mode: { type: mode === 'flexible' ? 'flexible' : 'classic' },
-    });
-    const first = await stripe.invoices.retrieve(sub.latest_invoice);
-    assert.equal(first.total, 3000); // 2 × 30.00, half off
-    await advance(clock, T0 + 10 * DAY);
-    if (mode === 'migrated') await stripe.subscriptions.migrate(sub.id, { billing_mode: { type: 'flexible' } });
-    await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 1 }] });
-    const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
-    assert.equal(pending.length, 2);
-    const charge = pending.find((x) => x.amount > 0);
-    // the remaining time is charged the same in both modes
-    assert.equal(charge.amount, prorate(3000, 21 * DAY, P));
-    credits[mode] = pending.find((x) => x.amount < 0);
-    shape(credits[mode], 'invoiceitem');
+// Prorations under a discount, as Stripe makes them: each proration takes the share of the
+// discounts that applied to the period it prorates (a percentage's, or an amount off's spread
+// over the period's lines), prorated as its line is. Classic and flexible `included`: the
+// amount is net, its line shows the discounts at 0; flexible `itemized`: the amount is gross and
+// the line's discount_amounts take them off the invoice.
+test('prorations under a percent-off and an amount-off coupon: classic, flexible included, flexible itemized', async () => {
+  const premium = await stripe.prices.create({ currency: 'usd', unit_amount: 6000, recurring: { interval: 'month' }, product });
+  const coupons = {
+    half: await stripe.coupons.create({ percent_off: 50, duration: 'forever' }),
+    off: await stripe.coupons.create({ amount_off: 1000, currency: 'usd', duration: 'forever' }),
+  };
+  // what each coupon takes of a full period's line of 30.00 and of 60.00
+  const full = { half: { m: 1500, p: 3000 }, off: { m: 1000, p: 1000 } };
+  const modes = {
+    classic: { type: 'classic' },
+    included: { type: 'flexible', flexible: { proration_discounts: 'included' } },
+    itemized: { type: 'flexible', flexible: { proration_discounts: 'itemized' } },
+  };
+  const T10 = T0 + 10 * DAY;
+  const T20 = T0 + 20 * DAY;
+  const lineKey = (l) => [l.amount, l.description, l.discount_amounts, l.discounts, l.discountable];
+  const netOf = (mode, gross, disc) => (mode === 'itemized' ? gross : gross - disc);
+  // one proration (its line, and its invoice item) as the mode shows it
+  async function checkProration(mode, x, did, gross, disc) {
+    assert.equal(x.amount, netOf(mode, gross, disc));
+    assert.deepEqual(x.discounts, [did]);
+    assert.equal(x.discountable, false);
+    if (x.object === 'line_item') {
+      assert.deepEqual(x.discount_amounts, [{ amount: mode === 'itemized' ? disc : 0, discount: did }]);
+      x = await stripe.invoiceItems.retrieve(x.parent.invoice_item_details.invoice_item);
+      assert.equal(x.amount, netOf(mode, gross, disc));
+      assert.deepEqual(x.discounts, [did]);
+    }
+    assert.equal(x.proration, true);
+    // filled for flexible billing mode's prorations only (stripe-node 23's InvoiceItem)
+    assert.deepEqual(x.proration_details.discount_amounts, mode === 'classic' ? [] : [{ amount: disc, discount: did }]);
+    shape(x, 'invoiceitem');
   }
-  // classic: 2 × 30.00 list, unused 21 of 31 days; flexible: the 30.00 actually billed
-  assert.equal(credits.classic.amount, prorate(-6000, 21 * DAY, P));
-  assert.equal(credits.flexible.amount, prorate(-3000, 21 * DAY, P));
-  assert.equal(credits.migrated.amount, credits.flexible.amount);
-  assert.deepEqual([credits.classic.amount, credits.flexible.amount], [-4065, -2032]);
-  for (const c of Object.values(credits)) {
-    assert.equal(c.quantity, 2);
-    assert.equal(c.proration, true);
-    assert.deepEqual(c.period, { start: T0 + 10 * DAY, end: APR1 });
-  }
+  // the six cases side by side, each on its own clock
+  const cases = ['half', 'off'].flatMap((c) => Object.keys(modes).map((mode) => [c, mode]));
+  await Promise.all(cases.map(async ([c, mode]) => {
+    {
+      const { clock, customer } = await setup();
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id, items: [{ price: monthly.id }], discounts: [{ coupon: coupons[c].id }], billing_mode: modes[mode],
+      });
+      const did = sub.discounts[0];
+      const si = sub.items.data[0].id;
+      assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 3000 - full[c].m);
+
+      // upgrade on Mar 11, invoiced at once: 21 of 31 days credited at 30.00, charged at 60.00
+      await advance(clock, T10);
+      const up = { items: [{ id: si, price: premium.id }], proration_behavior: 'always_invoice', proration_date: T10 };
+      const prev = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: up });
+      const upd = await stripe.subscriptions.update(sub.id, { ...up, expand: ['latest_invoice'] });
+      const inv = upd.latest_invoice;
+      assert.equal(inv.status, 'paid');
+      shape(inv, 'invoice');
+      const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+      assert.deepEqual(lines.map(lineKey), prev.lines.data.map(lineKey), `${c} ${mode}: previewed as made`);
+      for (const k of ['subtotal', 'total', 'amount_due']) assert.equal(inv[k], prev[k], k);
+      const cr = { gross: prorate(-3000, 21 * DAY, P), disc: prorate(-full[c].m, 21 * DAY, P) };
+      const ch = { gross: prorate(6000, 21 * DAY, P), disc: prorate(full[c].p, 21 * DAY, P) };
+      await checkProration(mode, lines.find((l) => l.amount < 0), did, cr.gross, cr.disc);
+      await checkProration(mode, lines.find((l) => l.amount > 0), did, ch.gross, ch.disc);
+      const net = cr.gross - cr.disc + ch.gross - ch.disc;
+      assert.equal(inv.total, net, `${c} ${mode}: the discounted difference`);
+      if (mode === 'itemized') {
+        assert.equal(inv.subtotal, cr.gross + ch.gross);
+        assert.deepEqual(inv.total_discount_amounts, [{ amount: cr.disc + ch.disc, discount: did }]);
+      } else {
+        await assertConserved(inv);
+      }
+
+      // downgrade on Mar 21 (pending): 11 days credited (flexible: of the 21 days' charge it
+      // billed), 11 days charged at 30.00
+      await advance(clock, T20);
+      await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: monthly.id }], proration_date: T20 });
+      const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+      assert.equal(pending.length, 2);
+      const dcr = mode === 'classic'
+        ? { gross: prorate(-6000, 11 * DAY, P), disc: prorate(-full[c].p, 11 * DAY, P) }
+        : { gross: prorate(-ch.gross, 11 * DAY, 21 * DAY), disc: prorate(-ch.disc, 11 * DAY, 21 * DAY) };
+      const dch = { gross: prorate(3000, 11 * DAY, P), disc: prorate(full[c].m, 11 * DAY, P) };
+      await checkProration(mode, pending.find((x) => x.amount < 0), did, dcr.gross, dcr.disc);
+      await checkProration(mode, pending.find((x) => x.amount > 0), did, dch.gross, dch.disc);
+
+      // April's invoice: its period discounted as ever, the prorations as they are; the upcoming
+      // preview is what the renewal then makes
+      const upcoming = await stripe.invoices.createPreview({ subscription: sub.id });
+      await advance(clock, APR1 + HOUR + 60);
+      const renewal = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+      assert.equal(renewal.billing_reason, 'subscription_cycle');
+      assert.equal(renewal.status, 'paid');
+      shape(renewal, 'invoice');
+      const rl = (await stripe.invoices.listLineItems(renewal.id, { limit: 100 })).data;
+      assert.deepEqual(rl.map(lineKey), upcoming.lines.data.map(lineKey), `${c} ${mode}: the upcoming invoice as made`);
+      for (const k of ['subtotal', 'total', 'amount_due']) assert.equal(renewal[k], upcoming[k], k);
+      assert.equal(renewal.total, 3000 - full[c].m + dcr.gross - dcr.disc + dch.gross - dch.disc, `${c} ${mode}: April`);
+    }
+  }));
+  // one case by hand: 50 % off, classic, upgrade = -(30.00 - 15.00) × 21/31 + (60.00 - 30.00) × 21/31
+  assert.deepEqual([prorate(-3000, 21 * DAY, P) - prorate(-1500, 21 * DAY, P), prorate(6000, 21 * DAY, P) - prorate(3000, 21 * DAY, P)], [-1016, 2033]);
 });
 
 test('billing_mode: after a partial first period (billing_cycle_anchor), flexible credits the share billed, classic the full price', async () => {
