@@ -1287,8 +1287,10 @@ static int h_create(struct req *r)
 	    payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
 	pi->payment_method = pm && *pm ? pm : NULL;
+	/* a PaymentMethod, a customer's card source or a source, as update and confirm take
+	 * (create_fn checks it is the merchant's own) */
 	if (pi->payment_method && strncmp(pi->payment_method, "pm_", 3) != 0 &&
-	    !source_api_id(pi->payment_method))
+	    strncmp(pi->payment_method, "card_", 5) != 0 && !source_api_id(pi->payment_method))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Invalid payment_method: expected a PaymentMethod id (pm_…).");
 	struct create_ctx cc = {.r = r, .pi = *pi};

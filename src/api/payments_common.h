@@ -30,7 +30,7 @@ int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, cons
 /* Inside a transaction: a payment_method an intent is created or updated with, and keeps
  * unconfirmed, must be one of r's merchant's PaymentMethods, card sources (card_…) or sources
  * (src_…); a pm_card_* test alias or a token is checked where it is used. 0, or -1 with
- * r->err: 400 resource_missing naming param, as Stripe answers another account's
+ * r->err: 404 resource_missing naming param, as Stripe answers another account's
  * PaymentMethod. */
 struct db;
 int payments_pm_check_owned(struct req *r, struct db *db, const char *pm, const char *param);

@@ -203,8 +203,10 @@ test('a card source pays a PaymentIntent of its customer', async () => {
     await assert.rejects(s2.paymentIntents.update(theirs.id, { payment_method: id }),
       (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'payment_method');
   }
-  await assert.rejects(s2.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: src.id }),
-    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  for (const id of [src.id, c.default_source]) {
+    await assert.rejects(s2.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: id }),
+      (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  }
   const still = await s2.paymentIntents.retrieve(theirs.id);
   assert.deepEqual([still.payment_method, still.status], [null, 'requires_payment_method']);
   assert.equal((await s2.paymentIntents.list({ limit: 100 })).data.filter((p) => p.amount === 900).length, 1);
@@ -212,6 +214,10 @@ test('a card source pays a PaymentIntent of its customer', async () => {
   const mine = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', customer: c.id });
   assert.equal((await stripe.paymentIntents.update(mine.id, { payment_method: c.default_source })).status, 'requires_confirmation');
   assert.equal((await stripe.paymentIntents.confirm(mine.id)).status, 'succeeded');
+  // create takes it as update does (a card source is a payment_method on Stripe too)
+  const made = await stripe.paymentIntents.create({ amount: 700, currency: 'usd', customer: c.id, payment_method: c.default_source });
+  assert.deepEqual([made.payment_method, made.status], [c.default_source, 'requires_confirmation']);
+  assert.equal((await stripe.paymentIntents.confirm(made.id)).status, 'succeeded');
 });
 
 test('declining cards: attach fails with the card error; chargeCustomerFail attaches and then declines', async () => {
