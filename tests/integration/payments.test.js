@@ -1041,6 +1041,12 @@ test('fees: an international card pays + 1.5 %, a converted charge + 1 %, on eve
   let bt = await btOf(jp.latest_charge);
   assert.equal(bt.fee, 118);
   assert.equal(bt.net, 1882);
+  // a card of Stripe's cards-by-country table is issued where the table says: Brazil, international too
+  const br = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: (await stripe.paymentMethods.create(card('4000000760000002'))).id, confirm: true,
+  });
+  assert.equal((await stripe.charges.retrieve(br.latest_charge)).payment_method_details.card.country, 'BR');
+  assert.equal((await btOf(br.latest_charge)).fee, 118);
   // the same card captured later (the fee priced from the stored charge): 1500 of 2000 captured,
   // 1500 × 4.4 % = 66, + 30 = 96
   const held = await stripe.paymentIntents.create({
