@@ -630,6 +630,11 @@ test('refund test cards: 7726 pending then succeeded, 5126 succeeded then failed
     return x.status === 'failed' ? x : null;
   });
   assert.ok(failed.failure_balance_transaction);
+  // the events docs.stripe.com/testing names for these refunds: charge.refund.updated each time
+  const refundEvents = async (id) => (await stripe.events.list({ limit: 100 })).data
+    .filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
+  assert.deepEqual(await refundEvents(r1.id), ['refund.created', 'refund.updated', 'charge.refund.updated']);
+  assert.deepEqual((await refundEvents(r2.id)).slice(-3), ['refund.updated', 'charge.refund.updated', 'refund.failed']);
   const ch = await stripe.charges.retrieve(p2.latest_charge);
   assert.equal(ch.amount_refunded, 0, 'a failed refund returns the money');
 
