@@ -371,8 +371,9 @@ static int require_customer(struct req *r, const char *id)
 	return 0;
 }
 
-/* last_payment_error as Stripe shows it on the intent. */
-static const char *payment_error_json(struct req *r, const struct charge *ch,
+/* last_payment_error as Stripe shows it on the intent: with the PaymentMethod that failed, which
+ * Stripe's save-and-reuse guide reads back (the intent itself no longer names it). */
+static const char *payment_error_json(struct req *r, struct db *db, const struct charge *ch,
 				      const struct card_auth *ca)
 {
 	const struct api_error_info *info = api_error_info(ca->decision.err);
@@ -389,6 +390,13 @@ static const char *payment_error_json(struct req *r, const struct charge *ch,
 	snprintf(url, sizeof(url), "https://stripe.com/docs/error-codes/%s", info->code);
 	json_kv_str(&j, "doc_url", url);
 	json_kv_str(&j, "message", info->message);
+	if (strncmp(ca->pm_id, "pm_", 3) == 0) {
+		json_key(&j, "payment_method");
+		if (pm_render(db, r->merchant_id, ca->pm_id, &j) != DB_OK) {
+			buf_release(&b);
+			return NULL;
+		}
+	}
 	json_kv_str(&j, "type", info->type);
 	json_obj_close(&j);
 	const char *s = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
@@ -651,7 +659,9 @@ static int confirm_body(struct db *db, void *p)
 	pi->latest_charge = ch.id;
 	if (!c->ca.decision.approved) {
 		pi->status = "requires_payment_method";
-		pi->last_payment_error = payment_error_json(r, &ch, &c->ca);
+		pi->last_payment_error = payment_error_json(r, db, &ch, &c->ca);
+		if (!pi->last_payment_error)
+			return req_fail(r, ERR_API, NULL, NULL);
 		pi->payment_method = NULL;
 		if (pi_save(db, c) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -668,6 +678,12 @@ static int confirm_body(struct db *db, void *p)
 		json_key(&ej, "payment_intent");
 		if (pi_render(db, &r->arena, r->merchant_id, r->livemode, pi, NULL, &ej) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		/* the card that was declined, as Stripe's error names it (error.payment_method) */
+		if (strncmp(c->ca.pm_id, "pm_", 3) == 0) {
+			json_key(&ej, "payment_method");
+			if (pm_render(db, r->merchant_id, c->ca.pm_id, &ej) != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
 		return REQ_COMMIT_ERR;
 	}
 	pi_approved(c, pi, ch.id, ch.review);

@@ -1,6 +1,7 @@
 #include "api/payments_common.h"
 #include "core/str.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -421,6 +422,22 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 	return 0;
 }
 
+/* Which parts of the billing address the issuer is asked to check (Stripe's address_line1_check
+ * and address_postal_code_check are null for a part that was not given). */
+static void billing_address_given(const char *billing_details, struct processor_card *card)
+{
+	card->line1_provided = card->postal_code_provided = false;
+	if (!billing_details)
+		return;
+	json_t *bd = json_loads(billing_details, 0, NULL);
+	json_t *addr = json_object_get(bd, "address");
+	const char *line1 = json_string_value(json_object_get(addr, "line1"));
+	const char *postal = json_string_value(json_object_get(addr, "postal_code"));
+	card->line1_provided = line1 && *line1;
+	card->postal_code_provided = postal && *postal;
+	json_decref(bd);
+}
+
 /* Radar and the acquirer: blocked, held for 3-D Secure, or authorized (c->decision). */
 static void decide(struct reveal_ctx *c)
 {
@@ -449,6 +466,9 @@ static void decide(struct reveal_ctx *c)
 			level = "elevated";
 			score = 65;
 		} else if (card.behavior == ACQ_3DS_REQUIRED ||
+			   card.behavior == ACQ_3DS_THEN_INSUFFICIENT_FUNDS ||
+			   card.behavior == ACQ_3DS_THEN_DECLINE ||
+			   (card.behavior == ACQ_3DS_ON_SESSION && !c->off_session) ||
 			   (card.behavior == ACQ_3DS_UNLESS_SET_UP &&
 			    !(c->off_session && c->set_up))) {
 			dec = RISK_REVIEW_3DS;
@@ -767,6 +787,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 				risk.scored = true;
 			metrics_fraud_score(clock_mono_ns() - t0);
 		}
+		billing_address_given(m.billing_details, &rc.card);
 		decide(&rc);
 		/* a reader's card: the amounts Stripe's Terminal testing guide declines */
 		const char *tdc = !verify && strcmp(m.pm.type, "card_present") == 0

@@ -992,9 +992,13 @@ static int settle_fn(struct db *db, void *p)
 		size_t len;
 		const char *js = refund_json(&a, &rf, &len);
 		struct event_origin o = {NULL, NULL, 0};
+		/* charge.refund.updated too: the name Stripe's testing guide says these cards'
+		 * refunds send, kept beside refund.updated for endpoints that listen to it */
 		if (!js ||
 		    event_append(db, due[i].merchant, &o, "refund.updated", rf.id, js, len, NULL,
 				 c->now, NULL) != DB_OK ||
+		    event_append(db, due[i].merchant, &o, "charge.refund.updated", rf.id, js, len,
+				 NULL, c->now, NULL) != DB_OK ||
 		    (strcmp(rf.status, "failed") == 0 &&
 		     event_append(db, due[i].merchant, &o, "refund.failed", rf.id, js, len, NULL,
 				  c->now, NULL) != DB_OK)) {

@@ -749,6 +749,10 @@ static int setup_failed(struct req *r, struct db *db, struct confirm_ctx *c)
 		 c->ca.decision.decline_code);
 	struct json ej;
 	json_init(&ej, &r->err.extra);
+	/* Stripe's error names the card that failed too (error.payment_method) */
+	json_key(&ej, "payment_method");
+	if (pm_render(db, r->merchant_id, c->ca.pm_id, &ej) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	json_key(&ej, "setup_intent");
 	if (si_render(r, db, si, NULL, NULL, &ej) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -85,8 +85,9 @@ static const char *card_details_json(struct arena *a, const struct attempt *in,
 	json_kv_str(&j, "brand", c->brand);
 	json_key(&j, "checks");
 	json_obj_open(&j);
-	json_kv_null(&j, "address_line1_check");
-	json_kv_null(&j, "address_postal_code_check");
+	json_kv_str_or_null(&j, "address_line1_check", in->decision->address_line1_check);
+	json_kv_str_or_null(&j, "address_postal_code_check",
+			    in->decision->address_postal_code_check);
 	json_kv_str_or_null(&j, "cvc_check", in->decision->cvc_check);
 	json_obj_close(&j);
 	json_kv_str_or_null(&j, "country", c->country);

@@ -47,12 +47,34 @@ enum acq_behavior {
 	/* 4000000000005423: the charge succeeds, then the issuer sends an early fraud warning
 	 * (src/disputes/early_fraud_warning.h) */
 	ACQ_EARLY_FRAUD_WARNING,
+	/* 4000000000006975: declined, card_velocity_exceeded */
+	ACQ_DECLINE_VELOCITY,
+	/* 4000000000000101: the CVC check fails when a CVC is given, and the charge is declined
+	 * (incorrect_cvc); without a CVC the card succeeds */
+	ACQ_CVC_CHECK_FAIL,
+	/* 4000008260003178 / 4000008400001629: asks for 3-D Secure like ACQ_3DS_REQUIRED, and
+	 * the issuer then declines the authenticated payment (insufficient_funds / a generic
+	 * decline) */
+	ACQ_3DS_THEN_INSUFFICIENT_FUNDS,
+	ACQ_3DS_THEN_DECLINE,
+	/* 4000003800000446: already set up for off-session use: every on-session payment asks for
+	 * 3-D Secure, an off-session one goes through without it */
+	ACQ_3DS_ON_SESSION,
+	/* 4000000000000010 / 0028 / 0036: the charge succeeds, the issuer's address checks fail
+	 * (line 1 and postal code / line 1 / postal code); 4000000000000044: both unavailable */
+	ACQ_AVS_FAIL,
+	ACQ_AVS_LINE1_FAIL,
+	ACQ_AVS_ZIP_FAIL,
+	ACQ_AVS_UNAVAILABLE,
 };
 
 struct processor_card {
 	int exp_month;
 	int exp_year;
 	bool cvc_provided;
+	/* the billing address's line 1 and postal code were given: the issuer checks only those */
+	bool line1_provided;
+	bool postal_code_provided;
 	enum acq_behavior behavior;
 };
 
@@ -69,6 +91,9 @@ struct processor_decision {
 	const char *risk_level;	  /* normal | elevated | highest */
 	int risk_score;
 	const char *cvc_check; /* pass | fail | unchecked */
+	/* pass | fail | unavailable, NULL when nothing was given to check */
+	const char *address_line1_check;
+	const char *address_postal_code_check;
 };
 
 void processor_authorize(const struct processor_card *card, int64_t amount, const char *currency,

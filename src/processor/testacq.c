@@ -41,6 +41,8 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 	d->risk_level = "normal";
 	d->risk_score = 20;
 	d->cvc_check = card->cvc_provided ? "pass" : NULL;
+	d->address_line1_check = card->line1_provided ? "pass" : NULL;
+	d->address_postal_code_check = card->postal_code_provided ? "pass" : NULL;
 
 	/* an expired card is declined whatever its number says */
 	struct tm tm;
@@ -79,6 +81,40 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 			"The bank returned the decline code `incorrect_cvc`.");
 		d->cvc_check = "fail";
 		break;
+	case ACQ_DECLINE_VELOCITY:
+		decline(d, ERR_CARD_DECLINED, "card_velocity_exceeded", "card_velocity_exceeded",
+			"The bank returned the decline code `card_velocity_exceeded`.");
+		break;
+	case ACQ_CVC_CHECK_FAIL:
+		/* the issuer can only fail a check it was asked to make */
+		if (card->cvc_provided) {
+			decline(d, ERR_CARD_INCORRECT_CVC, "incorrect_cvc", "incorrect_cvc",
+				"The bank returned the decline code `incorrect_cvc`.");
+			d->cvc_check = "fail";
+		}
+		break;
+	/* Stripe's default settings decline on neither address check */
+	case ACQ_AVS_FAIL:
+	case ACQ_AVS_LINE1_FAIL:
+	case ACQ_AVS_ZIP_FAIL:
+	case ACQ_AVS_UNAVAILABLE: {
+		bool line1 = card->behavior != ACQ_AVS_ZIP_FAIL;
+		bool zip = card->behavior != ACQ_AVS_LINE1_FAIL;
+		const char *res = card->behavior == ACQ_AVS_UNAVAILABLE ? "unavailable" : "fail";
+		if (line1 && card->line1_provided)
+			d->address_line1_check = res;
+		if (zip && card->postal_code_provided)
+			d->address_postal_code_check = res;
+		break;
+	}
+	case ACQ_3DS_THEN_INSUFFICIENT_FUNDS:
+		decline(d, ERR_CARD_DECLINED, "insufficient_funds", "insufficient_funds",
+			"The bank returned the decline code `insufficient_funds`.");
+		break;
+	case ACQ_3DS_THEN_DECLINE:
+		decline(d, ERR_CARD_DECLINED, "generic_decline", "generic_decline",
+			"The bank did not return any further details with this decline.");
+		break;
 	case ACQ_PROCESSING_ERROR:
 		decline(d, ERR_CARD_PROCESSING, "processing_error", "processing_error",
 			"The bank returned the decline code `processing_error`.");
@@ -109,7 +145,8 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 void processor_verify(const struct processor_card *card, int64_t now, struct processor_decision *d)
 {
 	struct processor_card c = *card;
-	if (c.behavior == ACQ_DECLINE_CHARGES)
+	/* a verification moves no money: nothing for the issuer to find insufficient */
+	if (c.behavior == ACQ_DECLINE_CHARGES || c.behavior == ACQ_3DS_THEN_INSUFFICIENT_FUNDS)
 		c.behavior = ACQ_SUCCEED;
 	processor_authorize(&c, 0, NULL, now, d);
 	if (d->approved)

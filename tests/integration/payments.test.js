@@ -196,6 +196,7 @@ test('declines answer 402 card_error with the intent, record a failed charge', a
     ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card'],
     ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc', 'incorrect_cvc'],
     ['pm_card_chargeDeclinedProcessingError', 'processing_error', 'processing_error'],
+    ['pm_card_visa_chargeDeclinedVelocityLimitExceeded', 'card_declined', 'card_velocity_exceeded'],
   ];
   for (const [pm, code, decline] of cases) {
     const pi0 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
@@ -217,6 +218,10 @@ test('declines answer 402 card_error with the intent, record a failed charge', a
     assert.equal(ch.paid, false);
     assert.equal(ch.failure_code, code);
     assertStripeShape(ch, 'charge');
+    // the declined card, which Stripe's error and last_payment_error both carry
+    assert.equal(err.raw.payment_method.id, ch.payment_method);
+    assert.equal(pi.last_payment_error.payment_method.id, ch.payment_method);
+    assertStripeShape(pi, 'payment_intent');
   }
   // a declined intent can be retried with another card
   const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
@@ -226,6 +231,30 @@ test('declines answer 402 card_error with the intent, record a failed charge', a
   assert.equal(ok.last_payment_error, null);
   const evs = await eventsFor(pi.id);
   assert.deepEqual(evs, ['payment_intent.created', 'charge.failed', 'payment_intent.payment_failed', 'charge.succeeded', 'payment_intent.succeeded']);
+});
+
+test('the issuer\'s checks (docs.stripe.com/testing): 0101 declines a given CVC, 0010/0028/0036/0044 fail address checks and pay', async () => {
+  const billing_details = { address: { line1: '1 Main St', postal_code: '94107' } };
+  const checksOf = async (number, cvc = '123', bd = billing_details) => {
+    const pm = await stripe.paymentMethods.create({ type: 'card', billing_details: bd, card: { number, exp_month: 12, exp_year: 2034, ...(cvc ? { cvc } : {}) } });
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, payment_method_types: ['card'] })
+      .catch((e) => e.raw.payment_intent);
+    const ch = await stripe.charges.retrieve(pi.latest_charge);
+    return [ch.status, ch.payment_method_details.card.checks];
+  };
+  const err = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_cvcCheckFail', confirm: true }).then(() => null, (e) => e);
+  assert.equal(err.code, 'incorrect_cvc');
+  assert.equal(err.decline_code, 'incorrect_cvc');
+  assert.deepEqual(await checksOf('4000000000000101'), ['failed', { address_line1_check: 'pass', address_postal_code_check: 'pass', cvc_check: 'fail' }]);
+  assert.deepEqual(await checksOf('4000000000000101', null), ['succeeded', { address_line1_check: 'pass', address_postal_code_check: 'pass', cvc_check: null }]);
+  const avs = [['4242424242424242', 'pass', 'pass'], ['4000000000000010', 'fail', 'fail'], ['4000000000000028', 'fail', 'pass'],
+    ['4000000000000036', 'pass', 'fail'], ['4000000000000044', 'unavailable', 'unavailable']];
+  for (const [number, line1, zip] of avs) {
+    assert.deepEqual(await checksOf(number), ['succeeded', { address_line1_check: line1, address_postal_code_check: zip, cvc_check: 'pass' }], number);
+  }
+  // only what was given is checked
+  assert.deepEqual(await checksOf('4000000000000010', '123', { address: { postal_code: '94107' } }),
+    ['succeeded', { address_line1_check: null, address_postal_code_check: 'fail', cvc_check: 'pass' }]);
 });
 
 test('payment_method_data: a card given in the intent becomes the PaymentMethod it names', async () => {
@@ -601,6 +630,11 @@ test('refund test cards: 7726 pending then succeeded, 5126 succeeded then failed
     return x.status === 'failed' ? x : null;
   });
   assert.ok(failed.failure_balance_transaction);
+  // the events docs.stripe.com/testing names for these refunds: charge.refund.updated each time
+  const refundEvents = async (id) => (await stripe.events.list({ limit: 100 })).data
+    .filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
+  assert.deepEqual(await refundEvents(r1.id), ['refund.created', 'refund.updated', 'charge.refund.updated']);
+  assert.deepEqual((await refundEvents(r2.id)).slice(-3), ['refund.updated', 'charge.refund.updated', 'refund.failed']);
   const ch = await stripe.charges.retrieve(p2.latest_charge);
   assert.equal(ch.amount_refunded, 0, 'a failed refund returns the money');
 
@@ -1012,6 +1046,12 @@ test('fees: an international card pays + 1.5 %, a converted charge + 1 %, on eve
   let bt = await btOf(jp.latest_charge);
   assert.equal(bt.fee, 118);
   assert.equal(bt.net, 1882);
+  // a card of Stripe's cards-by-country table is issued where the table says: Brazil, international too
+  const br = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: (await stripe.paymentMethods.create(card('4000000760000002'))).id, confirm: true,
+  });
+  assert.equal((await stripe.charges.retrieve(br.latest_charge)).payment_method_details.card.country, 'BR');
+  assert.equal((await btOf(br.latest_charge)).fee, 118);
   // the same card captured later (the fee priced from the stored charge): 1500 of 2000 captured,
   // 1500 × 4.4 % = 66, + 30 = 96
   const held = await stripe.paymentIntents.create({

@@ -136,6 +136,8 @@ test('a declined card: 402 with the intent, setup_failed, nothing attached', asy
   assert.equal(si.last_setup_error.decline_code, 'generic_decline');
   assert.equal(si.last_setup_error.type, 'card_error');
   assert.equal(si.last_setup_error.payment_method.card.last4, '0002');
+  // the error names the card too, as Stripe's does (error.payment_method)
+  assert.equal(err.raw.payment_method.id, si.last_setup_error.payment_method.id);
   assertStripeShape(si, 'setup_intent');
   assert.deepEqual((await stripe.setupIntents.retrieve(si.id)).last_setup_error, si.last_setup_error);
   assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data, []);

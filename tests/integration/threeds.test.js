@@ -176,6 +176,29 @@ test('off-session confirmation of a 3-D Secure card is declined with authenticat
   assert.equal(err.code, 'authentication_required');
 });
 
+test('3-D Secure test cards: 3178 and 1629 are declined once authenticated; 0446 pays off session without asking', async () => {
+  for (const [number, decline] of [['4000008260003178', 'insufficient_funds'], ['4000008400001629', 'generic_decline']]) {
+    const pm = await stripe.paymentMethods.create({ type: 'card', card: { number, exp_month: 12, exp_year: 2034, cvc: '123' } });
+    const pi = await stripe.paymentIntents.create({ amount: 4500, currency: 'eur', payment_method: pm.id, confirm: true, return_url: `http://127.0.0.1:${shopPort}/return` });
+    assert.equal(pi.status, 'requires_action', number);
+    // the challenge page's own form, posted as the browser would
+    const done = await env.request({ method: 'POST', path: `${new URL(pi.next_action.redirect_to_url.url).pathname}/complete`, body: '' });
+    assert.ok(done.status >= 300 && done.status < 400, `${number}: ${done.status}`);
+    const after = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(after.status, 'requires_payment_method', number);
+    assert.equal(after.last_payment_error.code, 'card_declined');
+    assert.equal(after.last_payment_error.decline_code, decline);
+    assert.equal(after.last_payment_error.payment_method.id, pm.id);
+    assertStripeShape(after, 'payment_intent');
+  }
+  const cus = await stripe.customers.create({});
+  const pm = await stripe.paymentMethods.attach('pm_card_authenticationRequiredSetupForOffSession', { customer: cus.id });
+  const on = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method: pm.id, confirm: true, return_url: `http://127.0.0.1:${shopPort}/return` });
+  assert.equal(on.status, 'requires_action');
+  const off = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method: pm.id, confirm: true, off_session: true });
+  assert.equal(off.status, 'succeeded');
+});
+
 test('a wrong token shows a 404 page, not a payment', async () => {
   const pi = await requiresAction();
   const u = new URL(pi.next_action.redirect_to_url.url);

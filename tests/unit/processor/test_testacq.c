@@ -192,6 +192,71 @@ Test(testacq, verify_passes_a_card_that_only_declines_charges)
 	cr_assert_eq(d.err, ERR_CARD_EXPIRED);
 }
 
+/* The test cards of docs.stripe.com/testing that Tender first missed: a velocity decline, a
+ * CVC check that fails only when a CVC is given, address checks that fail (or cannot be made)
+ * without declining, and 3-D Secure cards the issuer declines once authenticated. */
+Test(testacq, velocity_cvc_and_address_check_cards)
+{
+	const int64_t now = 1767225600; /* 2026-01-01 */
+	struct processor_card c = {.exp_month = 12,
+				   .exp_year = 2034,
+				   .cvc_provided = true,
+				   .line1_provided = true,
+				   .postal_code_provided = true,
+				   .behavior = ACQ_DECLINE_VELOCITY};
+	struct processor_decision d;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_eq(d.err, ERR_CARD_DECLINED);
+	cr_assert_str_eq(d.decline_code, "card_velocity_exceeded");
+
+	c.behavior = ACQ_CVC_CHECK_FAIL;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_eq(d.err, ERR_CARD_INCORRECT_CVC);
+	cr_assert_str_eq(d.cvc_check, "fail");
+	c.cvc_provided = false;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert(d.approved);
+	cr_assert_null(d.cvc_check);
+	c.cvc_provided = true;
+
+	c.behavior = ACQ_SUCCEED;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_str_eq(d.address_line1_check, "pass");
+	cr_assert_str_eq(d.address_postal_code_check, "pass");
+	c.behavior = ACQ_AVS_LINE1_FAIL;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert(d.approved);
+	cr_assert_str_eq(d.address_line1_check, "fail");
+	cr_assert_str_eq(d.address_postal_code_check, "pass");
+	c.behavior = ACQ_AVS_ZIP_FAIL;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_str_eq(d.address_line1_check, "pass");
+	cr_assert_str_eq(d.address_postal_code_check, "fail");
+	c.behavior = ACQ_AVS_FAIL;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert(d.approved);
+	cr_assert_str_eq(d.address_line1_check, "fail");
+	cr_assert_str_eq(d.address_postal_code_check, "fail");
+	c.behavior = ACQ_AVS_UNAVAILABLE;
+	c.postal_code_provided = false;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_str_eq(d.address_line1_check, "unavailable");
+	cr_assert_null(d.address_postal_code_check);
+
+	c.behavior = ACQ_3DS_THEN_INSUFFICIENT_FUNDS;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_str_eq(d.decline_code, "insufficient_funds");
+	processor_verify(&c, now, &d);
+	cr_assert(d.approved);
+	c.behavior = ACQ_3DS_THEN_DECLINE;
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_str_eq(d.decline_code, "generic_decline");
+}
+
 struct inc {
 	int64_t to[3];
 	int rc[3];
