@@ -4990,7 +4990,9 @@ static int flexible_debit(struct req *r, struct db *db, const char *sub, const s
  * period's lines of its items as they are on that side of the change (the old items for a
  * credit, the new for a charge), exactly as a period's invoice applies them (billing_discount_
  * lines: a percentage rounded per line, an amount off spread over the lines in proportion),
- * and the item's share is what a discount takes of it.
+ * and the item's share is what a discount takes of it. Each line's own discounts (its item's,
+ * as stored at the proration time, as the subscription's are taken) come off it first, as on
+ * the period's invoice.
  *
  * One rounding rule: every figure is prorated from its full amount on its own by
  * billing_prorate (the gross line, and each discount's share: remaining / period of it,
@@ -4998,10 +5000,13 @@ static int flexible_debit(struct req *r, struct db *db, const char *sub, const s
  * shares, so a credit stays the exact negative of the charge it undoes. */
 
 /* What each of the discounts ds takes of item `it`'s full period line, among `items` (the
- * lines of one side of the change, in order): out[k] for ds[k]. 0, or -1 (out of range). */
-static int item_period_discounts(const char *currency, const struct sub_item *items, int n,
-				 const struct sub_item *it, const struct discount *ds, int n_ds,
-				 int64_t *out)
+ * lines of one side of the change, in order), after each line's own discounts at t: out[k] for
+ * ds[k]; it's own into *ret_own (DISCOUNTS_MAX entries, *ret_n_own of them) with their shares in
+ * own_out. 0, -1 (out of range), or -2 (the store failed). */
+static int item_period_discounts(struct req *r, struct db *db, int64_t t, const char *currency,
+				 const struct sub_item *items, int n, const struct sub_item *it,
+				 const struct discount *ds, int n_ds, int64_t *out,
+				 struct discount *ret_own, int *ret_n_own, int64_t *own_out)
 {
 	const struct sub_item *li[SUB_ITEMS_MAX + 1];
 	int64_t rem[SUB_ITEMS_MAX + 1], got[SUB_ITEMS_MAX + 1];
@@ -5018,9 +5023,32 @@ static int item_period_discounts(const char *currency, const struct sub_item *it
 		me = m;
 		li[m++] = it;
 	}
-	for (int i = 0; i < m; i++)
+	*ret_n_own = 0;
+	for (int i = 0; i < m; i++) {
 		if (price_facts_amount(&li[i]->pf, li[i]->quantity, &rem[i]) != 0)
 			return -1;
+		/* the line's own first, on it alone (the item's as stored: a new item has none) */
+		struct discount *own = i == me ? ret_own : NULL;
+		int n_own = 0;
+		if (!own && !(own = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*own))))
+			return -2;
+		if (subscription_item_discounts(r, db, li[i]->id, t, own, &n_own) != DB_OK)
+			return -2;
+		for (int k = 0; k < n_own; k++) {
+			int64_t off = 0, g = 0, sum;
+			coupon_amount_in(&own[k].coupon, currency, &off);
+			bool e = rem[i] > 0 &&
+				 coupon_applies_to(&own[k].coupon, li[i]->pf.product) &&
+				 coupon_amount_in(&own[k].coupon, currency, NULL);
+			if (billing_discount_lines(own[k].coupon.percent_e4, off, &rem[i], &e, 1,
+						   &g, &sum) != 0)
+				return -1;
+			if (i == me)
+				own_out[k] = g;
+		}
+		if (i == me)
+			*ret_n_own = n_own;
+	}
 	for (int k = 0; k < n_ds; k++) {
 		int64_t off = 0, sum;
 		coupon_amount_in(&ds[k].coupon, currency, &off);
@@ -5081,12 +5109,29 @@ static int proration_add(struct db *db, struct change_ctx *x, const struct sub_i
 		int64_t share[DISCOUNTS_MAX];
 		int n_ds = 0;
 		const struct subscription *side = sign < 0 ? &x->old : &x->s;
-		if (!ds || subscription_discounts(r, db, x->old.id, x->pr_t, ds, &n_ds) != DB_OK)
+		struct discount *own = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*own));
+		int64_t own_share[DISCOUNTS_MAX];
+		int n_own = 0;
+		if (!ds || !own ||
+		    subscription_discounts(r, db, x->old.id, x->pr_t, ds, &n_ds) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (item_period_discounts(x->s.currency, side->items, side->n_items, it, ds, n_ds,
-					  share) != 0)
-			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
-					"The proration is out of range.");
+		int rc =
+		    item_period_discounts(r, db, x->pr_t, x->s.currency, side->items, side->n_items,
+					  it, ds, n_ds, share, own, &n_own, own_share);
+		if (rc != 0)
+			return rc == -2 ? req_fail(r, ERR_API, NULL, NULL)
+					: req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+						   "The proration is out of range.");
+		/* the item's own first (they came off its line first) */
+		for (int k = 0; k < n_own; k++) {
+			if (own_share[k] == 0)
+				continue;
+			str_copy(da[n_da].discount, sizeof(da[n_da].discount), own[k].id);
+			if (billing_prorate(sign * own_share[k], remaining, period_s,
+					    &da[n_da++].amount) != 0)
+				return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+						"The proration is out of range.");
+		}
 		for (int k = 0; k < n_ds; k++) {
 			if (share[k] == 0)
 				continue;

@@ -530,6 +530,24 @@ test('a subscription item\'s own discounts: items[n][discounts] and subscription
   await assertConserved(may);
 });
 
+test('a change\'s prorations take the item\'s own discounts off first, as its period\'s invoice does', async () => {
+  const { clock, customer } = await setup();
+  const c = await stripe.coupons.create({ percent_off: 50, duration: 'forever' });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id, discounts: [{ coupon: c.id }] }] });
+  const item = sub.items.data[0];
+  const did = item.discounts[0];
+  await advance(clock, T0 + 10 * DAY);
+  // 21 of 31 days left: the credit of 30.00 less its 50 %, the charge of 60.00 less its 50 %
+  const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: item.id, quantity: 2 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'] });
+  const lines = await assertConserved(upd.latest_invoice);
+  const [credit, charge] = [lines.find((l) => l.amount < 0), lines.find((l) => l.amount > 0)];
+  assert.equal(credit.amount, -2032 + 1016);
+  assert.equal(charge.amount, 4065 - 2032);
+  assert.deepEqual(credit.discounts, [did]);
+  assert.deepEqual(charge.discounts, [did]);
+  assert.equal(upd.latest_invoice.total, 2033 - 1016);
+});
+
 test('discounts on an always_invoice change and on resume apply to the period\'s lines; a proration is net of its own share', async () => {
   const { clock, customer } = await setup();
   const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
