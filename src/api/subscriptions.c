@@ -4680,10 +4680,13 @@ static int pending_params_check(struct req *r, const struct sub_change *c)
 		if (param_present(r, pending_refused[i]))
 			bad = pending_refused[i];
 	for (int k = 0; !bad && c && k < c->n; k++)
-		if (c->ch[k].metadata_path || c->ch[k].tax.present || c->ch[k].thresholds_set)
+		if (c->ch[k].metadata_path || c->ch[k].tax.present || c->ch[k].thresholds_set ||
+		    c->ch[k].dspec)
 			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path
 			      : c->ch[k].tax.present ? "items[tax_rates]"
-						     : "billing_thresholds";
+			      : c->ch[k].dspec
+				  ? (*c->ch[k].shown ? "items[discounts]" : "discounts")
+				  : "billing_thresholds";
 	if (!bad)
 		return 0;
 	return req_fail(

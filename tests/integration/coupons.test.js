@@ -511,6 +511,9 @@ test('a subscription item\'s own discounts: items[n][discounts] and subscription
   await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: i1.id, discounts: [{ coupon: 'nope' }] }] }),
     (e) => e.statusCode === 404 && e.param === 'items[0][discounts][0][coupon]');
   assert.deepEqual((await stripe.subscriptionItems.retrieve(i1.id)).discounts, [], 'a refused change changes nothing');
+  // not among what a pending update holds (Stripe's list)
+  await assert.rejects(stripe.subscriptionItems.update(i1.id, { discounts: [{ coupon: c25.id }], payment_behavior: 'pending_if_incomplete' }),
+    (e) => e.statusCode === 400 && e.param === 'discounts');
   // the renewal: 10.00 − 5.00 (once), then 10 % of the rest
   await advance(clock, APR1 + HOUR + 60);
   const apr = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
