@@ -417,6 +417,8 @@ struct sub_item_change {
 	 * thresholds_set ("" unsets) */
 	const char *thresholds;
 	bool thresholds_set;
+	/* its discounts[] (NULL: unchanged; n 0: none, discounts='') */
+	const struct discount_spec *dspec;
 };
 /* SUB_ANSWER_SCHEDULE: the subscription schedule named in `item` (its cancel) */
 enum sub_change_answer {
@@ -704,7 +706,8 @@ struct discount {
 	struct coupon coupon;
 	char promotion_code[ID_MAX]; /* "" none */
 	const char *customer, *subscription, *invoice, *invoice_item, *checkout_session;
-	int64_t start, end; /* end 0: none */
+	const char *subscription_item; /* a subscription item's own (subscription: its) */
+	int64_t start, end;	       /* end 0: none */
 	bool ended;
 };
 int discount_load(struct req *r, struct db *db, const char *id, struct discount *ret);
@@ -744,7 +747,8 @@ enum discount_parent {
 	DISCOUNT_INVOICE,
 	DISCOUNT_INVOICE_ITEM,
 	DISCOUNT_CHECKOUT_SESSION,
-	DISCOUNT_CUSTOMER /* the customer's own (customers.c): none of the others named */
+	DISCOUNT_CUSTOMER,	   /* the customer's own (customers.c): none of the others named */
+	DISCOUNT_SUBSCRIPTION_ITEM /* one item's (its subscription named too) */
 };
 /* Inside the write: parent's discounts become ds (in order): the ones it had and ds does not
  * keep end, the new ones are made, each redeeming its coupon and promotion code (counted, and
@@ -786,6 +790,22 @@ int customer_discount_json(struct arena *a, const char *merchant_id, struct db *
 /* DELETE /v1/subscriptions/{id}/discount, inside its write: every discount of sub ends; the
  * answer is the first, deleted. 0, or -1 with r->err (404 when it has none). */
 int subscription_discounts_remove(struct req *r, struct db *db, const char *sub, int64_t t);
+/* The discounts subscription item `item`'s invoice lines made at t take first (before its
+ * subscription's or customer's): its own not ended, a repeating one only before its end. ret:
+ * DISCOUNTS_MAX entries. DB_OK or < 0. */
+int subscription_item_discounts(struct req *r, struct db *db, const char *item, int64_t t,
+				struct discount *ret, int *ret_n);
+/* Inside the write: item `item` of subscription `sub` has discounts ds (n, resolved with the
+ * item's id as keep_sub; n 0: none, as when the item is deleted), as discounts_attach makes
+ * them, with customer.discount.created / .deleted. ret_ids as discounts_attach's. 0, or -1
+ * with r->err. */
+int subscription_item_discounts_set(struct req *r, struct db *db, const char *sub, const char *item,
+				    const char *customer, int64_t t, struct discount *ds, int n,
+				    const char **ret_ids);
+/* The JSON array of the ids of item `item`'s live discounts (r's arena), for its object's
+ * `discounts`. DB_OK or < 0. */
+int subscription_item_discount_ids(struct req *r, struct db *db, const char *item,
+				   const char **ret);
 
 /* One line of an invoice as discounts see it, in the invoice's order (its invoice items by id,
  * then its subscription's lines). */

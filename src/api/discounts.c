@@ -60,17 +60,23 @@
 
 static const char SQL_GET[] =
     "SELECT id, created, coupon, promotion_code, customer, subscription, invoice, invoice_item,"
-    " checkout_session, start_at, end_at, ended FROM discounts WHERE merchant_id = $1 AND id = $2";
+    " checkout_session, start_at, end_at, ended, subscription_item FROM discounts"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO discounts (merchant_id, id, created, coupon, promotion_code, customer,"
-    " subscription, invoice, invoice_item, checkout_session, pos, start_at, end_at, ended)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0)";
+    " subscription, invoice, invoice_item, checkout_session, pos, start_at, end_at, ended,"
+    " subscription_item) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0,"
+    " $14)";
 static const char SQL_POS[] = "UPDATE discounts SET pos = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_END[] =
     "UPDATE discounts SET ended = 1, end_at = $3 WHERE merchant_id = $1 AND id = $2"
     " AND ended = 0";
+/* a subscription's own: its items' name it too, and are not among them */
 static const char SQL_LIVE_SUB[] =
-    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2"
+    " AND subscription_item IS NULL AND ended = 0 ORDER BY pos LIMIT $3";
+static const char SQL_LIVE_SUB_ITEM[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription_item = $2 AND ended = 0"
     " ORDER BY pos LIMIT $3";
 static const char SQL_LIVE_INVOICE[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND invoice = $2 AND ended = 0"
@@ -144,6 +150,7 @@ int discount_load(struct req *r, struct db *db, const char *id, struct discount 
 		d->start = db_col_int64(st, 9);
 		d->end = db_col_int64_or0(st, 10);
 		d->ended = db_col_int64(st, 11) != 0;
+		d->subscription_item = col_text_dup(a, st, 12);
 		if (!coupon)
 			rc = DB_ERR;
 	}
@@ -179,7 +186,7 @@ static void render_discount(const struct discount *d, bool deleted, struct json 
 	json_obj_close(j);
 	json_kv_int(j, "start", d->start);
 	json_kv_str_or_null(j, "subscription", d->subscription);
-	json_kv_null(j, "subscription_item");
+	json_kv_str_or_null(j, "subscription_item", d->subscription_item);
 	json_obj_close(j);
 }
 
@@ -358,7 +365,10 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 				return req_fail_missing(r, "discount", spec->e[i].discount, shown);
 			if (rc != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
-			if (d->ended || !keep_sub || !str_eq(d->subscription, keep_sub))
+			/* an item's discount is its item's, not its subscription's */
+			const char *owner =
+			    d->subscription_item ? d->subscription_item : d->subscription;
+			if (d->ended || !keep_sub || !str_eq(owner, keep_sub))
 				return req_fail(r, ERR_PARAM_BAD, shown,
 						"The discount %s is not one of this object's.",
 						d->id);
@@ -406,11 +416,12 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 
 static const char *live_sql(enum discount_parent kind)
 {
-	return kind == DISCOUNT_SUBSCRIPTION   ? SQL_LIVE_SUB
-	       : kind == DISCOUNT_INVOICE      ? SQL_LIVE_INVOICE
-	       : kind == DISCOUNT_INVOICE_ITEM ? SQL_LIVE_ITEM
-	       : kind == DISCOUNT_CUSTOMER     ? SQL_LIVE_CUSTOMER
-					       : SQL_LIVE_CHECKOUT;
+	return kind == DISCOUNT_SUBSCRIPTION	    ? SQL_LIVE_SUB
+	       : kind == DISCOUNT_SUBSCRIPTION_ITEM ? SQL_LIVE_SUB_ITEM
+	       : kind == DISCOUNT_INVOICE	    ? SQL_LIVE_INVOICE
+	       : kind == DISCOUNT_INVOICE_ITEM	    ? SQL_LIVE_ITEM
+	       : kind == DISCOUNT_CUSTOMER	    ? SQL_LIVE_CUSTOMER
+						    : SQL_LIVE_CHECKOUT;
 }
 
 /* The ids of the discounts of parent not ended, in order (at most DISCOUNTS_MAX). */
@@ -494,8 +505,10 @@ static int attach(struct req *r, struct db *db, enum discount_parent kind, const
 		  const char **ret_ids)
 {
 	bool sub = announce;
-	/* a subscription's or a customer's: how long it lasts counts (repeating: its end) */
-	bool timed = kind == DISCOUNT_SUBSCRIPTION || kind == DISCOUNT_CUSTOMER;
+	/* a subscription's (or its item's) or a customer's: how long it lasts counts (repeating:
+	 * its end) */
+	bool timed = kind == DISCOUNT_SUBSCRIPTION || kind == DISCOUNT_SUBSCRIPTION_ITEM ||
+		     kind == DISCOUNT_CUSTOMER;
 	char old[DISCOUNTS_MAX][ID_MAX];
 	int n_old = 0;
 	if (live_ids(r, db, live_sql(kind), parent, old, &n_old) != DB_OK)
@@ -552,7 +565,11 @@ static int attach(struct req *r, struct db *db, enum discount_parent kind, const
 				      "The coupon's duration is out of range.");
 			break;
 		}
-		d->subscription = kind == DISCOUNT_SUBSCRIPTION ? parent : NULL;
+		/* an item's names its subscription, set by subscription_item_discounts_set */
+		d->subscription = kind == DISCOUNT_SUBSCRIPTION	       ? parent
+				  : kind == DISCOUNT_SUBSCRIPTION_ITEM ? d->subscription
+								       : NULL;
+		d->subscription_item = kind == DISCOUNT_SUBSCRIPTION_ITEM ? parent : NULL;
 		d->invoice = kind == DISCOUNT_INVOICE ? parent : NULL;
 		d->invoice_item = kind == DISCOUNT_INVOICE_ITEM ? parent : NULL;
 		d->checkout_session = kind == DISCOUNT_CHECKOUT_SESSION ? parent : NULL;
@@ -574,6 +591,7 @@ static int attach(struct req *r, struct db *db, enum discount_parent kind, const
 		db_bind_int64(st, 11, i);
 		db_bind_int64(st, 12, t);
 		db_bind_int64_or_null(st, 13, d->end);
+		db_bind_text(st, 14, d->subscription_item, -1);
 		if (db_step_done(st) != DB_OK) {
 			rc = req_fail(r, ERR_API, NULL, NULL);
 			break;
@@ -678,6 +696,57 @@ int subscription_discounts_expire(struct req *r, struct db *db, const char *sub,
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- a subscription item's ---- */
+
+int subscription_item_discounts(struct req *r, struct db *db, const char *item, int64_t t,
+				struct discount *ret, int *ret_n)
+{
+	char ids[DISCOUNTS_MAX][ID_MAX];
+	int n = 0, k = 0;
+	int rc = live_ids(r, db, SQL_LIVE_SUB_ITEM, item, ids, &n);
+	if (rc != DB_OK)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		rc = discount_load(r, db, ids[i], &ret[k]);
+		if (rc != DB_OK)
+			return rc < 0 ? rc : DB_ERR;
+		if (!ret[k].end || t < ret[k].end)
+			k++;
+	}
+	*ret_n = k;
+	return DB_OK;
+}
+
+int subscription_item_discounts_set(struct req *r, struct db *db, const char *sub, const char *item,
+				    const char *customer, int64_t t, struct discount *ds, int n,
+				    const char **ret_ids)
+{
+	for (int i = 0; i < n; i++)
+		if (!ds[i].id[0])
+			ds[i].subscription = sub;
+	return attach(r, db, DISCOUNT_SUBSCRIPTION_ITEM, item, customer, t, ds, n, true, ret_ids);
+}
+
+int subscription_item_discount_ids(struct req *r, struct db *db, const char *item, const char **ret)
+{
+	char ids[DISCOUNTS_MAX][ID_MAX];
+	int n = 0;
+	int rc = live_ids(r, db, SQL_LIVE_SUB_ITEM, item, ids, &n);
+	if (rc != DB_OK)
+		return rc;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++)
+		json_str(&j, ids[i]);
+	json_arr_close(&j);
+	*ret = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return *ret ? DB_OK : DB_ERR;
 }
 
 /* ---- a customer's ---- */
@@ -1299,6 +1368,20 @@ static int stored_lines(struct req *r, struct db *db, const char *lines_json, st
 		    "subscription_item"));
 		if (si && invoice_line_tax_own(r, db, si, NULL, l) != 0)
 			rc = -1;
+		/* its own discounts (its subscription item's when the invoice was made), taken
+		 * before the invoice's */
+		json_t *own = json_object_get(v, "discounts");
+		size_t n_own = json_is_array(own) ? json_array_size(own) : 0;
+		if (n_own > DISCOUNTS_MAX ||
+		    (n_own && !(l->own = arena_alloc(&r->arena, n_own * sizeof(*l->own)))))
+			rc = -1;
+		for (size_t k = 0; rc == 0 && k < n_own; k++) {
+			const char *did = json_string_value(json_array_get(own, k));
+			if (!did || discount_load(r, db, did, &l->own[k]) != DB_OK)
+				rc = -1;
+		}
+		if (rc == 0)
+			l->n_own = (int)n_own;
 	}
 	json_decref(arr);
 	*ret_n = n;
@@ -1532,6 +1615,50 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 	return 0;
 }
 
+/* invoice_discounts_used for its subscription lines' own discounts (their items'): a `once` one
+ * that took something from its line is used up. */
+static int item_discounts_used(struct req *r, struct db *db, const struct invoice *in, int64_t t)
+{
+	json_t *arr = in->lines ? json_loads(in->lines, 0, NULL) : NULL;
+	size_t i;
+	json_t *v;
+	int rc = 0;
+	json_array_foreach(arr, i, v)
+	{
+		size_t k;
+		json_t *id;
+		json_array_foreach(json_object_get(v, "discounts"), k, id)
+		{
+			struct discount d;
+			if (rc != 0)
+				break;
+			if (!json_is_string(id) ||
+			    discount_load(r, db, json_string_value(id), &d) != DB_OK) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			if (!d.subscription_item || d.ended || !str_eq(d.coupon.duration, "once"))
+				continue;
+			struct db_stmt *st = db_prepare(db, SQL_AMOUNT_OF);
+			if (!st) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			db_bind_text(st, 1, r->merchant_id, -1);
+			db_bind_text(st, 2, in->id, -1);
+			db_bind_text(st, 3, d.id, -1);
+			int64_t took = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+			db_reset(st);
+			if (took < 0)
+				rc = req_fail(r, ERR_API, NULL, NULL);
+			else if (took > 0 && end_one(r, db, d.id, t, true) != 0)
+				rc = -1;
+		}
+	}
+	json_decref(arr);
+	return rc;
+}
+
 int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *in, int64_t t)
 {
 	struct discount *inv = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*inv));
@@ -1556,7 +1683,7 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 		if (took > 0 && end_one(r, db, d->id, t, true) != 0)
 			return -1;
 	}
-	return 0;
+	return item_discounts_used(r, db, in, t);
 }
 
 int invoice_line_discounts_load(struct req *r, struct db *db, const char *invoice, const char *line,

@@ -2193,7 +2193,8 @@ static int accept_invoice_fn(struct db *db, void *p)
 static const char SQL_SUB_INVOICE[] =
     "SELECT latest_invoice FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_SUB_DISCOUNTS[] =
-    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos";
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2"
+    " AND subscription_item IS NULL ORDER BY pos";
 
 static int accept_sub_before(struct req *r, struct db *db, void *p)
 {

@@ -37,6 +37,17 @@ static struct sub_change *change_new(struct req *r)
 	if (subscription_item_thresholds_param(r, "billing_thresholds", "billing_thresholds",
 					       &c->ch[0].thresholds, &c->ch[0].thresholds_set) != 0)
 		return NULL;
+	/* discounts[] ("" removes them): the item's own, taken first on its lines */
+	if (param_present(r, "discounts")) {
+		struct discount_spec *spec = arena_alloc(&r->arena, sizeof(*spec));
+		if (!spec) {
+			req_fail(r, ERR_API, NULL, NULL);
+			return NULL;
+		}
+		if (discount_spec_parse(r, "discounts", false, spec) != 0)
+			return NULL;
+		c->ch[0].dspec = spec;
+	}
 	return c;
 }
 
@@ -179,6 +190,7 @@ static const struct param_spec create_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -192,6 +204,7 @@ static const struct param_spec update_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"billing_thresholds", PT_OBJECT, PF_EMPTYABLE, 0, NULL, thresholds_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     /* Tender pays every invoice off session (payment_intents_invoice): taken as given */
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -923,7 +923,7 @@ int schedule_metadata_merge(struct req *r, const char *old, const char *add, con
 
 static const char SQL_LIVE_DISCOUNT[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND coupon = $3"
-    " AND ended = 0 ORDER BY pos LIMIT 1";
+    " AND subscription_item IS NULL AND ended = 0 ORDER BY pos LIMIT 1";
 
 static bool coupons_same(const struct sched_phase *a, const struct sched_phase *b)
 {

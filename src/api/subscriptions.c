@@ -206,6 +206,12 @@ struct sub_item {
 	const struct tax_rate_spec *tax;
 	/* billing_thresholds as shown (JSON; NULL: none) */
 	const char *thresholds;
+	/* its discounts[] as a create or change asks (NULL: as stored), resolved into ds (new
+	 * ones with id ""), and in the write, once made, their ids (JSON; NULL: not yet) */
+	const struct discount_spec *dspec;
+	struct discount *ds;
+	int n_ds;
+	const char *ds_ids;
 };
 
 struct subscription {
@@ -991,7 +997,11 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 	json_kv_int(j, "created", it->created);
 	json_kv_int(j, "current_period_end", s->period_end);
 	json_kv_int(j, "current_period_start", s->period_start);
-	json_kv_raw(j, "discounts", "[]", 2);
+	/* its own discounts' ids (those of a subscription still to be made: none yet) */
+	const char *ds = "[]";
+	if (s->id[0] && subscription_item_discount_ids(r, db, it->id, &ds) != DB_OK)
+		return -1;
+	json_kv_raw(j, "discounts", ds, strlen(ds));
 	json_kv_raw(j, "metadata", it->metadata ? it->metadata : "{}",
 		    it->metadata ? strlen(it->metadata) : 2);
 	json_key(j, "plan");
@@ -1193,9 +1203,10 @@ static int pending_render(struct req *r, struct db *db, const struct subscriptio
 	return 0;
 }
 
+/* its own (its items' name it too, and are theirs) */
 static const char SQL_LIVE_DISCOUNTS[] =
-    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
-    " ORDER BY pos LIMIT $3";
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2"
+    " AND subscription_item IS NULL AND ended = 0 ORDER BY pos LIMIT $3";
 
 /* The subscription's discounts (not ended), as the JSON array of their ids. */
 static int sub_live_discount_ids(struct req *r, struct db *db, const char *sub, const char **ret)
@@ -1539,20 +1550,70 @@ static int sub_discount_ids(struct req *r, struct db *db, const char *sub, int64
 	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* The discounts item it's lines take first, as a create or change asks them (resolved) or as
+ * stored, at t (the start of the period it bills). DB_OK or < 0. */
+static int item_own_discounts(struct req *r, struct db *db, const struct sub_item *it, int64_t t,
+			      struct discount **ret, int *ret_n)
+{
+	if (it->dspec) {
+		*ret = it->ds;
+		*ret_n = it->n_ds;
+		return DB_OK;
+	}
+	*ret_n = 0;
+	*ret = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(**ret));
+	if (!*ret)
+		return DB_ERR;
+	/* an item a create or change is making has none stored */
+	return subscription_item_discounts(r, db, it->id, t, *ret, ret_n);
+}
+
+/* The JSON array of the ids of item it's own discounts for its line (item_own_discounts'; those
+ * made by the write: their ids), or NULL with r->err. */
+static const char *item_discount_ids_json(struct req *r, struct db *db, const struct sub_item *it,
+					  int64_t t)
+{
+	if (it->ds_ids)
+		return it->ds_ids;
+	struct discount *ds;
+	int n = 0;
+	if (item_own_discounts(r, db, it, t, &ds, &n) != DB_OK) {
+		req_fail(r, ERR_API, NULL, NULL);
+		return NULL;
+	}
+	if (n == 0)
+		return "[]";
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++)
+		json_str(&j, ds[i].id);
+	json_arr_close(&j);
+	const char *out = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	if (!out)
+		req_fail(r, ERR_API, NULL, NULL);
+	return out;
+}
+
 /* The JSON array of s's first n_lines lines for its period (s->period_start … period_end) on
  * invoice `invoice` at t, line i of amounts[i] (trial: the trial's lines), each with
  * "discount_amounts":[] (what discounts take is filled in when it is rendered); NULL when out of
  * memory. A preview's lines (tmp_ids) are stored nowhere: their ids, il_tmp_ and their item's,
  * are the same on every preview, so that its lines page. */
-static const char *period_lines_json(struct req *r, const struct subscription *s, int64_t t,
-				     const char *invoice, bool trial, const int64_t *amounts,
-				     const int64_t *quantities, int n_lines, bool tmp_ids)
+static const char *period_lines_json(struct req *r, struct db *db, const struct subscription *s,
+				     int64_t t, const char *invoice, bool trial,
+				     const int64_t *amounts, const int64_t *quantities, int n_lines,
+				     bool tmp_ids)
 {
 	struct buf b;
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
 	json_arr_open(&j);
+	bool bad = false;
 	for (int i = 0; i < n_lines; i++) {
 		const struct sub_item *it = &s->items[i];
 		int64_t qty = quantities[i];
@@ -1571,7 +1632,13 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_kv_str(&j, "description", line_description(r, it, qty, trial));
 		json_kv_raw(&j, "discount_amounts", "[]", 2);
 		json_kv_bool(&j, "discountable", true);
-		json_kv_raw(&j, "discounts", "[]", 2);
+		/* its item's own discounts (stored_lines in discounts.c takes them from here) */
+		const char *own = item_discount_ids_json(r, db, it, s->period_start);
+		if (!own) {
+			bad = true;
+			break;
+		}
+		json_kv_raw(&j, "discounts", own, strlen(own));
 		json_kv_str(&j, "invoice", invoice);
 		json_kv_bool(&j, "livemode", false);
 		json_kv_raw(&j, "metadata", "{}", 2);
@@ -1624,7 +1691,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
-	const char *lines = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	const char *lines = b.failed || bad ? NULL : arena_strndup(&r->arena, b.data, b.len);
 	buf_release(&b);
 	return lines;
 }
@@ -1702,8 +1769,8 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->customer_email = cf.email;
 	in->customer_name = cf.name;
-	in->lines =
-	    period_lines_json(r, s, t, in->id, trial > 0, amounts, quantities, n_lines, preview);
+	in->lines = period_lines_json(r, db, s, t, in->id, trial > 0, amounts, quantities, n_lines,
+				      preview);
 	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -2098,6 +2165,10 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 		memset(l, 0, sizeof(*l));
 		l->discountable = true;
 		l->product = s->items[i].pf.product;
+		/* its item's own discounts, before the invoice's */
+		if (item_own_discounts(r, db, &s->items[i], s->period_start, &l->own, &l->n_own) !=
+		    DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
 		/* the item's own tax rates (else the subscription's defaults, given after) */
 		if (invoice_line_tax_own(r, db, s->items[i].id, s->items[i].tax, l) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -2643,6 +2714,8 @@ struct add_items {
 	struct add_item it[SUB_ADD_ITEMS_MAX];
 };
 
+static int items_discounts_store(struct req *r, struct db *db, struct subscription *s, int64_t t);
+
 struct create_ctx {
 	struct req *r;
 	struct subscription s;
@@ -2881,7 +2954,8 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (s->period_index < 0 && c->prorate_none && trial_anchor_none_store(r, db, s) != 0)
 		return -1;
-	if (items_insert(r, db, s) != 0 || tax_rates_store(r, db, s) != 0)
+	if (items_insert(r, db, s) != 0 || tax_rates_store(r, db, s) != 0 ||
+	    items_discounts_store(r, db, s, c->t0) != 0)
 		return -1;
 	if (c->n_ds) {
 		/* a re-run of the write starts again from what was resolved */
@@ -3346,6 +3420,87 @@ static int item_price_data(struct req *r, int n, struct price_facts *pf)
 	return price_data_at(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf);
 }
 
+/* An item's discounts[] at dotted `path` into *ret (NULL: not given). 0, or -1 with r->err. */
+static int item_discounts_param(struct req *r, const char *path, const struct discount_spec **ret)
+{
+	*ret = NULL;
+	if (!param_present(r, path))
+		return 0;
+	struct discount_spec *spec = arena_alloc(&r->arena, sizeof(*spec));
+	if (!spec)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discount_spec_parse(r, path, false, spec) != 0)
+		return -1;
+	/* its entries are named as the request names them (items[0][discounts][1][coupon], not
+	 * the dotted path) */
+	char brackets[128];
+	size_t k = 0;
+	bool open = false;
+	for (const char *p = path; *p && k + 3 < sizeof(brackets); p++) {
+		if (*p == '.') {
+			if (open)
+				brackets[k++] = ']';
+			brackets[k++] = '[';
+			open = true;
+		} else {
+			brackets[k++] = *p;
+		}
+	}
+	if (open)
+		brackets[k++] = ']';
+	brackets[k] = '\0';
+	size_t plen = strlen(path);
+	for (int i = 0; i < spec->n; i++) {
+		const char *rest = strlen(spec->e[i].shown) >= plen ? spec->e[i].shown + plen : "";
+		const char *shown = arena_printf(&r->arena, "%s%s", brackets, rest);
+		if (!shown)
+			return req_fail(r, ERR_API, NULL, NULL);
+		spec->e[i].shown = shown;
+	}
+	*ret = spec;
+	return 0;
+}
+
+/* Item it's discounts as spec asks (the item's own may be kept by id), resolved for its
+ * subscription s at t into it->ds. 0, or -1 with r->err. */
+static int item_discounts_resolve(struct req *r, struct db *db, const struct subscription *s,
+				  struct sub_item *it, const struct discount_spec *spec, int64_t t)
+{
+	it->dspec = spec;
+	it->n_ds = 0;
+	it->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*it->ds));
+	if (!it->ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* what the item bills a period (for promotion codes' minimum_amount): a metered one's
+	 * is its usage, not known yet */
+	int64_t amount = 0;
+	if (!item_metered(it) && price_facts_amount(&it->pf, it->quantity, &amount) != 0)
+		amount = 0;
+	return discounts_resolve(r, db, spec, s->customer, s->currency, amount, it->id, t, it->ds,
+				 &it->n_ds);
+}
+
+/* Inside the write: the discounts each of s's items was given (resolved by
+ * item_discounts_resolve) made, as copies (a re-run of the write starts again from what was
+ * resolved); the ids they get are their lines' (it->ds_ids). 0, or -1 with r->err. */
+static int items_discounts_store(struct req *r, struct db *db, struct subscription *s, int64_t t)
+{
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		it->ds_ids = NULL;
+		if (!it->dspec)
+			continue;
+		struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+		if (!ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memcpy(ds, it->ds, (size_t)it->n_ds * sizeof(*ds));
+		if (subscription_item_discounts_set(r, db, s->id, it->id, s->customer, t, ds,
+						    it->n_ds, &it->ds_ids) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
  * price_data from the parameters; for price, read with the customer). */
 static int parse_items(struct req *r, struct create_ctx *c)
@@ -3370,6 +3525,9 @@ static int parse_items(struct req *r, struct create_ctx *c)
 					&c->item_tax[n]) != 0)
 			return -1;
 		it->tax = &c->item_tax[n];
+		snprintf(path, sizeof(path), "%s.%d.discounts", param, n);
+		if (item_discounts_param(r, path, &it->dspec) != 0)
+			return -1;
 		snprintf(path, sizeof(path), "%s.%d", param, n);
 		if (param_price_or_plan(r, path, item_shown(r, c, n, ""), &it->price) != 0)
 			return -1;
@@ -3526,6 +3684,11 @@ static int create_discounts_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (add_items_discounts(r, db, &c->add, c->add_ii) != 0)
 		return -1;
+	/* items[n][discounts]: each item's own, first on its lines */
+	for (int i = 0; i < s->n_items; i++)
+		if (s->items[i].dspec &&
+		    item_discounts_resolve(r, db, s, &s->items[i], s->items[i].dspec, c->t0) != 0)
+			return -1;
 	if (!c->spec.n) {
 		/* none of its own: its invoices take the customer's (discounts.c), which is not
 		 * made for it */
@@ -4517,10 +4680,13 @@ static int pending_params_check(struct req *r, const struct sub_change *c)
 		if (param_present(r, pending_refused[i]))
 			bad = pending_refused[i];
 	for (int k = 0; !bad && c && k < c->n; k++)
-		if (c->ch[k].metadata_path || c->ch[k].tax.present || c->ch[k].thresholds_set)
+		if (c->ch[k].metadata_path || c->ch[k].tax.present || c->ch[k].thresholds_set ||
+		    c->ch[k].dspec)
 			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path
 			      : c->ch[k].tax.present ? "items[tax_rates]"
-						     : "billing_thresholds";
+			      : c->ch[k].dspec
+				  ? (*c->ch[k].shown ? "items[discounts]" : "discounts")
+				  : "billing_thresholds";
 	if (!bad)
 		return 0;
 	return req_fail(
@@ -4827,7 +4993,9 @@ static int flexible_debit(struct req *r, struct db *db, const char *sub, const s
  * period's lines of its items as they are on that side of the change (the old items for a
  * credit, the new for a charge), exactly as a period's invoice applies them (billing_discount_
  * lines: a percentage rounded per line, an amount off spread over the lines in proportion),
- * and the item's share is what a discount takes of it.
+ * and the item's share is what a discount takes of it. Each line's own discounts (its item's,
+ * as stored at the proration time, as the subscription's are taken) come off it first, as on
+ * the period's invoice.
  *
  * One rounding rule: every figure is prorated from its full amount on its own by
  * billing_prorate (the gross line, and each discount's share: remaining / period of it,
@@ -4835,10 +5003,13 @@ static int flexible_debit(struct req *r, struct db *db, const char *sub, const s
  * shares, so a credit stays the exact negative of the charge it undoes. */
 
 /* What each of the discounts ds takes of item `it`'s full period line, among `items` (the
- * lines of one side of the change, in order): out[k] for ds[k]. 0, or -1 (out of range). */
-static int item_period_discounts(const char *currency, const struct sub_item *items, int n,
-				 const struct sub_item *it, const struct discount *ds, int n_ds,
-				 int64_t *out)
+ * lines of one side of the change, in order), after each line's own discounts at t: out[k] for
+ * ds[k]; it's own into *ret_own (DISCOUNTS_MAX entries, *ret_n_own of them) with their shares in
+ * own_out. 0, -1 (out of range), or -2 (the store failed). */
+static int item_period_discounts(struct req *r, struct db *db, int64_t t, const char *currency,
+				 const struct sub_item *items, int n, const struct sub_item *it,
+				 const struct discount *ds, int n_ds, int64_t *out,
+				 struct discount *ret_own, int *ret_n_own, int64_t *own_out)
 {
 	const struct sub_item *li[SUB_ITEMS_MAX + 1];
 	int64_t rem[SUB_ITEMS_MAX + 1], got[SUB_ITEMS_MAX + 1];
@@ -4855,9 +5026,32 @@ static int item_period_discounts(const char *currency, const struct sub_item *it
 		me = m;
 		li[m++] = it;
 	}
-	for (int i = 0; i < m; i++)
+	*ret_n_own = 0;
+	for (int i = 0; i < m; i++) {
 		if (price_facts_amount(&li[i]->pf, li[i]->quantity, &rem[i]) != 0)
 			return -1;
+		/* the line's own first, on it alone (the item's as stored: a new item has none) */
+		struct discount *own = i == me ? ret_own : NULL;
+		int n_own = 0;
+		if (!own && !(own = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*own))))
+			return -2;
+		if (subscription_item_discounts(r, db, li[i]->id, t, own, &n_own) != DB_OK)
+			return -2;
+		for (int k = 0; k < n_own; k++) {
+			int64_t off = 0, g = 0, sum;
+			coupon_amount_in(&own[k].coupon, currency, &off);
+			bool e = rem[i] > 0 &&
+				 coupon_applies_to(&own[k].coupon, li[i]->pf.product) &&
+				 coupon_amount_in(&own[k].coupon, currency, NULL);
+			if (billing_discount_lines(own[k].coupon.percent_e4, off, &rem[i], &e, 1,
+						   &g, &sum) != 0)
+				return -1;
+			if (i == me)
+				own_out[k] = g;
+		}
+		if (i == me)
+			*ret_n_own = n_own;
+	}
 	for (int k = 0; k < n_ds; k++) {
 		int64_t off = 0, sum;
 		coupon_amount_in(&ds[k].coupon, currency, &off);
@@ -4918,12 +5112,29 @@ static int proration_add(struct db *db, struct change_ctx *x, const struct sub_i
 		int64_t share[DISCOUNTS_MAX];
 		int n_ds = 0;
 		const struct subscription *side = sign < 0 ? &x->old : &x->s;
-		if (!ds || subscription_discounts(r, db, x->old.id, x->pr_t, ds, &n_ds) != DB_OK)
+		struct discount *own = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*own));
+		int64_t own_share[DISCOUNTS_MAX];
+		int n_own = 0;
+		if (!ds || !own ||
+		    subscription_discounts(r, db, x->old.id, x->pr_t, ds, &n_ds) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (item_period_discounts(x->s.currency, side->items, side->n_items, it, ds, n_ds,
-					  share) != 0)
-			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
-					"The proration is out of range.");
+		int rc =
+		    item_period_discounts(r, db, x->pr_t, x->s.currency, side->items, side->n_items,
+					  it, ds, n_ds, share, own, &n_own, own_share);
+		if (rc != 0)
+			return rc == -2 ? req_fail(r, ERR_API, NULL, NULL)
+					: req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+						   "The proration is out of range.");
+		/* the item's own first (they came off its line first) */
+		for (int k = 0; k < n_own; k++) {
+			if (own_share[k] == 0)
+				continue;
+			str_copy(da[n_da].discount, sizeof(da[n_da].discount), own[k].id);
+			if (billing_prorate(sign * own_share[k], remaining, period_s,
+					    &da[n_da++].amount) != 0)
+				return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+						"The proration is out of range.");
+		}
 		for (int k = 0; k < n_ds; k++) {
 			if (share[k] == 0)
 				continue;
@@ -5338,6 +5549,8 @@ static int change_read_fn(struct db *db, void *p)
 			it->quantity = ch->quantity;
 		if (ch->tax.present)
 			it->tax = &ch->tax;
+		if (ch->dspec && item_discounts_resolve(r, db, s, it, ch->dspec, x->t) != 0)
+			return -1;
 		if (ch->metadata_path &&
 		    metadata_apply(r, it->metadata, ch->metadata_path, &it->metadata) != 0)
 			return -1;
@@ -5611,6 +5824,22 @@ static int change_prices(struct req *r, struct db *db, struct subscription *s, s
 	return 0;
 }
 
+/* Inside a change's write: the discounts of the items of old that s no longer has end with
+ * them. 0, or -1 with r->err. */
+static int gone_items_discounts_end(struct req *r, struct db *db, const struct subscription *old,
+				    const struct subscription *s, int64_t t)
+{
+	for (int i = 0; i < old->n_items; i++) {
+		bool kept = false;
+		for (int k = 0; k < s->n_items && !kept; k++)
+			kept = str_eq(old->items[i].id, s->items[k].id);
+		if (!kept && subscription_item_discounts_set(r, db, s->id, old->items[i].id,
+							     s->customer, t, NULL, 0, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Inside the write (its own, or the invoice's payment's): the change stored. */
 static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
@@ -5678,7 +5907,9 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	 * update naming them */
 	if (!x->c->resume && change_prices(r, db, s, x) != 0)
 		return -1;
-	if (!keep_items && items_insert(r, db, s) != 0)
+	if (!keep_items &&
+	    (items_insert(r, db, s) != 0 || items_discounts_store(r, db, s, x->t) != 0 ||
+	     gone_items_discounts_end(r, db, &x->old, s, x->t) != 0))
 		return -1;
 	/* the prorations: pending, or on the invoice made now; each taxed at its item's rates as
 	 * they were before this change (what its total was planned with); the prices of the
@@ -6462,6 +6693,9 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		if (tax_rate_spec_parse(r, path,
 					arena_printf(&r->arena, "%s[tax_rates]", ch->shown),
 					&ch->tax) != 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s.%d.discounts", param, n);
+		if (item_discounts_param(r, path, &ch->dspec) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d.deleted", param, n);
 		bool del = false;
@@ -8551,6 +8785,7 @@ static const struct param_spec item_children[] = {
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec anchor_config_children[] = {
@@ -8753,6 +8988,7 @@ static const struct param_spec update_item_params[] = {
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},
     {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const char *const subscription_proration_behaviors[] = {"always_invoice", "create_prorations",

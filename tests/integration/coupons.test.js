@@ -468,6 +468,89 @@ test('a subscription\'s discounts change: update replaces them, \'\' clears, DEL
     (e) => e.statusCode === 400 && e.param === 'discounts[0][discount]');
 });
 
+test('a subscription item\'s own discounts: items[n][discounts] and subscription_items; only its lines, before the subscription\'s; kept by id, \'\' clears, deletion ends them', async () => {
+  const { clock, customer } = await setup();
+  const extra = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product });
+  const c25 = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
+  const c10 = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+  const once = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'once' });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, discounts: [{ coupon: c10.id }], expand: ['latest_invoice'],
+    items: [{ price: monthly.id, discounts: [{ coupon: c25.id }] }, { price: addon.id, quantity: 2 }],
+  });
+  const [i0, i1] = sub.items.data;
+  assert.equal(i0.discounts.length, 1);
+  assert.deepEqual(i1.discounts, []);
+  const d25 = i0.discounts[0];
+  const d10 = sub.discounts[0];
+  const [created] = await eventsFull(d25);
+  assert.equal(created.type, 'customer.discount.created');
+  assert.equal(created.data.object.subscription_item, i0.id);
+  assert.equal(created.data.object.subscription, sub.id);
+  shape(created.data.object, 'discount');
+  shape(i0, 'subscription_item');
+  // 30.00: 25 % off (7.50), then the subscription's 10 % of 22.50 (2.25); 25.00: 10 % (2.50)
+  const inv = sub.latest_invoice;
+  assert.equal(inv.total, 5500 - 750 - 225 - 250);
+  assert.deepEqual(inv.discounts, [d10]);
+  assert.deepEqual(inv.total_discount_amounts, [{ amount: 475, discount: d10 }, { amount: 750, discount: d25 }]);
+  shape(inv, 'invoice');
+  const lines = await assertConserved(inv);
+  assert.deepEqual(lines.map((l) => l.discounts), [[d25], []]);
+  assert.deepEqual(lines.map((l) => l.discount_amounts), [
+    [{ amount: 750, discount: d25 }, { amount: 225, discount: d10 }], [{ amount: 250, discount: d10 }]]);
+  // POST /v1/subscription_items: a new item with its own (once: the next invoice's only)
+  const i2 = await stripe.subscriptionItems.create({ subscription: sub.id, price: extra.id, proration_behavior: 'none', discounts: [{ coupon: once.id }] });
+  assert.equal(i2.discounts.length, 1);
+  // kept by its id (not redeemed again); another item's cannot be taken
+  const k = await stripe.subscriptionItems.update(i0.id, { discounts: [{ discount: d25 }] });
+  assert.deepEqual(k.discounts, [d25]);
+  assert.equal((await stripe.coupons.retrieve(c25.id)).times_redeemed, 1);
+  await assert.rejects(stripe.subscriptionItems.update(i1.id, { discounts: [{ discount: d25 }] }),
+    (e) => e.statusCode === 400 && e.param === 'discounts[0][discount]');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: i1.id, discounts: [{ coupon: 'nope' }] }] }),
+    (e) => e.statusCode === 404 && e.param === 'items[0][discounts][0][coupon]');
+  assert.deepEqual((await stripe.subscriptionItems.retrieve(i1.id)).discounts, [], 'a refused change changes nothing');
+  // not among what a pending update holds (Stripe's list)
+  await assert.rejects(stripe.subscriptionItems.update(i1.id, { discounts: [{ coupon: c25.id }], payment_behavior: 'pending_if_incomplete' }),
+    (e) => e.statusCode === 400 && e.param === 'discounts');
+  // the renewal: 10.00 − 5.00 (once), then 10 % of the rest
+  await advance(clock, APR1 + HOUR + 60);
+  const apr = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(apr.total, 6500 - 750 - 225 - 250 - 500 - 50);
+  await assertConserved(apr);
+  assert.deepEqual((await stripe.subscriptionItems.retrieve(i2.id)).discounts, [], 'once: used up');
+  // '' clears one item's; a deleted item's end with it
+  const u = await stripe.subscriptions.update(sub.id, { proration_behavior: 'none', items: [{ id: i0.id, discounts: '' }, { id: i1.id, discounts: [{ coupon: c25.id }] }] });
+  assert.deepEqual(u.items.data.map((x) => x.discounts.length), [0, 1, 0]);
+  const d1 = u.items.data[1].discounts[0];
+  await stripe.subscriptionItems.del(i1.id, { proration_behavior: 'none' });
+  assert.deepEqual(await eventsOf(d25), ['customer.discount.created', 'customer.discount.deleted']);
+  assert.deepEqual(await eventsOf(d1), ['customer.discount.created', 'customer.discount.deleted']);
+  await advance(clock, MAY1 + HOUR + 60);
+  const may = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(may.total, 4000 - 400);
+  await assertConserved(may);
+});
+
+test('a change\'s prorations take the item\'s own discounts off first, as its period\'s invoice does', async () => {
+  const { clock, customer } = await setup();
+  const c = await stripe.coupons.create({ percent_off: 50, duration: 'forever' });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id, discounts: [{ coupon: c.id }] }] });
+  const item = sub.items.data[0];
+  const did = item.discounts[0];
+  await advance(clock, T0 + 10 * DAY);
+  // 21 of 31 days left: the credit of 30.00 less its 50 %, the charge of 60.00 less its 50 %
+  const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: item.id, quantity: 2 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'] });
+  const lines = await assertConserved(upd.latest_invoice);
+  const [credit, charge] = [lines.find((l) => l.amount < 0), lines.find((l) => l.amount > 0)];
+  assert.equal(credit.amount, -2032 + 1016);
+  assert.equal(charge.amount, 4065 - 2032);
+  assert.deepEqual(credit.discounts, [did]);
+  assert.deepEqual(charge.discounts, [did]);
+  assert.equal(upd.latest_invoice.total, 2033 - 1016);
+});
+
 test('discounts on an always_invoice change and on resume apply to the period\'s lines; a proration is net of its own share', async () => {
   const { clock, customer } = await setup();
   const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
