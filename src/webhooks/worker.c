@@ -105,11 +105,6 @@ struct webhooks {
 	 * may run the transaction again on another of its pooled connections. */
 	int stage_shard;
 	int stage_base;
-	/* the last claim pushed back deliveries of an endpoint at PER_ENDPOINT_MAX: more are due
-	 * than the slots it may use, so a slot that frees up is filled at once, not POLL_MS later
-	 * (else one endpoint gets at most PER_ENDPOINT_MAX deliveries per POLL_MS, ~20 a second,
-	 * whatever its speed, and a busy merchant's backlog only grows) */
-	bool saturated;
 };
 
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -335,7 +330,6 @@ static int claim_fn(struct db *db, void *p)
 		if (endpoint_load(w, c) >= PER_ENDPOINT_MAX) {
 			if (delivery_update(db, SQL_DEFER, c, now_ms + DEFER_MS, now_ms) < 0)
 				return -1;
-			w->saturated = true;
 			continue;
 		}
 		int ch = delivery_update(db, SQL_CLAIM, c, now_ms + LEASE_MS, now_ms);
@@ -475,7 +469,6 @@ static int claim(struct webhooks *w)
 {
 	if (w->in_flight >= SLOTS_MAX)
 		return 0;
-	w->saturated = false;
 	struct due_ctx d = {clock_now_ms(), false};
 	if (store_each_shard_read(w->app->store, any_due_fn, &d) != 0 || !d.due)
 		return 0;
@@ -649,10 +642,8 @@ static int record_fn(struct db *db, void *p)
 	return 0;
 }
 
-/* Records every finished attempt and frees its slot. Returns how many slots it freed. */
-static int record_finished(struct webhooks *w)
+static void record_finished(struct webhooks *w)
 {
-	int freed = 0;
 	for (int i = 0; i < SLOTS_MAX; i++) {
 		struct job *first = &w->jobs[i];
 		if (!first->busy || !first->finished)
@@ -672,7 +663,6 @@ static int record_finished(struct webhooks *w)
 				    "failed for 3 days",
 				    j->endpoint_id, merchant);
 			slot_free(w, j);
-			freed++;
 		}
 		if (r != 0)
 			log_msg(
@@ -681,7 +671,6 @@ static int record_finished(struct webhooks *w)
 			    "are retried when their lease ends",
 			    merchant, r);
 	}
-	return freed;
 }
 
 /* ---- stop: hand unfinished deliveries back ---- */
@@ -743,8 +732,7 @@ static void *worker_main(void *p)
 		curl_multi_perform(w->multi, &still);
 		collect(w);
 		/* attempts that never went on the wire (render failure) are finished already */
-		if (record_finished(w) > 0 && w->saturated && !stopping)
-			next_claim = mono_ms();
+		record_finished(w);
 		int64_t wait = next_claim - mono_ms();
 		if (w->in_flight >= SLOTS_MAX || stopping)
 			wait = stopping ? 50 : POLL_MS;
