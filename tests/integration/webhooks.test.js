@@ -224,8 +224,9 @@ test('a hanging endpoint delays neither API calls nor deliveries to other endpoi
 
 test('a busy endpoint is served as fast as it answers, not a few deliveries per poll', async () => {
   // Its deliveries past its 4 slots used to be put off for 1 s and its slots refilled only on
-  // the next 200 ms poll: at most 4 deliveries per 200 ms (8 where two polls' overlap), 20 a
-  // second however fast it answered. Counted once the events exist, so no kick helps.
+  // the next 200 ms poll: at most 4 deliveries per poll, 20 a second however fast it answered;
+  // claims 200 ms apart put 8 at most within 200 ms (now ~25 on PostgreSQL unloaded, more with
+  // SQLite, still more than 8 with the suite on two cores). Counted once the events exist.
   const fast = await receiver();
   const we = await endpointFor(fast, ['customer.created']);
   const at = [];
@@ -243,7 +244,7 @@ test('a busy endpoint is served as fast as it answers, not a few deliveries per 
     while (after[i] - after[j] > 200) j++;
     most = Math.max(most, i - j + 1);
   }
-  assert.ok(after.length < 40 || most > 12, `${after.length} deliveries after the events were made, at most ${most} in 200 ms`);
+  assert.ok(after.length < 40 || most > 8, `${after.length} deliveries after the events were made, at most ${most} in 200 ms`);
   await stripe.webhookEndpoints.del(we.id);
 });
 
