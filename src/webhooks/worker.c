@@ -9,8 +9,10 @@
  * held for the short claim and record steps, so API requests never wait for an endpoint.
  *
  * Claiming continues while other transfers are in flight, so one hanging endpoint holds at most
- * its own slots (PER_ENDPOINT_MAX) for at most the attempt timeout; deliveries beyond that for a
- * saturated endpoint are pushed back a little instead of filling every slot.
+ * its own slots (PER_ENDPOINT_MAX) for at most the attempt timeout. The due rows looked at hold
+ * at most PER_ENDPOINT_MAX of each endpoint, so one endpoint's backlog never hides the others'
+ * deliveries; when an endpoint's slots were the limit, a freed slot is filled at once instead
+ * of on the next poll, so a fast endpoint is served as fast as it answers.
  *
  * At-least-once: a delivery leaves 'delivering' only when its outcome is recorded. If Tender
  * dies in between, the lease runs out and the delivery is claimed again (the receiver may see
@@ -43,11 +45,15 @@
 #define SLOTS_MAX 16	   /* transfers in flight; each has its own connection */
 #define PER_ENDPOINT_MAX 4 /* in flight to one endpoint */
 #define CANDIDATES_MAX 64  /* due rows looked at per claim */
+/* the oldest due rows a claim ranks per endpoint: bounds the work of a claim, which holds the
+ * store's writer, when a backlog has many thousands */
+#define SCAN_MAX 1024
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define ATTEMPT_TIMEOUT_MS 10000
 /* After a crash, leased deliveries go out again this much later. Within one process a claimed
  * delivery is never claimed twice (already_held), however long recording takes. */
 #define LEASE_MS 15000
-#define DEFER_MS 1000 /* a saturated endpoint's extra deliveries wait this long */
 #define POLL_MS 200
 #define KICK_DELAY_MS 20
 #define STOP_GRACE_MS 2000 /* on stop, in-flight attempts get this long to finish */
@@ -105,6 +111,11 @@ struct webhooks {
 	 * may run the transaction again on another of its pooled connections. */
 	int stage_shard;
 	int stage_base;
+	/* the last claim filled an endpoint's PER_ENDPOINT_MAX slots (or left its due deliveries
+	 * for want of one): it may have more due, so a slot that frees is filled at once, not
+	 * POLL_MS later (else such an endpoint got at most PER_ENDPOINT_MAX deliveries per POLL_MS,
+	 * ~20 a second, however fast it answered) */
+	bool saturated;
 };
 
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -136,13 +147,22 @@ static void col_copy(char *dst, size_t n, struct db_stmt *st, int col)
 static const char SQL_ANY_DUE[] =
     "SELECT 1 FROM webhook_deliveries WHERE (status = 'pending' AND next_at <= $1)"
     " OR (status = 'delivering' AND lease_until <= $1) LIMIT 1";
+/* the oldest SCAN_MAX due rows, numbered in due order within their endpoint */
+#define DUE_RANKED                                                                                 \
+	"SELECT merchant_id, id, ROW_NUMBER() OVER (PARTITION BY merchant_id, endpoint_id"         \
+	" ORDER BY next_at, id) AS rn FROM (SELECT merchant_id, id, endpoint_id, next_at"          \
+	" FROM webhook_deliveries WHERE (status = 'pending' AND next_at <= $1)"                    \
+	" OR (status = 'delivering' AND lease_until <= $1) ORDER BY next_at, id"                   \
+	" LIMIT " STR(SCAN_MAX) ") s"
 static const char SQL_DUE[] =
     "SELECT d.merchant_id, d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret,"
     " e.livemode, e.status, e.deleted, COALESCE(d.event_merchant_id, d.merchant_id)"
     " FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
     " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
-    " WHERE (d.status = 'pending' AND d.next_at <= $1)"
-    " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2";
+    " WHERE ((d.status = 'pending' AND d.next_at <= $1)"
+    " OR (d.status = 'delivering' AND d.lease_until <= $1))"
+    " AND (d.merchant_id, d.id) IN (SELECT merchant_id, id FROM (" DUE_RANKED ") r"
+    " WHERE r.rn <= " STR(PER_ENDPOINT_MAX) ") ORDER BY d.next_at, d.id LIMIT $2";
 /* On PostgreSQL several nodes claim at once: each locks the rows it read and skips the ones
  * another node holds, so they divide the work instead of colliding and retrying. */
 static const char SQL_DUE_PG[] =
@@ -150,17 +170,15 @@ static const char SQL_DUE_PG[] =
     " e.livemode, e.status, e.deleted, COALESCE(d.event_merchant_id, d.merchant_id)"
     " FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
     " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
-    " WHERE (d.status = 'pending' AND d.next_at <= $1)"
-    " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2"
-    " FOR UPDATE OF d SKIP LOCKED";
+    " WHERE ((d.status = 'pending' AND d.next_at <= $1)"
+    " OR (d.status = 'delivering' AND d.lease_until <= $1))"
+    " AND (d.merchant_id, d.id) IN (SELECT merchant_id, id FROM (" DUE_RANKED ") r"
+    " WHERE r.rn <= " STR(PER_ENDPOINT_MAX) ") ORDER BY d.next_at, d.id LIMIT $2"
+					    " FOR UPDATE OF d SKIP LOCKED";
 /* The guard is the state the row was read in: a concurrent claimer (another process on the
  * same store) wins or loses the row as a whole. */
 static const char SQL_CLAIM[] =
     "UPDATE webhook_deliveries SET status = 'delivering', lease_until = $3"
-    " WHERE merchant_id = $1 AND id = $2 AND ((status = 'pending' AND next_at <= $4)"
-    " OR (status = 'delivering' AND lease_until <= $4))";
-static const char SQL_DEFER[] =
-    "UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL, next_at = $3"
     " WHERE merchant_id = $1 AND id = $2 AND ((status = 'pending' AND next_at <= $4)"
     " OR (status = 'delivering' AND lease_until <= $4))";
 static const char SQL_ABANDON[] =
@@ -328,15 +346,20 @@ static int claim_fn(struct db *db, void *p)
 		if (w->n_staged >= free_slots)
 			break;
 		if (endpoint_load(w, c) >= PER_ENDPOINT_MAX) {
-			if (delivery_update(db, SQL_DEFER, c, now_ms + DEFER_MS, now_ms) < 0)
-				return -1;
+			/* left due: it cannot crowd the others out (at most PER_ENDPOINT_MAX of an
+			 * endpoint are looked at), and it goes as soon as a slot of its frees */
+			w->saturated = true;
 			continue;
 		}
 		int ch = delivery_update(db, SQL_CLAIM, c, now_ms + LEASE_MS, now_ms);
 		if (ch < 0)
 			return -1;
-		if (ch == 1)
+		if (ch == 1) {
 			w->staged[w->n_staged++] = *c;
+			/* at its cap: it may have more due than the rows looked at */
+			if (endpoint_load(w, c) >= PER_ENDPOINT_MAX)
+				w->saturated = true;
+		}
 	}
 	return 0;
 }
@@ -469,6 +492,7 @@ static int claim(struct webhooks *w)
 {
 	if (w->in_flight >= SLOTS_MAX)
 		return 0;
+	w->saturated = false;
 	struct due_ctx d = {clock_now_ms(), false};
 	if (store_each_shard_read(w->app->store, any_due_fn, &d) != 0 || !d.due)
 		return 0;
@@ -642,8 +666,10 @@ static int record_fn(struct db *db, void *p)
 	return 0;
 }
 
-static void record_finished(struct webhooks *w)
+/* Records every finished attempt and frees its slot. Returns how many slots it freed. */
+static int record_finished(struct webhooks *w)
 {
+	int freed = 0;
 	for (int i = 0; i < SLOTS_MAX; i++) {
 		struct job *first = &w->jobs[i];
 		if (!first->busy || !first->finished)
@@ -663,6 +689,7 @@ static void record_finished(struct webhooks *w)
 				    "failed for 3 days",
 				    j->endpoint_id, merchant);
 			slot_free(w, j);
+			freed++;
 		}
 		if (r != 0)
 			log_msg(
@@ -671,6 +698,7 @@ static void record_finished(struct webhooks *w)
 			    "are retried when their lease ends",
 			    merchant, r);
 	}
+	return freed;
 }
 
 /* ---- stop: hand unfinished deliveries back ---- */
@@ -732,7 +760,8 @@ static void *worker_main(void *p)
 		curl_multi_perform(w->multi, &still);
 		collect(w);
 		/* attempts that never went on the wire (render failure) are finished already */
-		record_finished(w);
+		if (record_finished(w) > 0 && w->saturated && !stopping)
+			next_claim = mono_ms();
 		int64_t wait = next_claim - mono_ms();
 		if (w->in_flight >= SLOTS_MAX || stopping)
 			wait = stopping ? 50 : POLL_MS;
