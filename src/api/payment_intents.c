@@ -426,6 +426,9 @@ struct confirm_ctx {
 	struct payment_intent
 	    pi0;	   /* pi as confirm_fn starts it: a retried transaction starts over */
 	bool insert_first; /* create+confirm: the intent does not exist yet */
+	/* the 3-D Secure the merchant asked for errored (test card 4000000000003097): the payment
+	 * goes on without it */
+	bool tds_error;
 	/* insert_first: payment_intent.created's object, rendered before the write (it is pi0
 	 * whatever the transaction does), so the single writer thread does not render it */
 	const char *created_json;
@@ -506,6 +509,7 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .decision = &c->ca.decision,
 	    .pricing = pricing,
 	    .three_d_secure = c->authenticated,
+	    .three_d_secure_error = c->tds_error,
 	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
 	    .three_d_secure_txn = c->authenticated ? pi->three_d_secure_token : NULL,
 	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
@@ -933,6 +937,12 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	bool needs_3ds =
 	    c->ca.needs_3ds || (!c->authenticated && pi->pmo_card_request_three_d_secure &&
 				strcmp(pi->pmo_card_request_three_d_secure, "any") == 0);
+	/* a card whose 3-D Secure is optional and errors when attempted: Stripe does not hold a
+	 * payment for an authentication that cannot run, it authorizes it without one */
+	if (needs_3ds && !c->ca.needs_3ds && c->ca.card.behavior == ACQ_3DS_OPTIONAL_ERROR) {
+		needs_3ds = false;
+		c->tds_error = true;
+	}
 	if (needs_3ds && (!off_session || c->action_off_session) && c->ca.decision.approved) {
 		bool error_on_action = false;
 		param_bool(r, "error_on_requires_action", &error_on_action);

@@ -904,6 +904,12 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 		if (!ca->card.payment_method)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	/* the PaymentMethod's card.checks show what the issuer answered, once it was asked */
+	const struct processor_decision *d = &ca->decision;
+	if (ca->pm_id[0] &&
+	    pm_record_checks(db, r->merchant_id, ca->pm_id, d->cvc_check, d->address_line1_check,
+			     d->address_postal_code_check) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (!ca->access)
 		return 0;
 	return vault_access_record(db, ca->access) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);

@@ -43,7 +43,9 @@ static const char SQL_ABANDON[] =
 static void three_d_secure_json(struct json *j, const char *result)
 {
 	json_obj_open(j);
-	json_kv_str(j, "authentication_flow", "challenge");
+	/* a processing_error means no challenge ever ran */
+	json_kv_str_or_null(j, "authentication_flow",
+			    strcmp(result, "processing_error") == 0 ? NULL : "challenge");
 	/* liability shifts to the issuer once the cardholder authenticated (ECI 05) */
 	json_kv_str_or_null(j, "electronic_commerce_indicator",
 			    strcmp(result, "authenticated") == 0 ? "05" : NULL);

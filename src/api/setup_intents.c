@@ -592,6 +592,7 @@ struct confirm_ctx {
 	struct card_auth ca;
 	bool require_3ds;
 	bool authenticated;	 /* the cardholder completed the challenge */
+	bool tds_error;		 /* the 3-D Secure asked for errored (test card 4000000000003097) */
 	char attempt_id[ID_MAX]; /* the SetupAttempt this confirmation makes (before the write) */
 	/* confirmation_token: what the intent is confirmed with, used up by its write */
 	const struct ctoken_use *ct;
@@ -679,7 +680,9 @@ static int record_attempt(struct req *r, struct db *db, struct confirm_ctx *c, c
 	    .card = &c->ca.card,
 	    .cvc_check = c->ca.decision.cvc_check,
 	    .status = status,
-	    .three_d_secure_result = c->authenticated ? "authenticated" : NULL,
+	    .three_d_secure_result = c->authenticated ? "authenticated"
+				     : c->tds_error   ? "processing_error"
+						      : NULL,
 	    .setup_error = setup_error,
 	};
 	/* a reader's card: the card it generated, if any (setup_attempt's card_present hash) */
@@ -1286,6 +1289,11 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 	 * a completed challenge goes on */
 	bool needs_3ds = c->ca.needs_3ds || (!c->authenticated && si->request_three_d_secure &&
 					     strcmp(si->request_three_d_secure, "any") == 0);
+	/* optional 3-D Secure that errors when attempted: the card is checked without it */
+	if (needs_3ds && !c->ca.needs_3ds && c->ca.card.behavior == ACQ_3DS_OPTIONAL_ERROR) {
+		needs_3ds = false;
+		c->tds_error = true;
+	}
 	c->require_3ds = needs_3ds && c->ca.decision.approved;
 	const char *ru = param_str(r, "return_url");
 	if (ru)

@@ -476,7 +476,8 @@ static int behavior_fn(const struct vault_secret *s, void *p)
 const char *source_api_three_d_secure(enum acq_behavior b, const char *brand)
 {
 	if (b == ACQ_3DS_REQUIRED || b == ACQ_3DS_UNLESS_SET_UP || b == ACQ_3DS_ON_SESSION ||
-	    b == ACQ_3DS_THEN_INSUFFICIENT_FUNDS || b == ACQ_3DS_THEN_DECLINE)
+	    b == ACQ_3DS_THEN_INSUFFICIENT_FUNDS || b == ACQ_3DS_THEN_DECLINE ||
+	    b == ACQ_3DS_REQUIRED_LOOKUP_ERROR)
 		return "required";
 	if (brand && strcmp(brand, "amex") == 0)
 		return "not_supported";

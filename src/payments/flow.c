@@ -113,6 +113,18 @@ static const char *card_details_json(struct arena *a, const struct attempt *in,
 			    in->three_d_secure_txn ? in->three_d_secure_txn : "");
 		json_kv_str(&j, "version", "2.2.0");
 		json_obj_close(&j);
+	} else if (in->three_d_secure_error) {
+		/* asked for, errored before any challenge: no liability shift */
+		json_key(&j, "three_d_secure");
+		json_obj_open(&j);
+		json_kv_null(&j, "authentication_flow");
+		json_kv_null(&j, "electronic_commerce_indicator");
+		json_kv_null(&j, "exemption_indicator");
+		json_kv_str(&j, "result", "processing_error");
+		json_kv_null(&j, "result_reason");
+		json_kv_null(&j, "transaction_id");
+		json_kv_str(&j, "version", "2.2.0");
+		json_obj_close(&j);
 	} else {
 		json_kv_null(&j, "three_d_secure");
 	}

@@ -42,6 +42,9 @@ struct attempt {
 	const struct processor_decision *decision;
 	const struct ledger_pricing *pricing;
 	bool three_d_secure; /* the cardholder authenticated (challenge completed) */
+	/* 3-D Secure was asked for but errored (test card 4000000000003097): the payment went on
+	 * without it, and payment_method_details.card.three_d_secure says processing_error */
+	bool three_d_secure_error;
 	const char *three_d_secure_txn;
 	const char *client_ip;
 	/* ids chosen before the write (NULL: new ones in the write), so that the charge could be

@@ -66,6 +66,12 @@ enum acq_behavior {
 	ACQ_AVS_LINE1_FAIL,
 	ACQ_AVS_ZIP_FAIL,
 	ACQ_AVS_UNAVAILABLE,
+	/* 4000008400001280: 3-D Secure is required but its lookup fails with a processing error,
+	 * so no challenge can run and the payment is declined (card_declined) */
+	ACQ_3DS_REQUIRED_LOOKUP_ERROR,
+	/* 4000000000003097: 3-D Secure is supported, not required; an authentication the merchant
+	 * asks for (request_three_d_secure=any) errors, and the payment goes on without it */
+	ACQ_3DS_OPTIONAL_ERROR,
 };
 
 struct processor_card {

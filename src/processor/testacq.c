@@ -115,6 +115,15 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 		decline(d, ERR_CARD_DECLINED, "generic_decline", "generic_decline",
 			"The bank did not return any further details with this decline.");
 		break;
+	case ACQ_3DS_REQUIRED_LOOKUP_ERROR:
+		/* the authentication Stripe's defaults require could not even start: Stripe
+		 * declines such a payment (and check) with card_declined */
+		decline(d, ERR_CARD_DECLINED, "generic_decline", "generic_decline",
+			"3D Secure authentication could not be performed (the lookup failed with a "
+			"processing error).");
+		/* the issuer never saw the authorization: nothing was checked */
+		d->cvc_check = d->address_line1_check = d->address_postal_code_check = NULL;
+		break;
 	case ACQ_PROCESSING_ERROR:
 		decline(d, ERR_CARD_PROCESSING, "processing_error", "processing_error",
 			"The bank returned the decline code `processing_error`.");

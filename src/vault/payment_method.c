@@ -426,7 +426,8 @@ static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
     " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
-    " ideal_bank, klarna_dob, generated_from, ach_fc_account, allow_redisplay FROM payment_methods"
+    " ideal_bank, klarna_dob, generated_from, ach_fc_account, allow_redisplay, check_cvc,"
+    " check_address_line1, check_address_postal_code FROM payment_methods"
     " WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
@@ -456,7 +457,33 @@ struct pm_view {
 	/* a card generated from a reader's card: card.generated_from's JSON, else NULL */
 	const char *generated_from;
 	const char *allow_redisplay; /* NULL: Stripe's default, unspecified */
+	/* the issuer's last answers (pm_record_checks); NULL: not checked yet */
+	const char *check_cvc, *check_line1, *check_postal;
 };
+
+/* billing_details.address.<key> is given (a non-empty string) */
+static bool address_given(const char *billing_json, const char *key)
+{
+	if (!billing_json || !strstr(billing_json, key))
+		return false;
+	json_t *root = json_loads(billing_json, 0, NULL);
+	const char *v = json_string_value(json_object_get(json_object_get(root, "address"), key));
+	bool given = v && *v;
+	json_decref(root);
+	return given;
+}
+
+/* One of card.checks: the issuer's answer once it checked the card, `unchecked` for a part
+ * given but not checked yet, null for a part not given (Stripe's rule). */
+static void check_kv(struct json *j, const char *key, const char *checked, bool given)
+{
+	if (checked)
+		json_kv_str(j, key, checked);
+	else if (given)
+		json_kv_str(j, key, "unchecked");
+	else
+		json_kv_null(j, key);
+}
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
 			const char *account_type, const char *fingerprint, const char *last4,
@@ -658,12 +685,11 @@ static void render_view(const struct pm_view *v, struct json *j)
 	json_kv_str(j, "brand", v->brand);
 	json_key(j, "checks");
 	json_obj_open(j);
-	json_kv_null(j, "address_line1_check");
-	json_kv_null(j, "address_postal_code_check");
-	if (v->cvc_provided)
-		json_kv_str(j, "cvc_check", "unchecked");
-	else
-		json_kv_null(j, "cvc_check");
+	check_kv(j, "address_line1_check", v->check_line1,
+		 address_given(v->billing_details, "line1"));
+	check_kv(j, "address_postal_code_check", v->check_postal,
+		 address_given(v->billing_details, "postal_code"));
+	check_kv(j, "cvc_check", v->check_cvc, v->cvc_provided);
 	json_obj_close(j);
 	json_kv_str_or_null(j, "country", v->country);
 	json_kv_str(j, "display_brand", pm_display_brand(v->brand));
@@ -739,6 +765,9 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .generated_from = db_col_text(st, 21, NULL),
 	    .fc_account = db_col_text(st, 22, NULL),
 	    .allow_redisplay = db_col_text(st, 23, NULL),
+	    .check_cvc = db_col_text(st, 24, NULL),
+	    .check_line1 = db_col_text(st, 25, NULL),
+	    .check_postal = db_col_text(st, 26, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))
@@ -870,4 +899,27 @@ int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id
 	};
 	render_view(&v, j);
 	return DB_OK;
+}
+
+/* Only the parts the issuer answered: a part it was not asked about keeps its last answer. */
+static const char SQL_RECORD_CHECKS[] =
+    "UPDATE payment_methods SET check_cvc = COALESCE($3, check_cvc),"
+    " check_address_line1 = COALESCE($4, check_address_line1),"
+    " check_address_postal_code = COALESCE($5, check_address_postal_code)"
+    " WHERE merchant_id = $1 AND id = $2";
+
+int pm_record_checks(struct db *db, const char *merchant_id, const char *pm_id, const char *cvc,
+		     const char *line1, const char *postal_code)
+{
+	if (!cvc && !line1 && !postal_code)
+		return DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_RECORD_CHECKS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	db_bind_text(st, 3, cvc, -1);
+	db_bind_text(st, 4, line1, -1);
+	db_bind_text(st, 5, postal_code, -1);
+	return db_step_done(st);
 }

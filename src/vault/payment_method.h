@@ -100,6 +100,10 @@ int pm_materialize_as(struct db *db, struct vault *v, const char *merchant_id, c
  * (pm_materialize there uses the token). 0, DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or < 0. */
 int pm_token_peek(struct db *db, const char *merchant_id, const char *ref, struct pm_card *ret);
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j);
+/* The issuer's answers to a check of the card (an authorization, a SetupIntent's verification):
+ * card.checks shows them from then on. A NULL part (not asked) keeps its previous answer. */
+int pm_record_checks(struct db *db, const char *merchant_id, const char *pm_id, const char *cvc,
+		     const char *line1, const char *postal_code);
 /* Inside the caller's write transaction: stores PaymentMethod pm_id for a test alias (its card
  * is sealed once per merchant, alias and expiry and shared: vault_alias_card) or an unused token
  * (consumed), with billing_details / metadata JSON (NULL for none). 0, DB_NOTFOUND (no such

@@ -126,6 +126,8 @@ static const struct testcard cards[] = {
     TC("4000003800000446", "visa", "credit", "IT", "0446", ACQ_3DS_ON_SESSION),
     TC("4000008260003178", "visa", "credit", "GB", "3178", ACQ_3DS_THEN_INSUFFICIENT_FUNDS),
     TC("4000008400001629", "visa", "credit", "US", "1629", ACQ_3DS_THEN_DECLINE),
+    TC("4000008400001280", "visa", "credit", "US", "1280", ACQ_3DS_REQUIRED_LOOKUP_ERROR),
+    TC("4000000000003097", "visa", "credit", "US", "3097", ACQ_3DS_OPTIONAL_ERROR),
     /* disputes */
     TC("4000000000000259", "visa", "credit", "US", "0259", ACQ_DISPUTE_FRAUDULENT),
     TC("4000000000002685", "visa", "credit", "US", "2685", ACQ_DISPUTE_PRODUCT_NOT_RECEIVED),
@@ -177,6 +179,8 @@ static const struct alias aliases[] = {
     {"authenticationRequiredSetupForOffSession", "4000003800000446"},
     {"authenticationRequiredChargeDeclinedInsufficientFunds", "4000008260003178"},
     {"threeDSecureRequiredChargeDeclined", "4000008400001629"},
+    {"threeDSecureRequiredProcessingError", "4000008400001280"},
+    {"threeDSecureOptionalProcessingError", "4000000000003097"},
     {"radarBlock", "4100000000000019"},
     {"riskLevelHighest", "4000000000004954"},
     {"riskLevelElevated", "4000000000009235"},

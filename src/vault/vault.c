@@ -832,12 +832,14 @@ int vault_card_validate(const char *number, const char *exp_month, const char *e
 	if (rc != 0)
 		return rc;
 	if (cvc && *cvc) {
-		size_t want = strcmp(info.brand, "amex") == 0 ? 4 : 3;
+		/* most American Express cards print a four-digit CVC, some a three-digit one, and
+		 * Stripe's API accepts both for amex; every other brand's is three digits */
+		bool amex = strcmp(info.brand, "amex") == 0;
 		size_t cl = strnlen(cvc, 8);
 		bool digits = true;
 		for (size_t i = 0; i < cl; i++)
 			digits = digits && cvc[i] >= '0' && cvc[i] <= '9';
-		if (!digits || cl != want)
+		if (!digits || !(cl == 3 || (amex && cl == 4)))
 			return VAULT_CARD_INVALID_CVC;
 		info.cvc_provided = true;
 	}

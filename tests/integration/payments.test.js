@@ -237,9 +237,18 @@ test('the issuer\'s checks (docs.stripe.com/testing): 0101 declines a given CVC,
   const billing_details = { address: { line1: '1 Main St', postal_code: '94107' } };
   const checksOf = async (number, cvc = '123', bd = billing_details) => {
     const pm = await stripe.paymentMethods.create({ type: 'card', billing_details: bd, card: { number, exp_month: 12, exp_year: 2034, ...(cvc ? { cvc } : {}) } });
+    // not checked yet: what was given is unchecked, the rest null
+    assert.deepEqual(pm.card.checks, {
+      address_line1_check: bd.address.line1 ? 'unchecked' : null,
+      address_postal_code_check: bd.address.postal_code ? 'unchecked' : null,
+      cvc_check: cvc ? 'unchecked' : null,
+    }, number);
     const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, payment_method_types: ['card'] })
       .catch((e) => e.raw.payment_intent);
     const ch = await stripe.charges.retrieve(pi.latest_charge);
+    // once paid with, the PaymentMethod shows the issuer's answers too
+    const after = await stripe.paymentMethods.retrieve(pm.id);
+    assert.deepEqual(after.card.checks, ch.payment_method_details.card.checks, number);
     return [ch.status, ch.payment_method_details.card.checks];
   };
   const err = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_cvcCheckFail', confirm: true }).then(() => null, (e) => e);
@@ -255,6 +264,13 @@ test('the issuer\'s checks (docs.stripe.com/testing): 0101 declines a given CVC,
   // only what was given is checked
   assert.deepEqual(await checksOf('4000000000000010', '123', { address: { postal_code: '94107' } }),
     ['succeeded', { address_line1_check: null, address_postal_code_check: 'fail', cvc_check: 'pass' }]);
+  // a SetupIntent's check of the card fills them as well
+  const pm = await stripe.paymentMethods.create({ type: 'card', billing_details, card: { number: '4000000000000036', exp_month: 12, exp_year: 2034, cvc: '123' } });
+  const si = await stripe.setupIntents.create({ payment_method: pm.id, confirm: true, payment_method_types: ['card'] });
+  assert.equal(si.status, 'succeeded');
+  const saved = await stripe.paymentMethods.retrieve(pm.id);
+  assert.deepEqual(saved.card.checks, { address_line1_check: 'pass', address_postal_code_check: 'fail', cvc_check: 'pass' });
+  assertStripeShape(saved, 'payment_method');
 });
 
 test('payment_method_data: a card given in the intent becomes the PaymentMethod it names', async () => {

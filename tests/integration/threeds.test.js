@@ -199,6 +199,43 @@ test('3-D Secure test cards: 3178 and 1629 are declined once authenticated; 0446
   assert.equal(off.status, 'succeeded');
 });
 
+test('3-D Secure test cards: 1280 fails its lookup and is declined unchallenged; 3097 errors only when asked and pays without it', async () => {
+  const return_url = `http://127.0.0.1:${shopPort}/return`;
+  // the number and its pm_card_ alias are the same card
+  const pm1280 = await stripe.paymentMethods.create({ type: 'card', card: { number: '4000008400001280', exp_month: 12, exp_year: 2034, cvc: '123' } });
+  for (const payment_method of [pm1280.id, 'pm_card_threeDSecureRequiredProcessingError']) {
+    const err = await stripe.paymentIntents.create({ amount: 4500, currency: 'eur', payment_method, confirm: true, return_url }).then(() => null, (e) => e);
+    assert.ok(err, payment_method);
+    assert.equal(err.statusCode, 402);
+    assert.equal(err.code, 'card_declined');
+    assert.equal(err.payment_intent.status, 'requires_payment_method');
+    assert.equal(err.payment_intent.next_action, null);
+    const ch = await stripe.charges.retrieve(err.payment_intent.latest_charge);
+    assert.equal(ch.status, 'failed');
+    assert.equal(ch.failure_code, 'card_declined');
+    assert.equal(ch.payment_method_details.card.last4, '1280');
+  }
+  // 3097 is not asked for 3-D Secure by default: it pays like any card
+  const plain = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_threeDSecureOptionalProcessingError', confirm: true, expand: ['latest_charge'] });
+  assert.equal(plain.status, 'succeeded');
+  assert.equal(plain.latest_charge.payment_method_details.card.three_d_secure, null);
+  // asked for (request_three_d_secure=any), the attempt errors and the payment goes on without it
+  const asked = { payment_method_options: { card: { request_three_d_secure: 'any' } }, confirm: true, return_url };
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_threeDSecureOptionalProcessingError', expand: ['latest_charge'], ...asked });
+  assert.equal(pi.status, 'succeeded');
+  const tds = pi.latest_charge.payment_method_details.card.three_d_secure;
+  assert.equal(tds.result, 'processing_error');
+  assert.equal(tds.authentication_flow, null);
+  assertStripeShape(pi.latest_charge, 'charge');
+  // while 3055 (3-D Secure optional, working) is challenged when asked
+  const ok3055 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_threeDSecureOptional', ...asked });
+  assert.equal(ok3055.status, 'requires_action');
+  // a SetupIntent asked for 3-D Secure with 3097 checks the card without it
+  const si = await stripe.setupIntents.create({ payment_method: 'pm_card_threeDSecureOptionalProcessingError', payment_method_types: ['card'], ...asked, expand: ['latest_attempt'] });
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.latest_attempt.payment_method_details.card.three_d_secure.result, 'processing_error');
+});
+
 test('a wrong token shows a 404 page, not a payment', async () => {
   const pi = await requiresAction();
   const u = new URL(pi.next_action.redirect_to_url.url);

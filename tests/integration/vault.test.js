@@ -97,6 +97,10 @@ test('brands, fingerprints per merchant', async () => {
     const pm = await stripe.paymentMethods.create(card(n, { cvc: b === 'amex' ? '1234' : '123' }));
     assert.equal(pm.card.brand, b, n.slice(-4));
   }
+  // some American Express cards print a three-digit CVC: Stripe's API takes it
+  const amex3 = await stripe.paymentMethods.create(card('378282246310005', { cvc: '123' }));
+  assert.equal(amex3.card.brand, 'amex');
+  assert.equal(amex3.card.checks.cvc_check, 'unchecked');
   const a = await stripe.paymentMethods.create(card('4242424242424242'));
   const b = await stripe.paymentMethods.create(card('4242-4242-4242-4242'));
   const other = await env.stripe(env.merchants[1].secret_key).paymentMethods.create(card('4242424242424242'));
@@ -115,7 +119,8 @@ test('validation answers like Stripe (402 card_error) and never echoes the numbe
     [card('4242424242424242', { exp_month: 13 }), 'invalid_expiry_month'],
     [card('4242424242424242', { exp_year: 2001 }), 'invalid_expiry_year'],
     [card('4242424242424242', { cvc: '12' }), 'invalid_cvc'],
-    [card('378282246310005', { cvc: '123' }), 'invalid_cvc'],
+    [card('378282246310005', { cvc: '12345' }), 'invalid_cvc'],
+    [card('378282246310005', { cvc: '12' }), 'invalid_cvc'],
   ];
   for (const [params, code] of cases) {
     const err = await stripe.paymentMethods.create(params).then(() => null, (e) => e);

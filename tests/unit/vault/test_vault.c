@@ -185,8 +185,11 @@ Test(vault_validate, cvc)
 	cr_assert_eq(val("4242424242424242", "12", "2034", " 123"), VAULT_CARD_INVALID_CVC);
 	cr_assert_eq(val("4242424242424242", "12", "2034", "123456789"), VAULT_CARD_INVALID_CVC);
 	cr_assert_eq(val("4242424242424242", "12", "2034", "000"), 0);
-	cr_assert_eq(val("378282246310005", "12", "2034", "123"), VAULT_CARD_INVALID_CVC);
+	/* Stripe takes an amex CVC of three digits as well as four, never more or fewer */
+	cr_assert_eq(val("378282246310005", "12", "2034", "123"), 0);
 	cr_assert_eq(val("378282246310005", "12", "2034", "1234"), 0);
+	cr_assert_eq(val("378282246310005", "12", "2034", "12"), VAULT_CARD_INVALID_CVC);
+	cr_assert_eq(val("378282246310005", "12", "2034", "12345"), VAULT_CARD_INVALID_CVC);
 	struct vault_card_info i;
 	cr_assert_eq(vault_card_validate("378282246310005", "12", "2034", "1234", NOW, &i), 0);
 	cr_assert_str_eq(i.brand, "amex");
@@ -837,6 +840,9 @@ Test(vault, aliases_are_stored_like_cards)
 	    {"pm_card_radarBlock", "4100000000000019", ACQ_FRAUD_BLOCK},
 	    {"pm_card_createDisputeInquiry", "4000000000001976", ACQ_DISPUTE_INQUIRY},
 	    {"pm_card_authenticationRequired", "4000002760003184", ACQ_3DS_REQUIRED},
+	    {"pm_card_threeDSecureRequiredProcessingError", "4000008400001280",
+	     ACQ_3DS_REQUIRED_LOOKUP_ERROR},
+	    {"tok_threeDSecureOptionalProcessingError", "4000000000003097", ACQ_3DS_OPTIONAL_ERROR},
 	};
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
 		char card[32];
