@@ -876,6 +876,12 @@ int payments_card_choose_pm(struct req *r, struct card_auth *ca)
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 {
 	const char *ref = ca->alias ? ca->alias : ca->token;
+	/* the PaymentMethod's card.checks show what the issuer answered, once it was asked: a
+	 * PaymentMethod made here stores them in its insert, an existing one by an update */
+	const struct processor_decision *d = &ca->decision;
+	const struct pm_checks checks = {d->cvc_check, d->address_line1_check,
+					 d->address_postal_code_check};
+	bool checks_stored = false;
 	if (ref) { /* once per transaction attempt: a retried attempt stores it again */
 		struct pm_card pm;
 		int rc;
@@ -889,10 +895,12 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 			rc = pm_create_from_ref(db, r->app->vault, r->merchant_id, ref, pm.id,
 						ca->pm_billing_details, ca->pm_metadata, r->now);
 		} else {
-			rc = ca->pm_id_chosen ? pm_materialize_as(db, r->app->vault, r->merchant_id,
-								  ref, ca->pm_id, r->now, &pm)
-					      : pm_materialize(db, r->app->vault, r->merchant_id,
-							       ref, r->now, &pm);
+			rc = ca->pm_id_chosen
+				 ? pm_materialize_as(db, r->app->vault, r->merchant_id, ref,
+						     ca->pm_id, &checks, r->now, &pm)
+				 : pm_materialize(db, r->app->vault, r->merchant_id, ref, &checks,
+						  r->now, &pm);
+			checks_stored = true;
 		}
 		/* another payment used the token since this one read it */
 		if (rc == VAULT_ERR_TOKEN_USED)
@@ -904,11 +912,9 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 		if (!ca->card.payment_method)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	/* the PaymentMethod's card.checks show what the issuer answered, once it was asked */
-	const struct processor_decision *d = &ca->decision;
-	if (ca->pm_id[0] &&
-	    pm_record_checks(db, r->merchant_id, ca->pm_id, d->cvc_check, d->address_line1_check,
-			     d->address_postal_code_check) != DB_OK)
+	if (!checks_stored && ca->pm_id[0] &&
+	    pm_record_checks(db, r->merchant_id, ca->pm_id, checks.cvc, checks.line1,
+			     checks.postal_code) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!ca->access)
 		return 0;

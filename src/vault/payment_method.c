@@ -11,11 +11,28 @@
 static const char SQL_INSERT[] =
     "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
     " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
-    " bin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    " bin, check_cvc, check_address_line1, check_address_postal_code) VALUES ($1, $2, $3, $4,"
+    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+
+static int insert_checked(struct db *db, const char *merchant_id, const char *pm_id,
+			  const char *card_id, const struct vault_card_info *info,
+			  const char *fingerprint, const char *billing_details,
+			  const char *metadata, const char *customer,
+			  const struct pm_checks *checks, int64_t now);
 
 int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
 	      const struct vault_card_info *info, const char *fingerprint,
 	      const char *billing_details, const char *metadata, const char *customer, int64_t now)
+{
+	return insert_checked(db, merchant_id, pm_id, card_id, info, fingerprint, billing_details,
+			      metadata, customer, NULL, now);
+}
+
+static int insert_checked(struct db *db, const char *merchant_id, const char *pm_id,
+			  const char *card_id, const struct vault_card_info *info,
+			  const char *fingerprint, const char *billing_details,
+			  const char *metadata, const char *customer,
+			  const struct pm_checks *checks, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
@@ -36,6 +53,9 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 	db_bind_text_ref(st, 14, billing_details, -1);
 	db_bind_text_ref(st, 15, metadata ? metadata : "{}", -1);
 	db_bind_text_ref(st, 16, info->iin[0] ? info->iin : NULL, -1);
+	db_bind_text_ref(st, 17, checks ? checks->cvc : NULL, -1);
+	db_bind_text_ref(st, 18, checks ? checks->line1 : NULL, -1);
+	db_bind_text_ref(st, 19, checks ? checks->postal_code : NULL, -1);
 	return db_step_done(st);
 }
 
@@ -288,7 +308,7 @@ int pm_token_peek(struct db *db, const char *merchant_id, const char *ref, struc
 /* pm_create_from_ref, and what it stored into ret when ret is not NULL. */
 static int create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 			   const char *pm_id, const char *billing_details, const char *metadata,
-			   int64_t now, struct pm_card *ret)
+			   const struct pm_checks *checks, int64_t now, struct pm_card *ret)
 {
 	char card_id[ID_MAX], fp[24];
 	struct vault_card_info info;
@@ -297,8 +317,8 @@ static int create_from_ref(struct db *db, struct vault *v, const char *merchant_
 		int rc = vault_alias_card(v, db, merchant_id, ref, now, card_id, &info, fp);
 		if (rc != 0)
 			return rc;
-		rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details,
-			       metadata, NULL, now);
+		rc = insert_checked(db, merchant_id, pm_id, card_id, &info, fp, billing_details,
+				    metadata, NULL, checks, now);
 		if (rc == DB_OK && ret)
 			pm_card_fill(pm_id, card_id, &info, fp, billing_details, ret);
 		return rc;
@@ -322,8 +342,8 @@ static int create_from_ref(struct db *db, struct vault *v, const char *merchant_
 		return rc < 0 ? rc : DB_ERR;
 	if (n != 1)
 		return VAULT_ERR_TOKEN_USED;
-	rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details, metadata, NULL,
-		       now);
+	rc = insert_checked(db, merchant_id, pm_id, card_id, &info, fp, billing_details, metadata,
+			    NULL, checks, now);
 	if (rc == DB_OK && ret)
 		pm_card_fill(pm_id, card_id, &info, fp, billing_details, ret);
 	return rc;
@@ -383,23 +403,24 @@ int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, 
 		       const char *pm_id, const char *billing_details, const char *metadata,
 		       int64_t now)
 {
-	return create_from_ref(db, v, merchant_id, ref, pm_id, billing_details, metadata, now,
+	return create_from_ref(db, v, merchant_id, ref, pm_id, billing_details, metadata, NULL, now,
 			       NULL);
 }
 
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-		   int64_t now, struct pm_card *ret)
+		   const struct pm_checks *checks, int64_t now, struct pm_card *ret)
 {
 	char pm_id[ID_MAX];
 	id_new_at(pm_id, "pm_", now);
-	return pm_materialize_as(db, v, merchant_id, ref, pm_id, now, ret);
+	return pm_materialize_as(db, v, merchant_id, ref, pm_id, checks, now, ret);
 }
 
 int pm_materialize_as(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-		      const char *pm_id, int64_t now, struct pm_card *ret)
+		      const char *pm_id, const struct pm_checks *checks, int64_t now,
+		      struct pm_card *ret)
 {
 	struct pm_card pm;
-	int rc = create_from_ref(db, v, merchant_id, ref, pm_id, NULL, NULL, now, &pm);
+	int rc = create_from_ref(db, v, merchant_id, ref, pm_id, NULL, NULL, checks, now, &pm);
 	if (rc == DB_OK)
 		*ret = pm;
 	return rc;

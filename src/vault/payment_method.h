@@ -88,13 +88,20 @@ int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id);
  * DB_OK (also when nothing changed because of if_unspecified), DB_NOTFOUND, or DB_ERR. */
 int pm_set_allow_redisplay(struct db *db, const char *merchant_id, const char *pm_id,
 			   const char *value, bool if_unspecified);
-/* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,
- * DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or another negative code. */
+/* The issuer's answers to a check of the card, as card.checks shows them (NULL: not asked). */
+struct pm_checks {
+	const char *cvc, *line1, *postal_code;
+};
+/* Test alias or token → stored PaymentMethod (inside the caller's write transaction), with the
+ * answers of the check the payment made (checks, or NULL): stored by the insert itself, so a
+ * payment with a test alias writes its PaymentMethod's row once. 0, DB_NOTFOUND,
+ * VAULT_ERR_TOKEN_USED, or another negative code. */
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-		   int64_t now, struct pm_card *ret);
+		   const struct pm_checks *checks, int64_t now, struct pm_card *ret);
 /* The same under an id the caller generated (id_new "pm_") before the write. */
 int pm_materialize_as(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-		      const char *pm_id, int64_t now, struct pm_card *ret);
+		      const char *pm_id, const struct pm_checks *checks, int64_t now,
+		      struct pm_card *ret);
 /* Reads an unused token's card into ret (id empty: no PaymentMethod exists yet) without using
  * the token up, so that a payment can check the card before its own write stores it
  * (pm_materialize there uses the token). 0, DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or < 0. */

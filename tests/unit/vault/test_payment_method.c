@@ -71,7 +71,7 @@ struct mat {
 static int materialize_fn(struct db *db, void *p)
 {
 	struct mat *m = p;
-	m->rc = pm_materialize(db, v, m->merchant, m->ref, NOW, &m->pm);
+	m->rc = pm_materialize(db, v, m->merchant, m->ref, NULL, NOW, &m->pm);
 	return 0;
 }
 
@@ -79,7 +79,7 @@ static int materialize_fn(struct db *db, void *p)
 static int materialize_later_fn(struct db *db, void *p)
 {
 	struct mat *m = p;
-	m->rc = pm_materialize(db, v, m->merchant, m->ref, NOW + 31 * 86400, &m->pm);
+	m->rc = pm_materialize(db, v, m->merchant, m->ref, NULL, NOW + 31 * 86400, &m->pm);
 	return 0;
 }
 
