@@ -517,10 +517,11 @@ extern const struct param_spec subscription_item_price_data_params[];
 /* Applies c as one change of the subscription (its items, prorations as invoice items, an
  * invoice paid at once for always_invoice or a new interval) and answers. 0, or -1 with r->err. */
 int subscription_change(struct req *r, struct sub_change *c);
-/* Renders subscription item `id` (DB_NOTFOUND when absent); ret_sub (may be NULL) its
+/* Renders subscription item `id` (DB_NOTFOUND when absent), at prefix in the answer for
+ * expand[] ("" at the top, "data." in a list; NULL: nothing expanded); ret_sub (may be NULL) its
  * subscription's id, in r's arena. */
-int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
-				   const char **ret_sub);
+int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,
+				   struct json *j, const char **ret_sub);
 
 /* The subscription's side of an invoice's outcome (subscriptions.c). `attempted`: the attempt
  * that just ended; the invoice row is already updated. 0, or -1 with r->err. */

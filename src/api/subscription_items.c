@@ -82,7 +82,7 @@ struct one_ctx {
 static int retrieve_fn(struct db *db, void *p)
 {
 	struct one_ctx *x = p;
-	int rc = subscription_item_render_by_id(x->r, db, x->id, req_json(x->r), &x->sub);
+	int rc = subscription_item_render_by_id(x->r, db, x->id, "", req_json(x->r), &x->sub);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(x->r, "subscription_item", x->id, "id");
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
@@ -149,7 +149,7 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
-	return subscription_item_render_by_id(r, db, id, j, NULL);
+	return subscription_item_render_by_id(r, db, id, "data.", j, NULL);
 }
 
 static int h_list(struct req *r)

@@ -986,9 +986,10 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_obj_close(j);
 }
 
-/* One of s's items, as the subscription_item object. */
+/* One of s's items, as the subscription_item object; prefix: where it sits in the answer, for
+ * expand[] ("" at the top); NULL: nothing expanded (a previous_attributes' or pending copy). */
 static int item_render(struct req *r, struct db *db, const struct subscription *s,
-		       const struct sub_item *it, struct json *j)
+		       const struct sub_item *it, const char *prefix, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", it->id);
@@ -1001,7 +1002,11 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 	const char *ds = "[]";
 	if (s->id[0] && subscription_item_discount_ids(r, db, it->id, &ds) != DB_OK)
 		return -1;
-	json_kv_raw(j, "discounts", ds, strlen(ds));
+	char path[128];
+	snprintf(path, sizeof(path), "%sdiscounts", prefix ? prefix : "");
+	json_key(j, "discounts");
+	if (discounts_render_ids(r, db, ds, prefix && req_expand_has(r, path), j) != 0)
+		return -1;
 	json_kv_raw(j, "metadata", it->metadata ? it->metadata : "{}",
 		    it->metadata ? strlen(it->metadata) : 2);
 	json_key(j, "plan");
@@ -1019,15 +1024,20 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 	return 0;
 }
 
-/* s's items as the list a subscription shows. */
-static int items_render(struct req *r, struct db *db, const struct subscription *s, struct json *j)
+/* s's items as the list a subscription shows; prefix: the subscription's, as sub_render's (its
+ * items are at <prefix>items.data.; NULL: nothing expanded). */
+static int items_render(struct req *r, struct db *db, const struct subscription *s,
+			const char *prefix, struct json *j)
 {
+	char inner[128];
+	if (prefix)
+		snprintf(inner, sizeof(inner), "%sitems.data.", prefix);
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
 	json_key(j, "data");
 	json_arr_open(j);
 	for (int i = 0; i < s->n_items; i++)
-		if (item_render(r, db, s, &s->items[i], j) != 0)
+		if (item_render(r, db, s, &s->items[i], prefix ? inner : NULL, j) != 0)
 			return -1;
 	json_arr_close(j);
 	json_kv_bool(j, "has_more", false);
@@ -1194,7 +1204,7 @@ static int pending_render(struct req *r, struct db *db, const struct subscriptio
 	json_key(j, "subscription_items");
 	json_arr_open(j);
 	for (int i = 0; i < p->n_items; i++)
-		if (item_render(r, db, p, &p->items[i], j) != 0)
+		if (item_render(r, db, p, &p->items[i], NULL, j) != 0)
 			return -1;
 	json_arr_close(j);
 	json_kv_null(j, "trial_end");
@@ -1347,7 +1357,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_obj_close(j);
 	json_obj_close(j);
 	json_key(j, "items");
-	if (items_render(r, db, s, j) != 0)
+	if (items_render(r, db, s, prefix, j) != 0)
 		return -1;
 	json_key(j, "latest_invoice");
 	snprintf(path, sizeof(path), "%slatest_invoice", prefix ? prefix : "");
@@ -1908,7 +1918,7 @@ static int pending_apply(struct req *r, struct db *db, struct subscription *s,
 	json_init(&pj, &pb);
 	json_obj_open(&pj);
 	json_key(&pj, "items");
-	int rc = items_render(r, db, s, &pj);
+	int rc = items_render(r, db, s, NULL, &pj);
 	if (reset)
 		json_kv_int(&pj, "billing_cycle_anchor", s->anchor);
 	json_obj_close(&pj);
@@ -5864,7 +5874,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		json_kv_str(&pj, "status", x->old.status);
 	} else if (rc == 0) {
 		json_key(&pj, "items");
-		rc = items_render(r, db, &x->old, &pj);
+		rc = items_render(r, db, &x->old, NULL, &pj);
 	}
 	if (rc == 0 && (x->reset || s->anchor != x->old.anchor) && !x->held)
 		json_kv_int(&pj, "billing_cycle_anchor", x->old.anchor);
@@ -6022,11 +6032,11 @@ static int change_respond(struct req *r, struct db *db, struct change_ctx *x)
 		if (sub_load(r, db, x->s.id, false, &cur) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (cur.pending_update)
-			return item_render(r, db, &x->s, &x->s.items[i], j) == 0
+			return item_render(r, db, &x->s, &x->s.items[i], "", j) == 0
 				   ? 0
 				   : req_fail(r, ERR_API, NULL, NULL);
 	}
-	return subscription_item_render_by_id(r, db, c->item, j, NULL) == DB_OK
+	return subscription_item_render_by_id(r, db, c->item, "", j, NULL) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -6601,8 +6611,8 @@ static int item_sub_load(struct req *r, struct db *db, const char *id, struct su
 	return DB_NOTFOUND;
 }
 
-int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
-				   const char **ret_sub)
+int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,
+				   struct json *j, const char **ret_sub)
 {
 	struct subscription *s;
 	const struct sub_item *it;
@@ -6612,7 +6622,7 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 		return rc;
 	if (ret_sub)
 		*ret_sub = sub;
-	return item_render(r, db, s, it, j) == 0 ? DB_OK : DB_ERR;
+	return item_render(r, db, s, it, prefix, j) == 0 ? DB_OK : DB_ERR;
 }
 
 int subscription_item_usage_facts(struct req *r, struct db *db, const char *id,

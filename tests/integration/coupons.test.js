@@ -489,6 +489,16 @@ test('a subscription item\'s own discounts: items[n][discounts] and subscription
   assert.equal(created.data.object.subscription, sub.id);
   shape(created.data.object, 'discount');
   shape(i0, 'subscription_item');
+  // expand[]: the ids as discount objects, on a subscription's items, one item and a list of them
+  const ex = await stripe.subscriptions.retrieve(sub.id, { expand: ['items.data.discounts'] });
+  assert.equal(ex.items.data[0].discounts[0].id, d25);
+  assert.equal(ex.items.data[0].discounts[0].source.coupon, c25.id);
+  assert.deepEqual(ex.discounts, [d10], 'only what was named is expanded');
+  shape(ex.items.data[0], 'subscription_item');
+  const one = await stripe.subscriptionItems.retrieve(i0.id, { expand: ['discounts'] });
+  assert.equal(one.discounts[0].subscription_item, i0.id);
+  const listed = await stripe.subscriptionItems.list({ subscription: sub.id, expand: ['data.discounts'] });
+  assert.equal(listed.data.find((x) => x.id === i0.id).discounts[0].object, 'discount');
   // 30.00: 25 % off (7.50), then the subscription's 10 % of 22.50 (2.25); 25.00: 10 % (2.50)
   const inv = sub.latest_invoice;
   assert.equal(inv.total, 5500 - 750 - 225 - 250);
