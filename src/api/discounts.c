@@ -637,12 +637,14 @@ static const char *sub_customer(struct req *r, struct db *db, const char *sub)
 	return c;
 }
 
-int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_t t,
-			   struct discount *ret, int *ret_n)
+/* The discounts of owner (a subscription's or a subscription item's, by sql) still in force at
+ * t, loaded into ret; *ret_n how many. DB_OK or an error. */
+static int live_loaded(struct req *r, struct db *db, const char *sql, const char *owner, int64_t t,
+		       struct discount *ret, int *ret_n)
 {
 	char ids[DISCOUNTS_MAX][ID_MAX];
 	int n = 0, k = 0;
-	int rc = live_ids(r, db, SQL_LIVE_SUB, sub, ids, &n);
+	int rc = live_ids(r, db, sql, owner, ids, &n);
 	if (rc != DB_OK)
 		return rc;
 	for (int i = 0; i < n; i++) {
@@ -652,6 +654,17 @@ int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_
 		if (!ret[k].end || t < ret[k].end)
 			k++;
 	}
+	*ret_n = k;
+	return DB_OK;
+}
+
+int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_t t,
+			   struct discount *ret, int *ret_n)
+{
+	int k = 0;
+	int rc = live_loaded(r, db, SQL_LIVE_SUB, sub, t, ret, &k);
+	if (rc != DB_OK)
+		return rc;
 	if (k == 0) {
 		/* none of its own: its customer's (Stripe's precedence) */
 		const char *customer = sub_customer(r, db, sub);
@@ -703,20 +716,7 @@ int subscription_discounts_expire(struct req *r, struct db *db, const char *sub,
 int subscription_item_discounts(struct req *r, struct db *db, const char *item, int64_t t,
 				struct discount *ret, int *ret_n)
 {
-	char ids[DISCOUNTS_MAX][ID_MAX];
-	int n = 0, k = 0;
-	int rc = live_ids(r, db, SQL_LIVE_SUB_ITEM, item, ids, &n);
-	if (rc != DB_OK)
-		return rc;
-	for (int i = 0; i < n; i++) {
-		rc = discount_load(r, db, ids[i], &ret[k]);
-		if (rc != DB_OK)
-			return rc < 0 ? rc : DB_ERR;
-		if (!ret[k].end || t < ret[k].end)
-			k++;
-	}
-	*ret_n = k;
-	return DB_OK;
+	return live_loaded(r, db, SQL_LIVE_SUB_ITEM, item, t, ret, ret_n);
 }
 
 int subscription_item_discounts_set(struct req *r, struct db *db, const char *sub, const char *item,
