@@ -58,4 +58,16 @@ if [ $# -eq 0 ]; then
 fi
 # three files at a time: PostgreSQL's own processes share the two cores, so the suite waits
 # less than the SQLite one does (which runs four)
-node --test --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=300000 "$@"
+# TAP on stdout, and each file's wall time (reporters/file-times.mjs) printed after it: the
+# slowest files are where CI's time goes.
+times=$(mktemp /tmp/tender-file-times-XXXXXX)
+rc=0
+node --test --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=300000 \
+  --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=./reporters/file-times.mjs --test-reporter-destination="$times" \
+  "$@" || rc=$?
+echo "# slowest files (wall seconds, passed, failed):"
+head -n 12 "$times" | sed 's/^/#   /'
+rm -f "$times"
+exit "$rc"
+

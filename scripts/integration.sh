@@ -16,4 +16,15 @@ cd tests
 # Each test file starts its own servers on free ports. Four files run at a time on the 2 cores:
 # the suite waits (scheduler ticks, fsyncs, browsers) more than it computes: at two at a time it
 # used about a third of the CPU (2026-12-06: 178 s of CPU in 248 s of CI wall).
-node --test --test-concurrency="${TEST_CONCURRENCY:-4}" --test-timeout=300000 integration/
+# TAP on stdout, and each file's wall time (reporters/file-times.mjs) printed after it: the
+# slowest files are where CI's time goes.
+times=$(mktemp /tmp/tender-file-times-XXXXXX)
+rc=0
+node --test --test-concurrency="${TEST_CONCURRENCY:-4}" --test-timeout=300000 \
+  --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=./reporters/file-times.mjs --test-reporter-destination="$times" \
+  integration/ || rc=$?
+echo "# slowest files (wall seconds, passed, failed):"
+head -n 12 "$times" | sed 's/^/#   /'
+rm -f "$times"
+exit "$rc"
