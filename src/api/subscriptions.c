@@ -2657,6 +2657,35 @@ static int settings_params(struct req *r, struct subscription *s, struct json *p
 	return 0;
 }
 
+/* cancel_at's value v: a timestamp (*ret_at), or one of Stripe's end-of-period values
+ * (2025-05-28) for a flexible subscription, resolved to a time at once rather than followed
+ * as cancel_at_period_end is (*ret_period_end: the caller resolves it to the items' current
+ * period end, min_period_end and max_period_end alike since Tender's items share one period).
+ * max_billed_until names the end of what prebilling has billed: Tender does not prebill, so it
+ * is refused rather than guessed. 0, or -1 with r->err. */
+static int cancel_at_value(struct req *r, bool flexible, const char *v, int64_t *ret_at,
+			   bool *ret_period_end)
+{
+	*ret_at = 0;
+	*ret_period_end = false;
+	if (str_eq(v, "min_period_end") || str_eq(v, "max_period_end")) {
+		if (!flexible)
+			return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+					"cancel_at=%s is only available for subscriptions with "
+					"billing_mode[type]=flexible.",
+					v);
+		*ret_period_end = true;
+		return 0;
+	}
+	if (str_eq(v, "max_billed_until"))
+		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+				"Tender does not support cancel_at=max_billed_until: it has no "
+				"prebilling (use a timestamp, min_period_end or max_period_end).");
+	if (parse_i64(v, ret_at) != 0)
+		return req_fail(r, ERR_PARAM_INVALID_INTEGER, "cancel_at", "%s", v);
+	return 0;
+}
+
 /* cancel_at of an update ("" unsets) onto s at `now` (cancel_at_period_end=true with it is a
  * 400); the previous values go into pj (*ret_changed: they did, canceled_at's among them). 0,
  * or -1 with r->err. */
@@ -2673,7 +2702,12 @@ static int cancel_at_param(struct req *r, struct subscription *s, int64_t now, s
 				"You may only specify one of these parameters: cancel_at, "
 				"cancel_at_period_end.");
 	int64_t at = 0;
-	if (*v && (param_int(r, "cancel_at", &at) != 1 || at <= now))
+	bool period_end = false;
+	if (*v && cancel_at_value(r, s->flexible, v, &at, &period_end) != 0)
+		return -1;
+	if (period_end)
+		at = s->period_end;
+	if (*v && at <= now)
 		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
 				"Invalid timestamp: cancel_at must be in the future.");
 	if (at == s->cancel_at)
@@ -2751,6 +2785,7 @@ struct create_ctx {
 	/* trial_from_plan: the longest trial_period_days of the items' plans (create_read_fn) */
 	bool trial_from_plan;
 	bool cancel_at_period_end;
+	bool cancel_at_period_end_kw; /* cancel_at=min_period_end or max_period_end */
 	struct sub_checkout *co; /* bought through a Checkout Session (NULL: the API's create) */
 	struct sub_for_schedule *sc; /* made by a subscription schedule (NULL: not) */
 	/* default_tax_rates[] and items[n][tax_rates] (tax_rates.c) */
@@ -3785,7 +3820,7 @@ static int h_create(struct req *r)
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
 	param_int(r, "backdate_start_date", &c.backdate);
-	if (param_int(r, "cancel_at", &s->cancel_at) == 1 && c.cancel_at_period_end)
+	if (param_present(r, "cancel_at") && c.cancel_at_period_end)
 		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
 				"You may only specify one of these parameters: cancel_at, "
 				"cancel_at_period_end.");
@@ -3804,6 +3839,12 @@ static int h_create(struct req *r)
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
 	if (subscription_billing_mode_param_pd(r, "billing_mode", "billing_mode", &s->flexible,
 					       &s->proration_discounts) != 0)
+		return -1;
+	/* cancel_at (after billing_mode, which its end-of-period values need); those resolve to
+	 * the first period's end once create_plan has it */
+	const char *cat = param_str(r, "cancel_at");
+	if (cat &&
+	    cancel_at_value(r, s->flexible, cat, &s->cancel_at, &c.cancel_at_period_end_kw) != 0)
 		return -1;
 	return create_run(r, &c);
 }
@@ -4242,6 +4283,10 @@ static int create_plan(struct req *r, struct create_ctx *c)
 	}
 	if (rcp != 0)
 		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
+	if (c->cancel_at_period_end_kw) {
+		s->cancel_at = s->period_end;
+		s->canceled_at = t0; /* when it was asked for */
+	}
 	/* cancel_at in the first period: proration_behavior=none asks for no credit then */
 	s->cancel_at_prorate = !c->prorate_none || s->cancel_at > s->period_end;
 	struct billing_line lines[SUB_ITEMS_MAX];
@@ -8950,7 +8995,7 @@ static const struct param_spec create_params[] = {
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
-    {"cancel_at", PT_INT, 0, 0, NULL, NULL},
+    {"cancel_at", PT_STRING, 0, 20, NULL, NULL},
     {"backdate_start_date", PT_INT, 0, 0, NULL, NULL},
     SUB_SETTINGS_PARAMS(0),
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -9015,7 +9060,7 @@ static const struct param_spec update_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
-    {"cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"cancel_at", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
     SUB_SETTINGS_PARAMS(PF_EMPTYABLE),
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
