@@ -5550,6 +5550,7 @@ static int change_read_fn(struct db *db, void *p)
 			if (k == 0 || c->answer != SUB_ANSWER_SUBSCRIPTION)
 				str_copy(c->item, sizeof(c->item), it->id);
 		}
+		bool repriced = false; /* an existing item given another price */
 		if (data >= 0) {
 			/* items[k][price_data] (POST /v1/subscriptions/{id}): a new price, made
 			 * inactive by the write (change_rows), named in the read by a placeholder
@@ -5566,6 +5567,7 @@ static int change_read_fn(struct db *db, void *p)
 				return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 			it->price = arena_printf(&r->arena, "price_data:%d", data);
 			it->data = data;
+			repriced = ch->id != NULL;
 			if (was_metered) {
 				it->quantity = 1; /* a licensed price's default */
 				it->usage_since = 0;
@@ -5583,6 +5585,7 @@ static int change_read_fn(struct db *db, void *p)
 			if (item_price(r, db, ch->price, ch->shown, s->currency, &it->pf) != 0)
 				return -1;
 			it->price = ch->price;
+			repriced = repriced || (ch->id && !(was && str_eq(was, ch->price)));
 			if (item_metered(it) && !(was && str_eq(was, ch->price))) {
 				/* a metered price coming now: no quantity, its usage counted from
 				 * now (the meter's events before are not its own) */
@@ -5602,6 +5605,8 @@ static int change_read_fn(struct db *db, void *p)
 					"`metered`.");
 		if (ch->quantity)
 			it->quantity = ch->quantity;
+		else if (repriced && ch->price_resets_quantity && !item_metered(it))
+			it->quantity = 1;
 		if (ch->tax.present)
 			it->tax = &ch->tax;
 		if (ch->dspec && item_discounts_resolve(r, db, s, it, ch->dspec, x->t) != 0)
@@ -6765,6 +6770,7 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		bool clear = false;
 		if (param_bool(r, path, &clear) == 1)
 			ch->clear_usage = clear;
+		ch->price_resets_quantity = true;
 		snprintf(path, sizeof(path), "%s.%d.billing_thresholds", param, n);
 		if (subscription_item_thresholds_param(
 			r, path, arena_printf(&r->arena, "%s[billing_thresholds]", ch->shown),
