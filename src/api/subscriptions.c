@@ -6619,7 +6619,14 @@ static int h_resume(struct req *r)
 	memset(x, 0, sizeof(*x));
 	c->subscription = r->args[0];
 	c->resume = true;
-	c->resume_unchanged = str_eq(param_str(r, "billing_cycle_anchor.type"), "unchanged");
+	/* billing_cycle_anchor: Stripe's API reference and guides send the value itself
+	 * (billing_cycle_anchor=now), stripe-node 23's types a hash (billing_cycle_anchor[type]) */
+	const char *anchor = param_str(r, "billing_cycle_anchor");
+	if (anchor && !str_eq(anchor, "now") && !str_eq(anchor, "unchanged"))
+		return req_fail(r, ERR_PARAM_INVALID_ENUM, "billing_cycle_anchor",
+				"Invalid billing_cycle_anchor: must be one of now, unchanged");
+	c->resume_unchanged = str_eq(anchor, "unchanged") ||
+			      str_eq(param_str(r, "billing_cycle_anchor.type"), "unchanged");
 	c->proration_behavior = param_str(r, "proration_behavior");
 	param_int(r, "proration_date", &c->proration_date);
 	c->resume_on_success =
@@ -9090,7 +9097,7 @@ static const struct param_spec resume_anchor_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec resume_params[] = {
-    {"billing_cycle_anchor", PT_OBJECT, 0, 0, NULL, resume_anchor_children},
+    {"billing_cycle_anchor", PT_OBJECT, PF_SCALAR_OK, 9, NULL, resume_anchor_children},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0,

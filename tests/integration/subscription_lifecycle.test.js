@@ -287,6 +287,8 @@ test('trial_settings pause: a trial ending without a payment method pauses; tria
   await assert.rejects(other.subscriptions.resume(sub.id), (e) => e.statusCode === 404);
   await assert.rejects(stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'later' } }),
     (e) => e.statusCode === 400 && e.param === 'billing_cycle_anchor[type]');
+  await assert.rejects(stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: 'later' }),
+    (e) => e.statusCode === 400 && e.param === 'billing_cycle_anchor');
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
   const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
   await stripe.subscriptions.update(sub.id, { default_payment_method: pm.id });
@@ -399,10 +401,11 @@ test('resume on the old cycle (billing_cycle_anchor unchanged): always_invoice, 
     assert.equal(inv.status, 'paid');
     await assertConserved(inv);
   }
-  // none: nothing for the rest of this period
+  // none: nothing for the rest of this period; billing_cycle_anchor as Stripe's API reference
+  // sends it (the value itself; stripe-node 23's types have the hash)
   {
     const { customer, sub } = await makePaused();
-    const r = await stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'unchanged' }, proration_behavior: 'none' });
+    const r = await stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: 'unchanged', proration_behavior: 'none' });
     assert.equal(r.status, 'active');
     assert.equal(r.items.data[0].current_period_end, APR15);
     assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
