@@ -419,6 +419,10 @@ struct sub_item_change {
 	bool thresholds_set;
 	/* its discounts[] (NULL: unchanged; n 0: none, discounts='') */
 	const struct discount_spec *dspec;
+	/* a new price for an existing item without a quantity sets it back to 1, as Stripe
+	 * documents for POST /v1/subscriptions/{id}'s items (subscription_changes_parse); the
+	 * customer portal and /v1/subscription_items keep the item's quantity */
+	bool price_resets_quantity;
 };
 /* SUB_ANSWER_SCHEDULE: the subscription schedule named in `item` (its cancel) */
 enum sub_change_answer {

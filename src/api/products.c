@@ -31,6 +31,7 @@
 #include "tax/rates.h"
 
 #define UNIT_AMOUNT_MAX 99999999 /* Stripe's eight digits */
+#define PRICE_TRIAL_DAYS_MAX 730 /* Stripe's bound on a trial (subscriptions.c's) */
 
 /* One currency option of a price: the price's terms in another currency. A per-unit price's
  * option has an amount (unit_amount when whole, unit_amount_decimal its text, as the price's
@@ -497,6 +498,7 @@ static const struct param_spec price_recurring_children[] = {
     {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
     {"meter", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
     {"aggregate_usage", PT_ENUM, 0, 0, aggregate_usages, NULL},
+    {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec product_data_children[] = {
@@ -838,6 +840,18 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 		if (price_aggregate_usage_param(r, *prefix ? NULL : "recurring.aggregate_usage",
 						"recurring[aggregate_usage]", p) != 0)
 			return -1;
+		/* only POST /v1/prices takes a default trial (what a subscription's
+		 * trial_from_plan=true gives it), kept as a plan's trial_period_days */
+		int64_t days;
+		if (!*prefix && param_int(r, "recurring.trial_period_days", &days) == 1) {
+			if (days < 0 || days > PRICE_TRIAL_DAYS_MAX)
+				return req_fail(r, ERR_PARAM_BAD, "recurring[trial_period_days]",
+						"Invalid recurring[trial_period_days]: must be "
+						"between 0 and %d days.",
+						PRICE_TRIAL_DAYS_MAX);
+			p->has_trial = true;
+			p->trial_period_days = days;
+		}
 		p->interval_count = 1;
 		param_int(r, PARAM("recurring.interval_count"), &p->interval_count);
 		/* Stripe's bound: at most three years between two billings */

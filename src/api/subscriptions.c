@@ -2657,6 +2657,35 @@ static int settings_params(struct req *r, struct subscription *s, struct json *p
 	return 0;
 }
 
+/* cancel_at's value v: a timestamp (*ret_at), or one of Stripe's end-of-period values
+ * (2025-05-28) for a flexible subscription, resolved to a time at once rather than followed
+ * as cancel_at_period_end is (*ret_period_end: the caller resolves it to the items' current
+ * period end, min_period_end and max_period_end alike since Tender's items share one period).
+ * max_billed_until names the end of what prebilling has billed: Tender does not prebill, so it
+ * is refused rather than guessed. 0, or -1 with r->err. */
+static int cancel_at_value(struct req *r, bool flexible, const char *v, int64_t *ret_at,
+			   bool *ret_period_end)
+{
+	*ret_at = 0;
+	*ret_period_end = false;
+	if (str_eq(v, "min_period_end") || str_eq(v, "max_period_end")) {
+		if (!flexible)
+			return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+					"cancel_at=%s is only available for subscriptions with "
+					"billing_mode[type]=flexible.",
+					v);
+		*ret_period_end = true;
+		return 0;
+	}
+	if (str_eq(v, "max_billed_until"))
+		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
+				"Tender does not support cancel_at=max_billed_until: it has no "
+				"prebilling (use a timestamp, min_period_end or max_period_end).");
+	if (parse_i64(v, ret_at) != 0)
+		return req_fail(r, ERR_PARAM_INVALID_INTEGER, "cancel_at", "%s", v);
+	return 0;
+}
+
 /* cancel_at of an update ("" unsets) onto s at `now` (cancel_at_period_end=true with it is a
  * 400); the previous values go into pj (*ret_changed: they did, canceled_at's among them). 0,
  * or -1 with r->err. */
@@ -2673,7 +2702,12 @@ static int cancel_at_param(struct req *r, struct subscription *s, int64_t now, s
 				"You may only specify one of these parameters: cancel_at, "
 				"cancel_at_period_end.");
 	int64_t at = 0;
-	if (*v && (param_int(r, "cancel_at", &at) != 1 || at <= now))
+	bool period_end = false;
+	if (*v && cancel_at_value(r, s->flexible, v, &at, &period_end) != 0)
+		return -1;
+	if (period_end)
+		at = s->period_end;
+	if (*v && at <= now)
 		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
 				"Invalid timestamp: cancel_at must be in the future.");
 	if (at == s->cancel_at)
@@ -2751,6 +2785,7 @@ struct create_ctx {
 	/* trial_from_plan: the longest trial_period_days of the items' plans (create_read_fn) */
 	bool trial_from_plan;
 	bool cancel_at_period_end;
+	bool cancel_at_period_end_kw; /* cancel_at=min_period_end or max_period_end */
 	struct sub_checkout *co; /* bought through a Checkout Session (NULL: the API's create) */
 	struct sub_for_schedule *sc; /* made by a subscription schedule (NULL: not) */
 	/* default_tax_rates[] and items[n][tax_rates] (tax_rates.c) */
@@ -3785,7 +3820,7 @@ static int h_create(struct req *r)
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
 	param_int(r, "backdate_start_date", &c.backdate);
-	if (param_int(r, "cancel_at", &s->cancel_at) == 1 && c.cancel_at_period_end)
+	if (param_present(r, "cancel_at") && c.cancel_at_period_end)
 		return req_fail(r, ERR_PARAM_BAD, "cancel_at",
 				"You may only specify one of these parameters: cancel_at, "
 				"cancel_at_period_end.");
@@ -3804,6 +3839,12 @@ static int h_create(struct req *r)
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
 	if (subscription_billing_mode_param_pd(r, "billing_mode", "billing_mode", &s->flexible,
 					       &s->proration_discounts) != 0)
+		return -1;
+	/* cancel_at (after billing_mode, which its end-of-period values need); those resolve to
+	 * the first period's end once create_plan has it */
+	const char *cat = param_str(r, "cancel_at");
+	if (cat &&
+	    cancel_at_value(r, s->flexible, cat, &s->cancel_at, &c.cancel_at_period_end_kw) != 0)
 		return -1;
 	return create_run(r, &c);
 }
@@ -4242,6 +4283,10 @@ static int create_plan(struct req *r, struct create_ctx *c)
 	}
 	if (rcp != 0)
 		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
+	if (c->cancel_at_period_end_kw) {
+		s->cancel_at = s->period_end;
+		s->canceled_at = t0; /* when it was asked for */
+	}
 	/* cancel_at in the first period: proration_behavior=none asks for no credit then */
 	s->cancel_at_prorate = !c->prorate_none || s->cancel_at > s->period_end;
 	struct billing_line lines[SUB_ITEMS_MAX];
@@ -5505,6 +5550,7 @@ static int change_read_fn(struct db *db, void *p)
 			if (k == 0 || c->answer != SUB_ANSWER_SUBSCRIPTION)
 				str_copy(c->item, sizeof(c->item), it->id);
 		}
+		bool repriced = false; /* an existing item given another price */
 		if (data >= 0) {
 			/* items[k][price_data] (POST /v1/subscriptions/{id}): a new price, made
 			 * inactive by the write (change_rows), named in the read by a placeholder
@@ -5521,6 +5567,7 @@ static int change_read_fn(struct db *db, void *p)
 				return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 			it->price = arena_printf(&r->arena, "price_data:%d", data);
 			it->data = data;
+			repriced = ch->id != NULL;
 			if (was_metered) {
 				it->quantity = 1; /* a licensed price's default */
 				it->usage_since = 0;
@@ -5538,6 +5585,7 @@ static int change_read_fn(struct db *db, void *p)
 			if (item_price(r, db, ch->price, ch->shown, s->currency, &it->pf) != 0)
 				return -1;
 			it->price = ch->price;
+			repriced = repriced || (ch->id && !(was && str_eq(was, ch->price)));
 			if (item_metered(it) && !(was && str_eq(was, ch->price))) {
 				/* a metered price coming now: no quantity, its usage counted from
 				 * now (the meter's events before are not its own) */
@@ -5557,6 +5605,8 @@ static int change_read_fn(struct db *db, void *p)
 					"`metered`.");
 		if (ch->quantity)
 			it->quantity = ch->quantity;
+		else if (repriced && ch->price_resets_quantity && !item_metered(it))
+			it->quantity = 1;
 		if (ch->tax.present)
 			it->tax = &ch->tax;
 		if (ch->dspec && item_discounts_resolve(r, db, s, it, ch->dspec, x->t) != 0)
@@ -6569,7 +6619,14 @@ static int h_resume(struct req *r)
 	memset(x, 0, sizeof(*x));
 	c->subscription = r->args[0];
 	c->resume = true;
-	c->resume_unchanged = str_eq(param_str(r, "billing_cycle_anchor.type"), "unchanged");
+	/* billing_cycle_anchor: Stripe's API reference and guides send the value itself
+	 * (billing_cycle_anchor=now), stripe-node 23's types a hash (billing_cycle_anchor[type]) */
+	const char *anchor = param_str(r, "billing_cycle_anchor");
+	if (anchor && !str_eq(anchor, "now") && !str_eq(anchor, "unchanged"))
+		return req_fail(r, ERR_PARAM_INVALID_ENUM, "billing_cycle_anchor",
+				"Invalid billing_cycle_anchor: must be one of now, unchanged");
+	c->resume_unchanged = str_eq(anchor, "unchanged") ||
+			      str_eq(param_str(r, "billing_cycle_anchor.type"), "unchanged");
 	c->proration_behavior = param_str(r, "proration_behavior");
 	param_int(r, "proration_date", &c->proration_date);
 	c->resume_on_success =
@@ -6720,6 +6777,7 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		bool clear = false;
 		if (param_bool(r, path, &clear) == 1)
 			ch->clear_usage = clear;
+		ch->price_resets_quantity = true;
 		snprintf(path, sizeof(path), "%s.%d.billing_thresholds", param, n);
 		if (subscription_item_thresholds_param(
 			r, path, arena_printf(&r->arena, "%s[billing_thresholds]", ch->shown),
@@ -8950,7 +9008,7 @@ static const struct param_spec create_params[] = {
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
-    {"cancel_at", PT_INT, 0, 0, NULL, NULL},
+    {"cancel_at", PT_STRING, 0, 20, NULL, NULL},
     {"backdate_start_date", PT_INT, 0, 0, NULL, NULL},
     SUB_SETTINGS_PARAMS(0),
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -9015,7 +9073,7 @@ static const struct param_spec update_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
-    {"cancel_at", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"cancel_at", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
     SUB_SETTINGS_PARAMS(PF_EMPTYABLE),
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
@@ -9039,7 +9097,7 @@ static const struct param_spec resume_anchor_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec resume_params[] = {
-    {"billing_cycle_anchor", PT_OBJECT, 0, 0, NULL, resume_anchor_children},
+    {"billing_cycle_anchor", PT_OBJECT, PF_SCALAR_OK, 9, NULL, resume_anchor_children},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0,

@@ -222,6 +222,24 @@ test('subscriptions to plans: items[n][plan], trial_from_plan, subscription item
     (e) => e.statusCode === 404);
 });
 
+test('POST /v1/prices recurring[trial_period_days]: the price\'s default trial, given by trial_from_plan', async () => {
+  await assert.rejects(stripe.prices.create({ currency: 'usd', unit_amount: 900, product_data: { name: `Long ${tag}` }, recurring: { interval: 'month', trial_period_days: 731 } }),
+    (e) => e.statusCode === 400 && e.param === 'recurring[trial_period_days]');
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 900, product_data: { name: `Trial ${tag}` }, recurring: { interval: 'month', trial_period_days: 5 } });
+  assertStripeShape(price, 'price');
+  assert.equal(price.recurring.trial_period_days, 5);
+  assert.equal((await stripe.prices.retrieve(price.id)).recurring.trial_period_days, 5);
+  const plain = await stripe.prices.create({ currency: 'usd', unit_amount: 900, product: price.product, recurring: { interval: 'month' } });
+  assert.equal(plain.recurring.trial_period_days, null);
+  const cus = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], trial_from_plan: true, expand: ['latest_invoice'] });
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.trial_end - sub.trial_start, 5 * 86400);
+  assert.equal(sub.latest_invoice.amount_due, 0);
+  const now = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+  assert.equal(now.status, 'active', 'without trial_from_plan the price\'s trial does not apply');
+});
+
 test('update product: a plan moves to another product (events name the old one); not once used in a subscription', async () => {
   const p1 = await stripe.products.create({ name: `Move from ${tag}` });
   const p2 = await stripe.products.create({ name: `Move to ${tag}` });

@@ -348,6 +348,26 @@ test('always_invoice: a price change is invoiced and paid at once; the money add
   await assertConserved(next);
 });
 
+test('a new price for an item without a quantity sets its quantity back to 1 (Stripe\'s documented default); given, or by /v1/subscription_items, it is kept', async () => {
+  const { customer } = await setup();
+  const pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id, quantity: 3 }] });
+  const si = sub.items.data[0].id;
+  // at the period's start: the three seats' whole period credited, one seat of pro charged
+  const upd = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, price: pro.id }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  assert.equal(upd.items.data[0].id, si);
+  assert.equal(upd.items.data[0].quantity, 1);
+  assert.equal(upd.latest_invoice.total, -3 * 3000 + 5000);
+  await assertConserved(upd.latest_invoice);
+  // the same price again, or a quantity given: kept
+  await stripe.subscriptions.update(sub.id, { items: [{ id: si, quantity: 4 }], proration_behavior: 'none' });
+  assert.equal((await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: pro.id }], proration_behavior: 'none' })).items.data[0].quantity, 4);
+  assert.equal((await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: monthly.id, quantity: 4 }], proration_behavior: 'none' })).items.data[0].quantity, 4);
+  assert.equal((await stripe.subscriptionItems.update(si, { price: pro.id, proration_behavior: 'none' })).quantity, 4);
+});
+
 test('always_invoice with a declined card: error_if_incomplete is a 402 and changes nothing; allow_incomplete leaves it past_due', async () => {
   const { clock, customer } = await setup();
   const pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product });

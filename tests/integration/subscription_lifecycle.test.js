@@ -287,6 +287,8 @@ test('trial_settings pause: a trial ending without a payment method pauses; tria
   await assert.rejects(other.subscriptions.resume(sub.id), (e) => e.statusCode === 404);
   await assert.rejects(stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'later' } }),
     (e) => e.statusCode === 400 && e.param === 'billing_cycle_anchor[type]');
+  await assert.rejects(stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: 'later' }),
+    (e) => e.statusCode === 400 && e.param === 'billing_cycle_anchor');
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
   const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
   await stripe.subscriptions.update(sub.id, { default_payment_method: pm.id });
@@ -399,10 +401,11 @@ test('resume on the old cycle (billing_cycle_anchor unchanged): always_invoice, 
     assert.equal(inv.status, 'paid');
     await assertConserved(inv);
   }
-  // none: nothing for the rest of this period
+  // none: nothing for the rest of this period; billing_cycle_anchor as Stripe's API reference
+  // sends it (the value itself; stripe-node 23's types have the hash)
   {
     const { customer, sub } = await makePaused();
-    const r = await stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'unchanged' }, proration_behavior: 'none' });
+    const r = await stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: 'unchanged', proration_behavior: 'none' });
     assert.equal(r.status, 'active');
     assert.equal(r.items.data[0].current_period_end, APR15);
     assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
@@ -612,6 +615,47 @@ test('cancel_at in a later period: it renews first, then cancels with that perio
   assert.equal(e4.ended_at, T0 + 5 * DAY);
   assert.equal(e4.latest_invoice, s4.latest_invoice);
   assert.equal((await stripe.customers.retrieve(d.customer.id)).balance, 0);
+});
+
+test('cancel_at=min_period_end / max_period_end (Stripe\'s enums for flexible billing mode): the period\'s end at once, canceled there without renewing', async () => {
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Desk' } });
+  const { clock, customer } = await setup();
+  // classic billing mode has no such values; max_billed_until needs prebilling; neither a word
+  // nor an integer: nothing is made
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_mode: { type: 'classic' }, cancel_at: 'min_period_end' }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], cancel_at: 'max_billed_until' }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], cancel_at: 'soon' }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at' && e.code === 'parameter_invalid_integer');
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], cancel_at: 'max_period_end' });
+  shape(sub, 'subscription');
+  assert.equal(sub.billing_mode.type, 'flexible');
+  assert.equal(sub.cancel_at, APR1, 'the items\' current_period_end');
+  assert.equal(sub.items.data[0].current_period_end, APR1);
+  assert.equal(sub.cancel_at_period_end, false, 'a time, not cancel_at_period_end');
+  assert.equal(sub.canceled_at, T0);
+  const un = await stripe.subscriptions.update(sub.id, { cancel_at: '' });
+  assert.equal(un.cancel_at, null);
+  const upd = await stripe.subscriptions.update(sub.id, { cancel_at: 'min_period_end' });
+  assert.equal(upd.cancel_at, APR1);
+  assert.equal(upd.cancel_at_period_end, false);
+  const evs = await eventsFull(sub.id);
+  assert.deepEqual(evs[evs.length - 1].data.previous_attributes, { cancel_at: null, canceled_at: null });
+  await assert.rejects(stripe.subscriptions.update(sub.id, { cancel_at: 'min_period_end', cancel_at_period_end: true }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  const classic = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_mode: { type: 'classic' } });
+  await assert.rejects(stripe.subscriptions.update(classic.id, { cancel_at: 'max_period_end' }),
+    (e) => e.statusCode === 400 && e.param === 'cancel_at');
+  assert.equal((await stripe.subscriptions.retrieve(classic.id)).cancel_at, null);
+  // at the period's end it is canceled, not renewed: no second invoice
+  await advance(clock, APR1 + HOUR + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(ended.status, 'canceled');
+  assert.equal(ended.ended_at, APR1);
+  assert.equal(ended.latest_invoice, sub.latest_invoice);
+  assert.equal((await stripe.invoices.list({ subscription: sub.id })).data.length, 1);
 });
 
 test('pending_invoice_item_interval: the scheduler invoices the subscription\'s pending items each interval (test clocks)', async () => {
