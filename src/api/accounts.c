@@ -649,9 +649,9 @@ static int schedule_set(struct req *r, struct account *acct, const struct payout
 /*
  * settings[payouts]: debit_negative_balances, statement_descriptor (the automatic payouts'),
  * and schedule: interval, weekly_anchor (with weekly, required then), monthly_anchor (with
- * monthly, required then), delay_days. Tender's funds become available 2 days after a charge
- * whatever the account says, so delay_days is 2 (or "minimum") only: a longer hold would be
- * shown and not kept.
+ * monthly, required then), delay_days: how long the account's own charges (direct charges)
+ * take to become available (the ledger reads it at capture: ledger_delay_days), from Tender's
+ * 2 days ("minimum") to Stripe's 31.
  */
 static int apply_schedule(struct req *r, struct account *acct)
 {
@@ -670,13 +670,17 @@ static int apply_schedule(struct req *r, struct account *acct)
 				"Invalid interval: manual, daily, weekly or monthly.");
 	const char *dd = param_str(r, "settings.payouts.schedule.delay_days");
 	if (dd && *dd) {
-		int64_t days = 0;
+		int64_t days = PAYOUT_DELAY_DAYS;
 		if (strcmp(dd, "minimum") != 0 &&
-		    (parse_i64(dd, &days) != 0 || days != PAYOUT_DELAY_DAYS))
-			return req_fail(r, ERR_PARAM_BAD, "settings[payouts][schedule][delay_days]",
-					"Tender makes a charge's funds available 2 days after it: "
-					"delay_days can only be 2 (or minimum).");
-		s.delay_days = PAYOUT_DELAY_DAYS;
+		    (parse_i64(dd, &days) != 0 || days < PAYOUT_DELAY_DAYS ||
+		     days > PAYOUT_DELAY_DAYS_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "settings[payouts][schedule][delay_days]",
+			    "delay_days must be `minimum` or a number of days from %d "
+			    "(Tender's minimum: a charge's funds become available 2 days "
+			    "after it) to %d.",
+			    PAYOUT_DELAY_DAYS, PAYOUT_DELAY_DAYS_MAX);
+		s.delay_days = (int)days;
 	}
 	const char *wa = param_str(r, "settings.payouts.schedule.weekly_anchor");
 	if (wa && *wa) {

@@ -10,8 +10,9 @@
  * same write, and a changed schedule's next due date, on which the scheduler pays out
  * (payouts.c). What Tender's schedule cannot do is refused, naming the parameter:
  * weekly_payout_days and monthly_payout_days are lists on Stripe, but a schedule here keeps one
- * day (the account object's weekly_anchor / monthly_anchor); funds become available 2 days after
- * a charge, so delay_days_override is 2 or "" only; minimum_balance_by_currency is refused (an
+ * day (the account object's weekly_anchor / monthly_anchor); delay_days_override is the
+ * account's delay_days (2, Tender's minimum, to 31; "" back to 2); minimum_balance_by_currency
+ * is refused (an
  * automatic payout pays the whole available balance, and takes every transaction it pays out,
  * which a retained remainder would break); automatic_transfer_rules_by_currency and
  * start_of_day are not declared (parameter_unknown).
@@ -233,11 +234,14 @@ static int refuse_unsupported(struct req *r)
 		    "out the whole available balance.");
 	const char *dd = param_str(r, "payments.settlement_timing.delay_days_override");
 	int64_t days = 0;
-	if (dd && *dd && (parse_i64(dd, &days) != 0 || days != PAYOUT_DELAY_DAYS))
-		return req_fail(r, ERR_PARAM_BAD,
-				"payments[settlement_timing][delay_days_override]",
-				"Tender makes a charge's funds available 2 days after it: "
-				"delay_days_override can only be 2 (or empty, the default).");
+	if (dd && *dd &&
+	    (parse_i64(dd, &days) != 0 || days < PAYOUT_DELAY_DAYS || days > PAYOUT_DELAY_DAYS_MAX))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "payments[settlement_timing][delay_days_override]",
+		    "delay_days_override must be a number of days from %d (Tender's "
+		    "minimum: a charge's funds become available 2 days after it) to %d, "
+		    "or empty (the minimum).",
+		    PAYOUT_DELAY_DAYS, PAYOUT_DELAY_DAYS_MAX);
 	return 0;
 }
 
@@ -271,6 +275,15 @@ static int update_fn(struct db *db, void *arg)
 	if (param_present(r, "payments.payouts.schedule")) {
 		if (schedule_from_params(r, &sched) != 0)
 			return -1;
+		c.sched = &sched;
+	}
+	const char *dd = param_str(r, "payments.settlement_timing.delay_days_override");
+	if (dd) {
+		/* checked by refuse_unsupported; "" is the minimum */
+		int64_t days = PAYOUT_DELAY_DAYS;
+		if (*dd)
+			parse_i64(dd, &days);
+		sched.delay_days = (int)days;
 		c.sched = &sched;
 	}
 	bool dnb;

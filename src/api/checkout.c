@@ -168,6 +168,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/payments_connect.h"
 #include "api/redirect_page.h"
 #include "payments/pm_types.h"
 #include "api/resources.h"
@@ -2476,7 +2477,18 @@ static const struct param_spec line_item_children[] = {
     {"adjustable_quantity", PT_OBJECT, 0, 0, NULL, checkout_adjustable_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pi_data_transfer_children[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pi_data_children[] = {
+    /* the PaymentIntent's Connect terms (Stripe's destination and direct charges guides make
+     * their Checkout payments with them): kept as the rest, checked at create */
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
+    {"on_behalf_of", PT_STRING, 0, 255, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, pi_data_transfer_children},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
     {"capture_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "automatic_async", "manual", NULL}, NULL},
     {"description", PT_STRING, 0, 1000, NULL, NULL},
@@ -2991,6 +3003,28 @@ static int pi_data_statement_parse(struct req *r, const struct session *s, const
  * statement_descriptor_suffix, receipt_email] (mode=payment; the other modes refuse
  * payment_intent_data before this): kept in s->collect under "payment_intent_data" (not shown
  * on the session, as on Stripe) for the PaymentIntent the page makes. 0, or -1 with r->err. */
+/* payment_intent_data[application_fee_amount, on_behalf_of, transfer_data, transfer_group] into
+ * pd (checked against the session's total by create_fn: connect_check) */
+static void pi_data_connect_parse(struct req *r, json_t *pd)
+{
+	int64_t v;
+	if (param_int(r, "payment_intent_data.application_fee_amount", &v))
+		json_object_set_new(pd, "application_fee_amount", json_integer(v));
+	const char *obo = param_str(r, "payment_intent_data.on_behalf_of");
+	if (obo && *obo)
+		json_object_set_new(pd, "on_behalf_of", json_string(obo));
+	const char *group = param_str(r, "payment_intent_data.transfer_group");
+	if (group && *group)
+		json_object_set_new(pd, "transfer_group", json_string(group));
+	const char *dest = param_str(r, "payment_intent_data.transfer_data.destination");
+	if (dest && *dest) {
+		json_t *td = json_pack("{s:s}", "destination", dest);
+		if (param_int(r, "payment_intent_data.transfer_data.amount", &v))
+			json_object_set_new(td, "amount", json_integer(v));
+		json_object_set_new(pd, "transfer_data", td);
+	}
+}
+
 static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
 {
 	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
@@ -3004,7 +3038,13 @@ static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
 		return -1;
 	if (shipping_from_params(r, "payment_intent_data.shipping", &ship) != 0)
 		return -1;
-	if (!sfu && !meta && !ship && !sd && !sfx && !email)
+	static const char *const connect[] = {
+	    "payment_intent_data.application_fee_amount", "payment_intent_data.on_behalf_of",
+	    "payment_intent_data.transfer_data", "payment_intent_data.transfer_group"};
+	bool terms = false;
+	for (size_t i = 0; i < sizeof(connect) / sizeof(connect[0]); i++)
+		terms = terms || param_present(r, connect[i]);
+	if (!sfu && !meta && !ship && !sd && !sfx && !email && !terms)
 		return 0;
 	json_t *m = meta ? json_loads(meta, 0, NULL) : NULL;
 	json_t *sh = ship ? json_loads(ship, 0, NULL) : NULL;
@@ -3012,11 +3052,64 @@ static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
 		json_decref(m);
 		m = NULL;
 	}
-	json_object_set_new(o, "payment_intent_data",
-			    json_pack("{s:s?,s:o?,s:o?,s:s?,s:s?,s:s?}", "setup_future_usage", sfu,
-				      "metadata", m, "shipping", sh, "statement_descriptor", sd,
-				      "statement_descriptor_suffix", sfx, "receipt_email", email));
+	json_t *pd = json_pack("{s:s?,s:o?,s:o?,s:s?,s:s?,s:s?}", "setup_future_usage", sfu,
+			       "metadata", m, "shipping", sh, "statement_descriptor", sd,
+			       "statement_descriptor_suffix", sfx, "receipt_email", email);
+	if (!pd)
+		return req_fail(r, ERR_API, NULL, NULL);
+	pi_data_connect_parse(r, pd);
+	json_object_set_new(o, "payment_intent_data", pd);
 	return 0;
+}
+
+/* The Connect terms of the session's payment (payment_intent_data's), each amount at most
+ * `amount` when it is not negative (what the buyer pays: a promotion code may take the total
+ * below what create checked them against). Whether there are any. */
+static bool session_connect(struct req *r, const struct session *s, int64_t amount,
+			    struct payment_connect *c)
+{
+	memset(c, 0, sizeof(*c));
+	json_t *all = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *pd = json_object_get(all, "payment_intent_data");
+	json_t *td = json_object_get(pd, "transfer_data");
+	const char *dest = json_string_value(json_object_get(td, "destination"));
+	const char *obo = json_string_value(json_object_get(pd, "on_behalf_of"));
+	const char *group = json_string_value(json_object_get(pd, "transfer_group"));
+	c->destination = dest ? arena_strdup(&r->arena, dest) : NULL;
+	c->on_behalf_of = obo ? arena_strdup(&r->arena, obo) : NULL;
+	c->transfer_group = group ? arena_strdup(&r->arena, group) : NULL;
+	c->application_fee_amount =
+	    json_integer_value(json_object_get(pd, "application_fee_amount"));
+	c->transfer_amount = json_integer_value(json_object_get(td, "amount"));
+	json_decref(all);
+	if (amount >= 0 && c->application_fee_amount > amount)
+		c->application_fee_amount = amount;
+	if (amount >= 0 && c->transfer_amount > amount)
+		c->transfer_amount = amount;
+	return c->destination || c->on_behalf_of || c->transfer_group ||
+	       c->application_fee_amount != 0;
+}
+
+/* Inside create's transaction, the session priced: its Connect terms checked as a
+ * PaymentIntent's create checks them, against the session's total, naming the session's
+ * parameters. 0, or -1 with r->err. */
+static int session_connect_check(struct req *r, struct db *db, const struct session *s,
+				 const struct payment_connect *c)
+{
+	static const struct connect_params params = {
+	    "PaymentIntent", "payment_intent_data[transfer_data][destination]",
+	    "payment_intent_data[application_fee_amount]",
+	    "payment_intent_data[transfer_data][amount]"};
+	if (payments_connect_check_terms(r, c, s->amount_total, &params) != 0)
+		return -1;
+	if (c->on_behalf_of &&
+	    payments_connect_accounts_usable(r, db, c->on_behalf_of,
+					     "payment_intent_data[on_behalf_of]", NULL) != 0)
+		return -1;
+	struct payment_connect d = *c;
+	d.on_behalf_of = NULL; /* checked above, under its own name */
+	return d.destination ? payments_connect_check_accounts_db(r, db, &d, s->currency, &params)
+			     : 0;
 }
 
 /* The buyer-facing settings of create (billing_address_collection … after_expiration), as
@@ -3043,7 +3136,11 @@ static int collect_parse(struct req *r, struct session *s)
 					    "payment_intent_data.shipping",
 					    "payment_intent_data.statement_descriptor",
 					    "payment_intent_data.statement_descriptor_suffix",
-					    "payment_intent_data.receipt_email"};
+					    "payment_intent_data.receipt_email",
+					    "payment_intent_data.application_fee_amount",
+					    "payment_intent_data.on_behalf_of",
+					    "payment_intent_data.transfer_data",
+					    "payment_intent_data.transfer_group"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -3613,6 +3710,9 @@ static int create_fn(struct db *db, void *arg)
 	}
 	if (!sub && checkout_bnpl_check_amount(r, pm_types_from_json(s->pm_types, PMT_CARD),
 					       s->amount_total, s->currency, "line_items") != 0)
+		return -1;
+	struct payment_connect conn;
+	if (!sub && session_connect(r, s, -1, &conn) && session_connect_check(r, db, s, &conn) != 0)
 		return -1;
 	if (session_insert(r, db, s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -6579,7 +6679,7 @@ static int attempt_pi(struct req *r, const struct session *s, const struct pi_ch
 	pi.pmo_ach_verification_method =
 	    pmo_str(r, s, "us_bank_account", "verification_method", NULL);
 	pi.pmo_ach_financial_connections = ach_fc_options(r, s);
-	if (co->connect) /* a payment link's terms */
+	if (co->connect) /* a payment link's terms, or its session's */
 		pi.connect = *co->connect;
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -7004,6 +7104,10 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (x.s.payment_link && req_read(r, link_connect_fn, &lc) != 0)
 		return -1;
 	co.connect = lc.has ? &lc.c : NULL;
+	/* else the session's own (payment_intent_data's) */
+	struct payment_connect sc;
+	if (!lc.has && session_connect(r, &x.s, a.new_total, &sc))
+		co.connect = &sc;
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)

@@ -1356,7 +1356,7 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->statement_descriptor = co->statement_descriptor;
 	pi->statement_descriptor_suffix = co->statement_descriptor_suffix;
 	pi->receipt_email = co->receipt_email;
-	if (co->connect) /* a payment link's terms */
+	if (co->connect) /* a payment link's terms, or its session's */
 		pi->connect = *co->connect;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -102,14 +102,21 @@ int payments_connect_accounts_usable(struct req *r, struct db *db, const char *d
 	return 0;
 }
 
+int payments_connect_check_accounts_db(struct req *r, struct db *db,
+				       const struct payment_connect *c, const char *currency,
+				       const struct connect_params *p)
+{
+	struct accounts_check x = {r, c, currency, p};
+	if (payments_connect_accounts_usable(r, db, c->destination, p->destination_param,
+					     c->on_behalf_of) != 0)
+		return -1;
+	return c->destination ? destination_rate_check(r, db, &x) : 0;
+}
+
 static int accounts_check_fn(struct db *db, void *p)
 {
 	struct accounts_check *x = p;
-	struct req *r = x->r;
-	if (payments_connect_accounts_usable(r, db, x->c->destination, x->p->destination_param,
-					     x->c->on_behalf_of) != 0)
-		return -1;
-	return x->c->destination ? destination_rate_check(r, db, x) : 0;
+	return payments_connect_check_accounts_db(x->r, db, x->c, x->currency, x->p);
 }
 
 int payments_connect_check_accounts(struct req *r, const struct payment_connect *c,

@@ -39,6 +39,11 @@ int payments_connect_accounts_usable(struct req *r, struct db *db, const char *d
 				     const char *destination_param, const char *on_behalf_of);
 int payments_connect_check_accounts(struct req *r, const struct payment_connect *c,
 				    const char *currency, const struct connect_params *p);
+/* The same inside a transaction of the caller's (a Checkout Session's create, whose currency
+ * is known only once its line items are priced there). 0, or -1 with r->err. */
+int payments_connect_check_accounts_db(struct req *r, struct db *db,
+				       const struct payment_connect *c, const char *currency,
+				       const struct connect_params *p);
 
 /* At capture or an incremental authorization: application_fee_amount (or the legacy
  * application_fee when legacy_fee) and transfer_data[amount] of this request replace c's, checked

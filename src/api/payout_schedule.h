@@ -15,8 +15,10 @@
 
 enum payout_interval { PAYOUT_MANUAL, PAYOUT_DAILY, PAYOUT_WEEKLY, PAYOUT_MONTHLY };
 
-/* Funds become available two days after a charge (ledger.h): the only delay Tender keeps. */
+/* Funds become available two days after a charge (ledger.h) at the soonest; a connected
+ * account's own charges after its delay_days, at most 31 days (ledger_delay_days). */
 #define PAYOUT_DELAY_DAYS 2
+#define PAYOUT_DELAY_DAYS_MAX 31
 
 struct payout_schedule {
 	enum payout_interval interval;

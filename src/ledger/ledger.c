@@ -477,8 +477,15 @@ int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64
 
 int ledger_available_on(int64_t created, int64_t *ret_available_on)
 {
+	return ledger_available_after(created, LEDGER_AVAILABLE_DELAY_DAYS, ret_available_on);
+}
+
+int ledger_available_after(int64_t created, int days, int64_t *ret_available_on)
+{
 	int64_t t;
-	if (created < 0 || __builtin_add_overflow(created, LEDGER_AVAILABLE_DELAY_S, &t))
+	if (days < LEDGER_AVAILABLE_DELAY_DAYS || days > LEDGER_AVAILABLE_DELAY_DAYS_MAX)
+		return LEDGER_ERR_INVALID;
+	if (created < 0 || __builtin_add_overflow(created, (int64_t)days * DAY_S, &t))
 		return LEDGER_ERR_OVERFLOW;
 	int64_t into_day = t % DAY_S;
 	if (into_day != 0 && __builtin_add_overflow(t, DAY_S - into_day, &t))
@@ -727,7 +734,12 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 		return rc;
 	if (!pricing || !currency || !currency_find(currency))
 		return LEDGER_ERR_INVALID;
-	rc = ledger_available_on(now, &available_on);
+	/* a connected account's own charge waits as long as its payout schedule says */
+	int delay;
+	rc = ledger_delay_days(db, merchant_id, &delay);
+	if (rc != DB_OK)
+		return rc;
+	rc = ledger_available_after(now, delay, &available_on);
 	if (rc != DB_OK)
 		return rc;
 	/* the settlement side: the captured amount itself, or its conversion (ledger.h) */

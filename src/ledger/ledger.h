@@ -118,8 +118,13 @@
 #define LEDGER_AMOUNT_MAX INT64_C(1000000000000)
 /* At most this many entries in one journal transaction. */
 #define LEDGER_ENTRIES_MAX 16
-/* Charges become available 2 days after capture, rounded up to the next 00:00 UTC. */
+/* Charges become available 2 days after capture, rounded up to the next 00:00 UTC; a
+ * connected account's own charges after its payout schedule's delay_days when that is longer
+ * (ledger_delay_days, ledger_connect.h). */
 #define LEDGER_AVAILABLE_DELAY_S 172800
+#define LEDGER_AVAILABLE_DELAY_DAYS 2
+/* the longest delay_days an account may ask for (Stripe's limit) */
+#define LEDGER_AVAILABLE_DELAY_DAYS_MAX 31
 
 #define LEDGER_ACCT_CARDHOLDER_HOLDS "cardholder_holds"
 #define LEDGER_ACCT_AUTHORIZED "authorized"
@@ -173,6 +178,8 @@ int ledger_fee_converted(int64_t amount_minor, const struct ledger_pricing *pric
 /* available_on of a charge captured at created (rule above). LEDGER_ERR_OVERFLOW for absurd
  * times. */
 int ledger_available_on(int64_t created, int64_t *ret_available_on);
+/* The same with a delay of `days` (LEDGER_AVAILABLE_DELAY_DAYS … _MAX) instead of 2. */
+int ledger_available_after(int64_t created, int days, int64_t *ret_available_on);
 
 /* One journal entry: debit > 0, credit < 0. Zero-amount entries are dropped (a zero fee). */
 struct ledger_entry {

@@ -145,6 +145,34 @@ int ledger_application_fee_direct(struct db *db, const char *platform, const cha
 static const char SQL_EA_IN[] = "SELECT 1 FROM external_accounts WHERE merchant_id = $1"
 				" AND currency = $2 AND deleted = 0 LIMIT 1";
 
+static const char SQL_DELAY[] = "SELECT po_delay_days FROM connected_accounts"
+				" WHERE merchant_id = $1 AND id = $2";
+
+int ledger_delay_days(struct db *db, const char *merchant_id, int *ret)
+{
+	*ret = LEDGER_AVAILABLE_DELAY_DAYS;
+	struct merchant_terms terms; /* cached per process */
+	int rc = merchant_terms_get(db, merchant_id, &terms);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && !terms.platform[0]))
+		return DB_OK;
+	if (rc != DB_OK)
+		return rc;
+	struct db_stmt *st = db_prepare(db, SQL_DELAY);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, terms.platform, -1);
+	db_bind_text(st, 2, merchant_id, -1);
+	rc = db_step(st);
+	int64_t days = rc == DB_ROW ? db_col_int64(st, 0) : LEDGER_AVAILABLE_DELAY_DAYS;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	/* a value Tender did not write counts as the shortest delay it keeps */
+	if (days > LEDGER_AVAILABLE_DELAY_DAYS && days <= LEDGER_AVAILABLE_DELAY_DAYS_MAX)
+		*ret = (int)days;
+	return DB_OK;
+}
+
 int ledger_settlement_currency(struct db *db, const char *merchant_id, const char *currency,
 			       char ret[8])
 {

@@ -129,6 +129,12 @@ struct ledger_transfer {
 int ledger_settlement_currency(struct db *db, const char *merchant_id, const char *currency,
 			       char ret[8]);
 
+/* How many days merchant_id's own charges take to become available: a connected account's
+ * payout schedule's delay_days (settings[payouts][schedule], at least
+ * LEDGER_AVAILABLE_DELAY_DAYS), anyone else's LEDGER_AVAILABLE_DELAY_DAYS (an unknown merchant's
+ * too: unit tests' ledgers). DB_OK or < 0. */
+int ledger_delay_days(struct db *db, const char *merchant_id, int *ret);
+
 /* A transfer whose conversion gives the destination nothing (1 jpy into usd): refused. */
 #define LEDGER_ERR_CONVERTS_TO_ZERO (-210)
 

@@ -513,7 +513,8 @@ test('payout schedules: settings.payouts.schedule on create and update, as Strip
     [{ interval: 'monthly', monthly_anchor: 0 }, undefined],
     [{ interval: 'daily', monthly_anchor: 3 }, undefined],
     [{ interval: 'daily', weekly_anchor: 'monday' }, undefined],
-    [{ interval: 'daily', delay_days: 7 }, undefined],
+    [{ interval: 'daily', delay_days: 1 }, undefined],
+    [{ interval: 'daily', delay_days: 32 }, undefined],
     [{ interval: 'hourly' }, undefined],
   ];
   for (const [schedule, code] of bad) {
@@ -524,6 +525,22 @@ test('payout schedules: settings.payouts.schedule on create and update, as Strip
   const manual = await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'manual' } } } });
   assert.deepEqual(manual.settings.payouts.schedule, { delay_days: 2, interval: 'manual' });
   assert.equal(nextDue(acct.id), 0, 'no due date');
+  // delay_days holds the account's own charges that long (Stripe's guide: daily, 14 days), the
+  // platform's charges keep Tender's 2 days; balance settings' delay_days_override is the same
+  const held = await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'daily', delay_days: 14 } } } });
+  assert.deepEqual(held.settings.payouts.schedule, { delay_days: 14, interval: 'daily' });
+  const daysHeld = async (opts) => {
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, opts);
+    const ch = await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] }, opts);
+    return Math.ceil((ch.balance_transaction.available_on - ch.balance_transaction.created) / dayS);
+  };
+  assert.equal(await daysHeld(as(acct.id)), 15, '14 days, to the next midnight');
+  assert.equal(await daysHeld(), 3);
+  const bs = await stripe.balanceSettings.update({ payments: { settlement_timing: { delay_days_override: 7 } } }, as(acct.id));
+  assert.equal(bs.payments.settlement_timing.delay_days, 7);
+  assert.equal((await stripe.accounts.retrieve(acct.id)).settings.payouts.schedule.delay_days, 7);
+  assert.equal(await daysHeld(as(acct.id)), 8);
+  await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'manual', delay_days: 'minimum' } } } });
   // a platform's own account keeps its payouts manual
   assert.deepEqual((await stripe.accounts.retrieve()).settings.payouts.schedule, { delay_days: 2, interval: 'manual' });
   await assert.rejects(stripeB.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'daily' } } } }),
@@ -730,7 +747,7 @@ test('balance settings: what Tender\'s schedule cannot do is refused, naming the
     [{ payouts: { schedule: { interval: 'hourly' } } }, `${S}[interval]`],
     [{ payouts: { minimum_balance_by_currency: { usd: 1000 } } }, 'payments[payouts][minimum_balance_by_currency]', /not supported/],
     [{ payouts: { statement_descriptor: 'X'.repeat(23) } }, 'payments[payouts][statement_descriptor]'],
-    [{ settlement_timing: { delay_days_override: 7 } }, 'payments[settlement_timing][delay_days_override]', /2 days/],
+    [{ settlement_timing: { delay_days_override: 32 } }, 'payments[settlement_timing][delay_days_override]', /from 2 .* to 31/],
     [{ payouts: { automatic_transfer_rules_by_currency: '' } }, 'payments[payouts][automatic_transfer_rules_by_currency]', /unknown/],
     [{ debit_negative_balances: 'maybe' }, 'payments[debit_negative_balances]'],
   ];

@@ -1128,6 +1128,63 @@ test('cloning a platform customer\'s card to a connected account for a direct ch
   await assert.rejects(stripe.tokens.create({ card: 'card_123' }), (e) => e.statusCode === 400 && e.param === 'card');
 });
 
+test('Checkout Sessions take the Connect terms in payment_intent_data: a destination charge and a direct one paid on the page', async () => {
+  const item = [{ price_data: { currency: 'usd', product_data: { name: 'T-shirt' }, unit_amount: 1000 }, quantity: 1 }];
+  const session = (pid, opts) => stripe.checkout.sessions.create(
+    { line_items: item, payment_intent_data: pid, mode: 'payment', success_url: 'https://example.com/ok' }, opts);
+  // the page's own form post (a card), as the buyer's browser sends it
+  const pay = async (s) => {
+    const body = new URLSearchParams({
+      'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+      'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+      'payment_method_data[card][cvc]': '123', 'payment_method_data[billing_details][email]': 'b@example.com',
+    }).toString();
+    const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body });
+    assert.ok(res.status < 400, res.body);
+  };
+  const n = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  for (const [pid, param] of [
+    [{ application_fee_amount: 100 }, 'payment_intent_data[application_fee_amount]'],
+    [{ application_fee_amount: 1001, transfer_data: { destination: acct.id } }, 'payment_intent_data[application_fee_amount]'],
+    [{ transfer_data: { destination: acct.id, amount: 1001 } }, 'payment_intent_data[transfer_data][amount]'],
+    [{ transfer_data: { destination: 'acct_nope' } }, 'payment_intent_data[transfer_data][destination]'],
+    [{ on_behalf_of: 'acct_nope' }, 'payment_intent_data[on_behalf_of]'],
+  ]) {
+    await assert.rejects(session(pid), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(pid));
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, n);
+
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct));
+  const s = await session({ application_fee_amount: 123, transfer_data: { destination: acct.id }, on_behalf_of: acct.id, transfer_group: 'CO_1' });
+  await pay(s);
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge.balance_transaction'] });
+  assert.equal(done.payment_status, 'paid');
+  const pi = done.payment_intent;
+  assert.equal(pi.application_fee_amount, 123);
+  assert.deepEqual(pi.transfer_data, { destination: acct.id });
+  assert.equal(pi.on_behalf_of, acct.id);
+  assert.equal(pi.transfer_group, 'CO_1');
+  const ch = pi.latest_charge;
+  const tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.amount, 1000);
+  assert.equal(tr.transfer_group, 'CO_1');
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount, 123);
+  // the buyer's 1000 less Stripe's fee: the account's 1000 less the platform's 123, the platform's 123
+  assert.deepEqual(await balance(stripe, as(acct)), { available: a0.available, pending: a0.pending + 1000 - 123 });
+  assert.deepEqual(await balance(stripe), { available: p0.available, pending: p0.pending + ch.balance_transaction.net - 1000 + 123 });
+
+  // a direct charge: the session made on the connected account, the platform's fee taken from it
+  const d0 = await balance(stripe, as(acct2));
+  const ds = await session({ application_fee_amount: 50 }, as(acct2));
+  await pay(ds);
+  const dpi = (await stripe.checkout.sessions.retrieve(ds.id, { expand: ['payment_intent'] }, as(acct2))).payment_intent;
+  assert.equal(dpi.application_fee_amount, 50);
+  const dch = await stripe.charges.retrieve(dpi.latest_charge, { expand: ['balance_transaction'] }, as(acct2));
+  assert.equal((await stripe.applicationFees.retrieve(dch.application_fee)).amount, 50);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: d0.available, pending: d0.pending + dch.balance_transaction.net - 50 });
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {

@@ -369,6 +369,18 @@ Test(ledger, available_on_is_two_days_later_at_the_next_utc_midnight)
 	cr_assert_eq(ledger_available_on(-1, &t), LEDGER_ERR_OVERFLOW);
 }
 
+Test(ledger, available_after_a_connected_accounts_delay_days)
+{
+	int64_t t = 0;
+	cr_assert_eq(ledger_available_after(1, 14, &t), 0);
+	cr_assert_eq(t, 15 * 86400, "14 days, then the next midnight");
+	cr_assert_eq(ledger_available_after(0, 31, &t), 0);
+	cr_assert_eq(t, 31 * 86400);
+	cr_assert_eq(ledger_available_after(0, 1, &t), LEDGER_ERR_INVALID, "below Tender's 2 days");
+	cr_assert_eq(ledger_available_after(0, 32, &t), LEDGER_ERR_INVALID, "beyond Stripe's 31");
+	cr_assert_eq(ledger_available_after(INT64_MAX - 100, 2, &t), LEDGER_ERR_OVERFLOW);
+}
+
 /* ---- postings refused before anything is written ---- */
 
 struct post {
