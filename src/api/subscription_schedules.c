@@ -26,8 +26,10 @@
  * subscription_change: prorations by the next phase's proration_behavior; none when the phase
  * ends where the billing period does, where nothing would be left to prorate), then moves
  * current_phase on (subscription_schedule.updated) and, in that same write, gives the
- * subscription the new phase's payment method, metadata (keys added or replaced) and coupons
- * (phase_enter: its discounts become the phase's; one it already has a discount from keeps it). A
+ * subscription the new phase's payment method, metadata (keys added or replaced) and discounts
+ * (phase_enter: the subscription's discounts become the phase's, and each item's own those of
+ * its price's item in the phase, where they changed; a coupon or promotion code it already has
+ * a discount from keeps that discount, and a `discount` names one it has by id). A
  * phase change due at the same time as the subscription's renewal goes first (subscriptions_tick),
  * so the renewal bills the new items. After the last phase, end_behavior decides: release (the
  * schedule is released, the subscription goes on alone) or cancel (the subscription is canceled,
@@ -79,7 +81,15 @@
  * subscriptions.c as the subscription it would make (subscription_schedule_new_preview), which
  * previews that subscription's first invoice; nothing is written.
  *
- * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
+ * Discounts. phases[n][discounts] and phases[n][items][m][discounts] (each a coupon, a
+ * promotion code, or an existing discount of the subscription or of the item with that price),
+ * stored in the phase's JSON as asked and shown so; checked as the subscription's create or
+ * update checks them (discounts_resolve, a promotion code's minimum against what the phase or
+ * item bills a period), made on the subscription by its create (the first phase, through
+ * sub_for_schedule's discounts and items' own) and by phase_enter for the others. A change's
+ * prorations take the discounts in force before the phase (as a subscription update's do).
+ *
+ * Not covered: phases' add_invoice_items, billing_cycle_anchor, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
 #include "api/subscription_schedules.h"
@@ -108,10 +118,20 @@
 #define TICK_BATCH 32
 #define DEFER_AFTER_FAILURE_S 3600
 
+/* One discount a phase or a phase's item asks for: exactly one of a coupon, a promotion code
+ * (its id) and an existing discount (of the subscription, or of the item). */
+struct sched_disc {
+	const char *coupon, *promotion_code, *discount;
+};
+
 struct sched_item {
 	const char *price, *metadata; /* metadata: JSON text */
 	int64_t quantity;	      /* 0: a metered price's (its usage is its quantity) */
 	bool quantity_given;	      /* only while parsing */
+	/* its own discounts, in order (n_ds 0: none); r's arena, so that a schedule stays
+	 * small enough for a coroutine's stack */
+	int n_ds;
+	const struct sched_disc *ds;
 };
 
 struct sched_phase {
@@ -122,8 +142,8 @@ struct sched_phase {
 	char currency[8];
 	int n_items;
 	struct sched_item items[SCHEDULE_ITEMS_MAX];
-	int n_coupons; /* its discounts: coupons, in order */
-	const char *coupons[DISCOUNTS_MAX];
+	int n_ds; /* its discounts, in order (r's arena) */
+	const struct sched_disc *ds;
 	/* its collection_method (NULL: the schedule's default_settings') and
 	 * invoice_settings[days_until_due] (has_days false: the default settings') */
 	const char *cm;
@@ -198,8 +218,59 @@ static const char SQL_SUB_ITEMS[] =
 
 /* ---- the phases' stored form ---- */
 
+/* discounts as Tender stores them: [{"c":coupon} | {"p":promotion_code} | {"d":discount}]
+ * (a plain string is a coupon: phases stored before promotion codes and discounts were taken) */
+static void discs_store(struct json *j, const char *key, const struct sched_disc *ds, int n)
+{
+	json_key(j, key);
+	json_arr_open(j);
+	for (int k = 0; k < n; k++) {
+		json_obj_open(j);
+		if (ds[k].coupon)
+			json_kv_str(j, "c", ds[k].coupon);
+		else if (ds[k].promotion_code)
+			json_kv_str(j, "p", ds[k].promotion_code);
+		else
+			json_kv_str(j, "d", ds[k].discount);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
+/* The discounts stored at arr (NULL: none) into *ret (r's arena). DB_OK or DB_ERR. */
+static int discs_load(struct req *r, json_t *arr, const struct sched_disc **ret, int *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+	if (n == 0)
+		return DB_OK;
+	if (n > DISCOUNTS_MAX)
+		return DB_ERR;
+	struct sched_disc *ds = arena_alloc(&r->arena, n * sizeof(*ds));
+	if (!ds)
+		return DB_ERR;
+	for (size_t k = 0; k < n; k++) {
+		json_t *e = json_array_get(arr, k);
+		const char *c = json_is_string(e) ? json_string_value(e)
+						  : json_string_value(json_object_get(e, "c"));
+		const char *pc = json_string_value(json_object_get(e, "p"));
+		const char *d = json_string_value(json_object_get(e, "d"));
+		memset(&ds[k], 0, sizeof(ds[k]));
+		ds[k].coupon = c ? arena_strdup(&r->arena, c) : NULL;
+		ds[k].promotion_code = pc ? arena_strdup(&r->arena, pc) : NULL;
+		ds[k].discount = d ? arena_strdup(&r->arena, d) : NULL;
+		if (!ds[k].coupon && !ds[k].promotion_code && !ds[k].discount)
+			return DB_ERR;
+	}
+	*ret = ds;
+	*ret_n = (int)n;
+	return DB_OK;
+}
+
 /* phases as Tender stores them: [{"s":start,"e":end,"t":trial_end,"pb":…,"pm":…,"md":…,
- * "d":…,"c":currency,"i":[{"p":price,"q":quantity,"m":metadata}]}] (metadata as JSON text) */
+ * "d":…,"c":currency,"dc":discounts,"i":[{"p":price,"q":quantity,"m":metadata,
+ * "dc":discounts}]}] (metadata as JSON text; an item's "dc" only when it has discounts) */
 static const char *phases_store(struct req *r, const struct schedule *sc)
 {
 	struct buf b;
@@ -227,11 +298,7 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 			json_kv_int(&j, "at", p->auto_tax);
 		if (p->atx)
 			json_kv_raw(&j, "tx", p->atx, strlen(p->atx));
-		json_key(&j, "dc");
-		json_arr_open(&j);
-		for (int k = 0; k < p->n_coupons; k++)
-			json_str(&j, p->coupons[k]);
-		json_arr_close(&j);
+		discs_store(&j, "dc", p->ds, p->n_ds);
 		json_key(&j, "i");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_items; k++) {
@@ -239,6 +306,8 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 			json_kv_str(&j, "p", p->items[k].price);
 			json_kv_int(&j, "q", p->items[k].quantity);
 			json_kv_str(&j, "m", p->items[k].metadata ? p->items[k].metadata : "{}");
+			if (p->items[k].n_ds)
+				discs_store(&j, "dc", p->items[k].ds, p->items[k].n_ds);
 			json_obj_close(&j);
 		}
 		json_arr_close(&j);
@@ -299,15 +368,8 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		}
 		size_t k;
 		json_t *it;
-		json_array_foreach(json_object_get(o, "dc"), k, it)
-		{
-			if (p->n_coupons == DISCOUNTS_MAX)
-				break;
-			const char *cp = json_string_value(it);
-			p->coupons[p->n_coupons++] = cp ? arena_strdup(&r->arena, cp) : NULL;
-			if (!cp)
-				rc = DB_ERR;
-		}
+		if (discs_load(r, json_object_get(o, "dc"), &p->ds, &p->n_ds) != DB_OK)
+			rc = DB_ERR;
 		json_t *items = json_object_get(o, "i");
 		json_array_foreach(items, k, it)
 		{
@@ -317,7 +379,8 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 			x->price = jstr(r, it, "p");
 			x->quantity = json_integer_value(json_object_get(it, "q"));
 			x->metadata = jstr(r, it, "m");
-			if (!x->price)
+			if (!x->price ||
+			    discs_load(r, json_object_get(it, "dc"), &x->ds, &x->n_ds) != DB_OK)
 				rc = DB_ERR;
 		}
 		if (!p->proration_behavior)
@@ -501,6 +564,21 @@ static bool phase_auto_tax(const struct schedule *sc, const struct sched_phase *
 	return p->auto_tax >= 0 ? p->auto_tax != 0 : sc->auto_tax;
 }
 
+/* a phase's or an item's `discounts`, as Stripe shows them: each with the one it names */
+static void discs_render(struct json *j, const struct sched_disc *ds, int n)
+{
+	json_key(j, "discounts");
+	json_arr_open(j);
+	for (int k = 0; k < n; k++) {
+		json_obj_open(j);
+		json_kv_str_or_null(j, "coupon", ds[k].coupon);
+		json_kv_str_or_null(j, "discount", ds[k].discount);
+		json_kv_str_or_null(j, "promotion_code", ds[k].promotion_code);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
 static void phase_render(const struct schedule *sc, const struct sched_phase *p, struct json *j)
 {
 	json_obj_open(j);
@@ -515,16 +593,7 @@ static void phase_render(const struct schedule *sc, const struct sched_phase *p,
 	json_kv_str_or_null(j, "default_payment_method", p->pm);
 	json_kv_raw(j, "default_tax_rates", "[]", 2);
 	json_kv_str_or_null(j, "description", p->description);
-	json_key(j, "discounts");
-	json_arr_open(j);
-	for (int k = 0; k < p->n_coupons; k++) {
-		json_obj_open(j);
-		json_kv_str(j, "coupon", p->coupons[k]);
-		json_kv_null(j, "discount");
-		json_kv_null(j, "promotion_code");
-		json_obj_close(j);
-	}
-	json_arr_close(j);
+	discs_render(j, p->ds, p->n_ds);
 	json_kv_int(j, "end_date", p->end);
 	json_key(j, "invoice_settings");
 	if (p->has_days || p->atx) {
@@ -544,7 +613,7 @@ static void phase_render(const struct schedule *sc, const struct sched_phase *p,
 	for (int k = 0; k < p->n_items; k++) {
 		json_obj_open(j);
 		json_kv_null(j, "billing_thresholds");
-		json_kv_raw(j, "discounts", "[]", 2);
+		discs_render(j, p->items[k].ds, p->items[k].n_ds);
 		raw_or(j, "metadata", p->items[k].metadata, "{}");
 		json_kv_str(j, "plan", p->items[k].price);
 		json_kv_str(j, "price", p->items[k].price);
@@ -919,54 +988,113 @@ int schedule_metadata_merge(struct req *r, const char *old, const char *add, con
 	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* ds as a discount_spec (present), each entry named `shown`[k][coupon | promotion_code |
+ * discount] in errors (r's arena). */
+static void discs_spec(struct req *r, const struct sched_disc *ds, int n, const char *shown,
+		       struct discount_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->present = true;
+	spec->n = n < DISCOUNTS_MAX ? n : DISCOUNTS_MAX;
+	for (int k = 0; k < spec->n; k++) {
+		spec->e[k].coupon = ds[k].coupon;
+		spec->e[k].promotion_code = ds[k].promotion_code;
+		spec->e[k].discount = ds[k].discount;
+		const char *which = ds[k].coupon	   ? "coupon"
+				    : ds[k].promotion_code ? "promotion_code"
+							   : "discount";
+		const char *e = arena_printf(&r->arena, "%s[%d][%s]", shown, k, which);
+		spec->e[k].shown = e ? e : shown;
+	}
+}
+
+static const char SQL_ITEM_OF_PRICE[] =
+    "SELECT id FROM subscription_items WHERE merchant_id = $1 AND subscription = $2"
+    " AND price = $3 ORDER BY pos LIMIT 1";
+
+/* The item of subscription sub with price `price`: *ret its id (r's arena), or NULL when it has
+ * none. 0, or -1 with r->err. */
+static int item_of_price(struct req *r, struct db *db, const char *sub, const char *price,
+			 const char **ret)
+{
+	*ret = NULL;
+	struct db_stmt *st = db_prepare(db, SQL_ITEM_OF_PRICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	db_bind_text(st, 3, price, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*ret = col_text_dup(&r->arena, st, 0);
+	db_reset(st);
+	if (rc < 0 || (rc == DB_ROW && !*ret))
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 /* ---- a phase entered: its settings and discounts on the subscription ---- */
 
-static const char SQL_LIVE_DISCOUNT[] =
-    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND coupon = $3"
-    " AND subscription_item IS NULL AND ended = 0 ORDER BY pos LIMIT 1";
+/* the live discount of a subscription ($2, none of its items') or of an item ($2) that was made
+ * from coupon $3 or promotion code $4 */
+static const char SQL_LIVE_SUB_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2"
+    " AND subscription_item IS NULL AND ended = 0 AND (coupon = $3 OR promotion_code = $4)"
+    " ORDER BY pos LIMIT 1";
+static const char SQL_LIVE_ITEM_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription_item = $2"
+    " AND ended = 0 AND (coupon = $3 OR promotion_code = $4) ORDER BY pos LIMIT 1";
 
-static bool coupons_same(const struct sched_phase *a, const struct sched_phase *b)
+static bool discs_same(const struct sched_disc *a, int na, const struct sched_disc *b, int nb)
 {
-	if (a->n_coupons != b->n_coupons)
+	if (na != nb)
 		return false;
-	for (int k = 0; k < a->n_coupons; k++)
-		if (!str_eq(a->coupons[k], b->coupons[k]))
+	for (int k = 0; k < na; k++)
+		if (!same(a[k].coupon, b[k].coupon) ||
+		    !same(a[k].promotion_code, b[k].promotion_code) ||
+		    !same(a[k].discount, b[k].discount))
 			return false;
 	return true;
 }
 
-/* Inside a write: the subscription's discounts become phase p's coupons (one it already has a
- * discount from keeps that discount), at t. A coupon that can no longer be redeemed leaves the
- * discounts as they were (logged): the phase change goes on. 0, or -1 with r->err. */
-static int phase_discounts_apply(struct req *r, struct db *db, const struct schedule *sc,
-				 const struct sched_phase *p, int64_t t)
+/* Inside a write: the discounts of the schedule's subscription (item NULL) or of its item
+ * `item` become ds, at t: a coupon or promotion code it already has a live discount from keeps
+ * that discount, a discount is kept by id, the others are redeemed (promotion codes'
+ * minimum_amount against `amount`). Ones that can no longer be redeemed leave the discounts as
+ * they were (logged): the phase change goes on. 0, or -1 with r->err. */
+static int discs_apply(struct req *r, struct db *db, const struct schedule *sc, const char *item,
+		       const char *currency, const struct sched_disc *ds, int n, int64_t amount,
+		       int64_t t)
 {
 	struct discount_spec spec;
-	memset(&spec, 0, sizeof(spec));
-	spec.present = true;
-	spec.n = p->n_coupons;
-	for (int k = 0; k < p->n_coupons; k++) {
-		struct db_stmt *st = db_prepare(db, SQL_LIVE_DISCOUNT);
+	discs_spec(r, ds, n, item ? "phases[items][discounts]" : "phases[discounts]", &spec);
+	for (int k = 0; k < spec.n; k++) {
+		if (ds[k].discount)
+			continue;
+		struct db_stmt *st =
+		    db_prepare(db, item ? SQL_LIVE_ITEM_DISCOUNT : SQL_LIVE_SUB_DISCOUNT);
 		if (!st)
 			return req_fail(r, ERR_API, NULL, NULL);
 		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, sc->subscription, -1);
-		db_bind_text(st, 3, p->coupons[k], -1);
+		db_bind_text(st, 2, item ? item : sc->subscription, -1);
+		db_bind_text(st, 3, ds[k].coupon, -1);
+		db_bind_text(st, 4, ds[k].promotion_code, -1);
 		int rc = db_step(st);
 		const char *kept = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
 		db_reset(st);
 		if (rc < 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		spec.e[k].discount = kept;
-		spec.e[k].coupon = kept ? NULL : p->coupons[k];
-		spec.e[k].shown = "phases";
+		if (kept) {
+			spec.e[k].discount = kept;
+			spec.e[k].coupon = spec.e[k].promotion_code = NULL;
+		}
 	}
-	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
-	int n = 0;
-	if (!ds)
+	struct discount *out = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*out));
+	int got = 0;
+	if (!out)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (discounts_resolve(r, db, &spec, sc->customer, p->currency, 0, sc->subscription, t, ds,
-			      &n) != 0) {
+	if (discounts_resolve(r, db, &spec, sc->customer, currency, amount,
+			      item ? item : sc->subscription, t, out, &got) != 0) {
 		if (api_error_info(r->err.code)->status >= 500)
 			return -1;
 		log_msg(LOG_INFO, "subscription schedule %s: the phase's discounts not applied: %s",
@@ -974,8 +1102,57 @@ static int phase_discounts_apply(struct req *r, struct db *db, const struct sche
 		r->err.set = false;
 		return 0;
 	}
-	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t, ds,
-				n, NULL);
+	if (item)
+		return subscription_item_discounts_set(r, db, sc->subscription, item, sc->customer,
+						       t, out, got, NULL);
+	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t,
+				out, got, NULL);
+}
+
+/* What phase p's item k bills a period in the phase's currency (0: unknown, metered), for its
+ * promotion codes' minimum_amount. */
+static int64_t item_amount(struct req *r, struct db *db, const struct sched_phase *p, int k)
+{
+	struct price_facts pf;
+	int64_t a = 0;
+	if (!p->items[k].quantity ||
+	    price_facts_in(r, db, p->items[k].price, p->currency, &pf) != DB_OK ||
+	    price_facts_amount(&pf, p->items[k].quantity, &a) != 0)
+		return 0;
+	return a;
+}
+
+/* Inside a write: the subscription's discounts become phase `to`'s, unless they are those of
+ * phase `from` already (NULL: always), and each of its items' own discounts become those its
+ * price has in `to` where they changed (an item `from` did not have starts with none). 0, or
+ * -1 with r->err. */
+static int phase_discounts_enter(struct req *r, struct db *db, const struct schedule *sc,
+				 const struct sched_phase *from, const struct sched_phase *to,
+				 int64_t t)
+{
+	int64_t total = 0;
+	for (int k = 0; k < to->n_items; k++)
+		if (__builtin_add_overflow(total, item_amount(r, db, to, k), &total))
+			total = INT64_MAX;
+	if (!from || !discs_same(from->ds, from->n_ds, to->ds, to->n_ds))
+		if (discs_apply(r, db, sc, NULL, to->currency, to->ds, to->n_ds, total, t) != 0)
+			return -1;
+	for (int k = 0; k < to->n_items; k++) {
+		const struct sched_item *was = NULL;
+		for (int m = 0; from && m < from->n_items; m++)
+			if (str_eq(from->items[m].price, to->items[k].price))
+				was = &from->items[m];
+		if (from && discs_same(was ? was->ds : NULL, was ? was->n_ds : 0, to->items[k].ds,
+				       to->items[k].n_ds))
+			continue;
+		const char *item = NULL;
+		if (item_of_price(r, db, sc->subscription, to->items[k].price, &item) != 0)
+			return -1;
+		if (item && discs_apply(r, db, sc, item, to->currency, to->items[k].ds,
+					to->items[k].n_ds, item_amount(r, db, to, k), t) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* A phase's collection method: its own, else the schedule's default settings'. */
@@ -1009,9 +1186,7 @@ static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
 					phase_sends(sc, to), phase_days(sc, to),
 					phase_auto_tax(sc, to), phase_atx(sc, to)) != 0)
 		return -1;
-	if (from && coupons_same(from, to))
-		return 0;
-	return phase_discounts_apply(r, db, sc, to, t);
+	return phase_discounts_enter(r, db, sc, from, to, t);
 }
 
 static const char SQL_CUSTOMER_LIVE[] =
@@ -1059,6 +1234,62 @@ int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, con
 
 static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
 						  NULL};
+
+/* The discounts[] at dotted `path` (shown: its name in errors) into *ret (r's arena): each
+ * exactly one of coupon, promotion_code and discount, none named twice (their coupons are
+ * checked against the store by discs_check). '' or none: no discounts. 0, or -1 with r->err. */
+static int discs_parse(struct req *r, const char *path, const char *shown,
+		       const struct sched_disc **ret, int *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	const struct form_node *dn = param_node(r, path);
+	int n = dn ? (int)dn->child_count : 0;
+	if (n == 0)
+		return 0;
+	if (n > DISCOUNTS_MAX)
+		return req_fail(r, ERR_PARAM_BAD, shown, "At most %d discounts can be applied.",
+				DISCOUNTS_MAX);
+	struct sched_disc *ds = arena_alloc(&r->arena, (size_t)n * sizeof(*ds));
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	char sub[192];
+	for (const struct form_node *y = dn->first_child; y && k < n; y = y->next, k++) {
+		struct sched_disc *d = &ds[k];
+		memset(d, 0, sizeof(*d));
+		snprintf(sub, sizeof(sub), "%s.%s.coupon", path, y->key);
+		d->coupon = param_str(r, sub);
+		snprintf(sub, sizeof(sub), "%s.%s.promotion_code", path, y->key);
+		d->promotion_code = param_str(r, sub);
+		snprintf(sub, sizeof(sub), "%s.%s.discount", path, y->key);
+		d->discount = param_str(r, sub);
+		if (d->coupon && !*d->coupon)
+			d->coupon = NULL;
+		if (d->promotion_code && !*d->promotion_code)
+			d->promotion_code = NULL;
+		if (d->discount && !*d->discount)
+			d->discount = NULL;
+		int given = !!d->coupon + !!d->promotion_code + !!d->discount;
+		const char *eshown = arena_printf(&r->arena, "%s[%d]", shown, k);
+		if (given != 1)
+			return req_fail(r, given ? ERR_PARAM_BAD : ERR_PARAM_MISSING, eshown,
+					"Specify exactly one of coupon, promotion_code and "
+					"discount.");
+		for (int m = 0; m < k; m++)
+			if ((d->coupon && same(d->coupon, ds[m].coupon)) ||
+			    (d->promotion_code && same(d->promotion_code, ds[m].promotion_code)) ||
+			    (d->discount && same(d->discount, ds[m].discount)))
+				return req_fail(r, ERR_PARAM_BAD, eshown,
+						"The discount %s is applied twice.",
+						d->coupon	    ? d->coupon
+						: d->promotion_code ? d->promotion_code
+								    : d->discount);
+	}
+	*ret = ds;
+	*ret_n = k;
+	return 0;
+}
 
 /* default_settings[collection_method] and [invoice_settings][days_until_due] of the request
  * on sc (a create's, or an update's over what sc had: a change to charge_automatically drops
@@ -1278,6 +1509,12 @@ static int phases_parse(struct req *r, struct schedule *sc)
 			snprintf(path, sizeof(path), "%s.%d.items.%d.metadata", pp, n, k);
 			if (metadata_apply(r, NULL, path, &it->metadata) != 0)
 				return -1;
+			snprintf(path, sizeof(path), "%s.%d.items.%d.discounts", pp, n, k);
+			if (discs_parse(
+				r, path,
+				arena_printf(&r->arena, "%s[items][%d][discounts]", shown, k),
+				&it->ds, &it->n_ds) != 0)
+				return -1;
 			for (int m = 0; m < k; m++)
 				if (strcmp(p->items[m].price, it->price) == 0)
 					return req_fail(
@@ -1289,36 +1526,9 @@ static int phases_parse(struct req *r, struct schedule *sc)
 					    it->price);
 		}
 		snprintf(path, sizeof(path), "%s.%d.discounts", pp, n);
-		const struct form_node *dn = param_node(r, path);
-		for (const struct form_node *y = dn ? dn->first_child : NULL; y; y = y->next) {
-			int k = p->n_coupons;
-			if (k == DISCOUNTS_MAX)
-				return req_fail(r, ERR_PARAM_BAD,
-						arena_printf(&r->arena, "%s[discounts]", shown),
-						"At most %d discounts can be applied.",
-						DISCOUNTS_MAX);
-			const char *dshown =
-			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
-			snprintf(path, sizeof(path), "%s.%d.discounts.%d.coupon", pp, n, k);
-			const char *cp = param_str(r, path);
-			snprintf(path, sizeof(path), "%s.%d.discounts.%d.promotion_code", pp, n, k);
-			bool other = param_present(r, path);
-			snprintf(path, sizeof(path), "%s.%d.discounts.%d.discount", pp, n, k);
-			other = other || param_present(r, path);
-			if (other)
-				return req_fail(
-				    r, ERR_PARAM_BAD,
-				    arena_printf(&r->arena, "%s[discounts][%d]", shown, k),
-				    "A Tender schedule's phases take discounts as coupons "
-				    "(discounts[n][coupon]).");
-			if (!cp || !*cp)
-				return req_fail(r, ERR_PARAM_MISSING, dshown, "%s", dshown);
-			for (int m = 0; m < k; m++)
-				if (str_eq(p->coupons[m], cp))
-					return req_fail(r, ERR_PARAM_BAD, dshown,
-							"The coupon %s is applied twice.", cp);
-			p->coupons[p->n_coupons++] = cp;
-		}
+		if (discs_parse(r, path, arena_printf(&r->arena, "%s[discounts]", shown), &p->ds,
+				&p->n_ds) != 0)
+			return -1;
 		if (p->n_items == 0)
 			return req_fail(r, ERR_PARAM_MISSING,
 					arena_printf(&r->arena, "%s[items]", shown), "%s[items]",
@@ -1348,6 +1558,28 @@ static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, 
 	return 0;
 }
 
+/* Inside a read: discounts ds of a phase in `currency` (or of one of its items) can be taken
+ * as the subscription's create or update takes them (discounts_resolve: each coupon exists,
+ * is valid and fits the currency; a promotion code is active, for this customer and reached
+ * by `amount`, what the phase or item bills a period; a discount is one of `owner`'s, the
+ * subscription or the item the phase's item is: NULL, none exists yet to name). 0, or -1 with
+ * r->err naming the parameter. */
+static int discs_check(struct req *r, struct db *db, const struct schedule *sc,
+		       const char *currency, const struct sched_disc *ds, int n, const char *shown,
+		       const char *owner, int64_t amount)
+{
+	if (n == 0)
+		return 0;
+	struct discount_spec spec;
+	discs_spec(r, ds, n, shown, &spec);
+	struct discount *out = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*out));
+	int got = 0;
+	if (!out)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return discounts_resolve(r, db, &spec, sc->customer, currency, amount, owner, r->now, out,
+				 &got);
+}
+
 /* Inside a transaction: every phase's prices checked (active, recurring, licensed per-unit,
  * one currency and one interval in a phase, one currency in the schedule), its payment method
  * attached to the customer, and its dates computed from `start` on. first_start_fixed: the
@@ -1371,6 +1603,7 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 		char interval[8] = "";
 		int64_t interval_count = 0;
 		bool metered_here = false;
+		int64_t amounts[SCHEDULE_ITEMS_MAX];
 		if (i == 0 && fixed && *fixed && p->currency[0] && !str_eq(p->currency, fixed))
 			return req_fail(r, ERR_PARAM_BAD,
 					arena_printf(&r->arena, "%s[currency]", shown),
@@ -1416,6 +1649,12 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
 				return -1;
 			metered_here = metered_here || metered;
+			/* what it bills a period, for promotion codes' minimum_amount (a metered
+			 * one's usage is not known yet) */
+			amounts[k] = 0;
+			if (!metered &&
+			    price_facts_amount(&pf, p->items[k].quantity, &amounts[k]) != 0)
+				amounts[k] = 0;
 			if (given && !str_eq(want, pf.currency))
 				return req_fail(r, ERR_PARAM_BAD, ishown,
 						"The price specified (%s) is in %s and has no "
@@ -1483,22 +1722,27 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 				    "The payment method must be attached to the customer.",
 				    p->pm);
 		}
-		for (int k = 0; k < p->n_coupons; k++) {
-			const char *dshown =
-			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
-			struct coupon cp;
-			int rc = coupon_load(r, db, p->coupons[k], &cp);
-			if (rc == DB_NOTFOUND || (rc == DB_OK && cp.deleted))
-				return req_fail_missing(r, "coupon", p->coupons[k], dshown);
-			if (rc != DB_OK)
-				return req_fail(r, ERR_API, NULL, NULL);
-			if (!coupon_valid(&cp, r->now))
-				return req_fail(r, ERR_PARAM_BAD, dshown,
-						"Coupon %s is no longer valid.", p->coupons[k]);
-			if (!coupon_amount_in(&cp, p->currency, NULL))
-				return req_fail(r, ERR_PARAM_BAD, dshown,
-						"The coupon %s is in %s; the phase bills in %s.",
-						p->coupons[k], cp.currency, p->currency);
+		/* its discounts, and its items' own, as the subscription will take them */
+		int64_t phase_amount = 0;
+		for (int k = 0; k < p->n_items; k++)
+			if (__builtin_add_overflow(phase_amount, amounts[k], &phase_amount))
+				phase_amount = INT64_MAX;
+		if (discs_check(r, db, sc, p->currency, p->ds, p->n_ds,
+				arena_printf(&r->arena, "%s[discounts]", shown), sc->subscription,
+				phase_amount) != 0)
+			return -1;
+		for (int k = 0; k < p->n_items; k++) {
+			if (!p->items[k].n_ds)
+				continue;
+			const char *owner = NULL;
+			if (sc->subscription &&
+			    item_of_price(r, db, sc->subscription, p->items[k].price, &owner) != 0)
+				return -1;
+			if (discs_check(
+				r, db, sc, p->currency, p->items[k].ds, p->items[k].n_ds,
+				arena_printf(&r->arena, "%s[items][%d][discounts]", shown, k),
+				owner, amounts[k]) != 0)
+				return -1;
 		}
 		/* the dates */
 		int64_t ps = i == 0 ? start : sc->phases[i - 1].end;
@@ -1674,10 +1918,13 @@ static int create_later_fn(struct db *db, void *p)
 	return sched_answer(r, db, c->sc->id);
 }
 
-/* The first phase as the subscription the schedule makes. */
-static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
+/* The first phase as the subscription the schedule makes: its discounts the subscription's,
+ * its items' the items' own (r's arena). */
+static void first_phase_sub(struct req *r, struct schedule *sc, struct sub_for_schedule *x)
 {
 	const struct sched_phase *p = &sc->phases[0];
+	const char *shown =
+	    arena_printf(&r->arena, "%s[0]", sc->phases_shown ? sc->phases_shown : "phases");
 	x->customer = sc->customer;
 	x->pm = p->pm ? p->pm : sc->default_pm;
 	x->metadata = p->metadata;
@@ -1685,6 +1932,15 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	for (int k = 0; k < p->n_items; k++) {
 		x->items[k].price = p->items[k].price;
 		x->items[k].quantity = p->items[k].quantity;
+		x->items[k].discounts = NULL;
+		struct discount_spec *spec = NULL;
+		if (p->items[k].n_ds && (spec = arena_alloc(&r->arena, sizeof(*spec))))
+			discs_spec(r, p->items[k].ds, p->items[k].n_ds,
+				   arena_printf(&r->arena, "%s[items][%d][discounts]",
+						shown ? shown : "phases[0]", k),
+				   spec);
+		/* (no memory: the create's own allocations fail next and answer it) */
+		x->items[k].discounts = spec;
 	}
 	x->trial_end = p->trial_end;
 	x->sends = phase_sends(sc, p);
@@ -1694,13 +1950,10 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->currency = p->currency; /* its prices' own, or their currency_options' */
 	x->flexible = sc->flexible;
 	x->proration_discounts = sc->pd;
-	memset(&x->discounts, 0, sizeof(x->discounts));
-	x->discounts.present = p->n_coupons > 0;
-	x->discounts.n = p->n_coupons;
-	for (int k = 0; k < p->n_coupons; k++) {
-		x->discounts.e[k].coupon = p->coupons[k];
-		x->discounts.e[k].shown = "phases[0][discounts]";
-	}
+	discs_spec(r, p->ds, p->n_ds,
+		   arena_printf(&r->arena, "%s[discounts]", shown ? shown : "phases[0]"),
+		   &x->discounts);
+	x->discounts.present = p->n_ds > 0;
 }
 
 /* from_subscription: the subscription as the schedule's one phase, its current period */
@@ -1862,7 +2115,7 @@ static int h_create(struct req *r)
 		return -1;
 	if (!c->start_now)
 		return req_write(r, create_later_fn, c);
-	first_phase_sub(sc, &c->x);
+	first_phase_sub(r, sc, &c->x);
 	c->x.before = create_before;
 	c->x.answer = create_answer;
 	c->x.ctx = c;
@@ -1903,7 +2156,7 @@ int subscription_schedule_new_preview(struct req *r, struct db *db, const char *
 	if (phases_check(r, db, sc, start, NULL) != 0)
 		return -1;
 	memset(x, 0, sizeof(*x));
-	first_phase_sub(sc, x);
+	first_phase_sub(r, sc, x);
 	*ret_start = start;
 	return 0;
 }
@@ -2277,6 +2530,8 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 		return req_fail(r, ERR_API, NULL, NULL);
 	memset(np, 0, sizeof(*np));
 	np->customer = sc->customer;
+	/* a discount the phases name is the subscription's, or one of its items' */
+	np->subscription = sc->subscription;
 	if (phases_parse(r, np) != 0)
 		return -1;
 	int64_t start;
@@ -2568,7 +2823,7 @@ int subscription_schedule_step(struct app *app, const char *host, const char *me
 	if (s->end_canceled) {
 		rc = req_write(&r, end_fn, s);
 	} else if (str_eq(sc->status, "not_started")) {
-		first_phase_sub(sc, &s->x);
+		first_phase_sub(&r, sc, &s->x);
 		s->x.scheduled = true;
 		s->x.before = start_before;
 		s->x.answer = start_answer;
@@ -2735,16 +2990,17 @@ int subscription_schedules_tick(struct app *app, const char *host, struct store 
 
 /* ---- routes ---- */
 
-static const struct param_spec item_children[] = {
-    {"price", PT_STRING, 0, 255, NULL, NULL},
-    {"quantity", PT_INT, 0, 0, NULL, NULL},
-    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec discount_children[] = {
     {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
     {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const char *const collection_methods[] = {"charge_automatically", "send_invoice", NULL};
@@ -2764,7 +3020,7 @@ static const struct param_spec automatic_tax_children[] = {
 };
 const struct param_spec subscription_schedule_phase_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
-    {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
     {"iterations", PT_INT, 0, 0, NULL, NULL},
     {"start_date", PT_STRING, 0, 20, NULL, NULL},

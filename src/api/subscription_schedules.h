@@ -28,6 +28,8 @@ struct sub_for_schedule {
 		/* its tax_rates[] (ids of the merchant's rates; n_tax_rates 0: none) */
 		const char *const *tax_rates;
 		int n_tax_rates;
+		/* its own discounts (a schedule phase's items[n][discounts]; NULL: none) */
+		const struct discount_spec *discounts;
 	} items[SUB_ITEMS_MAX];
 	/* its default_tax_rates[] (a quote's; n_default_tax_rates 0: none) */
 	const char *const *default_tax_rates;

@@ -3972,6 +3972,9 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 		it->metadata = "{}";
 		it->tax = spec_of_ids(&c->item_tax[i], x->items[i].tax_rates,
 				      x->items[i].n_tax_rates, "line_items[tax_rates]");
+		/* a schedule phase's item's own discounts, resolved and made as items[n][discounts]
+		 * of a create are (create_discounts_fn, items_discounts_store) */
+		it->dspec = x->items[i].discounts;
 	}
 	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
 	s->default_tax = spec_of_ids(&c->default_tax, x->default_tax_rates, x->n_default_tax_rates,
