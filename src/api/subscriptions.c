@@ -3430,8 +3430,7 @@ static int item_price_data(struct req *r, int n, struct price_facts *pf)
 	return price_data_at(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf);
 }
 
-/* An item's discounts[] at dotted `path` into *ret (NULL: not given). 0, or -1 with r->err. */
-static int item_discounts_param(struct req *r, const char *path, const struct discount_spec **ret)
+int discount_spec_parse_at(struct req *r, const char *path, const struct discount_spec **ret)
 {
 	*ret = NULL;
 	if (!param_present(r, path))
@@ -3536,7 +3535,7 @@ static int parse_items(struct req *r, struct create_ctx *c)
 			return -1;
 		it->tax = &c->item_tax[n];
 		snprintf(path, sizeof(path), "%s.%d.discounts", param, n);
-		if (item_discounts_param(r, path, &it->dspec) != 0)
+		if (discount_spec_parse_at(r, path, &it->dspec) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d", param, n);
 		if (param_price_or_plan(r, path, item_shown(r, c, n, ""), &it->price) != 0)
@@ -6708,7 +6707,7 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 					&ch->tax) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d.discounts", param, n);
-		if (item_discounts_param(r, path, &ch->dspec) != 0)
+		if (discount_spec_parse_at(r, path, &ch->dspec) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d.deleted", param, n);
 		bool del = false;
@@ -8977,6 +8976,7 @@ const struct param_spec subscription_change_item_params[] = {
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},
     {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_item_price_data_params[] = {
