@@ -89,8 +89,15 @@
  * sub_for_schedule's discounts and items' own) and by phase_enter for the others. A change's
  * prorations take the discounts in force before the phase (as a subscription update's do).
  *
- * Not covered: phases' add_invoice_items, billing_cycle_anchor, a
- * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
+ * add_invoice_items. phases[n][add_invoice_items][k][price, quantity, discounts] (one-time
+ * per-unit prices in the phase's currency; price_data is refused: its price would have to be
+ * made before the phase begins): the first phase's are the create's add_invoice_items (its
+ * first invoice), a later phase's become pending invoice items of the subscription in the write
+ * that enters the phase (phase_adds), so the next invoice (the renewal at the phase's start)
+ * bills them. An update of the current phase adds none (it was entered already).
+ *
+ * Not covered: add_invoice_items' price_data, metadata, period and tax_rates, billing_cycle_anchor,
+ * a trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
 #include "api/subscription_schedules.h"
 
@@ -115,6 +122,7 @@
 #include "scheduler/scheduler.h"
 
 #define ITERATIONS_MAX 1000
+#define SCHEDULE_ADD_ITEMS_MAX 20 /* a phase's add_invoice_items, as Stripe's */
 #define TICK_BATCH 32
 #define DEFER_AFTER_FAILURE_S 3600
 
@@ -134,6 +142,15 @@ struct sched_item {
 	const struct sched_disc *ds;
 };
 
+/* One of a phase's add_invoice_items: a one-time price × quantity, with its own discounts, made a
+ * pending invoice item of the subscription as the phase begins (its next invoice bills it). */
+struct sched_add {
+	const char *price;
+	int64_t quantity;
+	int n_ds;
+	const struct sched_disc *ds;
+};
+
 struct sched_phase {
 	int64_t start, end, trial_end; /* trial_end 0: none */
 	int64_t iterations;	       /* as asked (0: end_date given); only while parsing */
@@ -144,6 +161,8 @@ struct sched_phase {
 	struct sched_item items[SCHEDULE_ITEMS_MAX];
 	int n_ds; /* its discounts, in order (r's arena) */
 	const struct sched_disc *ds;
+	int n_add; /* its add_invoice_items (r's arena) */
+	const struct sched_add *add;
 	/* its collection_method (NULL: the schedule's default_settings') and
 	 * invoice_settings[days_until_due] (has_days false: the default settings') */
 	const char *cm;
@@ -299,6 +318,18 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 		if (p->atx)
 			json_kv_raw(&j, "tx", p->atx, strlen(p->atx));
 		discs_store(&j, "dc", p->ds, p->n_ds);
+		if (p->n_add) {
+			json_key(&j, "ai");
+			json_arr_open(&j);
+			for (int k = 0; k < p->n_add; k++) {
+				json_obj_open(&j);
+				json_kv_str(&j, "p", p->add[k].price);
+				json_kv_int(&j, "q", p->add[k].quantity);
+				discs_store(&j, "dc", p->add[k].ds, p->add[k].n_ds);
+				json_obj_close(&j);
+			}
+			json_arr_close(&j);
+		}
 		json_key(&j, "i");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_items; k++) {
@@ -370,6 +401,22 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		json_t *it;
 		if (discs_load(r, json_object_get(o, "dc"), &p->ds, &p->n_ds) != DB_OK)
 			rc = DB_ERR;
+		json_t *ai = json_object_get(o, "ai");
+		size_t n_ai = json_is_array(ai) ? json_array_size(ai) : 0;
+		struct sched_add *add = n_ai ? arena_alloc(&r->arena, n_ai * sizeof(*add)) : NULL;
+		if (n_ai && !add)
+			rc = DB_ERR;
+		for (size_t m = 0; add && m < n_ai; m++) {
+			json_t *ae = json_array_get(ai, m);
+			memset(&add[m], 0, sizeof(add[m]));
+			add[m].price = jstr(r, ae, "p");
+			add[m].quantity = json_integer_value(json_object_get(ae, "q"));
+			if (!add[m].price || discs_load(r, json_object_get(ae, "dc"), &add[m].ds,
+							&add[m].n_ds) != DB_OK)
+				rc = DB_ERR;
+		}
+		p->add = add;
+		p->n_add = add ? (int)n_ai : 0;
 		json_t *items = json_object_get(o, "i");
 		json_array_foreach(items, k, it)
 		{
@@ -582,7 +629,25 @@ static void discs_render(struct json *j, const struct sched_disc *ds, int n)
 static void phase_render(const struct schedule *sc, const struct sched_phase *p, struct json *j)
 {
 	json_obj_open(j);
-	json_kv_raw(j, "add_invoice_items", "[]", 2);
+	json_key(j, "add_invoice_items");
+	json_arr_open(j);
+	for (int k = 0; k < p->n_add; k++) {
+		json_obj_open(j);
+		json_kv_bool(j, "discountable", true);
+		discs_render(j, p->add[k].ds, p->add[k].n_ds);
+		json_kv_raw(j, "metadata", "{}", 2);
+		/* Stripe's default period: the item's creation (as the phase begins) */
+		json_kv_raw(j, "period",
+			    "{\"end\":{\"type\":\"min_item_period_end\"},"
+			    "\"start\":{\"type\":\"max_item_period_start\"}}",
+			    strlen("{\"end\":{\"type\":\"min_item_period_end\"},"
+				   "\"start\":{\"type\":\"max_item_period_start\"}}"));
+		json_kv_str(j, "price", p->add[k].price);
+		json_kv_int(j, "quantity", p->add[k].quantity);
+		json_kv_raw(j, "tax_rates", "[]", 2);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
 	json_kv_null(j, "application_fee_percent");
 	automatic_tax_render(j, phase_auto_tax(sc, p));
 	json_kv_null(j, "billing_cycle_anchor");
@@ -1235,6 +1300,61 @@ int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, con
 static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
 						  NULL};
 
+static int discs_parse(struct req *r, const char *path, const char *shown,
+		       const struct sched_disc **ret, int *ret_n);
+
+/* A phase's add_invoice_items[] at dotted `path` (shown: its name in errors) into p: each a
+ * `price` (price_data is not taken: its price would have to be made before the phase begins),
+ * a quantity (1 by default) and discounts[]. 0, or -1 with r->err. */
+static int adds_parse(struct req *r, const char *path, const char *shown, struct sched_phase *p)
+{
+	const struct form_node *list = param_node(r, path);
+	int n = list ? (int)list->child_count : 0;
+	p->n_add = 0;
+	p->add = NULL;
+	if (n == 0)
+		return 0;
+	if (n > SCHEDULE_ADD_ITEMS_MAX)
+		return req_fail(r, ERR_PARAM_BAD, shown, "A phase can have at most %d %s.",
+				SCHEDULE_ADD_ITEMS_MAX, "add_invoice_items");
+	struct sched_add *add = arena_alloc(&r->arena, (size_t)n * sizeof(*add));
+	if (!add)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	char sub[192];
+	for (const struct form_node *y = list->first_child; y && k < n; y = y->next, k++) {
+		struct sched_add *a = &add[k];
+		memset(a, 0, sizeof(*a));
+		const char *ashown = arena_printf(&r->arena, "%s[%d]", shown, k);
+		snprintf(sub, sizeof(sub), "%s.%s.price_data", path, y->key);
+		if (param_present(r, sub))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[price_data]", ashown),
+					"Tender schedules' add_invoice_items take a `price` (a "
+					"one-time price), not price_data.");
+		snprintf(sub, sizeof(sub), "%s.%s.price", path, y->key);
+		a->price = param_str(r, sub);
+		if (!a->price || !*a->price) {
+			const char *ps = arena_printf(&r->arena, "%s[price]", ashown);
+			return req_fail(r, ERR_PARAM_MISSING, ps, "%s", ps);
+		}
+		a->quantity = 1;
+		snprintf(sub, sizeof(sub), "%s.%s.quantity", path, y->key);
+		if (param_int(r, sub, &a->quantity) == 1 &&
+		    (a->quantity < 1 || a->quantity > BILLING_QUANTITY_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[quantity]", ashown),
+			    "Invalid quantity: must be between 1 and %d.", BILLING_QUANTITY_MAX);
+		snprintf(sub, sizeof(sub), "%s.%s.discounts", path, y->key);
+		if (discs_parse(r, sub, arena_printf(&r->arena, "%s[discounts]", ashown), &a->ds,
+				&a->n_ds) != 0)
+			return -1;
+	}
+	p->add = add;
+	p->n_add = k;
+	return 0;
+}
+
 /* The discounts[] at dotted `path` (shown: its name in errors) into *ret (r's arena): each
  * exactly one of coupon, promotion_code and discount, none named twice (their coupons are
  * checked against the store by discs_check). '' or none: no discounts. 0, or -1 with r->err. */
@@ -1529,6 +1649,10 @@ static int phases_parse(struct req *r, struct schedule *sc)
 		if (discs_parse(r, path, arena_printf(&r->arena, "%s[discounts]", shown), &p->ds,
 				&p->n_ds) != 0)
 			return -1;
+		snprintf(path, sizeof(path), "%s.%d.add_invoice_items", pp, n);
+		if (adds_parse(r, path, arena_printf(&r->arena, "%s[add_invoice_items]", shown),
+			       p) != 0)
+			return -1;
 		if (p->n_items == 0)
 			return req_fail(r, ERR_PARAM_MISSING,
 					arena_printf(&r->arena, "%s[items]", shown), "%s[items]",
@@ -1556,6 +1680,68 @@ static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, 
 				shown, k);
 	it->quantity = 0;
 	return 0;
+}
+
+static int discs_check(struct req *r, struct db *db, const struct schedule *sc,
+		       const char *currency, const struct sched_disc *ds, int n, const char *shown,
+		       const char *owner, int64_t amount);
+
+/* What phase p's add_invoice_items[k] bills: its price's unit amount in the phase's currency
+ * × its quantity, into *ret. The price must be an active one-time per-unit price in that
+ * currency (its own or a currency_options entry). 0, or -1 with r->err (shown: the phase). */
+static int add_amount(struct req *r, struct db *db, const struct sched_phase *p, int k,
+		      const char *shown, int64_t *ret)
+{
+	const struct sched_add *a = &p->add[k];
+	const char *ps = arena_printf(&r->arena, "%s[add_invoice_items][%d][price]", shown, k);
+	struct price_facts pf;
+	int rc = price_facts_in(r, db, a->price, p->currency, &pf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "price", a->price, ps);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!pf.active || !pf.product_active)
+		return req_fail(r, ERR_PARAM_BAD, ps,
+				"The price specified (%s) is inactive. This field only accepts "
+				"active prices.",
+				a->price);
+	if (pf.recurring)
+		return req_fail(
+		    r, ERR_PARAM_BAD, ps,
+		    "The price specified is set to `type=recurring` but this field only "
+		    "accepts prices with `type=one_time`.");
+	if (pf.tiers || !pf.has_unit_amount || !str_eq(pf.currency, p->currency))
+		return req_fail(r, ERR_PARAM_BAD, ps,
+				"The price %s must be a one-time per-unit price of a whole unit "
+				"amount in %s (its own currency or a currency_options entry).",
+				a->price, p->currency);
+	if (__builtin_mul_overflow(pf.unit_amount, a->quantity, ret) || *ret > BILLING_AMOUNT_MAX)
+		return req_fail(
+		    r, ERR_AMOUNT_TOO_LARGE,
+		    arena_printf(&r->arena, "%s[add_invoice_items][%d][quantity]", shown, k),
+		    "An invoice item's amount must be at most %lld.",
+		    (long long)BILLING_AMOUNT_MAX);
+	return 0;
+}
+
+/* Inside a read: phase p's add_invoice_items[k] can be billed (add_amount) and its discounts
+ * taken (discs_check against its amount; a discount can name none: the item is new). 0, or -1
+ * with r->err. */
+static int add_check(struct req *r, struct db *db, const struct schedule *sc,
+		     const struct sched_phase *p, int k, const char *shown)
+{
+	int64_t amount;
+	if (add_amount(r, db, p, k, shown, &amount) != 0)
+		return -1;
+	if (p->add[k].n_ds && amount <= 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD,
+		    arena_printf(&r->arena, "%s[add_invoice_items][%d][discounts]", shown, k),
+		    "Discounts apply to a discountable item of a positive amount.");
+	return discs_check(
+	    r, db, sc, p->currency, p->add[k].ds, p->add[k].n_ds,
+	    arena_printf(&r->arena, "%s[add_invoice_items][%d][discounts]", shown, k), NULL,
+	    amount);
 }
 
 /* Inside a read: discounts ds of a phase in `currency` (or of one of its items) can be taken
@@ -1744,6 +1930,9 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 				owner, amounts[k]) != 0)
 				return -1;
 		}
+		for (int k = 0; k < p->n_add; k++)
+			if (add_check(r, db, sc, p, k, shown) != 0)
+				return -1;
 		/* the dates */
 		int64_t ps = i == 0 ? start : sc->phases[i - 1].end;
 		if (i == 0 && p->start && p->start != start)
@@ -1941,6 +2130,19 @@ static void first_phase_sub(struct req *r, struct schedule *sc, struct sub_for_s
 				   spec);
 		/* (no memory: the create's own allocations fail next and answer it) */
 		x->items[k].discounts = spec;
+	}
+	x->n_add = 0;
+	for (int k = 0; k < p->n_add && k < SUB_FOR_SCHEDULE_ADD_MAX; k++) {
+		struct discount_spec *spec = NULL;
+		if (p->add[k].n_ds && (spec = arena_alloc(&r->arena, sizeof(*spec))))
+			discs_spec(r, p->add[k].ds, p->add[k].n_ds,
+				   arena_printf(&r->arena, "%s[add_invoice_items][%d][discounts]",
+						shown ? shown : "phases[0]", k),
+				   spec);
+		x->add[x->n_add].price = p->add[k].price;
+		x->add[x->n_add].quantity = p->add[k].quantity;
+		x->add[x->n_add].discounts = spec;
+		x->n_add++;
 	}
 	x->trial_end = p->trial_end;
 	x->sends = phase_sends(sc, p);
@@ -2155,6 +2357,10 @@ int subscription_schedule_new_preview(struct req *r, struct db *db, const char *
 	}
 	if (phases_check(r, db, sc, start, NULL) != 0)
 		return -1;
+	/* the first invoice's setup items are not among a preview's lines */
+	if (sc->phases[0].n_add)
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details[phases][0][add_invoice_items]",
+				"Tender does not preview a first phase's add_invoice_items.");
 	memset(x, 0, sizeof(*x));
 	first_phase_sub(r, sc, x);
 	*ret_start = start;
@@ -2732,6 +2938,67 @@ static int start_answer(struct req *r, struct db *db, void *p)
 	return 0;
 }
 
+/* Inside the write of phase p's entry at t: its add_invoice_items made pending invoice items of
+ * the subscription (invoiceitem.created), each with its own discounts, which the subscription's
+ * next invoice bills. One that can no longer be billed as asked (its price archived, a coupon
+ * used up since) is left out (logged): the phase change goes on. 0, or -1 with r->err. */
+static int phase_adds(struct req *r, struct db *db, const struct schedule *sc,
+		      const struct sched_phase *p, int64_t t)
+{
+	if (!sc->subscription)
+		return 0;
+	for (int k = 0; k < p->n_add; k++) {
+		struct invoice_item ii;
+		memset(&ii, 0, sizeof(ii));
+		int64_t amount = 0;
+		struct price_facts pf;
+		int rc = add_amount(r, db, p, k, "phases", &amount);
+		if (rc == 0 && price_facts_in(r, db, p->add[k].price, p->currency, &pf) != DB_OK)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+		struct discount *ds = NULL;
+		int n_ds = 0;
+		struct discount_spec spec;
+		if (rc == 0 && p->add[k].n_ds) {
+			discs_spec(r, p->add[k].ds, p->add[k].n_ds, "phases[add_invoice_items]",
+				   &spec);
+			ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+			rc = ds ? discounts_resolve(r, db, &spec, sc->customer, p->currency, amount,
+						    NULL, t, ds, &n_ds)
+				: req_fail(r, ERR_API, NULL, NULL);
+		}
+		if (rc != 0) {
+			if (api_error_info(r->err.code)->status >= 500)
+				return -1;
+			log_msg(
+			    LOG_INFO,
+			    "subscription schedule %s: an add_invoice_items entry not added: %s",
+			    sc->id, req_error_message(r));
+			r->err.set = false;
+			continue;
+		}
+		id_new_at(ii.id, "ii_", t);
+		ii.created = t;
+		ii.customer = sc->customer;
+		str_copy(ii.currency, sizeof(ii.currency), p->currency);
+		ii.price = p->add[k].price;
+		ii.unit_amount = pf.unit_amount;
+		ii.quantity = p->add[k].quantity;
+		ii.amount = amount;
+		ii.description = pf.product_name;
+		ii.metadata = "{}";
+		ii.subscription = sc->subscription;
+		ii.test_clock = sc->test_clock;
+		ii.period_start = ii.period_end = t;
+		ii.discountable = true;
+		if (invoice_item_insert(r, db, &ii) != 0)
+			return -1;
+		if (n_ds && discounts_attach(r, db, DISCOUNT_INVOICE_ITEM, ii.id, sc->customer, t,
+					     ds, n_ds, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int next_phase_fn(struct db *db, void *p)
 {
 	struct step_ctx *s = p;
@@ -2741,8 +3008,10 @@ static int next_phase_fn(struct db *db, void *p)
 	sc->next_action_at = sc->phases[sc->current_phase].end;
 	if (step_save(s->r, db, s, "subscription_schedule.updated") != 0)
 		return -1;
-	return phase_enter(s->r, db, sc, &sc->phases[s->phase_read], &sc->phases[sc->current_phase],
-			   s->t);
+	if (phase_enter(s->r, db, sc, &sc->phases[s->phase_read], &sc->phases[sc->current_phase],
+			s->t) != 0)
+		return -1;
+	return phase_adds(s->r, db, sc, &sc->phases[sc->current_phase], s->t);
 }
 
 static int end_fn(struct db *db, void *p)
@@ -3018,7 +3287,25 @@ static const struct param_spec automatic_tax_children[] = {
     {"liability", PT_OBJECT, 0, 0, NULL, auto_tax_liability_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* named so that adds_parse can refuse it with its own 400 (parameter_unknown would hide why) */
+static const struct param_spec add_price_data_children[] = {
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"tax_behavior", PT_STRING, 0, 20, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, add_price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 const struct param_spec subscription_schedule_phase_params[] = {
+    {"add_invoice_items", PT_OBJECT_ARRAY, PF_EMPTYABLE, SCHEDULE_ADD_ITEMS_MAX, NULL,
+     add_item_children},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},

@@ -3976,6 +3976,17 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 		it->dspec = x->items[i].discounts;
 	}
 	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
+	/* a schedule's first phase's add_invoice_items, as a create's (its first invoice) */
+	c->add.n = 0;
+	for (int i = 0; i < x->n_add && i < SUB_ADD_ITEMS_MAX; i++) {
+		struct add_item *ai = &c->add.it[c->add.n++];
+		memset(ai, 0, sizeof(*ai));
+		ai->price = x->add[i].price;
+		ai->quantity = x->add[i].quantity;
+		ai->metadata = "{}";
+		if (x->add[i].discounts)
+			ai->spec = *x->add[i].discounts;
+	}
 	s->default_tax = spec_of_ids(&c->default_tax, x->default_tax_rates, x->n_default_tax_rates,
 				     "default_tax_rates");
 	return 0;
