@@ -37,13 +37,13 @@
  * invoice_items[] (both endpoints): items the preview adds as if they were pending (amount;
  * unit_amount or a one-time price, times quantity; their own tax_behavior and tax_code, and
  * their own discounts, resolved as an invoice item's create checks them and taken first on
- * their lines, as a stored item's own are), never stored.
+ * their lines, as a stored item's own are), never stored. customer_details[shipping][address]
+ * places a customer without customer_details[address] for Stripe Tax.
  *
  * An item's own discounts (subscription_details[items][n][discounts], subscription_items[n]
  * [discounts]): a new subscription's as the create takes items[n][discounts], a change's as the
  * update takes them (its next invoice's lines take them first; its prorations the discounts in
- * force before it, as the update's own). customer_details[shipping][address] places a customer
- * without customer_details [address] for Stripe Tax.
+ * force before it, as the update's own).
  *
  * Of an existing subscription (the upcoming endpoint's flat names; subscription_details[…] of
  * create_preview): trial_end, trial_from_plan and billing_cycle_anchor (now / unchanged) are

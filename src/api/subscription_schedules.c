@@ -122,7 +122,6 @@
 #include "scheduler/scheduler.h"
 
 #define ITERATIONS_MAX 1000
-#define SCHEDULE_ADD_ITEMS_MAX 20 /* a phase's add_invoice_items, as Stripe's */
 #define TICK_BATCH 32
 #define DEFER_AFTER_FAILURE_S 3600
 
@@ -1314,9 +1313,9 @@ static int adds_parse(struct req *r, const char *path, const char *shown, struct
 	p->add = NULL;
 	if (n == 0)
 		return 0;
-	if (n > SCHEDULE_ADD_ITEMS_MAX)
+	if (n > SUB_FOR_SCHEDULE_ADD_MAX)
 		return req_fail(r, ERR_PARAM_BAD, shown, "A phase can have at most %d %s.",
-				SCHEDULE_ADD_ITEMS_MAX, "add_invoice_items");
+				SUB_FOR_SCHEDULE_ADD_MAX, "add_invoice_items");
 	struct sched_add *add = arena_alloc(&r->arena, (size_t)n * sizeof(*add));
 	if (!add)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -3304,7 +3303,7 @@ static const struct param_spec add_item_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_schedule_phase_params[] = {
-    {"add_invoice_items", PT_OBJECT_ARRAY, PF_EMPTYABLE, SCHEDULE_ADD_ITEMS_MAX, NULL,
+    {"add_invoice_items", PT_OBJECT_ARRAY, PF_EMPTYABLE, SUB_FOR_SCHEDULE_ADD_MAX, NULL,
      add_item_children},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
