@@ -373,6 +373,12 @@ int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_
 int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct invoice_item *ii,
 				   bool discounted, const char *amounts,
 				   const struct invoice_tax_entry *e, int n, struct json *j);
+/* The same with own_ids (a JSON array; NULL: as stored) as the line's own `discounts`: an
+ * invoice preview's invoice_items[n][discounts], which are never stored. */
+int invoice_item_line_render_own(struct req *r, struct db *db, const struct invoice_item *ii,
+				 bool discounted, const char *amounts,
+				 const struct invoice_tax_entry *e, int n, const char *own_ids,
+				 struct json *j);
 /* One line of a draft's bulk edit (invoice_lines_edit.c: add_lines, update_lines, remove_lines,
  * a line's update), inside its write: POST /v1/invoiceitems' create and update reading the
  * request's parameters at r->params as those endpoints read their own (the caller points
@@ -735,6 +741,10 @@ struct discount_spec {
 };
 /* Reads `param` (and, with legacy, coupon and promotion_code). 0, or -1 with r->err. */
 int discount_spec_parse(struct req *r, const char *param, bool legacy, struct discount_spec *ret);
+/* An object's discounts[] at dotted `path` (an item's: items.0.discounts), named in errors as
+ * the request names them (items[0][discounts][1][coupon]), into *ret (r's arena; NULL: not
+ * given). 0, or -1 with r->err. */
+int discount_spec_parse_at(struct req *r, const char *path, const struct discount_spec **ret);
 
 /* What a spec's discounts will be for an object of customer `customer` in `currency` whose
  * amount (for promotion codes' minimum_amount) is `amount`, made at `t` (the object's time):

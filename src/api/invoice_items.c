@@ -311,6 +311,14 @@ int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct in
 				   bool discounted, const char *amounts,
 				   const struct invoice_tax_entry *e, int n, struct json *j)
 {
+	return invoice_item_line_render_own(r, db, ii, discounted, amounts, e, n, NULL, j);
+}
+
+int invoice_item_line_render_own(struct req *r, struct db *db, const struct invoice_item *ii,
+				 bool discounted, const char *amounts,
+				 const struct invoice_tax_entry *e, int n, const char *own_ids,
+				 struct json *j)
+{
 	char lid[ID_MAX + 4];
 	snprintf(lid, sizeof(lid), "il_%s", ii->id + 3);
 	json_obj_open(j);
@@ -334,6 +342,8 @@ int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct in
 	json_key(j, "discounts");
 	if (ii->pd_mode)
 		pd_render(ii, true, false, j);
+	else if (own_ids)
+		json_raw(j, own_ids, strlen(own_ids));
 	else if (!discounted)
 		json_raw(j, "[]", 2);
 	else if (own_discounts_render(r, db, ii->id, j) != DB_OK)

@@ -35,9 +35,15 @@
  * when the subscription is (as its invoices are), or when automatic_tax[enabled] asks.
  *
  * invoice_items[] (both endpoints): items the preview adds as if they were pending (amount;
- * unit_amount or a one-time price, times quantity; their own tax_behavior and tax_code), never
- * stored. customer_details[shipping][address] places a customer without customer_details
- * [address] for Stripe Tax.
+ * unit_amount or a one-time price, times quantity; their own tax_behavior and tax_code, and
+ * their own discounts, resolved as an invoice item's create checks them and taken first on
+ * their lines, as a stored item's own are), never stored. customer_details[shipping][address]
+ * places a customer without customer_details[address] for Stripe Tax.
+ *
+ * An item's own discounts (subscription_details[items][n][discounts], subscription_items[n]
+ * [discounts]): a new subscription's as the create takes items[n][discounts], a change's as the
+ * update takes them (its next invoice's lines take them first; its prorations the discounts in
+ * force before it, as the update's own).
  *
  * Of an existing subscription (the upcoming endpoint's flat names; subscription_details[…] of
  * create_preview): trial_end, trial_from_plan and billing_cycle_anchor (now / unchanged) are
@@ -75,7 +81,7 @@
  * schedule), `subscription`, subscription_details or `discounts` (400).
  *
  * Not taken (parameter_unknown): customer_details other than address and shipping,
- * invoice_items[invoiceitem] (an existing item changed), their tax_rates, discounts and price_data.
+ * invoice_items[invoiceitem] (an existing item changed), their tax_rates and price_data.
  * A new subscription needs a `customer` (customer_details alone is refused).
  */
 #include <jansson.h>
@@ -143,6 +149,17 @@ static const struct preview_names OLD_NAMES = {
     "subscription_start_date",
     "subscription_start_date"};
 
+/* An invoice_items[i]'s own discounts (invoice_items[i][discounts]): as asked (spec NULL:
+ * none), then resolved (n of ds, with ids for the answer alone, and ids their JSON array) for
+ * its item, whose id (id) extra_items_add gives it. */
+struct extra_own {
+	const struct discount_spec *spec;
+	struct discount *ds;
+	int n;
+	const char *ids;
+	char id[ID_MAX];
+};
+
 struct preview_ctx {
 	struct req *r;
 	const struct preview_names *names;
@@ -167,9 +184,11 @@ struct preview_ctx {
 	/* automatic_tax[enabled] asked, and customer_details[address] (JSON, or NULL) */
 	bool automatic_tax;
 	const char *tax_address;
-	/* invoice_items[]: items the preview adds, as if they were pending (none stored) */
+	/* invoice_items[]: items the preview adds, as if they were pending (none stored), and
+	 * their own discounts (extra_own, n_extra entries) */
 	int n_extra;
 	struct invoice_item *extra;
+	struct extra_own *extra_own;
 };
 
 /* invoice_items[i] of a preview (before its read): what it bills, as an invoice item's create
@@ -194,10 +213,12 @@ static int extra_items_parse(struct req *r, struct preview_ctx *x)
 	const struct form_node *n = param_node(r, "invoice_items");
 	if (!n)
 		return 0;
-	x->extra =
-	    arena_alloc(&r->arena, (n->child_count ? n->child_count : 1) * sizeof(*x->extra));
-	if (!x->extra)
+	size_t cap = n->child_count ? n->child_count : 1;
+	x->extra = arena_alloc(&r->arena, cap * sizeof(*x->extra));
+	x->extra_own = arena_alloc(&r->arena, cap * sizeof(*x->extra_own));
+	if (!x->extra || !x->extra_own)
 		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x->extra_own, 0, cap * sizeof(*x->extra_own));
 	int i = 0;
 	for (const struct form_node *it = n->first_child; it; it = it->next, i++) {
 		struct invoice_item *ii = &x->extra[i];
@@ -266,10 +287,72 @@ static int extra_items_parse(struct req *r, struct preview_ctx *x)
 			return req_fail_missing(r, "tax_code", tc, shown);
 		}
 		ii->tax_code = tc && *tc ? tc : NULL;
+		/* its own discounts, first on its line (resolved by extra_items_add) */
+		snprintf(path, sizeof(path), "invoice_items.%s.discounts", it->key);
+		if (discount_spec_parse_at(r, path, &x->extra_own[i].spec) != 0)
+			return -1;
+		if (x->extra_own[i].spec) {
+			/* named by position, as the request's other invoice_items[i] errors */
+			struct discount_spec *sp = arena_alloc(&r->arena, sizeof(*sp));
+			if (!sp)
+				return req_fail(r, ERR_API, NULL, NULL);
+			*sp = *x->extra_own[i].spec;
+			for (int k = 0; k < sp->n; k++)
+				sp->e[k].shown = arena_printf(
+				    &r->arena, "invoice_items[%d][discounts][%d][%s]", i, k,
+				    sp->e[k].coupon	      ? "coupon"
+				    : sp->e[k].promotion_code ? "promotion_code"
+							      : "discount");
+			x->extra_own[i].spec = sp;
+		}
 #undef P
 	}
 	x->n_extra = i;
 	return 0;
+}
+
+/* Inside the preview's read: invoice_items[i]'s own discounts (extra_own) for its item ii
+ * (amount, id and currency set), as the invoice item's create checks them (discounts_resolve:
+ * each coupon or promotion code for the customer, the item's currency and amount); new ids for
+ * the answer alone. 0, or -1 with r->err. */
+static int extra_own_resolve(struct req *r, struct db *db, struct preview_ctx *x, int i,
+			     const struct invoice_item *ii)
+{
+	struct extra_own *o = &x->extra_own[i];
+	str_copy(o->id, sizeof(o->id), ii->id);
+	o->n = 0;
+	o->ids = NULL;
+	if (!o->spec || !o->spec->n)
+		return 0;
+	o->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*o->ds));
+	if (!o->ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discounts_resolve(r, db, o->spec, x->p.in.customer, x->p.in.currency, ii->amount, NULL,
+			      x->p.t, o->ds, &o->n) != 0)
+		return -1;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int k = 0; k < o->n; k++) {
+		id_new(o->ds[k].id, "di_");
+		o->ds[k].invoice_item = o->id;
+		json_str(&j, o->ds[k].id);
+	}
+	json_arr_close(&j);
+	o->ids = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return o->ids ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The preview's own discounts of the item whose line is `line_id` (il_…; NULL: none). */
+static const struct extra_own *extra_own_of(const struct preview_ctx *x, const char *line_id)
+{
+	for (int i = 0; x && i < x->n_extra; i++)
+		if (x->extra_own[i].n && strcmp(x->extra_own[i].id + 3, line_id + 3) == 0)
+			return &x->extra_own[i];
+	return NULL;
 }
 
 /* Inside the preview's read, its currency and time known: each invoice_items[i] in it (a
@@ -326,6 +409,8 @@ static int extra_items_add(struct req *r, struct db *db, struct preview_ctx *x)
 					(long long)BILLING_AMOUNT_MAX);
 		}
 		id_new(ii->id, "ii_");
+		if (extra_own_resolve(r, db, x, i, ii) != 0)
+			return -1;
 		ii->created = p->t;
 		if (!ii->period_start && !ii->period_end)
 			ii->period_start = ii->period_end = p->t;
@@ -339,8 +424,9 @@ static int extra_items_add(struct req *r, struct db *db, struct preview_ctx *x)
 
 /* p's lines rendered whole into p->in.preview_lines, with what res computed of them (their
  * discounts and taxes). 0, or -1 with r->err. */
-static int render_lines(struct req *r, struct db *db, struct invoice_preview *p,
-			struct inv_line *lines, int n, const struct invoice_discounts_result *pres)
+static int render_lines(struct req *r, struct db *db, const struct preview_ctx *x,
+			struct invoice_preview *p, struct inv_line *lines, int n,
+			const struct invoice_discounts_result *pres)
 {
 	struct invoice *in = &p->in;
 	const struct invoice_discounts_result res = *pres;
@@ -368,8 +454,10 @@ static int render_lines(struct req *r, struct db *db, struct invoice_preview *p,
 		if (rc != 0)
 			break;
 		ii.invoice = in->id;
-		rc = invoice_item_line_render_taxed(r, db, &ii, discounted, res.line_amounts[i],
-						    res.line_taxes[i], res.n_line_taxes[i], &j);
+		const struct extra_own *own = found ? extra_own_of(x, lines[i].id) : NULL;
+		rc = invoice_item_line_render_own(r, db, &ii, discounted, res.line_amounts[i],
+						  res.line_taxes[i], res.n_line_taxes[i],
+						  own ? own->ids : NULL, &j);
 	}
 	/* then its period's */
 	const char *items[SUB_ITEMS_MAX];
@@ -389,8 +477,9 @@ static int render_lines(struct req *r, struct db *db, struct invoice_preview *p,
 
 /* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
  * subtotal, total, discounts). 0, or -1 with r->err. */
-static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p,
-			 const struct tax_rate_spec *default_tax, struct discount *ds, int n_ds)
+static int preview_lines(struct req *r, struct db *db, const struct preview_ctx *x,
+			 struct invoice_preview *p, const struct tax_rate_spec *default_tax,
+			 struct discount *ds, int n_ds)
 {
 	struct invoice *in = &p->in;
 	/* its discounts' ids: new ones (a preview's `discounts`) get one for the answer alone */
@@ -415,8 +504,17 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	/* a subscription's invoice takes its default_tax_rates (tax_rates.c), or those the preview
 	 * gives it (default_tax present) */
 	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
-			       &n) != 0 ||
-	    invoice_lines_tax_defaults(r, db, in->subscription,
+			       &n) != 0)
+		return -1;
+	/* invoice_items[i][discounts]: first on their items' lines, as an item's own */
+	for (int i = 0; i < n; i++) {
+		const struct extra_own *own = extra_own_of(x, lines[i].id);
+		if (own) {
+			lines[i].own = own->ds;
+			lines[i].n_own = own->n;
+		}
+	}
+	if (invoice_lines_tax_defaults(r, db, in->subscription,
 				       default_tax && default_tax->present ? default_tax : NULL,
 				       lines, n) != 0 ||
 	    (in->automatic_tax &&
@@ -424,7 +522,7 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 				       NULL) != 0) ||
 	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
 		return -1;
-	if (render_lines(r, db, p, lines, n, &res) != 0)
+	if (render_lines(r, db, x, p, lines, n, &res) != 0)
 		return -1;
 	/* its customer's billing credits, as its finalization would take them (pretax: its
 	 * lines' taxes then on what is left; nothing written), then the lines again with them */
@@ -438,7 +536,7 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	if (any) {
 		if (invoice_discounts_compute_credited(r, in->currency, lines, n, ds, n_ds, credits,
 						       &res) != 0 ||
-		    render_lines(r, db, p, lines, n, &res) != 0 ||
+		    render_lines(r, db, x, p, lines, n, &res) != 0 ||
 		    invoice_credits_preview_patch(r, in) != 0)
 			return -1;
 	}
@@ -662,7 +760,7 @@ static int preview_fn(struct db *db, void *ctx)
 					"customer_details[address] or an address on customer %s.",
 					in->customer);
 	}
-	if (preview_lines(r, db, &x->p, &x->default_tax, ds, n_ds) != 0)
+	if (preview_lines(r, db, x, &x->p, &x->default_tax, ds, n_ds) != 0)
 		return -1;
 	if (x->lines_only)
 		return lines_page(r, x->p.in.preview_lines);
@@ -1027,6 +1125,7 @@ static const struct param_spec preview_item_children[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {"tax_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec schedule_details_children[] = {

@@ -26,8 +26,10 @@
  * subscription_change: prorations by the next phase's proration_behavior; none when the phase
  * ends where the billing period does, where nothing would be left to prorate), then moves
  * current_phase on (subscription_schedule.updated) and, in that same write, gives the
- * subscription the new phase's payment method, metadata (keys added or replaced) and coupons
- * (phase_enter: its discounts become the phase's; one it already has a discount from keeps it). A
+ * subscription the new phase's payment method, metadata (keys added or replaced) and discounts
+ * (phase_enter: the subscription's discounts become the phase's, and each item's own those of
+ * its price's item in the phase, where they changed; a coupon or promotion code it already has
+ * a discount from keeps that discount, and a `discount` names one it has by id). A
  * phase change due at the same time as the subscription's renewal goes first (subscriptions_tick),
  * so the renewal bills the new items. After the last phase, end_behavior decides: release (the
  * schedule is released, the subscription goes on alone) or cancel (the subscription is canceled,
@@ -79,8 +81,23 @@
  * subscriptions.c as the subscription it would make (subscription_schedule_new_preview), which
  * previews that subscription's first invoice; nothing is written.
  *
- * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
- * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
+ * Discounts. phases[n][discounts] and phases[n][items][m][discounts] (each a coupon, a
+ * promotion code, or an existing discount of the subscription or of the item with that price),
+ * stored in the phase's JSON as asked and shown so; checked as the subscription's create or
+ * update checks them (discounts_resolve, a promotion code's minimum against what the phase or
+ * item bills a period), made on the subscription by its create (the first phase, through
+ * sub_for_schedule's discounts and items' own) and by phase_enter for the others. A change's
+ * prorations take the discounts in force before the phase (as a subscription update's do).
+ *
+ * add_invoice_items. phases[n][add_invoice_items][k][price, quantity, discounts] (one-time
+ * per-unit prices in the phase's currency; price_data is refused: its price would have to be
+ * made before the phase begins): the first phase's are the create's add_invoice_items (its
+ * first invoice), a later phase's become pending invoice items of the subscription in the write
+ * that enters the phase (phase_adds), so the next invoice (the renewal at the phase's start)
+ * bills them. An update of the current phase adds none (it was entered already).
+ *
+ * Not covered: add_invoice_items' price_data, metadata, period and tax_rates, billing_cycle_anchor,
+ * a trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
 #include "api/subscription_schedules.h"
 
@@ -108,10 +125,29 @@
 #define TICK_BATCH 32
 #define DEFER_AFTER_FAILURE_S 3600
 
+/* One discount a phase or a phase's item asks for: exactly one of a coupon, a promotion code
+ * (its id) and an existing discount (of the subscription, or of the item). */
+struct sched_disc {
+	const char *coupon, *promotion_code, *discount;
+};
+
 struct sched_item {
 	const char *price, *metadata; /* metadata: JSON text */
 	int64_t quantity;	      /* 0: a metered price's (its usage is its quantity) */
 	bool quantity_given;	      /* only while parsing */
+	/* its own discounts, in order (n_ds 0: none); r's arena, so that a schedule stays
+	 * small enough for a coroutine's stack */
+	int n_ds;
+	const struct sched_disc *ds;
+};
+
+/* One of a phase's add_invoice_items: a one-time price × quantity, with its own discounts, made a
+ * pending invoice item of the subscription as the phase begins (its next invoice bills it). */
+struct sched_add {
+	const char *price;
+	int64_t quantity;
+	int n_ds;
+	const struct sched_disc *ds;
 };
 
 struct sched_phase {
@@ -122,8 +158,10 @@ struct sched_phase {
 	char currency[8];
 	int n_items;
 	struct sched_item items[SCHEDULE_ITEMS_MAX];
-	int n_coupons; /* its discounts: coupons, in order */
-	const char *coupons[DISCOUNTS_MAX];
+	int n_ds; /* its discounts, in order (r's arena) */
+	const struct sched_disc *ds;
+	int n_add; /* its add_invoice_items (r's arena) */
+	const struct sched_add *add;
 	/* its collection_method (NULL: the schedule's default_settings') and
 	 * invoice_settings[days_until_due] (has_days false: the default settings') */
 	const char *cm;
@@ -198,8 +236,59 @@ static const char SQL_SUB_ITEMS[] =
 
 /* ---- the phases' stored form ---- */
 
+/* discounts as Tender stores them: [{"c":coupon} | {"p":promotion_code} | {"d":discount}]
+ * (a plain string is a coupon: phases stored before promotion codes and discounts were taken) */
+static void discs_store(struct json *j, const char *key, const struct sched_disc *ds, int n)
+{
+	json_key(j, key);
+	json_arr_open(j);
+	for (int k = 0; k < n; k++) {
+		json_obj_open(j);
+		if (ds[k].coupon)
+			json_kv_str(j, "c", ds[k].coupon);
+		else if (ds[k].promotion_code)
+			json_kv_str(j, "p", ds[k].promotion_code);
+		else
+			json_kv_str(j, "d", ds[k].discount);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
+/* The discounts stored at arr (NULL: none) into *ret (r's arena). DB_OK or DB_ERR. */
+static int discs_load(struct req *r, json_t *arr, const struct sched_disc **ret, int *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+	if (n == 0)
+		return DB_OK;
+	if (n > DISCOUNTS_MAX)
+		return DB_ERR;
+	struct sched_disc *ds = arena_alloc(&r->arena, n * sizeof(*ds));
+	if (!ds)
+		return DB_ERR;
+	for (size_t k = 0; k < n; k++) {
+		json_t *e = json_array_get(arr, k);
+		const char *c = json_is_string(e) ? json_string_value(e)
+						  : json_string_value(json_object_get(e, "c"));
+		const char *pc = json_string_value(json_object_get(e, "p"));
+		const char *d = json_string_value(json_object_get(e, "d"));
+		memset(&ds[k], 0, sizeof(ds[k]));
+		ds[k].coupon = c ? arena_strdup(&r->arena, c) : NULL;
+		ds[k].promotion_code = pc ? arena_strdup(&r->arena, pc) : NULL;
+		ds[k].discount = d ? arena_strdup(&r->arena, d) : NULL;
+		if (!ds[k].coupon && !ds[k].promotion_code && !ds[k].discount)
+			return DB_ERR;
+	}
+	*ret = ds;
+	*ret_n = (int)n;
+	return DB_OK;
+}
+
 /* phases as Tender stores them: [{"s":start,"e":end,"t":trial_end,"pb":…,"pm":…,"md":…,
- * "d":…,"c":currency,"i":[{"p":price,"q":quantity,"m":metadata}]}] (metadata as JSON text) */
+ * "d":…,"c":currency,"dc":discounts,"i":[{"p":price,"q":quantity,"m":metadata,
+ * "dc":discounts}]}] (metadata as JSON text; an item's "dc" only when it has discounts) */
 static const char *phases_store(struct req *r, const struct schedule *sc)
 {
 	struct buf b;
@@ -227,11 +316,19 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 			json_kv_int(&j, "at", p->auto_tax);
 		if (p->atx)
 			json_kv_raw(&j, "tx", p->atx, strlen(p->atx));
-		json_key(&j, "dc");
-		json_arr_open(&j);
-		for (int k = 0; k < p->n_coupons; k++)
-			json_str(&j, p->coupons[k]);
-		json_arr_close(&j);
+		discs_store(&j, "dc", p->ds, p->n_ds);
+		if (p->n_add) {
+			json_key(&j, "ai");
+			json_arr_open(&j);
+			for (int k = 0; k < p->n_add; k++) {
+				json_obj_open(&j);
+				json_kv_str(&j, "p", p->add[k].price);
+				json_kv_int(&j, "q", p->add[k].quantity);
+				discs_store(&j, "dc", p->add[k].ds, p->add[k].n_ds);
+				json_obj_close(&j);
+			}
+			json_arr_close(&j);
+		}
 		json_key(&j, "i");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_items; k++) {
@@ -239,6 +336,8 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 			json_kv_str(&j, "p", p->items[k].price);
 			json_kv_int(&j, "q", p->items[k].quantity);
 			json_kv_str(&j, "m", p->items[k].metadata ? p->items[k].metadata : "{}");
+			if (p->items[k].n_ds)
+				discs_store(&j, "dc", p->items[k].ds, p->items[k].n_ds);
 			json_obj_close(&j);
 		}
 		json_arr_close(&j);
@@ -299,15 +398,24 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		}
 		size_t k;
 		json_t *it;
-		json_array_foreach(json_object_get(o, "dc"), k, it)
-		{
-			if (p->n_coupons == DISCOUNTS_MAX)
-				break;
-			const char *cp = json_string_value(it);
-			p->coupons[p->n_coupons++] = cp ? arena_strdup(&r->arena, cp) : NULL;
-			if (!cp)
+		if (discs_load(r, json_object_get(o, "dc"), &p->ds, &p->n_ds) != DB_OK)
+			rc = DB_ERR;
+		json_t *ai = json_object_get(o, "ai");
+		size_t n_ai = json_is_array(ai) ? json_array_size(ai) : 0;
+		struct sched_add *add = n_ai ? arena_alloc(&r->arena, n_ai * sizeof(*add)) : NULL;
+		if (n_ai && !add)
+			rc = DB_ERR;
+		for (size_t m = 0; add && m < n_ai; m++) {
+			json_t *ae = json_array_get(ai, m);
+			memset(&add[m], 0, sizeof(add[m]));
+			add[m].price = jstr(r, ae, "p");
+			add[m].quantity = json_integer_value(json_object_get(ae, "q"));
+			if (!add[m].price || discs_load(r, json_object_get(ae, "dc"), &add[m].ds,
+							&add[m].n_ds) != DB_OK)
 				rc = DB_ERR;
 		}
+		p->add = add;
+		p->n_add = add ? (int)n_ai : 0;
 		json_t *items = json_object_get(o, "i");
 		json_array_foreach(items, k, it)
 		{
@@ -317,7 +425,8 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 			x->price = jstr(r, it, "p");
 			x->quantity = json_integer_value(json_object_get(it, "q"));
 			x->metadata = jstr(r, it, "m");
-			if (!x->price)
+			if (!x->price ||
+			    discs_load(r, json_object_get(it, "dc"), &x->ds, &x->n_ds) != DB_OK)
 				rc = DB_ERR;
 		}
 		if (!p->proration_behavior)
@@ -501,10 +610,43 @@ static bool phase_auto_tax(const struct schedule *sc, const struct sched_phase *
 	return p->auto_tax >= 0 ? p->auto_tax != 0 : sc->auto_tax;
 }
 
+/* a phase's or an item's `discounts`, as Stripe shows them: each with the one it names */
+static void discs_render(struct json *j, const struct sched_disc *ds, int n)
+{
+	json_key(j, "discounts");
+	json_arr_open(j);
+	for (int k = 0; k < n; k++) {
+		json_obj_open(j);
+		json_kv_str_or_null(j, "coupon", ds[k].coupon);
+		json_kv_str_or_null(j, "discount", ds[k].discount);
+		json_kv_str_or_null(j, "promotion_code", ds[k].promotion_code);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
 static void phase_render(const struct schedule *sc, const struct sched_phase *p, struct json *j)
 {
 	json_obj_open(j);
-	json_kv_raw(j, "add_invoice_items", "[]", 2);
+	json_key(j, "add_invoice_items");
+	json_arr_open(j);
+	for (int k = 0; k < p->n_add; k++) {
+		json_obj_open(j);
+		json_kv_bool(j, "discountable", true);
+		discs_render(j, p->add[k].ds, p->add[k].n_ds);
+		json_kv_raw(j, "metadata", "{}", 2);
+		/* Stripe's default period: the item's creation (as the phase begins) */
+		json_kv_raw(j, "period",
+			    "{\"end\":{\"type\":\"min_item_period_end\"},"
+			    "\"start\":{\"type\":\"max_item_period_start\"}}",
+			    strlen("{\"end\":{\"type\":\"min_item_period_end\"},"
+				   "\"start\":{\"type\":\"max_item_period_start\"}}"));
+		json_kv_str(j, "price", p->add[k].price);
+		json_kv_int(j, "quantity", p->add[k].quantity);
+		json_kv_raw(j, "tax_rates", "[]", 2);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
 	json_kv_null(j, "application_fee_percent");
 	automatic_tax_render(j, phase_auto_tax(sc, p));
 	json_kv_null(j, "billing_cycle_anchor");
@@ -515,16 +657,7 @@ static void phase_render(const struct schedule *sc, const struct sched_phase *p,
 	json_kv_str_or_null(j, "default_payment_method", p->pm);
 	json_kv_raw(j, "default_tax_rates", "[]", 2);
 	json_kv_str_or_null(j, "description", p->description);
-	json_key(j, "discounts");
-	json_arr_open(j);
-	for (int k = 0; k < p->n_coupons; k++) {
-		json_obj_open(j);
-		json_kv_str(j, "coupon", p->coupons[k]);
-		json_kv_null(j, "discount");
-		json_kv_null(j, "promotion_code");
-		json_obj_close(j);
-	}
-	json_arr_close(j);
+	discs_render(j, p->ds, p->n_ds);
 	json_kv_int(j, "end_date", p->end);
 	json_key(j, "invoice_settings");
 	if (p->has_days || p->atx) {
@@ -544,7 +677,7 @@ static void phase_render(const struct schedule *sc, const struct sched_phase *p,
 	for (int k = 0; k < p->n_items; k++) {
 		json_obj_open(j);
 		json_kv_null(j, "billing_thresholds");
-		json_kv_raw(j, "discounts", "[]", 2);
+		discs_render(j, p->items[k].ds, p->items[k].n_ds);
 		raw_or(j, "metadata", p->items[k].metadata, "{}");
 		json_kv_str(j, "plan", p->items[k].price);
 		json_kv_str(j, "price", p->items[k].price);
@@ -919,54 +1052,113 @@ int schedule_metadata_merge(struct req *r, const char *old, const char *add, con
 	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* ds as a discount_spec (present), each entry named `shown`[k][coupon | promotion_code |
+ * discount] in errors (r's arena). */
+static void discs_spec(struct req *r, const struct sched_disc *ds, int n, const char *shown,
+		       struct discount_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->present = true;
+	spec->n = n < DISCOUNTS_MAX ? n : DISCOUNTS_MAX;
+	for (int k = 0; k < spec->n; k++) {
+		spec->e[k].coupon = ds[k].coupon;
+		spec->e[k].promotion_code = ds[k].promotion_code;
+		spec->e[k].discount = ds[k].discount;
+		const char *which = ds[k].coupon	   ? "coupon"
+				    : ds[k].promotion_code ? "promotion_code"
+							   : "discount";
+		const char *e = arena_printf(&r->arena, "%s[%d][%s]", shown, k, which);
+		spec->e[k].shown = e ? e : shown;
+	}
+}
+
+static const char SQL_ITEM_OF_PRICE[] =
+    "SELECT id FROM subscription_items WHERE merchant_id = $1 AND subscription = $2"
+    " AND price = $3 ORDER BY pos LIMIT 1";
+
+/* The item of subscription sub with price `price`: *ret its id (r's arena), or NULL when it has
+ * none. 0, or -1 with r->err. */
+static int item_of_price(struct req *r, struct db *db, const char *sub, const char *price,
+			 const char **ret)
+{
+	*ret = NULL;
+	struct db_stmt *st = db_prepare(db, SQL_ITEM_OF_PRICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	db_bind_text(st, 3, price, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*ret = col_text_dup(&r->arena, st, 0);
+	db_reset(st);
+	if (rc < 0 || (rc == DB_ROW && !*ret))
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 /* ---- a phase entered: its settings and discounts on the subscription ---- */
 
-static const char SQL_LIVE_DISCOUNT[] =
-    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND coupon = $3"
-    " AND subscription_item IS NULL AND ended = 0 ORDER BY pos LIMIT 1";
+/* the live discount of a subscription ($2, none of its items') or of an item ($2) that was made
+ * from coupon $3 or promotion code $4 */
+static const char SQL_LIVE_SUB_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2"
+    " AND subscription_item IS NULL AND ended = 0 AND (coupon = $3 OR promotion_code = $4)"
+    " ORDER BY pos LIMIT 1";
+static const char SQL_LIVE_ITEM_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription_item = $2"
+    " AND ended = 0 AND (coupon = $3 OR promotion_code = $4) ORDER BY pos LIMIT 1";
 
-static bool coupons_same(const struct sched_phase *a, const struct sched_phase *b)
+static bool discs_same(const struct sched_disc *a, int na, const struct sched_disc *b, int nb)
 {
-	if (a->n_coupons != b->n_coupons)
+	if (na != nb)
 		return false;
-	for (int k = 0; k < a->n_coupons; k++)
-		if (!str_eq(a->coupons[k], b->coupons[k]))
+	for (int k = 0; k < na; k++)
+		if (!same(a[k].coupon, b[k].coupon) ||
+		    !same(a[k].promotion_code, b[k].promotion_code) ||
+		    !same(a[k].discount, b[k].discount))
 			return false;
 	return true;
 }
 
-/* Inside a write: the subscription's discounts become phase p's coupons (one it already has a
- * discount from keeps that discount), at t. A coupon that can no longer be redeemed leaves the
- * discounts as they were (logged): the phase change goes on. 0, or -1 with r->err. */
-static int phase_discounts_apply(struct req *r, struct db *db, const struct schedule *sc,
-				 const struct sched_phase *p, int64_t t)
+/* Inside a write: the discounts of the schedule's subscription (item NULL) or of its item
+ * `item` become ds, at t: a coupon or promotion code it already has a live discount from keeps
+ * that discount, a discount is kept by id, the others are redeemed (promotion codes'
+ * minimum_amount against `amount`). Ones that can no longer be redeemed leave the discounts as
+ * they were (logged): the phase change goes on. 0, or -1 with r->err. */
+static int discs_apply(struct req *r, struct db *db, const struct schedule *sc, const char *item,
+		       const char *currency, const struct sched_disc *ds, int n, int64_t amount,
+		       int64_t t)
 {
 	struct discount_spec spec;
-	memset(&spec, 0, sizeof(spec));
-	spec.present = true;
-	spec.n = p->n_coupons;
-	for (int k = 0; k < p->n_coupons; k++) {
-		struct db_stmt *st = db_prepare(db, SQL_LIVE_DISCOUNT);
+	discs_spec(r, ds, n, item ? "phases[items][discounts]" : "phases[discounts]", &spec);
+	for (int k = 0; k < spec.n; k++) {
+		if (ds[k].discount)
+			continue;
+		struct db_stmt *st =
+		    db_prepare(db, item ? SQL_LIVE_ITEM_DISCOUNT : SQL_LIVE_SUB_DISCOUNT);
 		if (!st)
 			return req_fail(r, ERR_API, NULL, NULL);
 		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, sc->subscription, -1);
-		db_bind_text(st, 3, p->coupons[k], -1);
+		db_bind_text(st, 2, item ? item : sc->subscription, -1);
+		db_bind_text(st, 3, ds[k].coupon, -1);
+		db_bind_text(st, 4, ds[k].promotion_code, -1);
 		int rc = db_step(st);
 		const char *kept = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
 		db_reset(st);
 		if (rc < 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		spec.e[k].discount = kept;
-		spec.e[k].coupon = kept ? NULL : p->coupons[k];
-		spec.e[k].shown = "phases";
+		if (kept) {
+			spec.e[k].discount = kept;
+			spec.e[k].coupon = spec.e[k].promotion_code = NULL;
+		}
 	}
-	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
-	int n = 0;
-	if (!ds)
+	struct discount *out = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*out));
+	int got = 0;
+	if (!out)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (discounts_resolve(r, db, &spec, sc->customer, p->currency, 0, sc->subscription, t, ds,
-			      &n) != 0) {
+	if (discounts_resolve(r, db, &spec, sc->customer, currency, amount,
+			      item ? item : sc->subscription, t, out, &got) != 0) {
 		if (api_error_info(r->err.code)->status >= 500)
 			return -1;
 		log_msg(LOG_INFO, "subscription schedule %s: the phase's discounts not applied: %s",
@@ -974,8 +1166,57 @@ static int phase_discounts_apply(struct req *r, struct db *db, const struct sche
 		r->err.set = false;
 		return 0;
 	}
-	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t, ds,
-				n, NULL);
+	if (item)
+		return subscription_item_discounts_set(r, db, sc->subscription, item, sc->customer,
+						       t, out, got, NULL);
+	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t,
+				out, got, NULL);
+}
+
+/* What phase p's item k bills a period in the phase's currency (0: unknown, metered), for its
+ * promotion codes' minimum_amount. */
+static int64_t item_amount(struct req *r, struct db *db, const struct sched_phase *p, int k)
+{
+	struct price_facts pf;
+	int64_t a = 0;
+	if (!p->items[k].quantity ||
+	    price_facts_in(r, db, p->items[k].price, p->currency, &pf) != DB_OK ||
+	    price_facts_amount(&pf, p->items[k].quantity, &a) != 0)
+		return 0;
+	return a;
+}
+
+/* Inside a write: the subscription's discounts become phase `to`'s, unless they are those of
+ * phase `from` already (NULL: always), and each of its items' own discounts become those its
+ * price has in `to` where they changed (an item `from` did not have starts with none). 0, or
+ * -1 with r->err. */
+static int phase_discounts_enter(struct req *r, struct db *db, const struct schedule *sc,
+				 const struct sched_phase *from, const struct sched_phase *to,
+				 int64_t t)
+{
+	int64_t total = 0;
+	for (int k = 0; k < to->n_items; k++)
+		if (__builtin_add_overflow(total, item_amount(r, db, to, k), &total))
+			total = INT64_MAX;
+	if (!from || !discs_same(from->ds, from->n_ds, to->ds, to->n_ds))
+		if (discs_apply(r, db, sc, NULL, to->currency, to->ds, to->n_ds, total, t) != 0)
+			return -1;
+	for (int k = 0; k < to->n_items; k++) {
+		const struct sched_item *was = NULL;
+		for (int m = 0; from && m < from->n_items; m++)
+			if (str_eq(from->items[m].price, to->items[k].price))
+				was = &from->items[m];
+		if (from && discs_same(was ? was->ds : NULL, was ? was->n_ds : 0, to->items[k].ds,
+				       to->items[k].n_ds))
+			continue;
+		const char *item = NULL;
+		if (item_of_price(r, db, sc->subscription, to->items[k].price, &item) != 0)
+			return -1;
+		if (item && discs_apply(r, db, sc, item, to->currency, to->items[k].ds,
+					to->items[k].n_ds, item_amount(r, db, to, k), t) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* A phase's collection method: its own, else the schedule's default settings'. */
@@ -1009,9 +1250,7 @@ static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
 					phase_sends(sc, to), phase_days(sc, to),
 					phase_auto_tax(sc, to), phase_atx(sc, to)) != 0)
 		return -1;
-	if (from && coupons_same(from, to))
-		return 0;
-	return phase_discounts_apply(r, db, sc, to, t);
+	return phase_discounts_enter(r, db, sc, from, to, t);
 }
 
 static const char SQL_CUSTOMER_LIVE[] =
@@ -1059,6 +1298,117 @@ int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, con
 
 static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
 						  NULL};
+
+static int discs_parse(struct req *r, const char *path, const char *shown,
+		       const struct sched_disc **ret, int *ret_n);
+
+/* A phase's add_invoice_items[] at dotted `path` (shown: its name in errors) into p: each a
+ * `price` (price_data is not taken: its price would have to be made before the phase begins),
+ * a quantity (1 by default) and discounts[]. 0, or -1 with r->err. */
+static int adds_parse(struct req *r, const char *path, const char *shown, struct sched_phase *p)
+{
+	const struct form_node *list = param_node(r, path);
+	int n = list ? (int)list->child_count : 0;
+	p->n_add = 0;
+	p->add = NULL;
+	if (n == 0)
+		return 0;
+	if (n > SUB_FOR_SCHEDULE_ADD_MAX)
+		return req_fail(r, ERR_PARAM_BAD, shown, "A phase can have at most %d %s.",
+				SUB_FOR_SCHEDULE_ADD_MAX, "add_invoice_items");
+	struct sched_add *add = arena_alloc(&r->arena, (size_t)n * sizeof(*add));
+	if (!add)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	char sub[192];
+	for (const struct form_node *y = list->first_child; y && k < n; y = y->next, k++) {
+		struct sched_add *a = &add[k];
+		memset(a, 0, sizeof(*a));
+		const char *ashown = arena_printf(&r->arena, "%s[%d]", shown, k);
+		snprintf(sub, sizeof(sub), "%s.%s.price_data", path, y->key);
+		if (param_present(r, sub))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[price_data]", ashown),
+					"Tender schedules' add_invoice_items take a `price` (a "
+					"one-time price), not price_data.");
+		snprintf(sub, sizeof(sub), "%s.%s.price", path, y->key);
+		a->price = param_str(r, sub);
+		if (!a->price || !*a->price) {
+			const char *ps = arena_printf(&r->arena, "%s[price]", ashown);
+			return req_fail(r, ERR_PARAM_MISSING, ps, "%s", ps);
+		}
+		a->quantity = 1;
+		snprintf(sub, sizeof(sub), "%s.%s.quantity", path, y->key);
+		if (param_int(r, sub, &a->quantity) == 1 &&
+		    (a->quantity < 1 || a->quantity > BILLING_QUANTITY_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[quantity]", ashown),
+			    "Invalid quantity: must be between 1 and %d.", BILLING_QUANTITY_MAX);
+		snprintf(sub, sizeof(sub), "%s.%s.discounts", path, y->key);
+		if (discs_parse(r, sub, arena_printf(&r->arena, "%s[discounts]", ashown), &a->ds,
+				&a->n_ds) != 0)
+			return -1;
+	}
+	p->add = add;
+	p->n_add = k;
+	return 0;
+}
+
+/* The discounts[] at dotted `path` (shown: its name in errors) into *ret (r's arena): each
+ * exactly one of coupon, promotion_code and discount, none named twice (their coupons are
+ * checked against the store by discs_check). '' or none: no discounts. 0, or -1 with r->err. */
+static int discs_parse(struct req *r, const char *path, const char *shown,
+		       const struct sched_disc **ret, int *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	const struct form_node *dn = param_node(r, path);
+	int n = dn ? (int)dn->child_count : 0;
+	if (n == 0)
+		return 0;
+	if (n > DISCOUNTS_MAX)
+		return req_fail(r, ERR_PARAM_BAD, shown, "At most %d discounts can be applied.",
+				DISCOUNTS_MAX);
+	struct sched_disc *ds = arena_alloc(&r->arena, (size_t)n * sizeof(*ds));
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	char sub[192];
+	for (const struct form_node *y = dn->first_child; y && k < n; y = y->next, k++) {
+		struct sched_disc *d = &ds[k];
+		memset(d, 0, sizeof(*d));
+		snprintf(sub, sizeof(sub), "%s.%s.coupon", path, y->key);
+		d->coupon = param_str(r, sub);
+		snprintf(sub, sizeof(sub), "%s.%s.promotion_code", path, y->key);
+		d->promotion_code = param_str(r, sub);
+		snprintf(sub, sizeof(sub), "%s.%s.discount", path, y->key);
+		d->discount = param_str(r, sub);
+		if (d->coupon && !*d->coupon)
+			d->coupon = NULL;
+		if (d->promotion_code && !*d->promotion_code)
+			d->promotion_code = NULL;
+		if (d->discount && !*d->discount)
+			d->discount = NULL;
+		int given = !!d->coupon + !!d->promotion_code + !!d->discount;
+		const char *eshown = arena_printf(&r->arena, "%s[%d]", shown, k);
+		if (given != 1)
+			return req_fail(r, given ? ERR_PARAM_BAD : ERR_PARAM_MISSING, eshown,
+					"Specify exactly one of coupon, promotion_code and "
+					"discount.");
+		for (int m = 0; m < k; m++)
+			if ((d->coupon && same(d->coupon, ds[m].coupon)) ||
+			    (d->promotion_code && same(d->promotion_code, ds[m].promotion_code)) ||
+			    (d->discount && same(d->discount, ds[m].discount)))
+				return req_fail(r, ERR_PARAM_BAD, eshown,
+						"The discount %s is applied twice.",
+						d->coupon	    ? d->coupon
+						: d->promotion_code ? d->promotion_code
+								    : d->discount);
+	}
+	*ret = ds;
+	*ret_n = k;
+	return 0;
+}
 
 /* default_settings[collection_method] and [invoice_settings][days_until_due] of the request
  * on sc (a create's, or an update's over what sc had: a change to charge_automatically drops
@@ -1278,6 +1628,12 @@ static int phases_parse(struct req *r, struct schedule *sc)
 			snprintf(path, sizeof(path), "%s.%d.items.%d.metadata", pp, n, k);
 			if (metadata_apply(r, NULL, path, &it->metadata) != 0)
 				return -1;
+			snprintf(path, sizeof(path), "%s.%d.items.%d.discounts", pp, n, k);
+			if (discs_parse(
+				r, path,
+				arena_printf(&r->arena, "%s[items][%d][discounts]", shown, k),
+				&it->ds, &it->n_ds) != 0)
+				return -1;
 			for (int m = 0; m < k; m++)
 				if (strcmp(p->items[m].price, it->price) == 0)
 					return req_fail(
@@ -1289,36 +1645,13 @@ static int phases_parse(struct req *r, struct schedule *sc)
 					    it->price);
 		}
 		snprintf(path, sizeof(path), "%s.%d.discounts", pp, n);
-		const struct form_node *dn = param_node(r, path);
-		for (const struct form_node *y = dn ? dn->first_child : NULL; y; y = y->next) {
-			int k = p->n_coupons;
-			if (k == DISCOUNTS_MAX)
-				return req_fail(r, ERR_PARAM_BAD,
-						arena_printf(&r->arena, "%s[discounts]", shown),
-						"At most %d discounts can be applied.",
-						DISCOUNTS_MAX);
-			const char *dshown =
-			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
-			snprintf(path, sizeof(path), "%s.%d.discounts.%d.coupon", pp, n, k);
-			const char *cp = param_str(r, path);
-			snprintf(path, sizeof(path), "%s.%d.discounts.%d.promotion_code", pp, n, k);
-			bool other = param_present(r, path);
-			snprintf(path, sizeof(path), "%s.%d.discounts.%d.discount", pp, n, k);
-			other = other || param_present(r, path);
-			if (other)
-				return req_fail(
-				    r, ERR_PARAM_BAD,
-				    arena_printf(&r->arena, "%s[discounts][%d]", shown, k),
-				    "A Tender schedule's phases take discounts as coupons "
-				    "(discounts[n][coupon]).");
-			if (!cp || !*cp)
-				return req_fail(r, ERR_PARAM_MISSING, dshown, "%s", dshown);
-			for (int m = 0; m < k; m++)
-				if (str_eq(p->coupons[m], cp))
-					return req_fail(r, ERR_PARAM_BAD, dshown,
-							"The coupon %s is applied twice.", cp);
-			p->coupons[p->n_coupons++] = cp;
-		}
+		if (discs_parse(r, path, arena_printf(&r->arena, "%s[discounts]", shown), &p->ds,
+				&p->n_ds) != 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s.%d.add_invoice_items", pp, n);
+		if (adds_parse(r, path, arena_printf(&r->arena, "%s[add_invoice_items]", shown),
+			       p) != 0)
+			return -1;
 		if (p->n_items == 0)
 			return req_fail(r, ERR_PARAM_MISSING,
 					arena_printf(&r->arena, "%s[items]", shown), "%s[items]",
@@ -1348,6 +1681,90 @@ static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, 
 	return 0;
 }
 
+static int discs_check(struct req *r, struct db *db, const struct schedule *sc,
+		       const char *currency, const struct sched_disc *ds, int n, const char *shown,
+		       const char *owner, int64_t amount);
+
+/* What phase p's add_invoice_items[k] bills: its price's unit amount in the phase's currency
+ * × its quantity, into *ret. The price must be an active one-time per-unit price in that
+ * currency (its own or a currency_options entry). 0, or -1 with r->err (shown: the phase). */
+static int add_amount(struct req *r, struct db *db, const struct sched_phase *p, int k,
+		      const char *shown, int64_t *ret)
+{
+	const struct sched_add *a = &p->add[k];
+	const char *ps = arena_printf(&r->arena, "%s[add_invoice_items][%d][price]", shown, k);
+	struct price_facts pf;
+	int rc = price_facts_in(r, db, a->price, p->currency, &pf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "price", a->price, ps);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!pf.active || !pf.product_active)
+		return req_fail(r, ERR_PARAM_BAD, ps,
+				"The price specified (%s) is inactive. This field only accepts "
+				"active prices.",
+				a->price);
+	if (pf.recurring)
+		return req_fail(
+		    r, ERR_PARAM_BAD, ps,
+		    "The price specified is set to `type=recurring` but this field only "
+		    "accepts prices with `type=one_time`.");
+	if (pf.tiers || !pf.has_unit_amount || !str_eq(pf.currency, p->currency))
+		return req_fail(r, ERR_PARAM_BAD, ps,
+				"The price %s must be a one-time per-unit price of a whole unit "
+				"amount in %s (its own currency or a currency_options entry).",
+				a->price, p->currency);
+	if (__builtin_mul_overflow(pf.unit_amount, a->quantity, ret) || *ret > BILLING_AMOUNT_MAX)
+		return req_fail(
+		    r, ERR_AMOUNT_TOO_LARGE,
+		    arena_printf(&r->arena, "%s[add_invoice_items][%d][quantity]", shown, k),
+		    "An invoice item's amount must be at most %lld.",
+		    (long long)BILLING_AMOUNT_MAX);
+	return 0;
+}
+
+/* Inside a read: phase p's add_invoice_items[k] can be billed (add_amount) and its discounts
+ * taken (discs_check against its amount; a discount can name none: the item is new). 0, or -1
+ * with r->err. */
+static int add_check(struct req *r, struct db *db, const struct schedule *sc,
+		     const struct sched_phase *p, int k, const char *shown)
+{
+	int64_t amount;
+	if (add_amount(r, db, p, k, shown, &amount) != 0)
+		return -1;
+	if (p->add[k].n_ds && amount <= 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD,
+		    arena_printf(&r->arena, "%s[add_invoice_items][%d][discounts]", shown, k),
+		    "Discounts apply to a discountable item of a positive amount.");
+	return discs_check(
+	    r, db, sc, p->currency, p->add[k].ds, p->add[k].n_ds,
+	    arena_printf(&r->arena, "%s[add_invoice_items][%d][discounts]", shown, k), NULL,
+	    amount);
+}
+
+/* Inside a read: discounts ds of a phase in `currency` (or of one of its items) can be taken
+ * as the subscription's create or update takes them (discounts_resolve: each coupon exists,
+ * is valid and fits the currency; a promotion code is active, for this customer and reached
+ * by `amount`, what the phase or item bills a period; a discount is one of `owner`'s, the
+ * subscription or the item the phase's item is: NULL, none exists yet to name). 0, or -1 with
+ * r->err naming the parameter. */
+static int discs_check(struct req *r, struct db *db, const struct schedule *sc,
+		       const char *currency, const struct sched_disc *ds, int n, const char *shown,
+		       const char *owner, int64_t amount)
+{
+	if (n == 0)
+		return 0;
+	struct discount_spec spec;
+	discs_spec(r, ds, n, shown, &spec);
+	struct discount *out = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*out));
+	int got = 0;
+	if (!out)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return discounts_resolve(r, db, &spec, sc->customer, currency, amount, owner, r->now, out,
+				 &got);
+}
+
 /* Inside a transaction: every phase's prices checked (active, recurring, licensed per-unit,
  * one currency and one interval in a phase, one currency in the schedule), its payment method
  * attached to the customer, and its dates computed from `start` on. first_start_fixed: the
@@ -1371,6 +1788,7 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 		char interval[8] = "";
 		int64_t interval_count = 0;
 		bool metered_here = false;
+		int64_t amounts[SCHEDULE_ITEMS_MAX];
 		if (i == 0 && fixed && *fixed && p->currency[0] && !str_eq(p->currency, fixed))
 			return req_fail(r, ERR_PARAM_BAD,
 					arena_printf(&r->arena, "%s[currency]", shown),
@@ -1416,6 +1834,12 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
 				return -1;
 			metered_here = metered_here || metered;
+			/* what it bills a period, for promotion codes' minimum_amount (a metered
+			 * one's usage is not known yet) */
+			amounts[k] = 0;
+			if (!metered &&
+			    price_facts_amount(&pf, p->items[k].quantity, &amounts[k]) != 0)
+				amounts[k] = 0;
 			if (given && !str_eq(want, pf.currency))
 				return req_fail(r, ERR_PARAM_BAD, ishown,
 						"The price specified (%s) is in %s and has no "
@@ -1483,23 +1907,31 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 				    "The payment method must be attached to the customer.",
 				    p->pm);
 		}
-		for (int k = 0; k < p->n_coupons; k++) {
-			const char *dshown =
-			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
-			struct coupon cp;
-			int rc = coupon_load(r, db, p->coupons[k], &cp);
-			if (rc == DB_NOTFOUND || (rc == DB_OK && cp.deleted))
-				return req_fail_missing(r, "coupon", p->coupons[k], dshown);
-			if (rc != DB_OK)
-				return req_fail(r, ERR_API, NULL, NULL);
-			if (!coupon_valid(&cp, r->now))
-				return req_fail(r, ERR_PARAM_BAD, dshown,
-						"Coupon %s is no longer valid.", p->coupons[k]);
-			if (!coupon_amount_in(&cp, p->currency, NULL))
-				return req_fail(r, ERR_PARAM_BAD, dshown,
-						"The coupon %s is in %s; the phase bills in %s.",
-						p->coupons[k], cp.currency, p->currency);
+		/* its discounts, and its items' own, as the subscription will take them */
+		int64_t phase_amount = 0;
+		for (int k = 0; k < p->n_items; k++)
+			if (__builtin_add_overflow(phase_amount, amounts[k], &phase_amount))
+				phase_amount = INT64_MAX;
+		if (discs_check(r, db, sc, p->currency, p->ds, p->n_ds,
+				arena_printf(&r->arena, "%s[discounts]", shown), sc->subscription,
+				phase_amount) != 0)
+			return -1;
+		for (int k = 0; k < p->n_items; k++) {
+			if (!p->items[k].n_ds)
+				continue;
+			const char *owner = NULL;
+			if (sc->subscription &&
+			    item_of_price(r, db, sc->subscription, p->items[k].price, &owner) != 0)
+				return -1;
+			if (discs_check(
+				r, db, sc, p->currency, p->items[k].ds, p->items[k].n_ds,
+				arena_printf(&r->arena, "%s[items][%d][discounts]", shown, k),
+				owner, amounts[k]) != 0)
+				return -1;
 		}
+		for (int k = 0; k < p->n_add; k++)
+			if (add_check(r, db, sc, p, k, shown) != 0)
+				return -1;
 		/* the dates */
 		int64_t ps = i == 0 ? start : sc->phases[i - 1].end;
 		if (i == 0 && p->start && p->start != start)
@@ -1674,10 +2106,13 @@ static int create_later_fn(struct db *db, void *p)
 	return sched_answer(r, db, c->sc->id);
 }
 
-/* The first phase as the subscription the schedule makes. */
-static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
+/* The first phase as the subscription the schedule makes: its discounts the subscription's,
+ * its items' the items' own (r's arena). */
+static void first_phase_sub(struct req *r, struct schedule *sc, struct sub_for_schedule *x)
 {
 	const struct sched_phase *p = &sc->phases[0];
+	const char *shown =
+	    arena_printf(&r->arena, "%s[0]", sc->phases_shown ? sc->phases_shown : "phases");
 	x->customer = sc->customer;
 	x->pm = p->pm ? p->pm : sc->default_pm;
 	x->metadata = p->metadata;
@@ -1685,6 +2120,28 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	for (int k = 0; k < p->n_items; k++) {
 		x->items[k].price = p->items[k].price;
 		x->items[k].quantity = p->items[k].quantity;
+		x->items[k].discounts = NULL;
+		struct discount_spec *spec = NULL;
+		if (p->items[k].n_ds && (spec = arena_alloc(&r->arena, sizeof(*spec))))
+			discs_spec(r, p->items[k].ds, p->items[k].n_ds,
+				   arena_printf(&r->arena, "%s[items][%d][discounts]",
+						shown ? shown : "phases[0]", k),
+				   spec);
+		/* (no memory: the create's own allocations fail next and answer it) */
+		x->items[k].discounts = spec;
+	}
+	x->n_add = 0;
+	for (int k = 0; k < p->n_add && k < SUB_FOR_SCHEDULE_ADD_MAX; k++) {
+		struct discount_spec *spec = NULL;
+		if (p->add[k].n_ds && (spec = arena_alloc(&r->arena, sizeof(*spec))))
+			discs_spec(r, p->add[k].ds, p->add[k].n_ds,
+				   arena_printf(&r->arena, "%s[add_invoice_items][%d][discounts]",
+						shown ? shown : "phases[0]", k),
+				   spec);
+		x->add[x->n_add].price = p->add[k].price;
+		x->add[x->n_add].quantity = p->add[k].quantity;
+		x->add[x->n_add].discounts = spec;
+		x->n_add++;
 	}
 	x->trial_end = p->trial_end;
 	x->sends = phase_sends(sc, p);
@@ -1694,13 +2151,10 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->currency = p->currency; /* its prices' own, or their currency_options' */
 	x->flexible = sc->flexible;
 	x->proration_discounts = sc->pd;
-	memset(&x->discounts, 0, sizeof(x->discounts));
-	x->discounts.present = p->n_coupons > 0;
-	x->discounts.n = p->n_coupons;
-	for (int k = 0; k < p->n_coupons; k++) {
-		x->discounts.e[k].coupon = p->coupons[k];
-		x->discounts.e[k].shown = "phases[0][discounts]";
-	}
+	discs_spec(r, p->ds, p->n_ds,
+		   arena_printf(&r->arena, "%s[discounts]", shown ? shown : "phases[0]"),
+		   &x->discounts);
+	x->discounts.present = p->n_ds > 0;
 }
 
 /* from_subscription: the subscription as the schedule's one phase, its current period */
@@ -1862,7 +2316,7 @@ static int h_create(struct req *r)
 		return -1;
 	if (!c->start_now)
 		return req_write(r, create_later_fn, c);
-	first_phase_sub(sc, &c->x);
+	first_phase_sub(r, sc, &c->x);
 	c->x.before = create_before;
 	c->x.answer = create_answer;
 	c->x.ctx = c;
@@ -1902,8 +2356,12 @@ int subscription_schedule_new_preview(struct req *r, struct db *db, const char *
 	}
 	if (phases_check(r, db, sc, start, NULL) != 0)
 		return -1;
+	/* the first invoice's setup items are not among a preview's lines */
+	if (sc->phases[0].n_add)
+		return req_fail(r, ERR_PARAM_BAD, "schedule_details[phases][0][add_invoice_items]",
+				"Tender does not preview a first phase's add_invoice_items.");
 	memset(x, 0, sizeof(*x));
-	first_phase_sub(sc, x);
+	first_phase_sub(r, sc, x);
 	*ret_start = start;
 	return 0;
 }
@@ -2277,6 +2735,8 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 		return req_fail(r, ERR_API, NULL, NULL);
 	memset(np, 0, sizeof(*np));
 	np->customer = sc->customer;
+	/* a discount the phases name is the subscription's, or one of its items' */
+	np->subscription = sc->subscription;
 	if (phases_parse(r, np) != 0)
 		return -1;
 	int64_t start;
@@ -2477,6 +2937,67 @@ static int start_answer(struct req *r, struct db *db, void *p)
 	return 0;
 }
 
+/* Inside the write of phase p's entry at t: its add_invoice_items made pending invoice items of
+ * the subscription (invoiceitem.created), each with its own discounts, which the subscription's
+ * next invoice bills. One that can no longer be billed as asked (its price archived, a coupon
+ * used up since) is left out (logged): the phase change goes on. 0, or -1 with r->err. */
+static int phase_adds(struct req *r, struct db *db, const struct schedule *sc,
+		      const struct sched_phase *p, int64_t t)
+{
+	if (!sc->subscription)
+		return 0;
+	for (int k = 0; k < p->n_add; k++) {
+		struct invoice_item ii;
+		memset(&ii, 0, sizeof(ii));
+		int64_t amount = 0;
+		struct price_facts pf;
+		int rc = add_amount(r, db, p, k, "phases", &amount);
+		if (rc == 0 && price_facts_in(r, db, p->add[k].price, p->currency, &pf) != DB_OK)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+		struct discount *ds = NULL;
+		int n_ds = 0;
+		struct discount_spec spec;
+		if (rc == 0 && p->add[k].n_ds) {
+			discs_spec(r, p->add[k].ds, p->add[k].n_ds, "phases[add_invoice_items]",
+				   &spec);
+			ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+			rc = ds ? discounts_resolve(r, db, &spec, sc->customer, p->currency, amount,
+						    NULL, t, ds, &n_ds)
+				: req_fail(r, ERR_API, NULL, NULL);
+		}
+		if (rc != 0) {
+			if (api_error_info(r->err.code)->status >= 500)
+				return -1;
+			log_msg(
+			    LOG_INFO,
+			    "subscription schedule %s: an add_invoice_items entry not added: %s",
+			    sc->id, req_error_message(r));
+			r->err.set = false;
+			continue;
+		}
+		id_new_at(ii.id, "ii_", t);
+		ii.created = t;
+		ii.customer = sc->customer;
+		str_copy(ii.currency, sizeof(ii.currency), p->currency);
+		ii.price = p->add[k].price;
+		ii.unit_amount = pf.unit_amount;
+		ii.quantity = p->add[k].quantity;
+		ii.amount = amount;
+		ii.description = pf.product_name;
+		ii.metadata = "{}";
+		ii.subscription = sc->subscription;
+		ii.test_clock = sc->test_clock;
+		ii.period_start = ii.period_end = t;
+		ii.discountable = true;
+		if (invoice_item_insert(r, db, &ii) != 0)
+			return -1;
+		if (n_ds && discounts_attach(r, db, DISCOUNT_INVOICE_ITEM, ii.id, sc->customer, t,
+					     ds, n_ds, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int next_phase_fn(struct db *db, void *p)
 {
 	struct step_ctx *s = p;
@@ -2486,8 +3007,10 @@ static int next_phase_fn(struct db *db, void *p)
 	sc->next_action_at = sc->phases[sc->current_phase].end;
 	if (step_save(s->r, db, s, "subscription_schedule.updated") != 0)
 		return -1;
-	return phase_enter(s->r, db, sc, &sc->phases[s->phase_read], &sc->phases[sc->current_phase],
-			   s->t);
+	if (phase_enter(s->r, db, sc, &sc->phases[s->phase_read], &sc->phases[sc->current_phase],
+			s->t) != 0)
+		return -1;
+	return phase_adds(s->r, db, sc, &sc->phases[sc->current_phase], s->t);
 }
 
 static int end_fn(struct db *db, void *p)
@@ -2568,7 +3091,7 @@ int subscription_schedule_step(struct app *app, const char *host, const char *me
 	if (s->end_canceled) {
 		rc = req_write(&r, end_fn, s);
 	} else if (str_eq(sc->status, "not_started")) {
-		first_phase_sub(sc, &s->x);
+		first_phase_sub(&r, sc, &s->x);
 		s->x.scheduled = true;
 		s->x.before = start_before;
 		s->x.answer = start_answer;
@@ -2735,16 +3258,17 @@ int subscription_schedules_tick(struct app *app, const char *host, struct store 
 
 /* ---- routes ---- */
 
-static const struct param_spec item_children[] = {
-    {"price", PT_STRING, 0, 255, NULL, NULL},
-    {"quantity", PT_INT, 0, 0, NULL, NULL},
-    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec discount_children[] = {
     {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
     {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const char *const collection_methods[] = {"charge_automatically", "send_invoice", NULL};
@@ -2762,9 +3286,27 @@ static const struct param_spec automatic_tax_children[] = {
     {"liability", PT_OBJECT, 0, 0, NULL, auto_tax_liability_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* named so that adds_parse can refuse it with its own 400 (parameter_unknown would hide why) */
+static const struct param_spec add_price_data_children[] = {
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"tax_behavior", PT_STRING, 0, 20, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, add_price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 const struct param_spec subscription_schedule_phase_params[] = {
+    {"add_invoice_items", PT_OBJECT_ARRAY, PF_EMPTYABLE, SUB_FOR_SCHEDULE_ADD_MAX, NULL,
+     add_item_children},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
-    {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
     {"iterations", PT_INT, 0, 0, NULL, NULL},
     {"start_date", PT_STRING, 0, 20, NULL, NULL},

@@ -10,6 +10,8 @@
 /* Stripe's bounds on a schedule: its phases, and a phase's items. */
 #define SCHEDULE_PHASES_MAX 10
 #define SCHEDULE_ITEMS_MAX SUB_ITEMS_MAX
+/* a phase's add_invoice_items, as Stripe bounds them (and a create's) */
+#define SUB_FOR_SCHEDULE_ADD_MAX 20
 
 /* A subscription made by a schedule (its first phase), through the same create as
  * POST /v1/subscriptions (subscriptions.c). before() runs inside the write that makes it, before
@@ -28,10 +30,20 @@ struct sub_for_schedule {
 		/* its tax_rates[] (ids of the merchant's rates; n_tax_rates 0: none) */
 		const char *const *tax_rates;
 		int n_tax_rates;
+		/* its own discounts (a schedule phase's items[n][discounts]; NULL: none) */
+		const struct discount_spec *discounts;
 	} items[SUB_ITEMS_MAX];
 	/* its default_tax_rates[] (a quote's; n_default_tax_rates 0: none) */
 	const char *const *default_tax_rates;
 	int n_default_tax_rates;
+	/* add_invoice_items (a schedule's first phase's): one-time prices × quantities with their
+	 * own discounts (NULL: none), on the first invoice as a create's add_invoice_items */
+	int n_add;
+	struct {
+		const char *price;
+		int64_t quantity;
+		const struct discount_spec *discounts;
+	} add[SUB_FOR_SCHEDULE_ADD_MAX];
 	int64_t trial_end;		/* 0: none */
 	struct discount_spec discounts; /* the first phase's (n 0: none) */
 	/* collection_method send_invoice (else charge_automatically), its days_until_due */

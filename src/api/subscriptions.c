@@ -3465,8 +3465,7 @@ static int item_price_data(struct req *r, int n, struct price_facts *pf)
 	return price_data_at(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf);
 }
 
-/* An item's discounts[] at dotted `path` into *ret (NULL: not given). 0, or -1 with r->err. */
-static int item_discounts_param(struct req *r, const char *path, const struct discount_spec **ret)
+int discount_spec_parse_at(struct req *r, const char *path, const struct discount_spec **ret)
 {
 	*ret = NULL;
 	if (!param_present(r, path))
@@ -3571,7 +3570,7 @@ static int parse_items(struct req *r, struct create_ctx *c)
 			return -1;
 		it->tax = &c->item_tax[n];
 		snprintf(path, sizeof(path), "%s.%d.discounts", param, n);
-		if (item_discounts_param(r, path, &it->dspec) != 0)
+		if (discount_spec_parse_at(r, path, &it->dspec) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d", param, n);
 		if (param_price_or_plan(r, path, item_shown(r, c, n, ""), &it->price) != 0)
@@ -4013,8 +4012,22 @@ static int for_schedule_ctx(struct req *r, struct sub_for_schedule *x, struct cr
 		it->metadata = "{}";
 		it->tax = spec_of_ids(&c->item_tax[i], x->items[i].tax_rates,
 				      x->items[i].n_tax_rates, "line_items[tax_rates]");
+		/* a schedule phase's item's own discounts, resolved and made as items[n][discounts]
+		 * of a create are (create_discounts_fn, items_discounts_store) */
+		it->dspec = x->items[i].discounts;
 	}
 	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
+	/* a schedule's first phase's add_invoice_items, as a create's (its first invoice) */
+	c->add.n = 0;
+	for (int i = 0; i < x->n_add && i < SUB_ADD_ITEMS_MAX; i++) {
+		struct add_item *ai = &c->add.it[c->add.n++];
+		memset(ai, 0, sizeof(*ai));
+		ai->price = x->add[i].price;
+		ai->quantity = x->add[i].quantity;
+		ai->metadata = "{}";
+		if (x->add[i].discounts)
+			ai->spec = *x->add[i].discounts;
+	}
 	s->default_tax = spec_of_ids(&c->default_tax, x->default_tax_rates, x->n_default_tax_rates,
 				     "default_tax_rates");
 	return 0;
@@ -6762,7 +6775,7 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 					&ch->tax) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d.discounts", param, n);
-		if (item_discounts_param(r, path, &ch->dspec) != 0)
+		if (discount_spec_parse_at(r, path, &ch->dspec) != 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s.%d.deleted", param, n);
 		bool del = false;
@@ -9032,6 +9045,7 @@ const struct param_spec subscription_change_item_params[] = {
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},
     {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_item_price_data_params[] = {

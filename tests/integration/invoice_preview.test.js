@@ -767,6 +767,68 @@ test('a new subscription: its items, discounts, default_tax_rates and items\' ta
   assert.equal(inv.total, 11000 - 2200 + 680);
 });
 
+test('items\' own discounts: subscription_details[items][n][discounts] (a new subscription, a change) and invoice_items[n][discounts], priced as the create, the update and the invoice then price them', async () => {
+  const { customer } = await setup();
+  const seat = await stripe.prices.create({ currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Seat' } });
+  const addon = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product_data: { name: 'Addon' } });
+  const pct25 = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
+  const off100 = await stripe.coupons.create({ amount_off: 100, currency: 'usd', duration: 'forever' });
+  const before = await snapshot(customer.id, [pct25.id, off100.id]);
+  const stored = storeState();
+  // a bad coupon on an item is a 404 that writes nothing
+  await assert.rejects(stripe.invoices.createPreview({
+    customer: customer.id, subscription_details: { items: [{ price: seat.id, discounts: [{ coupon: 'nope' }] }] },
+  }), (e) => e.statusCode === 404 && e.param === 'subscription_details[items][0][discounts][0][coupon]');
+  await assert.rejects(stripe.invoices.createPreview({
+    customer: customer.id, invoice_items: [{ amount: 1000, currency: 'usd', discounts: [{ coupon: 'nope' }] }],
+  }), (e) => e.statusCode === 404 && e.param === 'invoice_items[0][discounts][0][coupon]');
+
+  // a new subscription: 2 seats with their own 25 %, then the invoice's 100 off both lines
+  const items = [{ price: seat.id, quantity: 2, discounts: [{ coupon: pct25.id }] }, { price: addon.id }];
+  const prev = await stripe.invoices.createPreview({ customer: customer.id, discounts: [{ coupon: off100.id }], subscription_details: { items } });
+  shape(prev);
+  assert.equal(prev.subtotal, 11000);
+  assert.deepEqual(prev.lines.data.map((l) => l.discounts.length), [1, 0]); // its own; the invoice's are the invoice's
+  assert.equal(prev.total, 11000 - 1500 - 100);
+  const old = await upcoming({ customer: customer.id, discounts: [{ coupon: off100.id }], subscription_items: items });
+  assert.deepEqual(old.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  assert.deepEqual(await snapshot(customer.id, [pct25.id, off100.id]), before, 'a preview writes nothing');
+  assert.deepEqual(storeState(), stored, 'the store is as it was');
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items, discounts: [{ coupon: off100.id }] });
+  const inv = await sameFirstInvoice(prev, sub);
+  assert.equal(inv.total, 9400);
+
+  // a change: the add-on's own 25 % from its next invoice on, as the update then makes it
+  const addonItem = sub.items.data.find((i) => i.price.id === addon.id);
+  const change = { items: [{ id: addonItem.id, discounts: [{ coupon: pct25.id }] }], proration_behavior: 'none' };
+  const next = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: change });
+  shape(next);
+  assert.equal(next.total, 11000 - 1500 - 1250 - 100);
+  const nextOld = await upcoming({ subscription: sub.id, subscription_items: change.items, subscription_proration_behavior: 'none' });
+  assert.equal(nextOld.total, next.total);
+  await stripe.subscriptions.update(sub.id, change);
+  const after = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.deepEqual(after.lines.data.map(lineKey), next.lines.data.map(lineKey));
+  assert.equal(after.total, next.total);
+  await stripe.subscriptions.cancel(sub.id);
+
+  // invoice_items: the first item's own 25 %, then the invoice's 100 off both
+  const extra = [{ amount: 1000, currency: 'usd', description: 'Setup', discounts: [{ coupon: pct25.id }] },
+    { amount: 500, currency: 'usd', description: 'Travel' }];
+  const one = await stripe.invoices.createPreview({ customer: customer.id, invoice_items: extra, discounts: [{ coupon: off100.id }] });
+  shape(one);
+  const setupLine = one.lines.data.find((l) => l.description === 'Setup');
+  assert.equal(setupLine.discounts.length, 1);
+  assert.equal(setupLine.discount_amounts.reduce((a, d) => a + d.amount, 0), 250 + 60);
+  assert.deepEqual([one.subtotal, one.total], [1500, 1500 - 250 - 100]);
+  for (const it of extra) await stripe.invoiceItems.create({ customer: customer.id, ...it });
+  const real = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include', discounts: [{ coupon: off100.id }] });
+  assert.equal(real.total, one.total);
+  const realLines = (await stripe.invoices.listLineItems(real.id)).data;
+  const amounts = (ls) => ls.map((l) => [l.description, l.discount_amounts.map((d) => d.amount).sort()]).sort();
+  assert.deepEqual(amounts(one.lines.data), amounts(realLines));
+});
+
 test('a new subscription\'s trial_end, billing_cycle_anchor and start_date (later, earlier): previewed as the create then invoices them', async () => {
   const { clock, customer } = await setup();
   const items = [{ price: monthly.id }];

@@ -699,7 +699,100 @@ test('each phase brings its coupons, payment method and metadata to the subscrip
   }), (e) => e.statusCode === 404 && e.param === 'phases[0][discounts][0][coupon]');
   await assert.rejects(stripe.subscriptionSchedules.create({
     customer: customer.id, phases: [{ items: [{ price: basic.id }], discounts: [{ promotion_code: 'promo_x' }] }],
+  }), (e) => e.statusCode === 404 && e.param === 'phases[0][discounts][0][promotion_code]');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('phases\' promotion codes, existing discounts, items\' own discounts and add_invoice_items reach the subscription and its invoices', async () => {
+  const { clock, customer } = await setup();
+  const off100 = await stripe.coupons.create({ amount_off: 100, currency: 'usd', duration: 'forever' });
+  const pct10 = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+  const pct20 = await stripe.coupons.create({ percent_off: 20, duration: 'forever' });
+  const off500 = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'forever' });
+  const promo = await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: off100.id }, code: 'SCHED100' });
+  const setupFee = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, product_data: { name: 'Setup' } });
+  const before = (await stripe.subscriptionSchedules.list({ customer: customer.id })).data.length;
+  // a bad coupon anywhere in the phases is refused, and nothing is made
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [{ items: [{ price: basic.id, discounts: [{ coupon: 'nope' }] }], discounts: [{ promotion_code: promo.id }] }],
+  }), (e) => e.statusCode === 404 && e.param === 'phases[0][items][0][discounts][0][coupon]');
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], discounts: [{ discount: 'di_nope' }] }],
+  }), (e) => e.statusCode === 404 && e.param === 'phases[0][discounts][0][discount]');
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [{ items: [{ price: basic.id }], iterations: 1 },
+      { items: [{ price: basic.id }], add_invoice_items: [{ price: setupFee.id, discounts: [{ coupon: 'nope' }] }] }],
+  }), (e) => e.statusCode === 404 && e.param === 'phases[1][add_invoice_items][0][discounts][0][coupon]');
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], add_invoice_items: [{ price: basic.id }] }],
+  }), (e) => e.statusCode === 400 && e.param === 'phases[0][add_invoice_items][0][price]');
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], discounts: [{ coupon: pct10.id, promotion_code: promo.id }] }],
   }), (e) => e.statusCode === 400 && e.param === 'phases[0][discounts][0]');
+  assert.equal((await stripe.subscriptionSchedules.list({ customer: customer.id })).data.length, before);
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+
+  const s = await stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [
+      {
+        items: [{ price: basic.id, discounts: [{ coupon: pct10.id }] }], iterations: 1, discounts: [{ promotion_code: promo.id }],
+        add_invoice_items: [{ price: setupFee.id, discounts: [{ coupon: pct10.id }] }],
+      },
+      { items: [{ price: pro.id, discounts: [{ coupon: off500.id }] }, { price: basic.id }], iterations: 1 },
+    ],
+  });
+  shape(s);
+  assert.deepEqual(s.phases[0].discounts, [{ coupon: null, discount: null, promotion_code: promo.id }]);
+  assert.deepEqual(s.phases[0].items[0].discounts, [{ coupon: pct10.id, discount: null, promotion_code: null }]);
+  assert.deepEqual(s.phases[1].items[0].discounts, [{ coupon: off500.id, discount: null, promotion_code: null }]);
+  assert.deepEqual(s.phases[1].items[1].discounts, []);
+  assert.deepEqual(s.phases[0].add_invoice_items.map((a) => [a.price, a.quantity, a.discounts]),
+    [[setupFee.id, 1, [{ coupon: pct10.id, discount: null, promotion_code: null }]]]);
+  const sub = await stripe.subscriptions.retrieve(s.subscription, { expand: ['discounts', 'items.data.discounts'] });
+  assert.equal(sub.discounts.length, 1);
+  assert.equal(sub.discounts[0].promotion_code, promo.id);
+  assert.equal(sub.items.data[0].discounts[0].source.coupon, pct10.id);
+  let invs = await invoicesOf(s.subscription);
+  assert.equal(invs[0].subtotal, 3000);
+  // 1000 - 10 % (its item's), the setup fee 2000 - 10 % (its own), then 100 off the invoice
+  assert.equal(invs[0].total, 2600);
+
+  // an update names the subscription's discount by id, after a new coupon; a bad one changes nothing
+  const kept = sub.discounts[0].id;
+  const p0 = { items: [{ price: basic.id, discounts: [{ coupon: pct10.id }] }], start_date: s.phases[0].start_date, end_date: s.phases[0].end_date, discounts: [{ promotion_code: promo.id }] };
+  await assert.rejects(stripe.subscriptionSchedules.update(s.id, {
+    phases: [p0, { items: [{ price: pro.id, discounts: [{ coupon: 'nope' }] }], iterations: 1 }],
+  }), (e) => e.statusCode === 404 && e.param === 'phases[1][items][0][discounts][0][coupon]');
+  assert.deepEqual((await stripe.subscriptionSchedules.retrieve(s.id)).phases, s.phases);
+  const u = await stripe.subscriptionSchedules.update(s.id, {
+    phases: [p0, {
+      items: [{ price: pro.id, discounts: [{ coupon: off500.id }] }, { price: basic.id }], iterations: 1,
+      discounts: [{ coupon: pct20.id }, { discount: kept }], add_invoice_items: [{ price: setupFee.id, quantity: 2 }],
+    }],
+  });
+  shape(u);
+  assert.deepEqual(u.phases[1].discounts, [
+    { coupon: pct20.id, discount: null, promotion_code: null }, { coupon: null, discount: kept, promotion_code: null }]);
+
+  await advance(clock, APR1 + HOUR);
+  const after = await stripe.subscriptions.retrieve(s.subscription, { expand: ['discounts', 'items.data.discounts'] });
+  assert.deepEqual(after.discounts.map((d) => d.source.coupon), [pct20.id, off100.id]);
+  assert.equal(after.discounts[1].id, kept);
+  const proItem = after.items.data.find((i) => i.price.id === pro.id);
+  const basicItem = after.items.data.find((i) => i.price.id === basic.id);
+  assert.deepEqual(proItem.discounts.map((d) => d.source.coupon), [off500.id]);
+  assert.deepEqual(basicItem.discounts, []);
+  invs = await invoicesOf(s.subscription);
+  assert.equal(invs.length, 2);
+  // 2500 - 500 (its item's), 1000 (its item's 10 % ended) and the phase's 2 × 2000 setup fee:
+  // 7000, 20 % off, then 100 off
+  assert.equal(invs[1].subtotal, 7500);
+  assert.equal(invs[1].total, 5500);
+  assert.ok((await stripe.invoices.listLineItems(invs[1].id)).data.some((l) => l.amount === 4000 && l.quantity === 2));
+  assert.equal(invs[1].status, 'paid');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
