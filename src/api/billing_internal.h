@@ -1113,6 +1113,11 @@ int subscription_schedule_phase_at(struct req *r, struct db *db, const char *id,
  * (canceled or canceled now, ending, paused; r->err not set); -1 with r->err. */
 int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
 			 struct invoice_preview *ret);
+/* Inside a read or write: the invoice subscription `subscription` makes next, rendered into j
+ * as GET /v1/invoices/upcoming?subscription=… answers it (invoice_preview.c; its id is the
+ * preview's). 0; 1 when it makes none (r->err then set: the caller clears it); -1 with r->err. */
+int invoice_preview_upcoming(struct req *r, struct db *db, const char *subscription,
+			     struct json *j);
 
 /* A preview of a subscription still to be made (subscription_details[items] or
  * subscription_items without `subscription`): its parameters as the create takes them, each

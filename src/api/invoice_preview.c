@@ -1068,6 +1068,36 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	return req_read(r, preview_fn, x);
 }
 
+int invoice_preview_upcoming(struct req *r, struct db *db, const char *subscription, struct json *j)
+{
+	/* the preview of GET /v1/invoices/upcoming?subscription=… and nothing else: its read,
+	 * lines and rendering are preview_fn's, with no parameter of a request */
+	struct preview_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	if (!x || !ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->names = &NEW_NAMES;
+	x->subscription = subscription;
+	x->cancel_at_period_end = -1;
+	int n_ds = 0;
+	id_new(x->p.in.id, "upcoming_in_");
+	if (sub_preview(x, db, ds, &n_ds) != 0)
+		return r->err.set && r->err.code == ERR_INVOICE_UPCOMING_NONE ? 1 : -1;
+	if (x->p.in.automatic_tax) {
+		/* Stripe Tax at the customer's own place, as its renewal is taxed */
+		struct tax_context actx;
+		bool located = false;
+		if (invoice_auto_tax_place_at(r, db, x->p.in.customer, NULL, r->now, &actx,
+					      &located, NULL) != 0)
+			return -1;
+	}
+	if (preview_lines(r, db, &x->p, &x->default_tax, ds, n_ds) != 0)
+		return -1;
+	return invoice_render(r, db, &x->p.in, NULL, j) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int h_create_preview(struct req *r)
 {
 	return preview(r, &NEW_NAMES, false);

@@ -231,6 +231,7 @@ struct subscription {
 	int64_t pause_resumes_at;
 	const char *trial_missing_pm; /* trial_settings.end_behavior.missing_payment_method */
 	int64_t trial_notice_for;     /* the trial_end trial_will_end was sent for (0: none) */
+	int64_t upcoming_notice_for;  /* the renewal invoice.upcoming was sent for (0: none) */
 	int64_t paused_at;	      /* status paused: since when */
 	/* collection_method send_invoice (else charge_automatically): its invoices are finalized
 	 * without being charged, each due days_until_due days after its finalization */
@@ -432,7 +433,7 @@ static const char SQL_GET[] =
     " application_fee_percent, transfer_data, on_behalf_of, default_source,"
     " next_pending_invoice_at, account_tax_ids, save_default_payment_method,"
     " pending_setup_intent, billing_mode, billing_mode_proration_discounts,"
-    " billing_mode_updated_at FROM subscriptions"
+    " billing_mode_updated_at, upcoming_notice_for FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -466,8 +467,8 @@ static const char SQL_UPDATE[] =
     " pending_invoice_item_interval = $37, application_fee_percent = $38, transfer_data = $39,"
     " on_behalf_of = $40, default_source = $41, next_pending_invoice_at = $42,"
     " account_tax_ids = $43, save_default_payment_method = $44, pending_setup_intent = $45,"
-    " billing_mode = $46, billing_mode_proration_discounts = $47, billing_mode_updated_at = $48"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " billing_mode = $46, billing_mode_proration_discounts = $47, billing_mode_updated_at = $48,"
+    " upcoming_notice_for = $49 WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start, billing_thresholds"
     " FROM subscription_items"
@@ -584,6 +585,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->flexible = str_eq(db_col_text(st, 53, NULL), "flexible");
 		s->proration_discounts = col_text_dup(a, st, 54);
 		s->mode_updated_at = db_col_int64_or0(st, 55);
+		s->upcoming_notice_for = db_col_int64_or0(st, 56);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -765,6 +767,9 @@ static struct billing_state sub_state(const struct subscription *s, int64_t invo
 	    .invoice_next_attempt = invoice_next_attempt,
 	    .pause_resumes_at = s->pause_behavior ? s->pause_resumes_at : 0,
 	    .trial_notice_sent = s->trial_end && s->trial_notice_for == s->trial_end,
+	    .period_start = s->period_start,
+	    .upcoming_notice = !s->sends && !s->pause_behavior,
+	    .upcoming_notice_for = s->upcoming_notice_for,
 	};
 }
 
@@ -829,6 +834,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_text(st, 33, s->pmo_customer_balance, -1);
 	bind_extras(st, 34, s);
 	bind_mode(st, 46, s, s->mode_updated_at);
+	db_bind_int64_or_null(st, 49, s->upcoming_notice_for);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -7996,7 +8002,48 @@ static int uncharged_renew_fn(struct db *db, void *p)
 	return renew_rows(x->r, db, x);
 }
 
-/* TRIAL_WILL_END and RESUME_COLLECTION: the subscription alone changes, with its event. */
+/* invoice.upcoming of s: the invoice its renewal (or its trial's end) will make, as the preview
+ * shows it (invoice_preview_upcoming), without an id: it does not exist yet (Stripe's event
+ * object has none). A subscription with nothing to invoice has no event; its renewal is still
+ * recorded as announced. 0, or -1 with r->err. */
+static int upcoming_emit(struct req *r, struct db *db, const struct subscription *s)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4u << 20);
+	json_init(&j, &b);
+	int rc = invoice_preview_upcoming(r, db, s->id, &j);
+	if (rc == 1) {
+		buf_release(&b);
+		r->err.set = false;
+		return 0;
+	}
+	char *body = NULL;
+	if (rc == 0 && !b.failed) {
+		json_t *o = json_loadb(b.data, b.len, 0, NULL);
+		if (json_is_object(o) && json_object_del(o, "id") == 0)
+			body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		rc = body ? 0 : -1;
+	} else {
+		rc = -1;
+	}
+	buf_release(&b);
+	int64_t now;
+	if (rc == 0)
+		rc = billing_now(r, db, s->test_clock, &now);
+	if (rc == 0) {
+		struct event_origin o = {NULL, NULL, r->livemode};
+		if (event_append(db, r->merchant_id, &o, "invoice.upcoming", s->id, body,
+				 strlen(body), NULL, now, NULL) != DB_OK)
+			rc = -1;
+	}
+	free(body);
+	return rc == 0 ? 0 : r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* TRIAL_WILL_END, UPCOMING and RESUME_COLLECTION: the subscription alone changes, with its event.
+ */
 static int step_notice_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -8015,6 +8062,17 @@ static int step_notice_fn(struct db *db, void *p)
 		if (sub_save(r, db, s) != 0)
 			return -1;
 		return sub_emit(r, db, s, "customer.subscription.trial_will_end", NULL);
+	}
+	if (x->action == BILLING_UPCOMING) {
+		/* claimed by the version read, in the event's transaction: sent once per renewal,
+		 * whichever node's scheduler gets here first */
+		s->upcoming_notice_for = s->status && str_eq(s->status, "trialing") && s->trial_end
+					     ? s->trial_end
+					     : s->period_end;
+		sub_schedule(s, next_attempt);
+		if (sub_save(r, db, s) != 0)
+			return -1;
+		return upcoming_emit(r, db, s);
 	}
 	/* pause_collection's resumes_at: collection resumes, the setting is gone */
 	const char *prev =
@@ -8502,6 +8560,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		break;
 	case BILLING_TRIAL_WILL_END:
 	case BILLING_RESUME_COLLECTION:
+	case BILLING_UPCOMING:
 		rc = req_write(&r, step_notice_fn, x);
 		break;
 	case BILLING_RENEW:

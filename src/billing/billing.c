@@ -259,6 +259,14 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 			end = BILLING_CANCEL;
 			when = s->cancel_at;
 		}
+		/* the invoice the renewal (or the trial's end) will make and charge, announced */
+		int64_t begins = trialing && s->trial_end ? s->trial_start : s->period_start;
+		if (end != BILLING_CANCEL && s->upcoming_notice && s->upcoming_notice_for != when &&
+		    when - BILLING_UPCOMING_NOTICE_S >= begins &&
+		    (best == BILLING_NONE || when - BILLING_UPCOMING_NOTICE_S < at)) {
+			best = BILLING_UPCOMING;
+			at = when - BILLING_UPCOMING_NOTICE_S;
+		}
 		if (best == BILLING_NONE || when < at) {
 			best = end;
 			at = when;

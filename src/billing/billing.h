@@ -87,10 +87,16 @@ int billing_next_attempt(int64_t finalized_at, int attempts, int64_t *ret_next);
 /* How long before a trial's end Stripe announces it (customer.subscription.trial_will_end). */
 #define BILLING_TRIAL_NOTICE_S (3 * 86400)
 
+/* How long before a renewal that will be charged automatically Stripe sends invoice.upcoming.
+ * Stripe keeps it as a Dashboard setting ("Upcoming renewal events", 7 days by default) with no
+ * API to change it, so Tender has Stripe's default. */
+#define BILLING_UPCOMING_NOTICE_S (7 * 86400)
+
 /* What a subscription waits for, as the scheduler sees it. */
 struct billing_state {
 	const char *status;	      /* Stripe's subscription status */
 	int64_t created;	      /* the subscription's creation (incomplete expires from it) */
+	int64_t period_start;	      /* current_period_start */
 	int64_t period_end;	      /* current_period_end */
 	int64_t trial_start;	      /* 0: none */
 	int64_t trial_end;	      /* 0: none */
@@ -99,6 +105,10 @@ struct billing_state {
 	int64_t invoice_next_attempt; /* the latest invoice's next automatic attempt, 0: none */
 	int64_t pause_resumes_at;     /* pause_collection.resumes_at, 0: none (or not paused) */
 	bool trial_notice_sent;	      /* trial_will_end already announced for this trial_end */
+	/* its renewals are charged automatically (charge_automatically, collection not paused):
+	 * each is announced by invoice.upcoming */
+	bool upcoming_notice;
+	int64_t upcoming_notice_for; /* the renewal last announced (0: none) */
 };
 
 enum billing_action {
@@ -107,6 +117,7 @@ enum billing_action {
 	BILLING_RETRY,		   /* the open latest invoice is attempted again */
 	BILLING_RESUME_COLLECTION, /* pause_collection's resumes_at reached: it is unset */
 	BILLING_TRIAL_WILL_END,	   /* three days before the trial's end: announced, once */
+	BILLING_UPCOMING,	   /* a week before a charged renewal: invoice.upcoming, once */
 	BILLING_CANCEL,		   /* cancel_at_period_end, or cancel_at, reached */
 	BILLING_TRIAL_END,	   /* the trial ends: the first paid period starts */
 	BILLING_RENEW,		   /* the period ends: the next one starts with its invoice */
@@ -116,10 +127,14 @@ enum billing_action {
  * expiring or retried invoice is dealt with before the period moves on, collection resumes
  * before a renewal at the same instant (that renewal is collected), and a trial is announced
  * before it ends. The announcement is due BILLING_TRIAL_NOTICE_S before trial_end, or at the
- * trial's start when the trial is shorter. A paused subscription has nothing due but the
- * retry of its resumption invoice: only POST …/resume moves it. A cancel_at at or before the
- * period's (or trial's) end is that end's action instead of the renewal (BILLING_CANCEL at
- * cancel_at); a later one waits for the renewals up to it. BILLING_NONE leaves *ret_at 0.
+ * trial's start when the trial is shorter. BILLING_UPCOMING is due BILLING_UPCOMING_NOTICE_S
+ * before a renewal (or a trial's end) that will be charged, once per renewal (its time is
+ * upcoming_notice_for once announced); none when the period (or trial) is shorter than that
+ * (the renewal before it would have to announce it), nor for a cancellation. A paused subscription
+ * has nothing due but the retry of its resumption invoice: only POST …/resume moves it. A cancel_at
+ * at or before the period's (or trial's) end is that end's action instead of the renewal
+ * (BILLING_CANCEL at cancel_at); a later one waits for the renewals up to it. BILLING_NONE leaves
+ * *ret_at 0.
  */
 enum billing_action billing_next_action(const struct billing_state *s, int64_t *ret_at);
 

@@ -705,6 +705,42 @@ test('pending_invoice_item_interval: the scheduler invoices the subscription\'s 
   assert.equal(un.next_pending_invoice_item_invoice, null);
 });
 
+test('invoice.upcoming: a week before each charged renewal, once per period, the renewal invoice to come', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id, quantity: 2 }] });
+  // the event's invoice has no id: find it by its subscription
+  const upcoming = async () => (await stripe.events.list({ type: 'invoice.upcoming', limit: 100 })).data
+    .filter((e) => e.data.object.subscription === sub.id);
+  await advance(clock, APR1 - 7 * DAY - 1);
+  assert.equal((await upcoming()).length, 0, 'not before the week');
+  await advance(clock, APR1 - 7 * DAY + 1);
+  let evs = await upcoming();
+  assert.equal(evs.length, 1);
+  const inv = evs[0].data.object;
+  assert.equal(evs[0].created, APR1 - 7 * DAY, 'at the clock\'s time');
+  assert.equal(inv.object, 'invoice');
+  assert.ok(!('id' in inv), 'the invoice does not exist yet');
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.lines.data[0].period.start, APR1, 'the period the renewal bills');
+  assert.equal(inv.amount_due, 6000);
+  shape(inv, 'invoice');
+  // another advance in the same period, then the renewal (made, then charged an hour later)
+  await advance(clock, APR1 - DAY);
+  await advance(clock, APR1 + 2 * HOUR);
+  assert.equal((await upcoming()).length, 1, 'once per period');
+  const renewal = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0];
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  assert.equal(renewal.status, 'paid');
+  assert.equal(renewal.amount_due, inv.amount_due);
+  assert.equal(renewal.total, inv.total);
+  assert.equal(renewal.lines.data[0].period.end, inv.lines.data[0].period.end);
+  // the next period's, a week before its end
+  await advance(clock, MAY1 - 7 * DAY);
+  evs = await upcoming();
+  assert.equal(evs.length, 2);
+  assert.equal(evs[0].data.object.lines.data[0].period.start, MAY1);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

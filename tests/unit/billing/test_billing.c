@@ -270,6 +270,49 @@ Test(billing, pause_resumes_before_a_renewal_at_the_same_time)
 	cr_assert_eq(billing_next_action(&s, &at), BILLING_NONE);
 }
 
+Test(billing, a_charged_renewal_is_announced_a_week_before_once)
+{
+	int64_t at = -1, day = 86400;
+	struct billing_state a = {
+	    .status = "active", .period_start = 0, .period_end = 30 * day, .upcoming_notice = true};
+	cr_assert_eq(billing_next_action(&a, &at), BILLING_UPCOMING);
+	cr_assert_eq(at, 23 * day);
+	/* announced for this renewal: the renewal is next */
+	a.upcoming_notice_for = 30 * day;
+	cr_assert_eq(billing_next_action(&a, &at), BILLING_RENEW);
+	cr_assert_eq(at, 30 * day);
+	/* the next period's is announced again */
+	a.period_start = 30 * day;
+	a.period_end = 61 * day;
+	cr_assert_eq(billing_next_action(&a, &at), BILLING_UPCOMING);
+	cr_assert_eq(at, 54 * day);
+	/* not charged automatically (send_invoice, collection paused): no announcement */
+	a.upcoming_notice = false;
+	cr_assert_eq(billing_next_action(&a, &at), BILLING_RENEW);
+	/* nor for a cancellation at the period's end, nor in a period shorter than a week */
+	struct billing_state c = {.status = "active",
+				  .period_end = 30 * day,
+				  .cancel_at_period_end = true,
+				  .upcoming_notice = true};
+	cr_assert_eq(billing_next_action(&c, &at), BILLING_CANCEL);
+	struct billing_state w = {.status = "active",
+				  .period_start = 100 * day,
+				  .period_end = 103 * day,
+				  .upcoming_notice = true};
+	cr_assert_eq(billing_next_action(&w, &at), BILLING_RENEW);
+	/* a trial's end is announced a week before it, then the trial's own notice */
+	struct billing_state t = {.status = "trialing",
+				  .trial_start = 0,
+				  .trial_end = 14 * day,
+				  .period_end = 14 * day,
+				  .upcoming_notice = true};
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_UPCOMING);
+	cr_assert_eq(at, 7 * day);
+	t.upcoming_notice_for = 14 * day;
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_WILL_END);
+	cr_assert_eq(at, 11 * day);
+}
+
 Test(billing, a_trial_is_announced_three_days_before_it_ends_once)
 {
 	int64_t at = -1, day = 86400;
