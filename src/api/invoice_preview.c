@@ -1093,7 +1093,7 @@ int invoice_preview_upcoming(struct req *r, struct db *db, const char *subscript
 					      &located, NULL) != 0)
 			return -1;
 	}
-	if (preview_lines(r, db, &x->p, &x->default_tax, ds, n_ds) != 0)
+	if (preview_lines(r, db, x, &x->p, &x->default_tax, ds, n_ds) != 0)
 		return -1;
 	return invoice_render(r, db, &x->p.in, NULL, j) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
