@@ -8,8 +8,9 @@
  * `source` expands (expand[]=source, expand[]=data.source on the list) to the object that made
  * the transaction, whatever its kind, found by its id's prefix: a charge, refund, payout,
  * dispute, transfer or its reversal, application fee or its refund. The connected account's side
- * of a transfer (`py_…` payments and their `pyr_…` refunds) has no object of its own in Tender,
- * so its id stays an id.
+ * of a transfer is its `py_…` payment, a Charge rendered from the transfer (payments/connect.h);
+ * the `pyr_…` refunds of that payment have no object of their own in Tender, so their ids stay
+ * ids.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,7 +42,7 @@ struct source_ctx {
 };
 
 /* The expanded source: the object its id names (see the top of this file). One the store does
- * not have (a connected account's payment, or a row that is gone) stays its id. */
+ * not have (a payment's refund on a connected account, or a row that is gone) stays its id. */
 static int render_source(void *p, struct db *db, const char *id, struct json *j)
 {
 	struct source_ctx *x = p;

@@ -30,6 +30,7 @@
 #include "api/sources_api.h"
 #include "app.h"
 #include "money/fx.h"
+#include "payments/connect.h"
 #include "api/mandates.h"
 #include "payments/sepa.h"
 #include "vault/card_source.h"
@@ -158,6 +159,10 @@ static int retrieve_fn(struct db *db, void *p)
 	struct req *r = x->r;
 	struct charge ch;
 	int rc = charge_load(db, &r->arena, r->merchant_id, x->id, &ch);
+	/* a transfer's payment on the connected account (payments/connect.h); py_… is also a bank
+	 * debit's id, so the charges table answers first */
+	if (rc == DB_NOTFOUND && strncmp(x->id, "py_", 3) == 0)
+		rc = destination_payment_load(db, &r->arena, r->merchant_id, x->id, &ch, NULL);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "charge", x->id, "id");
 	if (rc != DB_OK)
@@ -672,6 +677,10 @@ static int capture_fn(struct db *db, void *p)
 	struct req *r = x->r;
 	struct charge ch;
 	int rc = charge_load(db, &r->arena, r->merchant_id, x->id, &ch);
+	/* a transfer's payment arrives captured, as on Stripe: the same 400 as any captured
+	 * charge's, and nothing is written */
+	if (rc == DB_NOTFOUND && strncmp(x->id, "py_", 3) == 0)
+		rc = destination_payment_load(db, &r->arena, r->merchant_id, x->id, &ch, NULL);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "charge", x->id, "id");
 	if (rc != DB_OK)

@@ -518,6 +518,24 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 	return 0;
 }
 
+/* A connected account's payment from a transfer (py_…, payments/connect.h) is not refunded:
+ * its money goes back through the transfer, which the platform reverses (Stripe's rule too).
+ * -1 (the 400 written) when charge_id is one of the account's; 0 when it is none. */
+static int payment_of_transfer(struct req *r, struct db *db, const char *charge_id)
+{
+	struct charge ch;
+	struct transfer t;
+	int rc = destination_payment_load(db, &r->arena, r->merchant_id, charge_id, &ch, &t);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return req_fail(r, ERR_INVALID_STATE, "charge",
+			"Charge %s is the payment of transfer %s and cannot be refunded: the "
+			"platform reverses the transfer instead.",
+			charge_id, t.id);
+}
+
 static int create_fn(struct db *db, void *p)
 {
 	struct req *r = p;
@@ -547,6 +565,9 @@ static int create_fn(struct db *db, void *p)
 	}
 	struct charge ch;
 	int rc = charge_load(db, &r->arena, r->merchant_id, charge_id, &ch);
+	if (rc == DB_NOTFOUND && strncmp(charge_id, "py_", 3) == 0 &&
+	    payment_of_transfer(r, db, charge_id) != 0)
+		return -1;
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "charge", charge_id, "charge");
 	if (rc != DB_OK)

@@ -34,9 +34,31 @@
 #include "payments/payments.h"
 #include "store/store.h"
 
+struct payment_ctx {
+	struct req *r;
+	const char *destination;
+};
+
+/* expand[]=destination_payment: the Charge the connected account sees (payments/connect.h),
+ * read in the destination's scope, which is where it lives */
+static int render_payment(void *p, struct db *db, const char *id, struct json *j)
+{
+	struct payment_ctx *x = p;
+	return charge_render_by_id(db, &x->r->arena, x->destination, x->r->livemode, id, NULL, j);
+}
+
+/* The transfer, its destination_payment expanded when `field` (NULL: none) is asked for. */
+static int render(struct req *r, struct db *db, const struct transfer *t, const char *field,
+		  struct json *j)
+{
+	struct payment_ctx x = {r, t->destination};
+	return transfer_render_ex(db, &r->arena, r->merchant_id, r->livemode, t,
+				  field && req_expand_has(r, field) ? render_payment : NULL, &x, j);
+}
+
 static int respond(struct req *r, struct db *db, const struct transfer *t)
 {
-	return transfer_render(db, &r->arena, r->merchant_id, r->livemode, t, req_json(r)) == DB_OK
+	return render(r, db, t, "destination_payment", req_json(r)) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -306,19 +328,25 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 	return 0;
 }
 
+/* ctx: the expand path of destination_payment, or NULL (a transfer inside another object) */
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
-	(void)ctx;
 	struct transfer t;
 	int rc = transfer_load(db, &r->arena, r->merchant_id, id, &t);
 	if (rc != DB_OK)
 		return rc;
-	return transfer_render(db, &r->arena, r->merchant_id, r->livemode, &t, j);
+	return render(r, db, &t, ctx, j);
 }
 
 int transfer_render_id(struct req *r, struct db *db, const char *id, struct json *j)
 {
 	return list_render(r, db, id, j, NULL);
+}
+
+static int list_render_data(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	return list_render(r, db, id, j, "data.destination_payment");
 }
 
 int transfer_reversal_render_id(struct req *r, struct db *db, const char *id, struct json *j)
@@ -341,7 +369,7 @@ static int h_list(struct req *r)
 	    .sql_asc = SQL_ASC,
 	    .narrow = {{"destination", SQL_DEST_DESC, SQL_DEST_ASC}},
 	    .bind_filters = list_bind,
-	    .render = list_render,
+	    .render = list_render_data,
 	};
 	return list_respond(r, &spec);
 }

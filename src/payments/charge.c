@@ -6,6 +6,7 @@
 #include "risk/review.h"
 #include "events/pack.h"
 #include "ledger/ledger.h"
+#include "payments/connect.h"
 #include "payments/payments.h"
 #include "payments/redirect.h"
 #include "payments/sepa.h"
@@ -606,8 +607,13 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
-	if (sepa_details_is_bank_debit(ch->card) || redirect_details_is(ch->card) ||
-	    (ch->card && strncmp(ch->card, "{\"card_present\":", 16) == 0)) {
+	if (ch->source_transfer) {
+		/* a transfer's payment: paid from the platform's Stripe account (Stripe's type) */
+		static const char PMD_ACCOUNT[] =
+		    "{\"stripe_account\":{},\"type\":\"stripe_account\"}";
+		json_raw(j, PMD_ACCOUNT, sizeof(PMD_ACCOUNT) - 1);
+	} else if (sepa_details_is_bank_debit(ch->card) || redirect_details_is(ch->card) ||
+		   (ch->card && strncmp(ch->card, "{\"card_present\":", 16) == 0)) {
 		/* a SEPA debit's, a redirect payment's or a Terminal reader's card column holds
 		 * its whole payment_method_details (payments/sepa.h, payments/redirect.h,
 		 * payments/flow.c) */
@@ -664,7 +670,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 		json_nil(j);
 	else if (rc != DB_OK)
 		return rc;
-	json_kv_null(j, "source_transfer");
+	json_kv_str_or_null(j, "source_transfer", ch->source_transfer);
 	json_kv_str_or_null(j, "statement_descriptor", ch->statement_descriptor);
 	json_kv_str_or_null(j, "statement_descriptor_suffix", ch->statement_descriptor_suffix);
 	json_kv_str(j, "status", ch->status);
@@ -684,6 +690,9 @@ int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id,
 {
 	struct charge ch;
 	int rc = charge_load(db, a, merchant_id, id, &ch);
+	/* py_… is also a bank debit's id: the charges table first, the payment path's own */
+	if (rc == DB_NOTFOUND && strncmp(id, "py_", 3) == 0)
+		rc = destination_payment_load(db, a, merchant_id, id, &ch, NULL);
 	if (rc != DB_OK)
 		return rc;
 	return charge_render(db, a, merchant_id, livemode, &ch, ex, j);

@@ -8,6 +8,7 @@
 #include "core/str.h"
 #include "ledger/ledger.h"
 #include "merchant/merchant.h"
+#include "payments/payments.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -474,6 +475,14 @@ int transfer_reverse(struct db *db, struct arena *a, const char *platform, struc
 int transfer_render(struct db *db, struct arena *a, const char *platform, int livemode,
 		    const struct transfer *t, struct json *j)
 {
+	return transfer_render_ex(db, a, platform, livemode, t, NULL, NULL, j);
+}
+
+int transfer_render_ex(struct db *db, struct arena *a, const char *platform, int livemode,
+		       const struct transfer *t,
+		       int (*payment)(void *, struct db *, const char *, struct json *), void *ctx,
+		       struct json *j)
+{
 	json_obj_open(j);
 	json_kv_str(j, "id", t->id);
 	json_kv_str(j, "object", "transfer");
@@ -484,7 +493,14 @@ int transfer_render(struct db *db, struct arena *a, const char *platform, int li
 	json_kv_str(j, "currency", t->currency);
 	json_kv_str_or_null(j, "description", t->description);
 	json_kv_str(j, "destination", t->destination);
-	json_kv_str(j, "destination_payment", t->destination_payment);
+	if (payment) {
+		json_key(j, "destination_payment");
+		int prc = payment(ctx, db, t->destination_payment, j);
+		if (prc != DB_OK)
+			return prc;
+	} else {
+		json_kv_str(j, "destination_payment", t->destination_payment);
+	}
 	json_kv_bool(j, "livemode", livemode != 0);
 	json_kv_raw(j, "metadata", t->metadata, strlen(t->metadata));
 	/* the newest reversals inline, as Stripe lists them in the object */
@@ -524,6 +540,60 @@ int transfer_render(struct db *db, struct arena *a, const char *platform, int li
 	json_kv_str(j, "source_type", "card");
 	json_kv_str_or_null(j, "transfer_group", t->transfer_group);
 	json_obj_close(j);
+	return DB_OK;
+}
+
+/* ---- destination payments ---- */
+
+/* the transfer that made payment $2, to account $3 (the index of migration 0187) */
+static const char SQL_T_BY_PAYMENT[] =
+    "SELECT id, created, amount, amount_reversed, currency, destination, destination_payment,"
+    " balance_transaction, destination_balance_transaction, source_transaction, transfer_group,"
+    " description, metadata FROM transfers WHERE merchant_id = $1 AND destination_payment = $2"
+    " AND destination = $3";
+
+int destination_payment_load(struct db *db, struct arena *a, const char *account, const char *id,
+			     struct charge *ch, struct transfer *ret_transfer)
+{
+	/* only a connected account receives transfers, from its own platform: whoever else asks
+	 * (the platform itself, another account) finds nothing */
+	struct merchant_terms terms;
+	int rc = merchant_terms_get(db, account, &terms);
+	if (rc != DB_OK)
+		return rc;
+	if (!terms.platform[0])
+		return DB_NOTFOUND;
+	struct transfer t;
+	rc = load_row(db, a, SQL_T_BY_PAYMENT, terms.platform, id, account, transfer_row, &t);
+	if (rc != DB_OK)
+		return rc;
+	struct ledger_bucket b;
+	rc = ledger_bt_bucket(db, account, t.destination_balance_transaction, &b);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? DB_ERR : rc; /* the transfer names it: it exists */
+	/* what the reversals took back, in what arrived's currency (payment_refunds are < 0) */
+	int64_t taken = 0;
+	rc = back_taken(db, SQL_R_TAKEN, terms.platform, t.id, account, &taken);
+	if (rc != DB_OK)
+		return rc;
+	memset(ch, 0, sizeof(*ch));
+	str_copy(ch->id, sizeof(ch->id), t.destination_payment);
+	ch->created = t.created;
+	ch->amount = b.amount;
+	ch->amount_captured = b.amount;
+	ch->amount_refunded = -taken;
+	if (ch->amount_refunded < 0 || ch->amount_refunded > ch->amount)
+		return DB_ERR;
+	str_copy(ch->currency, sizeof(ch->currency), b.currency);
+	ch->status = "succeeded";
+	ch->captured = ch->paid = true;
+	ch->balance_transaction = t.destination_balance_transaction;
+	ch->metadata = "{}";
+	ch->source_transfer = arena_strdup(a, t.id);
+	if (!ch->source_transfer)
+		return DB_ERR;
+	if (ret_transfer)
+		*ret_transfer = t;
 	return DB_OK;
 }
 

@@ -107,6 +107,23 @@ int transfer_load(struct db *db, struct arena *a, const char *platform, const ch
 		  struct transfer *ret);
 int transfer_render(struct db *db, struct arena *a, const char *platform, int livemode,
 		    const struct transfer *t, struct json *j);
+/* The same, with destination_payment rendered by `payment` (expand[]=destination_payment;
+ * NULL: its id). */
+int transfer_render_ex(struct db *db, struct arena *a, const char *platform, int livemode,
+		       const struct transfer *t,
+		       int (*payment)(void *, struct db *, const char *, struct json *), void *ctx,
+		       struct json *j);
+
+struct charge;
+/* A transfer's destination payment (py_…) as the Charge connected account `account` sees
+ * (Stripe's): read-only, made from the transfer row its platform holds and the account's
+ * balance transaction for it, nothing stored twice. The amount and currency are what arrived
+ * (converted when the account settles in another currency), amount_refunded what the
+ * transfer's reversals took back in that currency, source_transfer the transfer.
+ * DB_NOTFOUND when id is no payment of a transfer to `account` (another account's, or the
+ * platform asking). ret_transfer (may be NULL) gets the transfer. */
+int destination_payment_load(struct db *db, struct arena *a, const char *account, const char *id,
+			     struct charge *ret, struct transfer *ret_transfer);
 /* Sets metadata and/or description (NULL: unchanged). */
 int transfer_update(struct db *db, const char *platform, const struct transfer *t);
 

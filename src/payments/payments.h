@@ -186,6 +186,9 @@ struct charge {
 	/* the review a manual_review rule opens with the charge (risk/review.h), chosen when it
 	 * was prepared; NULL otherwise, and on a charge read back (the render looks it up) */
 	const char *review;
+	/* a connected account's payment from a transfer (py_…, payments/connect.h): the
+	 * transfer it came from; NULL on every charge the charges table holds */
+	const char *source_transfer;
 };
 
 /* What a render may expand (expand[]=latest_charge.balance_transaction etc.). */
@@ -260,6 +263,8 @@ int payment_increment(struct db *db, const char *merchant_id, struct charge *ch,
 		      int64_t now);
 int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
 		  const struct charge *ch, const struct expand_set *ex, struct json *j);
+/* A charge of the merchant's, or a destination payment it received (py_…, connect.h): a
+ * transfer's payment is a charge on the connected account too, as on Stripe. */
 int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
 			const char *id, const struct expand_set *ex, struct json *j);
 

@@ -130,6 +130,30 @@ test('reversals take funds back from the connected account', async () => {
   assertStripeShape(rv, 'transfer_reversal');
   assert.deepEqual(await balance(stripe), { available: p0.available + 1000, pending: p0.pending });
   assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available - 1000, pending: a0.pending });
+  // the connected account sees the transfer's payment as a Charge, its reversals as refunds
+  const py = await stripe.charges.retrieve(tr.destination_payment, {}, as(acct2));
+  assertStripeShape(py, 'charge');
+  assert.equal(py.id, tr.destination_payment);
+  assert.equal(py.amount, 3000);
+  assert.equal(py.amount_refunded, 1000);
+  assert.equal(py.refunded, false);
+  assert.equal(py.source_transfer, tr.id);
+  assert.equal(py.payment_method_details.type, 'stripe_account');
+  assert.equal(py.status, 'succeeded');
+  const ptxn = await stripe.balanceTransactions.retrieve(py.balance_transaction, { expand: ['source'] }, as(acct2));
+  assert.equal(ptxn.type, 'payment');
+  assert.equal(ptxn.source.id, py.id, 'its balance transaction\'s source expands to it');
+  // the platform's transfer expands to it; the platform and other accounts cannot retrieve it
+  const expanded = await stripe.transfers.retrieve(tr.id, { expand: ['destination_payment'] });
+  assert.deepEqual(expanded.destination_payment, py);
+  const listed = await stripe.transfers.list({ destination: acct2.id, limit: 1, expand: ['data.destination_payment'] });
+  assert.equal(listed.data[0].destination_payment.source_transfer, listed.data[0].id);
+  await expectError(stripe.charges.retrieve(py.id), 404);
+  await expectError(stripe.charges.retrieve(py.id, {}, as(acct)), 404);
+  // read-only: its money goes back through the transfer
+  await expectError(stripe.refunds.create({ charge: py.id, amount: 1 }, as(acct2)), 400, /reverses the transfer/);
+  await expectError(stripe.charges.capture(py.id, {}, as(acct2)), 400, /already been captured/);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available - 1000, pending: a0.pending });
   await expectError(stripe.transfers.createReversal(tr.id, { amount: 2001 }), 400);
   const rest = await stripe.transfers.createReversal(tr.id); // the rest
   assert.equal(rest.amount, 2000);
@@ -137,6 +161,7 @@ test('reversals take funds back from the connected account', async () => {
   assert.equal(after.amount_reversed, 3000);
   assert.equal(after.reversed, true);
   assert.equal(after.reversals.data.length, 2);
+  assert.equal((await stripe.charges.retrieve(tr.destination_payment, {}, as(acct2))).refunded, true);
   assertStripeShape(after, 'transfer');
   await expectError(stripe.transfers.createReversal(tr.id, { amount: 1 }), 400);
   const list = await stripe.transfers.listReversals(tr.id, { limit: 1 });
@@ -583,6 +608,9 @@ test('a usd transfer to an account settling in eur arrives in eur at the rate of
   assert.equal(pay.net, pay.amount);
   assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: a0.available + pay.amount, pending: a0.pending });
   assert.deepEqual(await balanceIn(stripe, as(a), 'usd'), { available: 0, pending: 0 }, 'nothing lands in usd');
+  // its Charge there: what arrived, converted
+  const py = await stripe.charges.retrieve(tr.destination_payment, {}, as(a));
+  assert.deepEqual([py.amount, py.currency, py.balance_transaction], [pay.amount, 'eur', pay.id]);
   const eurOnly = await stripe.balanceTransactions.list({ currency: 'eur', limit: 100 }, as(a));
   assert.ok(eurOnly.data.some((b) => b.id === pay.id));
 
