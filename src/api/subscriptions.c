@@ -1766,8 +1766,12 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	str_copy(in->currency, sizeof(in->currency), s->currency);
 	in->subtotal = in->total = total;
 	in->auto_advance = true;
+	/* Stripe's invoice period is when its invoice items could be added: a first invoice has
+	 * none before it (its moment); a renewal's is the period that ended (its caller sets it) */
 	in->period_start = s->period_start;
 	in->period_end = s->period_end;
+	if (str_eq(reason, "subscription_create"))
+		in->period_start = in->period_end = t;
 	in->metadata = "{}";
 	in->test_clock = s->test_clock;
 	in->finalized_at = t;
@@ -6373,6 +6377,7 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 	memset(ret, 0, sizeof(*ret));
 	bool now = q->change && x->invoice_now;
 	bool period = true;
+	int64_t ended_start = 0, ended_end = 0; /* a renewal's: the period that ends */
 	const char *reason = "subscription_cycle";
 	if (now) {
 		/* the invoice the change makes at once: its prorations, and a new interval's
@@ -6391,6 +6396,9 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		if (billing_interval_parse(n->interval, &iv) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		ret->t = n->period_end;
+		/* the invoice's own period: the one that ends then, as renew_rows gives it */
+		ended_start = n->period_start;
+		ended_end = n->period_end;
 		/* its metered items: the usage of the period that ends, as recorded so far */
 		if (!(n->trial_end && n->trial_end > n->period_start)) {
 			n->usage_start = n->period_start;
@@ -6424,6 +6432,10 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 	if (period_invoice_build(r, db, n, ret->t, q->invoice_id, reason,
 				 period ? (trial ? 1 : 0) : -1, 0, true, &ret->in) != 0)
 		return -1;
+	if (!now) {
+		ret->in.period_start = ended_start;
+		ret->in.period_end = ended_end;
+	}
 	ret->n_period = period ? n->n_items : 0;
 	ret->period = arena_alloc(&r->arena, SUB_ITEMS_MAX * sizeof(*ret->period));
 	if (!ret->period)
@@ -7459,8 +7471,9 @@ struct step_ctx {
 /* A renewal's draft `in` of s, its metered lines' usage read again (its hour of grace: events
  * stamped in the period that ended and reported since the draft was made are billed on it, as
  * Stripe includes usage reported while a renewal invoice is a draft): each line of a metered
- * item of s that bills a window that ended by the invoice's period start (the period that
- * ended; not a trial-end invoice's 0 line of the new period) gets the usage of that window
+ * item of s that bills a window that ended by the start of the period the invoice begins (a
+ * renewal's own period is the one that ended, so its end; a threshold invoice's is the current
+ * one; not a trial-end invoice's 0 line of the new period) gets the usage of that window
  * now, its quantity, amount, subtotal, description (and a tiered price's unit amount); then the
  * invoice's subtotal, discounts, taxes and total are computed from its lines as they are:
  * `store` (inside the finalizing write) writes the lines and the discounts' and taxes' shares,
@@ -7481,6 +7494,8 @@ static int draft_usage_refresh(struct req *r, struct db *db, const struct subscr
 	}
 	int rc = 0;
 	bool changed = false;
+	int64_t begins =
+	    str_eq(in->billing_reason, "subscription_cycle") ? in->period_end : in->period_start;
 	size_t k;
 	json_t *l;
 	json_array_foreach(arr, k, l)
@@ -7495,7 +7510,7 @@ static int draft_usage_refresh(struct req *r, struct db *db, const struct subscr
 		for (int i = 0; si && i < s->n_items; i++)
 			if (str_eq(s->items[i].id, si) && item_metered(&s->items[i]))
 				it = &s->items[i];
-		if (!it || !pe || pe > in->period_start || ps >= pe)
+		if (!it || !pe || pe > begins || ps >= pe)
 			continue;
 		struct subscription w = *s;
 		w.usage_start = ps;
@@ -7783,6 +7798,9 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	/* the usage window the total read before the write was planned with */
 	s.usage_start = x->s.usage_start;
 	s.usage_end = x->s.usage_end;
+	/* the invoice's own period is the one that ends (Stripe's "looks back one period"; its
+	 * lines are the new one's) */
+	int64_t ended_start = s.period_start, ended_end = s.period_end;
 	s.period_start = s.period_end;
 	s.period_index++;
 	if (sub_period_end(&s, iv, s.period_index, &s.period_end) != 0)
@@ -7804,6 +7822,8 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	    invoice_for_period(r, db, &s, x->t, x->invoice_id, "subscription_cycle", false,
 			       x->pending.sum, &x->in) != 0)
 		return -1;
+	x->in.period_start = ended_start;
+	x->in.period_end = ended_end;
 	/* the payment was made for the total read before the write */
 	if (x->in.total != x->total)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",

@@ -116,8 +116,9 @@ test('a renewal preview: next period, a pending item, a coupon and the balance, 
   assert.equal(prev.subscription, sub.id);
   assert.equal(prev.customer, customer.id);
   assert.equal(prev.created, APR1);
-  assert.equal(prev.period_start, APR1);
-  assert.equal(prev.period_end, MAY1);
+  // Stripe's renewal: its own period is the one that ends, its line's the one it pays for
+  assert.equal(prev.period_start, T0);
+  assert.equal(prev.period_end, APR1);
   assert.equal(prev.lines.data.length, 2);
   const [il, sl] = prev.lines.data;
   assert.equal(il.parent.type, 'invoice_item_details');
@@ -337,7 +338,8 @@ test('a customer alone: its pending items; nothing to invoice is invoice_upcomin
   const tp = await stripe.invoices.createPreview({ subscription: trial.id });
   shape(tp);
   assert.equal(tp.created, T0 + 14 * DAY);
-  assert.deepEqual([tp.period_start, tp.period_end], [T0 + 14 * DAY, T0 + 14 * DAY + 31 * DAY]);
+  assert.deepEqual([tp.period_start, tp.period_end], [T0, T0 + 14 * DAY]);
+  assert.deepEqual(tp.lines.data[0].period, { start: T0 + 14 * DAY, end: T0 + 14 * DAY + 31 * DAY });
   assert.deepEqual(tp.lines.data.map((l) => l.amount), [5000]);
   await stripe.subscriptions.cancel(sub.id);
   await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id }),
@@ -445,7 +447,8 @@ test('subscription_trial_end, subscription_trial_from_plan and subscription_bill
   const moved = await upcoming({ subscription: sub.id, subscription_trial_end: T20 });
   shape(moved);
   assert.equal(moved.billing_reason, 'subscription_cycle');
-  assert.deepEqual([moved.created, moved.period_start, moved.period_end], [T20, T20, T20 + 31 * DAY]);
+  assert.deepEqual([moved.created, moved.period_start, moved.period_end], [T20, T0, T20]);
+  assert.deepEqual(moved.lines.data[0].period, { start: T20, end: T20 + 31 * DAY });
   assert.deepEqual(moved.lines.data.map((l) => [l.amount, l.period.start, l.period.end]), [[3000, T20, T20 + 31 * DAY]]);
   const movedLines = await upcomingLines({ subscription: sub.id, subscription_trial_end: T20 });
   assert.deepEqual(movedLines.data.map(lineKey), moved.lines.data.map(lineKey));
@@ -647,7 +650,7 @@ test('schedule: its subscription\'s next invoice with the phase in force then, a
   shape(prev);
   assert.equal(prev.subscription, sched.subscription);
   assert.equal(prev.billing_reason, 'subscription_cycle');
-  assert.deepEqual([prev.created, prev.period_start, prev.period_end], [APR1, APR1, MAY1]);
+  assert.deepEqual([prev.created, prev.period_start, prev.period_end], [APR1, T0, APR1]);
   assert.deepEqual(prev.lines.data.map((l) => [l.amount, l.quantity, l.pricing.price_details.price]), [[10000, 2, pro.id]]);
   const lines = await upcomingLines({ schedule: sched.id, customer: customer.id });
   assert.deepEqual(lines.data.map(lineKey), prev.lines.data.map(lineKey));

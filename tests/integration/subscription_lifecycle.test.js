@@ -722,6 +722,8 @@ test('invoice.upcoming: a week before each charged renewal, once per period, the
   assert.ok(!('id' in inv), 'the invoice does not exist yet');
   assert.equal(inv.billing_reason, 'subscription_cycle');
   assert.equal(inv.lines.data[0].period.start, APR1, 'the period the renewal bills');
+  // Stripe's: the invoice's own period is the one that ends (its line: the one it pays for)
+  assert.deepEqual([inv.period_start, inv.period_end], [T0, APR1]);
   assert.equal(inv.amount_due, 6000);
   shape(inv, 'invoice');
   // another advance in the same period, then the renewal (made, then charged an hour later)
@@ -733,12 +735,14 @@ test('invoice.upcoming: a week before each charged renewal, once per period, the
   assert.equal(renewal.status, 'paid');
   assert.equal(renewal.amount_due, inv.amount_due);
   assert.equal(renewal.total, inv.total);
-  assert.equal(renewal.lines.data[0].period.end, inv.lines.data[0].period.end);
+  assert.deepEqual([renewal.period_start, renewal.period_end], [inv.period_start, inv.period_end]);
+  assert.deepEqual(renewal.lines.data.map((l) => l.period), inv.lines.data.map((l) => l.period));
   // the next period's, a week before its end
   await advance(clock, MAY1 - 7 * DAY);
   evs = await upcoming();
   assert.equal(evs.length, 2);
   assert.equal(evs[0].data.object.lines.data[0].period.start, MAY1);
+  assert.deepEqual([evs[0].data.object.period_start, evs[0].data.object.period_end], [APR1, MAY1]);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

@@ -907,7 +907,8 @@ test('billing_cycle_anchor at creation: the first invoice bills the prorated tim
   assert.equal(inv.status, 'paid');
   assert.equal(expected, 1329); // 2000 × 1,780,200 s / 2,678,400 s
   assert.deepEqual([inv.total, inv.amount_paid], [expected, expected]);
-  assert.deepEqual([inv.period_start, inv.period_end], [NOW, APR1]);
+  // Stripe's: a first invoice's own period is its moment; its line bills the period
+  assert.deepEqual([inv.period_start, inv.period_end], [NOW, NOW]);
   const { payments, ...invNoPayments } = inv;
   shape(invNoPayments, 'invoice');
   const line = (await stripe.invoices.listLineItems(inv.id)).data[0];
@@ -925,7 +926,8 @@ test('billing_cycle_anchor at creation: the first invoice bills the prorated tim
   assert.equal(second.billing_reason, 'subscription_cycle');
   assert.equal(second.status, 'paid');
   assert.equal(second.total, 2000);
-  assert.deepEqual([second.period_start, second.period_end], [APR1, MAY1]);
+  // a renewal's own period is the one that ended (its line: the new one)
+  assert.deepEqual([second.period_start, second.period_end], [NOW, APR1]);
 });
 
 test('backdate_start_date: the first period began then (billed in full, or with an anchor its share up to it); refusals', async () => {
@@ -954,7 +956,7 @@ test('backdate_start_date: the first period began then (billed in full, or with 
   const inv = await stripe.invoices.retrieve(sub.latest_invoice);
   assert.equal(inv.status, 'paid');
   assert.equal(inv.total, 2000);
-  assert.deepEqual([inv.period_start, inv.period_end], [B, APR1]);
+  assert.deepEqual([inv.period_start, inv.period_end], [NOW, NOW]);
   assert.deepEqual((await stripe.invoices.listLineItems(inv.id)).data[0].period, { start: B, end: APR1 });
   // it renews at the backdated cycle
   await advance(clock, APR1 + HOUR + 60);
@@ -975,7 +977,7 @@ test('backdate_start_date: the first period began then (billed in full, or with 
   assert.equal(expected, 1329); // 2000 × 1,607,400 s / 2,419,200 s
   assert.equal(i2.total, expected);
   assert.equal(i2.status, 'paid');
-  assert.deepEqual([i2.period_start, i2.period_end], [B, ANCHOR]);
+  assert.deepEqual([i2.period_start, i2.period_end], [NOW, NOW]);
 });
 
 test('billing_cycle_anchor_config and proration_behavior=none: the first invoice is 0, the anchor bills the full period', async () => {
@@ -1121,7 +1123,7 @@ test('billing_cycle_anchor with a trial: free until the trial ends, then the pro
   // the upcoming invoice is the prorated one
   const upcoming = await stripe.invoices.createPreview({ subscription: sub.id });
   assert.equal(upcoming.total, expected);
-  assert.deepEqual([upcoming.period_start, upcoming.period_end], [TRIAL_END, APR1]);
+  assert.deepEqual([upcoming.period_start, upcoming.period_end], [NOW, TRIAL_END]); // the trial, which ends
   // the trial ends: the time to the anchor is billed at its share and charged once
   await advance(clock, TRIAL_END + HOUR + 60);
   const active = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
@@ -1132,7 +1134,7 @@ test('billing_cycle_anchor with a trial: free until the trial ends, then the pro
   assert.equal(first.billing_reason, 'subscription_cycle');
   assert.equal(first.status, 'paid');
   assert.deepEqual([first.total, first.amount_paid], [expected, expected]);
-  assert.deepEqual([first.period_start, first.period_end], [TRIAL_END, APR1]);
+  assert.deepEqual([first.period_start, first.period_end], [NOW, TRIAL_END]);
   assert.equal(first.lines.data.length, 1);
   assert.deepEqual(first.lines.data[0].period, { start: TRIAL_END, end: APR1 });
   shape({ ...active, latest_invoice: first.id }, 'subscription');
@@ -1171,7 +1173,8 @@ test('billing_cycle_anchor with a trial: free until the trial ends, then the pro
   const full = await stripe.subscriptions.retrieve(sub2.id, { expand: ['latest_invoice'] });
   assert.equal(full.latest_invoice.total, 2000);
   assert.equal(full.latest_invoice.status, 'paid');
-  assert.deepEqual([full.latest_invoice.period_start, full.latest_invoice.period_end], [ANCHOR2, MAY1 + 9 * HOUR + 30 * 60]);
+  assert.deepEqual([full.latest_invoice.period_start, full.latest_invoice.period_end], [TRIAL_END, ANCHOR2]);
+  assert.deepEqual(full.latest_invoice.lines.data[0].period, { start: ANCHOR2, end: MAY1 + 9 * HOUR + 30 * 60 });
   assert.deepEqual((await stripe.paymentIntents.list({ customer: two.customer.id })).data.map((pi) => pi.amount), [2000]);
 
   // trial_end moved on update: the anchor kept while the trial still ends before it, else the
