@@ -1081,6 +1081,18 @@ int invoice_preview_upcoming(struct req *r, struct db *db, const char *subscript
 	x->names = &NEW_NAMES;
 	x->subscription = subscription;
 	x->cancel_at_period_end = -1;
+	/* a schedule's subscription renews into the phase in force then (or is canceled by the
+	 * schedule's end first: no invoice), as ?schedule= previews it; the subscription's own
+	 * items would announce what the renewal does not bill */
+	const char *sched = NULL;
+	if (subscription_schedule_of(r, db, subscription, &sched) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *sched_sub = NULL;
+	int src = sched ? subscription_schedule_preview_sub(r, db, sched, &sched_sub) : 1;
+	if (src == DB_OK && str_eq(sched_sub, subscription))
+		x->schedule = sched;
+	else if (src < 0 && src != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
 	int n_ds = 0;
 	id_new(x->p.in.id, "upcoming_in_");
 	if (sub_preview(x, db, ds, &n_ds) != 0)

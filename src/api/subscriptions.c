@@ -5500,7 +5500,9 @@ static int change_read_fn(struct db *db, void *p)
 					c->own_params ? "id" : "subscription");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if ((!c->scheduled && clock_guard(r, db, &x->old) != 0) ||
+	/* a schedule's phase previewed changes nothing, and invoice.upcoming previews it while
+	 * the scheduler runs (the clock advancing), as the scheduler's own change does */
+	if ((!c->scheduled && !c->phase_preview && clock_guard(r, db, &x->old) != 0) ||
 	    billing_now(r, db, x->old.test_clock, &x->t) != 0)
 		return -1;
 	x->s = x->old;
@@ -8033,6 +8035,14 @@ static int upcoming_emit(struct req *r, struct db *db, const struct subscription
 	buf_init(&b, 4u << 20);
 	json_init(&j, &b);
 	int rc = invoice_preview_upcoming(r, db, s->id, &j);
+	if (rc == -1 && r->err.set && api_error_info(r->err.code)->status < 500) {
+		/* a renewal Tender cannot preview (a schedule's next phase of another interval):
+		 * announced without an event rather than retried before the renewal for ever,
+		 * which would hold the renewal back */
+		log_msg(LOG_INFO, "subscription %s: invoice.upcoming not sent: %s", s->id,
+			req_error_message(r));
+		rc = 1;
+	}
 	if (rc == 1) {
 		buf_release(&b);
 		r->err.set = false;

@@ -849,3 +849,24 @@ test('the scheduler acts on the schedule\'s state: a next_action_at moved early 
   assert.deepEqual((await stripe.subscriptionSchedules.retrieve(s.id)).current_phase, { start_date: APR1, end_date: MAY1 });
   assert.equal((await stripe.subscriptions.retrieve(s.subscription)).items.data[0].price.id, pro.id);
 });
+
+test('invoice.upcoming announces the renewal the schedule makes: the next phase\'s items, none when the schedule cancels', async () => {
+  const { clock, customer } = await setup();
+  const other2 = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const next = await stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], iterations: 1 }, { items: [{ price: pro.id }], iterations: 1 }],
+  });
+  const ends = await stripe.subscriptionSchedules.create({
+    customer: other2.id, end_behavior: 'cancel', phases: [{ items: [{ price: basic.id }], iterations: 1 }],
+  });
+  // the notice falls while the clock advances, 7 days before the renewal
+  await advance(clock, APR1 - 5 * DAY);
+  const upcoming = (await stripe.events.list({ type: 'invoice.upcoming', limit: 100 })).data;
+  const of = (cu) => upcoming.filter((e) => e.data.object.customer === cu.id).map((e) => e.data.object);
+  assert.deepEqual(of(customer).map((i) => [i.subscription, i.total, i.lines.data.map((l) => l.amount)]),
+    [[next.subscription, 2500, [2500]]]);
+  assert.deepEqual(of(other2), [], 'a subscription the schedule cancels at the period end renews into nothing');
+  await advance(clock, APR1 + HOUR);
+  assert.equal((await stripe.subscriptions.retrieve(ends.subscription)).status, 'canceled');
+  assert.equal((await invoicesOf(next.subscription))[1].total, 2500);
+});
